@@ -1,0 +1,76 @@
+"""The REST API under /api/: token auth, role checks, errors that name the field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import APIKeyHeader
+
+from config.roles import Role, has_role
+from config.tokens import token_user
+
+
+class TokenAuth(APIKeyHeader):
+    """``Authorization: Token <key>``."""
+
+    param_name = "Authorization"
+    openapi_description = "Send `Authorization: Token <key>`; `manage.py create_user` prints a key."
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        if not key or not key.startswith("Token "):
+            return None
+        user = token_user(key=key.removeprefix("Token ").strip())
+        if user is not None:
+            request.user = user
+        return user
+
+
+api = NinjaAPI(title="Leadloop API", version="1.0", auth=TokenAuth(), urls_namespace="api", docs_url="/docs")
+
+
+def require_role(request: HttpRequest, roles: tuple[Role, ...]) -> None:
+    if not has_role(request.user, roles):
+        raise HttpError(403, "Your role cannot use this endpoint.")
+
+
+def _field(loc: Any) -> str:
+    parts = [str(p) for p in (loc or []) if p not in ("body", "payload", "query", "path")]
+    return ".".join(parts) or "body"
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors = [{"field": _field(e.get("loc")), "message": e.get("msg", "invalid")} for e in exc.errors]
+    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "invalid request"
+    return api.create_response(request, {"detail": detail, "errors": errors}, status=400)
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    response = api.create_response(
+        request, {"detail": "Send a valid API token: Authorization: Token <key>."}, status=401
+    )
+    response["WWW-Authenticate"] = "Token"
+    return response
+
+
+def _on_label_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return api.create_response(request, {"detail": str(exc), "field": exc.field}, status=exc.status)  # type: ignore[attr-defined]
+
+
+def _register_routers() -> None:
+    from feedback.api import router as feedback_router
+    from feedback.services import LabelError
+    from leads.api import router as leads_router
+    from learning.api import router as learning_router
+
+    api.add_router("/", leads_router)
+    api.add_router("/", feedback_router)
+    api.add_router("/", learning_router)
+    api.add_exception_handler(LabelError, _on_label_error)
+
+
+_register_routers()

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from argparse import ArgumentParser
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from config.roles import Role, set_role
+from config.tokens import token_create
+
+
+class Command(BaseCommand):
+    help = "Create a user (or update an existing one's role) and print a new API token on the last line."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("name")
+        parser.add_argument("--role", required=True, choices=[r.value for r in Role])
+        parser.add_argument("--password", help="lets the user log in to the web pages")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        name = options["name"].strip()
+        if not name or len(name) > 150:
+            raise CommandError("NAME must be 1 to 150 characters")
+        password = options["password"]
+        if password is not None and len(password) < 8:
+            raise CommandError("--password must be at least 8 characters")
+        User = get_user_model()
+        with transaction.atomic():
+            user, created = User.objects.get_or_create(username=name)
+            if password is not None:
+                user.set_password(password)
+            elif created:
+                user.set_unusable_password()
+            user.save()
+            set_role(user=user, role=Role(options["role"]))
+            key = token_create(user=user)
+        self.stderr.write(f"{'created' if created else 'updated'} {name} ({options['role']})")
+        self.stdout.write(key)

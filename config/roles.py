@@ -1,0 +1,69 @@
+"""Roles (rep, manager, admin) and the checks every page and endpoint makes on the server."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import StrEnum
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+
+
+class Role(StrEnum):
+    REP = "rep"
+    MANAGER = "manager"
+    ADMIN = "admin"
+
+
+# Who may open what: an admin reaches all, a manager the team's pages, a rep the queue.
+LABELERS = (Role.REP, Role.ADMIN)
+READERS = (Role.REP, Role.MANAGER, Role.ADMIN)
+MANAGERS = (Role.MANAGER, Role.ADMIN)
+ADMINS = (Role.ADMIN,)
+
+_PRECEDENCE = (Role.ADMIN, Role.MANAGER, Role.REP)
+
+
+def role_of(user: AbstractBaseUser | AnonymousUser) -> Role | None:
+    if not user.is_authenticated or not user.is_active:
+        return None
+    if getattr(user, "is_superuser", False):
+        return Role.ADMIN
+    cached = getattr(user, "_leadloop_role", None)
+    if cached is not None:
+        return cached or None
+    names = set(user.groups.values_list("name", flat=True))  # type: ignore[attr-defined]
+    role = next((r for r in _PRECEDENCE if r.value in names), None)
+    user._leadloop_role = role or ""  # type: ignore[union-attr]
+    return role
+
+
+def has_role(user: AbstractBaseUser | AnonymousUser, roles: tuple[Role, ...]) -> bool:
+    return role_of(user) in roles
+
+
+def set_role(*, user: AbstractBaseUser, role: Role) -> None:
+    groups = [Group.objects.get_or_create(name=r.value)[0] for r in Role]
+    user.groups.remove(*groups)  # type: ignore[attr-defined]
+    user.groups.add(Group.objects.get(name=role.value))  # type: ignore[attr-defined]
+    user._leadloop_role = role  # type: ignore[attr-defined]
+
+
+def role_required(roles: tuple[Role, ...]) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Login first (redirect), then the role (403): the decorator every page view wears."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not has_role(request.user, roles):
+                raise PermissionDenied("Your role cannot open this page.")
+            return view(request, *args, **kwargs)
+
+        wrapped.leadloop_roles = roles  # type: ignore[attr-defined]
+        return login_required(wrapped)
+
+    return decorator

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+from ninja.errors import HttpError
+from pydantic import Field
+
+from config.api import require_role
+from config.roles import LABELERS, READERS
+from feedback.models import LabelSource
+from feedback.selectors import reasons
+from feedback.services import label_submit, lease_next_leads
+from leads.api import LeadOut, lead_out
+from leads.selectors import lead_get
+
+router = Router(tags=["feedback"])
+
+
+class QueueOut(Schema):
+    leads: list[LeadOut]
+
+
+class QueueParams(Schema):
+    limit: int = Field(10, ge=1, le=100)
+
+
+@router.get("/queue", response=QueueOut)
+def queue(request: HttpRequest, params: Query[QueueParams]) -> dict[str, Any]:
+    """The caller's next leads, most informative first; each is leased to the caller."""
+    require_role(request, LABELERS)
+    return {"leads": [lead_out(lead) for lead in lease_next_leads(user=request.user, limit=params.limit)]}
+
+
+class LabelIn(Schema):
+    lead: str = Field(min_length=1, max_length=100)
+    outcome: str
+    reason: str | None = None
+    note: str = Field("", max_length=2000)
+
+
+class LabelCreated(Schema):
+    lead: str
+    outcome: str
+    reason: str | None
+    note: str
+    created: bool
+
+
+@router.post("/labels", response={201: LabelCreated, 200: LabelCreated})
+def labels_create(request: HttpRequest, payload: LabelIn) -> tuple[int, dict[str, Any]]:
+    """Record an outcome and its reason. 201 when stored; 200 when the same label was already stored."""
+    require_role(request, LABELERS)
+    lead = lead_get(external_id=payload.lead)
+    if lead is None:
+        raise HttpError(404, f"no lead with external_id {payload.lead!r}")
+    result = label_submit(
+        user=request.user,
+        lead=lead,
+        outcome=payload.outcome,
+        reason_code=payload.reason,
+        note=payload.note,
+        source=LabelSource.API,
+    )
+    label = result.label
+    body = {
+        "lead": lead.external_id,
+        "outcome": label.outcome,
+        "reason": label.reason.code if label.reason else None,
+        "note": label.note,
+        "created": result.created,
+    }
+    return (201 if result.created else 200), body
+
+
+class ReasonOut(Schema):
+    code: str
+    label: str
+    outcome: str
+
+
+@router.get("/reasons", response=list[ReasonOut])
+def reasons_list(request: HttpRequest) -> list[Any]:
+    require_role(request, READERS)
+    return list(reasons())

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Outcome(models.TextChoices):
+    CONVERTED = "converted", "Converted"
+    NOT_CONVERTED = "not_converted", "Not converted"
+
+
+class Reason(models.Model):
+    """Why a lead converted or not; the taxonomy admins curate. Retired reasons stay for history."""
+
+    code = models.SlugField(max_length=50, unique=True)
+    label = models.CharField(max_length=100)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    position = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["outcome", "position", "code"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class LabelSource(models.TextChoices):
+    REP = "rep", "Rep"
+    API = "api", "API"
+    IMPORT = "import", "Import"
+
+
+class Label(models.Model):
+    """What really happened to a lead, and why: the source of truth the model learns from."""
+
+    lead = models.OneToOneField("leads.Lead", on_delete=models.CASCADE, related_name="label")
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    reason = models.ForeignKey(Reason, null=True, blank=True, on_delete=models.PROTECT, related_name="labels")
+    note = models.TextField(blank=True, max_length=2000)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    source = models.CharField(max_length=20, choices=LabelSource.choices, default=LabelSource.REP)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # What the rep saw when labeling, for disagreement and calibration analysis.
+    score_seen = models.FloatField(null=True, blank=True)
+    model_version_seen = models.PositiveIntegerField(null=True, blank=True)
+    seconds_to_label = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="label_user_time"),
+            models.Index(fields=["outcome", "created_at"], name="label_outcome_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lead_id}: {self.outcome}"
+
+
+class Lease(models.Model):
+    """A lead handed to one rep's queue; nobody else gets it until the lease expires."""
+
+    lead = models.OneToOneField("leads.Lead", on_delete=models.CASCADE, primary_key=True, related_name="lease")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="leases")
+    leased_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "expires_at"], name="lease_user_expiry")]
+
+    def __str__(self) -> str:
+        return f"{self.lead_id} → {self.user_id} until {self.expires_at:%H:%M}"
+
+
+class Skip(models.Model):
+    """A rep passed on a lead: not a label; it returns to the pool, for this rep later."""
+
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="skips")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="skips")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "lead", "-created_at"], name="skip_user_lead")]
+
+    def __str__(self) -> str:
+        return f"{self.lead_id} skipped by {self.user_id}"

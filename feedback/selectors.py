@@ -1,0 +1,69 @@
+"""Reads of labels, reasons and queues."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.utils import timezone
+
+from feedback.models import Label, Lease, Outcome, Reason
+from leads.models import Lead, LeadStatus
+
+
+def training_labels() -> list[tuple[int, str]]:
+    """(lead id, outcome) for every label the model learns from, oldest first."""
+    return list(Label.objects.filter(outcome__in=Outcome.values).order_by("id").values_list("lead_id", "outcome"))
+
+
+def reasons(*, active_only: bool = True) -> QuerySet[Reason]:
+    rows = Reason.objects.all()
+    return rows.filter(active=True) if active_only else rows
+
+
+def reasons_by_outcome() -> dict[str, list[Reason]]:
+    grouped: dict[str, list[Reason]] = {outcome: [] for outcome in Outcome.values}
+    for reason in reasons():
+        grouped[reason.outcome].append(reason)
+    return grouped
+
+
+def labels_today(*, user: AbstractBaseUser) -> int:
+    start = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    return Label.objects.filter(user=user, created_at__gte=start).count()
+
+
+def queue_remaining() -> int:
+    """Open leads nobody holds right now."""
+    leased = Lease.objects.filter(lead=OuterRef("pk"), expires_at__gt=timezone.now())
+    return Lead.objects.filter(status=LeadStatus.OPEN).filter(~Exists(leased)).count()
+
+
+def undoable_label(*, user: AbstractBaseUser, window: timedelta) -> Label | None:
+    return (
+        Label.objects.filter(user=user, created_at__gte=timezone.now() - window)
+        .exclude(source="import")
+        .select_related("lead")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def reason_counts() -> list[dict[str, object]]:
+    """Outcome by reason counts with shares within each outcome."""
+    rows = list(
+        Label.objects.values("outcome", "reason__code", "reason__label")
+        .annotate(n=Count("id"))
+        .order_by("outcome", "-n")
+    )
+    totals: dict[str, int] = {}
+    for row in rows:
+        totals[row["outcome"]] = totals.get(row["outcome"], 0) + row["n"]
+    for row in rows:
+        row["share"] = row["n"] / totals[row["outcome"]] if totals[row["outcome"]] else 0.0
+    return rows
+
+
+def lead_label(*, lead: Lead) -> Label | None:
+    return Label.objects.filter(lead=lead).select_related("reason", "user").first()

@@ -1,0 +1,213 @@
+"""Writes of the feedback loop: labels (submit, undo, import), leases and skips."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from feedback.models import Label, LabelSource, Lease, Outcome, Reason, Skip
+from leads.models import Lead, LeadStatus
+
+UNDO_WINDOW = timedelta(minutes=10)
+SKIP_COOLDOWN = timedelta(hours=24)
+MAX_NOTE = 2000
+
+
+class LabelError(Exception):
+    """A label cannot be saved as asked; ``field`` names what is wrong."""
+
+    def __init__(self, field: str, message: str, *, status: int = 400) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+        self.status = status
+
+
+@dataclass(frozen=True)
+class LabelResult:
+    label: Label
+    created: bool
+
+
+def _reason_for(outcome: str, code: str | None, *, required: bool) -> Reason | None:
+    if not code:
+        if required:
+            raise LabelError("reason", "is required")
+        return None
+    reason = Reason.objects.filter(code=code, active=True).first()
+    if reason is None:
+        raise LabelError("reason", f"unknown reason {code[:50]!r}")
+    if reason.outcome != outcome:
+        raise LabelError("reason", f"{code!r} is a reason for {reason.outcome}, not {outcome}")
+    return reason
+
+
+def label_submit(
+    *,
+    user: AbstractBaseUser,
+    lead: Lead,
+    outcome: str,
+    reason_code: str | None,
+    note: str = "",
+    source: str = LabelSource.REP,
+    seconds_to_label: float | None = None,
+) -> LabelResult:
+    """Record what happened to a lead and why; committed here, learning follows after commit.
+
+    Submitting the same label twice (a retried request, two tabs) returns the first one.
+    """
+    from learning.services import labels_changed
+
+    if outcome not in Outcome.values:
+        raise LabelError("outcome", f"must be one of {', '.join(Outcome.values)}, not {str(outcome)[:40]!r}")
+    reason = _reason_for(outcome, reason_code, required=True)
+    note = (note or "").strip()
+    if len(note) > MAX_NOTE:
+        raise LabelError("note", f"longer than {MAX_NOTE} characters")
+    with transaction.atomic():
+        locked = Lead.objects.select_for_update().get(pk=lead.pk)
+        existing = Label.objects.filter(lead=locked).select_related("reason").first()
+        if existing is not None:
+            if existing.outcome == outcome and existing.reason_id == (reason.pk if reason else None):
+                return LabelResult(existing, created=False)
+            raise LabelError("lead", f"{locked.external_id} is already labeled {existing.outcome}", status=409)
+        label = Label.objects.create(
+            lead=locked,
+            outcome=outcome,
+            reason=reason,
+            note=note,
+            user=user,
+            source=source,
+            score_seen=locked.score,
+            model_version_seen=locked.model_version,
+            seconds_to_label=seconds_to_label,
+        )
+        Lead.objects.filter(pk=locked.pk).update(status=outcome, updated_at=timezone.now())
+        Lease.objects.filter(lead=locked).delete()
+        labels_changed()
+    return LabelResult(label, created=True)
+
+
+def label_undo(*, user: AbstractBaseUser) -> Lead | None:
+    """Take back the user's last label of the last few minutes; the lead returns to their queue."""
+    from learning.services import labels_changed
+
+    now = timezone.now()
+    with transaction.atomic():
+        label = (
+            Label.objects.select_for_update()
+            .filter(user=user, source__in=[LabelSource.REP, LabelSource.API], created_at__gte=now - UNDO_WINDOW)
+            .order_by("-created_at", "-id")
+            .select_related("lead")
+            .first()
+        )
+        if label is None:
+            return None
+        lead = label.lead
+        label.delete()
+        Lead.objects.filter(pk=lead.pk).update(status=LeadStatus.OPEN, updated_at=now)
+        settings = _loop_settings()
+        Lease.objects.update_or_create(
+            lead=lead,
+            defaults={"user": user, "leased_at": now, "expires_at": now + timedelta(minutes=settings.lease_minutes)},
+        )
+        labels_changed()
+    lead.status = LeadStatus.OPEN
+    return lead
+
+
+def labels_import(*, outcomes: Mapping[int, str]) -> int:
+    """Historical outcomes from an import. A label a rep gave is never overwritten."""
+    from learning.services import labels_changed
+
+    kept = set(
+        Label.objects.filter(lead_id__in=list(outcomes))
+        .exclude(source=LabelSource.IMPORT)
+        .values_list("lead_id", flat=True)
+    )
+    rows = [
+        Label(lead_id=lead_id, outcome=outcome, source=LabelSource.IMPORT)
+        for lead_id, outcome in outcomes.items()
+        if lead_id not in kept
+    ]
+    if not rows:
+        return 0
+    with transaction.atomic():
+        Label.objects.bulk_create(
+            rows, batch_size=2000, update_conflicts=True, unique_fields=["lead"], update_fields=["outcome"]
+        )
+        for outcome in Outcome.values:
+            ids = [row.lead_id for row in rows if row.outcome == outcome]
+            Lead.objects.filter(id__in=ids).update(status=outcome)
+        Lease.objects.filter(lead_id__in=[row.lead_id for row in rows]).delete()
+        labels_changed()
+    return len(rows)
+
+
+def _loop_settings():  # type: ignore[no-untyped-def]
+    from learning.selectors import loop_settings
+
+    return loop_settings()
+
+
+def lease_next_leads(*, user: AbstractBaseUser, limit: int) -> list[Lead]:
+    """The user's queue: leads already leased to them, then the highest-priority free leads,
+    claimed so that two reps asking at the same instant never get the same lead."""
+    now = timezone.now()
+    minutes = _loop_settings().lease_minutes
+    with transaction.atomic():
+        own = list(
+            # Most recently leased first, so an undone lead is shown again at once.
+            Lead.objects.filter(status=LeadStatus.OPEN, lease__user=user, lease__expires_at__gt=now).order_by(
+                "-lease__leased_at", "-priority", "id"
+            )[:limit]
+        )
+        wanted = limit - len(own)
+        claimed: list[Lead] = []
+        if wanted > 0:
+            leased = Lease.objects.filter(lead=OuterRef("pk"), expires_at__gt=now)
+            skipped = Skip.objects.filter(lead=OuterRef("pk"), user=user, created_at__gt=now - SKIP_COOLDOWN)
+            candidates = list(
+                Lead.objects.filter(status=LeadStatus.OPEN)
+                .filter(~Exists(leased), ~Exists(skipped))
+                .order_by("-priority", "id")
+                .select_for_update(skip_locked=True, of=("self",))[: wanted * 2]
+            )
+            # Re-read leases after locking: a rep who committed a lease since our snapshot wins.
+            taken = set(
+                Lease.objects.filter(lead_id__in=[lead.pk for lead in candidates], expires_at__gt=now).values_list(
+                    "lead_id", flat=True
+                )
+            )
+            claimed = [lead for lead in candidates if lead.pk not in taken][:wanted]
+            if claimed:
+                Lease.objects.bulk_create(
+                    [
+                        Lease(lead=lead, user=user, leased_at=now, expires_at=now + timedelta(minutes=minutes))
+                        for lead in claimed
+                    ],
+                    update_conflicts=True,
+                    unique_fields=["lead"],
+                    update_fields=["user", "leased_at", "expires_at"],
+                )
+    return own + claimed
+
+
+def lead_skip(*, user: AbstractBaseUser, lead: Lead) -> None:
+    """Pass on a lead: release the user's lease; it goes back to the pool for the others."""
+    with transaction.atomic():
+        Lease.objects.filter(lead=lead, user=user).delete()
+        Skip.objects.create(lead=lead, user=user)
+
+
+def reason_create(*, code: str, label: str, outcome: str) -> Reason:
+    if outcome not in Outcome.values:
+        raise LabelError("outcome", f"must be one of {', '.join(Outcome.values)}")
+    position = Reason.objects.filter(outcome=outcome).count()
+    return Reason.objects.create(code=code, label=label, outcome=outcome, position=position)

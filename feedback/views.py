@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+from itertools import groupby
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.models import AbstractBaseUser
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from config.roles import LABELERS, MANAGERS, role_required
+from feedback.forms import LabelForm, LeadRefForm
+from feedback.selectors import labels_today, queue_remaining, reason_counts, reasons_by_outcome, undoable_label
+from feedback.services import UNDO_WINDOW, LabelError, label_submit, label_undo, lead_skip, lease_next_leads
+from leads.models import Lead
+from leads.selectors import lead_activities, lead_get
+
+
+def _is_fetch(request: HttpRequest) -> bool:
+    return request.headers.get("X-Requested-With") == "fetch"
+
+
+def _queue_context(user: AbstractBaseUser, *, notice: str = "", error: str = "") -> dict[str, Any]:
+    leads = lease_next_leads(user=user, limit=1)
+    lead = leads[0] if leads else None
+    activities = lead_activities(lead=lead, limit=100) if lead else []
+    timeline = [(day, list(items)) for day, items in groupby(activities, key=lambda a: a.occurred_at.date())]
+    return {
+        "lead": lead,
+        "timeline": timeline,
+        "reasons": reasons_by_outcome(),
+        "remaining": queue_remaining(),
+        "today": labels_today(user=user),
+        "undoable": undoable_label(user=user, window=UNDO_WINDOW),
+        "notice": notice,
+        "error": error,
+    }
+
+
+def _queue_response(request: HttpRequest, *, notice: str = "", error: str = "", status: int = 200) -> HttpResponse:
+    context = _queue_context(request.user, notice=notice, error=error)
+    if _is_fetch(request):
+        return render(request, "feedback/_queue_card.html", context, status=status)
+    if error:
+        return render(request, "feedback/queue.html", context, status=status)
+    if notice:
+        messages.success(request, notice)
+    return redirect("queue")
+
+
+@require_GET
+@role_required(LABELERS)
+def queue_page(request: HttpRequest) -> HttpResponse:
+    context = _queue_context(request.user)
+    template = "feedback/_queue_card.html" if _is_fetch(request) else "feedback/queue.html"
+    return render(request, template, context)
+
+
+def _lead_or_404(external_id: str) -> Lead:
+    lead = lead_get(external_id=external_id)
+    if lead is None:
+        raise Http404("No such lead.")
+    return lead
+
+
+@require_POST
+@role_required(LABELERS)
+def queue_label(request: HttpRequest) -> HttpResponse:
+    form = LabelForm(request.POST)
+    if not form.is_valid():
+        field, errors = next(iter(form.errors.items()))
+        return _queue_response(request, error=f"{field}: {errors[0]}", status=400)
+    data = form.cleaned_data
+    lead = _lead_or_404(data["lead"])
+    try:
+        label_submit(
+            user=request.user,
+            lead=lead,
+            outcome=data["outcome"],
+            reason_code=data["reason"],
+            note=data["note"],
+            seconds_to_label=data["seconds"],
+        )
+    except LabelError as exc:
+        return _queue_response(request, error=str(exc), status=exc.status)
+    return _queue_response(
+        request, notice=f"Labeled {lead.company or lead.external_id}: {data['outcome'].replace('_', ' ')}."
+    )
+
+
+@require_POST
+@role_required(LABELERS)
+def queue_skip(request: HttpRequest) -> HttpResponse:
+    form = LeadRefForm(request.POST)
+    if not form.is_valid():
+        return _queue_response(request, error="lead: this field is required", status=400)
+    lead = _lead_or_404(form.cleaned_data["lead"])
+    lead_skip(user=request.user, lead=lead)
+    return _queue_response(request, notice=f"Skipped {lead.company or lead.external_id}.")
+
+
+@require_POST
+@role_required(LABELERS)
+def queue_undo(request: HttpRequest) -> HttpResponse:
+    lead = label_undo(user=request.user)
+    if lead is None:
+        return _queue_response(request, error="Nothing to undo: no label of yours in the last 10 minutes.", status=409)
+    return _queue_response(request, notice=f"Undid the label on {lead.company or lead.external_id}.")
+
+
+@require_GET
+@role_required(MANAGERS)
+def dashboards(request: HttpRequest) -> HttpResponse:
+    from learning.selectors import model_versions
+
+    rows = reason_counts()
+    peak = max((row["n"] for row in rows), default=1)
+    for row in rows:
+        row["width"] = round(100 * row["n"] / peak)
+    return render(request, "feedback/dashboards.html", {"reason_rows": rows, "versions": model_versions(limit=20)})

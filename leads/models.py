@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+
+class LeadStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    CONVERTED = "converted", "Converted"
+    NOT_CONVERTED = "not_converted", "Not converted"
+
+
+class Lead(models.Model):
+    """A sales lead: its profile, custom attributes, status and its current score."""
+
+    external_id = models.CharField(max_length=100, unique=True)
+    company = models.CharField(max_length=200, blank=True)
+    industry = models.CharField(max_length=100, blank=True)
+    employees = models.PositiveIntegerField(null=True, blank=True)
+    title = models.CharField(max_length=200, blank=True)
+    seniority = models.CharField(max_length=50, blank=True)
+    department = models.CharField(max_length=100, blank=True)
+    country = models.CharField(max_length=100, blank=True)
+    source = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(null=True, blank=True)
+    deal_value = models.FloatField(null=True, blank=True)
+    attributes = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=20, choices=LeadStatus.choices, default=LeadStatus.OPEN)
+    imported_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    # The current score, written in bulk by learning's rescoring.
+    score = models.FloatField(null=True, blank=True)
+    fit_score = models.FloatField(null=True, blank=True)
+    behavior_score = models.FloatField(null=True, blank=True)
+    expected_value = models.FloatField(null=True, blank=True)
+    uncertainty = models.FloatField(null=True, blank=True)
+    priority = models.FloatField(null=True, blank=True)
+    queue_reason = models.CharField(max_length=100, blank=True)
+    model_version = models.PositiveIntegerField(null=True, blank=True)
+    scored_at = models.DateTimeField(null=True, blank=True)
+    explanation = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        indexes = [
+            # The queue: open leads by priority, without scanning closed ones.
+            models.Index(fields=["-priority", "id"], name="lead_open_priority", condition=Q(status="open")),
+            models.Index(fields=["-score", "id"], name="lead_open_score", condition=Q(status="open")),
+            models.Index(fields=["status", "-expected_value"], name="lead_status_ev"),
+            models.Index(fields=["industry"], name="lead_industry"),
+            models.Index(fields=["source"], name="lead_source"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.external_id} ({self.company})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == LeadStatus.OPEN
+
+
+class Activity(models.Model):
+    """One behaviour event of a lead (email open, click, visit, download, meeting, call...)."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="activities")
+    type = models.CharField(max_length=50)
+    occurred_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            # Re-importing the same file updates nothing and duplicates nothing.
+            models.UniqueConstraint(fields=["lead", "type", "occurred_at"], name="activity_unique_event"),
+        ]
+        indexes = [models.Index(fields=["lead", "-occurred_at"], name="activity_lead_time")]
+
+    def __str__(self) -> str:
+        return f"{self.type} @ {self.occurred_at:%Y-%m-%d %H:%M}"

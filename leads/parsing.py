@@ -1,0 +1,232 @@
+"""Parsing and validating one imported row; shared by the CSV importer and the API."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from django.utils.dateparse import parse_date, parse_datetime
+
+PROFILE_TEXT_FIELDS: dict[str, int] = {
+    "company": 200,
+    "industry": 100,
+    "title": 200,
+    "seniority": 50,
+    "department": 100,
+    "country": 100,
+    "source": 100,
+}
+KNOWN_LEAD_COLUMNS = {"external_id", "employees", "created_at", "deal_value", *PROFILE_TEXT_FIELDS}
+MAX_ATTRIBUTE_LENGTH = 500
+MAX_ATTRIBUTES = 100
+MAX_DEAL_VALUE = 1e12
+MAX_EMPLOYEES = 10_000_000
+OUTCOMES = ("converted", "not_converted")
+
+_RANGE = re.compile(r"^\s*(\d[\d,]*)\s*[-–]\s*(\d[\d,]*)\s*$")
+_PLUS = re.compile(r"^\s*(\d[\d,]*)\s*\+\s*$")
+_ACTIVITY_TYPE = re.compile(r"[^a-z0-9]+")
+
+
+class RowInvalid(Exception):
+    """A field of a row is invalid; the row is skipped, the import goes on."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}: {self.field}: {self.message}"
+
+
+@dataclass
+class LeadRow:
+    external_id: str
+    profile: dict[str, Any]
+    attributes: dict[str, str] = field(default_factory=dict)
+    outcome: str | None = None
+
+
+@dataclass
+class ActivityRow:
+    lead: str
+    type: str
+    occurred_at: datetime
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError
+        value = str(value)
+    return value.strip()
+
+
+def parse_number(raw: Any, *, name: str, minimum: float, maximum: float) -> float | None:
+    if raw is None or (isinstance(raw, str) and raw.strip() == ""):
+        return None
+    if isinstance(raw, bool):
+        raise RowInvalid(name, "expected a number, got true/false")
+    if isinstance(raw, (int, float)):
+        value = float(raw)
+    elif isinstance(raw, str):
+        cleaned = raw.strip().replace(",", "").replace("$", "").replace("€", "").replace("£", "")
+        try:
+            value = float(cleaned)
+        except ValueError:
+            raise RowInvalid(name, f"expected a number, got {raw.strip()[:40]!r}") from None
+    else:
+        raise RowInvalid(name, f"expected a number, got {type(raw).__name__}")
+    if not math.isfinite(value):
+        raise RowInvalid(name, "expected a finite number")
+    if value < minimum:
+        raise RowInvalid(name, f"must be at least {minimum:g}, got {value:g}")
+    if value > maximum:
+        raise RowInvalid(name, f"must be at most {maximum:g}, got {value:g}")
+    return value
+
+
+def parse_employees(raw: Any) -> int | None:
+    """A head count: a number, a range such as ``51-200`` (its midpoint) or ``10000+``."""
+    if isinstance(raw, str):
+        if match := _RANGE.match(raw):
+            low, high = (int(g.replace(",", "")) for g in match.groups())
+            if low > high:
+                raise RowInvalid("employees", f"range {raw.strip()!r} runs backwards")
+            if high > MAX_EMPLOYEES:
+                raise RowInvalid("employees", f"must be at most {MAX_EMPLOYEES}")
+            return (low + high) // 2
+        if match := _PLUS.match(raw):
+            raw = match.group(1)
+    value = parse_number(raw, name="employees", minimum=0, maximum=MAX_EMPLOYEES)
+    if value is None:
+        return None
+    if value != int(value):
+        raise RowInvalid("employees", f"expected a whole number, got {value:g}")
+    return int(value)
+
+
+def parse_when(raw: Any, *, name: str) -> datetime | None:
+    """A date or a datetime; a naive value is taken as UTC."""
+    if raw is None or (isinstance(raw, str) and raw.strip() == ""):
+        return None
+    if not isinstance(raw, str):
+        raise RowInvalid(name, f"expected a date or datetime, got {type(raw).__name__}")
+    text = raw.strip()
+    try:
+        parsed = parse_datetime(text)
+        if parsed is None:
+            day: date | None = parse_date(text)
+            if day is None:
+                raise ValueError
+            parsed = datetime.combine(day, time.min)
+    except ValueError:
+        raise RowInvalid(name, f"expected a date (YYYY-MM-DD) or datetime, got {text[:40]!r}") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    if not 1900 <= parsed.year <= 2200:
+        raise RowInvalid(name, f"year {parsed.year} is out of range")
+    return parsed
+
+
+def parse_outcome(raw: Any, *, column: str, positive: str | None) -> str | None:
+    try:
+        text = _text(raw)
+    except TypeError:
+        raise RowInvalid(column, "expected text") from None
+    if text == "":
+        return None
+    if positive is not None:
+        return "converted" if text == positive else "not_converted"
+    normalised = text.lower().replace(" ", "_").replace("-", "_")
+    if normalised in OUTCOMES:
+        return normalised
+    raise RowInvalid(column, f"expected converted or not_converted, got {text[:40]!r} (or pass --positive VALUE)")
+
+
+def parse_lead_row(
+    values: dict[str, Any], *, outcome_column: str | None = None, positive: str | None = None
+) -> LeadRow:
+    """Validate one lead; unknown keys become attributes (features)."""
+    try:
+        external_id = _text(values.get("external_id"))
+    except TypeError:
+        raise RowInvalid("external_id", "expected text") from None
+    if not external_id:
+        raise RowInvalid("external_id", "is required")
+    if len(external_id) > 100:
+        raise RowInvalid("external_id", "longer than 100 characters")
+
+    profile: dict[str, Any] = {}
+    for name, max_length in PROFILE_TEXT_FIELDS.items():
+        try:
+            text = _text(values.get(name))
+        except TypeError:
+            raise RowInvalid(name, "expected text") from None
+        if len(text) > max_length:
+            raise RowInvalid(name, f"longer than {max_length} characters")
+        profile[name] = text
+    profile["employees"] = parse_employees(values.get("employees"))
+    profile["deal_value"] = parse_number(values.get("deal_value"), name="deal_value", minimum=0, maximum=MAX_DEAL_VALUE)
+    profile["created_at"] = parse_when(values.get("created_at"), name="created_at")
+
+    attributes: dict[str, str] = {}
+    for key, raw in values.items():
+        if key is None or key in KNOWN_LEAD_COLUMNS or key == outcome_column:
+            continue
+        name = str(key).strip()
+        if not name:
+            continue
+        try:
+            text = _text(raw)
+        except TypeError:
+            raise RowInvalid(name, "expected text or a number") from None
+        if len(text) > MAX_ATTRIBUTE_LENGTH:
+            raise RowInvalid(name, f"longer than {MAX_ATTRIBUTE_LENGTH} characters")
+        if text:
+            attributes[name[:100]] = text
+    if len(attributes) > MAX_ATTRIBUTES:
+        raise RowInvalid("attributes", f"more than {MAX_ATTRIBUTES} custom columns")
+
+    outcome = None
+    if outcome_column is not None:
+        outcome = parse_outcome(values.get(outcome_column), column=outcome_column, positive=positive)
+    return LeadRow(external_id=external_id, profile=profile, attributes=attributes, outcome=outcome)
+
+
+def normalise_activity_type(raw: str) -> str:
+    return _ACTIVITY_TYPE.sub("_", raw.strip().lower()).strip("_")
+
+
+def parse_activity_row(values: dict[str, Any]) -> ActivityRow:
+    try:
+        lead = _text(values.get("lead"))
+    except TypeError:
+        raise RowInvalid("lead", "expected text") from None
+    if not lead:
+        raise RowInvalid("lead", "is required")
+    try:
+        kind = normalise_activity_type(_text(values.get("type")))
+    except TypeError:
+        raise RowInvalid("type", "expected text") from None
+    if not kind:
+        raise RowInvalid("type", "is required")
+    if len(kind) > 50:
+        raise RowInvalid("type", "longer than 50 characters")
+    occurred_at = parse_when(values.get("occurred_at"), name="occurred_at")
+    if occurred_at is None:
+        raise RowInvalid("occurred_at", "is required")
+    return ActivityRow(lead=lead, type=kind, occurred_at=occurred_at)

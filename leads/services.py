@@ -1,0 +1,242 @@
+"""Writes to leads and activity: imports (CSV and API share one path) and score write-back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import islice
+from typing import IO, Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from leads.csvfile import read_rows
+from leads.models import Activity, Lead
+from leads.parsing import (
+    ActivityRow,
+    LeadRow,
+    RowError,
+    RowInvalid,
+    parse_activity_row,
+    parse_lead_row,
+)
+
+CHUNK_ROWS = 5000
+_PROFILE_FIELDS = [
+    "company",
+    "industry",
+    "employees",
+    "title",
+    "seniority",
+    "department",
+    "country",
+    "source",
+    "created_at",
+    "deal_value",
+]
+
+
+@dataclass
+class ImportResult:
+    imported: int = 0
+    labels: int = 0
+    rejected: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def summary(self) -> str:
+        return f"imported={self.imported} labels={self.labels} rejected={self.rejected}"
+
+    def reject(self, error: RowError) -> None:
+        self.rejected += 1
+        self.errors.append(error)
+
+
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def _validated_leads(
+    rows: Iterable[tuple[int, dict[str, Any]]],
+    result: ImportResult,
+    *,
+    outcome_column: str | None,
+    positive: str | None,
+) -> Iterator[LeadRow]:
+    first_seen: dict[str, int] = {}
+    for number, values in rows:
+        if "__error__" in values:
+            result.reject(RowError(number, "row", values["__error__"]))
+            continue
+        try:
+            row = parse_lead_row(values, outcome_column=outcome_column, positive=positive)
+        except RowInvalid as exc:
+            result.reject(RowError(number, exc.field, exc.message))
+            continue
+        if row.external_id in first_seen:
+            result.reject(
+                RowError(
+                    number, "external_id", f"{row.external_id!r} already appears on row {first_seen[row.external_id]}"
+                )
+            )
+            continue
+        first_seen[row.external_id] = number
+        yield row
+
+
+def leads_upsert(*, rows: Sequence[LeadRow]) -> dict[str, int]:
+    """Insert or update leads by external_id in one statement per chunk; returns their ids."""
+    now = timezone.now()
+    objects = [
+        Lead(external_id=row.external_id, attributes=row.attributes, updated_at=now, **row.profile) for row in rows
+    ]
+    Lead.objects.bulk_create(
+        objects,
+        batch_size=1000,
+        update_conflicts=True,
+        unique_fields=["external_id"],
+        update_fields=[*_PROFILE_FIELDS, "attributes", "updated_at"],
+    )
+    return dict(Lead.objects.filter(external_id__in=[row.external_id for row in rows]).values_list("external_id", "id"))
+
+
+def import_leads(
+    *,
+    rows: Iterable[tuple[int, dict[str, Any]]],
+    outcome_column: str | None = None,
+    positive: str | None = None,
+) -> ImportResult:
+    """Import numbered rows (from a CSV or the API). Bad rows are reported and skipped."""
+    from feedback.services import labels_import
+
+    result = ImportResult()
+    validated = _validated_leads(rows, result, outcome_column=outcome_column, positive=positive)
+    for chunk in _chunks(validated, CHUNK_ROWS):
+        with transaction.atomic():
+            ids = leads_upsert(rows=chunk)
+            outcomes = {ids[row.external_id]: row.outcome for row in chunk if row.outcome}
+            result.labels += labels_import(outcomes=outcomes) if outcomes else 0
+        result.imported += len(chunk)
+    return result
+
+
+def import_leads_csv(
+    *, stream: IO[bytes], outcome_column: str | None = None, positive: str | None = None
+) -> ImportResult:
+    return import_leads(
+        rows=read_rows(stream, required=("external_id",)), outcome_column=outcome_column, positive=positive
+    )
+
+
+def activities_insert(*, rows: Sequence[ActivityRow], lead_ids: dict[str, int]) -> int:
+    """Insert events; an event already stored (same lead, type and time) is left as it is."""
+    objects = [Activity(lead_id=lead_ids[row.lead], type=row.type, occurred_at=row.occurred_at) for row in rows]
+    Activity.objects.bulk_create(objects, batch_size=2000, ignore_conflicts=True)
+    return len(objects)
+
+
+def import_activities(*, rows: Iterable[tuple[int, dict[str, Any]]]) -> ImportResult:
+    result = ImportResult()
+    parsed: list[tuple[int, ActivityRow]] = []
+    for number, values in rows:
+        if "__error__" in values:
+            result.reject(RowError(number, "row", values["__error__"]))
+            continue
+        try:
+            parsed.append((number, parse_activity_row(values)))
+        except RowInvalid as exc:
+            result.reject(RowError(number, exc.field, exc.message))
+    for chunk in _chunks(parsed, CHUNK_ROWS):
+        wanted = {row.lead for _, row in chunk}
+        lead_ids = dict(Lead.objects.filter(external_id__in=wanted).values_list("external_id", "id"))
+        good: list[ActivityRow] = []
+        for number, row in chunk:
+            if row.lead in lead_ids:
+                good.append(row)
+            else:
+                result.reject(RowError(number, "lead", f"no lead with external_id {row.lead!r}"))
+        with transaction.atomic():
+            result.imported += activities_insert(rows=good, lead_ids=lead_ids)
+    return result
+
+
+def import_activities_csv(*, stream: IO[bytes]) -> ImportResult:
+    return import_activities(rows=read_rows(stream, required=("lead", "type", "occurred_at")))
+
+
+def leads_set_status(*, lead_ids: Iterable[int], status: str) -> int:
+    return Lead.objects.filter(id__in=list(lead_ids)).update(status=status, updated_at=timezone.now())
+
+
+@dataclass
+class ScoreRows:
+    """Scores for many leads, column-wise, as rescoring produces them."""
+
+    lead_ids: Sequence[int]
+    score: Sequence[float]
+    fit_score: Sequence[float]
+    behavior_score: Sequence[float]
+    expected_value: Sequence[float | None]
+    uncertainty: Sequence[float]
+    priority: Sequence[float]
+    queue_reason: Sequence[str]
+    explanation: Sequence[str]  # JSON text, one list of strings per lead
+    model_version: int | None
+    scored_at: datetime
+
+
+_SCORE_COLUMNS = (
+    "score",
+    "fit_score",
+    "behavior_score",
+    "expected_value",
+    "uncertainty",
+    "priority",
+    "queue_reason",
+    "explanation",
+)
+
+
+def lead_scores_write(*, rows: ScoreRows) -> int:
+    """Write scores for many leads at once: COPY + one UPDATE on PostgreSQL, executemany elsewhere.
+
+    Call inside a transaction so readers see either the old scores or all the new ones.
+    """
+    if not rows.lead_ids:
+        return 0
+    columns = list(zip(rows.lead_ids, *(getattr(rows, name) for name in _SCORE_COLUMNS), strict=True))
+    table = Lead._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS lead_score_load (id bigint, score double precision, "
+                "fit_score double precision, behavior_score double precision, expected_value double precision, "
+                "uncertainty double precision, priority double precision, queue_reason text, explanation jsonb) "
+                "ON COMMIT DELETE ROWS"
+            )
+            cursor.execute("TRUNCATE lead_score_load")
+            with cursor.cursor.copy(
+                "COPY lead_score_load (id, score, fit_score, behavior_score, expected_value, uncertainty, "
+                "priority, queue_reason, explanation) FROM STDIN"
+            ) as copy:
+                for row in columns:
+                    copy.write_row(row)
+            cursor.execute(
+                f"UPDATE {table} AS l SET score = s.score, fit_score = s.fit_score, "
+                "behavior_score = s.behavior_score, expected_value = s.expected_value, "
+                "uncertainty = s.uncertainty, priority = s.priority, queue_reason = s.queue_reason, "
+                "explanation = s.explanation, model_version = %s, scored_at = %s "
+                "FROM lead_score_load AS s WHERE l.id = s.id",
+                [rows.model_version, rows.scored_at],
+            )
+            return cursor.rowcount
+        cursor.executemany(
+            f"UPDATE {table} SET score = %s, fit_score = %s, behavior_score = %s, expected_value = %s, "
+            "uncertainty = %s, priority = %s, queue_reason = %s, explanation = %s, model_version = %s, "
+            "scored_at = %s WHERE id = %s",
+            [(*row[1:], rows.model_version, rows.scored_at, row[0]) for row in columns],
+        )
+        return len(columns)

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from config.roles import ADMINS, READERS, role_required
+from leads.csvfile import CsvFileError
+from leads.forms import ImportForm, LeadFilterForm
+from leads.models import Lead
+from leads.selectors import LeadFilters, lead_activities, lead_facets, lead_get
+from leads.selectors import lead_list as select_leads
+from leads.services import import_activities_csv, import_leads_csv
+
+PAGE_SIZE = 50
+
+
+@require_GET
+@role_required(READERS)
+def lead_list(request: HttpRequest) -> HttpResponse:
+    form = LeadFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    filters = LeadFilters(
+        status=data.get("status") or "open",
+        industry=data.get("industry") or "",
+        source=data.get("source") or "",
+        q=data.get("q") or "",
+        sort=data.get("sort") or "score",
+    )
+    page = Paginator(select_leads(filters=filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "page": page, "facets": lead_facets(), "query": query.urlencode(), "filters": filters}
+    template = "leads/_rows.html" if request.GET.get("fragment") == "rows" else "leads/list.html"
+    return render(request, template, context)
+
+
+def _lead_or_404(external_id: str) -> Lead:
+    lead = lead_get(external_id=external_id)
+    if lead is None:
+        raise Http404("No such lead.")
+    return lead
+
+
+@require_GET
+@role_required(READERS)
+def lead_detail(request: HttpRequest, external_id: str) -> HttpResponse:
+    from feedback.selectors import lead_label
+
+    lead = _lead_or_404(external_id)
+    return render(
+        request,
+        "leads/detail.html",
+        {"lead": lead, "activities": lead_activities(lead=lead), "label": lead_label(lead=lead)},
+    )
+
+
+@require_GET
+@role_required(READERS)
+def lead_score(request: HttpRequest, external_id: str) -> HttpResponse:
+    """The score panel alone, for pages refreshing live."""
+    return render(request, "leads/_score.html", {"lead": _lead_or_404(external_id)})
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(ADMINS)
+def lead_import(request: HttpRequest) -> HttpResponse:
+    from learning.services import rescore_requested
+
+    form = ImportForm(request.POST or None, request.FILES or None)
+    result, file_error = None, ""
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if data["kind"] == "leads":
+                result = import_leads_csv(
+                    stream=data["file"],
+                    outcome_column=data["outcome_column"] or None,
+                    positive=data["positive"] or None,
+                )
+            else:
+                result = import_activities_csv(stream=data["file"])
+        except CsvFileError as exc:
+            file_error = str(exc)
+        if result is not None and result.imported:
+            rescore_requested()
+    status = 400 if file_error or (request.method == "POST" and not form.is_valid()) else 200
+    return render(
+        request, "leads/import.html", {"form": form, "result": result, "file_error": file_error}, status=status
+    )

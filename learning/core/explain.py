@@ -1,0 +1,55 @@
+"""Turning model factors and rule hits into sentences a rep understands."""
+
+from __future__ import annotations
+
+import math
+
+from learning.core.model import Factor
+
+_LABELS = {
+    "act_total": "activities in total",
+    "act_last_7d": "activities in the last 7 days",
+    "act_last_30d": "activities in the last 30 days",
+    "act_active_days": "days with activity",
+}
+
+
+def _words(name: str) -> str:
+    return name.replace("_", " ").replace("-", " ").strip()
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value == ""
+
+
+def _number(value: object) -> str:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return str(value)
+    return f"{number:,.0f}" if abs(number) >= 100 or number == int(number) else f"{number:.1f}"
+
+
+def describe(factor: Factor) -> str:
+    """``▲ 3 pricing visit in the last 30 days`` / ``▼ industry: retail``."""
+    arrow = "▲" if factor.weight > 0 else "▼"
+    name, value = factor.feature, factor.value
+    if name.startswith("count__"):
+        text = f"{_number(value or 0)} × {_words(name.removeprefix('count__'))} in total"
+    elif name.startswith("recent30__"):
+        text = f"{_number(value or 0)} × {_words(name.removeprefix('recent30__'))} in the last 30 days"
+    elif name in _LABELS:
+        text = f"{_number(value or 0)} {_LABELS[name]}"
+    elif name == "act_days_since_last":
+        text = "no activity yet" if _missing(value) else f"last activity {_number(value)} days ago"
+    elif name == "act_span_days":
+        text = f"engaged over {_number(value or 0)} days"
+    elif name == "act_decayed":
+        text = f"recent engagement {_number(value or 0)} (time-weighted)"
+    elif name == "lead_age_days":
+        text = "lead age unknown" if _missing(value) else f"lead created {_number(value)} days ago"
+    elif _missing(value):
+        text = f"{_words(name)} unknown"
+    else:
+        text = f"{_words(name)}: {value if isinstance(value, str) else _number(value)}"
+    return f"{arrow} {text}"

@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from learning.core.strategies import DEFAULT_STRATEGY, STRATEGIES
+
+
+class ModelStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    CANDIDATE = "candidate", "Candidate"
+    REJECTED = "rejected", "Rejected"
+    RETIRED = "retired", "Retired"
+
+
+class ModelVersion(models.Model):
+    """One trained model: its artifact, what it was trained on and how it did on held-out labels."""
+
+    version = models.PositiveIntegerField(unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=20, choices=ModelStatus.choices, default=ModelStatus.CANDIDATE)
+    kind = models.CharField(max_length=20, default="full")
+    estimator = models.CharField(max_length=100)
+    labels = models.PositiveIntegerField()
+    positives = models.PositiveIntegerField(default=0)
+    labels_revision = models.PositiveBigIntegerField(default=0)
+    metrics = models.JSONField(default=dict)
+    features = models.JSONField(default=list)
+    library_versions = models.JSONField(default=dict)
+    note = models.TextField(blank=True)
+    artifact = models.BinaryField()
+    train_seconds = models.FloatField(default=0.0)
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["status"], condition=Q(status="active"), name="one_active_model"),
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.version} ({self.status})"
+
+    @property
+    def active(self) -> bool:
+        return self.status == ModelStatus.ACTIVE
+
+
+class LoopSettings(models.Model):
+    """The admin's knobs for the loop; one row (pk=1)."""
+
+    hot_threshold = models.FloatField(default=0.5)
+    cost_per_lead = models.FloatField(default=50.0)
+    expected_value_threshold = models.FloatField(default=0.0)
+    strategy = models.CharField(max_length=20, choices=[(s, s) for s in STRATEGIES], default=DEFAULT_STRATEGY)
+    exploration = models.FloatField(default=0.1)
+    min_labels_per_outcome = models.PositiveIntegerField(default=5)
+    lease_minutes = models.PositiveIntegerField(default=15)
+    queue_size = models.PositiveIntegerField(default=10)
+    cold_start_hot_points = models.FloatField(default=50.0)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+
+    def __str__(self) -> str:
+        return "Loop settings"
+
+
+class PointRule(models.Model):
+    """A cold-start rule: points per activity event of a type, or for a profile value."""
+
+    class Kind(models.TextChoices):
+        ACTIVITY = "activity", "Activity type"
+        PROFILE = "profile", "Profile value"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    field = models.CharField(max_length=100, blank=True, help_text="profile field (for profile rules)")
+    value = models.CharField(max_length=200, help_text="activity type, or the profile value")
+    points = models.FloatField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "field", "value"], name="point_rule_unique")]
+        ordering = ["kind", "field", "value"]
+
+    def __str__(self) -> str:
+        return f"{self.field or self.kind}={self.value}: {self.points:+g}"
+
+
+class LoopState(models.Model):
+    """What the database says is pending: labels changed since the last training, and the
+    version of the scores readers see. One row (pk=1)."""
+
+    labels_revision = models.PositiveBigIntegerField(default=0)
+    trained_revision = models.PositiveBigIntegerField(default=0)
+    scores_version = models.PositiveBigIntegerField(default=0)
+    scores_updated_at = models.DateTimeField(null=True, blank=True)
+    rescore_requested = models.BooleanField(default=False)
+    running_since = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"labels r{self.labels_revision}, trained r{self.trained_revision}, scores v{self.scores_version}"
