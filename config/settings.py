@@ -104,7 +104,8 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     # A file, not :memory:, so a real worker process can share the test database.
-    _db["TEST"] = {"NAME": str(VAR_DIR / "test_leadloop.sqlite3")}
+    # One per test process, so two test runs on one checkout do not share it.
+    _db["TEST"] = {"NAME": str(VAR_DIR / f"test_leadloop_{os.getpid()}.sqlite3")}
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -126,6 +127,12 @@ elif not CELERY_BROKER_URL.startswith(("redis://", "rediss://", "amqp://", "memo
         f"CELERY_BROKER_URL must be redis://, amqp:// or filesystem://, not {CELERY_BROKER_URL!r}"
     )
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+# One queue per deployment (tests give their worker a queue of its own).
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("LEADLOOP_QUEUE", "leadloop")
+CELERY_BEAT_SCHEDULE = {
+    # The database says what is pending; this catches up after a lost message or a broker outage.
+    "catch-up-learning": {"task": "learning.learn", "schedule": 60.0},
+}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

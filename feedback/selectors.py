@@ -12,9 +12,9 @@ from feedback.models import Label, Lease, Outcome, Reason
 from leads.models import Lead, LeadStatus
 
 
-def training_labels() -> list[tuple[int, str]]:
-    """(lead id, outcome) for every label the model learns from, oldest first."""
-    return list(Label.objects.filter(outcome__in=Outcome.values).order_by("id").values_list("lead_id", "outcome"))
+def training_labels() -> list[tuple[int, int, str]]:
+    """(label id, lead id, outcome) for every label the model learns from, oldest first."""
+    return list(Label.objects.filter(outcome__in=Outcome.values).order_by("id").values_list("id", "lead_id", "outcome"))
 
 
 def reasons(*, active_only: bool = True) -> QuerySet[Reason]:

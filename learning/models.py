@@ -25,6 +25,7 @@ class ModelVersion(models.Model):
     labels = models.PositiveIntegerField()
     positives = models.PositiveIntegerField(default=0)
     labels_revision = models.PositiveBigIntegerField(default=0)
+    last_label_id = models.PositiveBigIntegerField(default=0, help_text="labels after this one are its held-out set")
     metrics = models.JSONField(default=dict)
     features = models.JSONField(default=list)
     library_versions = models.JSONField(default=dict)

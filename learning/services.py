@@ -17,6 +17,7 @@ import sklearn
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from learning.core.explain import describe
@@ -33,6 +34,7 @@ logger = logging.getLogger(__name__)
 RESCORE_CHUNK = 20_000
 CLAIM_STALE_AFTER = timedelta(minutes=10)
 PROMOTION_TOLERANCE = 0.02
+GUARD_MIN_LABELS = 20
 
 
 def feature_frame(*, lead_ids: list[int], as_of: datetime, activity_types: list[str] | None = None) -> pd.DataFrame:
@@ -75,19 +77,25 @@ def train_model_version(*, labels_revision: int, now: datetime | None = None) ->
 
     settings = loop_settings()
     labels = training_labels()
-    y = np.array([1 if outcome == "converted" else 0 for _, outcome in labels], dtype=int)
+    y = np.array([1 if outcome == "converted" else 0 for _, _, outcome in labels], dtype=int)
     if len(labels) == 0 or min(y.sum(), len(y) - y.sum()) < max(settings.min_labels_per_outcome, 2):
         return None
     started = time.perf_counter()
     now = now or timezone.now()
-    frame = feature_frame(lead_ids=[lead_id for lead_id, _ in labels], as_of=now)
-    metrics = evaluate(y, _out_of_fold(frame, y), threshold=settings.hot_threshold)
+    frame = feature_frame(lead_ids=[lead_id for _, lead_id, _ in labels], as_of=now)
+    out_of_fold = _out_of_fold(frame, y)
+    metrics = evaluate(y, out_of_fold, threshold=settings.hot_threshold)
     scorer = LeadScorer().fit(frame, y)
     buffer = io.BytesIO()
     joblib.dump(scorer, buffer, compress=3)
 
     current = active_model()
-    promote, note = _promotion_decision(metrics, current)
+    label_ids = np.array([label_id for label_id, _, _ in labels])
+    promote, note, guard = _promotion_decision(
+        current=current, frame=frame, y=y, out_of_fold=out_of_fold, label_ids=label_ids
+    )
+    if guard:
+        metrics["guard"] = guard
     with transaction.atomic():
         last = ModelVersion.objects.select_for_update().order_by("-version").first()
         version = ModelVersion.objects.create(
@@ -96,6 +104,7 @@ def train_model_version(*, labels_revision: int, now: datetime | None = None) ->
             labels=len(y),
             positives=int(y.sum()),
             labels_revision=labels_revision,
+            last_label_id=int(label_ids.max()),
             metrics=metrics,
             features=list(scorer.feature_names_),
             library_versions=_library_versions(),
@@ -110,15 +119,29 @@ def train_model_version(*, labels_revision: int, now: datetime | None = None) ->
     return version
 
 
-def _promotion_decision(metrics: dict[str, float], current: ModelVersion | None) -> tuple[bool, str]:
+def _promotion_decision(
+    *, current: ModelVersion | None, frame: pd.DataFrame, y: np.ndarray, out_of_fold: np.ndarray, label_ids: np.ndarray
+) -> tuple[bool, str, dict[str, float]]:
+    """Compare candidate and active model on the same labels: the ones the active model never saw.
+
+    The candidate's predictions there are out-of-fold, so neither side has seen the answers.
+    Too few such labels to tell (fewer than GUARD_MIN_LABELS, or one outcome missing): promote,
+    since the candidate has learned from more.
+    """
     if current is None:
-        return True, ""
-    new_auc, old_auc = metrics.get("roc_auc"), current.metrics.get("roc_auc")
-    if new_auc is None or old_auc is None or np.isnan(new_auc) or np.isnan(old_auc):
-        return True, ""
+        return True, "", {}
+    held_out = label_ids > current.last_label_id
+    y_held = y[held_out]
+    if held_out.sum() < GUARD_MIN_LABELS or min(y_held.sum(), len(y_held) - y_held.sum()) < 3:
+        return True, "", {"held_out": int(held_out.sum())}
+    active_proba = scorer_for(version=current.version).predict_proba(frame.iloc[np.flatnonzero(held_out)])[:, 1]
+    new_auc = float(roc_auc_score(y_held, out_of_fold[held_out]))
+    old_auc = float(roc_auc_score(y_held, active_proba))
+    guard = {"held_out": int(held_out.sum()), "candidate_auc": new_auc, "active_auc": old_auc}
     if new_auc + PROMOTION_TOLERANCE < old_auc:
-        return False, f"ROC AUC {new_auc:.3f} is worse than active v{current.version}'s {old_auc:.3f}"
-    return True, ""
+        note = f"ROC AUC {new_auc:.3f} on {int(held_out.sum())} new labels is below active v{current.version}'s {old_auc:.3f}"
+        return False, note, guard
+    return True, "", guard
 
 
 def model_activate(*, version: ModelVersion) -> None:

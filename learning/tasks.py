@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from typing import Any
+
 from celery import shared_task
+from celery.signals import worker_ready
 
 from learning import services
 
@@ -10,3 +13,9 @@ def learn() -> int:
     """Train on pending labels and rescore; the database says what is pending, so running
     it twice, or after a lost message, is harmless."""
     return services.run_learning_loop()
+
+
+@worker_ready.connect
+def catch_up_on_start(sender: Any = None, **kwargs: Any) -> None:
+    """A worker that starts (after a crash, a deploy, a broker outage) picks up pending work."""
+    learn.delay()

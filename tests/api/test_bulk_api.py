@@ -1,0 +1,155 @@
+"""POST /api/leads/bulk and /api/activities/bulk: admin-only upserts, validated like the CSV import."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from feedback.models import Label
+from leads.models import Activity, Lead
+from tests.conftest import ApiClient
+
+
+@pytest.mark.django_db
+def test_it_upserts_leads_and_reports_bad_items(admin: Any, api_for: Any) -> None:
+    items = [
+        {"external_id": "B1", "company": "Acme", "employees": "51-200", "deal_value": 1500, "crm": "hubspot"},
+        {"external_id": "B2", "employees": "many"},
+        {"external_id": "B3", "company": "Globex", "employees": 12, "created_at": "2026-10-01"},
+    ]
+
+    response = api_for(admin).post("/api/leads/bulk", {"items": items})
+
+    assert response.status_code == 200
+    body = response.json()
+    assert {k: body[k] for k in ("imported", "labels", "rejected")} == {"imported": 2, "labels": 0, "rejected": 1}
+    assert len(body["errors"]) == 1
+    error = body["errors"][0]
+    assert (error["item"], error["field"]) == (2, "employees")
+    assert error["message"]
+    b1 = Lead.objects.get(external_id="B1")
+    assert (b1.company, b1.employees, b1.deal_value, b1.attributes) == ("Acme", 125, 1500, {"crm": "hubspot"})
+    assert Lead.objects.get(external_id="B3").employees == 12
+    assert not Lead.objects.filter(external_id="B2").exists()
+
+
+@pytest.mark.django_db
+def test_sending_the_same_leads_again_updates_them_and_duplicates_nothing(admin: Any, api_for: Any) -> None:
+    client = api_for(admin)
+    client.post("/api/leads/bulk", {"items": [{"external_id": "B1", "company": "Acme", "won": "converted"}], "outcome_column": "won"})
+
+    response = client.post(
+        "/api/leads/bulk",
+        {"items": [{"external_id": "B1", "company": "Acme Corp", "won": "converted"}], "outcome_column": "won"},
+    )
+
+    assert response.status_code == 200
+    assert Lead.objects.count() == 1
+    assert Lead.objects.get().company == "Acme Corp"
+    assert Label.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_an_outcome_column_with_positive_creates_labels(admin: Any, api_for: Any) -> None:
+    items = [
+        {"external_id": "H1", "stage": "Won"},
+        {"external_id": "H2", "stage": "Lost"},
+        {"external_id": "H3", "stage": ""},
+    ]
+
+    body = api_for(admin).post("/api/leads/bulk", {"items": items, "outcome_column": "stage", "positive": "Won"}).json()
+
+    assert (body["imported"], body["labels"], body["rejected"]) == (3, 2, 0)
+    assert dict(Lead.objects.values_list("external_id", "status")) == {
+        "H1": "converted",
+        "H2": "not_converted",
+        "H3": "open",
+    }
+
+
+@pytest.mark.django_db
+def test_it_rejects_items_with_the_same_external_id_and_wrong_types(admin: Any, api_for: Any) -> None:
+    items = [
+        {"external_id": "B1"},
+        {"external_id": "B1"},
+        {"external_id": "B2", "company": ["not", "text"]},
+        {"external_id": "B3", "employees": True},
+        {"company": "No id"},
+    ]
+
+    body = api_for(admin).post("/api/leads/bulk", {"items": items}).json()
+
+    assert [(e["item"], e["field"]) for e in body["errors"]] == [
+        (2, "external_id"),
+        (3, "company"),
+        (4, "employees"),
+        (5, "external_id"),
+    ]
+    assert (body["imported"], body["rejected"]) == (1, 4)
+
+
+@pytest.mark.django_db
+def test_it_inserts_activities_and_reports_an_unknown_lead(admin: Any, api_for: Any) -> None:
+    Lead.objects.create(external_id="L1")
+    items = [
+        {"lead": "L1", "type": "email_open", "occurred_at": "2026-10-01T10:00:00Z"},
+        {"lead": "GHOST", "type": "call", "occurred_at": "2026-10-01"},
+        {"lead": "L1", "type": "call", "occurred_at": "last week"},
+    ]
+    client = api_for(admin)
+
+    body = client.post("/api/activities/bulk", {"items": items}).json()
+    client.post("/api/activities/bulk", {"items": items[:1]})
+
+    assert (body["imported"], body["labels"], body["rejected"]) == (1, 0, 2)
+    assert sorted((e["item"], e["field"]) for e in body["errors"]) == [(2, "lead"), (3, "occurred_at")]
+    assert Activity.objects.count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/leads/bulk", "/api/activities/bulk"])
+def test_a_body_without_items_answers_400_naming_items(path: str, admin: Any, api_for: Any) -> None:
+    response = api_for(admin).post(path, {"rows": []})
+
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("items: ")
+
+
+@pytest.mark.django_db
+def test_more_than_ten_thousand_items_answers_400(admin: Any, api_for: Any) -> None:
+    items = [{"external_id": f"B{i}"} for i in range(10_001)]
+
+    response = api_for(admin).post("/api/leads/bulk", {"items": items})
+
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("items: ")
+    assert not Lead.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/leads/bulk", "/api/activities/bulk"])
+@pytest.mark.parametrize("role", ["rep", "manager", "nobody"])
+def test_it_answers_403_to_anyone_but_an_admin(
+    path: str, role: str, request: pytest.FixtureRequest, api_for: Any
+) -> None:
+    response = api_for(request.getfixturevalue(role)).post(path, {"items": [{"external_id": "B1"}]})
+
+    assert response.status_code == 403
+    assert not Lead.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/leads/bulk", "/api/activities/bulk"])
+@pytest.mark.parametrize("key", [None, "bad-key"])
+def test_it_answers_401_without_a_valid_token(path: str, key: str | None, defaults: None) -> None:
+    response = ApiClient(key).post(path, {"items": [{"external_id": "B1"}]})
+
+    assert response.status_code == 401
+    assert not Lead.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/leads/bulk", "/api/activities/bulk"])
+def test_it_answers_405_to_a_get(path: str, admin: Any, api_for: Any) -> None:
+    assert api_for(admin).get(path).status_code == 405

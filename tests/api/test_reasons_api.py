@@ -1,0 +1,61 @@
+"""GET /api/reasons: the active reason taxonomy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from feedback.models import Reason
+from tests.conftest import ApiClient
+
+
+@pytest.mark.django_db
+def test_it_lists_the_active_reasons_in_the_design_shape(rep: Any, api_for: Any) -> None:
+    response = api_for(rep).get("/api/reasons")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert {"code": "champion", "label": "Strong internal champion", "outcome": "converted"} in body
+    assert {"code": "no_budget", "label": "No budget", "outcome": "not_converted"} in body
+    assert all(set(reason) == {"code", "label", "outcome"} for reason in body)
+    assert {reason["outcome"] for reason in body} == {"converted", "not_converted"}
+    assert len(body) == Reason.objects.filter(active=True).count()
+
+
+@pytest.mark.django_db
+def test_a_retired_reason_is_not_listed(rep: Any, api_for: Any) -> None:
+    Reason.objects.filter(code="champion").update(active=False)
+
+    codes = [reason["code"] for reason in api_for(rep).get("/api/reasons").json()]
+
+    assert "champion" not in codes
+    assert "urgent_pain" in codes
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ["rep", "manager", "admin"])
+def test_every_role_can_read_the_reasons(role: str, request: pytest.FixtureRequest, api_for: Any) -> None:
+    assert api_for(request.getfixturevalue(role)).get("/api/reasons").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_user_without_a_role_gets_403(nobody: Any, api_for: Any) -> None:
+    assert api_for(nobody).get("/api/reasons").status_code == 403
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("key", [None, "bad-key"])
+def test_it_answers_401_without_a_valid_token(key: str | None, defaults: None) -> None:
+    response = ApiClient(key).get("/api/reasons")
+
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
+
+
+@pytest.mark.django_db
+def test_it_answers_405_to_a_post(admin: Any, api_for: Any) -> None:
+    response = api_for(admin).post("/api/reasons", {"code": "x", "label": "X", "outcome": "converted"})
+
+    assert response.status_code == 405
+    assert not Reason.objects.filter(code="x").exists()

@@ -1,0 +1,77 @@
+"""The strategies are built on modAL's query functions; these tests pin what works with the
+installed scikit-learn and what does not (see DESIGN.md's pitfalls)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from modAL.models import ActiveLearner
+from modAL.uncertainty import margin_sampling, uncertainty_sampling
+from sklearn.linear_model import LogisticRegression
+
+from learning.core.strategies import STRATEGIES, KnownProbabilities, informativeness, rank_pool, select_batch
+
+
+def fitted() -> tuple[LogisticRegression, np.ndarray]:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 2))
+    y = (X[:, 0] > 0).astype(int)
+    return LogisticRegression().fit(X, y), X
+
+
+def test_modal_query_functions_work_on_a_fitted_scikit_learn_estimator() -> None:
+    model, X = fitted()
+    indices, scores = uncertainty_sampling(model, X, n_instances=5)
+    assert len(indices) == 5
+    assert np.all(np.abs(X[indices, 0]) < 0.5), "the most uncertain rows sit on the boundary"
+    assert len(margin_sampling(model, X, n_instances=3)[0]) == 3
+
+
+def test_modal_active_learner_teach_still_fails_with_this_scikit_learn() -> None:
+    """If this starts passing, modAL was fixed and ActiveLearner could be used again."""
+    model, X = fitted()
+    learner = ActiveLearner(estimator=LogisticRegression(), X_training=X[:20], y_training=(X[:20, 0] > 0).astype(int))
+    with pytest.raises(TypeError, match="force_all_finite"):
+        learner.teach(X[20:22], np.array([0, 1]))
+
+
+def test_informativeness_agrees_with_modal_on_known_probabilities() -> None:
+    model, X = fitted()
+    proba = model.predict_proba(X)
+    ours = informativeness(proba, "uncertainty")
+    indices, _ = uncertainty_sampling(model, X, n_instances=10)
+    assert set(np.argsort(-ours)[:10]) == set(indices)
+    assert KnownProbabilities().predict_proba(proba) is proba
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_rank_pool_orders_every_row_once(strategy: str) -> None:
+    proba = np.column_stack([np.linspace(0, 1, 50), 1 - np.linspace(0, 1, 50)])
+    ranking = rank_pool(proba, strategy=strategy, exploration=0.2, rng=np.random.default_rng(1))
+    assert sorted(ranking.order.tolist()) == list(range(50))
+    priority = ranking.priority()
+    assert priority[ranking.order[0]] == 1.0
+    assert np.all(np.diff(priority[ranking.order]) < 0)
+
+
+def test_without_exploration_the_most_uncertain_rows_come_first() -> None:
+    p = np.array([0.05, 0.49, 0.9, 0.52, 0.3])
+    proba = np.column_stack([1 - p, p])
+    order = select_batch(proba, size=2, strategy="uncertainty", exploration=0.0, rng=np.random.default_rng(0))
+    assert set(order) == {1, 3}
+
+
+def test_the_exploration_share_of_the_head_is_random_rows_marked_as_explored() -> None:
+    rng = np.random.default_rng(2)
+    p = rng.random(1000)
+    proba = np.column_stack([1 - p, p])
+    ranking = rank_pool(proba, strategy="uncertainty", exploration=0.25, rng=rng)
+    head = ranking.order[:100]
+    share = ranking.explored[head].mean()
+    assert 0.15 <= share <= 0.35
+    assert ranking.explored.sum() == round(1000 * 0.25)
+
+
+def test_an_unknown_strategy_is_refused_with_the_choices() -> None:
+    with pytest.raises(ValueError, match="uncertainty"):
+        informativeness(np.zeros((2, 2)), "clever")

@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from feedback.models import Label
+from leads.models import Lead, LeadStatus
+from learning import services
+from learning.models import LoopState, ModelStatus, ModelVersion
+from learning.selectors import scores_state
+
+
+@pytest.fixture
+def history(make_leads: Any) -> list[str]:
+    return make_leads(90, seed=5, labeled=0.5)
+
+
+def test_while_one_outcome_is_missing_the_point_rules_score_the_leads(make_leads: Any) -> None:
+    make_leads(20)
+    assert services.train_model_version(labels_revision=1) is None
+    result = services.rescore_open_leads()
+    assert result.model_version is None
+    lead = Lead.objects.order_by("-score").first()
+    assert lead.scored_at is not None and lead.model_version is None
+    assert lead.explanation and "points" in lead.explanation[0]
+
+
+def test_training_records_an_active_version_with_metrics_features_and_library_versions(history: list[str]) -> None:
+    version = services.train_model_version(labels_revision=1)
+    assert version is not None and version.status == ModelStatus.ACTIVE
+    assert version.labels == Label.objects.count()
+    assert set(version.metrics) >= {"roc_auc", "precision", "recall", "accuracy", "brier"}
+    assert "count__pricing_visit" in version.features
+    assert "scikit-learn" in version.library_versions and "modAL-python" in version.library_versions
+    assert LoopState.objects.get().rescore_requested
+
+
+def test_rescoring_writes_every_open_lead_with_explanation_and_expected_value(history: list[str]) -> None:
+    services.train_model_version(labels_revision=1)
+    result = services.rescore_open_leads()
+    open_leads = Lead.objects.filter(status=LeadStatus.OPEN)
+    assert result.leads == open_leads.count() > 0
+    assert not open_leads.filter(score__isnull=True).exists()
+    lead = open_leads.first()
+    assert 0 <= lead.score <= 1 and 0 <= lead.uncertainty <= 0.5
+    assert lead.model_version == 1
+    assert lead.expected_value == pytest.approx(lead.score * lead.deal_value - 50.0)
+    assert all(line[0] in "▲▼" for line in lead.explanation)
+    assert scores_state()["scores_version"] == result.scores_version
+
+
+def test_the_guard_keeps_a_worse_model_out_and_says_why(history: list[str], monkeypatch: Any) -> None:
+    first = services.train_model_version(labels_revision=1)
+    # New labels the active model never saw, then a candidate that scores them worse.
+    monkeypatch.setattr(services, "GUARD_MIN_LABELS", 5)
+    ModelVersion.objects.filter(pk=first.pk).update(last_label_id=0)  # every label is new to v1
+    monkeypatch.setattr(services, "_out_of_fold", lambda frame, y: 1.0 - y * 0.9)  # perfectly wrong
+    second = services.train_model_version(labels_revision=2)
+    assert second.status == ModelStatus.REJECTED
+    assert "below active v1" in second.note
+    assert second.metrics["guard"]["candidate_auc"] < second.metrics["guard"]["active_auc"]
+    assert ModelVersion.objects.get(status=ModelStatus.ACTIVE) == first
+
+
+def test_an_admin_can_roll_back_to_an_older_version(history: list[str]) -> None:
+    first = services.train_model_version(labels_revision=1)
+    second = services.train_model_version(labels_revision=2)
+    assert second.status == ModelStatus.ACTIVE
+    services.model_activate(version=first)
+    statuses = dict(ModelVersion.objects.values_list("version", "status"))
+    assert statuses == {1: ModelStatus.ACTIVE, 2: ModelStatus.RETIRED}
+
+
+def test_a_burst_of_labels_is_learned_in_one_run_not_one_per_label(history: list[str], monkeypatch: Any) -> None:
+    for _ in range(50):
+        services.labels_changed()
+    calls: list[int] = []
+    real = services.train_model_version
+
+    def counting(**kwargs: Any) -> Any:
+        calls.append(kwargs["labels_revision"])
+        return real(**kwargs)
+
+    monkeypatch.setattr(services, "train_model_version", counting)
+    rounds = services.run_learning_loop()
+    assert len(calls) == 1 and rounds == 1
+    state = LoopState.objects.get()
+    assert state.trained_revision == state.labels_revision
+    assert state.running_since is None
+    assert services.run_learning_loop() == 0, "nothing pending: nothing to do"
+
+
+def test_a_second_worker_backs_off_while_the_loop_is_claimed(history: list[str]) -> None:
+    services.labels_changed()
+    assert services._claim()
+    assert services.run_learning_loop() == 0
+    LoopState.objects.update(running_since=None)
+    assert services.run_learning_loop() == 1
