@@ -70,15 +70,6 @@ def lead_out(lead: Lead) -> dict[str, Any]:
     }
 
 
-@router.get("/leads/{external_id}", response=LeadOut)
-def lead_detail(request: HttpRequest, external_id: str) -> dict[str, Any]:
-    require_role(request, READERS)
-    lead = lead_get(external_id=external_id)
-    if lead is None:
-        raise HttpError(404, f"no lead with external_id {external_id!r}")
-    return lead_out(lead)
-
-
 class BulkIn(Schema):
     items: list[dict[str, Any]] = Field(max_length=MAX_BULK)
     outcome_column: str | None = None
@@ -126,3 +117,13 @@ def activities_bulk(request: HttpRequest, payload: BulkIn) -> dict[str, Any]:
     if result.imported:
         rescore_requested()
     return _bulk_out(result)
+
+
+# Registered last: "/leads/bulk" must match before the catch-all path of a lead.
+@router.get("/leads/{path:external_id}", response=LeadOut)
+def lead_detail(request: HttpRequest, external_id: str) -> dict[str, Any]:
+    require_role(request, READERS)
+    lead = lead_get(external_id=external_id)
+    if lead is None:
+        raise HttpError(404, f"no lead with external_id {external_id!r}")
+    return lead_out(lead)

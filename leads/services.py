@@ -126,9 +126,8 @@ def import_leads(
 def import_leads_csv(
     *, stream: IO[bytes], outcome_column: str | None = None, positive: str | None = None
 ) -> ImportResult:
-    return import_leads(
-        rows=read_rows(stream, required=("external_id",)), outcome_column=outcome_column, positive=positive
-    )
+    required = ("external_id", outcome_column) if outcome_column else ("external_id",)
+    return import_leads(rows=read_rows(stream, required=required), outcome_column=outcome_column, positive=positive)
 
 
 def activities_insert(*, rows: Sequence[ActivityRow], lead_ids: dict[str, int]) -> int:

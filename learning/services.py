@@ -139,7 +139,8 @@ def _promotion_decision(
     old_auc = float(roc_auc_score(y_held, active_proba))
     guard = {"held_out": int(held_out.sum()), "candidate_auc": new_auc, "active_auc": old_auc}
     if new_auc + PROMOTION_TOLERANCE < old_auc:
-        note = f"ROC AUC {new_auc:.3f} on {int(held_out.sum())} new labels is below active v{current.version}'s {old_auc:.3f}"
+        count = int(held_out.sum())
+        note = f"ROC AUC {new_auc:.3f} on {count} new labels is below active v{current.version}'s {old_auc:.3f}"
         return False, note, guard
     return True, "", guard
 

@@ -29,6 +29,12 @@ def eager_celery() -> Iterator[None]:
     celery_app.conf.task_always_eager = previous
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings: Any) -> None:
+    """The user fixtures set passwords; the production hasher is slow on purpose."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def defaults(db: None) -> None:
     """The rows data migrations create; a transactional test flushes them, so put them back."""
@@ -115,9 +121,16 @@ def synthetic_rows(n: int, *, seed: int = 0, labeled: float = 0.0) -> tuple[list
         industry = ["software", "retail", "logistics"][i % 3]
         visits = int(rng.poisson(2.0 if industry != "retail" else 0.5))
         for v in range(visits):
-            events.append({"lead": f"S{i:04d}", "type": "pricing_visit", "occurred_at": (NOW - timedelta(days=v + 1)).isoformat()})
-        events.append({"lead": f"S{i:04d}", "type": "email_open", "occurred_at": (NOW - timedelta(days=10)).isoformat()})
-        p = 1 / (1 + np.exp(-(-1.5 + 0.9 * visits + (0.8 if industry == "software" else -0.8 if industry == "retail" else 0))))
+            events.append(
+                {"lead": f"S{i:04d}", "type": "pricing_visit", "occurred_at": (NOW - timedelta(days=v + 1)).isoformat()}
+            )
+        events.append(
+            {"lead": f"S{i:04d}", "type": "email_open", "occurred_at": (NOW - timedelta(days=10)).isoformat()}
+        )
+        p = 1 / (
+            1
+            + np.exp(-(-1.5 + 0.9 * visits + (0.8 if industry == "software" else -0.8 if industry == "retail" else 0)))
+        )
         outcome = ""
         if rng.random() < labeled:
             outcome = "converted" if rng.random() < p else "not_converted"

@@ -1,45 +1,69 @@
 """The lead scorer: a scikit-learn estimator over feature frames.
 
-Each input column gets its own small transformer (numbers binned, categories one-hot),
-followed by a regularised logistic regression: an additive model whose per-column
-contributions are exact, so every score can say why in plain words.
+Every input column is cut into a few slots (numbers into quantile bins plus a "missing"
+slot, categories into their frequent values plus "other"), one-hot encoded, and fed to a
+regularised logistic regression. That makes an additive model: non-linear in each column,
+with exact per-column contributions, so every score can say why in plain words. Encoding is
+a vectorised gather, so scoring a million leads costs little more than reading them.
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.compose import ColumnTransformer
-from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import KBinsDiscretizer, OneHotEncoder
 
 from learning.core.features import FrameEncoder, is_behaviour
 
-ESTIMATORS = ("additive_logistic",)
+
+@dataclass
+class _Column:
+    name: str
+    offset: int
+    edges: np.ndarray | None = None  # numeric: inner bin edges; slot 0 is "missing"
+    categories: dict[str, int] | None = None  # categorical: value → slot; the last slot is "other"
+
+    @property
+    def width(self) -> int:
+        if self.edges is not None:
+            return len(self.edges) + 2
+        assert self.categories is not None
+        return len(self.categories) + 1
+
+    def codes(self, values: pd.Series) -> np.ndarray:
+        if self.edges is not None:
+            numbers = values.to_numpy(dtype=float)
+            codes = np.searchsorted(self.edges, numbers, side="right") + 1
+            codes[np.isnan(numbers)] = 0
+            return codes
+        assert self.categories is not None
+        other = len(self.categories)
+        return values.map(self.categories).fillna(other).to_numpy(dtype=np.int64)
 
 
-def _numeric_pipeline(n_bins: int) -> Pipeline:
-    return make_pipeline(
-        SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
-        KBinsDiscretizer(n_bins=n_bins, encode="onehot", strategy="quantile", quantile_method="averaged_inverted_cdf"),
-    )
+def _fit_numeric(name: str, values: pd.Series, n_bins: int) -> _Column:
+    numbers = values.to_numpy(dtype=float)
+    present = numbers[~np.isnan(numbers)]
+    if present.size == 0:
+        edges = np.array([], dtype=float)
+    else:
+        quantiles = np.quantile(present, np.linspace(0, 1, n_bins + 1)[1:-1])
+        edges = np.unique(quantiles)
+    return _Column(name=name, offset=0, edges=edges)
 
 
-def _categorical_pipeline(min_frequency: int, max_categories: int) -> OneHotEncoder:
-    return OneHotEncoder(
-        handle_unknown="infrequent_if_exist", min_frequency=min_frequency, max_categories=max_categories
-    )
+def _fit_categorical(name: str, values: pd.Series, min_frequency: int, max_categories: int) -> _Column:
+    counts = values.value_counts()
+    kept = [value for value, count in counts.items() if count >= min_frequency][:max_categories]
+    return _Column(name=name, offset=0, categories={value: i for i, value in enumerate(kept)})
 
 
 class LeadScorer(ClassifierMixin, BaseEstimator):
-    """P(convert) from a feature frame; ``contributions`` explains each prediction."""
+    """P(convert) from a feature frame; ``score_with_contributions`` explains each prediction."""
 
     def __init__(self, C: float = 0.5, n_bins: int = 5, min_frequency: int = 2, max_categories: int = 20) -> None:
         self.C = C
@@ -53,48 +77,63 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
         encoded = self.encoder_.transform(X)
         plan = self.encoder_.plan_
         n_bins = max(2, min(self.n_bins, len(X) // 4))
-        steps: list[tuple[str, object]] = [(name, _numeric_pipeline(n_bins)) for name in [*plan.numeric, *plan.dates]]
-        steps += [(name, _categorical_pipeline(self.min_frequency, self.max_categories)) for name in plan.categorical]
-        # One transformer per input column, so each output slice maps back to its column.
-        transformers = [(f"f{j}", step, [name]) for j, (name, step) in enumerate(steps)]
-        self.columns_ = ColumnTransformer(transformers, sparse_threshold=1.0)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # constant columns give KBins one bin; that is fine
-            design = sparse.csr_matrix(self.columns_.fit_transform(encoded))
-        self.classifier_ = LogisticRegression(C=self.C, max_iter=2000).fit(design, y)
+        columns = [_fit_numeric(name, encoded[name], n_bins) for name in [*plan.numeric, *plan.dates]]
+        columns += [
+            _fit_categorical(name, encoded[name], self.min_frequency, self.max_categories) for name in plan.categorical
+        ]
+        offset = 0
+        for column in columns:
+            column.offset = offset
+            offset += column.width
+        self.columns_ = columns
+        self.n_slots_ = offset
+        self.feature_names_ = [column.name for column in columns]
+        codes = self._codes(encoded)
+        # liblinear is ~50x faster on the few hundred labels of a live loop; lbfgs on big backtests.
+        solver = "liblinear" if len(y) < 20_000 else "lbfgs"
+        self.classifier_ = LogisticRegression(C=self.C, solver=solver, max_iter=2000).fit(self._design(codes), y)
         self.classes_ = self.classifier_.classes_
-        self.feature_names_ = [name for name, _ in steps]
-        self.baseline_ = np.asarray(design.mean(axis=0)).ravel()
+        coef = self.classifier_.coef_.ravel()
+        # The average lead's push per column: contributions are measured against it.
+        self.baseline_ = (
+            np.array([coef[codes[:, j]].mean() for j in range(codes.shape[1])]) if len(codes) else np.zeros(0)
+        )
         return self
 
-    def _design(self, X: pd.DataFrame) -> sparse.csr_matrix:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return sparse.csr_matrix(self.columns_.transform(self.encoder_.transform(X)))
+    def _codes(self, encoded: pd.DataFrame) -> np.ndarray:
+        """Column j of the result: the global slot index each row falls in for feature j."""
+        n = len(encoded)
+        codes = np.empty((n, len(self.columns_)), dtype=np.int64)
+        for j, column in enumerate(self.columns_):
+            codes[:, j] = column.offset + column.codes(encoded[column.name])
+        return codes
+
+    def _design(self, codes: np.ndarray) -> sparse.csr_matrix:
+        n, width = codes.shape
+        data = np.ones(n * width)
+        indptr = np.arange(0, n * width + 1, width)
+        return sparse.csr_matrix((data, codes.ravel(), indptr), shape=(n, self.n_slots_))
+
+    def _frame_codes(self, X: pd.DataFrame) -> np.ndarray:
+        return self._codes(self.encoder_.transform(X))
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        return self.classifier_.predict_proba(self._design(X))
+        return self.classifier_.predict_proba(self._design(self._frame_codes(X)))
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         return self.classes_[(self.predict_proba(X)[:, 1] >= 0.5).astype(int)]
 
     def score_with_contributions(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """P(convert) and, per input column, its push on the log-odds against an average lead."""
-        design = self._design(X)
-        proba = self.classifier_.predict_proba(design)[:, 1]
+        codes = self._frame_codes(X)
         coef = self.classifier_.coef_.ravel()
-        centred = design.multiply(coef).tocsc()
-        offsets = self.baseline_ * coef
-        contributions = np.zeros((design.shape[0], len(self.feature_names_)))
-        for j in range(len(self.feature_names_)):
-            part = self.columns_.output_indices_[f"f{j}"]
-            if part.stop > part.start:
-                contributions[:, j] = np.asarray(centred[:, part].sum(axis=1)).ravel() - offsets[part].sum()
-        return proba, contributions
+        pushes = coef[codes]
+        logit = self.classifier_.intercept_[0] + pushes.sum(axis=1)
+        return 1.0 / (1.0 + np.exp(-logit)), pushes - self.baseline_
 
     @property
     def behaviour_mask_(self) -> np.ndarray:
-        return np.array([is_behaviour(name) for name in self.feature_names_])
+        return np.array([is_behaviour(name) for name in self.feature_names_], dtype=bool)
 
 
 @dataclass(frozen=True)

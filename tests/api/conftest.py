@@ -22,12 +22,6 @@ LEAD_KEYS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings: Any) -> None:
-    """The users fixtures set passwords; the production hasher is slow on purpose."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def nobody(defaults: None) -> Any:
     """A signed-up user no admin has given a role yet."""

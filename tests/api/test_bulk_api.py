@@ -37,7 +37,10 @@ def test_it_upserts_leads_and_reports_bad_items(admin: Any, api_for: Any) -> Non
 @pytest.mark.django_db
 def test_sending_the_same_leads_again_updates_them_and_duplicates_nothing(admin: Any, api_for: Any) -> None:
     client = api_for(admin)
-    client.post("/api/leads/bulk", {"items": [{"external_id": "B1", "company": "Acme", "won": "converted"}], "outcome_column": "won"})
+    client.post(
+        "/api/leads/bulk",
+        {"items": [{"external_id": "B1", "company": "Acme", "won": "converted"}], "outcome_column": "won"},
+    )
 
     response = client.post(
         "/api/leads/bulk",

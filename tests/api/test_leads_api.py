@@ -17,7 +17,7 @@ def test_it_returns_the_score_of_an_open_lead(rep: Any, api_for: Any, scored_lea
 
     assert response.status_code == 200
     body = response.json()
-    assert LEAD_KEYS <= set(body)
+    assert set(body) >= LEAD_KEYS
     assert body["external_id"] == scored_leads[0]
     assert 0.0 <= body["score"] <= 1.0
     assert isinstance(body["fit_score"], float)

@@ -50,7 +50,7 @@ def test_it_lists_versions_newest_first_in_the_design_shape(manager: Any, api_fo
 def test_a_trained_model_is_listed_as_active(rep: Any, api_for: Any, make_leads: Any) -> None:
     from learning.services import run_learning_loop
 
-    make_leads(30, labeled=0.6)
+    make_leads(16, labeled=1.0)
     run_learning_loop()
 
     body = api_for(rep).get("/api/models").json()

@@ -29,7 +29,7 @@ def test_it_returns_open_leads_in_the_design_shape(rep: Any, api_for: Any, score
     assert set(body) == {"leads"}
     assert len(body["leads"]) == 3
     for lead in body["leads"]:
-        assert LEAD_KEYS <= set(lead)
+        assert set(lead) >= LEAD_KEYS
         assert lead["external_id"] in scored_leads
         assert 0.0 <= lead["score"] <= 1.0
         assert lead["label"] is None
@@ -75,9 +75,7 @@ def test_it_returns_fewer_leads_when_the_pool_runs_dry(rep: Any, rep2: Any, api_
 
 
 @pytest.mark.django_db
-def test_an_expired_lease_frees_the_lead_for_another_rep(
-    rep: Any, rep2: Any, api_for: Any, make_leads: Any
-) -> None:
+def test_an_expired_lease_frees_the_lead_for_another_rep(rep: Any, rep2: Any, api_for: Any, make_leads: Any) -> None:
     make_leads(2)
     mine = queued(api_for(rep), limit=2)
     Lease.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
@@ -109,9 +107,7 @@ def test_an_admin_may_take_a_queue_too(admin: Any, api_for: Any, make_leads: Any
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("limit", [0, -1, 101, 1000, "ten"])
-def test_it_answers_400_naming_limit_for_a_bad_limit(
-    limit: Any, rep: Any, api_for: Any, make_leads: Any
-) -> None:
+def test_it_answers_400_naming_limit_for_a_bad_limit(limit: Any, rep: Any, api_for: Any, make_leads: Any) -> None:
     make_leads(2)
 
     response = api_for(rep).get("/api/queue", limit=limit)

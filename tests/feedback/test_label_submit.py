@@ -10,7 +10,9 @@ from leads.models import Lead, LeadStatus
 from learning.models import LoopState
 
 
-def test_a_label_closes_the_lead_records_what_the_rep_saw_and_counts_as_pending_learning(make_leads: Any, rep: Any) -> None:
+def test_a_label_closes_the_lead_records_what_the_rep_saw_and_counts_as_pending_learning(
+    make_leads: Any, rep: Any
+) -> None:
     make_leads(5)
     lead = Lead.objects.first()
     Lead.objects.filter(pk=lead.pk).update(score=0.42, model_version=3)
@@ -45,9 +47,16 @@ def test_a_conflicting_second_label_is_refused_with_409(make_leads: Any, rep: An
 
 @pytest.mark.parametrize(
     ("outcome", "reason", "field"),
-    [("maybe", "champion", "outcome"), ("converted", "", "reason"), ("converted", "nope", "reason"), ("converted", "no_budget", "reason")],
+    [
+        ("maybe", "champion", "outcome"),
+        ("converted", "", "reason"),
+        ("converted", "nope", "reason"),
+        ("converted", "no_budget", "reason"),
+    ],
 )
-def test_bad_labels_name_the_field_and_save_nothing(make_leads: Any, rep: Any, outcome: str, reason: str, field: str) -> None:
+def test_bad_labels_name_the_field_and_save_nothing(
+    make_leads: Any, rep: Any, outcome: str, reason: str, field: str
+) -> None:
     make_leads(2)
     with pytest.raises(LabelError) as error:
         label_submit(user=rep, lead=Lead.objects.first(), outcome=outcome, reason_code=reason)
@@ -103,7 +112,9 @@ def test_an_expired_lease_returns_the_lead_to_the_pool(make_leads: Any, rep: Any
     assert lease_next_leads(user=rep2, limit=1) == [lead]
 
 
-def test_a_skipped_lead_goes_to_other_reps_but_not_back_to_the_one_who_skipped(make_leads: Any, rep: Any, rep2: Any) -> None:
+def test_a_skipped_lead_goes_to_other_reps_but_not_back_to_the_one_who_skipped(
+    make_leads: Any, rep: Any, rep2: Any
+) -> None:
     make_leads(1)
     [lead] = lease_next_leads(user=rep, limit=1)
     lead_skip(user=rep, lead=lead)

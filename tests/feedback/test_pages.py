@@ -14,12 +14,6 @@ from leads.models import Lead
 FETCH = {"X-Requested-With": "fetch"}
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings: Any) -> None:
-    """The users fixtures set passwords; the production hasher is slow on purpose."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def shown_lead(response: Any) -> str:
     """The external_id of the lead on the queue card ('' when the queue is empty)."""
     match = re.search(r'<div id="queue-card" data-lead="([^"]*)"', response.content.decode())
@@ -357,9 +351,7 @@ def test_a_post_on_the_queue_page_is_405(rep: Any, page_for: Any, make_leads: An
 
 
 @pytest.mark.django_db
-def test_pages_never_break_on_an_imported_external_id_with_a_slash(
-    rep: Any, page_for: Any, defaults: None
-) -> None:
+def test_pages_never_break_on_an_imported_external_id_with_a_slash(rep: Any, page_for: Any, defaults: None) -> None:
     """CRM exports carry ids such as ``ACME/42``; the importer accepts them, so every page must show them."""
     from leads.services import import_leads
 

@@ -27,7 +27,9 @@ def wait_for(condition: Any, *, timeout: float = 120.0, what: str) -> float:
 
 def settled() -> bool:
     state = LoopState.objects.get()
-    return state.trained_revision == state.labels_revision and not state.rescore_requested and state.running_since is None
+    return (
+        state.trained_revision == state.labels_revision and not state.rescore_requested and state.running_since is None
+    )
 
 
 def test_labels_posted_through_the_api_make_the_worker_train_a_new_version_and_rescore(
@@ -53,9 +55,11 @@ def test_labels_posted_through_the_api_make_the_worker_train_a_new_version_and_r
         assert api.post("/api/labels", body).status_code == 201
 
     seconds = wait_for(
-        lambda: ModelVersion.objects.filter(version__gt=first.version).exists()
-        and LoopState.objects.get().scores_version > scores_version
-        and LoopState.objects.get().trained_revision == LoopState.objects.get().labels_revision,
+        lambda: (
+            ModelVersion.objects.filter(version__gt=first.version).exists()
+            and LoopState.objects.get().scores_version > scores_version
+            and LoopState.objects.get().trained_revision == LoopState.objects.get().labels_revision
+        ),
         what="a new model version and fresh scores from the worker",
     )
     print(f"labels → new model and fresh scores in {seconds:.2f}s")
@@ -83,7 +87,10 @@ def test_a_worker_that_starts_late_catches_up_on_labels_saved_while_it_was_away(
     celery_app.conf.task_always_eager = False
     celery_app.conf.task_default_queue = "nobody-listens-here"
     lead = api.get("/api/queue", limit=1).json()["leads"][0]
-    assert api.post("/api/labels", {"lead": lead["external_id"], "outcome": "converted", "reason": "champion"}).status_code == 201
+    assert (
+        api.post("/api/labels", {"lead": lead["external_id"], "outcome": "converted", "reason": "champion"}).status_code
+        == 201
+    )
     assert LoopState.objects.get().labels_revision > state.trained_revision
     request.getfixturevalue("worker")  # starts now; its start-up kick finds the pending label
     wait_for(

@@ -55,7 +55,9 @@ def test_it_imports_events_and_prints_the_summary_last(leads: None, tmp_path: Pa
 
     assert last_line(out) == "imported=3 labels=0 rejected=0"
     assert err == ""
-    events = list(Activity.objects.filter(lead__external_id="L1").order_by("occurred_at").values_list("type", "occurred_at"))
+    events = list(
+        Activity.objects.filter(lead__external_id="L1").order_by("occurred_at").values_list("type", "occurred_at")
+    )
     assert events == [
         ("email_open", datetime(2026, 10, 1, tzinfo=UTC)),
         ("pricing_visit", datetime(2026, 10, 2, 12, 30, tzinfo=UTC)),
@@ -104,7 +106,11 @@ def test_an_unknown_lead_is_named_in_the_error(leads: None, tmp_path: Path) -> N
 def test_importing_the_same_file_again_duplicates_no_event(leads: None, tmp_path: Path) -> None:
     path = write_csv(
         tmp_path,
-        [["L1", "email_open", "2026-10-01"], ["L1", "email_open", "2026-10-02"], ["L2", "call", "2026-10-01T10:00:00Z"]],
+        [
+            ["L1", "email_open", "2026-10-01"],
+            ["L1", "email_open", "2026-10-02"],
+            ["L2", "call", "2026-10-01T10:00:00Z"],
+        ],
     )
     run_import(path)
 
@@ -146,9 +152,7 @@ def test_it_fails_when_no_row_can_be_imported(leads: None, tmp_path: Path) -> No
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("missing", HEADER)
-def test_it_fails_on_a_file_without_a_required_column_and_names_it(
-    leads: None, tmp_path: Path, missing: str
-) -> None:
+def test_it_fails_on_a_file_without_a_required_column_and_names_it(leads: None, tmp_path: Path, missing: str) -> None:
     header = [name for name in HEADER if name != missing]
     path = write_csv(tmp_path, [["L1", "call"]], header=header)
 

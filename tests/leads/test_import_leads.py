@@ -211,7 +211,11 @@ def test_importing_the_same_file_again_duplicates_nothing(defaults: None, tmp_pa
 @pytest.mark.django_db
 def test_importing_a_changed_file_updates_the_leads_and_their_imported_labels(defaults: None, tmp_path: Path) -> None:
     header = ["external_id", "company", "employees", "crm", "outcome"]
-    run_import(write_csv(tmp_path, [["U1", "Acme", "10", "hubspot", "converted"]], header=header), "--outcome-column", "outcome")
+    run_import(
+        write_csv(tmp_path, [["U1", "Acme", "10", "hubspot", "converted"]], header=header),
+        "--outcome-column",
+        "outcome",
+    )
 
     path = write_csv(tmp_path, [["U1", "Acme Corp", "51-200", "salesforce", "not_converted"]], header=header)
     out, _ = run_import(path, "--outcome-column", "outcome")
@@ -227,9 +231,7 @@ def test_importing_a_changed_file_updates_the_leads_and_their_imported_labels(de
 def test_an_import_never_overwrites_a_label_a_rep_gave(defaults: None, rep: Any, tmp_path: Path) -> None:
     header = ["external_id", "company", "outcome"]
     run_import(write_csv(tmp_path, [["K1", "Acme", ""]], header=header), "--outcome-column", "outcome")
-    label_submit(
-        user=rep, lead=Lead.objects.get(external_id="K1"), outcome="converted", reason_code="budget_approved"
-    )
+    label_submit(user=rep, lead=Lead.objects.get(external_id="K1"), outcome="converted", reason_code="budget_approved")
 
     path = write_csv(tmp_path, [["K1", "Acme Corp", "not_converted"]], header=header)
     out, _ = run_import(path, "--outcome-column", "outcome")
@@ -266,11 +268,24 @@ def test_it_fails_on_a_file_with_only_a_header(defaults: None, tmp_path: Path) -
 @pytest.mark.django_db
 def test_it_fails_on_a_file_without_the_external_id_column_and_names_it(defaults: None, tmp_path: Path) -> None:
     path = write_csv(tmp_path, [["Acme", "software"]], header=["company", "industry"])
+    out = io.StringIO()
 
     with pytest.raises(CommandError, match="external_id"):
-        run_import(path)
+        call_command("import_leads", str(path), stdout=out, stderr=io.StringIO())
 
+    assert last_line(out.getvalue()) == "imported=0 labels=0 rejected=0"
     assert not Lead.objects.exists()
+
+
+@pytest.mark.django_db
+def test_it_fails_naming_the_outcome_column_when_the_file_lacks_it(defaults: None, tmp_path: Path) -> None:
+    """A mistyped --outcome-column must not silently import a team's history as open leads."""
+    path = write_csv(tmp_path, [["H1", "converted"]], header=["external_id", "outcome"])
+
+    with pytest.raises(CommandError, match="outcom"):
+        run_import(path, "--outcome-column", "outcom")
+
+    assert not Label.objects.exists()
 
 
 @pytest.mark.django_db
@@ -301,6 +316,19 @@ def test_it_imports_a_cp1252_encoded_file(defaults: None, tmp_path: Path) -> Non
     assert last_line(out) == "imported=1 labels=0 rejected=0"
     lead = Lead.objects.get(external_id="W1")
     assert (lead.company, lead.country, lead.deal_value) == ("Société Générale", "Österreich", 900)
+
+
+@pytest.mark.django_db
+def test_it_imports_an_excel_utf8_file_with_a_bom_and_crlf_line_endings(defaults: None, tmp_path: Path) -> None:
+    path = tmp_path / "excel.csv"
+    path.write_bytes(
+        "external_id,company,outcome\r\nX1,Zürich AG,Converted\r\nX2,Ørsted,Not Converted\r\n".encode("utf-8-sig")
+    )
+
+    out, _ = run_import(path, "--outcome-column", "outcome")
+
+    assert last_line(out) == "imported=2 labels=2 rejected=0"
+    assert dict(Lead.objects.values_list("company", "status")) == {"Zürich AG": "converted", "Ørsted": "not_converted"}
 
 
 def upload(rows: str, name: str = "leads.csv") -> SimpleUploadedFile:
@@ -334,7 +362,10 @@ def test_the_upload_page_imports_activities_too(admin: Any, page_for: Any) -> No
 
     response = client.post(
         "/leads/import/",
-        {"kind": "activities", "file": upload("lead,type,occurred_at\nL1,email_open,2026-10-01\nNOPE,call,2026-10-01\n")},
+        {
+            "kind": "activities",
+            "file": upload("lead,type,occurred_at\nL1,email_open,2026-10-01\nNOPE,call,2026-10-01\n"),
+        },
     )
 
     assert response.status_code == 200

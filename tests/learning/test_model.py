@@ -37,8 +37,9 @@ def test_contributions_point_the_right_way_and_sum_to_the_log_odds_against_an_av
     many, none = frame["count__pricing_visit"].idxmax(), frame.index[frame["count__pricing_visit"] == 0][0]
     assert contributions[many, visits] > 0 > contributions[none, visits]
     logit = np.log(proba / (1 - proba))
-    baseline = scorer.classifier_.intercept_[0] + float(scorer.baseline_ @ scorer.classifier_.coef_.ravel())
+    baseline = scorer.classifier_.intercept_[0] + scorer.baseline_.sum()
     assert np.allclose(contributions.sum(axis=1) + baseline, logit)
+    assert np.allclose(proba, scorer.predict_proba(frame)[:, 1])
     assert scorer.behaviour_mask_.tolist() == [name.startswith("count__") for name in names]
 
 

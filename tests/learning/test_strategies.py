@@ -21,7 +21,7 @@ def fitted() -> tuple[LogisticRegression, np.ndarray]:
 
 def test_modal_query_functions_work_on_a_fitted_scikit_learn_estimator() -> None:
     model, X = fitted()
-    indices, scores = uncertainty_sampling(model, X, n_instances=5)
+    indices, _scores = uncertainty_sampling(model, X, n_instances=5)
     assert len(indices) == 5
     assert np.all(np.abs(X[indices, 0]) < 0.5), "the most uncertain rows sit on the boundary"
     assert len(margin_sampling(model, X, n_instances=3)[0]) == 3
@@ -29,7 +29,7 @@ def test_modal_query_functions_work_on_a_fitted_scikit_learn_estimator() -> None
 
 def test_modal_active_learner_teach_still_fails_with_this_scikit_learn() -> None:
     """If this starts passing, modAL was fixed and ActiveLearner could be used again."""
-    model, X = fitted()
+    _model, X = fitted()
     learner = ActiveLearner(estimator=LogisticRegression(), X_training=X[:20], y_training=(X[:20, 0] > 0).astype(int))
     with pytest.raises(TypeError, match="force_all_finite"):
         learner.teach(X[20:22], np.array([0, 1]))

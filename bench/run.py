@@ -1,0 +1,105 @@
+"""`make bench`: the loop's speed on this machine, printed as a table and written as JSON.
+
+Uses DATABASE_URL / CELERY_BROKER_URL like the app (a separate database, leadloop_bench),
+with real Celery workers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import time
+from datetime import UTC, datetime
+
+from bench.setup import OUT, configure, reset, table, wait_until, workers
+
+
+def settled() -> bool:
+    from learning.models import LoopState
+
+    state = LoopState.objects.get()
+    return (
+        state.trained_revision == state.labels_revision and not state.rescore_requested and state.running_since is None
+    )
+
+
+def label_to_fresh_scores(labels: int = 10) -> dict[str, float]:
+    """The demo team: post a label through the API, wait until the other open leads carry new scores."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from django.utils import timezone
+
+    from config.roles import Role, set_role
+    from config.tokens import token_create
+    from leads.demo import generate
+    from leads.models import Lead, LeadStatus
+    from leads.services import import_activities, import_leads
+
+    reset()
+    data = generate(n_leads=400, now=timezone.now())
+    rep, _ = get_user_model().objects.get_or_create(username="bench-rep")
+    set_role(user=rep, role=Role.REP)
+    client = Client(headers={"Authorization": f"Token {token_create(user=rep)}"})
+    seconds = []
+    with workers(1):
+        import_leads(rows=enumerate(data.leads, start=2), outcome_column="outcome")
+        import_activities(rows=enumerate(data.activities, start=2))
+        from learning.services import rescore_requested
+
+        rescore_requested()
+        wait_until(settled)
+        for i in range(labels):
+            lead = client.get("/api/queue", {"limit": 1}).json()["leads"][0]
+            other = Lead.objects.filter(status=LeadStatus.OPEN).exclude(external_id=lead["external_id"]).first()
+            started_at = timezone.now()
+            started = time.perf_counter()
+            body = {
+                "lead": lead["external_id"],
+                "outcome": ["converted", "not_converted"][i % 2],
+                "reason": ["champion", "no_budget"][i % 2],
+            }
+            assert client.post("/api/labels", body, content_type="application/json").status_code == 201
+            wait_until(lambda o=other, t=started_at: Lead.objects.get(pk=o.pk).scored_at > t, timeout=120)
+            seconds.append(time.perf_counter() - started)
+            wait_until(settled)
+    return {
+        "labels": labels,
+        "p50_s": statistics.median(seconds),
+        "p95_s": sorted(seconds)[int(0.95 * (len(seconds) - 1))],
+        "max_s": max(seconds),
+    }
+
+
+def main() -> None:
+    configure()
+    from django.conf import settings
+    from django.db import connection
+
+    results: dict[str, object] = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "database": connection.vendor,
+        "broker": settings.CELERY_BROKER_URL.split("://")[0],
+    }
+    loop = label_to_fresh_scores()
+    results["label_to_fresh_scores_demo"] = loop
+    rows = [("what", "figure", "setting")]
+    rows.append(
+        (
+            "label → fresh scores on all open leads, demo team (400 leads)",
+            f"p50 {loop['p50_s']:.2f} s, p95 {loop['p95_s']:.2f} s",
+            f"{loop['labels']} labels, 1 worker",
+        )
+    )
+    print()
+    print(f"Leadloop benchmark, {results['date']}, {results['machine']}, {results['database']} + {results['broker']}")
+    print(table(rows))
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "bench.json").write_text(json.dumps(results, indent=2))
+    print(f"\nwritten to {OUT / 'bench.json'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,127 @@
+"""A database of its own for benchmarks, a real worker, and a table printer."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+
+
+def configure() -> None:
+    """Point Django at a benchmark database (never the dev one) and set it up."""
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith("postgres"):
+        base, _, _ = url.rpartition("/")
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as conn:
+            exists = conn.execute("select 1 from pg_database where datname = 'leadloop_bench'").fetchone()
+            if not exists:
+                conn.execute("create database leadloop_bench")
+        os.environ["DATABASE_URL"] = f"{base}/leadloop_bench"
+    else:
+        (ROOT / "var").mkdir(exist_ok=True)
+        os.environ["DATABASE_URL"] = f"sqlite:///{ROOT / 'var' / 'bench.sqlite3'}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ["LEADLOOP_QUEUE"] = f"bench-{uuid.uuid4().hex[:8]}"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def reset() -> None:
+    from django.db import connection
+
+    from feedback.models import Label, Lease, Skip
+    from leads.models import Activity, Lead
+    from learning.models import LoopState, ModelVersion
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "TRUNCATE leads_lead, leads_activity, feedback_label, feedback_lease, feedback_skip, "
+                "learning_modelversion RESTART IDENTITY CASCADE"
+            )
+        else:
+            for model in (Label, Lease, Skip, Activity, Lead, ModelVersion):
+                model.objects.all().delete()
+    LoopState.objects.update(
+        labels_revision=0, trained_revision=0, scores_version=0, rescore_requested=False, running_since=None
+    )
+
+
+@contextmanager
+def workers(count: int = 1, concurrency: int = 1) -> Iterator[list[subprocess.Popen[bytes]]]:
+    env = {**os.environ}
+    processes = []
+    logs = []
+    OUT.mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        log = open(OUT / f"worker-{i}.log", "wb")  # noqa: SIM115
+        logs.append(log)
+        processes.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "config",
+                    "worker",
+                    f"--concurrency={concurrency}",
+                    "--loglevel=INFO",
+                    "-Q",
+                    env["LEADLOOP_QUEUE"],
+                    "-n",
+                    f"bench{i}@%h",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while not all(b"ready." in (OUT / f"worker-{i}.log").read_bytes() for i in range(count)):
+            if time.monotonic() > deadline:
+                raise RuntimeError("workers did not start; see bench/out/worker-*.log")
+            time.sleep(0.2)
+        yield processes
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        for log in logs:
+            log.close()
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 600.0) -> float:
+    started = time.monotonic()
+    while not condition():
+        if time.monotonic() - started > timeout:
+            raise TimeoutError("condition not met in time")
+        time.sleep(0.05)
+    return time.monotonic() - started
+
+
+def table(rows: list[tuple[str, str, str]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = [" | ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)) for row in rows]
+    lines.insert(1, "-+-".join("-" * w for w in widths))
+    return "\n".join(lines)
