@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field
 
@@ -49,7 +49,7 @@ class LabelCreated(Schema):
 
 
 @router.post("/labels", response={201: LabelCreated, 200: LabelCreated})
-def labels_create(request: HttpRequest, payload: LabelIn) -> tuple[int, dict[str, Any]]:
+def labels_create(request: HttpRequest, payload: LabelIn) -> Status:
     """Record an outcome and its reason. 201 when stored; 200 when the same label was already stored."""
     require_role(request, LABELERS)
     lead = lead_get(external_id=payload.lead)
@@ -71,7 +71,7 @@ def labels_create(request: HttpRequest, payload: LabelIn) -> tuple[int, dict[str
         "note": label.note,
         "created": result.created,
     }
-    return (201 if result.created else 200), body
+    return Status(201 if result.created else 200, body)
 
 
 class ReasonOut(Schema):
