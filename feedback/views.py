@@ -15,6 +15,7 @@ from feedback.selectors import labels_today, queue_remaining, reason_counts, rea
 from feedback.services import UNDO_WINDOW, LabelError, label_submit, label_undo, lead_skip, lease_next_leads
 from leads.models import Lead
 from leads.selectors import lead_activities, lead_get
+from learning.services import ensure_explanations
 
 
 def _is_fetch(request: HttpRequest) -> bool:
@@ -24,6 +25,8 @@ def _is_fetch(request: HttpRequest) -> bool:
 def _queue_context(user: AbstractBaseUser, *, notice: str = "", error: str = "") -> dict[str, Any]:
     leads = lease_next_leads(user=user, limit=1)
     lead = leads[0] if leads else None
+    if lead is not None:
+        ensure_explanations(leads=[lead])
     activities = lead_activities(lead=lead, limit=100) if lead else []
     timeline = [(day, list(items)) for day, items in groupby(activities, key=lambda a: a.occurred_at.date())]
     return {

@@ -53,10 +53,13 @@ class LeadOut(Schema):
 
 def lead_out(lead: Lead) -> dict[str, Any]:
     from feedback.selectors import lead_label
+    from learning.services import ensure_explanations
 
+    ensure_explanations(leads=[lead])
     label = lead_label(lead=lead) if not lead.is_open else None
     return {
-        **{name: getattr(lead, name) for name in LeadOut.model_fields if name != "label"},
+        **{name: getattr(lead, name) for name in LeadOut.model_fields if name not in ("label", "explanation")},
+        "explanation": lead.explanation or [],
         "label": None
         if label is None
         else {

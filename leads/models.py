@@ -39,7 +39,8 @@ class Lead(models.Model):
     queue_reason = models.CharField(max_length=100, blank=True)
     model_version = models.PositiveIntegerField(null=True, blank=True)
     scored_at = models.DateTimeField(null=True, blank=True)
-    explanation = models.JSONField(default=list, blank=True)
+    # Written at rescore for the queue's head; other leads get theirs on first read.
+    explanation = models.JSONField(null=True, blank=True)
 
     class Meta:
         indexes = [

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import io
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
 import pandas as pd
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from leads.models import Activity, Lead, LeadStatus
@@ -24,38 +29,101 @@ PROFILE_COLUMNS = [
 ]
 
 
-def open_lead_ids() -> list[int]:
-    return list(Lead.objects.filter(status=LeadStatus.OPEN).order_by("id").values_list("id", flat=True))
+def open_lead_ids() -> np.ndarray:
+    """Ids of every open lead, ascending, as one array (1M ids in well under a second)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM {Lead._meta.db_table} WHERE status = %s ORDER BY id", [LeadStatus.OPEN])
+        return np.fromiter((row[0] for row in cursor.fetchall()), dtype=np.int64)
 
 
 def labeled_lead_ids() -> list[int]:
     return list(Lead.objects.exclude(status=LeadStatus.OPEN).order_by("id").values_list("id", flat=True))
 
 
+def _id_filter(column: str, lead_ids: Sequence[int]) -> str:
+    """A WHERE clause for many ids: a range when they are dense (an index range scan), else a
+    literal list. Ids are integers from the database, so the literal is safe to inline."""
+    ids = np.asarray(lead_ids, dtype=np.int64)
+    if ids.size == 0:
+        return "FALSE"
+    low, high = int(ids.min()), int(ids.max())
+    if ids.size >= 0.5 * (high - low + 1):
+        return f"{column} BETWEEN {low} AND {high}"
+    listed = ",".join(map(str, ids.tolist()))
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY('{{{listed}}}'::bigint[])"
+    return f"{column} IN ({listed})"
+
+
+def _read_frame(sql: str, columns: list[str], dtypes: dict[str, Any]) -> pd.DataFrame:
+    """Run a query into a DataFrame: ``COPY … TO STDOUT`` + pandas' C parser on PostgreSQL
+    (about 10x faster than fetching rows through the ORM), plain fetchall elsewhere."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            buffer = io.BytesIO()
+            with cursor.cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)") as copy:
+                for data in copy:
+                    buffer.write(data)
+            buffer.seek(0)
+            if buffer.getbuffer().nbytes == 0:
+                return pd.DataFrame({name: pd.Series(dtype=dtypes.get(name, object)) for name in columns})
+            return pd.read_csv(
+                buffer,
+                names=columns,
+                dtype=dtypes,
+                keep_default_na=False,
+                na_values={name: [""] for name, kind in dtypes.items() if kind is not str},
+            )
+        cursor.execute(sql)
+        rows = cursor.fetchall()
+    frame = pd.DataFrame.from_records(rows, columns=columns)
+    return frame.astype({name: kind for name, kind in dtypes.items() if kind is not str})
+
+
+def _epoch_days_sql(column: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"extract(epoch from {column}) / 86400.0"
+    return f"(julianday({column}) - 2440587.5)"
+
+
+_TEXT_COLUMNS = ["company", "industry", "title", "seniority", "department", "country", "source"]
+
+
 def lead_profiles_frame(*, lead_ids: Sequence[int]) -> pd.DataFrame:
-    """Profile and custom attributes, one row per lead, indexed by lead id, in ``lead_ids`` order."""
-    rows = Lead.objects.filter(id__in=list(lead_ids)).values_list("id", *PROFILE_COLUMNS, "attributes")
-    records = []
-    for row in rows:
-        record = dict(zip(["id", *PROFILE_COLUMNS], row[:-1], strict=True))
-        attributes = row[-1] or {}
-        for key, value in attributes.items():
-            record.setdefault(key, value)
-        records.append(record)
-    frame = pd.DataFrame.from_records(records, columns=None if records else ["id", *PROFILE_COLUMNS])
-    frame = frame.set_index("id").reindex(list(lead_ids))
-    frame.index.name = "lead_id"
+    """Profile and custom attributes, one row per lead, indexed by lead id, in ``lead_ids`` order.
+
+    ``created_days`` is the creation time in days since the epoch.
+    """
+    table = Lead._meta.db_table
+    columns = ["id", *_TEXT_COLUMNS, "employees", "deal_value", "created_days", "attributes"]
+    sql = (
+        f"SELECT id, {', '.join(_TEXT_COLUMNS)}, employees, deal_value, {_epoch_days_sql('created_at')}, "
+        f"CAST(attributes AS text) FROM {table} WHERE {_id_filter('id', lead_ids)}"
+    )
+    dtypes: dict[str, Any] = {name: str for name in _TEXT_COLUMNS} | {
+        "id": np.int64,
+        "employees": float,
+        "deal_value": float,
+        "created_days": float,
+        "attributes": str,
+    }
+    frame = _read_frame(sql, columns, dtypes).set_index("id")
+    attributes = frame.pop("attributes")
+    filled = attributes[(attributes != "{}") & (attributes != "") & attributes.notna()]
+    if len(filled):
+        extra = pd.DataFrame.from_records([json.loads(text) for text in filled], index=filled.index)
+        frame = frame.join(extra.drop(columns=[c for c in extra.columns if c in frame.columns]))
+    frame = frame.reindex(pd.Index(np.asarray(lead_ids, dtype=np.int64), name="lead_id"))
     return frame
 
 
 def activity_events_frame(*, lead_ids: Sequence[int]) -> pd.DataFrame:
-    """Events of these leads as ``lead_id, type, occurred_at`` rows."""
-    rows = list(Activity.objects.filter(lead_id__in=list(lead_ids)).values_list("lead_id", "type", "occurred_at"))
-    return pd.DataFrame.from_records(rows, columns=["lead_id", "type", "occurred_at"])
-
-
-def lead_deal_values(*, lead_ids: Sequence[int]) -> dict[int, float | None]:
-    return dict(Lead.objects.filter(id__in=list(lead_ids)).values_list("id", "deal_value"))
+    """Events of these leads as ``lead_id, type, occurred_days`` rows (days since the epoch)."""
+    table = Activity._meta.db_table
+    sql = f"SELECT lead_id, type, {_epoch_days_sql('occurred_at')} FROM {table} WHERE {_id_filter('lead_id', lead_ids)}"
+    return _read_frame(
+        sql, ["lead_id", "type", "occurred_days"], {"lead_id": np.int64, "type": str, "occurred_days": float}
+    )
 
 
 def lead_get(*, external_id: str) -> Lead | None:

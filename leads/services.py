@@ -8,6 +8,7 @@ from datetime import datetime
 from itertools import islice
 from typing import IO, Any
 
+import pandas as pd
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -170,24 +171,7 @@ def leads_set_status(*, lead_ids: Iterable[int], status: str) -> int:
     return Lead.objects.filter(id__in=list(lead_ids)).update(status=status, updated_at=timezone.now())
 
 
-@dataclass
-class ScoreRows:
-    """Scores for many leads, column-wise, as rescoring produces them."""
-
-    lead_ids: Sequence[int]
-    score: Sequence[float]
-    fit_score: Sequence[float]
-    behavior_score: Sequence[float]
-    expected_value: Sequence[float | None]
-    uncertainty: Sequence[float]
-    priority: Sequence[float]
-    queue_reason: Sequence[str]
-    explanation: Sequence[str]  # JSON text, one list of strings per lead
-    model_version: int | None
-    scored_at: datetime
-
-
-_SCORE_COLUMNS = (
+SCORE_COLUMNS = (
     "score",
     "fit_score",
     "behavior_score",
@@ -199,14 +183,20 @@ _SCORE_COLUMNS = (
 )
 
 
-def lead_scores_write(*, rows: ScoreRows) -> int:
-    """Write scores for many leads at once: COPY + one UPDATE on PostgreSQL, executemany elsewhere.
+def lead_explanation_store(*, lead_id: int, model_version: int, explanation: list[str]) -> None:
+    """Keep a lazily computed explanation, unless a newer model has rescored the lead since."""
+    Lead.objects.filter(pk=lead_id, model_version=model_version).update(explanation=explanation)
+
+
+def lead_scores_write(*, scores: pd.DataFrame, model_version: int | None, scored_at: datetime) -> int:
+    """Write scores for many leads at once (``scores``: indexed by lead id, columns SCORE_COLUMNS,
+    ``explanation`` as JSON text): COPY + one ``UPDATE … FROM`` on PostgreSQL, executemany elsewhere.
 
     Call inside a transaction so readers see either the old scores or all the new ones.
     """
-    if not rows.lead_ids:
+    if scores.empty:
         return 0
-    columns = list(zip(rows.lead_ids, *(getattr(rows, name) for name in _SCORE_COLUMNS), strict=True))
+    scores = scores[list(SCORE_COLUMNS)]
     table = Lead._meta.db_table
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -219,23 +209,27 @@ def lead_scores_write(*, rows: ScoreRows) -> int:
             cursor.execute("TRUNCATE lead_score_load")
             with cursor.cursor.copy(
                 "COPY lead_score_load (id, score, fit_score, behavior_score, expected_value, uncertainty, "
-                "priority, queue_reason, explanation) FROM STDIN"
+                "priority, queue_reason, explanation) FROM STDIN WITH (FORMAT csv)"
             ) as copy:
-                for row in columns:
-                    copy.write_row(row)
+                for start in range(0, len(scores), 100_000):
+                    copy.write(scores.iloc[start : start + 100_000].to_csv(header=False))
             cursor.execute(
                 f"UPDATE {table} AS l SET score = s.score, fit_score = s.fit_score, "
                 "behavior_score = s.behavior_score, expected_value = s.expected_value, "
                 "uncertainty = s.uncertainty, priority = s.priority, queue_reason = s.queue_reason, "
                 "explanation = s.explanation, model_version = %s, scored_at = %s "
                 "FROM lead_score_load AS s WHERE l.id = s.id",
-                [rows.model_version, rows.scored_at],
+                [model_version, scored_at],
             )
             return cursor.rowcount
+        rows = scores.astype(object).where(scores.notna(), None)
         cursor.executemany(
             f"UPDATE {table} SET score = %s, fit_score = %s, behavior_score = %s, expected_value = %s, "
             "uncertainty = %s, priority = %s, queue_reason = %s, explanation = %s, model_version = %s, "
             "scored_at = %s WHERE id = %s",
-            [(*row[1:], rows.model_version, rows.scored_at, row[0]) for row in columns],
+            [
+                (*values, model_version, scored_at, int(lead_id))
+                for lead_id, values in zip(rows.index, rows.to_numpy().tolist(), strict=False)
+            ],
         )
-        return len(columns)
+        return len(rows)

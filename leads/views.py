@@ -47,8 +47,10 @@ def _lead_or_404(external_id: str) -> Lead:
 @role_required(READERS)
 def lead_detail(request: HttpRequest, external_id: str) -> HttpResponse:
     from feedback.selectors import lead_label
+    from learning.services import ensure_explanations
 
     lead = _lead_or_404(external_id)
+    ensure_explanations(leads=[lead])
     return render(
         request,
         "leads/detail.html",
@@ -60,7 +62,11 @@ def lead_detail(request: HttpRequest, external_id: str) -> HttpResponse:
 @role_required(READERS)
 def lead_score(request: HttpRequest, external_id: str) -> HttpResponse:
     """The score panel alone, for pages refreshing live."""
-    return render(request, "leads/_score.html", {"lead": _lead_or_404(external_id)})
+    from learning.services import ensure_explanations
+
+    lead = _lead_or_404(external_id)
+    ensure_explanations(leads=[lead])
+    return render(request, "leads/_score.html", {"lead": lead})
 
 
 @require_http_methods(["GET", "POST"])

@@ -7,6 +7,7 @@ import json
 import logging
 import platform
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,24 +21,26 @@ from django.utils import timezone
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
+from leads.models import Lead
 from learning.core.explain import describe
 from learning.core.features import activity_types_of, build_frame
 from learning.core.metrics import evaluate
 from learning.core.model import LeadScorer, top_factors
-from learning.core.rules import score_by_rules
+from learning.core.rules import PointRules, score_by_rules
 from learning.core.strategies import rank_pool
 from learning.models import LoopState, ModelStatus, ModelVersion
 from learning.selectors import active_model, loop_settings, loop_state, point_rules, scorer_for
 
 logger = logging.getLogger(__name__)
 
-RESCORE_CHUNK = 20_000
+RESCORE_CHUNK = 50_000
+EXPLAIN_HEAD = 2_000  # leads explained at rescore: the queue's head
 CLAIM_STALE_AFTER = timedelta(minutes=10)
 PROMOTION_TOLERANCE = 0.02
 GUARD_MIN_LABELS = 20
 
 
-def feature_frame(*, lead_ids: list[int], as_of: datetime, activity_types: list[str] | None = None) -> pd.DataFrame:
+def feature_frame(*, lead_ids: Sequence[int], as_of: datetime, activity_types: list[str] | None = None) -> pd.DataFrame:
     from leads.selectors import activity_events_frame, lead_profiles_frame
 
     return build_frame(
@@ -166,74 +169,87 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
+def score_frame(
+    frame: pd.DataFrame, *, scorer: LeadScorer | None, rules: PointRules | None, explain: bool = True
+) -> pd.DataFrame:
+    """P(convert), fit and behaviour scores and, with ``explain``, the explanation (JSON text) per row."""
+    if scorer is not None:
+        proba, contributions = scorer.score_with_contributions(frame)
+        behaviour = scorer.behaviour_mask_
+        scored = pd.DataFrame(
+            {
+                "score": proba,
+                "fit_score": 100 * _sigmoid(contributions[:, ~behaviour].sum(axis=1)),
+                "behavior_score": 100 * _sigmoid(contributions[:, behaviour].sum(axis=1)),
+                "explanation": None,
+            },
+            index=frame.index,
+        )
+        if explain:
+            factors = top_factors(frame, scorer.feature_names_, contributions)
+            scored["explanation"] = [json.dumps([describe(f) for f in row], ensure_ascii=False) for row in factors]
+        return scored
+    assert rules is not None
+    result = score_by_rules(frame, rules)
+    hot = max(rules.hot_points, 1.0)
+    return pd.DataFrame(
+        {
+            "score": result.probability,
+            "fit_score": np.minimum(100.0, 100.0 * result.fit_points / hot),
+            "behavior_score": np.minimum(100.0, 100.0 * result.behaviour_points / hot),
+            "explanation": [json.dumps(lines, ensure_ascii=False) for lines in result.explanations],
+        },
+        index=frame.index,
+    )
+
+
+def _scoring_inputs() -> tuple[ModelVersion | None, LeadScorer | None, PointRules | None, list[str] | None]:
+    model = active_model()
+    scorer = scorer_for(version=model.version) if model else None
+    rules = None if scorer else point_rules()
+    types = activity_types_of(scorer.feature_names_) if scorer else list(rules.activity_points) if rules else None
+    return model, scorer, rules, types
+
+
 def rescore_open_leads(*, now: datetime | None = None) -> RescoreResult:
-    """Score every open lead with the active model (or the point rules) and write all scores at once."""
-    from leads.selectors import lead_deal_values, open_lead_ids
-    from leads.services import ScoreRows, lead_scores_write
+    """Score every open lead with the active model (or the point rules) and write all scores in one
+    transaction, so readers see the old scores or the new ones, never a mix.
+
+    Explanations cost far more than scores (sentences per lead), so they are written now for the
+    head of the queue, the leads reps see next; any other lead gets its explanation on first read
+    (``lead_explanation``).
+    """
+    from leads.selectors import open_lead_ids
+    from leads.services import lead_scores_write
 
     started = time.perf_counter()
     now = now or timezone.now()
     settings = loop_settings()
-    model = active_model()
-    scorer = scorer_for(version=model.version) if model else None
-    rules = None if scorer else point_rules(settings=settings)
-    types = activity_types_of(scorer.feature_names_) if scorer else list(rules.activity_points) if rules else None
+    model, scorer, rules, types = _scoring_inputs()
 
     ids = open_lead_ids()
-    proba_parts: list[np.ndarray] = []
-    fit_parts: list[np.ndarray] = []
-    behaviour_parts: list[np.ndarray] = []
-    explanations: list[list[str]] = []
+    parts: list[pd.DataFrame] = []
     for start in range(0, len(ids), RESCORE_CHUNK):
-        chunk = ids[start : start + RESCORE_CHUNK]
-        frame = feature_frame(lead_ids=chunk, as_of=now, activity_types=types)
-        if scorer is not None:
-            proba, contributions = scorer.score_with_contributions(frame)
-            behaviour = scorer.behaviour_mask_
-            fit_parts.append(100 * _sigmoid(contributions[:, ~behaviour].sum(axis=1)))
-            behaviour_parts.append(100 * _sigmoid(contributions[:, behaviour].sum(axis=1)))
-            factors = top_factors(frame, scorer.feature_names_, contributions)
-            explanations += [[describe(f) for f in row] for row in factors]
-        else:
-            assert rules is not None
-            result = score_by_rules(frame, rules)
-            proba = result.probability
-            hot = max(rules.hot_points, 1.0)
-            fit_parts.append(np.minimum(100.0, 100.0 * result.fit_points / hot))
-            behaviour_parts.append(np.minimum(100.0, 100.0 * result.behaviour_points / hot))
-            explanations += result.explanations
-        proba_parts.append(proba)
-
-    proba = np.concatenate(proba_parts) if proba_parts else np.zeros(0)
+        frame = feature_frame(lead_ids=ids[start : start + RESCORE_CHUNK], as_of=now, activity_types=types)
+        scored = score_frame(frame, scorer=scorer, rules=rules, explain=False)
+        scored["expected_value"] = scored["score"] * frame["deal_value"].astype(float) - settings.cost_per_lead
+        parts.append(scored)
+    scores = pd.concat(parts) if parts else pd.DataFrame(columns=["score", "explanation"])
+    proba = scores["score"].to_numpy(dtype=float)
     two_class = np.column_stack([1 - proba, proba])
     ranking = rank_pool(
         two_class, strategy=settings.strategy, exploration=settings.exploration, rng=np.random.default_rng()
     )
-    uncertainty = 1.0 - two_class.max(axis=1) if len(proba) else np.zeros(0)
-    deal_values = lead_deal_values(lead_ids=ids)
-    expected = [
-        None if deal_values.get(lead_id) is None else float(p * deal_values[lead_id] - settings.cost_per_lead)
-        for lead_id, p in zip(ids, proba, strict=True)
-    ]
-    reasons = [
-        "exploration" if explored else ("model unsure" if scorer is not None else "cold start: near the hot threshold")
-        for explored in ranking.explored
-    ]
-    rows = ScoreRows(
-        lead_ids=ids,
-        score=proba.tolist(),
-        fit_score=np.concatenate(fit_parts).tolist() if fit_parts else [],
-        behavior_score=np.concatenate(behaviour_parts).tolist() if behaviour_parts else [],
-        expected_value=expected,
-        uncertainty=uncertainty.tolist(),
-        priority=ranking.priority().tolist(),
-        queue_reason=reasons,
-        explanation=[json.dumps(e, ensure_ascii=False) for e in explanations],
-        model_version=model.version if model else None,
-        scored_at=now,
-    )
+    scores["uncertainty"] = 1.0 - two_class.max(axis=1) if len(proba) else []
+    scores["priority"] = ranking.priority()
+    label = "model unsure" if scorer is not None else "cold start: near the hot threshold"
+    scores["queue_reason"] = np.where(ranking.explored, "exploration", label)
+    if scorer is not None and len(ids):
+        head = ids[ranking.order[:EXPLAIN_HEAD]]
+        frame = feature_frame(lead_ids=head, as_of=now, activity_types=types)
+        scores.loc[head, "explanation"] = score_frame(frame, scorer=scorer, rules=None)["explanation"]
     with transaction.atomic():
-        lead_scores_write(rows=rows)
+        lead_scores_write(scores=scores, model_version=model.version if model else None, scored_at=now)
         LoopState.objects.filter(pk=loop_state().pk).update(
             scores_version=F("scores_version") + 1, scores_updated_at=timezone.now()
         )
@@ -241,8 +257,31 @@ def rescore_open_leads(*, now: datetime | None = None) -> RescoreResult:
     seconds = time.perf_counter() - started
     logger.info("rescored %s open leads in %.2fs (scores v%s)", len(ids), seconds, state.scores_version)
     return RescoreResult(
-        leads=len(ids), model_version=rows.model_version, scores_version=state.scores_version, seconds=seconds
+        leads=len(ids),
+        model_version=model.version if model else None,
+        scores_version=state.scores_version,
+        seconds=seconds,
     )
+
+
+def ensure_explanations(*, leads: Sequence[Lead]) -> None:
+    """Fill in the explanation of leads rescoring left unexplained (everything past the queue's head)."""
+    for lead in leads:
+        if lead.explanation is None and lead.model_version is not None:
+            lead.explanation = lead_explanation(lead_id=lead.pk, model_version=lead.model_version)
+
+
+def lead_explanation(*, lead_id: int, model_version: int | None) -> list[str]:
+    """The lead's explanation under the active model, computed and stored on first read."""
+    from leads.services import lead_explanation_store
+
+    model, scorer, rules, types = _scoring_inputs()
+    if model is None or model.version != model_version or scorer is None:
+        return []
+    frame = feature_frame(lead_ids=[lead_id], as_of=timezone.now(), activity_types=types)
+    lines = json.loads(score_frame(frame, scorer=scorer, rules=rules)["explanation"].iloc[0])
+    lead_explanation_store(lead_id=lead_id, model_version=model_version, explanation=lines)
+    return lines
 
 
 def _enqueue_learning() -> None:

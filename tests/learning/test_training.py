@@ -97,3 +97,18 @@ def test_a_second_worker_backs_off_while_the_loop_is_claimed(history: list[str])
     assert services.run_learning_loop() == 0
     LoopState.objects.update(running_since=None)
     assert services.run_learning_loop() == 1
+
+
+def test_leads_past_the_queue_head_get_their_explanation_on_first_read(
+    history: list[str], monkeypatch: Any, rep: Any, api_for: Any
+) -> None:
+    monkeypatch.setattr(services, "EXPLAIN_HEAD", 3)
+    services.train_model_version(labels_revision=1)
+    services.rescore_open_leads()
+    open_leads = Lead.objects.filter(status=LeadStatus.OPEN)
+    assert open_leads.filter(explanation__isnull=False).count() == 3
+    lead = open_leads.filter(explanation__isnull=True).first()
+    body = api_for(rep).get(f"/api/leads/{lead.external_id}").json()
+    assert body["explanation"] and all(line[0] in "▲▼" for line in body["explanation"])
+    lead.refresh_from_db()
+    assert lead.explanation == body["explanation"], "stored for the next reader"
