@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 from django.db.models import Q, QuerySet
 
-from leads.models import Activity, Lead, LeadStatus
+from leads.models import Activity, Lead, LeadStatus, ScoreEvent
 
 PROFILE_COLUMNS = [
     "company",
@@ -64,6 +64,11 @@ def lead_get(*, external_id: str) -> Lead | None:
 
 def lead_activities(*, lead: Lead, limit: int = 200) -> list[Activity]:
     return list(lead.activities.order_by("-occurred_at")[:limit])
+
+
+def lead_score_history(*, lead: Lead, limit: int = 50) -> list[ScoreEvent]:
+    """Labels, undos and big score moves of a lead, newest first."""
+    return list(lead.score_events.select_related("user").order_by("-recorded_at", "-id")[:limit])
 
 
 SORTS = {

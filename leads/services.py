@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from leads.csvfile import read_rows
-from leads.models import Activity, Lead
+from leads.models import SCORE_HISTORY_KEEP, SCORE_MOVE, Activity, Lead, ScoreEvent
 from leads.parsing import (
     ActivityRow,
     LeadRow,
@@ -208,6 +208,7 @@ def lead_scores_write(*, rows: ScoreRows) -> int:
         return 0
     columns = list(zip(rows.lead_ids, *(getattr(rows, name) for name in _SCORE_COLUMNS), strict=True))
     table = Lead._meta.db_table
+    events = ScoreEvent._meta.db_table
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
@@ -223,6 +224,16 @@ def lead_scores_write(*, rows: ScoreRows) -> int:
             ) as copy:
                 for row in columns:
                     copy.write_row(row)
+            # The history first, while the lead rows still hold the old scores: one INSERT … SELECT.
+            cursor.execute(
+                f"INSERT INTO {events} (lead_id, cause, score, previous_score, model_version, outcome, reason, "
+                f"recorded_at) SELECT l.id, 'rescore', s.score, l.score, %s, '', '', %s FROM {table} AS l "
+                "JOIN lead_score_load AS s ON l.id = s.id WHERE l.score IS NOT NULL AND s.score IS NOT NULL "
+                "AND abs(s.score - l.score) > %s",
+                [rows.model_version, rows.scored_at, SCORE_MOVE],
+            )
+            if cursor.rowcount:
+                _score_history_prune(cursor, since=rows.scored_at)
             cursor.execute(
                 f"UPDATE {table} AS l SET score = s.score, fit_score = s.fit_score, "
                 "behavior_score = s.behavior_score, expected_value = s.expected_value, "
@@ -232,6 +243,10 @@ def lead_scores_write(*, rows: ScoreRows) -> int:
                 [rows.model_version, rows.scored_at],
             )
             return cursor.rowcount
+        moves = _score_moves(rows)
+        if moves:
+            ScoreEvent.objects.bulk_create(moves, batch_size=2000)
+            _score_history_prune(cursor, since=rows.scored_at)
         cursor.executemany(
             f"UPDATE {table} SET score = %s, fit_score = %s, behavior_score = %s, expected_value = %s, "
             "uncertainty = %s, priority = %s, queue_reason = %s, explanation = %s, model_version = %s, "
@@ -239,3 +254,48 @@ def lead_scores_write(*, rows: ScoreRows) -> int:
             [(*row[1:], rows.model_version, rows.scored_at, row[0]) for row in columns],
         )
         return len(columns)
+
+
+def _score_moves(rows: ScoreRows) -> list[ScoreEvent]:
+    """History rows for the leads whose score moves by more than ``SCORE_MOVE`` (the non-PostgreSQL path)."""
+    old: dict[int, float | None] = {}
+    for chunk in _chunks(rows.lead_ids, 900):
+        old.update(Lead.objects.filter(id__in=chunk).values_list("id", "score"))
+    return [
+        ScoreEvent(
+            lead_id=lead_id,
+            cause=ScoreEvent.Cause.RESCORE,
+            score=new,
+            previous_score=old[lead_id],
+            model_version=rows.model_version,
+            recorded_at=rows.scored_at,
+        )
+        for lead_id, new in zip(rows.lead_ids, rows.score, strict=True)
+        if new is not None and old.get(lead_id) is not None and abs(new - old[lead_id]) > SCORE_MOVE  # type: ignore[operator]
+    ]
+
+
+def _score_history_prune(cursor: Any, *, since: datetime) -> None:
+    """Keep the last ``SCORE_HISTORY_KEEP`` rescore moves of each lead that just moved (one statement)."""
+    events = ScoreEvent._meta.db_table
+    cursor.execute(
+        f"DELETE FROM {events} WHERE id IN (SELECT id FROM (SELECT id, row_number() OVER "
+        f"(PARTITION BY lead_id ORDER BY recorded_at DESC, id DESC) AS n FROM {events} WHERE cause = 'rescore' "
+        f"AND lead_id IN (SELECT lead_id FROM {events} WHERE cause = 'rescore' AND recorded_at = %s)) AS ranked "
+        "WHERE n > %s)",
+        [connection.ops.adapt_datetimefield_value(since), SCORE_HISTORY_KEEP],
+    )
+
+
+def score_event_record(*, lead: Lead, cause: str, user: Any = None, outcome: str = "", reason: str = "") -> ScoreEvent:
+    """One history row for a human action on a lead (a label or its undo), with the score at that moment."""
+    return ScoreEvent.objects.create(
+        lead=lead,
+        cause=cause,
+        score=lead.score,
+        model_version=lead.model_version,
+        outcome=outcome,
+        reason=reason,
+        user=user,
+        recorded_at=timezone.now(),
+    )

@@ -9,7 +9,7 @@ from config.roles import ADMINS, READERS, role_required
 from leads.csvfile import CsvFileError
 from leads.forms import ImportForm, LeadFilterForm
 from leads.models import Lead
-from leads.selectors import LeadFilters, lead_activities, lead_facets, lead_get
+from leads.selectors import LeadFilters, lead_activities, lead_facets, lead_get, lead_score_history
 from leads.selectors import lead_list as select_leads
 from leads.services import import_activities_csv, import_leads_csv
 
@@ -52,7 +52,12 @@ def lead_detail(request: HttpRequest, external_id: str) -> HttpResponse:
     return render(
         request,
         "leads/detail.html",
-        {"lead": lead, "activities": lead_activities(lead=lead), "label": lead_label(lead=lead)},
+        {
+            "lead": lead,
+            "activities": lead_activities(lead=lead),
+            "label": lead_label(lead=lead),
+            "history": lead_score_history(lead=lead),
+        },
     )
 
 
