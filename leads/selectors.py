@@ -89,6 +89,11 @@ class LeadFilters:
     source: str = ""
     q: str = ""
     sort: str = "score"
+    score_min: float | None = None  # P(convert), 0..1
+    score_max: float | None = None
+    expected_value_min: float | None = None
+    uncertainty_min: float | None = None  # 0..0.5
+    reason: str = ""  # a reason code of the lead's label
 
 
 def lead_list(*, filters: LeadFilters) -> QuerySet[Lead]:
@@ -99,6 +104,16 @@ def lead_list(*, filters: LeadFilters) -> QuerySet[Lead]:
         leads = leads.filter(industry=filters.industry)
     if filters.source:
         leads = leads.filter(source=filters.source)
+    if filters.score_min is not None:
+        leads = leads.filter(score__gte=filters.score_min)
+    if filters.score_max is not None:
+        leads = leads.filter(score__lte=filters.score_max)
+    if filters.expected_value_min is not None:
+        leads = leads.filter(expected_value__gte=filters.expected_value_min)
+    if filters.uncertainty_min is not None:
+        leads = leads.filter(uncertainty__gte=filters.uncertainty_min)
+    if filters.reason:
+        leads = leads.filter(label__reason__code=filters.reason)
     if filters.q:
         leads = leads.filter(Q(external_id__iexact=filters.q) | Q(company__icontains=filters.q))
     return leads.order_by(*SORTS.get(filters.sort, SORTS["score"]))

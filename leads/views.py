@@ -16,22 +16,41 @@ from leads.services import import_activities_csv, import_leads_csv
 PAGE_SIZE = 50
 
 
+def _share(percent: int | None) -> float | None:
+    return None if percent is None else percent / 100
+
+
 @require_GET
 @role_required(READERS)
 def lead_list(request: HttpRequest) -> HttpResponse:
+    from feedback.selectors import reasons
+
     form = LeadFilterForm(request.GET or None)
-    data = form.cleaned_data if form.is_valid() else {}
+    form.is_valid()  # a bad field is left out; the valid ones still filter
+    data = getattr(form, "cleaned_data", {})
     filters = LeadFilters(
         status=data.get("status") or "open",
         industry=data.get("industry") or "",
         source=data.get("source") or "",
         q=data.get("q") or "",
         sort=data.get("sort") or "score",
+        score_min=_share(data.get("score_min")),
+        score_max=_share(data.get("score_max")),
+        expected_value_min=data.get("ev_min"),
+        uncertainty_min=_share(data.get("uncertainty_min")),
+        reason=data.get("reason") or "",
     )
     page = Paginator(select_leads(filters=filters), PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"form": form, "page": page, "facets": lead_facets(), "query": query.urlencode(), "filters": filters}
+    context = {
+        "form": form,
+        "page": page,
+        "facets": lead_facets(),
+        "reasons": reasons(),
+        "query": query.urlencode(),
+        "filters": filters,
+    }
     template = "leads/_rows.html" if request.GET.get("fragment") == "rows" else "leads/list.html"
     return render(request, template, context)
 
