@@ -48,6 +48,7 @@ class Lead(models.Model):
             models.Index(fields=["-priority", "id"], name="lead_open_priority", condition=Q(status="open")),
             models.Index(fields=["-score", "id"], name="lead_open_score", condition=Q(status="open")),
             models.Index(fields=["status", "-expected_value"], name="lead_status_ev"),
+            models.Index(fields=["-uncertainty", "id"], name="lead_open_uncertainty", condition=Q(status="open")),
             models.Index(fields=["industry"], name="lead_industry"),
             models.Index(fields=["source"], name="lead_source"),
         ]

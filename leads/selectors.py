@@ -119,7 +119,36 @@ def lead_list(*, filters: LeadFilters) -> QuerySet[Lead]:
     return leads.order_by(*SORTS.get(filters.sort, SORTS["score"]))
 
 
+LIST_COLUMNS = (
+    "external_id",
+    "company",
+    "industry",
+    "source",
+    "status",
+    "score",
+    "fit_score",
+    "behavior_score",
+    "expected_value",
+    "uncertainty",
+)
+
+
+def lead_page(*, filters: LeadFilters, number: int, size: int) -> tuple[list[Lead], bool]:
+    """One page of the list and whether another follows: reads ``size + 1`` rows and never counts
+    the whole match (a COUNT(*) over 100k leads costs more than the page itself)."""
+    start = (max(number, 1) - 1) * size
+    rows = list(lead_list(filters=filters).only(*LIST_COLUMNS)[start : start + size + 1])
+    return rows[:size], len(rows) > size
+
+
 def lead_facets() -> dict[str, list[str]]:
+    """Industries and sources to filter by; a DISTINCT over every lead, so cached for a few minutes."""
+    from django.core.cache import cache
+
+    return cache.get_or_set("leads:facets", _lead_facets, timeout=300)
+
+
+def _lead_facets() -> dict[str, list[str]]:
     return {
         "industry": list(
             Lead.objects.exclude(industry="").order_by().values_list("industry", flat=True).distinct()[:200]

@@ -8,6 +8,7 @@ from datetime import datetime
 from itertools import islice
 from typing import IO, Any
 
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -100,6 +101,7 @@ def leads_upsert(*, rows: Sequence[LeadRow]) -> dict[str, int]:
         unique_fields=["external_id"],
         update_fields=[*_PROFILE_FIELDS, "attributes", "updated_at"],
     )
+    cache.delete("leads:facets")  # a new industry or source shows up in the list's filters at once
     return dict(Lead.objects.filter(external_id__in=[row.external_id for row in rows]).values_list("external_id", "id"))
 
 

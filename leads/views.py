@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
@@ -9,8 +8,7 @@ from config.roles import ADMINS, READERS, role_required
 from leads.csvfile import CsvFileError
 from leads.forms import ImportForm, LeadFilterForm
 from leads.models import Lead
-from leads.selectors import LeadFilters, lead_activities, lead_facets, lead_get, lead_score_history
-from leads.selectors import lead_list as select_leads
+from leads.selectors import LeadFilters, lead_activities, lead_facets, lead_get, lead_page, lead_score_history
 from leads.services import import_activities_csv, import_leads_csv
 
 PAGE_SIZE = 50
@@ -40,7 +38,19 @@ def lead_list(request: HttpRequest) -> HttpResponse:
         uncertainty_min=_share(data.get("uncertainty_min")),
         reason=data.get("reason") or "",
     )
-    page = Paginator(select_leads(filters=filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    try:
+        number = max(1, int(request.GET.get("page") or 1))
+    except ValueError:
+        number = 1
+    leads, has_next = lead_page(filters=filters, number=number, size=PAGE_SIZE)
+    page = {
+        "object_list": leads,
+        "number": number,
+        "has_previous": number > 1,
+        "previous_page_number": number - 1,
+        "has_next": has_next,
+        "next_page_number": number + 1,
+    }
     query = request.GET.copy()
     query.pop("page", None)
     context = {
