@@ -8,7 +8,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.utils import timezone
 
-from feedback.models import Label, Lease, Outcome, Reason
+from feedback.models import Label, Lease, Outcome, Reason, Skip
 from leads.models import Lead, LeadStatus
 
 
@@ -30,14 +30,23 @@ def reasons_by_outcome() -> dict[str, list[Reason]]:
 
 
 def labels_today(*, user: AbstractBaseUser) -> int:
-    start = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    """Labels the user gave since midnight in the site's time zone (undone ones are gone)."""
+    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     return Label.objects.filter(user=user, created_at__gte=start).count()
 
 
-def queue_remaining() -> int:
-    """Open leads nobody holds right now."""
-    leased = Lease.objects.filter(lead=OuterRef("pk"), expires_at__gt=timezone.now())
-    return Lead.objects.filter(status=LeadStatus.OPEN).filter(~Exists(leased)).count()
+def queue_remaining(*, user: AbstractBaseUser | None = None) -> int:
+    """Open leads left for this user: the ones leased to them (the lead on screen included) and
+    the free ones they have not skipped lately. Without a user: open leads nobody holds."""
+    from feedback.services import SKIP_COOLDOWN
+
+    now = timezone.now()
+    leased_to_others = Lease.objects.filter(lead=OuterRef("pk"), expires_at__gt=now)
+    if user is None:
+        return Lead.objects.filter(status=LeadStatus.OPEN).filter(~Exists(leased_to_others)).count()
+    leased_to_others = leased_to_others.exclude(user=user)
+    skipped = Skip.objects.filter(lead=OuterRef("pk"), user=user, created_at__gt=now - SKIP_COOLDOWN)
+    return Lead.objects.filter(status=LeadStatus.OPEN).filter(~Exists(leased_to_others), ~Exists(skipped)).count()
 
 
 def undoable_label(*, user: AbstractBaseUser, window: timedelta) -> Label | None:

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from feedback.models import Label, LabelSource, Lease, Outcome, Reason, Skip
 from leads.models import Lead, LeadStatus
+from leads.services import score_event_record
 
 UNDO_WINDOW = timedelta(minutes=10)
 SKIP_COOLDOWN = timedelta(hours=24)
@@ -89,6 +90,9 @@ def label_submit(
             seconds_to_label=seconds_to_label,
         )
         Lead.objects.filter(pk=locked.pk).update(status=outcome, updated_at=timezone.now())
+        score_event_record(
+            lead=locked, cause="label", user=user, outcome=outcome, reason=reason.label if reason else ""
+        )
         Lease.objects.filter(lead=locked).delete()
         labels_changed()
     return LabelResult(label, created=True)
@@ -110,6 +114,13 @@ def label_undo(*, user: AbstractBaseUser) -> Lead | None:
         if label is None:
             return None
         lead = label.lead
+        score_event_record(
+            lead=lead,
+            cause="undo",
+            user=user,
+            outcome=label.outcome,
+            reason=label.reason.label if label.reason_id else "",  # type: ignore[union-attr]
+        )
         label.delete()
         Lead.objects.filter(pk=lead.pk).update(status=LeadStatus.OPEN, updated_at=now)
         settings = _loop_settings()

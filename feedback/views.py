@@ -33,7 +33,7 @@ def _queue_context(user: AbstractBaseUser, *, notice: str = "", error: str = "")
         "lead": lead,
         "timeline": timeline,
         "reasons": reasons_by_outcome(),
-        "remaining": queue_remaining(),
+        "remaining": queue_remaining(user=user),
         "today": labels_today(user=user),
         "undoable": undoable_label(user=user, window=UNDO_WINDOW),
         "notice": notice,

@@ -9,6 +9,11 @@ class LeadFilterForm(forms.Form):
     industry = forms.CharField(max_length=100, required=False)
     source = forms.CharField(max_length=100, required=False)
     q = forms.CharField(max_length=100, required=False, label="Search")
+    score_min = forms.IntegerField(min_value=0, max_value=100, required=False, label="Score from %")
+    score_max = forms.IntegerField(min_value=0, max_value=100, required=False, label="to %")
+    ev_min = forms.FloatField(required=False, label="Expected value ≥")
+    uncertainty_min = forms.IntegerField(min_value=0, max_value=50, required=False, label="Uncertainty ≥ %")
+    reason = forms.CharField(max_length=50, required=False, label="Label reason")
     sort = forms.ChoiceField(
         choices=[(key, key.replace("_", " ").replace("-score", "score (lowest first)")) for key in SORTS],
         required=False,

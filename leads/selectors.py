@@ -13,7 +13,7 @@ import pandas as pd
 from django.db import connection
 from django.db.models import Q, QuerySet
 
-from leads.models import Activity, Lead, LeadStatus
+from leads.models import Activity, Lead, LeadStatus, ScoreEvent
 
 PROFILE_COLUMNS = [
     "company",
@@ -148,6 +148,11 @@ def lead_activities(*, lead: Lead, limit: int = 200) -> list[Activity]:
     return list(lead.activities.order_by("-occurred_at")[:limit])
 
 
+def lead_score_history(*, lead: Lead, limit: int = 50) -> list[ScoreEvent]:
+    """Labels, undos and big score moves of a lead, newest first."""
+    return list(lead.score_events.select_related("user").order_by("-recorded_at", "-id")[:limit])
+
+
 SORTS = {
     "priority": ("-priority", "id"),
     "score": ("-score", "id"),
@@ -166,6 +171,11 @@ class LeadFilters:
     source: str = ""
     q: str = ""
     sort: str = "score"
+    score_min: float | None = None  # P(convert), 0..1
+    score_max: float | None = None
+    expected_value_min: float | None = None
+    uncertainty_min: float | None = None  # 0..0.5
+    reason: str = ""  # a reason code of the lead's label
 
 
 def lead_list(*, filters: LeadFilters) -> QuerySet[Lead]:
@@ -176,12 +186,51 @@ def lead_list(*, filters: LeadFilters) -> QuerySet[Lead]:
         leads = leads.filter(industry=filters.industry)
     if filters.source:
         leads = leads.filter(source=filters.source)
+    if filters.score_min is not None:
+        leads = leads.filter(score__gte=filters.score_min)
+    if filters.score_max is not None:
+        leads = leads.filter(score__lte=filters.score_max)
+    if filters.expected_value_min is not None:
+        leads = leads.filter(expected_value__gte=filters.expected_value_min)
+    if filters.uncertainty_min is not None:
+        leads = leads.filter(uncertainty__gte=filters.uncertainty_min)
+    if filters.reason:
+        leads = leads.filter(label__reason__code=filters.reason)
     if filters.q:
         leads = leads.filter(Q(external_id__iexact=filters.q) | Q(company__icontains=filters.q))
     return leads.order_by(*SORTS.get(filters.sort, SORTS["score"]))
 
 
+LIST_COLUMNS = (
+    "external_id",
+    "company",
+    "industry",
+    "source",
+    "status",
+    "score",
+    "fit_score",
+    "behavior_score",
+    "expected_value",
+    "uncertainty",
+)
+
+
+def lead_page(*, filters: LeadFilters, number: int, size: int) -> tuple[list[Lead], bool]:
+    """One page of the list and whether another follows: reads ``size + 1`` rows and never counts
+    the whole match (a COUNT(*) over 100k leads costs more than the page itself)."""
+    start = (max(number, 1) - 1) * size
+    rows = list(lead_list(filters=filters).only(*LIST_COLUMNS)[start : start + size + 1])
+    return rows[:size], len(rows) > size
+
+
 def lead_facets() -> dict[str, list[str]]:
+    """Industries and sources to filter by; a DISTINCT over every lead, so cached for a few minutes."""
+    from django.core.cache import cache
+
+    return cache.get_or_set("leads:facets", _lead_facets, timeout=300)
+
+
+def _lead_facets() -> dict[str, list[str]]:
     return {
         "industry": list(
             Lead.objects.exclude(industry="").order_by().values_list("industry", flat=True).distinct()[:200]

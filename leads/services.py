@@ -10,11 +10,12 @@ from itertools import islice
 from typing import IO, Any
 
 import pandas as pd
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
 from leads.csvfile import read_rows
-from leads.models import Activity, Lead
+from leads.models import SCORE_HISTORY_KEEP, SCORE_MOVE, Activity, Lead, ScoreEvent
 from leads.parsing import (
     ActivityRow,
     LeadRow,
@@ -104,6 +105,7 @@ def leads_upsert(*, rows: Sequence[LeadRow]) -> dict[str, int]:
         unique_fields=["external_id"],
         update_fields=[*_PROFILE_FIELDS, "attributes", "updated_at"],
     )
+    cache.delete("leads:facets")  # a new industry or source shows up in the list's filters at once
     return dict(Lead.objects.filter(external_id__in=[row.external_id for row in rows]).values_list("external_id", "id"))
 
 
@@ -244,6 +246,7 @@ def lead_scores_write(*, scores: pd.DataFrame, model_version: int | None, scored
         return 0
     scores = scores[list(SCORE_COLUMNS)]
     table = Lead._meta.db_table
+    events = ScoreEvent._meta.db_table
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
@@ -259,6 +262,16 @@ def lead_scores_write(*, scores: pd.DataFrame, model_version: int | None, scored
             ) as copy:
                 for start in range(0, len(scores), 100_000):
                     copy.write(scores.iloc[start : start + 100_000].to_csv(header=False))
+            # The history first, while the lead rows still hold the old scores: one INSERT … SELECT.
+            cursor.execute(
+                f"INSERT INTO {events} (lead_id, cause, score, previous_score, model_version, outcome, reason, "
+                f"recorded_at) SELECT l.id, 'rescore', s.score, l.score, %s, '', '', %s FROM {table} AS l "
+                "JOIN lead_score_load AS s ON l.id = s.id WHERE l.score IS NOT NULL AND s.score IS NOT NULL "
+                "AND abs(s.score - l.score) > %s",
+                [model_version, scored_at, SCORE_MOVE],
+            )
+            if cursor.rowcount:
+                _score_history_prune(cursor, since=scored_at)
             cursor.execute(
                 f"UPDATE {table} AS l SET score = s.score, fit_score = s.fit_score, "
                 "behavior_score = s.behavior_score, expected_value = s.expected_value, "
@@ -268,6 +281,10 @@ def lead_scores_write(*, scores: pd.DataFrame, model_version: int | None, scored
                 [model_version, scored_at],
             )
             return cursor.rowcount
+        moves = _score_moves(scores, model_version=model_version, scored_at=scored_at)
+        if moves:
+            ScoreEvent.objects.bulk_create(moves, batch_size=2000)
+            _score_history_prune(cursor, since=scored_at)
         rows = scores.astype(object).where(scores.notna(), None)
         cursor.executemany(
             f"UPDATE {table} SET score = %s, fit_score = %s, behavior_score = %s, expected_value = %s, "
@@ -279,3 +296,48 @@ def lead_scores_write(*, scores: pd.DataFrame, model_version: int | None, scored
             ],
         )
         return len(rows)
+
+
+def _score_moves(scores: pd.DataFrame, *, model_version: int | None, scored_at: datetime) -> list[ScoreEvent]:
+    """History rows for the leads whose score moves by more than ``SCORE_MOVE`` (the non-PostgreSQL path)."""
+    old: dict[int, float | None] = {}
+    for chunk in _chunks(scores.index.tolist(), 900):
+        old.update(Lead.objects.filter(id__in=chunk).values_list("id", "score"))
+    return [
+        ScoreEvent(
+            lead_id=lead_id,
+            cause=ScoreEvent.Cause.RESCORE,
+            score=new,
+            previous_score=old[lead_id],
+            model_version=model_version,
+            recorded_at=scored_at,
+        )
+        for lead_id, new in zip(scores.index.tolist(), scores["score"].tolist(), strict=True)
+        if new is not None and old.get(lead_id) is not None and abs(new - old[lead_id]) > SCORE_MOVE  # type: ignore[operator]
+    ]
+
+
+def _score_history_prune(cursor: Any, *, since: datetime) -> None:
+    """Keep the last ``SCORE_HISTORY_KEEP`` rescore moves of each lead that just moved (one statement)."""
+    events = ScoreEvent._meta.db_table
+    cursor.execute(
+        f"DELETE FROM {events} WHERE id IN (SELECT id FROM (SELECT id, row_number() OVER "
+        f"(PARTITION BY lead_id ORDER BY recorded_at DESC, id DESC) AS n FROM {events} WHERE cause = 'rescore' "
+        f"AND lead_id IN (SELECT lead_id FROM {events} WHERE cause = 'rescore' AND recorded_at = %s)) AS ranked "
+        "WHERE n > %s)",
+        [connection.ops.adapt_datetimefield_value(since), SCORE_HISTORY_KEEP],
+    )
+
+
+def score_event_record(*, lead: Lead, cause: str, user: Any = None, outcome: str = "", reason: str = "") -> ScoreEvent:
+    """One history row for a human action on a lead (a label or its undo), with the score at that moment."""
+    return ScoreEvent.objects.create(
+        lead=lead,
+        cause=cause,
+        score=lead.score,
+        model_version=lead.model_version,
+        outcome=outcome,
+        reason=reason,
+        user=user,
+        recorded_at=timezone.now(),
+    )

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
@@ -9,29 +8,59 @@ from config.roles import ADMINS, READERS, role_required
 from leads.csvfile import CsvFileError
 from leads.forms import ImportForm, LeadFilterForm
 from leads.models import Lead
-from leads.selectors import LeadFilters, lead_activities, lead_facets, lead_get
-from leads.selectors import lead_list as select_leads
+from leads.selectors import LeadFilters, lead_activities, lead_facets, lead_get, lead_page, lead_score_history
 from leads.services import import_activities_csv, import_leads_csv
 
 PAGE_SIZE = 50
 
 
+def _share(percent: int | None) -> float | None:
+    return None if percent is None else percent / 100
+
+
 @require_GET
 @role_required(READERS)
 def lead_list(request: HttpRequest) -> HttpResponse:
+    from feedback.selectors import reasons
+
     form = LeadFilterForm(request.GET or None)
-    data = form.cleaned_data if form.is_valid() else {}
+    form.is_valid()  # a bad field is left out; the valid ones still filter
+    data = getattr(form, "cleaned_data", {})
     filters = LeadFilters(
         status=data.get("status") or "open",
         industry=data.get("industry") or "",
         source=data.get("source") or "",
         q=data.get("q") or "",
         sort=data.get("sort") or "score",
+        score_min=_share(data.get("score_min")),
+        score_max=_share(data.get("score_max")),
+        expected_value_min=data.get("ev_min"),
+        uncertainty_min=_share(data.get("uncertainty_min")),
+        reason=data.get("reason") or "",
     )
-    page = Paginator(select_leads(filters=filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    try:
+        number = max(1, int(request.GET.get("page") or 1))
+    except ValueError:
+        number = 1
+    leads, has_next = lead_page(filters=filters, number=number, size=PAGE_SIZE)
+    page = {
+        "object_list": leads,
+        "number": number,
+        "has_previous": number > 1,
+        "previous_page_number": number - 1,
+        "has_next": has_next,
+        "next_page_number": number + 1,
+    }
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"form": form, "page": page, "facets": lead_facets(), "query": query.urlencode(), "filters": filters}
+    context = {
+        "form": form,
+        "page": page,
+        "facets": lead_facets(),
+        "reasons": reasons(),
+        "query": query.urlencode(),
+        "filters": filters,
+    }
     template = "leads/_rows.html" if request.GET.get("fragment") == "rows" else "leads/list.html"
     return render(request, template, context)
 
@@ -54,7 +83,12 @@ def lead_detail(request: HttpRequest, external_id: str) -> HttpResponse:
     return render(
         request,
         "leads/detail.html",
-        {"lead": lead, "activities": lead_activities(lead=lead), "label": lead_label(lead=lead)},
+        {
+            "lead": lead,
+            "activities": lead_activities(lead=lead),
+            "label": lead_label(lead=lead),
+            "history": lead_score_history(lead=lead),
+        },
     )
 
 

@@ -26,3 +26,9 @@ def bar(value: float | None, scale: float = 1.0) -> int:
     if value is None or not scale:
         return 0
     return max(0, min(100, round(100 * float(value) / float(scale))))
+
+
+@register.filter
+def humanize_type(value: str) -> str:
+    """'pricing_visit' → 'pricing visit'."""
+    return str(value).replace("_", " ")

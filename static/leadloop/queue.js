@@ -5,7 +5,9 @@
   "use strict";
   const root = document.getElementById("queue");
   if (!root) return;
+  const help = document.getElementById("shortcuts");
   let shownAt = performance.now();
+  let busy = false; // one request at a time: a second Enter or a double click sends nothing
 
   function card() { return document.getElementById("queue-card"); }
   function csrf() { const input = root.querySelector("input[name=csrfmiddlewaretoken]"); return input ? input.value : ""; }
@@ -25,16 +27,33 @@
   }
 
   async function send(form) {
+    if (busy) return;
+    busy = true;
+    card().setAttribute("aria-busy", "true");
     const data = new FormData(form);
     if (data.has("seconds")) data.set("seconds", ((performance.now() - shownAt) / 1000).toFixed(2));
     const started = performance.now();
-    const response = await fetch(form.action, {
-      method: "POST", body: data, credentials: "same-origin",
-      headers: { "X-Requested-With": "fetch", "X-CSRFToken": csrf() },
-    });
+    let response;
+    try {
+      response = await fetch(form.action, {
+        method: "POST", body: data, credentials: "same-origin",
+        headers: { "X-Requested-With": "fetch", "X-CSRFToken": csrf() },
+      });
+    } catch (error) {
+      // The network failed before an answer: fall back to the plain form post.
+      busy = false;
+      form.submit();
+      return;
+    }
     const html = await response.text();
+    if (!html.trimStart().startsWith('<div id="queue-card"')) {
+      // Not a card (signed out, a server error page): let the browser show it.
+      window.location.assign(response.url || window.location.href);
+      return;
+    }
     card().outerHTML = html;
     shownAt = performance.now();
+    busy = false;
     filterReasons();
     document.dispatchEvent(new CustomEvent("leadloop:card", { detail: { ms: shownAt - started, status: response.status } }));
   }
@@ -48,7 +67,7 @@
   });
   root.addEventListener("change", (event) => { if (event.target.name === "outcome") filterReasons(); });
   root.addEventListener("click", (event) => {
-    if (event.target.closest("[data-action=help]")) document.getElementById("shortcuts").showModal();
+    if (event.target.closest("[data-action=help]")) help.showModal();
   });
 
   function pickOutcome(value) {
@@ -57,33 +76,45 @@
   }
 
   function pickReason(n) {
+    // Reasons are numbered within the chosen outcome; before an outcome is picked, a digit is ambiguous.
+    if (!card().querySelector("input[name=outcome]:checked")) return;
     const inputs = [...card().querySelectorAll(".reason-group:not([hidden]) input[name=reason]")];
     if (inputs[n - 1]) inputs[n - 1].checked = true;
   }
 
+  function submit(selector) {
+    const form = card().querySelector(selector);
+    if (form) form.requestSubmit();
+  }
+
   document.addEventListener("keydown", (event) => {
-    if (event.ctrlKey || event.metaKey || event.altKey) return;
-    const typing = event.target.matches("textarea, input[type=text], input[type=search], select");
-    if (typing) {
-      if (event.key === "Escape") event.target.blur();
-      else if (event.key === "Enter" && event.target.matches("textarea") && !event.shiftKey) {
+    if (event.ctrlKey || event.metaKey || event.altKey || event.isComposing) return;
+    if (help.open) return; // the dialog has the keyboard; Esc closes it
+    const target = event.target;
+    if (target.matches("textarea, input[type=text], input[type=search], select")) {
+      if (event.key === "Escape") target.blur();
+      else if (event.key === "Enter" && target.matches("textarea") && !event.shiftKey) {
         event.preventDefault();
-        card().querySelector("form[data-action=label]").requestSubmit();
+        if (!event.repeat) submit("form[data-action=label]");
       }
       return;
     }
-    const form = card().querySelector("form[data-action=label]");
     const key = event.key;
-    if (key === "?") { document.getElementById("shortcuts").showModal(); return; }
-    if (key === "u") { const undo = card().querySelector("form[data-action=undo]"); if (undo) { event.preventDefault(); undo.requestSubmit(); } return; }
-    if (!form) return;
-    if (key === "c") pickOutcome("converted");
-    else if (key === "x") pickOutcome("not_converted");
-    else if (/^[1-9]$/.test(key)) pickReason(Number(key));
-    else if (key === "n") { event.preventDefault(); form.querySelector("textarea").focus(); }
-    else if (key === "s") { event.preventDefault(); card().querySelector("form[data-action=skip]").requestSubmit(); }
-    else if (key === "Enter") { event.preventDefault(); form.requestSubmit(); }
-    else return;
+    if (key === "?") { event.preventDefault(); help.showModal(); return; }
+    if (key === "Enter" && target.matches("a, button")) return; // Enter on a link or button does what it says
+    const handlers = {
+      c: () => pickOutcome("converted"),
+      x: () => pickOutcome("not_converted"),
+      n: () => { const note = card().querySelector("textarea[name=note]"); if (note) note.focus(); },
+      s: () => submit("form[data-action=skip]"),
+      u: () => submit("form[data-action=undo]"),
+      Enter: () => submit("form[data-action=label]"),
+    };
+    const handler = handlers[key] || (/^[1-9]$/.test(key) ? () => pickReason(Number(key)) : null);
+    if (!handler) return;
+    event.preventDefault();
+    if (event.repeat && (key === "Enter" || key === "s" || key === "u")) return; // a held key acts once
+    handler();
   });
 
   filterReasons();

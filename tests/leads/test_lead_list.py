@@ -1,0 +1,76 @@
+"""The lead list: filters and sorts by score, expected value, uncertainty, industry, source, status, label."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from feedback.services import label_submit
+from leads.models import Lead
+
+
+def listed(response: Any) -> list[str]:
+    assert response.status_code == 200
+    return re.findall(r'<td><a href="/leads/[^"]+/">([^<]+)</a></td>', response.content.decode())
+
+
+@pytest.fixture
+def scored(make_leads: Any) -> list[str]:
+    ids = make_leads(6)
+    for i, external_id in enumerate(ids):
+        Lead.objects.filter(external_id=external_id).update(
+            score=0.1 + 0.15 * i, expected_value=1000.0 * i, uncertainty=[0.1, 0.45, 0.3, 0.2, 0.05, 0.4][i]
+        )
+    return ids
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"score_min": "40"}, [5, 4, 3, 2]),
+        ({"score_min": "20", "score_max": "60"}, [3, 2, 1]),
+        ({"ev_min": "3500"}, [5, 4]),
+        ({"uncertainty_min": "30"}, [5, 2, 1]),
+        ({"sort": "expected_value", "ev_min": "1"}, [5, 4, 3, 2, 1]),
+        ({"sort": "uncertainty"}, [1, 5, 2, 3, 0, 4]),
+        ({"sort": "-score"}, [0, 1, 2, 3, 4, 5]),
+        ({"industry": "retail"}, [4, 1]),
+        ({"source": "referral"}, [4, 2, 0]),
+    ],
+)
+def test_the_list_filters_and_sorts(
+    query: dict[str, str], expected: list[int], scored: list[str], rep: Any, page_for: Any
+) -> None:
+    assert listed(page_for(rep).get("/leads/", query)) == [scored[i] for i in expected]
+
+
+@pytest.mark.django_db
+def test_the_list_filters_by_label_outcome_and_reason(scored: list[str], rep: Any, page_for: Any) -> None:
+    for i, (outcome, reason) in {1: ("converted", "champion"), 2: ("not_converted", "no_budget")}.items():
+        label_submit(user=rep, lead=Lead.objects.get(external_id=scored[i]), outcome=outcome, reason_code=reason)
+    client = page_for(rep)
+
+    assert listed(client.get("/leads/", {"status": "all", "reason": "no_budget"})) == [scored[2]]
+    assert listed(client.get("/leads/", {"status": "converted"})) == [scored[1]]
+    assert scored[1] not in listed(client.get("/leads/"))  # open leads by default
+
+
+@pytest.mark.django_db
+def test_a_bad_filter_value_is_ignored_and_the_others_still_apply(scored: list[str], rep: Any, page_for: Any) -> None:
+    response = page_for(rep).get("/leads/", {"score_min": "lots", "industry": "retail"})
+
+    assert listed(response) == [scored[4], scored[1]]
+
+
+@pytest.mark.django_db
+def test_the_list_pages_through_many_leads(make_leads: Any, rep: Any, page_for: Any) -> None:
+    make_leads(60)
+    client = page_for(rep)
+
+    first, second = listed(client.get("/leads/")), listed(client.get("/leads/", {"page": "2"}))
+
+    assert (len(first), len(second)) == (50, 10)
+    assert not set(first) & set(second)

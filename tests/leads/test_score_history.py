@@ -1,0 +1,101 @@
+"""A lead's history of labels and scores: written on labels and undos, and on big score moves in bulk."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pandas as pd
+import pytest
+from django.utils import timezone
+
+from feedback.services import label_submit, label_undo
+from leads.models import SCORE_HISTORY_KEEP, Lead, ScoreEvent
+from leads.services import lead_scores_write
+
+
+def write_scores(scores: dict[int, float], *, at: Any = None, version: int | None = 3) -> None:
+    ids = list(scores)
+    n = len(ids)
+    frame = pd.DataFrame(
+        {
+            "score": [scores[i] for i in ids],
+            "fit_score": [50.0] * n,
+            "behavior_score": [50.0] * n,
+            "expected_value": [None] * n,
+            "uncertainty": [0.5] * n,
+            "priority": [0.5] * n,
+            "queue_reason": ["model unsure"] * n,
+            "explanation": ["[]"] * n,
+        },
+        index=ids,
+    )
+    lead_scores_write(scores=frame, model_version=version, scored_at=at or timezone.now())
+
+
+@pytest.mark.django_db
+def test_a_rescore_records_only_the_leads_whose_score_moved_more_than_five_points(make_leads: Any) -> None:
+    make_leads(3)
+    a, b, c = Lead.objects.order_by("id").values_list("id", flat=True)
+    write_scores({a: 0.40, b: 0.40, c: 0.40}, version=None)
+    ScoreEvent.objects.all().delete()
+
+    write_scores({a: 0.52, b: 0.43, c: 0.30})
+
+    moves = {e.lead_id: (e.previous_score, e.score, e.model_version) for e in ScoreEvent.objects.all()}
+    assert moves == {a: (pytest.approx(0.40), pytest.approx(0.52), 3), c: (pytest.approx(0.40), pytest.approx(0.30), 3)}
+    assert Lead.objects.get(id=b).score == pytest.approx(0.43)
+
+
+@pytest.mark.django_db
+def test_a_first_score_is_not_a_move(make_leads: Any) -> None:
+    make_leads(2)
+    Lead.objects.update(score=None)
+
+    write_scores(dict.fromkeys(Lead.objects.values_list("id", flat=True), 0.9))
+
+    assert not ScoreEvent.objects.filter(cause="rescore").exists()
+
+
+@pytest.mark.django_db
+def test_only_the_last_moves_of_a_lead_are_kept(make_leads: Any) -> None:
+    make_leads(1)
+    lead_id = Lead.objects.get().id
+    start = timezone.now()
+    for i in range(SCORE_HISTORY_KEEP + 5):
+        write_scores({lead_id: 0.2 if i % 2 else 0.8}, at=start + timedelta(seconds=i))
+
+    kept = list(ScoreEvent.objects.filter(lead_id=lead_id, cause="rescore").order_by("recorded_at"))
+    assert len(kept) == SCORE_HISTORY_KEEP
+    assert kept[-1].recorded_at == start + timedelta(seconds=SCORE_HISTORY_KEEP + 4)
+
+
+@pytest.mark.django_db
+def test_a_label_and_its_undo_are_recorded_with_the_score_the_rep_saw(rep: Any, make_leads: Any) -> None:
+    make_leads(2)
+    lead = Lead.objects.order_by("id").first()
+    Lead.objects.filter(id=lead.id).update(score=0.61, model_version=4)
+    lead.refresh_from_db()
+
+    label_submit(user=rep, lead=lead, outcome="converted", reason_code="champion")
+    label_undo(user=rep)
+
+    events = list(ScoreEvent.objects.filter(lead=lead).order_by("id"))
+    assert [(e.cause, e.outcome, e.user, e.score, e.model_version) for e in events] == [
+        ("label", "converted", rep, 0.61, 4),
+        ("undo", "converted", rep, 0.61, 4),
+    ]
+    assert events[0].reason
+
+
+@pytest.mark.django_db
+def test_the_lead_page_shows_its_history(rep: Any, page_for: Any, make_leads: Any) -> None:
+    make_leads(2)
+    lead = Lead.objects.order_by("id").first()
+    label_submit(user=rep, lead=lead, outcome="not_converted", reason_code="no_budget")
+
+    html = page_for(rep).get(f"/leads/{lead.external_id}/").content.decode()
+
+    assert "History of labels and scores" in html
+    assert "Labeled: not converted" in html
+    assert "rep1" in html
