@@ -8,4 +8,5 @@ urlpatterns = [
     path("queue/skip/", views.queue_skip, name="queue_skip"),
     path("queue/undo/", views.queue_undo, name="queue_undo"),
     path("dashboards/", views.dashboards, name="dashboards"),
+    path("dashboards/reasons/", views.reason_drilldown, name="reason_drilldown"),
 ]

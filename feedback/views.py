@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import asdict
+from datetime import timedelta
 from itertools import groupby
 from typing import Any
 
@@ -7,11 +9,26 @@ from django.contrib import messages
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from config.roles import LABELERS, MANAGERS, role_required
-from feedback.forms import LabelForm, LeadRefForm
-from feedback.selectors import labels_today, queue_remaining, reason_counts, reasons_by_outcome, undoable_label
+from feedback import presenters
+from feedback.forms import DashboardForm, DrilldownForm, LabelForm, LeadRefForm
+from feedback.selectors import (
+    NO_VALUE,
+    LabelFilters,
+    disagreements,
+    labels_drilldown,
+    labels_filtered,
+    labels_today,
+    queue_remaining,
+    reason_counts,
+    reason_mix,
+    reasons_by_outcome,
+    team_activity,
+    undoable_label,
+)
 from feedback.services import UNDO_WINDOW, LabelError, label_submit, label_undo, lead_skip, lease_next_leads
 from leads.models import Lead
 from leads.selectors import lead_activities, lead_get
@@ -112,10 +129,60 @@ def queue_undo(request: HttpRequest) -> HttpResponse:
 @require_GET
 @role_required(MANAGERS)
 def dashboards(request: HttpRequest) -> HttpResponse:
-    from learning.selectors import model_versions
+    """Reasons, model quality and team activity for managers; every bar links to its labels."""
+    from learning.selectors import model_quality
 
-    rows = reason_counts()
-    peak = max((row["n"] for row in rows), default=1)
-    for row in rows:
-        row["width"] = round(100 * row["n"] / peak)
-    return render(request, "feedback/dashboards.html", {"reason_rows": rows, "versions": model_versions(limit=20)})
+    form = DashboardForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    period, segment, days = data.get("period") or "month", data.get("segment") or "industry", data.get("days") or 14
+    colors = presenters.reason_colors()
+    counts = reason_counts()
+    by_time = reason_mix(by=period)
+    by_segment = reason_mix(by=segment)
+    quality = model_quality()
+    today = timezone.localdate()
+    team = team_activity(since=today - timedelta(days=days - 1), until=today)
+    context = {
+        "form": form,
+        "period": period,
+        "segment": segment,
+        "segment_name": dict(DashboardForm.base_fields["segment"].choices)[segment],  # type: ignore[attr-defined]
+        "days": days,
+        "reason_rows": counts,
+        "reason_chart": presenters.reason_bars(counts, colors),
+        "reason_legend": presenters.reason_legend(colors),
+        "by_time": by_time,
+        "time_chart": presenters.mix_chart(by_time, colors, title=f"Outcome and reason mix per {period}"),
+        "by_segment": by_segment,
+        "segment_chart": presenters.mix_chart(by_segment, colors, title=f"Outcome and reason mix by {segment}"),
+        "quality": quality,
+        "quality_charts": presenters.quality_charts(quality),
+        "disagree": disagreements(),
+        "team": team,
+        "team_charts": presenters.team_charts(team),
+        "queue_size": _loop_queue_size(),
+    }
+    return render(request, "feedback/dashboards.html", context)
+
+
+def _loop_queue_size() -> int:
+    from learning.selectors import loop_settings
+
+    return loop_settings().queue_size
+
+
+@require_GET
+@role_required(MANAGERS)
+def reason_drilldown(request: HttpRequest) -> HttpResponse:
+    """The labels behind a dashboard bar, with the reps' notes."""
+    form = DrilldownForm(request.GET)
+    data = form.cleaned_data if form.is_valid() else {}
+    filters = LabelFilters(**{k: v for k, v in data.items() if v})
+    labels = labels_drilldown(filters=filters)
+    total = labels_filtered(filters=filters).count()
+    described = [(name, value) for name, value in asdict(filters).items() if value]
+    return render(
+        request,
+        "feedback/drilldown.html",
+        {"labels": labels, "total": total, "filters": described, "form": form, "no_value": NO_VALUE},
+    )

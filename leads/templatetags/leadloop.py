@@ -26,3 +26,12 @@ def bar(value: float | None, scale: float = 1.0) -> int:
     if value is None or not scale:
         return 0
     return max(0, min(100, round(100 * float(value) / float(scale))))
+
+
+@register.filter
+def index(sequence: list | tuple, position: int) -> object:
+    """``counts|index:2`` → counts[2]."""
+    try:
+        return sequence[int(position)]
+    except (IndexError, TypeError, ValueError):
+        return ""
