@@ -8,13 +8,15 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from config.roles import LABELERS, MANAGERS, role_required
+from config.roles import ADMINS, LABELERS, MANAGERS, role_required
 from feedback import presenters
-from feedback.forms import DashboardForm, DrilldownForm, LabelForm, LeadRefForm
+from feedback.forms import DashboardForm, DrilldownForm, LabelForm, LeadRefForm, ReasonAddForm, ReasonRenameForm
+from feedback.models import Reason
 from feedback.selectors import (
     NO_VALUE,
     LabelFilters,
@@ -29,7 +31,17 @@ from feedback.selectors import (
     team_activity,
     undoable_label,
 )
-from feedback.services import UNDO_WINDOW, LabelError, label_submit, label_undo, lead_skip, lease_next_leads
+from feedback.services import (
+    UNDO_WINDOW,
+    LabelError,
+    label_submit,
+    label_undo,
+    lead_skip,
+    lease_next_leads,
+    reason_add,
+    reason_rename,
+    reason_set_active,
+)
 from leads.models import Lead
 from leads.selectors import lead_activities, lead_get
 
@@ -186,3 +198,43 @@ def reason_drilldown(request: HttpRequest) -> HttpResponse:
         "feedback/drilldown.html",
         {"labels": labels, "total": total, "filters": described, "form": form, "no_value": NO_VALUE},
     )
+
+
+@require_POST
+@role_required(ADMINS)
+def reason_add_view(request: HttpRequest) -> HttpResponse:
+    form = ReasonAddForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "; ".join(f"{k}: {v[0]}" for k, v in form.errors.items()))
+        return redirect(f"{reverse('settings')}#reasons")
+    try:
+        reason_add(user=request.user, **form.cleaned_data)
+    except LabelError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Reason {form.cleaned_data['label']!r} added.")
+    return redirect(f"{reverse('settings')}#reasons")
+
+
+@require_POST
+@role_required(ADMINS)
+def reason_rename_view(request: HttpRequest, code: str) -> HttpResponse:
+    reason = get_object_or_404(Reason, code=code)
+    form = ReasonRenameForm(request.POST)
+    if form.is_valid():
+        reason_rename(user=request.user, reason=reason, label=form.cleaned_data["label"])
+        messages.success(request, f"Reason {code} renamed; its labels follow.")
+    else:
+        messages.error(request, "label: this field is required")
+    return redirect(f"{reverse('settings')}#reasons")
+
+
+@require_POST
+@role_required(ADMINS)
+def reason_retire_view(request: HttpRequest, code: str) -> HttpResponse:
+    """Retire a reason (it leaves the label form; its labels stay), or restore it."""
+    reason = get_object_or_404(Reason, code=code)
+    restore = request.POST.get("restore") == "1"
+    reason_set_active(user=request.user, reason=reason, active=restore)
+    messages.success(request, f"Reason {reason.label!r} {'restored' if restore else 'retired'}.")
+    return redirect(f"{reverse('settings')}#reasons")
