@@ -6,6 +6,7 @@ next to every chart, for screen readers and for copying the figures.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -24,8 +25,10 @@ def _num(value: float) -> str:
 
 def _svg(width: int, height: int, title: str, body: SafeString) -> SafeString:
     return format_html(
-        '<svg class="chart" viewBox="0 0 {} {}" role="img" aria-label="{}" '
+        '<svg class="chart" width="{}" height="{}" viewBox="0 0 {} {}" role="img" aria-label="{}" '
         'preserveAspectRatio="xMinYMin meet" xmlns="http://www.w3.org/2000/svg">{}</svg>',
+        width,
+        height,
         width,
         height,
         title,
@@ -241,6 +244,7 @@ def line_chart(
     for s in series:
         if not s.points:
             continue
+        dots = len(s.points) <= 40
         path = " ".join(f"{_num(px(x))},{_num(py(y))}" for x, y in s.points)
         parts.append(
             format_html(
@@ -250,13 +254,14 @@ def line_chart(
                 mark_safe('stroke-dasharray="6 4"') if s.dashed else "",
             )
         )
-        parts.append(
-            format_html_join(
-                "",
-                '<circle cx="{}" cy="{}" r="3.5" fill="{}"><title>{}: {}, {}</title></circle>',
-                ((_num(px(x)), _num(py(y)), s.color, s.name, x_format(x), y_format(y)) for x, y in s.points),
+        if dots:
+            parts.append(
+                format_html_join(
+                    "",
+                    '<circle cx="{}" cy="{}" r="3.5" fill="{}"><title>{}: {}, {}</title></circle>',
+                    ((_num(px(x)), _num(py(y)), s.color, s.name, x_format(x), y_format(y)) for x, y in s.points),
+                )
             )
-        )
     parts.append(
         format_html(
             '<text x="{}" y="{}" text-anchor="middle" fill="{}" font-size="12">{}</text>'
@@ -280,7 +285,7 @@ def column_chart(
     left, bottom, top, height = 36, 34, 10, 220
     plot_h = height - top - bottom
     totals = [sum(values[i] for _, _, values in stacks) for i in range(len(columns))]
-    peak = max(totals, default=0) or 1
+    peak = max(4, math.ceil(max(totals, default=0) / 4) * 4)  # whole-number ticks
     slot = (width - left - 8) / max(len(columns), 1)
     bar_w = max(4.0, slot * 0.68)
     parts: list[SafeString] = []

@@ -144,7 +144,7 @@ def quality_charts(quality: dict[str, Any]) -> dict[str, SafeString]:
         title="Learning curve: held-out metrics by number of labels",
         x_label="labels the version learned from",
         y_label="metric",
-        x_min=0.0,
+        x_min=float(min((v.labels for v in history), default=0)),
         x_format=lambda v: f"{v:.0f}",
         y_format=lambda v: f"{v:.2f}",
         width=720,
