@@ -13,3 +13,40 @@ class LabelForm(forms.Form):
 
 class LeadRefForm(forms.Form):
     lead = forms.CharField(max_length=100)
+
+
+class DashboardForm(forms.Form):
+    period = forms.ChoiceField(choices=[("week", "Week"), ("month", "Month")], required=False)
+    segment = forms.ChoiceField(
+        choices=[
+            ("industry", "Industry"),
+            ("source", "Source"),
+            ("country", "Country"),
+            ("rep", "Rep"),
+            ("band", "Score band"),
+        ],
+        required=False,
+    )
+    days = forms.IntegerField(min_value=1, max_value=90, required=False)
+
+
+class DrilldownForm(forms.Form):
+    outcome = forms.CharField(max_length=20, required=False)
+    reason = forms.CharField(max_length=50, required=False)
+    industry = forms.CharField(max_length=100, required=False)
+    source = forms.CharField(max_length=100, required=False)
+    country = forms.CharField(max_length=100, required=False)
+    rep = forms.CharField(max_length=150, required=False)
+    band = forms.CharField(max_length=10, required=False)
+    start = forms.DateField(required=False)
+    end = forms.DateField(required=False)
+
+
+class ReasonAddForm(forms.Form):
+    code = forms.SlugField(max_length=50)
+    label = forms.CharField(max_length=100)
+    outcome = forms.ChoiceField(choices=Outcome.choices)
+
+
+class ReasonRenameForm(forms.Form):
+    label = forms.CharField(max_length=100)

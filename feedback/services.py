@@ -222,3 +222,56 @@ def reason_create(*, code: str, label: str, outcome: str) -> Reason:
         raise LabelError("outcome", f"must be one of {', '.join(Outcome.values)}")
     position = Reason.objects.filter(outcome=outcome).count()
     return Reason.objects.create(code=code, label=label, outcome=outcome, position=position)
+
+
+def reason_add(*, user: AbstractBaseUser, code: str, label: str, outcome: str) -> Reason:
+    from config.audit import audit_record
+
+    if Reason.objects.filter(code=code).exists():
+        raise LabelError("code", f"{code!r} is taken; rename or restore that reason instead")
+    with transaction.atomic():
+        reason = reason_create(code=code, label=label, outcome=outcome)
+        audit_record(
+            user=user,
+            action="reason.add",
+            target=f"reason {code}",
+            changes={"label": [None, label], "outcome": [None, outcome]},
+        )
+    return reason
+
+
+def reason_rename(*, user: AbstractBaseUser, reason: Reason, label: str) -> Reason:
+    """A new wording; the labels keep pointing at the same reason, so history follows the rename."""
+    from config.audit import audit_record
+
+    label = label.strip()
+    if not label:
+        raise LabelError("label", "is required")
+    if label != reason.label:
+        with transaction.atomic():
+            audit_record(
+                user=user,
+                action="reason.rename",
+                target=f"reason {reason.code}",
+                changes={"label": [reason.label, label]},
+            )
+            reason.label = label
+            reason.save(update_fields=["label"])
+    return reason
+
+
+def reason_set_active(*, user: AbstractBaseUser, reason: Reason, active: bool) -> Reason:
+    """Retire (or restore) a reason: a retired one leaves the label form, its labels stay."""
+    from config.audit import audit_record
+
+    if reason.active != active:
+        with transaction.atomic():
+            audit_record(
+                user=user,
+                action="reason.restore" if active else "reason.retire",
+                target=f"reason {reason.code}",
+                changes={"active": [reason.active, active]},
+            )
+            reason.active = active
+            reason.save(update_fields=["active"])
+    return reason

@@ -8,4 +8,8 @@ urlpatterns = [
     path("queue/skip/", views.queue_skip, name="queue_skip"),
     path("queue/undo/", views.queue_undo, name="queue_undo"),
     path("dashboards/", views.dashboards, name="dashboards"),
+    path("dashboards/reasons/", views.reason_drilldown, name="reason_drilldown"),
+    path("settings/reasons/", views.reason_add_view, name="reason_add"),
+    path("settings/reasons/<slug:code>/rename/", views.reason_rename_view, name="reason_rename"),
+    path("settings/reasons/<slug:code>/retire/", views.reason_retire_view, name="reason_retire"),
 ]

@@ -1,18 +1,47 @@
 from __future__ import annotations
 
+from dataclasses import asdict
+from datetime import timedelta
 from itertools import groupby
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from config.roles import LABELERS, MANAGERS, role_required
-from feedback.forms import LabelForm, LeadRefForm
-from feedback.selectors import labels_today, queue_remaining, reason_counts, reasons_by_outcome, undoable_label
-from feedback.services import UNDO_WINDOW, LabelError, label_submit, label_undo, lead_skip, lease_next_leads
+from config.roles import ADMINS, LABELERS, MANAGERS, role_required
+from feedback import presenters
+from feedback.forms import DashboardForm, DrilldownForm, LabelForm, LeadRefForm, ReasonAddForm, ReasonRenameForm
+from feedback.models import Reason
+from feedback.selectors import (
+    NO_VALUE,
+    LabelFilters,
+    disagreements,
+    labels_drilldown,
+    labels_filtered,
+    labels_today,
+    queue_remaining,
+    reason_counts,
+    reason_mix,
+    reasons_by_outcome,
+    team_activity,
+    undoable_label,
+)
+from feedback.services import (
+    UNDO_WINDOW,
+    LabelError,
+    label_submit,
+    label_undo,
+    lead_skip,
+    lease_next_leads,
+    reason_add,
+    reason_rename,
+    reason_set_active,
+)
 from leads.models import Lead
 from leads.selectors import lead_activities, lead_get
 from learning.services import ensure_explanations
@@ -115,10 +144,100 @@ def queue_undo(request: HttpRequest) -> HttpResponse:
 @require_GET
 @role_required(MANAGERS)
 def dashboards(request: HttpRequest) -> HttpResponse:
-    from learning.selectors import model_versions
+    """Reasons, model quality and team activity for managers; every bar links to its labels."""
+    from learning.selectors import model_quality
 
-    rows = reason_counts()
-    peak = max((row["n"] for row in rows), default=1)
-    for row in rows:
-        row["width"] = round(100 * row["n"] / peak)
-    return render(request, "feedback/dashboards.html", {"reason_rows": rows, "versions": model_versions(limit=20)})
+    form = DashboardForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    period, segment, days = data.get("period") or "month", data.get("segment") or "industry", data.get("days") or 14
+    colors = presenters.reason_colors()
+    counts = reason_counts()
+    by_time = reason_mix(by=period)
+    by_segment = reason_mix(by=segment)
+    quality = model_quality()
+    today = timezone.localdate()
+    team = team_activity(since=today - timedelta(days=days - 1), until=today)
+    context = {
+        "form": form,
+        "period": period,
+        "segment": segment,
+        "segment_name": dict(DashboardForm.base_fields["segment"].choices)[segment],  # type: ignore[attr-defined]
+        "days": days,
+        "reason_rows": counts,
+        "reason_chart": presenters.reason_bars(counts, colors),
+        "reason_legend": presenters.reason_legend(colors),
+        "by_time": by_time,
+        "time_chart": presenters.mix_chart(by_time, colors, title=f"Outcome and reason mix per {period}"),
+        "by_segment": by_segment,
+        "segment_chart": presenters.mix_chart(by_segment, colors, title=f"Outcome and reason mix by {segment}"),
+        "quality": quality,
+        "quality_charts": presenters.quality_charts(quality),
+        "disagree": disagreements(),
+        "team": team,
+        "team_charts": presenters.team_charts(team),
+        "queue_size": _loop_queue_size(),
+    }
+    return render(request, "feedback/dashboards.html", context)
+
+
+def _loop_queue_size() -> int:
+    from learning.selectors import loop_settings
+
+    return loop_settings().queue_size
+
+
+@require_GET
+@role_required(MANAGERS)
+def reason_drilldown(request: HttpRequest) -> HttpResponse:
+    """The labels behind a dashboard bar, with the reps' notes."""
+    form = DrilldownForm(request.GET)
+    data = form.cleaned_data if form.is_valid() else {}
+    filters = LabelFilters(**{k: v for k, v in data.items() if v})
+    labels = labels_drilldown(filters=filters)
+    total = labels_filtered(filters=filters).count()
+    described = [(name, value) for name, value in asdict(filters).items() if value]
+    return render(
+        request,
+        "feedback/drilldown.html",
+        {"labels": labels, "total": total, "filters": described, "form": form, "no_value": NO_VALUE},
+    )
+
+
+@require_POST
+@role_required(ADMINS)
+def reason_add_view(request: HttpRequest) -> HttpResponse:
+    form = ReasonAddForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "; ".join(f"{k}: {v[0]}" for k, v in form.errors.items()))
+        return redirect(f"{reverse('settings')}#reasons")
+    try:
+        reason_add(user=request.user, **form.cleaned_data)
+    except LabelError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Reason {form.cleaned_data['label']!r} added.")
+    return redirect(f"{reverse('settings')}#reasons")
+
+
+@require_POST
+@role_required(ADMINS)
+def reason_rename_view(request: HttpRequest, code: str) -> HttpResponse:
+    reason = get_object_or_404(Reason, code=code)
+    form = ReasonRenameForm(request.POST)
+    if form.is_valid():
+        reason_rename(user=request.user, reason=reason, label=form.cleaned_data["label"])
+        messages.success(request, f"Reason {code} renamed; its labels follow.")
+    else:
+        messages.error(request, "label: this field is required")
+    return redirect(f"{reverse('settings')}#reasons")
+
+
+@require_POST
+@role_required(ADMINS)
+def reason_retire_view(request: HttpRequest, code: str) -> HttpResponse:
+    """Retire a reason (it leaves the label form; its labels stay), or restore it."""
+    reason = get_object_or_404(Reason, code=code)
+    restore = request.POST.get("restore") == "1"
+    reason_set_active(user=request.user, reason=reason, active=restore)
+    messages.success(request, f"Reason {reason.label!r} {'restored' if restore else 'retired'}.")
+    return redirect(f"{reverse('settings')}#reasons")

@@ -27,6 +27,12 @@ class LabelOut(Schema):
     created_at: datetime
 
 
+class NextActionOut(Schema):
+    code: str
+    label: str
+    expected_value: float = Field(description="P(convert) × the action's value")
+
+
 class LeadOut(Schema):
     external_id: str
     company: str
@@ -49,17 +55,26 @@ class LeadOut(Schema):
     scored_at: datetime | None
     explanation: list[str]
     label: LabelOut | None
+    next_actions: list[NextActionOut] = Field(description="eligible actions, best first (empty once labeled)")
 
 
 def lead_out(lead: Lead) -> dict[str, Any]:
     from feedback.selectors import lead_label
+    from learning.selectors import next_actions_for
     from learning.services import ensure_explanations
 
     ensure_explanations(leads=[lead])
     label = lead_label(lead=lead) if not lead.is_open else None
     return {
-        **{name: getattr(lead, name) for name in LeadOut.model_fields if name not in ("label", "explanation")},
+        **{
+            name: getattr(lead, name)
+            for name in LeadOut.model_fields
+            if name not in ("label", "explanation", "next_actions")
+        },
         "explanation": lead.explanation or [],
+        "next_actions": [
+            {"code": a.code, "label": a.label, "expected_value": a.expected_value} for a in next_actions_for(lead=lead)
+        ],
         "label": None
         if label is None
         else {

@@ -243,3 +243,13 @@ def lead_counts() -> dict[str, int]:
     from django.db.models import Count
 
     return {row["status"]: row["n"] for row in Lead.objects.values("status").annotate(n=Count("id")).order_by()}
+
+
+def open_lead_scores() -> list[tuple[float | None, float | None]]:
+    """(score, deal value) of every open lead."""
+    return list(Lead.objects.filter(status=LeadStatus.OPEN).values_list("score", "deal_value"))
+
+
+def lead_summaries(*, lead_ids: Sequence[int]) -> dict[int, dict[str, object]]:
+    rows = Lead.objects.filter(id__in=list(lead_ids)).values("id", "external_id", "company", "industry", "score")
+    return {row["id"]: {**row, "current": row["score"]} for row in rows}

@@ -76,20 +76,19 @@ def _lead_or_404(external_id: str) -> Lead:
 @role_required(READERS)
 def lead_detail(request: HttpRequest, external_id: str) -> HttpResponse:
     from feedback.selectors import lead_label
+    from learning.selectors import next_actions_for
     from learning.services import ensure_explanations
 
     lead = _lead_or_404(external_id)
     ensure_explanations(leads=[lead])
-    return render(
-        request,
-        "leads/detail.html",
-        {
-            "lead": lead,
-            "activities": lead_activities(lead=lead),
-            "label": lead_label(lead=lead),
-            "history": lead_score_history(lead=lead),
-        },
-    )
+    context = {
+        "lead": lead,
+        "activities": lead_activities(lead=lead),
+        "label": lead_label(lead=lead),
+        "history": lead_score_history(lead=lead),
+        "next_actions": next_actions_for(lead=lead),
+    }
+    return render(request, "leads/detail.html", context)
 
 
 @require_GET

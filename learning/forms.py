@@ -1,5 +1,6 @@
 from django import forms
 
+from learning.core.actions import RuleSyntaxError, parse_rules
 from learning.core.strategies import STRATEGIES
 from learning.models import LoopSettings, PointRule
 
@@ -16,6 +17,8 @@ class LoopSettingsForm(forms.ModelForm):
             "strategy",
             "exploration",
             "min_labels_per_outcome",
+            "retrain_every_labels",
+            "retrain_every_minutes",
             "lease_minutes",
             "queue_size",
             "cold_start_hot_points",
@@ -58,3 +61,35 @@ class PointRuleForm(forms.ModelForm):
         if data.get("kind") == PointRule.Kind.ACTIVITY:
             data["field"] = ""
         return data
+
+
+class ThresholdPreviewForm(forms.Form):
+    hot_threshold = forms.FloatField(min_value=0.0, max_value=1.0)
+    cost_per_lead = forms.FloatField(min_value=0.0, required=False)
+    expected_value_threshold = forms.FloatField(required=False)
+
+
+class RulePreviewForm(forms.Form):
+    kind = forms.ChoiceField(choices=PointRule.Kind.choices, required=False)
+    field = forms.CharField(max_length=100, required=False)
+    value = forms.CharField(max_length=200, required=False)
+    points = forms.FloatField(required=False)
+    hot_points = forms.FloatField(required=False, min_value=1.0)
+
+
+class NextActionForm(forms.Form):
+    code = forms.SlugField(max_length=50)
+    label = forms.CharField(max_length=100)
+    value = forms.FloatField(min_value=0.0, help_text="worth when the lead converts")
+    rules = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 36}),
+        help_text="one per line: industry in software, logistics · employees >= 50 · score >= 0.3 · country = Germany",
+    )
+    active = forms.BooleanField(required=False, initial=True)
+
+    def clean_rules(self) -> list[dict]:
+        try:
+            return [rule.as_dict() for rule in parse_rules(self.cleaned_data["rules"] or "")]
+        except RuleSyntaxError as exc:
+            raise forms.ValidationError(str(exc)) from None

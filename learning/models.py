@@ -59,6 +59,12 @@ class LoopSettings(models.Model):
     lease_minutes = models.PositiveIntegerField(default=15)
     queue_size = models.PositiveIntegerField(default=10)
     cold_start_hot_points = models.FloatField(default=50.0)
+    retrain_every_labels = models.PositiveIntegerField(
+        default=1, help_text="retrain once this many new labels are waiting"
+    )
+    retrain_every_minutes = models.PositiveIntegerField(
+        default=0, help_text="also retrain when any label has waited this long (0: only by count)"
+    )
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
 
@@ -100,3 +106,20 @@ class LoopState(models.Model):
 
     def __str__(self) -> str:
         return f"labels r{self.labels_revision}, trained r{self.trained_revision}, scores v{self.scores_version}"
+
+
+class NextAction(models.Model):
+    """An action a rep can take on a lead, offered where its rules hold, ranked by P(convert) x value."""
+
+    code = models.SlugField(max_length=50, unique=True)
+    label = models.CharField(max_length=100)
+    value = models.FloatField(help_text="what the action is worth when the lead converts")
+    rules = models.JSONField(default=list, blank=True, help_text='[{"field", "op", "value"}], all must hold')
+    active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "code"]
+
+    def __str__(self) -> str:
+        return self.label

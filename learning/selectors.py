@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import io
 from functools import lru_cache
+from typing import Any
 
 import joblib
+import numpy as np
 
+from learning.core.actions import RankedAction, rank_actions
+from learning.core.metrics import calibration_bins, gain_table, threshold_stats
 from learning.core.model import LeadScorer
-from learning.core.rules import PointRules, ProfileRule
-from learning.models import LoopSettings, LoopState, ModelStatus, ModelVersion, PointRule
+from learning.core.rules import PointRules, ProfileRule, score_by_rules
+from learning.models import LoopSettings, LoopState, ModelStatus, ModelVersion, NextAction, PointRule
 
 
 def loop_settings() -> LoopSettings:
@@ -61,3 +65,141 @@ def scores_state() -> dict[str, object]:
         "roc_auc": model.metrics.get("roc_auc") if model else None,
         "pending": state.labels_revision > state.trained_revision or state.rescore_requested,
     }
+
+
+# --- Dashboards and settings previews ---------------------------------------------------------
+
+
+def model_quality() -> dict[str, Any]:
+    """The active model's held-out metrics and history, and calibration / gain from what reps saw."""
+    from feedback.selectors import labeled_scores
+
+    settings = loop_settings()
+    y, p = labeled_scores()
+    y_arr, p_arr = np.array(y, dtype=int), np.array(p, dtype=float)
+    history = sorted(model_versions(limit=200), key=lambda v: (v.labels, v.version))
+    return {
+        "active": active_model(),
+        "threshold": settings.hot_threshold,
+        "seen_n": len(y),
+        "seen_positives": int(y_arr.sum()),
+        "seen": threshold_stats(y_arr, p_arr, threshold=settings.hot_threshold) if len(y) else None,
+        "calibration": calibration_bins(y_arr, p_arr) if len(y) else [],
+        "gain": gain_table(y_arr, p_arr) if len(y) else [],
+        "history": history,
+    }
+
+
+def threshold_preview(*, hot_threshold: float, cost_per_lead: float, expected_value_threshold: float) -> dict[str, Any]:
+    """What a hot threshold and an expected-value threshold would do, before they are saved.
+
+    Precision and recall come from labels and the score each rep saw when labeling; the hot
+    and worth-acting counts from the open leads' current scores.
+    """
+    from feedback.selectors import labeled_scores
+    from leads.selectors import open_lead_scores
+
+    settings = loop_settings()
+    y, p = labeled_scores()
+    y_arr, p_arr = np.array(y, dtype=int), np.array(p, dtype=float)
+    scores = open_lead_scores()
+    proba = np.array([s for s, _ in scores if s is not None], dtype=float)
+    expected = np.array(
+        [s * v - cost_per_lead for s, v in scores if s is not None and v is not None],
+        dtype=float,
+    )
+    return {
+        "hot_threshold": hot_threshold,
+        "cost_per_lead": cost_per_lead,
+        "expected_value_threshold": expected_value_threshold,
+        "labeled": threshold_stats(y_arr, p_arr, threshold=hot_threshold),
+        "labeled_now": threshold_stats(y_arr, p_arr, threshold=settings.hot_threshold),
+        "open": len(scores),
+        "hot": int((proba >= hot_threshold).sum()),
+        "hot_now": int((proba >= settings.hot_threshold).sum()),
+        "worth_acting": int((expected > expected_value_threshold).sum()),
+        "worth_acting_value": float(expected[expected > expected_value_threshold].sum()),
+        "with_value": len(expected),
+    }
+
+
+def rules_preview(*, rules: PointRules, top: int = 10) -> dict[str, Any]:
+    """Scores the open leads would get from these cold-start rules: the top leads and the hot count."""
+    from django.utils import timezone
+
+    from leads.selectors import lead_summaries, open_lead_ids
+    from learning.services import feature_frame
+
+    ids = open_lead_ids().tolist()
+    if not ids:
+        return {"open": 0, "hot": 0, "top": []}
+    frame = feature_frame(lead_ids=ids, as_of=timezone.now(), activity_types=list(rules.activity_points))
+    result = score_by_rules(frame, rules)
+    order = np.argsort(-result.probability, kind="stable")[:top]
+    summaries = lead_summaries(lead_ids=[ids[i] for i in order])
+    return {
+        "open": len(ids),
+        "hot": int((result.probability >= 0.5).sum()),
+        "top": [
+            {
+                **summaries[ids[i]],
+                "score": float(result.probability[i]),
+                "points": float(result.fit_points[i] + result.behaviour_points[i]),
+                "why": result.explanations[i][:3],
+            }
+            for i in order
+        ],
+    }
+
+
+def next_actions() -> list[NextAction]:
+    return list(NextAction.objects.all())
+
+
+def next_actions_for(*, lead: Any, actions: list[NextAction] | None = None) -> list[RankedAction]:
+    """Eligible actions for an open lead, best P(convert) x value first; none for a closed lead."""
+    if lead.status != "open":
+        return []
+    actions = actions if actions is not None else [a for a in next_actions() if a.active]
+    fields = {name: getattr(lead, name) for name in LEAD_RULE_FIELDS}
+    fields = {**(lead.attributes or {}), **fields}
+    return rank_actions(
+        lead=fields,
+        probability=lead.score,
+        actions=[{"code": a.code, "label": a.label, "value": a.value, "rules": a.rules} for a in actions],
+    )
+
+
+LEAD_RULE_FIELDS = (
+    "industry",
+    "employees",
+    "title",
+    "seniority",
+    "department",
+    "country",
+    "source",
+    "deal_value",
+    "score",
+    "fit_score",
+    "behavior_score",
+    "expected_value",
+    "uncertainty",
+)
+
+
+def point_rules_edited(
+    *, kind: str = "", field: str = "", value: str = "", points: float | None = None, hot_points: float | None = None
+) -> PointRules:
+    """The current cold-start rules with one rule added or changed (and maybe another hot threshold)."""
+    settings = loop_settings()
+    rules = point_rules(settings=settings)
+    if hot_points is not None:
+        rules.hot_points = hot_points
+    if kind and value and points is not None:
+        if kind == PointRule.Kind.ACTIVITY:
+            rules.activity_points[value] = points
+        else:
+            rules.profile_rules = [
+                r for r in rules.profile_rules if (r.field, r.value.lower()) != (field, value.lower())
+            ] + [ProfileRule(field=field, value=value, points=points)]
+    return rules

@@ -1,37 +1,111 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from config.audit import recent_changes
 from config.roles import ADMINS, READERS, role_required
-from learning.forms import LoopSettingsForm, PointRuleForm
-from learning.models import ModelVersion, PointRule
-from learning.selectors import loop_settings, loop_state, model_versions, scores_state
-from learning.services import model_activate, rescore_requested
+from learning.core.actions import Rule
+from learning.forms import LoopSettingsForm, NextActionForm, PointRuleForm, RulePreviewForm, ThresholdPreviewForm
+from learning.models import ModelVersion, NextAction, PointRule
+from learning.selectors import (
+    active_model,
+    loop_settings,
+    loop_state,
+    model_versions,
+    next_actions,
+    point_rules_edited,
+    rules_preview,
+    scores_state,
+    threshold_preview,
+)
+from learning.services import (
+    loop_settings_update,
+    model_promote,
+    next_action_delete,
+    next_action_save,
+    point_rule_delete,
+    point_rule_save,
+)
+
+
+def _is_fetch(request: HttpRequest) -> bool:
+    return request.headers.get("X-Requested-With") == "fetch"
+
+
+def _settings_context(**overrides: Any) -> dict[str, Any]:
+    from feedback.forms import ReasonAddForm
+    from feedback.selectors import reasons
+
+    current = loop_settings()
+    actions = next_actions()
+    context: dict[str, Any] = {
+        "form": LoopSettingsForm(instance=current),
+        "rule_form": PointRuleForm(),
+        "rules": PointRule.objects.all(),
+        "versions": model_versions(limit=20),
+        "active": active_model(),
+        "state": loop_state(),
+        "reasons": reasons(active_only=False),
+        "reason_form": ReasonAddForm(),
+        "actions": [(a, [str(Rule(**r)) for r in a.rules]) for a in actions],
+        "action_form": NextActionForm(initial={"active": True}),
+        "audit": recent_changes(limit=30),
+        "preview": None,
+        "rules_preview": None,
+    }
+    context.update(overrides)
+    return context
 
 
 @require_http_methods(["GET", "POST"])
 @role_required(ADMINS)
 def settings_page(request: HttpRequest) -> HttpResponse:
+    """Loop settings; "Preview" shows a threshold's effect without saving (the page works without JS)."""
+    if request.method == "GET":
+        return render(request, "learning/settings.html", _settings_context())
+    form = LoopSettingsForm(request.POST, instance=loop_settings())
+    if not form.is_valid():
+        return render(request, "learning/settings.html", _settings_context(form=form), status=400)
+    if "preview" in request.POST:
+        data = form.cleaned_data
+        preview = threshold_preview(
+            hot_threshold=data["hot_threshold"],
+            cost_per_lead=data["cost_per_lead"],
+            expected_value_threshold=data["expected_value_threshold"],
+        )
+        return render(request, "learning/settings.html", _settings_context(form=form, preview=preview))
+    diff = loop_settings_update(user=request.user, changes=form.cleaned_data)
+    if diff:
+        messages.success(request, f"Saved {', '.join(diff)}; open leads are being rescored.")
+    else:
+        messages.info(request, "Nothing changed.")
+    return redirect("settings")
+
+
+@require_GET
+@role_required(ADMINS)
+def settings_preview(request: HttpRequest) -> HttpResponse:
+    """What a hot / expected-value threshold would give, before saving: a fragment for fetch."""
+    form = ThresholdPreviewForm(request.GET)
+    if not form.is_valid():
+        return HttpResponse(
+            "; ".join(f"{k}: {v[0]}" for k, v in form.errors.items()), status=400, content_type="text/plain"
+        )
+    data = form.cleaned_data
     current = loop_settings()
-    form = LoopSettingsForm(request.POST or None, instance=current)
-    if request.method == "POST" and form.is_valid():
-        saved = form.save(commit=False)
-        saved.updated_by = request.user
-        saved.save()
-        rescore_requested()
-        messages.success(request, "Settings saved; open leads are being rescored.")
-        return redirect("settings")
-    context = {
-        "form": form,
-        "rule_form": PointRuleForm(),
-        "rules": PointRule.objects.all(),
-        "versions": model_versions(limit=20),
-        "state": loop_state(),
-    }
-    return render(request, "learning/settings.html", context, status=400 if form.errors else 200)
+    preview = threshold_preview(
+        hot_threshold=data["hot_threshold"],
+        cost_per_lead=current.cost_per_lead if data["cost_per_lead"] is None else data["cost_per_lead"],
+        expected_value_threshold=current.expected_value_threshold
+        if data["expected_value_threshold"] is None
+        else data["expected_value_threshold"],
+    )
+    return render(request, "learning/_threshold_preview.html", {"preview": preview})
 
 
 @require_POST
@@ -40,31 +114,72 @@ def rule_add(request: HttpRequest) -> HttpResponse:
     form = PointRuleForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
-        PointRule.objects.update_or_create(
-            kind=data["kind"], field=data["field"], value=data["value"], defaults={"points": data["points"]}
+        point_rule_save(
+            user=request.user, kind=data["kind"], field=data["field"], value=data["value"], points=data["points"]
         )
-        rescore_requested()
-        messages.success(request, "Rule saved.")
+        messages.success(request, "Rule saved; open leads are being rescored.")
     else:
         messages.error(request, "; ".join(f"{k}: {v[0]}" for k, v in form.errors.items()))
     return redirect("settings")
 
 
+@require_GET
+@role_required(ADMINS)
+def rule_preview(request: HttpRequest) -> HttpResponse:
+    """Scores under the rules with one rule added or changed: the top leads and the hot count."""
+    form = RulePreviewForm(request.GET)
+    if not form.is_valid():
+        return HttpResponse(
+            "; ".join(f"{k}: {v[0]}" for k, v in form.errors.items()), status=400, content_type="text/plain"
+        )
+    data = form.cleaned_data
+    rules = point_rules_edited(
+        kind=data["kind"] or "",
+        field=data["field"] or "",
+        value=data["value"] or "",
+        points=data["points"],
+        hot_points=data["hot_points"],
+    )
+    preview = {**rules_preview(rules=rules), "base": rules_preview(rules=point_rules_edited(), top=0)["hot"]}
+    if _is_fetch(request):
+        return render(request, "learning/_rules_preview.html", {"rules_preview": preview})
+    rule_form = PointRuleForm(initial={k: v for k, v in data.items() if v not in (None, "")})
+    return render(request, "learning/settings.html", _settings_context(rule_form=rule_form, rules_preview=preview))
+
+
 @require_POST
 @role_required(ADMINS)
 def rule_delete(request: HttpRequest, rule_id: int) -> HttpResponse:
-    get_object_or_404(PointRule, pk=rule_id).delete()
-    rescore_requested()
+    point_rule_delete(user=request.user, rule=get_object_or_404(PointRule, pk=rule_id))
     messages.success(request, "Rule deleted.")
     return redirect("settings")
 
 
 @require_POST
 @role_required(ADMINS)
-def model_promote(request: HttpRequest, version: int) -> HttpResponse:
-    """Promote a version, or roll back to an older one; rescoring follows."""
-    model_activate(version=get_object_or_404(ModelVersion.objects.defer("artifact"), version=version))
+def model_promote_view(request: HttpRequest, version: int) -> HttpResponse:
+    """Promote a version, or roll back to an older one; audited, rescoring follows."""
+    model_promote(user=request.user, version=get_object_or_404(ModelVersion.objects.defer("artifact"), version=version))
     messages.success(request, f"Model v{version} is now active; open leads are being rescored.")
+    return redirect("settings")
+
+
+@require_POST
+@role_required(ADMINS)
+def action_save(request: HttpRequest) -> HttpResponse:
+    form = NextActionForm(request.POST)
+    if not form.is_valid():
+        return render(request, "learning/settings.html", _settings_context(action_form=form), status=400)
+    next_action_save(user=request.user, **form.cleaned_data)
+    messages.success(request, f"Action {form.cleaned_data['code']} saved.")
+    return redirect("settings")
+
+
+@require_POST
+@role_required(ADMINS)
+def action_delete(request: HttpRequest, action_id: int) -> HttpResponse:
+    next_action_delete(user=request.user, action=get_object_or_404(NextAction, pk=action_id))
+    messages.success(request, "Action deleted.")
     return redirect("settings")
 
 

@@ -42,14 +42,16 @@ def defaults(db: None) -> None:
     from django.db import connection
 
     from feedback.models import Reason
-    from learning.models import PointRule
+    from learning.models import NextAction, PointRule
 
-    if not Reason.objects.exists() or not PointRule.objects.exists():
+    if not Reason.objects.exists() or not PointRule.objects.exists() or not NextAction.objects.exists():
         import importlib
 
         reasons = importlib.import_module("feedback.migrations.0002_default_reasons")
         defaults_ = importlib.import_module("learning.migrations.0002_defaults")
         roles = importlib.import_module("config.migrations.0002_roles")
+        actions = importlib.import_module("learning.migrations.0005_retrain_trigger_next_actions")
+        actions.create_actions(django_apps, connection.schema_editor)
         reasons.create_reasons(django_apps, connection.schema_editor)
         defaults_.create_defaults(django_apps, connection.schema_editor)
         roles.create_roles(django_apps, connection.schema_editor)

@@ -32,3 +32,12 @@ def bar(value: float | None, scale: float = 1.0) -> int:
 def humanize_type(value: str) -> str:
     """'pricing_visit' → 'pricing visit'."""
     return str(value).replace("_", " ")
+
+
+@register.filter
+def index(sequence: list | tuple, position: int) -> object:
+    """``counts|index:2`` → counts[2]."""
+    try:
+        return sequence[int(position)]
+    except (IndexError, TypeError, ValueError):
+        return ""

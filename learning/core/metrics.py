@@ -20,3 +20,76 @@ def evaluate(y_true: np.ndarray, proba: np.ndarray, *, threshold: float) -> dict
         "n": len(y_true),
         "positives": int(y_true.sum()),
     }
+
+
+def threshold_stats(y_true: np.ndarray, proba: np.ndarray, *, threshold: float) -> dict[str, float | int]:
+    """What calling every lead at or above ``threshold`` hot gives on labeled data."""
+    y_true = np.asarray(y_true).astype(int)
+    hot = np.asarray(proba, dtype=float) >= threshold
+    true_hot = int((hot & (y_true == 1)).sum())
+    positives = int(y_true.sum())
+    return {
+        "n": len(y_true),
+        "hot": int(hot.sum()),
+        "true_hot": true_hot,
+        "positives": positives,
+        "precision": true_hot / int(hot.sum()) if hot.any() else 0.0,
+        "recall": true_hot / positives if positives else 0.0,
+        "accuracy": float((hot.astype(int) == y_true).mean()) if len(y_true) else 0.0,
+    }
+
+
+def calibration_bins(y_true: np.ndarray, proba: np.ndarray, *, bins: int = 10) -> list[dict[str, float | int]]:
+    """Predicted vs actual conversion rate by decile of the prediction (equal-count groups, lowest first)."""
+    y_true = np.asarray(y_true).astype(int)
+    proba = np.asarray(proba, dtype=float)
+    order = np.argsort(proba, kind="stable")
+    rows: list[dict[str, float | int]] = []
+    for i, idx in enumerate(np.array_split(order, min(bins, len(order)))):
+        if len(idx) == 0:
+            continue
+        rows.append(
+            {
+                "bin": i + 1,
+                "n": len(idx),
+                "predicted": float(proba[idx].mean()),
+                "actual": float(y_true[idx].mean()),
+                "low": float(proba[idx].min()),
+                "high": float(proba[idx].max()),
+            }
+        )
+    return rows
+
+
+def gain_table(y_true: np.ndarray, proba: np.ndarray, *, groups: int = 10) -> list[dict[str, float | int]]:
+    """Lift and cumulative gain: leads sorted by prediction, best first, cut into equal-count groups.
+
+    ``gain`` is the share of all conversions found in the top groups so far; ``lift`` the group's
+    conversion rate over the overall rate.
+    """
+    y_true = np.asarray(y_true).astype(int)
+    proba = np.asarray(proba, dtype=float)
+    total, positives = len(y_true), int(y_true.sum())
+    rate = positives / total if total else 0.0
+    order = np.argsort(-proba, kind="stable")
+    rows: list[dict[str, float | int]] = []
+    seen = found = 0
+    for i, idx in enumerate(np.array_split(order, min(groups, len(order)))):
+        if len(idx) == 0:
+            continue
+        hits = int(y_true[idx].sum())
+        seen += len(idx)
+        found += hits
+        rows.append(
+            {
+                "group": i + 1,
+                "n": len(idx),
+                "converted": hits,
+                "rate": hits / len(idx),
+                "lift": (hits / len(idx)) / rate if rate else 0.0,
+                "share_of_leads": seen / total,
+                "gain": found / positives if positives else 0.0,
+                "cumulative_lift": (found / seen) / rate if rate else 0.0,
+            }
+        )
+    return rows

@@ -1,0 +1,350 @@
+"""Server-side SVG charts: small, dependency-free, drawn from plain numbers.
+
+Each function returns safe markup; the page puts a <details> table with the same numbers
+next to every chart, for screen readers and for copying the figures.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+
+GREENS = ["#137a3c", "#2e9d5b", "#52b87a", "#7fcf9c", "#a9e2bd", "#cdeed8", "#0b5a2b"]
+REDS = ["#b42318", "#d8452f", "#ea6a4f", "#f4907a", "#f8b4a5", "#fbd3c9", "#7d1a12"]
+SERIES = ["#2f5bea", "#e8890c", "#137a3c", "#9b3fd1", "#b42318", "#0e9384", "#667085", "#c11574"]
+INK, MUTED, GRID = "#1d2433", "#667085", "#e4e7ec"
+
+
+def _num(value: float) -> str:
+    return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+def _svg(width: int, height: int, title: str, body: SafeString) -> SafeString:
+    return format_html(
+        '<svg class="chart" width="{}" height="{}" viewBox="0 0 {} {}" role="img" aria-label="{}" '
+        'preserveAspectRatio="xMinYMin meet" xmlns="http://www.w3.org/2000/svg">{}</svg>',
+        width,
+        height,
+        width,
+        height,
+        title,
+        body,
+    )
+
+
+def _link(href: str | None, inner: SafeString) -> SafeString:
+    return format_html('<a href="{}">{}</a>', href, inner) if href else inner
+
+
+@dataclass
+class Bar:
+    label: str
+    value: float
+    text: str
+    color: str = SERIES[0]
+    href: str | None = None
+    group: str = ""
+
+
+def bar_chart(bars: Sequence[Bar], *, title: str, width: int = 720, max_value: float | None = None) -> SafeString:
+    """Horizontal bars, one per row, with an optional group heading above each run of rows."""
+    label_w, text_w, row_h = 230, 90, 26
+    peak = max_value or max((b.value for b in bars), default=0) or 1
+    parts: list[SafeString] = []
+    y = 4
+    group = None
+    for bar in bars:
+        if bar.group and bar.group != group:
+            group = bar.group
+            parts.append(
+                format_html(
+                    '<text x="0" y="{}" class="group" fill="{}" font-weight="600">{}</text>', y + 16, INK, group
+                )
+            )
+            y += 24
+        length = max(0.0, (width - label_w - text_w) * bar.value / peak)
+        inner = format_html(
+            '<g class="bar"><title>{}: {}</title>'
+            '<text x="{}" y="{}" text-anchor="end" fill="{}">{}</text>'
+            '<rect x="{}" y="{}" width="{}" height="{}" rx="3" fill="{}"/>'
+            '<text x="{}" y="{}" fill="{}">{}</text></g>',
+            bar.label,
+            bar.text,
+            label_w - 8,
+            y + 16,
+            INK,
+            bar.label[:34],
+            label_w,
+            y + 4,
+            _num(max(length, 1.5)),
+            row_h - 8,
+            bar.color,
+            _num(label_w + max(length, 1.5) + 6),
+            y + 16,
+            MUTED,
+            bar.text,
+        )
+        parts.append(_link(bar.href, inner))
+        y += row_h
+    if not bars:
+        parts.append(format_html('<text x="0" y="20" fill="{}">No data yet.</text>', MUTED))
+        y = 30
+    return _svg(width, y + 4, title, mark_safe("".join(parts)))
+
+
+@dataclass
+class Segment:
+    name: str
+    share: float
+    color: str
+    href: str | None = None
+    text: str = ""
+
+
+@dataclass
+class StackRow:
+    label: str
+    note: str
+    segments: list[Segment] = field(default_factory=list)
+    href: str | None = None
+
+
+def stacked_rows(rows: Sequence[StackRow], *, title: str, width: int = 720) -> SafeString:
+    """100% stacked horizontal bars: one row per bucket, one segment per category (each a link)."""
+    label_w, note_w, row_h = 150, 120, 28
+    span = width - label_w - note_w
+    parts: list[SafeString] = []
+    for i, row in enumerate(rows):
+        y = 4 + i * row_h
+        parts.append(
+            _link(
+                row.href,
+                format_html(
+                    '<text x="{}" y="{}" text-anchor="end" fill="{}">{}</text>',
+                    label_w - 8,
+                    y + 17,
+                    INK,
+                    row.label[:22],
+                ),
+            )
+        )
+        x = float(label_w)
+        for seg in row.segments:
+            w = span * seg.share
+            if w <= 0:
+                continue
+            parts.append(
+                _link(
+                    seg.href,
+                    format_html(
+                        '<rect class="seg" x="{}" y="{}" width="{}" height="{}" fill="{}" stroke="#fff" '
+                        'stroke-width="1"><title>{} · {}: {}</title></rect>',
+                        _num(x),
+                        y + 3,
+                        _num(w),
+                        row_h - 8,
+                        seg.color,
+                        row.label,
+                        seg.name,
+                        seg.text,
+                    ),
+                )
+            )
+            x += w
+        parts.append(
+            format_html('<text x="{}" y="{}" fill="{}">{}</text>', label_w + span + 8, y + 17, MUTED, row.note)
+        )
+    if not rows:
+        parts.append(format_html('<text x="0" y="20" fill="{}">No labels yet.</text>', MUTED))
+    height = max(len(rows) * row_h, 24) + 8
+    return _svg(width, height, title, mark_safe("".join(parts)))
+
+
+@dataclass
+class Series:
+    name: str
+    points: list[tuple[float, float]]
+    color: str = SERIES[0]
+    dashed: bool = False
+
+
+def line_chart(
+    series: Sequence[Series],
+    *,
+    title: str,
+    x_label: str,
+    y_label: str,
+    x_max: float | None = None,
+    y_max: float = 1.0,
+    x_min: float = 0.0,
+    diagonal: bool = False,
+    x_format: Callable[[float], str] = lambda v: _num(v),
+    y_format: Callable[[float], str] = lambda v: f"{100 * v:.0f}%",
+    width: int = 460,
+    height: int = 300,
+) -> SafeString:
+    """Lines with dots on a grid; ``diagonal`` draws the y = x reference (perfect calibration, random gain)."""
+    left, right, top, bottom = 48, 14, 12, 42
+    plot_w, plot_h = width - left - right, height - top - bottom
+    xs = [x for s in series for x, _ in s.points]
+    x_hi = x_max if x_max is not None else max(xs, default=1.0)
+    x_lo = x_min
+    if x_hi <= x_lo:
+        x_hi = x_lo + 1
+
+    def px(x: float) -> float:
+        return left + plot_w * (x - x_lo) / (x_hi - x_lo)
+
+    def py(y: float) -> float:
+        return top + plot_h * (1 - y / y_max)
+
+    parts: list[SafeString] = []
+    for i in range(5):
+        value = y_max * i / 4
+        parts.append(
+            format_html(
+                '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="{}"/>'
+                '<text x="{}" y="{}" text-anchor="end" fill="{}" font-size="11">{}</text>',
+                left,
+                left + plot_w,
+                _num(py(value)),
+                _num(py(value)),
+                GRID,
+                left - 6,
+                _num(py(value) + 4),
+                MUTED,
+                y_format(value),
+            )
+        )
+        x_value = x_lo + (x_hi - x_lo) * i / 4
+        parts.append(
+            format_html(
+                '<text x="{}" y="{}" text-anchor="middle" fill="{}" font-size="11">{}</text>',
+                _num(px(x_value)),
+                top + plot_h + 16,
+                MUTED,
+                x_format(x_value),
+            )
+        )
+    if diagonal:
+        parts.append(
+            format_html(
+                '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" stroke-dasharray="4 4"/>',
+                _num(px(x_lo)),
+                _num(py(0)),
+                _num(px(x_hi)),
+                _num(py(min(y_max, x_hi))),
+                "#98a2b3",
+            )
+        )
+    for s in series:
+        if not s.points:
+            continue
+        dots = len(s.points) <= 40
+        path = " ".join(f"{_num(px(x))},{_num(py(y))}" for x, y in s.points)
+        parts.append(
+            format_html(
+                '<polyline points="{}" fill="none" stroke="{}" stroke-width="2.5" {}/>',
+                path,
+                s.color,
+                mark_safe('stroke-dasharray="6 4"') if s.dashed else "",
+            )
+        )
+        if dots:
+            parts.append(
+                format_html_join(
+                    "",
+                    '<circle cx="{}" cy="{}" r="3.5" fill="{}"><title>{}: {}, {}</title></circle>',
+                    ((_num(px(x)), _num(py(y)), s.color, s.name, x_format(x), y_format(y)) for x, y in s.points),
+                )
+            )
+    parts.append(
+        format_html(
+            '<text x="{}" y="{}" text-anchor="middle" fill="{}" font-size="12">{}</text>'
+            '<text transform="translate(12 {}) rotate(-90)" text-anchor="middle" fill="{}" font-size="12">{}</text>',
+            left + plot_w / 2,
+            height - 6,
+            MUTED,
+            x_label,
+            top + plot_h / 2,
+            MUTED,
+            y_label,
+        )
+    )
+    return _svg(width, height, title, mark_safe("".join(parts)))
+
+
+def column_chart(
+    columns: Sequence[str], stacks: Sequence[tuple[str, str, Sequence[float]]], *, title: str, width: int = 720
+) -> SafeString:
+    """Stacked columns: ``columns`` are the x labels, each stack is (name, color, one value per column)."""
+    left, bottom, top, height = 36, 34, 10, 220
+    plot_h = height - top - bottom
+    totals = [sum(values[i] for _, _, values in stacks) for i in range(len(columns))]
+    peak = max(4, math.ceil(max(totals, default=0) / 4) * 4)  # whole-number ticks
+    slot = (width - left - 8) / max(len(columns), 1)
+    bar_w = max(4.0, slot * 0.68)
+    parts: list[SafeString] = []
+    for i in range(5):
+        value = peak * i / 4
+        y = top + plot_h * (1 - i / 4)
+        parts.append(
+            format_html(
+                '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="{}"/>'
+                '<text x="{}" y="{}" text-anchor="end" fill="{}" font-size="11">{}</text>',
+                left,
+                width - 8,
+                _num(y),
+                _num(y),
+                GRID,
+                left - 5,
+                _num(y + 4),
+                MUTED,
+                f"{value:.0f}",
+            )
+        )
+    for i, column in enumerate(columns):
+        x = left + slot * i + (slot - bar_w) / 2
+        base = top + plot_h
+        for name, color, values in stacks:
+            h = plot_h * values[i] / peak
+            if h <= 0:
+                continue
+            base -= h
+            parts.append(
+                format_html(
+                    '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{} · {}: {}</title></rect>',
+                    _num(x),
+                    _num(base),
+                    _num(bar_w),
+                    _num(h),
+                    color,
+                    column,
+                    name,
+                    _num(values[i]),
+                )
+            )
+        if len(columns) <= 16 or i % 2 == 0:
+            parts.append(
+                format_html(
+                    '<text x="{}" y="{}" text-anchor="middle" fill="{}" font-size="11">{}</text>',
+                    _num(x + bar_w / 2),
+                    top + plot_h + 16,
+                    MUTED,
+                    column,
+                )
+            )
+    return _svg(width, height, title, mark_safe("".join(parts)))
+
+
+def legend(items: Sequence[tuple[str, str]]) -> SafeString:
+    return format_html(
+        '<ul class="legend">{}</ul>',
+        format_html_join(
+            "", '<li><span class="swatch" style="background:{}"></span>{}</li>', ((c, n) for n, c in items)
+        ),
+    )

@@ -1,0 +1,319 @@
+"""Settings: audited saves, the threshold and rule previews, reasons, actions, model promotion."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from config.audit import audit_record
+from config.models import AuditLog
+from feedback.models import Label, Reason
+from feedback.selectors import reason_counts, reasons_by_outcome
+from feedback.services import LabelError, label_submit
+from leads.models import Lead
+from learning.models import LoopSettings, LoopState, ModelVersion, NextAction
+from learning.selectors import threshold_preview
+from tests.feedback.dashboard_fixture import build_team
+
+FETCH = {"X-Requested-With": "fetch"}
+
+
+def settings_body(**change: Any) -> dict[str, Any]:
+    body = {
+        "hot_threshold": 0.5,
+        "cost_per_lead": 50,
+        "expected_value_threshold": 0,
+        "strategy": "uncertainty",
+        "exploration": 0.1,
+        "min_labels_per_outcome": 5,
+        "retrain_every_labels": 1,
+        "retrain_every_minutes": 0,
+        "lease_minutes": 15,
+        "queue_size": 10,
+        "cold_start_hot_points": 50,
+    }
+    return {**body, **change}
+
+
+@pytest.fixture
+def scored(rep: Any, rep2: Any) -> None:
+    """The hand-worked labels plus three open leads with scores and deal values."""
+    build_team({"rep1": rep, "rep2": rep2})
+    Lead.objects.create(external_id="O1", company="Open One", score=0.6, deal_value=1000)
+    Lead.objects.create(external_id="O2", company="Open Two", score=0.4, deal_value=5000)
+    Lead.objects.create(external_id="O3", company="Open Three", score=None, deal_value=100)
+
+
+@pytest.mark.django_db
+def test_saving_settings_records_who_changed_what_from_what_to_what(admin: Any, page_for: Any) -> None:
+    response = page_for(admin).post("/settings/", settings_body(hot_threshold=0.35, queue_size=12))
+
+    assert response.status_code == 302
+    saved = LoopSettings.objects.get()
+    assert (saved.hot_threshold, saved.queue_size, saved.updated_by) == (0.35, 12, admin)
+    entry = AuditLog.objects.get()
+    assert (entry.user, entry.action, entry.target) == (admin, "settings.update", "loop settings")
+    assert entry.changes == {"hot_threshold": [0.5, 0.35], "queue_size": [10, 12]}
+    assert LoopState.objects.get().rescore_requested is True  # learning runs after commit
+
+
+@pytest.mark.django_db
+def test_saving_unchanged_settings_records_nothing(admin: Any, page_for: Any) -> None:
+    page_for(admin).post("/settings/", settings_body())
+
+    assert not AuditLog.objects.exists()
+
+
+@pytest.mark.django_db
+def test_retrain_trigger_fields_are_saved(admin: Any, page_for: Any) -> None:
+    page_for(admin).post("/settings/", settings_body(retrain_every_labels=20, retrain_every_minutes=30))
+
+    saved = LoopSettings.objects.get()
+    assert (saved.retrain_every_labels, saved.retrain_every_minutes) == (20, 30)
+
+
+@pytest.mark.django_db
+def test_a_bad_threshold_is_400_and_nothing_is_saved(admin: Any, page_for: Any) -> None:
+    response = page_for(admin).post("/settings/", settings_body(hot_threshold=1.5))
+
+    assert response.status_code == 400
+    assert LoopSettings.objects.get().hot_threshold == 0.5
+    assert not AuditLog.objects.exists()
+
+
+@pytest.mark.django_db
+def test_threshold_preview_by_hand(scored: None) -> None:
+    preview = threshold_preview(hot_threshold=0.5, cost_per_lead=50, expected_value_threshold=600)
+
+    # Labels: hot = .9 won, .85 lost, .7 won → precision 2/3; conversions .9, .7, .1 → recall 2/3.
+    assert preview["labeled"]["precision"] == pytest.approx(2 / 3)
+    assert preview["labeled"]["recall"] == pytest.approx(2 / 3)
+    # Open leads scored .6 and .4: one hot. EV: .6*1000-50 = 550, .4*5000-50 = 1950 → one above 600.
+    assert (preview["open"], preview["hot"], preview["worth_acting"]) == (3, 1, 1)
+    assert preview["worth_acting_value"] == pytest.approx(1950)
+
+
+@pytest.mark.django_db
+def test_a_lower_threshold_finds_more_and_is_less_precise(scored: None) -> None:
+    preview = threshold_preview(hot_threshold=0.05, cost_per_lead=50, expected_value_threshold=0)
+
+    assert preview["labeled"]["recall"] == 1.0
+    assert preview["labeled"]["precision"] == pytest.approx(3 / 5)
+    assert preview["hot"] == 2
+
+
+@pytest.mark.django_db
+def test_the_preview_endpoint_answers_a_fragment_without_saving(admin: Any, page_for: Any, scored: None) -> None:
+    response = page_for(admin).get("/settings/preview/", {"hot_threshold": "0.5"}, headers=FETCH)
+
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in text
+    assert "67%" in text  # precision and recall
+    assert "<strong>2</strong> of 2 open leads with a deal value, worth 2,500" in text  # EV 550 + 1950 > 0
+    assert LoopSettings.objects.get().hot_threshold == 0.5
+    assert not AuditLog.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_preview_endpoint_rejects_a_bad_threshold(admin: Any, page_for: Any) -> None:
+    response = page_for(admin).get("/settings/preview/", {"hot_threshold": "2"})
+
+    assert response.status_code == 400
+    assert "hot_threshold" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_no_js_preview_button_shows_the_effect_and_saves_nothing(admin: Any, page_for: Any, scored: None) -> None:
+    response = page_for(admin).post("/settings/", settings_body(hot_threshold=0.05, preview="1"))
+
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert "100%" in text  # recall at 5%
+    assert LoopSettings.objects.get().hot_threshold == 0.5
+    assert not AuditLog.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_rule_preview_shows_top_leads_and_the_hot_count(admin: Any, page_for: Any, defaults: None) -> None:
+    Lead.objects.create(external_id="A", company="Alpha Soft", industry="software")
+    Lead.objects.create(external_id="B", company="Beta Retail", industry="retail")
+
+    query = {"kind": "profile", "field": "industry", "value": "software", "points": "60"}
+    response = page_for(admin).get("/settings/rules/preview/", query, headers=FETCH)
+
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert "<strong>1</strong> of 2 open leads would be hot (now 0)" in text
+    assert text.index("Alpha Soft") < text.index("Beta Retail")
+    assert not AuditLog.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_rule_preview_without_js_renders_the_settings_page(admin: Any, page_for: Any, defaults: None) -> None:
+    Lead.objects.create(external_id="A", company="Alpha Soft", industry="software")
+
+    response = page_for(admin).get(
+        "/settings/rules/preview/", {"kind": "profile", "field": "industry", "value": "software", "points": "60"}
+    )
+
+    assert response.status_code == 200
+    assert "<html" in response.content.decode() and "Alpha Soft" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_adding_and_deleting_a_rule_is_audited(admin: Any, page_for: Any) -> None:
+    client = page_for(admin)
+    client.post("/settings/rules/", {"kind": "profile", "field": "industry", "value": "software", "points": "20"})
+    from learning.models import PointRule
+
+    rule = PointRule.objects.get(field="industry", value="software")
+    client.post(f"/settings/rules/{rule.pk}/delete/")
+
+    actions = list(AuditLog.objects.order_by("id").values_list("action", "changes"))
+    assert actions == [("rule.save", {"points": [None, 20.0]}), ("rule.delete", {"points": [20.0, None]})]
+
+
+@pytest.mark.django_db
+def test_a_retired_reason_leaves_the_label_form_and_keeps_its_history(
+    admin: Any, rep: Any, rep2: Any, page_for: Any
+) -> None:
+    build_team({"rep1": rep, "rep2": rep2})
+
+    response = page_for(admin).post("/settings/reasons/no_budget/retire/")
+
+    assert response.status_code == 302
+    assert "no_budget" not in [r.code for r in reasons_by_outcome()["not_converted"]]
+    assert Label.objects.filter(reason__code="no_budget").count() == 2
+    assert ("not_converted", "no_budget", 2) in [(r["outcome"], r["reason__code"], r["n"]) for r in reason_counts()]
+    lead = Lead.objects.create(external_id="NEW")
+    with pytest.raises(LabelError):
+        label_submit(user=rep, lead=lead, outcome="not_converted", reason_code="no_budget")
+    entry = AuditLog.objects.get()
+    assert (entry.action, entry.target, entry.changes) == (
+        "reason.retire",
+        "reason no_budget",
+        {"active": [True, False]},
+    )
+    assert 'name="reason" value="no_budget"' not in page_for(rep).get("/queue/").content.decode()
+
+
+@pytest.mark.django_db
+def test_a_retired_reason_can_be_restored(admin: Any, page_for: Any) -> None:
+    client = page_for(admin)
+    client.post("/settings/reasons/no_budget/retire/")
+    client.post("/settings/reasons/no_budget/retire/", {"restore": "1"})
+
+    assert Reason.objects.get(code="no_budget").active
+    assert list(AuditLog.objects.order_by("id").values_list("action", flat=True)) == ["reason.retire", "reason.restore"]
+
+
+@pytest.mark.django_db
+def test_renaming_a_reason_keeps_its_labels_and_is_audited(admin: Any, rep: Any, rep2: Any, page_for: Any) -> None:
+    build_team({"rep1": rep, "rep2": rep2})
+
+    page_for(admin).post("/settings/reasons/champion/rename/", {"label": "Champion inside"})
+
+    assert Label.objects.filter(reason__label="Champion inside").count() == 2
+    assert AuditLog.objects.get().changes == {"label": ["Strong internal champion", "Champion inside"]}
+
+
+@pytest.mark.django_db
+def test_adding_a_reason_puts_it_on_the_label_form(admin: Any, page_for: Any) -> None:
+    page_for(admin).post(
+        "/settings/reasons/", {"code": "legal_block", "label": "Legal said no", "outcome": "not_converted"}
+    )
+
+    assert "legal_block" in [r.code for r in reasons_by_outcome()["not_converted"]]
+    assert AuditLog.objects.get().action == "reason.add"
+
+
+@pytest.mark.django_db
+def test_adding_a_taken_reason_code_changes_nothing(admin: Any, page_for: Any) -> None:
+    page_for(admin).post("/settings/reasons/", {"code": "champion", "label": "Dup", "outcome": "converted"})
+
+    assert Reason.objects.get(code="champion").label == "Strong internal champion"
+    assert not AuditLog.objects.exists()
+
+
+def make_version(version: int, status: str) -> ModelVersion:
+    return ModelVersion.objects.create(
+        version=version, labels=10 * version, estimator="x", artifact=b"", status=status, metrics={"roc_auc": 0.7}
+    )
+
+
+@pytest.mark.django_db
+def test_rolling_back_a_model_is_audited(admin: Any, page_for: Any) -> None:
+    make_version(1, "retired")
+    make_version(2, "active")
+
+    response = page_for(admin).post("/settings/models/1/activate/")
+
+    assert response.status_code == 302
+    assert ModelVersion.objects.get(status="active").version == 1
+    entry = AuditLog.objects.get()
+    assert (entry.user, entry.action, entry.changes) == (admin, "model.rollback", {"active": ["v2", "v1"]})
+
+
+@pytest.mark.django_db
+def test_promoting_a_newer_model_is_audited(admin: Any, page_for: Any) -> None:
+    make_version(1, "active")
+    make_version(2, "rejected")
+
+    page_for(admin).post("/settings/models/2/activate/")
+
+    assert AuditLog.objects.get().action == "model.promote"
+    assert "Roll back to v1" in page_for(admin).get("/settings/").content.decode()
+
+
+@pytest.mark.django_db
+def test_audit_record_is_callable_by_other_code(admin: Any) -> None:
+    entry = audit_record(user=admin, action="import.leads", target="leads.csv", changes={"rows": [None, 12]})
+
+    assert AuditLog.objects.get() == entry
+    assert entry.user == admin
+
+
+@pytest.mark.django_db
+def test_the_settings_page_lists_the_audit_log(admin: Any, page_for: Any) -> None:
+    client = page_for(admin)
+    client.post("/settings/", settings_body(hot_threshold=0.42))
+
+    text = client.get("/settings/").content.decode()
+
+    assert "settings.update" in text
+    assert "hot_threshold: 0.5 → 0.42" in text
+
+
+@pytest.mark.django_db
+def test_saving_a_next_action_parses_its_rules_and_is_audited(admin: Any, page_for: Any) -> None:
+    response = page_for(admin).post(
+        "/settings/actions/",
+        {
+            "code": "exec_dinner",
+            "label": "Executive dinner",
+            "value": "900",
+            "rules": "seniority in c-level, vp\nemployees >= 200",
+            "active": "on",
+        },
+    )
+
+    assert response.status_code == 302
+    action = NextAction.objects.get(code="exec_dinner")
+    assert action.rules == [
+        {"field": "seniority", "op": "in", "value": ["c-level", "vp"]},
+        {"field": "employees", "op": ">=", "value": 200.0},
+    ]
+    assert AuditLog.objects.get().action == "action.save"
+
+
+@pytest.mark.django_db
+def test_a_next_action_with_a_bad_rule_is_400(admin: Any, page_for: Any) -> None:
+    response = page_for(admin).post(
+        "/settings/actions/", {"code": "x", "label": "X", "value": "1", "rules": "employees >= many"}
+    )
+
+    assert response.status_code == 400
+    assert "needs a number" in response.content.decode()
+    assert not NextAction.objects.filter(code="x").exists()
