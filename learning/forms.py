@@ -23,6 +23,18 @@ class LoopSettingsForm(forms.ModelForm):
             "queue_size",
             "cold_start_hot_points",
         ]
+        labels = {
+            "hot_threshold": "Hot lead at P(convert) ≥",
+            "cost_per_lead": "Cost per lead worked",
+            "expected_value_threshold": "Act when expected value ≥",
+            "exploration": "Exploration share",
+            "min_labels_per_outcome": "Labels of each outcome before the model takes over",
+            "retrain_every_labels": "Retrain after this many new labels",
+            "retrain_every_minutes": "…or when a label has waited (minutes, 0 = never)",
+            "lease_minutes": "Queue lease (minutes)",
+            "queue_size": "Queue size",
+            "cold_start_hot_points": "Cold start: hot at points ≥",
+        }
 
     def clean_hot_threshold(self) -> float:
         value = self.cleaned_data["hot_threshold"]

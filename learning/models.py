@@ -101,6 +101,7 @@ class LoopState(models.Model):
     scores_version = models.PositiveBigIntegerField(default=0)
     scores_updated_at = models.DateTimeField(null=True, blank=True)
     rescore_requested = models.BooleanField(default=False)
+    pending_since = models.DateTimeField(null=True, blank=True, help_text="when the oldest untrained label arrived")
     running_since = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
 

@@ -18,7 +18,8 @@ import pandas as pd
 import sklearn
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case, F, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
@@ -298,7 +299,9 @@ def _enqueue_learning() -> None:
 def labels_changed() -> None:
     """Called in the transaction that adds or removes a label: count it, learn after commit."""
     state = loop_state()
-    LoopState.objects.filter(pk=state.pk).update(labels_revision=F("labels_revision") + 1)
+    LoopState.objects.filter(pk=state.pk).update(
+        labels_revision=F("labels_revision") + 1, pending_since=Coalesce(F("pending_since"), Value(timezone.now()))
+    )
     transaction.on_commit(_enqueue_learning)
 
 
@@ -319,6 +322,21 @@ def _claim() -> bool:
     )
 
 
+def retrain_due(*, state: LoopState, settings: LoopSettings, now: datetime) -> bool:
+    """The admin's retrain trigger: N labels waiting, or any label waiting for M minutes."""
+    waiting = state.labels_revision - state.trained_revision
+    if waiting <= 0:
+        return False
+    if waiting >= max(settings.retrain_every_labels, 1):
+        return True
+    minutes = settings.retrain_every_minutes
+    return bool(minutes) and state.pending_since is not None and now - state.pending_since >= timedelta(minutes=minutes)
+
+
+def _work_due(state: LoopState) -> bool:
+    return state.rescore_requested or retrain_due(state=state, settings=loop_settings(), now=timezone.now())
+
+
 def run_learning_loop(*, max_rounds: int = 10) -> int:
     """Train on new labels and rescore until nothing is pending. Safe to call any number of times:
     a burst of labels leads to one or two trainings, not one per label. Returns rounds run."""
@@ -328,13 +346,18 @@ def run_learning_loop(*, max_rounds: int = 10) -> int:
     try:
         while rounds < max_rounds:
             state = loop_state()
-            retrain = state.labels_revision > state.trained_revision
+            retrain = retrain_due(state=state, settings=loop_settings(), now=timezone.now())
             if not retrain and not state.rescore_requested:
                 break
             rounds += 1
             if retrain:
-                train_model_version(labels_revision=state.labels_revision)
-                LoopState.objects.filter(pk=state.pk).update(trained_revision=state.labels_revision)
+                revision = state.labels_revision
+                train_model_version(labels_revision=revision)
+                # Labels that arrived during training keep waiting, from now.
+                LoopState.objects.filter(pk=state.pk).update(
+                    trained_revision=revision,
+                    pending_since=Case(When(labels_revision__gt=revision, then=Value(timezone.now())), default=None),
+                )
             # Cleared before rescoring: a request made during the rescore is served next round.
             LoopState.objects.filter(pk=state.pk).update(rescore_requested=False, running_since=timezone.now())
             rescore_open_leads()
@@ -343,8 +366,7 @@ def run_learning_loop(*, max_rounds: int = 10) -> int:
         raise
     finally:
         LoopState.objects.filter(pk=loop_state().pk).update(running_since=None)
-    state = loop_state()
-    if state.labels_revision > state.trained_revision or state.rescore_requested:
+    if _work_due(loop_state()):
         _enqueue_learning()  # work that arrived while this run was finishing
     return rounds
 

@@ -112,3 +112,27 @@ def test_leads_past_the_queue_head_get_their_explanation_on_first_read(
     assert body["explanation"] and all(line[0] in "▲▼" for line in body["explanation"])
     lead.refresh_from_db()
     assert lead.explanation == body["explanation"], "stored for the next reader"
+
+
+def test_the_retrain_trigger_waits_for_n_labels_or_m_minutes(history: list[str]) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from learning.models import LoopSettings
+
+    services.run_learning_loop()
+    LoopSettings.objects.update(retrain_every_labels=3, retrain_every_minutes=30)
+    versions = ModelVersion.objects.count()
+    services.labels_changed()
+    services.labels_changed()
+    assert services.run_learning_loop() == 0, "two labels waiting, three wanted"
+    assert ModelVersion.objects.count() == versions
+    LoopState.objects.update(pending_since=timezone.now() - timedelta(minutes=31))
+    assert services.run_learning_loop() == 1, "the oldest label has waited 30 minutes"
+    assert ModelVersion.objects.count() == versions + 1
+    state = LoopState.objects.get()
+    assert state.trained_revision == state.labels_revision and state.pending_since is None
+    for _ in range(3):
+        services.labels_changed()
+    assert services.run_learning_loop() == 1, "three labels waiting"
