@@ -74,25 +74,79 @@ def label_to_fresh_scores(labels: int = 10) -> dict[str, float]:
 
 def main() -> None:
     configure()
+    from pathlib import Path
+
     from django.conf import settings
     from django.db import connection
 
+    from bench import scale
+    from bench.data import write_csvs
+
+    size = int(os.environ.get("BENCH_LEADS", "100000"))
     results: dict[str, object] = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "database": connection.vendor,
         "broker": settings.CELERY_BROKER_URL.split("://")[0],
+        "leads": size,
     }
+    rows = [("what", "figure", "setting")]
+
     loop = label_to_fresh_scores()
     results["label_to_fresh_scores_demo"] = loop
-    rows = [("what", "figure", "setting")]
     rows.append(
         (
-            "label → fresh scores on all open leads, demo team (400 leads)",
+            "label → fresh scores, demo team (400 leads)",
             f"p50 {loop['p50_s']:.2f} s, p95 {loop['p95_s']:.2f} s",
             f"{loop['labels']} labels, 1 worker",
         )
     )
+
+    leads_csv, events_csv = write_csvs(Path(OUT / "data"), leads=size)
+    imports = scale.import_figures(leads_csv, events_csv)
+    results["import"] = imports
+    rows.append((f"import_leads, {size:,} rows", f"{imports['leads_s']:.1f} s", imports["leads"]))
+    rows.append(("import_activities", f"{imports['activities_s']:.1f} s", imports["activities"]))
+
+    rescore = scale.rescore_figures()
+    results["rescore"] = rescore
+    rows.append(
+        (
+            f"rescore {rescore['leads']:,} open leads (features + predict + write)",
+            f"{rescore['seconds']:.1f} s",
+            "one process",
+        )
+    )
+    rows.append(("peak memory of that process", f"{rescore['peak_rss_mib']:.0f} MiB", ""))
+
+    visible = scale.label_to_visible_scores()
+    results["label_to_visible_scores"] = visible
+    rows.append(
+        (
+            f"label → every open lead rescored, visible in the API ({size:,} leads)",
+            f"p50 {visible['p50_s']:.1f} s, p95 {visible['p95_s']:.1f} s",
+            f"{visible['labels']} labels, 1 worker",
+        )
+    )
+
+    load = scale.concurrent_reps(seconds=float(os.environ.get("BENCH_LOAD_SECONDS", "20")))
+    results["concurrent_reps"] = load
+    rows.append(
+        (
+            f"GET /api/queue, {load['reps']} concurrent reps ({size:,} leads)",
+            f"p50 {load['queue_p50_ms']:.0f} ms, p95 {load['queue_p95_ms']:.0f} ms",
+            "gunicorn 4×4, no worker",
+        )
+    )
+    rows.append(
+        (
+            f"POST /api/labels, {load['reps']} concurrent reps",
+            f"{load['labels_per_s']:.0f} labels/s",
+            f"p95 {load['label_p95_ms']:.0f} ms; posted {load['labels_posted']}, stored {load['labels_stored']}, "
+            f"leads to two reps {load['leads_to_two_reps']}, errors {load['errors']}",
+        )
+    )
+
     print()
     print(f"Leadloop benchmark, {results['date']}, {results['machine']}, {results['database']} + {results['broker']}")
     print(table(rows))
