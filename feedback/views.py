@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.models import AbstractBaseUser
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -42,8 +42,7 @@ from feedback.services import (
     reason_rename,
     reason_set_active,
 )
-from leads.models import Lead
-from leads.selectors import lead_activities, lead_get
+from leads.selectors import lead_activities, lead_get_or_404
 from learning.services import ensure_explanations
 
 
@@ -89,13 +88,6 @@ def queue_page(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-def _lead_or_404(external_id: str) -> Lead:
-    lead = lead_get(external_id=external_id)
-    if lead is None:
-        raise Http404("No such lead.")
-    return lead
-
-
 @require_POST
 @role_required(LABELERS)
 def queue_label(request: HttpRequest) -> HttpResponse:
@@ -104,7 +96,7 @@ def queue_label(request: HttpRequest) -> HttpResponse:
         field, errors = next(iter(form.errors.items()))
         return _queue_response(request, error=f"{field}: {errors[0]}", status=400)
     data = form.cleaned_data
-    lead = _lead_or_404(data["lead"])
+    lead = lead_get_or_404(external_id=data["lead"])
     try:
         label_submit(
             user=request.user,
@@ -127,7 +119,7 @@ def queue_skip(request: HttpRequest) -> HttpResponse:
     form = LeadRefForm(request.POST)
     if not form.is_valid():
         return _queue_response(request, error="lead: this field is required", status=400)
-    lead = _lead_or_404(form.cleaned_data["lead"])
+    lead = lead_get_or_404(external_id=form.cleaned_data["lead"])
     lead_skip(user=request.user, lead=lead)
     return _queue_response(request, notice=f"Skipped {lead.company or lead.external_id}.")
 

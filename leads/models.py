@@ -4,6 +4,20 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+# The known profile columns of an imported lead, in import order.
+PROFILE_FIELDS = (
+    "company",
+    "industry",
+    "employees",
+    "title",
+    "seniority",
+    "department",
+    "country",
+    "source",
+    "created_at",
+    "deal_value",
+)
+
 
 class LeadStatus(models.TextChoices):
     OPEN = "open", "Open"

@@ -12,21 +12,9 @@ import numpy as np
 import pandas as pd
 from django.db import connection
 from django.db.models import Q, QuerySet
+from django.http import Http404
 
 from leads.models import Activity, Lead, LeadStatus, ScoreEvent
-
-PROFILE_COLUMNS = [
-    "company",
-    "industry",
-    "employees",
-    "title",
-    "seniority",
-    "department",
-    "country",
-    "source",
-    "created_at",
-    "deal_value",
-]
 
 
 def open_lead_ids() -> np.ndarray:
@@ -142,6 +130,14 @@ def activity_events_frame(*, lead_ids: Sequence[int]) -> pd.DataFrame:
 
 def lead_get(*, external_id: str) -> Lead | None:
     return Lead.objects.filter(external_id=external_id).first()
+
+
+def lead_get_or_404(*, external_id: str) -> Lead:
+    """For pages: the lead, or a 404 page."""
+    lead = lead_get(external_id=external_id)
+    if lead is None:
+        raise Http404("No such lead.")
+    return lead
 
 
 def lead_activities(*, lead: Lead, limit: int = 200) -> list[Activity]:

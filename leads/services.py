@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from leads.csvfile import read_rows
-from leads.models import SCORE_HISTORY_KEEP, SCORE_MOVE, Activity, Lead, ScoreEvent
+from leads.models import PROFILE_FIELDS, SCORE_HISTORY_KEEP, SCORE_MOVE, Activity, Lead, ScoreEvent
 from leads.parsing import (
     ActivityRow,
     LeadRow,
@@ -26,18 +26,6 @@ from leads.parsing import (
 )
 
 CHUNK_ROWS = 5000
-_PROFILE_FIELDS = [
-    "company",
-    "industry",
-    "employees",
-    "title",
-    "seniority",
-    "department",
-    "country",
-    "source",
-    "created_at",
-    "deal_value",
-]
 
 
 @dataclass
@@ -103,7 +91,7 @@ def leads_upsert(*, rows: Sequence[LeadRow]) -> dict[str, int]:
         batch_size=1000,
         update_conflicts=True,
         unique_fields=["external_id"],
-        update_fields=[*_PROFILE_FIELDS, "attributes", "updated_at"],
+        update_fields=[*PROFILE_FIELDS, "attributes", "updated_at"],
     )
     cache.delete("leads:facets")  # a new industry or source shows up in the list's filters at once
     return dict(Lead.objects.filter(external_id__in=[row.external_id for row in rows]).values_list("external_id", "id"))
@@ -113,7 +101,7 @@ def _leads_upsert_copy(rows: Sequence[LeadRow]) -> dict[str, int]:
     """PostgreSQL: COPY the chunk into a temporary table, then one INSERT … ON CONFLICT DO UPDATE
     (Django's bulk_create spends most of its time building SQL; this is ~10x faster)."""
     table = Lead._meta.db_table
-    columns = ["external_id", *_PROFILE_FIELDS, "attributes"]
+    columns = ["external_id", *PROFILE_FIELDS, "attributes"]
     with connection.cursor() as cursor:
         cursor.execute(
             "CREATE TEMP TABLE IF NOT EXISTS lead_load (external_id text, company text, industry text, "
@@ -125,9 +113,9 @@ def _leads_upsert_copy(rows: Sequence[LeadRow]) -> dict[str, int]:
             for row in rows:
                 profile = row.profile
                 copy.write_row(
-                    [row.external_id, *(profile[name] for name in _PROFILE_FIELDS), json.dumps(row.attributes)]
+                    [row.external_id, *(profile[name] for name in PROFILE_FIELDS), json.dumps(row.attributes)]
                 )
-        updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in [*_PROFILE_FIELDS, "attributes", "updated_at"])
+        updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in [*PROFILE_FIELDS, "attributes", "updated_at"])
         cursor.execute(
             f"INSERT INTO {table} ({', '.join(columns)}, status, queue_reason, imported_at, updated_at) "
             f"SELECT {', '.join(columns)}, 'open', '', now(), now() FROM lead_load "

@@ -1,14 +1,13 @@
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from config.roles import ADMINS, READERS, role_required
 from leads.csvfile import CsvFileError
 from leads.forms import ImportForm, LeadFilterForm
-from leads.models import Lead
-from leads.selectors import LeadFilters, lead_activities, lead_facets, lead_get, lead_page, lead_score_history
+from leads.selectors import LeadFilters, lead_activities, lead_facets, lead_get_or_404, lead_page, lead_score_history
 from leads.services import import_activities_csv, import_leads_csv
 
 PAGE_SIZE = 50
@@ -65,13 +64,6 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-def _lead_or_404(external_id: str) -> Lead:
-    lead = lead_get(external_id=external_id)
-    if lead is None:
-        raise Http404("No such lead.")
-    return lead
-
-
 @require_GET
 @role_required(READERS)
 def lead_detail(request: HttpRequest, external_id: str) -> HttpResponse:
@@ -79,7 +71,7 @@ def lead_detail(request: HttpRequest, external_id: str) -> HttpResponse:
     from learning.selectors import next_actions_for
     from learning.services import ensure_explanations
 
-    lead = _lead_or_404(external_id)
+    lead = lead_get_or_404(external_id=external_id)
     ensure_explanations(leads=[lead])
     context = {
         "lead": lead,
@@ -97,7 +89,7 @@ def lead_score(request: HttpRequest, external_id: str) -> HttpResponse:
     """The score panel alone, for pages refreshing live."""
     from learning.services import ensure_explanations
 
-    lead = _lead_or_404(external_id)
+    lead = lead_get_or_404(external_id=external_id)
     ensure_explanations(leads=[lead])
     return render(request, "leads/_score.html", {"lead": lead})
 

@@ -1,0 +1,31 @@
+"""What the import commands share: read the file, report each bad row, print the contract's last line."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import IO
+
+from django.core.management.base import BaseCommand, CommandError
+
+from leads.csvfile import CsvFileError
+from leads.services import ImportResult
+
+
+def run_import(command: BaseCommand, path: str, load: Callable[[IO[bytes]], ImportResult]) -> None:
+    from learning.services import rescore_requested
+
+    try:
+        with open(path, "rb") as stream:
+            result = load(stream)
+    except OSError as exc:
+        raise CommandError(f"cannot read {path}: {exc.strerror}") from None
+    except CsvFileError as exc:
+        command.stdout.write("imported=0 labels=0 rejected=0")
+        raise CommandError(f"{path}: {exc}") from None
+    for error in result.errors:
+        command.stderr.write(str(error))
+    if result.imported:
+        rescore_requested()
+    command.stdout.write(result.summary)
+    if result.imported == 0:
+        raise CommandError("nothing could be imported")
