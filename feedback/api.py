@@ -12,7 +12,7 @@ from config.roles import LABELERS, READERS
 from feedback.models import LabelSource
 from feedback.selectors import reasons
 from feedback.services import label_submit, lease_next_leads
-from leads.api import LeadOut, lead_out
+from leads.api import LeadOut, leads_out
 from leads.selectors import lead_get
 
 router = Router(tags=["feedback"])
@@ -30,7 +30,7 @@ class QueueParams(Schema):
 def queue(request: HttpRequest, params: Query[QueueParams]) -> dict[str, Any]:
     """The caller's next leads, most informative first; each is leased to the caller."""
     require_role(request, LABELERS)
-    return {"leads": [lead_out(lead) for lead in lease_next_leads(user=request.user, limit=params.limit)]}
+    return {"leads": leads_out(lease_next_leads(user=request.user, limit=params.limit))}
 
 
 class LabelIn(Schema):

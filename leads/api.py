@@ -58,7 +58,15 @@ class LeadOut(Schema):
     next_actions: list[NextActionOut] = Field(description="eligible actions, best first (empty once labeled)")
 
 
-def lead_out(lead: Lead) -> dict[str, Any]:
+def leads_out(leads: list[Lead]) -> list[dict[str, Any]]:
+    """Many leads at once: the next-action definitions are read once, not once per lead."""
+    from learning.selectors import next_actions
+
+    actions = next_actions()
+    return [lead_out(lead, actions=actions) for lead in leads]
+
+
+def lead_out(lead: Lead, *, actions: list[Any] | None = None) -> dict[str, Any]:
     from feedback.selectors import lead_label
     from learning.selectors import next_actions_for
     from learning.services import ensure_explanations
@@ -73,7 +81,8 @@ def lead_out(lead: Lead) -> dict[str, Any]:
         },
         "explanation": lead.explanation or [],
         "next_actions": [
-            {"code": a.code, "label": a.label, "expected_value": a.expected_value} for a in next_actions_for(lead=lead)
+            {"code": a.code, "label": a.label, "expected_value": a.expected_value}
+            for a in next_actions_for(lead=lead, actions=actions)
         ],
         "label": None
         if label is None
