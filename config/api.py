@@ -14,20 +14,37 @@ from config.tokens import token_user
 
 
 class TokenAuth(APIKeyHeader):
-    """``Authorization: Token <key>``."""
+    """``Authorization: Token <key>``, and the roles that may call the endpoint.
+
+    The role is checked here, before the body is read, so a wrong role gets 403 whatever it sends;
+    every endpoint declares its roles (``auth=token_auth(READERS)``) and a test enforces that.
+    """
 
     param_name = "Authorization"
     openapi_description = "Send `Authorization: Token <key>`; `manage.py create_user` prints a key."
+
+    def __init__(self, roles: tuple[Role, ...] = ()) -> None:
+        super().__init__()
+        self.roles = roles
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         if not key or not key.startswith("Token "):
             return None
         user = token_user(key=key.removeprefix("Token ").strip())
-        if user is not None:
-            request.user = user
+        if user is None:
+            return None
+        request.user = user
+        if not has_role(user, self.roles):
+            raise HttpError(403, "Your role cannot use this endpoint.")
         return user
 
 
+def token_auth(roles: tuple[Role, ...]) -> TokenAuth:
+    """The auth of an endpoint open to ``roles``."""
+    return TokenAuth(roles)
+
+
+# The default (no role passes) keeps an endpoint that forgets to declare its roles closed.
 api = NinjaAPI(title="Leadloop API", version="1.0", auth=TokenAuth(), urls_namespace="api", docs_url="/docs")
 
 

@@ -132,7 +132,10 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("LEADLOOP_QUEUE", "leadloop")
 CELERY_BEAT_SCHEDULE = {
     # The database says what is pending; this catches up after a lost message or a broker outage.
-    "catch-up-learning": {"task": "learning.learn", "schedule": 60.0},
+    "catch-up-learning": {
+        "task": "learning.learn",
+        "schedule": float(os.environ.get("LEADLOOP_CATCH_UP_SECONDS", "60")),
+    },
 }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
