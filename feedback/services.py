@@ -99,7 +99,9 @@ def label_submit(
 
 
 def label_undo(*, user: AbstractBaseUser) -> Lead | None:
-    """Take back the user's last label of the last few minutes; the lead returns to their queue."""
+    """Take back the user's last label of the last few minutes (audited: a label edit); the lead
+    returns to their queue."""
+    from config.audit import audit_record
     from learning.services import labels_changed
 
     now = timezone.now()
@@ -114,6 +116,16 @@ def label_undo(*, user: AbstractBaseUser) -> Lead | None:
         if label is None:
             return None
         lead = label.lead
+        audit_record(
+            user=user,
+            action="label.undo",
+            target=f"label of lead {lead.external_id}",
+            changes={
+                "outcome": [label.outcome, None],
+                "reason": [label.reason.code if label.reason_id else None, None],  # type: ignore[union-attr]
+                "note": [label.note, None],
+            },
+        )
         score_event_record(
             lead=lead,
             cause="undo",
