@@ -145,6 +145,10 @@ def activity_events_frame(*, lead_ids: Sequence[int]) -> pd.DataFrame:
 
 
 def lead_get(*, external_id: str) -> Lead | None:
+    from leads.parsing import storable_text_problem
+
+    if storable_text_problem(external_id):
+        return None  # no stored id holds such text, and PostgreSQL refuses to compare with it
     return Lead.objects.filter(external_id=external_id).first()
 
 
