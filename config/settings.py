@@ -145,9 +145,13 @@ CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A publish must not hang a rep's request when the broker is down: the label is already
-# committed and the database says what is pending.
+# committed and the database says what is pending. Bounded by the publish retry policy and the
+# connect timeout (a refused or unreachable broker fails the publish within a few seconds).
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
-CELERY_BROKER_CONNECTION_MAX_RETRIES = 0
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+# A worker, though, waits for the broker to come back however long it takes (0 here would make a
+# worker exit with "Unrecoverable error" the moment Redis restarts).
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 
 # Per process: fine for one web process. Several processes (gunicorn workers, machines) need a
 # shared cache for login throttling to count across them: set CACHE_URL=redis://... .
