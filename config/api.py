@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -63,6 +64,17 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
     errors = [{"field": _field(e.get("loc")), "message": e.get("msg", "invalid")} for e in exc.errors]
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "invalid request"
     return api.create_response(request, {"detail": detail, "errors": errors}, status=400)
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def on_database_unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """Ninja would turn these into a 500 (with a traceback under DEBUG); the pages' middleware answers 503."""
+    from config.middleware import DatabaseUnavailableMiddleware
+
+    response = DatabaseUnavailableMiddleware.unavailable(request, exc)
+    assert response is not None
+    return response
 
 
 @api.exception_handler(AuthenticationError)
