@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -14,20 +15,37 @@ from config.tokens import token_user
 
 
 class TokenAuth(APIKeyHeader):
-    """``Authorization: Token <key>``."""
+    """``Authorization: Token <key>``, and the roles that may call the endpoint.
+
+    The role is checked here, before the body is read, so a wrong role gets 403 whatever it sends;
+    every endpoint declares its roles (``auth=token_auth(READERS)``) and a test enforces that.
+    """
 
     param_name = "Authorization"
     openapi_description = "Send `Authorization: Token <key>`; `manage.py create_user` prints a key."
+
+    def __init__(self, roles: tuple[Role, ...] = ()) -> None:
+        super().__init__()
+        self.roles = roles
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         if not key or not key.startswith("Token "):
             return None
         user = token_user(key=key.removeprefix("Token ").strip())
-        if user is not None:
-            request.user = user
+        if user is None:
+            return None
+        request.user = user
+        if not has_role(user, self.roles):
+            raise HttpError(403, "Your role cannot use this endpoint.")
         return user
 
 
+def token_auth(roles: tuple[Role, ...]) -> TokenAuth:
+    """The auth of an endpoint open to ``roles``."""
+    return TokenAuth(roles)
+
+
+# The default (no role passes) keeps an endpoint that forgets to declare its roles closed.
 api = NinjaAPI(title="Leadloop API", version="1.0", auth=TokenAuth(), urls_namespace="api", docs_url="/docs")
 
 
@@ -46,6 +64,17 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
     errors = [{"field": _field(e.get("loc")), "message": e.get("msg", "invalid")} for e in exc.errors]
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "invalid request"
     return api.create_response(request, {"detail": detail, "errors": errors}, status=400)
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def on_database_unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """Ninja would turn these into a 500 (with a traceback under DEBUG); the pages' middleware answers 503."""
+    from config.middleware import DatabaseUnavailableMiddleware
+
+    response = DatabaseUnavailableMiddleware.unavailable(request, exc)
+    assert response is not None
+    return response
 
 
 @api.exception_handler(AuthenticationError)

@@ -132,7 +132,10 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("LEADLOOP_QUEUE", "leadloop")
 CELERY_BEAT_SCHEDULE = {
     # The database says what is pending; this catches up after a lost message or a broker outage.
-    "catch-up-learning": {"task": "learning.learn", "schedule": 60.0},
+    "catch-up-learning": {
+        "task": "learning.learn",
+        "schedule": float(os.environ.get("LEADLOOP_CATCH_UP_SECONDS", "60")),
+    },
 }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
@@ -142,11 +145,28 @@ CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A publish must not hang a rep's request when the broker is down: the label is already
-# committed and the database says what is pending.
+# committed and the database says what is pending. Bounded by the publish retry policy and the
+# connect timeout (a refused or unreachable broker fails the publish within a few seconds).
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
-CELERY_BROKER_CONNECTION_MAX_RETRIES = 0
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+# A worker, though, waits for the broker to come back however long it takes (0 here would make a
+# worker exit with "Unrecoverable error" the moment Redis restarts).
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Per process: fine for one web process. Several processes (gunicorn workers, machines) need a
+# shared cache for login throttling to count across them: set CACHE_URL=redis://... .
+CACHE_URL = os.environ.get("CACHE_URL", "")
+if CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+elif CACHE_URL:
+    raise ImproperlyConfigured(f"CACHE_URL must be a redis:// URL, not {CACHE_URL!r}")
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Login throttling: this many failures for one username from one address within the window
+# answer 429 until the window ends (per address alone: ten times as many).
+LOGIN_FAILURES_ALLOWED = 5
+LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -175,6 +195,9 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "3600"))
+    # The header alone enrols nobody in the browsers' preload list; set false to opt out.
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LOGGING = {

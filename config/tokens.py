@@ -1,13 +1,15 @@
-"""API tokens: created, looked up by hash, revoked."""
+"""API tokens: one per user or integration (named), looked up by hash, revocable, audited."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import transaction
 from django.utils import timezone
 
+from config.audit import audit_record
 from config.models import ApiToken
 
 
@@ -15,10 +17,19 @@ def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def token_create(*, user: AbstractBaseUser, name: str = "default") -> str:
-    """Create a token and return its key; only the hash is kept."""
+def token_create(
+    *, user: AbstractBaseUser, name: str = "default", by: AbstractBaseUser | AnonymousUser | None = None
+) -> str:
+    """Create a token and return its key; only the hash is kept. Audited (``by`` did it)."""
     key = secrets.token_hex(20)
-    ApiToken.objects.create(user=user, name=name, key_hash=_hash(key), prefix=key[:8])
+    with transaction.atomic():
+        token = ApiToken.objects.create(user=user, name=name, key_hash=_hash(key), prefix=key[:8])
+        audit_record(
+            user=by,
+            action="token.create",
+            target=f"token {token.prefix}… ({name}) of {user.get_username()}",
+            changes={"token": [None, f"{token.prefix}…"], "name": [None, name]},
+        )
     return key
 
 
@@ -36,8 +47,29 @@ def token_user(*, key: str) -> AbstractBaseUser | None:
     return token.user
 
 
-def token_revoke(*, user: AbstractBaseUser, name: str | None = None) -> int:
-    tokens = ApiToken.objects.filter(user=user, revoked_at__isnull=True)
-    if name is not None:
-        tokens = tokens.filter(name=name)
-    return tokens.update(revoked_at=timezone.now())
+def token_revoke(
+    *,
+    user: AbstractBaseUser,
+    name: str | None = None,
+    prefix: str | None = None,
+    by: AbstractBaseUser | AnonymousUser | None = None,
+) -> int:
+    """Revoke the user's live tokens (all, or those with ``name`` / key ``prefix``); each one audited.
+    Returns how many were revoked."""
+    now = timezone.now()
+    with transaction.atomic():
+        tokens = ApiToken.objects.select_for_update().filter(user=user, revoked_at__isnull=True)
+        if name is not None:
+            tokens = tokens.filter(name=name)
+        if prefix is not None:
+            tokens = tokens.filter(prefix=prefix[:8])
+        revoked = list(tokens)
+        ApiToken.objects.filter(pk__in=[t.pk for t in revoked]).update(revoked_at=now)
+        for token in revoked:
+            audit_record(
+                user=by,
+                action="token.revoke",
+                target=f"token {token.prefix}… ({token.name}) of {user.get_username()}",
+                changes={"revoked_at": [None, now.isoformat()]},
+            )
+    return len(revoked)

@@ -7,7 +7,7 @@ from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field
 
-from config.api import require_role
+from config.api import token_auth
 from config.roles import LABELERS, READERS
 from feedback.models import LabelSource
 from feedback.selectors import reasons
@@ -26,10 +26,9 @@ class QueueParams(Schema):
     limit: int = Field(10, ge=1, le=100)
 
 
-@router.get("/queue", response=QueueOut)
+@router.get("/queue", response=QueueOut, auth=token_auth(LABELERS))
 def queue(request: HttpRequest, params: Query[QueueParams]) -> dict[str, Any]:
     """The caller's next leads, most informative first; each is leased to the caller."""
-    require_role(request, LABELERS)
     return {"leads": leads_out(lease_next_leads(user=request.user, limit=params.limit))}
 
 
@@ -48,10 +47,9 @@ class LabelCreated(Schema):
     created: bool
 
 
-@router.post("/labels", response={201: LabelCreated, 200: LabelCreated})
+@router.post("/labels", response={201: LabelCreated, 200: LabelCreated}, auth=token_auth(LABELERS))
 def labels_create(request: HttpRequest, payload: LabelIn) -> Status:
     """Record an outcome and its reason. 201 when stored; 200 when the same label was already stored."""
-    require_role(request, LABELERS)
     lead = lead_get(external_id=payload.lead)
     if lead is None:
         raise HttpError(404, f"no lead with external_id {payload.lead!r}")
@@ -80,7 +78,6 @@ class ReasonOut(Schema):
     outcome: str
 
 
-@router.get("/reasons", response=list[ReasonOut])
+@router.get("/reasons", response=list[ReasonOut], auth=token_auth(READERS))
 def reasons_list(request: HttpRequest) -> list[Any]:
-    require_role(request, READERS)
     return list(reasons())

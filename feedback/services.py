@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from feedback.models import Label, LabelSource, Lease, Outcome, Reason, Skip
 from leads.models import Lead, LeadStatus
+from leads.parsing import storable_text_problem
 from leads.services import score_event_record
 
 UNDO_WINDOW = timedelta(minutes=10)
@@ -41,6 +42,8 @@ def _reason_for(outcome: str, code: str | None, *, required: bool) -> Reason | N
         if required:
             raise LabelError("reason", "is required")
         return None
+    if storable_text_problem(code):
+        raise LabelError("reason", f"unknown reason {code[:50]!r}")
     reason = Reason.objects.filter(code=code, active=True).first()
     if reason is None:
         raise LabelError("reason", f"unknown reason {code[:50]!r}")
@@ -69,6 +72,8 @@ def label_submit(
         raise LabelError("outcome", f"must be one of {', '.join(Outcome.values)}, not {str(outcome)[:40]!r}")
     reason = _reason_for(outcome, reason_code, required=True)
     note = (note or "").strip()
+    if problem := storable_text_problem(note):
+        raise LabelError("note", problem)
     if len(note) > MAX_NOTE:
         raise LabelError("note", f"longer than {MAX_NOTE} characters")
     with transaction.atomic():
@@ -99,7 +104,9 @@ def label_submit(
 
 
 def label_undo(*, user: AbstractBaseUser) -> Lead | None:
-    """Take back the user's last label of the last few minutes; the lead returns to their queue."""
+    """Take back the user's last label of the last few minutes (audited: a label edit); the lead
+    returns to their queue."""
+    from config.audit import audit_record
     from learning.services import labels_changed
 
     now = timezone.now()
@@ -114,6 +121,16 @@ def label_undo(*, user: AbstractBaseUser) -> Lead | None:
         if label is None:
             return None
         lead = label.lead
+        audit_record(
+            user=user,
+            action="label.undo",
+            target=f"label of lead {lead.external_id}",
+            changes={
+                "outcome": [label.outcome, None],
+                "reason": [label.reason.code if label.reason_id else None, None],  # type: ignore[union-attr]
+                "note": [label.note, None],
+            },
+        )
         score_event_record(
             lead=lead,
             cause="undo",

@@ -4,14 +4,17 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from django.http.response import HttpResponseBase
+from django.utils import timezone
+from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 from pydantic import Field
 
-from config.api import require_role
-from config.roles import ADMINS, READERS
-from leads.models import Lead
-from leads.selectors import lead_get
+from config.api import token_auth
+from config.roles import ADMINS, MANAGERS, READERS
+from leads.export import leads_csv_response
+from leads.models import Lead, LeadStatus
+from leads.selectors import SyncCursor, SyncFilters, lead_get, lead_sync_page
 from leads.services import ImportResult, import_activities, import_leads
 
 router = Router(tags=["leads"])
@@ -119,11 +122,10 @@ def _bulk_out(result: ImportResult) -> dict[str, Any]:
     }
 
 
-@router.post("/leads/bulk", response=BulkOut)
+@router.post("/leads/bulk", response=BulkOut, auth=token_auth(ADMINS))
 def leads_bulk(request: HttpRequest, payload: BulkIn) -> dict[str, Any]:
     """Upsert up to 10,000 leads by external_id; the same validation as the CSV importer.
     Errors name the item (1-based) and field; good items are saved."""
-    require_role(request, ADMINS)
     from learning.services import rescore_requested
 
     result = import_leads(
@@ -134,10 +136,9 @@ def leads_bulk(request: HttpRequest, payload: BulkIn) -> dict[str, Any]:
     return _bulk_out(result)
 
 
-@router.post("/activities/bulk", response=BulkOut)
+@router.post("/activities/bulk", response=BulkOut, auth=token_auth(ADMINS))
 def activities_bulk(request: HttpRequest, payload: BulkIn) -> dict[str, Any]:
     """Insert up to 10,000 events (`lead`, `type`, `occurred_at`); an event already stored is skipped."""
-    require_role(request, ADMINS)
     from learning.services import rescore_requested
 
     result = import_activities(rows=enumerate(payload.items, start=1))
@@ -146,10 +147,82 @@ def activities_bulk(request: HttpRequest, payload: BulkIn) -> dict[str, Any]:
     return _bulk_out(result)
 
 
+class LeadListParams(Schema):
+    status: str = Field("", description="open, converted or not_converted; empty for all")
+    industry: str = ""
+    source: str = ""
+    min_score: float | None = Field(None, ge=0, le=1)
+    max_score: float | None = Field(None, ge=0, le=1)
+    updated_since: datetime | None = Field(
+        None, description="only leads rescored or updated after this instant (ISO 8601 with a time zone)"
+    )
+
+    def filters(self) -> SyncFilters:
+        if self.status and self.status not in LeadStatus.values:
+            raise HttpError(400, f"status: must be one of {', '.join(LeadStatus.values)}")
+        if self.updated_since is not None and timezone.is_naive(self.updated_since):
+            raise HttpError(400, "updated_since: give a time zone, e.g. 2026-11-01T12:00:00Z")
+        return SyncFilters(
+            status=self.status,
+            industry=self.industry,
+            source=self.source,
+            score_min=self.min_score,
+            score_max=self.max_score,
+            changed_since=self.updated_since,
+        )
+
+
+class LeadPageParams(LeadListParams):
+    cursor: str | None = Field(None, description="next_cursor of the previous page")
+    limit: int = Field(100, ge=1, le=1000)
+
+
+class LeadScoreOut(Schema):
+    external_id: str
+    company: str
+    industry: str
+    source: str
+    status: str
+    deal_value: float | None
+    score: float | None = Field(description="P(convert), 0..1")
+    fit_score: float | None
+    behavior_score: float | None
+    expected_value: float | None
+    uncertainty: float | None
+    model_version: int | None
+    scored_at: datetime | None
+    updated_at: datetime
+    changed_at: datetime = Field(description="the later of scored_at and updated_at; the list's order")
+
+
+class LeadPageOut(Schema):
+    leads: list[LeadScoreOut]
+    next_cursor: str | None = Field(description="pass as cursor for the next page; null on the last page")
+
+
+@router.get("/leads", response=LeadPageOut, auth=token_auth(READERS))
+def leads_list(request: HttpRequest, params: Query[LeadPageParams]) -> dict[str, Any]:
+    """Leads with their scores, ordered by (changed_at, id), a page at a time.
+    For CRM sync pass `updated_since` (the last sync's start, minus a few seconds) and follow `next_cursor`."""
+    filters = params.filters()
+    try:
+        after = SyncCursor.decode(params.cursor) if params.cursor else None
+    except ValueError as exc:
+        raise HttpError(400, f"cursor: {exc}") from None
+    leads, next_cursor = lead_sync_page(filters=filters, after=after, limit=params.limit)
+    return {"leads": leads, "next_cursor": next_cursor.encode() if next_cursor else None}
+
+
+@router.get("/leads.csv", auth=token_auth(MANAGERS), response={200: None})
+def leads_csv(request: HttpRequest, params: Query[LeadListParams]) -> HttpResponseBase:
+    """Every matching lead with its scores as CSV (streamed; cells that a spreadsheet would run as a
+    formula are prefixed with a quote)."""
+    return leads_csv_response(filters=params.filters())
+
+
 # Registered last: "/leads/bulk" must match before the catch-all path of a lead.
-@router.get("/leads/{path:external_id}", response=LeadOut)
+@router.get("/leads/{path:external_id}", response=LeadOut, auth=token_auth(READERS))
 def lead_detail(request: HttpRequest, external_id: str) -> dict[str, Any]:
-    require_role(request, READERS)
     lead = lead_get(external_id=external_id)
     if lead is None:
         raise HttpError(404, f"no lead with external_id {external_id!r}")

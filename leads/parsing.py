@@ -65,14 +65,39 @@ class ActivityRow:
     occurred_at: datetime
 
 
+def storable_text_problem(text: str) -> str | None:
+    """Why a database cannot store this text (PostgreSQL refuses NUL; no UTF-8 has lone surrogates)."""
+    if "\x00" in text:
+        return "contains a NUL character"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not valid Unicode text"
+    return None
+
+
 def _text(value: Any) -> str:
+    """Text of a cell or JSON value; TypeError for a type that is not text or a number,
+    ValueError (with the reason) for text no database can store."""
     if value is None:
         return ""
     if not isinstance(value, str):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise TypeError
         value = str(value)
+    problem = storable_text_problem(value)
+    if problem:
+        raise ValueError(problem)
     return value.strip()
+
+
+def _field_text(value: Any, name: str, expected: str = "expected text") -> str:
+    try:
+        return _text(value)
+    except TypeError:
+        raise RowInvalid(name, expected) from None
+    except ValueError as exc:
+        raise RowInvalid(name, str(exc)) from None
 
 
 def parse_number(raw: Any, *, name: str, minimum: float, maximum: float) -> float | None:
@@ -143,10 +168,7 @@ def parse_when(raw: Any, *, name: str) -> datetime | None:
 
 
 def parse_outcome(raw: Any, *, column: str, positive: str | None) -> str | None:
-    try:
-        text = _text(raw)
-    except TypeError:
-        raise RowInvalid(column, "expected text") from None
+    text = _field_text(raw, column)
     if text == "":
         return None
     if positive is not None:
@@ -161,10 +183,7 @@ def parse_lead_row(
     values: dict[str, Any], *, outcome_column: str | None = None, positive: str | None = None
 ) -> LeadRow:
     """Validate one lead; unknown keys become attributes (features)."""
-    try:
-        external_id = _text(values.get("external_id"))
-    except TypeError:
-        raise RowInvalid("external_id", "expected text") from None
+    external_id = _field_text(values.get("external_id"), "external_id")
     if not external_id:
         raise RowInvalid("external_id", "is required")
     if len(external_id) > 100:
@@ -172,10 +191,7 @@ def parse_lead_row(
 
     profile: dict[str, Any] = {}
     for name, max_length in PROFILE_TEXT_FIELDS.items():
-        try:
-            text = _text(values.get(name))
-        except TypeError:
-            raise RowInvalid(name, "expected text") from None
+        text = _field_text(values.get(name), name)
         if len(text) > max_length:
             raise RowInvalid(name, f"longer than {max_length} characters")
         profile[name] = text
@@ -190,10 +206,9 @@ def parse_lead_row(
         name = str(key).strip()
         if not name:
             continue
-        try:
-            text = _text(raw)
-        except TypeError:
-            raise RowInvalid(name, "expected text or a number") from None
+        if problem := storable_text_problem(name):
+            raise RowInvalid("attributes", f"a column name {problem}")
+        text = _field_text(raw, name, "expected text or a number")
         if len(text) > MAX_ATTRIBUTE_LENGTH:
             raise RowInvalid(name, f"longer than {MAX_ATTRIBUTE_LENGTH} characters")
         if text:
@@ -212,16 +227,10 @@ def normalise_activity_type(raw: str) -> str:
 
 
 def parse_activity_row(values: dict[str, Any]) -> ActivityRow:
-    try:
-        lead = _text(values.get("lead"))
-    except TypeError:
-        raise RowInvalid("lead", "expected text") from None
+    lead = _field_text(values.get("lead"), "lead")
     if not lead:
         raise RowInvalid("lead", "is required")
-    try:
-        kind = normalise_activity_type(_text(values.get("type")))
-    except TypeError:
-        raise RowInvalid("type", "expected text") from None
+    kind = normalise_activity_type(_field_text(values.get("type"), "type"))
     if not kind:
         raise RowInvalid("type", "is required")
     if len(kind) > 50:

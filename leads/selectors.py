@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
+from django.db.models.functions import Coalesce, Greatest
 from django.http import Http404
 
 from leads.models import Activity, Lead, LeadStatus, ScoreEvent
@@ -129,6 +133,10 @@ def activity_events_frame(*, lead_ids: Sequence[int]) -> pd.DataFrame:
 
 
 def lead_get(*, external_id: str) -> Lead | None:
+    from leads.parsing import storable_text_problem
+
+    if storable_text_problem(external_id):
+        return None  # no stored id holds such text, and PostgreSQL refuses to compare with it
     return Lead.objects.filter(external_id=external_id).first()
 
 
@@ -249,3 +257,128 @@ def open_lead_scores() -> list[tuple[float | None, float | None]]:
 def lead_summaries(*, lead_ids: Sequence[int]) -> dict[int, dict[str, object]]:
     rows = Lead.objects.filter(id__in=list(lead_ids)).values("id", "external_id", "company", "industry", "score")
     return {row["id"]: {**row, "current": row["score"]} for row in rows}
+
+
+# --- The integration API's reads: a filtered list with a stable cursor, and CSV export ---------
+
+SYNC_COLUMNS = (
+    "external_id",
+    "company",
+    "industry",
+    "source",
+    "status",
+    "deal_value",
+    "score",
+    "fit_score",
+    "behavior_score",
+    "expected_value",
+    "uncertainty",
+    "model_version",
+    "scored_at",
+    "updated_at",
+)
+
+
+@dataclass(frozen=True)
+class SyncFilters:
+    status: str = ""  # "" for every status
+    industry: str = ""
+    source: str = ""
+    score_min: float | None = None
+    score_max: float | None = None
+    changed_since: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SyncCursor:
+    """Where a page ended: the last lead's (changed_at, id); the next page starts strictly after it."""
+
+    changed_at: datetime
+    lead_id: int
+
+    def encode(self) -> str:
+        raw = f"{self.changed_at.isoformat()}|{self.lead_id}".encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str) -> SyncCursor:
+        """Raises ValueError for a cursor this API did not hand out."""
+        try:
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
+            when, lead_id = raw.rsplit("|", 1)
+            changed_at = datetime.fromisoformat(when)
+            if changed_at.tzinfo is None:
+                raise ValueError
+            return cls(changed_at=changed_at, lead_id=int(lead_id))
+        except (ValueError, UnicodeDecodeError, binascii.Error):
+            raise ValueError("not a cursor this API handed out") from None
+
+
+def _changed_at() -> Greatest:
+    """When a lead last changed for a CRM: rescored (scored_at) or updated (import, label, undo)."""
+    return Greatest(Coalesce("scored_at", "updated_at"), F("updated_at"))
+
+
+def lead_sync_list(*, filters: SyncFilters) -> QuerySet[Lead]:
+    """Leads matching ``filters``, ordered by (changed_at, id): a stable order for cursor paging."""
+    leads = Lead.objects.annotate(changed_at=_changed_at())
+    if filters.status in LeadStatus.values:
+        leads = leads.filter(status=filters.status)
+    if filters.industry:
+        leads = leads.filter(industry=filters.industry)
+    if filters.source:
+        leads = leads.filter(source=filters.source)
+    if filters.score_min is not None:
+        leads = leads.filter(score__gte=filters.score_min)
+    if filters.score_max is not None:
+        leads = leads.filter(score__lte=filters.score_max)
+    if filters.changed_since is not None:
+        leads = leads.filter(changed_at__gt=filters.changed_since)
+    return leads.order_by("changed_at", "id")
+
+
+def lead_sync_page(
+    *, filters: SyncFilters, after: SyncCursor | None, limit: int
+) -> tuple[list[Lead], SyncCursor | None]:
+    """One page of ``lead_sync_list`` and the cursor of the next (None on the last page)."""
+    leads = lead_sync_list(filters=filters).only(*SYNC_COLUMNS)
+    if after is not None:
+        leads = leads.filter(Q(changed_at__gt=after.changed_at) | Q(changed_at=after.changed_at, id__gt=after.lead_id))
+    rows = list(leads[: limit + 1])
+    page = rows[:limit]
+    if len(rows) <= limit:
+        return page, None
+    last = page[-1]
+    return page, SyncCursor(changed_at=last.changed_at, lead_id=last.pk)  # type: ignore[attr-defined]
+
+
+EXPORT_COLUMNS = (
+    "external_id",
+    "company",
+    "industry",
+    "employees",
+    "title",
+    "country",
+    "source",
+    "deal_value",
+    "status",
+    "score",
+    "fit_score",
+    "behavior_score",
+    "expected_value",
+    "uncertainty",
+    "model_version",
+    "scored_at",
+)
+
+
+def lead_export_rows(*, filters: SyncFilters) -> Iterator[tuple[Any, ...]]:
+    """Every matching lead as a tuple of EXPORT_COLUMNS, streamed from the database in chunks."""
+    return lead_sync_list(filters=filters).values_list(*EXPORT_COLUMNS).iterator(chunk_size=2000)
+
+
+def open_lead_keys_and_scores() -> pd.DataFrame:
+    """``external_id`` and current ``score`` of every open lead, indexed by id (for the webhook's diff)."""
+    sql = f"SELECT id, external_id, score FROM {Lead._meta.db_table} WHERE status = '{LeadStatus.OPEN.value}'"
+    frame = _read_frame(sql, ["id", "external_id", "score"], {"id": np.int64, "external_id": str, "score": float})
+    return frame.set_index("id")

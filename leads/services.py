@@ -274,12 +274,14 @@ def lead_scores_write(*, scores: pd.DataFrame, model_version: int | None, scored
             ScoreEvent.objects.bulk_create(moves, batch_size=2000)
             _score_history_prune(cursor, since=scored_at)
         rows = scores.astype(object).where(scores.notna(), None)
+        # Stored as Django stores datetimes, so comparisons in SQL (the sync cursor) see one format.
+        stamp = connection.ops.adapt_datetimefield_value(scored_at)
         cursor.executemany(
             f"UPDATE {table} SET score = %s, fit_score = %s, behavior_score = %s, expected_value = %s, "
             "uncertainty = %s, priority = %s, queue_reason = %s, explanation = %s, model_version = %s, "
             "scored_at = %s WHERE id = %s",
             [
-                (*values, model_version, scored_at, int(lead_id))
+                (*values, model_version, stamp, int(lead_id))
                 for lead_id, values in zip(rows.index, rows.to_numpy().tolist(), strict=False)
             ],
         )

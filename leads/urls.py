@@ -4,6 +4,7 @@ from leads import views
 
 urlpatterns = [
     path("leads/", views.lead_list, name="lead_list"),
+    path("leads/export.csv", views.lead_export, name="lead_export"),
     path("leads/import/", views.lead_import, name="lead_import"),
     # External ids come from other systems and may hold a slash; the score route goes first.
     path("leads/<path:external_id>/score/", views.lead_score, name="lead_score"),

@@ -1,13 +1,22 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from config.roles import ADMINS, READERS, role_required
+from config.roles import ADMINS, MANAGERS, READERS, role_required
 from leads.csvfile import CsvFileError
+from leads.export import leads_csv_response
 from leads.forms import ImportForm, LeadFilterForm
-from leads.selectors import LeadFilters, lead_activities, lead_facets, lead_get_or_404, lead_page, lead_score_history
+from leads.selectors import (
+    LeadFilters,
+    SyncFilters,
+    lead_activities,
+    lead_facets,
+    lead_get_or_404,
+    lead_page,
+    lead_score_history,
+)
 from leads.services import import_activities_csv, import_leads_csv
 
 PAGE_SIZE = 50
@@ -62,6 +71,23 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     }
     template = "leads/_rows.html" if request.GET.get("fragment") == "rows" else "leads/list.html"
     return render(request, template, context)
+
+
+@require_GET
+@role_required(MANAGERS)
+def lead_export(request: HttpRequest) -> StreamingHttpResponse:
+    """The lead list as CSV with scores, filtered like the list (status, industry, source)."""
+    form = LeadFilterForm(request.GET or None)
+    form.is_valid()
+    data = getattr(form, "cleaned_data", {})
+    filters = SyncFilters(
+        status=data.get("status") or "",
+        industry=data.get("industry") or "",
+        source=data.get("source") or "",
+        score_min=_share(data.get("score_min")),
+        score_max=_share(data.get("score_max")),
+    )
+    return leads_csv_response(filters=filters)
 
 
 @require_GET

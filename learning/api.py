@@ -6,7 +6,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from config.api import require_role
+from config.api import token_auth
 from config.roles import READERS
 from learning.selectors import model_versions
 
@@ -24,8 +24,7 @@ class ModelOut(Schema):
     note: str
 
 
-@router.get("/models", response=list[ModelOut])
+@router.get("/models", response=list[ModelOut], auth=token_auth(READERS))
 def models_list(request: HttpRequest) -> list[Any]:
     """Model versions, newest first, with held-out metrics."""
-    require_role(request, READERS)
     return model_versions()

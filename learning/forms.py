@@ -105,3 +105,14 @@ class NextActionForm(forms.Form):
             return [rule.as_dict() for rule in parse_rules(self.cleaned_data["rules"] or "")]
         except RuleSyntaxError as exc:
             raise forms.ValidationError(str(exc)) from None
+
+
+class WebhookForm(forms.Form):
+    url = forms.URLField(max_length=500, required=False, assume_scheme="https", help_text="the CRM's receiver")
+    secret = forms.CharField(
+        max_length=200,
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="at least 16 characters; leave empty to keep the current one",
+    )
+    active = forms.BooleanField(required=False, help_text="post changed scores after each rescore")

@@ -103,6 +103,9 @@ class LoopState(models.Model):
     rescore_requested = models.BooleanField(default=False)
     pending_since = models.DateTimeField(null=True, blank=True, help_text="when the oldest untrained label arrived")
     running_since = models.DateTimeField(null=True, blank=True)
+    # Who runs the loop ("host:pid") and its last sign of life: a dead worker's claim is taken over.
+    claimed_by = models.CharField(max_length=200, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
 
     def __str__(self) -> str:
@@ -124,3 +127,43 @@ class NextAction(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+
+class WebhookEndpoint(models.Model):
+    """Where Leadloop posts changed scores after each rescore (the CRM's receiver); one row (pk=1)."""
+
+    url = models.URLField(max_length=500, blank=True)
+    secret = models.CharField(max_length=200, blank=True, help_text="signs each body with HMAC-SHA256")
+    active = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+
+    def __str__(self) -> str:
+        return self.url or "webhook (not set)"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"
+
+
+class WebhookDelivery(models.Model):
+    """One signed POST of changed scores and what became of it: the delivery log admins read."""
+
+    url = models.URLField(max_length=500)
+    scores_version = models.PositiveBigIntegerField()
+    leads = models.PositiveIntegerField()
+    body = models.TextField(help_text="the exact JSON sent, so a retry sends the same bytes and signature")
+    status = models.CharField(max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"delivery {self.pk} ({self.status}, {self.leads} leads)"

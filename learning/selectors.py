@@ -13,7 +13,16 @@ from learning.core.actions import RankedAction, rank_actions
 from learning.core.metrics import calibration_bins, gain_table, threshold_stats
 from learning.core.model import LeadScorer
 from learning.core.rules import PointRules, ProfileRule, score_by_rules
-from learning.models import LoopSettings, LoopState, ModelStatus, ModelVersion, NextAction, PointRule
+from learning.models import (
+    LoopSettings,
+    LoopState,
+    ModelStatus,
+    ModelVersion,
+    NextAction,
+    PointRule,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 
 
 def loop_settings() -> LoopSettings:
@@ -203,3 +212,12 @@ def point_rules_edited(
                 r for r in rules.profile_rules if (r.field, r.value.lower()) != (field, value.lower())
             ] + [ProfileRule(field=field, value=value, points=points)]
     return rules
+
+
+def webhook_endpoint() -> WebhookEndpoint | None:
+    return WebhookEndpoint.objects.filter(pk=1).first()
+
+
+def webhook_deliveries(*, limit: int = 50) -> list[WebhookDelivery]:
+    """The delivery log, newest first (without the bodies)."""
+    return list(WebhookDelivery.objects.defer("body")[:limit])

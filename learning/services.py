@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
+import os
 import platform
+import socket
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -18,7 +22,7 @@ import pandas as pd
 import sklearn
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Case, F, Value, When
+from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from sklearn.metrics import roc_auc_score
@@ -31,14 +35,27 @@ from learning.core.metrics import evaluate
 from learning.core.model import LeadScorer, top_factors
 from learning.core.rules import PointRules, score_by_rules
 from learning.core.strategies import rank_pool
-from learning.models import LoopSettings, LoopState, ModelStatus, ModelVersion, NextAction, PointRule
+from learning.models import (
+    DeliveryStatus,
+    LoopSettings,
+    LoopState,
+    ModelStatus,
+    ModelVersion,
+    NextAction,
+    PointRule,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from learning.selectors import active_model, loop_settings, loop_state, point_rules, scorer_for
 
 logger = logging.getLogger(__name__)
 
 RESCORE_CHUNK = 50_000
 EXPLAIN_HEAD = 2_000  # leads explained at rescore: the queue's head
-CLAIM_STALE_AFTER = timedelta(minutes=10)
+# A worker beats every HEARTBEAT_EVERY while it runs the loop; a claim without a beat for
+# HEARTBEAT_STALE_AFTER belongs to a dead worker (a live one is never that late).
+HEARTBEAT_EVERY = timedelta(seconds=float(os.environ.get("LEADLOOP_HEARTBEAT_SECONDS", "10")))
+HEARTBEAT_STALE_AFTER = 6 * HEARTBEAT_EVERY
 PROMOTION_TOLERANCE = 0.02
 GUARD_MIN_LABELS = 20
 
@@ -92,6 +109,7 @@ def train_model_version(*, labels_revision: int, now: datetime | None = None) ->
     out_of_fold = _out_of_fold(frame, y)
     metrics = evaluate(y, out_of_fold, threshold=settings.hot_threshold)
     scorer = LeadScorer().fit(frame, y)
+    fault_pause("train")  # tests kill the worker here: no version is recorded, the labels stay pending
     buffer = io.BytesIO()
     joblib.dump(scorer, buffer, compress=3)
 
@@ -222,7 +240,7 @@ def rescore_open_leads(*, now: datetime | None = None) -> RescoreResult:
     head of the queue, the leads reps see next; any other lead gets its explanation on first read
     (``lead_explanation``).
     """
-    from leads.selectors import open_lead_ids
+    from leads.selectors import open_lead_ids, open_lead_keys_and_scores
     from leads.services import lead_scores_write
 
     started = time.perf_counter()
@@ -251,12 +269,19 @@ def rescore_open_leads(*, now: datetime | None = None) -> RescoreResult:
         head = ids[ranking.order[:EXPLAIN_HEAD]]
         frame = feature_frame(lead_ids=head, as_of=now, activity_types=types)
         scores.loc[head, "explanation"] = score_frame(frame, scorer=scorer, rules=None)["explanation"]
+    before = open_lead_keys_and_scores() if WebhookEndpoint.objects.filter(pk=1, active=True).exists() else None
+    version = model.version if model else None
     with transaction.atomic():
-        lead_scores_write(scores=scores, model_version=model.version if model else None, scored_at=now)
+        lead_scores_write(scores=scores, model_version=version, scored_at=now)
+        fault_pause("rescore")  # tests kill the worker here: the transaction must roll back whole
         LoopState.objects.filter(pk=loop_state().pk).update(
             scores_version=F("scores_version") + 1, scores_updated_at=timezone.now()
         )
-    state = loop_state()
+        state = loop_state()
+        if before is not None:
+            _webhook_deliveries_create(
+                scores=scores, before=before, model_version=version, scored_at=now, scores_version=state.scores_version
+            )
     seconds = time.perf_counter() - started
     logger.info("rescored %s open leads in %.2fs (scores v%s)", len(ids), seconds, state.scores_version)
     return RescoreResult(
@@ -311,15 +336,99 @@ def rescore_requested() -> None:
     transaction.on_commit(_enqueue_learning)
 
 
+def fault_pause(stage: str) -> None:
+    """Fault-injection hook for the reliability tests: ``LEADLOOP_FAULT_PAUSE=rescore:30`` makes this
+    process sleep 30 s at that point of the loop, so a test can kill it there. Unset in production."""
+    spec = os.environ.get("LEADLOOP_FAULT_PAUSE", "")
+    if not spec:
+        return
+    name, _, seconds = spec.partition(":")
+    if name == stage:
+        logger.warning("fault pause: %s for %ss (LEADLOOP_FAULT_PAUSE)", stage, seconds)
+        time.sleep(float(seconds or 30))
+
+
+def _worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _claimant_is_dead(claimed_by: str) -> bool:
+    """True when the claim was made on this host by a process that no longer exists."""
+    host, _, pid = claimed_by.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False  # another machine's worker: only its heartbeat tells
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 def _claim() -> bool:
-    """Take the loop for this worker; a conditional update, so only one worker runs it at a time."""
+    """Take the loop for this worker; a conditional update, so only one worker runs it at a time.
+
+    A claim is taken over when its worker stopped beating (HEARTBEAT_STALE_AFTER), or at once
+    when that worker ran on this machine and its process is gone (a SIGKILL, an OOM kill).
+    """
     now = timezone.now()
     state = loop_state()
-    stale = now - CLAIM_STALE_AFTER
-    return bool(
-        LoopState.objects.filter(pk=state.pk).filter(running_since__isnull=True).update(running_since=now)
-        or LoopState.objects.filter(pk=state.pk, running_since__lt=stale).update(running_since=now)
+    mine: dict[str, Any] = {"running_since": now, "heartbeat_at": now, "claimed_by": _worker_id()}
+    # A dead worker may have cleared rescore_requested and died before its scores committed.
+    takeover = {**mine, "rescore_requested": True}
+    free = LoopState.objects.filter(pk=state.pk)
+    if free.filter(running_since__isnull=True).update(**mine):
+        return True
+    stale = free.filter(running_since__isnull=False).filter(
+        Q(heartbeat_at__lt=now - HEARTBEAT_STALE_AFTER)
+        | Q(heartbeat_at__isnull=True, running_since__lt=now - HEARTBEAT_STALE_AFTER)
     )
+    if stale.update(**takeover):
+        logger.warning("took over the learning loop from %s (no heartbeat)", state.claimed_by or "a silent worker")
+        return True
+    # Conditional on the same claimant, so two workers noticing the death do not both take it.
+    if (
+        state.running_since is not None
+        and state.claimed_by
+        and _claimant_is_dead(state.claimed_by)
+        and free.filter(claimed_by=state.claimed_by, running_since=state.running_since).update(**takeover)
+    ):
+        logger.warning("took over the learning loop from %s (process gone)", state.claimed_by)
+        return True
+    return False
+
+
+class _Heartbeat:
+    """Beats every HEARTBEAT_EVERY while the loop runs, from a thread with its own connection,
+    so a long training or rescore is not mistaken for a dead worker."""
+
+    def __init__(self, state_pk: int) -> None:
+        self.state_pk = state_pk
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="leadloop-heartbeat", daemon=True)
+
+    def __enter__(self) -> _Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join(timeout=5)
+
+    def _run(self) -> None:
+        from django.db import connection
+
+        try:
+            while not self.stop.wait(HEARTBEAT_EVERY.total_seconds()):
+                try:
+                    LoopState.objects.filter(pk=self.state_pk, claimed_by=_worker_id()).update(
+                        heartbeat_at=timezone.now()
+                    )
+                except Exception:  # the database is away for a moment: beat again next time
+                    logger.warning("heartbeat failed", exc_info=True)
+        finally:
+            connection.close()
 
 
 def retrain_due(*, state: LoopState, settings: LoopSettings, now: datetime) -> bool:
@@ -344,30 +453,47 @@ def run_learning_loop(*, max_rounds: int = 10) -> int:
         return 0
     rounds = 0
     try:
-        while rounds < max_rounds:
-            state = loop_state()
-            retrain = retrain_due(state=state, settings=loop_settings(), now=timezone.now())
-            if not retrain and not state.rescore_requested:
-                break
-            rounds += 1
-            if retrain:
-                revision = state.labels_revision
-                train_model_version(labels_revision=revision)
-                # Labels that arrived during training keep waiting, from now.
-                LoopState.objects.filter(pk=state.pk).update(
-                    trained_revision=revision,
-                    pending_since=Case(When(labels_revision__gt=revision, then=Value(timezone.now())), default=None),
-                )
-            # Cleared before rescoring: a request made during the rescore is served next round.
-            LoopState.objects.filter(pk=state.pk).update(rescore_requested=False, running_since=timezone.now())
-            rescore_open_leads()
+        with _heartbeat():
+            rounds = _loop_rounds(max_rounds)
     except Exception as exc:
         LoopState.objects.filter(pk=loop_state().pk).update(last_error=f"{type(exc).__name__}: {exc}"[:2000])
         raise
     finally:
-        LoopState.objects.filter(pk=loop_state().pk).update(running_since=None)
+        LoopState.objects.filter(pk=loop_state().pk).update(running_since=None, heartbeat_at=None, claimed_by="")
     if _work_due(loop_state()):
         _enqueue_learning()  # work that arrived while this run was finishing
+    return rounds
+
+
+def _heartbeat() -> contextlib.AbstractContextManager[Any]:
+    from django.db import connection
+
+    if connection.in_atomic_block:
+        # Called inside a caller's transaction (tests, a shell): nobody else sees the claim anyway,
+        # and a second connection would wait on this one's locks.
+        return contextlib.nullcontext()
+    return _Heartbeat(loop_state().pk)
+
+
+def _loop_rounds(max_rounds: int) -> int:
+    rounds = 0
+    while rounds < max_rounds:
+        state = loop_state()
+        retrain = retrain_due(state=state, settings=loop_settings(), now=timezone.now())
+        if not retrain and not state.rescore_requested:
+            break
+        rounds += 1
+        if retrain:
+            revision = state.labels_revision
+            train_model_version(labels_revision=revision)
+            # Labels that arrived during training keep waiting, from now.
+            LoopState.objects.filter(pk=state.pk).update(
+                trained_revision=revision,
+                pending_since=Case(When(labels_revision__gt=revision, then=Value(timezone.now())), default=None),
+            )
+        # Cleared before rescoring: a request made during the rescore is served next round.
+        LoopState.objects.filter(pk=state.pk).update(rescore_requested=False, running_since=timezone.now())
+        rescore_open_leads()
     return rounds
 
 
@@ -491,3 +617,120 @@ def next_action_delete(*, user: AbstractBaseUser, action: NextAction) -> None:
             changes={"label": [action.label, None], "value": [action.value, None], "rules": [action.rules, None]},
         )
         action.delete()
+
+
+# --- Outbound webhook: changed scores to the CRM after each rescore ---------------------------
+
+WEBHOOK_BATCH = 1000  # leads per POST
+WEBHOOK_MAX_ATTEMPTS = 6
+WEBHOOK_FIELDS = ("score", "fit_score", "behavior_score", "expected_value", "uncertainty")
+
+
+class WebhookError(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def webhook_configure(*, user: AbstractBaseUser, url: str, secret: str, active: bool) -> WebhookEndpoint:
+    """Set where changed scores go and the secret that signs them; audited (the secret never is)."""
+    from config.audit import audit_record, changed_fields
+
+    url = url.strip()
+    if active and not url.startswith(("https://", "http://")):
+        raise WebhookError("url", "must be an http(s) URL")
+    if active and len(secret) < 16:
+        raise WebhookError("secret", "must be at least 16 characters")
+    with transaction.atomic():
+        endpoint, _ = WebhookEndpoint.objects.select_for_update().get_or_create(pk=1)
+        before = {"url": endpoint.url, "active": endpoint.active, "secret": "(set)" if endpoint.secret else ""}
+        after = {"url": url, "active": active, "secret": "(changed)" if secret != endpoint.secret else before["secret"]}
+        endpoint.url, endpoint.secret, endpoint.active = url, secret, active
+        endpoint.updated_by = user if user.is_authenticated else None
+        endpoint.save()
+        diff = changed_fields(before, after)
+        if diff:
+            audit_record(user=user, action="webhook.update", target="webhook", changes=diff)
+    return endpoint
+
+
+def _webhook_deliveries_create(
+    *, scores: pd.DataFrame, before: pd.DataFrame, model_version: int | None, scored_at: datetime, scores_version: int
+) -> list[int]:
+    """In the rescore's transaction: one delivery per WEBHOOK_BATCH leads whose score changed."""
+    endpoint = WebhookEndpoint.objects.filter(pk=1, active=True).first()
+    if endpoint is None or scores.empty:
+        return []
+    old = before["score"].reindex(scores.index)
+    new = scores["score"].astype(float)
+    changed = scores.index[old.isna().to_numpy() | ~np.isclose(new.to_numpy(), old.to_numpy(), rtol=0, atol=1e-9)]
+    if len(changed) == 0:
+        return []
+    rows = scores.loc[changed, list(WEBHOOK_FIELDS)].astype(float).round(6)
+    rows.insert(0, "external_id", before["external_id"].reindex(changed))
+    records = rows.astype(object).where(rows.notna(), None).to_dict("records")
+    parts = [records[i : i + WEBHOOK_BATCH] for i in range(0, len(records), WEBHOOK_BATCH)]
+    deliveries = []
+    for number, part in enumerate(parts, start=1):
+        body = {
+            "event": "scores.changed",
+            "scores_version": scores_version,
+            "model_version": model_version,
+            "scored_at": scored_at.isoformat(),
+            "part": number,
+            "parts": len(parts),
+            "leads": [{**lead, "model_version": model_version, "scored_at": scored_at.isoformat()} for lead in part],
+        }
+        deliveries.append(
+            WebhookDelivery(
+                url=endpoint.url,
+                scores_version=scores_version,
+                leads=len(part),
+                body=json.dumps(body, separators=(",", ":")),
+            )
+        )
+    created = WebhookDelivery.objects.bulk_create(deliveries)
+    ids = [delivery.pk for delivery in created]
+    transaction.on_commit(lambda: _enqueue_deliveries(ids))
+    return ids
+
+
+def _enqueue_deliveries(ids: list[int]) -> None:
+    from learning.tasks import deliver_webhook
+
+    for delivery_id in ids:
+        try:
+            deliver_webhook.delay(delivery_id)
+        except Exception:  # the broker is down: the delivery row stays pending
+            logger.warning("could not enqueue webhook delivery %s", delivery_id, exc_info=True)
+
+
+def webhook_deliver(*, delivery_id: int, last_attempt: bool) -> str:
+    """Send one delivery once. Returns ``delivered``, ``retry`` or ``failed`` (after the last attempt)."""
+    from learning.core.webhook import SIGNATURE_HEADER, post, sign
+
+    delivery = WebhookDelivery.objects.filter(pk=delivery_id).first()
+    if delivery is None or delivery.status != DeliveryStatus.PENDING:
+        return "done"  # delivered already (a duplicate message), or given up
+    endpoint = WebhookEndpoint.objects.filter(pk=1).first()
+    secret = endpoint.secret if endpoint else ""
+    body = delivery.body.encode()
+    headers = {SIGNATURE_HEADER: sign(body, secret), "X-Leadloop-Delivery": str(delivery.pk)}
+    status: int | None = None
+    try:
+        status = post(delivery.url, body, headers)
+        error = "" if 200 <= status < 300 else f"HTTP {status}"
+    except OSError as exc:
+        error = f"{type(exc).__name__}: {exc}"[:500]
+    now = timezone.now()
+    if not error:
+        outcome, state, finished = "delivered", DeliveryStatus.DELIVERED, now
+    elif last_attempt:
+        outcome, state, finished = "failed", DeliveryStatus.FAILED, now
+    else:
+        outcome, state, finished = "retry", DeliveryStatus.PENDING, None
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        attempts=F("attempts") + 1, response_status=status, error=error, status=state, finished_at=finished
+    )
+    return outcome

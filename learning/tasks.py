@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from celery import shared_task
+from celery import Task, shared_task
 from celery.signals import worker_ready
 
 from learning import services
+from learning.core.webhook import backoff_seconds
 
 
 @shared_task(name="learning.learn", ignore_result=True, acks_late=True, soft_time_limit=25 * 60, time_limit=30 * 60)
@@ -19,3 +20,21 @@ def learn() -> int:
 def catch_up_on_start(sender: Any = None, **kwargs: Any) -> None:
     """A worker that starts (after a crash, a deploy, a broker outage) picks up pending work."""
     learn.delay()
+
+
+@shared_task(
+    name="learning.deliver_webhook",
+    bind=True,
+    ignore_result=True,
+    acks_late=True,
+    max_retries=services.WEBHOOK_MAX_ATTEMPTS - 1,
+    soft_time_limit=60,
+    time_limit=90,
+)
+def deliver_webhook(self: Task, delivery_id: int) -> str:
+    """POST one delivery of changed scores; on failure retry with exponential backoff."""
+    last = self.request.retries >= self.max_retries
+    outcome = services.webhook_deliver(delivery_id=delivery_id, last_attempt=last)
+    if outcome == "retry":
+        raise self.retry(countdown=backoff_seconds(self.request.retries))
+    return outcome

@@ -11,5 +11,6 @@ urlpatterns = [
     path("settings/models/<int:version>/activate/", views.model_promote_view, name="model_promote"),
     path("settings/actions/", views.action_save, name="action_save"),
     path("settings/actions/<int:action_id>/delete/", views.action_delete, name="action_delete"),
+    path("settings/webhook/", views.webhook_page, name="webhook"),
     path("scores/state/", views.scores_state_view, name="scores_state"),
 ]

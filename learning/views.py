@@ -10,7 +10,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from config.audit import recent_changes
 from config.roles import ADMINS, READERS, role_required
 from learning.core.actions import Rule
-from learning.forms import LoopSettingsForm, NextActionForm, PointRuleForm, RulePreviewForm, ThresholdPreviewForm
+from learning.forms import (
+    LoopSettingsForm,
+    NextActionForm,
+    PointRuleForm,
+    RulePreviewForm,
+    ThresholdPreviewForm,
+    WebhookForm,
+)
 from learning.models import ModelVersion, NextAction, PointRule
 from learning.selectors import (
     active_model,
@@ -22,14 +29,18 @@ from learning.selectors import (
     rules_preview,
     scores_state,
     threshold_preview,
+    webhook_deliveries,
+    webhook_endpoint,
 )
 from learning.services import (
+    WebhookError,
     loop_settings_update,
     model_promote,
     next_action_delete,
     next_action_save,
     point_rule_delete,
     point_rule_save,
+    webhook_configure,
 )
 
 
@@ -187,3 +198,27 @@ def action_delete(request: HttpRequest, action_id: int) -> HttpResponse:
 @role_required(READERS)
 def scores_state_view(request: HttpRequest) -> JsonResponse:
     return JsonResponse(scores_state())
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(ADMINS)
+def webhook_page(request: HttpRequest) -> HttpResponse:
+    """The outbound webhook's URL and secret, and its delivery log."""
+    endpoint = webhook_endpoint()
+    initial = {"url": endpoint.url, "active": endpoint.active} if endpoint else {}
+    form = WebhookForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            secret = data["secret"] or (endpoint.secret if endpoint else "")
+            try:
+                webhook_configure(user=request.user, url=data["url"], secret=secret, active=data["active"])
+            except WebhookError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                messages.success(request, "Webhook saved.")
+                return redirect("webhook")
+        status = 400
+    context = {"form": form, "endpoint": endpoint, "deliveries": webhook_deliveries(limit=50)}
+    return render(request, "learning/webhook.html", context, status=status)

@@ -14,6 +14,8 @@ EXPECTED = {
     "/api/models": "get",
     "/api/leads/bulk": "post",
     "/api/activities/bulk": "post",
+    "/api/leads": "get",
+    "/api/leads.csv": "get",
 }
 
 

@@ -18,6 +18,9 @@ class Command(BaseCommand):
         parser.add_argument("name")
         parser.add_argument("--role", required=True, choices=[r.value for r in Role])
         parser.add_argument("--password", help="lets the user log in to the web pages")
+        parser.add_argument(
+            "--token-name", default="default", help="name the token, e.g. after the integration that will use it"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         name = options["name"].strip()
@@ -35,6 +38,6 @@ class Command(BaseCommand):
                 user.set_unusable_password()
             user.save()
             set_role(user=user, role=Role(options["role"]))
-            key = token_create(user=user)
+            key = token_create(user=user, name=options["token_name"][:100])
         self.stderr.write(f"{'created' if created else 'updated'} {name} ({options['role']})")
         self.stdout.write(key)

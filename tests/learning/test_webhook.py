@@ -1,0 +1,171 @@
+"""The outbound webhook: changed scores POSTed after a rescore, signed, retried, logged for admins."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from config.models import AuditLog
+from leads.models import Lead
+from learning.core.webhook import SIGNATURE_HEADER, backoff_seconds, verify
+from learning.models import DeliveryStatus, WebhookDelivery
+from learning.services import WebhookError, rescore_open_leads, webhook_configure
+
+SECRET = "a-shared-secret-of-32-characters"
+
+
+class Receiver:
+    """An HTTP server on 127.0.0.1 that answers with the given statuses in turn, then 200."""
+
+    def __init__(self, statuses: list[int]) -> None:
+        self.statuses = list(statuses)
+        self.requests: list[tuple[dict[str, str], bytes]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.requests.append((dict(self.headers), body))
+                status = receiver.statuses.pop(0) if receiver.statuses else 200
+                self.send_response(status)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/leadloop"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Any]:
+    made: list[Receiver] = []
+
+    def make(statuses: list[int] | None = None) -> Receiver:
+        made.append(Receiver(statuses or []))
+        return made[-1]
+
+    yield make
+    for r in made:
+        r.close()
+
+
+pytestmark = pytest.mark.django_db
+
+
+def rescore(capture: Any) -> None:
+    with capture(execute=True):
+        rescore_open_leads()
+
+
+def test_after_a_rescore_the_changed_scores_are_posted_signed(
+    make_leads: Any, admin: Any, receiver: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    ids = make_leads(8)
+    crm = receiver()
+    webhook_configure(user=admin, url=crm.url, secret=SECRET, active=True)
+
+    rescore(django_capture_on_commit_callbacks)
+
+    assert len(crm.requests) == 1
+    headers, body = crm.requests[0]
+    assert verify(body, SECRET, headers[SIGNATURE_HEADER])
+    assert not verify(body, "another-secret-entirely!", headers[SIGNATURE_HEADER])
+    payload = json.loads(body)
+    assert payload["event"] == "scores.changed"
+    assert {lead["external_id"] for lead in payload["leads"]} == set(ids), "first scores: every lead changed"
+    assert all(0 <= lead["score"] <= 1 for lead in payload["leads"])
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.attempts, delivery.response_status) == (DeliveryStatus.DELIVERED, 1, 200)
+
+
+def test_only_leads_whose_score_changed_are_sent(
+    make_leads: Any, admin: Any, receiver: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    ids = make_leads(8)
+    rescore_open_leads()
+    crm = receiver()
+    webhook_configure(user=admin, url=crm.url, secret=SECRET, active=True)
+    Lead.objects.filter(external_id=ids[3]).update(score=0.123)
+
+    rescore(django_capture_on_commit_callbacks)
+
+    assert [lead["external_id"] for lead in json.loads(crm.requests[0][1])["leads"]] == [ids[3]]
+
+    rescore(django_capture_on_commit_callbacks)
+    assert len(crm.requests) == 1, "nothing changed: nothing sent"
+
+
+def test_a_failing_receiver_is_retried_with_the_same_signed_body_until_it_answers(
+    make_leads: Any, admin: Any, receiver: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    make_leads(4)
+    crm = receiver([500, 503])
+    webhook_configure(user=admin, url=crm.url, secret=SECRET, active=True)
+
+    rescore(django_capture_on_commit_callbacks)
+
+    assert len(crm.requests) == 3
+    assert len({body for _, body in crm.requests}) == 1
+    assert len({h[SIGNATURE_HEADER] for h, _ in crm.requests}) == 1
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.DELIVERED, 3)
+
+
+def test_a_receiver_that_never_answers_ends_failed_in_the_log(
+    make_leads: Any, admin: Any, receiver: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    make_leads(4)
+    crm = receiver([500] * 10)
+    webhook_configure(user=admin, url=crm.url, secret=SECRET, active=True)
+
+    rescore(django_capture_on_commit_callbacks)
+
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.attempts, delivery.error) == (DeliveryStatus.FAILED, 6, "HTTP 500")
+
+
+def test_backoff_doubles_up_to_a_cap() -> None:
+    assert [backoff_seconds(n) for n in range(4)] == [10, 20, 40, 80]
+    assert backoff_seconds(30) == 3600
+
+
+def test_admins_set_the_webhook_on_a_page_that_shows_the_log(
+    make_leads: Any, admin: Any, rep: Any, page_for: Any, receiver: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    crm = receiver()
+    page = page_for(admin)
+    response = page.post("/settings/webhook/", {"url": crm.url, "secret": SECRET, "active": "on"})
+    assert response.status_code == 302
+    make_leads(3)
+    rescore(django_capture_on_commit_callbacks)
+
+    html = page.get("/settings/webhook/").content.decode()
+
+    assert crm.url in html and "Delivered" in html
+    assert SECRET not in html, "the secret is never shown again"
+    entry = AuditLog.objects.get(action="webhook.update")
+    assert SECRET not in json.dumps(entry.changes)
+    assert page_for(rep).get("/settings/webhook/").status_code == 403
+
+
+def test_a_bad_url_or_short_secret_is_refused(admin: Any, page_for: Any) -> None:
+    with pytest.raises(WebhookError):
+        webhook_configure(user=admin, url="ftp://crm.example.com/", secret=SECRET, active=True)
+    response = page_for(admin).post("/settings/webhook/", {"url": "https://crm.example.com/", "secret": "short"})
+    assert response.status_code == 302, "an inactive webhook may keep a short secret"
+    response = page_for(admin).post(
+        "/settings/webhook/", {"url": "https://crm.example.com/", "secret": "short", "active": "on"}
+    )
+    assert response.status_code == 400
