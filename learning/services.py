@@ -183,12 +183,14 @@ def rescore_open_leads(*, now: datetime | None = None) -> RescoreResult:
     proba_parts: list[np.ndarray] = []
     fit_parts: list[np.ndarray] = []
     behaviour_parts: list[np.ndarray] = []
+    contribution_parts: list[np.ndarray] = []  # the queue's diversity compares leads by these
     explanations: list[list[str]] = []
     for start in range(0, len(ids), RESCORE_CHUNK):
         chunk = ids[start : start + RESCORE_CHUNK]
         frame = feature_frame(lead_ids=chunk, as_of=now, activity_types=types)
         if scorer is not None:
             proba, contributions = scorer.score_with_contributions(frame)
+            contribution_parts.append(contributions.astype(np.float32))
             behaviour = scorer.behaviour_mask_
             fit_parts.append(100 * _sigmoid(contributions[:, ~behaviour].sum(axis=1)))
             behaviour_parts.append(100 * _sigmoid(contributions[:, behaviour].sum(axis=1)))
@@ -207,7 +209,11 @@ def rescore_open_leads(*, now: datetime | None = None) -> RescoreResult:
     proba = np.concatenate(proba_parts) if proba_parts else np.zeros(0)
     two_class = np.column_stack([1 - proba, proba])
     ranking = rank_pool(
-        two_class, strategy=settings.strategy, exploration=settings.exploration, rng=np.random.default_rng()
+        two_class,
+        strategy=settings.strategy,
+        exploration=settings.exploration,
+        rng=np.random.default_rng(),
+        features=np.concatenate(contribution_parts) if contribution_parts else None,
     )
     uncertainty = 1.0 - two_class.max(axis=1) if len(proba) else np.zeros(0)
     deal_values = lead_deal_values(lead_ids=ids)
@@ -215,9 +221,14 @@ def rescore_open_leads(*, now: datetime | None = None) -> RescoreResult:
         None if deal_values.get(lead_id) is None else float(p * deal_values[lead_id] - settings.cost_per_lead)
         for lead_id, p in zip(ids, proba, strict=True)
     ]
+    hot = ranking.hot if ranking.hot is not None else np.zeros(len(proba), dtype=bool)
     reasons = [
-        "exploration" if explored else ("model unsure" if scorer is not None else "cold start: near the hot threshold")
-        for explored in ranking.explored
+        "exploration"
+        if explored
+        else "high score"
+        if is_hot
+        else ("model unsure" if scorer is not None else "cold start: near the hot threshold")
+        for explored, is_hot in zip(ranking.explored, hot, strict=True)
     ]
     rows = ScoreRows(
         lead_ids=ids,
