@@ -1,6 +1,6 @@
 """The learning benchmark: the backtest set, and training time against label count.
 
-    python -m bench.backtest [--seeds 3] [--rounds 15] [--only NAME] [--training-only]
+    python -m bench.backtest [--seeds 6] [--rounds 15] [--only NAME] [--training-only]
 
 Builds the datasets offline (bench/datasets.py, cached under bench/out/data/), replays the
 active-learning loop on each with the production feature, model and strategy code (the same
@@ -68,6 +68,7 @@ def backtest_set(*, seeds: int, rounds: int, only: str | None) -> list[dict[str,
         result = run_backtest(
             frame, y, strategies=[DEFAULT_STRATEGY], seeds=seeds, rounds=rounds, exploration=DEFAULT_EXPLORATION
         )
+        gap, error = result.gap(DEFAULT_STRATEGY)
         row = {
             "dataset": dataset.name,
             "rows": len(y),
@@ -75,16 +76,17 @@ def backtest_set(*, seeds: int, rounds: int, only: str | None) -> list[dict[str,
             "full_data_auc": result.full_data_auc,
             "default_mean_auc": result.mean_auc(DEFAULT_STRATEGY),
             "random_mean_auc": result.mean_auc("random"),
+            "gap": gap,
+            "gap_se": error,
             "default_labels_to_95": result.labels_to_reach(DEFAULT_STRATEGY),
             "random_labels_to_95": result.labels_to_reach("random"),
             "seconds": result.seconds,
             "result": result.as_json(),
         }
         results.append(row)
-        gap = row["default_mean_auc"] - row["random_mean_auc"]
         print(
             f"  {dataset.name}: full {result.full_data_auc:.3f}, {DEFAULT_STRATEGY} {row['default_mean_auc']:.3f}, "
-            f"random {row['random_mean_auc']:.3f} ({gap:+.3f}) in {result.seconds:.0f} s",
+            f"random {row['random_mean_auc']:.3f} ({gap:+.3f} ± {error:.3f}) in {result.seconds:.0f} s",
             flush=True,
         )
     return results
@@ -113,7 +115,7 @@ def training_times(frame: pd.DataFrame, y: np.ndarray) -> list[dict[str, float]]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--seeds", type=int, default=6)
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--only", help="run the datasets whose name contains this")
     parser.add_argument("--training-only", action="store_true")
@@ -136,6 +138,7 @@ def main() -> None:
         rows = backtest_set(seeds=args.seeds, rounds=args.rounds, only=args.only)
         report["backtest"] = rows
         lines = [["dataset", "rows", "pos.", "full-data AUC", f"mean AUC {DEFAULT_STRATEGY}", "mean AUC random"]]
+        lines[0] += ["difference ± s.e."]
         lines[0] += [f"labels to 95% ({DEFAULT_STRATEGY} / random)"]
         for row in rows:
             reach = [row["default_labels_to_95"], row["random_labels_to_95"]]
@@ -147,6 +150,7 @@ def main() -> None:
                     f"{row['full_data_auc']:.3f}",
                     f"{row['default_mean_auc']:.3f}",
                     f"{row['random_mean_auc']:.3f}",
+                    f"{row['gap']:+.3f} ± {row['gap_se']:.3f}",
                     " / ".join(str(r) if r is not None else "not reached" for r in reach),
                 ]
             )

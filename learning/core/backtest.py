@@ -47,6 +47,7 @@ class BacktestResult:
     positives: int
     seconds: float = 0.0
     settings: dict[str, object] = field(default_factory=dict)
+    seed_mean_aucs: dict[str, list[float]] = field(default_factory=dict)  # per seed: mean AUC over its curve
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -55,11 +56,19 @@ class BacktestResult:
             "curves": {name: [vars(point) for point in curve] for name, curve in self.curves.items()},
             "rows": self.rows,
             "positives": self.positives,
+            "seed_mean_aucs": self.seed_mean_aucs,
             "settings": self.settings,
         }
 
     def mean_auc(self, strategy: str) -> float:
         return float(np.mean([point.auc for point in self.curves[strategy]]))
+
+    def gap(self, strategy: str, baseline: str = "random") -> tuple[float, float]:
+        """Mean AUC over the curve of ``strategy`` minus ``baseline``'s, and the standard error of
+        that difference over the seeds (the two share each seed's split and first sample)."""
+        diffs = np.array(self.seed_mean_aucs[strategy]) - np.array(self.seed_mean_aucs[baseline])
+        error = float(diffs.std(ddof=1) / np.sqrt(len(diffs))) if len(diffs) > 1 else float("nan")
+        return float(diffs.mean()), error
 
     def labels_to_reach(self, strategy: str, share: float = 0.95) -> int | None:
         """Labels the strategy needed to reach ``share`` of the full-data AUC; None if it never did."""
@@ -192,6 +201,7 @@ def run_backtest(
         rows=len(y),
         positives=int(y.sum()),
         seconds=time.perf_counter() - started,
+        seed_mean_aucs={name: [float(np.mean([p[1] for p in run])) for run in runs] for name, runs in per_seed.items()},
         settings={
             "initial": initial,
             "batch": batch,

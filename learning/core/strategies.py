@@ -9,7 +9,8 @@ region over and over and loses to random sampling. The head of every ranking is 
 mix of three sources, interleaved by share:
 
 - the strategy's most informative rows, with near-duplicates pushed down when the caller
-  hands over a feature matrix (``diverse`` and ``balanced``),
+  hands over a feature matrix (``diverse`` and ``balanced``); ``balanced`` measures
+  uncertainty around the pool's average score instead of 0.5 (see ``recentred``),
 - the highest-P rows (``balanced``): with 3-10% conversion, uncertainty alone rarely shows the
   model a positive, and reps should see hot leads anyway,
 - an ``exploration`` share of random rows, so the queue keeps seeing the whole pool.
@@ -22,13 +23,13 @@ from dataclasses import dataclass
 import numpy as np
 from modAL.uncertainty import classifier_entropy, classifier_margin, classifier_uncertainty
 
-STRATEGIES = ("balanced", "diverse", "centered", "uncertainty", "margin", "entropy", "random")
+STRATEGIES = ("balanced", "diverse", "uncertainty", "margin", "entropy", "random")
 DEFAULT_STRATEGY = "balanced"
-DEFAULT_EXPLORATION = 0.1
+DEFAULT_EXPLORATION = 0.5  # the backtest: half random is what never loses to random sampling
 HEAD = 5000  # positions where the sources are interleaved; the tail stays in strategy order
 DIVERSE_HEAD = 500  # positions ordered with the near-duplicate penalty (it is quadratic-ish)
 CANDIDATES_PER_SLOT = 4  # the diverse head picks from this many times its length of top rows
-HOT_SHARE = 0.25  # ``balanced``: the share of the head given to the highest-P rows
+HOT_SHARE = 0.1  # ``balanced``: the share of the head given to the highest-P rows
 DUPLICATE_TOLERANCE = 0.1  # closer than this share of the typical distance between leads: a near-duplicate
 
 
@@ -42,12 +43,10 @@ class KnownProbabilities:
 def informativeness(proba: np.ndarray, strategy: str) -> np.ndarray:
     """Higher means the model learns more from a label (modAL's measures)."""
     known = KnownProbabilities()
-    if strategy in ("uncertainty", "diverse", "balanced"):
+    if strategy in ("uncertainty", "diverse"):
         return classifier_uncertainty(known, proba)
-    if strategy == "centered":
-        p = proba[:, -1]
-        centre = float(np.mean(p)) if len(p) else 0.5
-        return 1.0 - np.abs(p - centre) / max(centre, 1.0 - centre)
+    if strategy == "balanced":
+        return classifier_uncertainty(known, recentred(proba))
     if strategy == "margin":
         return -classifier_margin(known, proba)
     if strategy == "entropy":
@@ -55,6 +54,20 @@ def informativeness(proba: np.ndarray, strategy: str) -> np.ndarray:
     if strategy == "random":
         return np.zeros(len(proba))
     raise ValueError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
+
+
+def recentred(proba: np.ndarray) -> np.ndarray:
+    """Probabilities shifted so the pool's average score sits at 0.5 (and scaled to stay in 0..1).
+
+    With 3-10% conversion a calibrated model scores nearly every lead below 0.5, so "closest
+    to 0.5" just means "highest score" and uncertainty sampling turns into exploitation. Measured
+    around the average score instead, the uncertain leads are the ones the model cannot tell from
+    a typical lead.
+    """
+    p = proba[:, -1]
+    centre = float(np.clip(p.mean(), 1e-6, 1 - 1e-6)) if len(p) else 0.5
+    shifted = 0.5 + (p - centre) / (2 * max(centre, 1 - centre))
+    return np.column_stack([1 - shifted, shifted])
 
 
 @dataclass
