@@ -168,8 +168,8 @@ def run_backtest(
         full = make_scorer().fit(pool_frame, pool_y)
         full_aucs.append(roc_auc_score(test_y, full.predict_proba(test_frame)[:, 1]))
         start = _initial_sample(pool_y, size=initial, batch=batch, rng=np.random.default_rng(seed))
-        for k, name in enumerate(names):
-            rng = np.random.default_rng([seed, k])
+        for name in names:
+            rng = np.random.default_rng([seed, 1])  # common random numbers: strategies differ only by choice
             labeled = np.zeros(len(pool), dtype=bool)
             labeled[start] = True
             curve = []

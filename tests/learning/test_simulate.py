@@ -133,3 +133,13 @@ def test_the_backtest_refuses_data_with_one_outcome() -> None:
     frame = pd.DataFrame({"x": np.arange(50.0)})
     with pytest.raises(BacktestError, match="each outcome"):
         run_backtest(frame, np.zeros(50), strategies=["uncertainty"])
+
+
+def test_strategies_that_rank_alike_give_the_same_curve() -> None:
+    """uncertainty, margin and entropy order two-class probabilities the same way; with common
+    random numbers the backtest must show no difference between them."""
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame({"x": rng.normal(size=400), "kind": rng.choice(["a", "b", "c"], size=400)})
+    y = (frame["x"] + rng.normal(scale=0.8, size=400) > 0.8).astype(int).to_numpy()
+    result = run_backtest(frame, y, strategies=["uncertainty", "margin", "entropy"], rounds=3, seeds=2)
+    assert result.curves["uncertainty"] == result.curves["margin"] == result.curves["entropy"]
