@@ -30,6 +30,7 @@ test: install
 	$(BIN)/pytest
 
 bench: install
+	$(PY) -m bench.backtest
 	$(PY) -m bench.run
 
 lint: install

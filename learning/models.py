@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from learning.core.strategies import DEFAULT_STRATEGY, STRATEGIES
+from learning.core.strategies import DEFAULT_EXPLORATION, DEFAULT_STRATEGY, STRATEGIES
 
 
 class ModelStatus(models.TextChoices):
@@ -54,7 +54,7 @@ class LoopSettings(models.Model):
     cost_per_lead = models.FloatField(default=50.0)
     expected_value_threshold = models.FloatField(default=0.0)
     strategy = models.CharField(max_length=20, choices=[(s, s) for s in STRATEGIES], default=DEFAULT_STRATEGY)
-    exploration = models.FloatField(default=0.1)
+    exploration = models.FloatField(default=DEFAULT_EXPLORATION)
     min_labels_per_outcome = models.PositiveIntegerField(default=5)
     lease_minutes = models.PositiveIntegerField(default=15)
     queue_size = models.PositiveIntegerField(default=10)

@@ -53,14 +53,17 @@ def model_versions(*, limit: int = 50) -> list[ModelVersion]:
 
 
 @lru_cache(maxsize=4)
-def _load(version: int) -> LeadScorer:
+def _load(version: int, created_at: str) -> LeadScorer:
     artifact = ModelVersion.objects.values_list("artifact", flat=True).get(version=version)
     return joblib.load(io.BytesIO(bytes(artifact)))
 
 
 def scorer_for(*, version: int) -> LeadScorer:
-    """The fitted estimator of a model version (cached: versions never change once written)."""
-    return _load(version)
+    """The fitted estimator of a model version. Cached per process: a version never changes once
+    written; its creation time is part of the key, so a database rebuilt from scratch (tests, a
+    restore) never gets a stale model of the same number."""
+    created_at = ModelVersion.objects.values_list("created_at", flat=True).get(version=version)
+    return _load(version, created_at.isoformat())
 
 
 def scores_state() -> dict[str, object]:

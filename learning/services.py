@@ -192,8 +192,9 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 def score_frame(
     frame: pd.DataFrame, *, scorer: LeadScorer | None, rules: PointRules | None, explain: bool = True
-) -> pd.DataFrame:
-    """P(convert), fit and behaviour scores and, with ``explain``, the explanation (JSON text) per row."""
+) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """P(convert), fit and behaviour scores and, with ``explain``, the explanation (JSON text) per
+    row; and the model's per-column contributions (None under the cold-start rules)."""
     if scorer is not None:
         proba, contributions = scorer.score_with_contributions(frame)
         behaviour = scorer.behaviour_mask_
@@ -209,11 +210,11 @@ def score_frame(
         if explain:
             factors = top_factors(frame, scorer.feature_names_, contributions)
             scored["explanation"] = [json.dumps([describe(f) for f in row], ensure_ascii=False) for row in factors]
-        return scored
+        return scored, contributions
     assert rules is not None
     result = score_by_rules(frame, rules)
     hot = max(rules.hot_points, 1.0)
-    return pd.DataFrame(
+    scored = pd.DataFrame(
         {
             "score": result.probability,
             "fit_score": np.minimum(100.0, 100.0 * result.fit_points / hot),
@@ -222,6 +223,7 @@ def score_frame(
         },
         index=frame.index,
     )
+    return scored, None
 
 
 def _scoring_inputs() -> tuple[ModelVersion | None, LeadScorer | None, PointRules | None, list[str] | None]:
@@ -250,25 +252,33 @@ def rescore_open_leads(*, now: datetime | None = None) -> RescoreResult:
 
     ids = open_lead_ids()
     parts: list[pd.DataFrame] = []
+    contribution_parts: list[np.ndarray] = []  # the queue's diversity compares leads by these
     for start in range(0, len(ids), RESCORE_CHUNK):
         frame = feature_frame(lead_ids=ids[start : start + RESCORE_CHUNK], as_of=now, activity_types=types)
-        scored = score_frame(frame, scorer=scorer, rules=rules, explain=False)
+        scored, contributions = score_frame(frame, scorer=scorer, rules=rules, explain=False)
         scored["expected_value"] = scored["score"] * frame["deal_value"].astype(float) - settings.cost_per_lead
         parts.append(scored)
+        if contributions is not None:
+            contribution_parts.append(contributions.astype(np.float32))
     scores = pd.concat(parts) if parts else pd.DataFrame(columns=["score", "explanation"])
     proba = scores["score"].to_numpy(dtype=float)
     two_class = np.column_stack([1 - proba, proba])
     ranking = rank_pool(
-        two_class, strategy=settings.strategy, exploration=settings.exploration, rng=np.random.default_rng()
+        two_class,
+        strategy=settings.strategy,
+        exploration=settings.exploration,
+        rng=np.random.default_rng(),
+        features=np.concatenate(contribution_parts) if contribution_parts else None,
     )
     scores["uncertainty"] = 1.0 - two_class.max(axis=1) if len(proba) else []
     scores["priority"] = ranking.priority()
     label = "model unsure" if scorer is not None else "cold start: near the hot threshold"
-    scores["queue_reason"] = np.where(ranking.explored, "exploration", label)
+    hot = ranking.hot if ranking.hot is not None else np.zeros(len(proba), dtype=bool)
+    scores["queue_reason"] = np.where(ranking.explored, "exploration", np.where(hot, "high score", label))
     if scorer is not None and len(ids):
         head = ids[ranking.order[:EXPLAIN_HEAD]]
         frame = feature_frame(lead_ids=head, as_of=now, activity_types=types)
-        scores.loc[head, "explanation"] = score_frame(frame, scorer=scorer, rules=None)["explanation"]
+        scores.loc[head, "explanation"] = score_frame(frame, scorer=scorer, rules=None)[0]["explanation"]
     before = open_lead_keys_and_scores() if WebhookEndpoint.objects.filter(pk=1, active=True).exists() else None
     version = model.version if model else None
     with transaction.atomic():
@@ -307,7 +317,7 @@ def lead_explanation(*, lead_id: int, model_version: int | None) -> list[str]:
     if model is None or model.version != model_version or scorer is None:
         return []
     frame = feature_frame(lead_ids=[lead_id], as_of=timezone.now(), activity_types=types)
-    lines = json.loads(score_frame(frame, scorer=scorer, rules=rules)["explanation"].iloc[0])
+    lines = json.loads(score_frame(frame, scorer=scorer, rules=rules)[0]["explanation"].iloc[0])
     lead_explanation_store(lead_id=lead_id, model_version=model_version, explanation=lines)
     return lines
 

@@ -65,7 +65,7 @@ def _fit_categorical(name: str, values: pd.Series, min_frequency: int, max_categ
 class LeadScorer(ClassifierMixin, BaseEstimator):
     """P(convert) from a feature frame; ``score_with_contributions`` explains each prediction."""
 
-    def __init__(self, C: float = 0.5, n_bins: int = 5, min_frequency: int = 2, max_categories: int = 20) -> None:
+    def __init__(self, C: float = 0.05, n_bins: int = 5, min_frequency: int = 2, max_categories: int = 20) -> None:
         self.C = C
         self.n_bins = n_bins
         self.min_frequency = min_frequency
@@ -144,7 +144,7 @@ class Factor:
 
 
 def top_factors(
-    frame: pd.DataFrame, names: list[str], contributions: np.ndarray, *, up: int = 3, down: int = 2, floor: float = 0.05
+    frame: pd.DataFrame, names: list[str], contributions: np.ndarray, *, up: int = 3, down: int = 2, floor: float = 0.02
 ) -> list[list[Factor]]:
     """The strongest pushes up and down for each row, strongest first."""
     result: list[list[Factor]] = []

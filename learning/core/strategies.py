@@ -3,6 +3,17 @@
 Built on modAL's uncertainty measures. They take an estimator and call its
 ``predict_proba``; scoring has already computed the probabilities, so they are handed
 over through ``KnownProbabilities`` instead of being predicted twice.
+
+Plain uncertainty sampling clumps: on real lead and churn data it asks about one ambiguous
+region over and over and loses to random sampling. The head of every ranking is therefore a
+mix of three sources, interleaved by share:
+
+- the strategy's most informative rows, with near-duplicates pushed down when the caller
+  hands over a feature matrix (``diverse`` and ``balanced``); ``balanced`` measures
+  uncertainty around the pool's average score instead of 0.5 (see ``recentred``),
+- the highest-P rows (``balanced``): with 3-10% conversion, uncertainty alone rarely shows the
+  model a positive, and reps should see hot leads anyway,
+- an ``exploration`` share of random rows, so the queue keeps seeing the whole pool.
 """
 
 from __future__ import annotations
@@ -12,9 +23,14 @@ from dataclasses import dataclass
 import numpy as np
 from modAL.uncertainty import classifier_entropy, classifier_margin, classifier_uncertainty
 
-STRATEGIES = ("uncertainty", "margin", "entropy", "random")
-DEFAULT_STRATEGY = "uncertainty"
-HEAD = 5000  # positions where exploration is interleaved; the tail stays in strategy order
+STRATEGIES = ("balanced", "diverse", "uncertainty", "margin", "entropy", "random")
+DEFAULT_STRATEGY = "balanced"
+DEFAULT_EXPLORATION = 0.5  # the most robust share measured by the backtest (README, "Backtest")
+HEAD = 5000  # positions where the sources are interleaved; the tail stays in strategy order
+DIVERSE_HEAD = 500  # positions ordered with the near-duplicate penalty (it is quadratic-ish)
+CANDIDATES_PER_SLOT = 4  # the diverse head picks from this many times its length of top rows
+HOT_SHARE = 0.1  # ``balanced``: the share of the head given to the highest-P rows
+DUPLICATE_TOLERANCE = 0.1  # closer than this share of the typical distance between leads: a near-duplicate
 
 
 class KnownProbabilities:
@@ -27,8 +43,10 @@ class KnownProbabilities:
 def informativeness(proba: np.ndarray, strategy: str) -> np.ndarray:
     """Higher means the model learns more from a label (modAL's measures)."""
     known = KnownProbabilities()
-    if strategy == "uncertainty":
+    if strategy in ("uncertainty", "diverse"):
         return classifier_uncertainty(known, proba)
+    if strategy == "balanced":
+        return classifier_uncertainty(known, recentred(proba))
     if strategy == "margin":
         return -classifier_margin(known, proba)
     if strategy == "entropy":
@@ -38,11 +56,26 @@ def informativeness(proba: np.ndarray, strategy: str) -> np.ndarray:
     raise ValueError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
 
 
+def recentred(proba: np.ndarray) -> np.ndarray:
+    """Probabilities shifted so the pool's average score sits at 0.5 (and scaled to stay in 0..1).
+
+    With 3-10% conversion a calibrated model scores nearly every lead below 0.5, so "closest
+    to 0.5" just means "highest score" and uncertainty sampling turns into exploitation. Measured
+    around the average score instead, the uncertain leads are the ones the model cannot tell from
+    a typical lead.
+    """
+    p = proba[:, -1]
+    centre = float(np.clip(p.mean(), 1e-6, 1 - 1e-6)) if len(p) else 0.5
+    shifted = 0.5 + (p - centre) / (2 * max(centre, 1 - centre))
+    return np.column_stack([1 - shifted, shifted])
+
+
 @dataclass
 class Ranking:
     order: np.ndarray  # row indices, first = ask first
     explored: np.ndarray  # bool per row: placed by exploration, not by the strategy
     informativeness: np.ndarray
+    hot: np.ndarray | None = None  # bool per row: placed as one of the highest-P rows
 
     def priority(self) -> np.ndarray:
         """1.0 for the first row of ``order`` down towards 0 for the last."""
@@ -52,39 +85,165 @@ class Ranking:
         return values
 
 
-def rank_pool(proba: np.ndarray, *, strategy: str, exploration: float, rng: np.random.Generator) -> Ranking:
+def _typical_distance(X: np.ndarray) -> float:
+    """The median distance between (up to 200 evenly spread) rows; 1.0 when they are all equal."""
+    sample = X[np.linspace(0, len(X) - 1, min(len(X), 200)).astype(int)]
+    typical = float(np.median(np.sqrt(((sample[:, None, :] - sample[None, :, :]) ** 2).sum(axis=2))))
+    return typical if typical > 0 else 1.0
+
+
+def push_down_duplicates(order: np.ndarray, features: np.ndarray, *, length: int, tolerance: float) -> np.ndarray:
+    """Within the first ``length`` positions, move a row behind them when it lies within
+    ``tolerance`` times the typical distance of a row placed before it (whichever source put it there)."""
+    window = order[:length]
+    X = np.asarray(features[window], dtype=np.float64)
+    if len(window) < 2:
+        return order
+    limit = tolerance * _typical_distance(X)
+    kept: list[int] = []
+    deferred: list[int] = []
+    nearest = np.full(len(window), np.inf)
+    for i in range(len(window)):
+        if nearest[i] < limit:
+            deferred.append(i)
+            continue
+        kept.append(i)
+        nearest = np.minimum(nearest, np.sqrt(((X - X[i]) ** 2).sum(axis=1)))
+    return np.concatenate([window[kept], window[deferred], order[length:]]).astype(order.dtype)
+
+
+def diverse_order(order: np.ndarray, features: np.ndarray, *, length: int) -> np.ndarray:
+    """Reorder the first ``length`` positions of ``order`` so near-duplicates do not sit together.
+
+    Greedy: each next row is the one with the best ``rank weight * novelty`` among the top
+    candidates, where novelty is its distance to the nearest row already picked, capped at a
+    typical distance between candidates (a lead unlike anything picked is not penalised; an
+    exact duplicate of a picked lead scores 0). Rows not picked keep their order behind.
+    """
+    n_candidates = min(len(order), max(length * CANDIDATES_PER_SLOT, length))
+    length = min(length, n_candidates)
+    if length <= 1:
+        return order
+    candidates = order[:n_candidates]
+    X = np.asarray(features[candidates], dtype=np.float64)
+    weight = 1.0 - np.arange(n_candidates) / n_candidates  # the strategy's order, kept as a preference
+    scale = _typical_distance(X) / 2
+    novelty = np.full(n_candidates, np.inf)
+    taken = np.zeros(n_candidates, dtype=bool)
+    picked = np.empty(length, dtype=np.int64)
+    for k in range(length):
+        value = weight * np.minimum(novelty / scale, 1.0)
+        value[taken] = -1.0
+        best = int(np.argmax(value))
+        picked[k] = best
+        taken[best] = True
+        novelty = np.minimum(novelty, np.sqrt(((X - X[best]) ** 2).sum(axis=1)))
+    head = candidates[picked]
+    rest = order[~np.isin(order, head)]
+    return np.concatenate([head, rest])
+
+
+def _interleave(sources: list[tuple[np.ndarray, int]], *, head: int) -> tuple[np.ndarray, np.ndarray]:
+    """Spread each extra source's rows evenly over the head; the first source fills the rest.
+
+    Each source is an ordered array of row indices and a count. The extra sources reserve their
+    rows first (a row is taken once); the first source then skips them. Returns the head and,
+    per position, the source that filled it.
+    """
+    owner = np.zeros(head, dtype=np.int64)
+    for s, (_rows, count) in enumerate(sources[1:], start=1):
+        if count <= 0:
+            continue
+        positions = np.round(np.linspace(0, head - 1, count) + (head / count) / 2).astype(int).clip(0, head - 1)
+        for p in positions:
+            free = np.flatnonzero(owner[p:] == 0)
+            owner[p + free[0] if len(free) else np.flatnonzero(owner == 0)[0]] = s
+    reserved: set[int] = set()
+    picks: list[list[int]] = [[] for _ in sources]
+    for s, (rows, _count) in enumerate(sources[1:], start=1):
+        wanted = int((owner == s).sum())
+        for row in rows:
+            if len(picks[s]) == wanted:
+                break
+            if int(row) not in reserved:
+                reserved.add(int(row))
+                picks[s].append(int(row))
+    main = [int(row) for row in sources[0][0][: head + len(reserved)] if int(row) not in reserved]
+    picks[0] = main
+    cursors = [0] * len(sources)
+    slots = np.empty(head, dtype=np.int64)
+    for position in range(head):
+        s = int(owner[position])
+        if cursors[s] >= len(picks[s]):  # an extra source ran dry: the first one fills in
+            s = 0
+            owner[position] = 0
+        slots[position] = picks[s][cursors[s]]
+        cursors[s] += 1
+    return slots, owner
+
+
+def rank_pool(
+    proba: np.ndarray,
+    *,
+    strategy: str,
+    exploration: float,
+    rng: np.random.Generator,
+    features: np.ndarray | None = None,
+) -> Ranking:
     """Order a pool: the strategy's most informative first, with an ``exploration`` share of
-    random rows interleaved at the head so the queue does not clump on one region."""
+    random rows (and for ``balanced`` a share of the highest-P rows) interleaved at the head.
+
+    ``features`` (one row per pool row, e.g. the scorer's per-column contributions) lets the
+    ``diverse`` and ``balanced`` strategies push near-duplicates down; without it they rank as
+    plain uncertainty.
+    """
     if not 0.0 <= exploration <= 1.0:
         raise ValueError("exploration must be between 0 and 1")
     n = len(proba)
     scores = informativeness(proba, strategy)
-    tiebreak = rng.random(n)
-    order = np.lexsort((tiebreak, -scores)) if strategy != "random" else rng.permutation(n)
     explored = np.zeros(n, dtype=bool)
+    hot = np.zeros(n, dtype=bool)
+    if strategy == "random":
+        return Ranking(order=rng.permutation(n), explored=explored, informativeness=scores, hot=hot)
+    tiebreak = rng.random(n)
+    order = np.lexsort((tiebreak, -scores))
     head = min(n, HEAD)
-    n_explore = round(head * exploration) if strategy != "random" else 0
+    if head == 0:
+        return Ranking(order=order, explored=explored, informativeness=scores, hot=hot)
+    n_explore = round(head * exploration)
+    n_hot = round(head * HOT_SHARE) if strategy == "balanced" else 0
+    n_hot = min(n_hot, head - n_explore)
+    if features is not None and strategy in ("diverse", "balanced"):
+        order = diverse_order(order, features, length=min(head - n_explore - n_hot, DIVERSE_HEAD))
+    sources: list[tuple[np.ndarray, int]] = [(order, head - n_explore - n_hot)]
     if n_explore:
         picked = rng.choice(n, size=n_explore, replace=False)
-        explored[picked] = True
-        chosen = order[~explored[order]][: head - n_explore]
-        slots = np.zeros(head, dtype=bool)
-        slots[np.round(np.linspace(0, head - 1, n_explore) + (head / n_explore) / 2).astype(int).clip(0, head - 1)] = (
-            True
-        )
-        if slots.sum() < n_explore:  # rounding collisions: fill the first free slots
-            free = np.flatnonzero(~slots)[: n_explore - slots.sum()]
-            slots[free] = True
-        merged = np.empty(head, dtype=order.dtype)
-        merged[slots] = picked
-        merged[~slots] = chosen
-        rest = order[~np.isin(order, merged)]
-        order = np.concatenate([merged, rest])
-    return Ranking(order=order, explored=explored, informativeness=scores)
+        sources.append((picked, n_explore))
+    if n_hot:
+        by_p = np.lexsort((tiebreak, -proba[:, -1]))
+        sources.append((by_p, n_hot))
+    if len(sources) == 1:
+        return Ranking(order=order, explored=explored, informativeness=scores, hot=hot)
+    merged, owner = _interleave(sources, head=head)
+    if n_explore:
+        explored[merged[owner == 1]] = True
+    if n_hot:
+        hot[merged[owner == len(sources) - 1]] = True
+    if features is not None and strategy in ("diverse", "balanced"):
+        merged = push_down_duplicates(merged, features, length=min(head, DIVERSE_HEAD), tolerance=DUPLICATE_TOLERANCE)
+    rest = order[~np.isin(order, merged)]
+    return Ranking(order=np.concatenate([merged, rest]), explored=explored, informativeness=scores, hot=hot)
 
 
 def select_batch(
-    proba: np.ndarray, *, size: int, strategy: str, exploration: float, rng: np.random.Generator
+    proba: np.ndarray,
+    *,
+    size: int,
+    strategy: str,
+    exploration: float,
+    rng: np.random.Generator,
+    features: np.ndarray | None = None,
 ) -> np.ndarray:
     """The next ``size`` rows to label: the head of the same ranking the live queue uses."""
-    return rank_pool(proba, strategy=strategy, exploration=exploration, rng=rng).order[:size]
+    ranking = rank_pool(proba, strategy=strategy, exploration=exploration, rng=rng, features=features)
+    return ranking.order[:size]

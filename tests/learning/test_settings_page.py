@@ -19,13 +19,16 @@ from tests.feedback.dashboard_fixture import build_team
 FETCH = {"X-Requested-With": "fetch"}
 
 
+from learning.core.strategies import DEFAULT_EXPLORATION, DEFAULT_STRATEGY  # noqa: E402
+
+
 def settings_body(**change: Any) -> dict[str, Any]:
     body = {
         "hot_threshold": 0.5,
         "cost_per_lead": 50,
         "expected_value_threshold": 0,
-        "strategy": "uncertainty",
-        "exploration": 0.1,
+        "strategy": DEFAULT_STRATEGY,
+        "exploration": DEFAULT_EXPLORATION,
         "min_labels_per_outcome": 5,
         "retrain_every_labels": 1,
         "retrain_every_minutes": 0,

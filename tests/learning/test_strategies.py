@@ -75,3 +75,70 @@ def test_the_exploration_share_of_the_head_is_random_rows_marked_as_explored() -
 def test_an_unknown_strategy_is_refused_with_the_choices() -> None:
     with pytest.raises(ValueError, match="uncertainty"):
         informativeness(np.zeros((2, 2)), "clever")
+
+
+def duplicated_pool(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """200 leads in 10 groups of exact duplicates (same features, nearly the same probability)."""
+    groups = np.repeat(np.arange(10), 20)
+    features = rng.normal(size=(10, 6))[groups]
+    p = np.clip(0.5 - 0.02 * groups + rng.normal(scale=1e-4, size=200), 0, 1)  # group 0 is the most uncertain
+    return np.column_stack([1 - p, p]), features
+
+
+def test_plain_uncertainty_clumps_on_near_duplicates() -> None:
+    proba, _features = duplicated_pool(np.random.default_rng(0))
+    batch = select_batch(proba, size=10, strategy="uncertainty", exploration=0.0, rng=np.random.default_rng(0))
+    assert len({i // 20 for i in batch}) == 1, "every pick from the same group of duplicates"
+
+
+@pytest.mark.parametrize("strategy", ["diverse", "balanced"])
+def test_a_diverse_batch_holds_no_near_duplicates(strategy: str) -> None:
+    proba, features = duplicated_pool(np.random.default_rng(0))
+    batch = select_batch(
+        proba, size=10, strategy=strategy, exploration=0.0, rng=np.random.default_rng(0), features=features
+    )
+    picked = features[batch]
+    distances = np.sqrt(((picked[:, None, :] - picked[None, :, :]) ** 2).sum(axis=2))
+    assert distances[~np.eye(len(batch), dtype=bool)].min() > 0.1
+
+
+def test_diversity_keeps_the_most_informative_row_first() -> None:
+    proba, features = duplicated_pool(np.random.default_rng(1))
+    informative = np.argmax(informativeness(proba, "uncertainty"))
+    ranking = rank_pool(proba, strategy="diverse", exploration=0.0, rng=np.random.default_rng(1), features=features)
+    assert ranking.order[0] == informative
+    assert sorted(ranking.order.tolist()) == list(range(200))
+
+
+def test_without_features_diverse_ranks_like_uncertainty() -> None:
+    proba, _features = duplicated_pool(np.random.default_rng(2))
+    plain = select_batch(proba, size=10, strategy="uncertainty", exploration=0.0, rng=np.random.default_rng(3))
+    diverse = select_batch(proba, size=10, strategy="diverse", exploration=0.0, rng=np.random.default_rng(3))
+    assert plain.tolist() == diverse.tolist()
+
+
+def test_balanced_gives_a_share_of_the_head_to_the_highest_scores() -> None:
+    rng = np.random.default_rng(4)
+    p = rng.beta(1, 12, size=2000)  # rare positives: most scores are low
+    proba = np.column_stack([1 - p, p])
+    ranking = rank_pool(proba, strategy="balanced", exploration=0.1, rng=rng, features=rng.normal(size=(2000, 4)))
+    head = ranking.order[:100]
+    assert ranking.hot is not None
+    hot, explored = ranking.hot[head], ranking.explored[head]
+    assert 0.05 <= hot.mean() <= 0.15 and 0.05 <= explored.mean() <= 0.15
+    assert not np.any(hot & explored)
+    top_scores = set(np.argsort(-p)[: 2 * hot.sum()].tolist())
+    assert set(head[hot].tolist()) <= top_scores
+    assert sorted(ranking.order.tolist()) == list(range(2000))
+
+
+@pytest.mark.parametrize("share", [0.0, 0.1, 0.3, 0.5])
+def test_a_batch_holds_the_exploration_share_of_random_rows(share: float) -> None:
+    rng = np.random.default_rng(5)
+    p = rng.random(3000)
+    proba = np.column_stack([1 - p, p])
+    ranking = rank_pool(proba, strategy="uncertainty", exploration=share, rng=rng)
+    batch = ranking.order[:200]
+    assert abs(ranking.explored[batch].mean() - share) <= 0.02
+    chosen = batch[~ranking.explored[batch]]
+    assert np.all(np.abs(p[chosen] - 0.5) <= np.sort(np.abs(p - 0.5))[len(chosen) + 200])

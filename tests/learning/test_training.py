@@ -136,3 +136,22 @@ def test_the_retrain_trigger_waits_for_n_labels_or_m_minutes(history: list[str])
     for _ in range(3):
         services.labels_changed()
     assert services.run_learning_loop() == 1, "three labels waiting"
+
+
+def test_fresh_settings_follow_the_backtests_default_strategy_and_exploration(defaults: None) -> None:
+    from learning.core.strategies import DEFAULT_EXPLORATION, DEFAULT_STRATEGY
+    from learning.selectors import loop_settings
+
+    settings = loop_settings()
+    assert (settings.strategy, settings.exploration) == (DEFAULT_STRATEGY, DEFAULT_EXPLORATION)
+
+
+def test_rescoring_with_the_balanced_strategy_marks_why_each_lead_is_queued(history: list[str]) -> None:
+    from learning.models import LoopSettings
+
+    LoopSettings.objects.update(strategy="balanced", exploration=0.5)
+    services.train_model_version(labels_revision=1)
+    services.rescore_open_leads()
+    reasons = set(Lead.objects.filter(status=LeadStatus.OPEN).values_list("queue_reason", flat=True))
+    assert reasons <= {"exploration", "high score", "model unsure"}
+    assert {"exploration", "model unsure"} <= reasons

@@ -1,0 +1,88 @@
+"""CSV files read into the same raw frames the database gives the feature pipeline.
+
+``lead_profiles_frame`` / ``activity_events_frame`` (selectors) read stored leads; these read
+a file with the importer's parsing, for a backtest that must see exactly what an import would
+have stored. No database access.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+import pandas as pd
+
+from leads.csvfile import CsvFileError, read_rows
+from leads.models import PROFILE_FIELDS
+from leads.parsing import RowError, RowInvalid, parse_activity_row, parse_lead_row
+
+
+@dataclass
+class LeadFrames:
+    profiles: pd.DataFrame  # indexed by external_id, like lead_profiles_frame
+    outcomes: pd.Series  # "converted" / "not_converted" per labeled lead
+    errors: list[RowError] = field(default_factory=list)
+    unlabeled: int = 0
+
+
+def lead_frames_from_csv(*, stream: IO[bytes], outcome_column: str, positive: str | None = None) -> LeadFrames:
+    """Leads with a known outcome. Rows are parsed as ``import_leads`` parses them; without an
+    ``external_id`` column the row number stands in for it. Bad rows are reported and skipped."""
+    records: list[dict[str, Any]] = []
+    outcomes: dict[str, str] = {}
+    errors: list[RowError] = []
+    unlabeled = 0
+    for number, values in read_rows(stream, required=(outcome_column,)):
+        if "__error__" in values:
+            errors.append(RowError(number, "row", values["__error__"]))
+            continue
+        if not str(values.get("external_id") or "").strip():
+            values = {**values, "external_id": f"row-{number}"}
+        try:
+            row = parse_lead_row(values, outcome_column=outcome_column, positive=positive)
+        except RowInvalid as exc:
+            errors.append(RowError(number, exc.field, exc.message))
+            continue
+        if row.external_id in outcomes:
+            errors.append(RowError(number, "external_id", f"{row.external_id!r} appears twice"))
+            continue
+        if row.outcome is None:
+            unlabeled += 1
+            continue
+        record = {"external_id": row.external_id, **row.profile}
+        for key, value in row.attributes.items():
+            record.setdefault(key, value)
+        records.append(record)
+        outcomes[row.external_id] = row.outcome
+    columns = None if records else ["external_id", *PROFILE_FIELDS]
+    profiles = pd.DataFrame.from_records(records, columns=columns).set_index("external_id")
+    profiles.index.name = "lead_id"
+    return LeadFrames(
+        profiles=profiles,
+        outcomes=pd.Series(outcomes, dtype=object).reindex(profiles.index),
+        errors=errors,
+        unlabeled=unlabeled,
+    )
+
+
+def activity_frame_from_csv(*, stream: IO[bytes], lead_ids: pd.Index) -> tuple[pd.DataFrame, list[RowError]]:
+    """Events as ``lead_id, type, occurred_at`` rows, parsed as ``import_activities`` parses them;
+    events of leads not in ``lead_ids`` are left out."""
+    known = set(lead_ids)
+    rows: list[tuple[str, str, Any]] = []
+    errors: list[RowError] = []
+    for number, values in read_rows(stream, required=("lead", "type", "occurred_at")):
+        if "__error__" in values:
+            errors.append(RowError(number, "row", values["__error__"]))
+            continue
+        try:
+            row = parse_activity_row(values)
+        except RowInvalid as exc:
+            errors.append(RowError(number, exc.field, exc.message))
+            continue
+        if row.lead in known:
+            rows.append((row.lead, row.type, row.occurred_at))
+    return pd.DataFrame.from_records(rows, columns=["lead_id", "type", "occurred_at"]), errors
+
+
+__all__ = ["CsvFileError", "LeadFrames", "activity_frame_from_csv", "lead_frames_from_csv"]

@@ -1,0 +1,220 @@
+"""Replaying the active-learning loop on leads whose outcomes are known.
+
+The outcome column plays the rep: each round the strategy picks a batch from the unlabeled
+pool, the batch's outcomes become labels, the scorer is refit, and its quality is measured on
+a held-out split it never labels. The code is production's: ``build_frame`` for features,
+``LeadScorer`` for the model, ``select_batch`` (the live queue's ranking) for the choice.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+from sklearn.base import ClassifierMixin
+from sklearn.metrics import precision_score, recall_score, roc_auc_score
+from sklearn.model_selection import train_test_split
+
+from learning.core.features import _epoch_days, build_frame
+from learning.core.model import LeadScorer
+from learning.core.strategies import DEFAULT_EXPLORATION, STRATEGIES, select_batch
+
+MIN_PER_OUTCOME = 5
+
+
+class BacktestError(ValueError):
+    """The data cannot be backtested (one outcome only, too few rows for the split...)."""
+
+
+@dataclass
+class CurvePoint:
+    labels: int
+    auc: float
+    precision: float
+    recall: float
+
+
+@dataclass
+class BacktestResult:
+    strategy: str
+    full_data_auc: float
+    curves: dict[str, list[CurvePoint]]
+    rows: int
+    positives: int
+    seconds: float = 0.0
+    settings: dict[str, object] = field(default_factory=dict)
+    seed_mean_aucs: dict[str, list[float]] = field(default_factory=dict)  # per seed: mean AUC over its curve
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "strategy": self.strategy,
+            "full_data_auc": self.full_data_auc,
+            "curves": {name: [vars(point) for point in curve] for name, curve in self.curves.items()},
+            "rows": self.rows,
+            "positives": self.positives,
+            "seed_mean_aucs": self.seed_mean_aucs,
+            "settings": self.settings,
+        }
+
+    def mean_auc(self, strategy: str) -> float:
+        return float(np.mean([point.auc for point in self.curves[strategy]]))
+
+    def gap(self, strategy: str, baseline: str = "random") -> tuple[float, float]:
+        """Mean AUC over the curve of ``strategy`` minus ``baseline``'s, and the standard error of
+        that difference over the seeds (the two share each seed's split and first sample)."""
+        diffs = np.array(self.seed_mean_aucs[strategy]) - np.array(self.seed_mean_aucs[baseline])
+        error = float(diffs.std(ddof=1) / np.sqrt(len(diffs))) if len(diffs) > 1 else float("nan")
+        return float(diffs.mean()), error
+
+    def labels_to_reach(self, strategy: str, share: float = 0.95) -> int | None:
+        """Labels the strategy needed to reach ``share`` of the full-data AUC; None if it never did."""
+        target = share * self.full_data_auc
+        return next((point.labels for point in self.curves[strategy] if point.auc >= target), None)
+
+
+def latest_time(profiles: pd.DataFrame, events: pd.DataFrame) -> datetime:
+    """The backtest's "now" when none is given: the latest event (or lead creation)."""
+    stamps = []
+    if not events.empty:
+        stamps.append(_epoch_days(events["occurred_at"]).max())
+    if "created_at" in profiles.columns:
+        stamps.append(_epoch_days(profiles["created_at"]).max())
+    days = max((s for s in stamps if pd.notna(s)), default=None)
+    if days is None:
+        return pd.Timestamp.now(tz="UTC").to_pydatetime()
+    return (pd.Timestamp("1970-01-01", tz="UTC") + pd.Timedelta(days=float(days))).to_pydatetime()
+
+
+def feature_frame(profiles: pd.DataFrame, events: pd.DataFrame, *, as_of: datetime | None = None) -> pd.DataFrame:
+    """``build_frame`` as production calls it, then text columns whose every value is a number
+    stored as numbers. Custom attributes arrive as text; the scorer's encoder would parse them
+    again at every refit and every scoring of the pool, the same way, with the same result."""
+    frame = build_frame(profiles, events, as_of=as_of or latest_time(profiles, events))
+    for name in frame.columns:
+        column = frame[name]
+        if pd.api.types.is_numeric_dtype(column):
+            continue
+        text = column.astype("string").str.strip()
+        present = text.notna() & (text != "")
+        if not present.any():
+            continue
+        numbers = pd.to_numeric(text.where(present), errors="coerce")
+        if numbers[present].notna().all():
+            frame[name] = numbers.astype(float)
+    return frame
+
+
+def _quality(y: np.ndarray, proba: np.ndarray, threshold: float) -> tuple[float, float, float]:
+    predicted = (proba >= threshold).astype(int)
+    return (
+        float(roc_auc_score(y, proba)),
+        float(precision_score(y, predicted, zero_division=0)),
+        float(recall_score(y, predicted, zero_division=0)),
+    )
+
+
+def _initial_sample(pool_y: np.ndarray, *, size: int, batch: int, rng: np.random.Generator) -> np.ndarray:
+    """A random first sample, topped up with random batches until both outcomes are in it
+    (as production's cold start explores until the model can be trained)."""
+    order = rng.permutation(len(pool_y))
+    taken = min(size, len(order))
+    while len(np.unique(pool_y[order[:taken]])) < 2 and taken < len(order):
+        taken += batch
+    return order[:taken]
+
+
+def run_backtest(
+    frame: pd.DataFrame,
+    y: np.ndarray,
+    *,
+    strategies: Sequence[str] = ("balanced",),
+    initial: int = 20,
+    batch: int = 20,
+    rounds: int = 15,
+    seeds: int = 3,
+    exploration: float = DEFAULT_EXPLORATION,
+    test_size: float = 0.3,
+    threshold: float = 0.5,
+    make_scorer: Callable[[], ClassifierMixin] = LeadScorer,
+    progress: Callable[[str], None] | None = None,
+) -> BacktestResult:
+    """Learning curves (means over ``seeds``) for each strategy and for random sampling.
+
+    Each seed draws its own stratified held-out split and initial sample; every strategy of a
+    seed starts from the same initial sample. Curve points are at the initial sample and after
+    each round's batch.
+    """
+    started = time.perf_counter()
+    y = np.asarray(y).astype(int)
+    unknown = [s for s in strategies if s not in STRATEGIES]
+    if unknown:
+        raise BacktestError(f"unknown strategy {unknown[0]!r}; choose one of {', '.join(STRATEGIES)} or all")
+    if min(y.sum(), len(y) - y.sum()) < MIN_PER_OUTCOME:
+        raise BacktestError(
+            f"need at least {MIN_PER_OUTCOME} leads of each outcome; got {int(y.sum())} converted "
+            f"and {int(len(y) - y.sum())} not converted"
+        )
+    names = list(dict.fromkeys([*strategies, "random"]))
+    per_seed: dict[str, list[list[tuple[int, float, float, float]]]] = {name: [] for name in names}
+    full_aucs = []
+    for seed in range(seeds):
+        pool, test = train_test_split(np.arange(len(y)), test_size=test_size, stratify=y, random_state=seed)
+        pool_frame, test_frame = frame.iloc[pool], frame.iloc[test]
+        pool_y, test_y = y[pool], y[test]
+        full = make_scorer().fit(pool_frame, pool_y)
+        full_aucs.append(roc_auc_score(test_y, full.predict_proba(test_frame)[:, 1]))
+        start = _initial_sample(pool_y, size=initial, batch=batch, rng=np.random.default_rng(seed))
+        for name in names:
+            rng = np.random.default_rng([seed, 1])  # common random numbers: strategies differ only by choice
+            labeled = np.zeros(len(pool), dtype=bool)
+            labeled[start] = True
+            curve = []
+            for round_number in range(rounds + 1):
+                scorer = make_scorer().fit(pool_frame.iloc[np.flatnonzero(labeled)], pool_y[labeled])
+                curve.append((int(labeled.sum()), *_quality(test_y, scorer.predict_proba(test_frame)[:, 1], threshold)))
+                unlabeled = np.flatnonzero(~labeled)
+                if round_number == rounds or len(unlabeled) == 0:
+                    break
+                candidates = pool_frame.iloc[unlabeled]
+                features = None
+                if hasattr(scorer, "score_with_contributions"):
+                    p, features = scorer.score_with_contributions(candidates)
+                    proba = np.column_stack([1 - p, p])
+                else:
+                    proba = scorer.predict_proba(candidates)
+                chosen = select_batch(
+                    proba, size=batch, strategy=name, exploration=exploration, rng=rng, features=features
+                )
+                labeled[unlabeled[chosen]] = True
+            per_seed[name].append(curve)
+            if progress:
+                progress(f"seed {seed + 1}/{seeds} {name}: AUC {curve[0][1]:.3f} → {curve[-1][1]:.3f}")
+    curves = {name: _mean_curve(runs) for name, runs in per_seed.items()}
+    return BacktestResult(
+        strategy=strategies[0] if strategies else "random",
+        full_data_auc=float(np.mean(full_aucs)),
+        curves=curves,
+        rows=len(y),
+        positives=int(y.sum()),
+        seconds=time.perf_counter() - started,
+        seed_mean_aucs={name: [float(np.mean([p[1] for p in run])) for run in runs] for name, runs in per_seed.items()},
+        settings={
+            "initial": initial,
+            "batch": batch,
+            "rounds": rounds,
+            "seeds": seeds,
+            "exploration": exploration,
+            "test_size": test_size,
+            "threshold": threshold,
+        },
+    )
+
+
+def _mean_curve(runs: list[list[tuple[int, float, float, float]]]) -> list[CurvePoint]:
+    length = min(len(run) for run in runs)
+    values = np.array([run[:length] for run in runs], dtype=float).mean(axis=0)
+    return [CurvePoint(labels=round(row[0]), auc=row[1], precision=row[2], recall=row[3]) for row in values]

@@ -1,0 +1,155 @@
+from __future__ import annotations
+
+import json
+from argparse import ArgumentParser
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from django.core.management.base import BaseCommand, CommandError
+
+from leads.csvframes import CsvFileError, activity_frame_from_csv, lead_frames_from_csv
+from leads.parsing import RowInvalid, parse_when
+from learning.core.backtest import BacktestError, BacktestResult, feature_frame, run_backtest
+from learning.core.strategies import DEFAULT_EXPLORATION, DEFAULT_STRATEGY, STRATEGIES
+
+MAX_ERRORS_SHOWN = 20
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError
+    return value
+
+
+def _share(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError
+    return value
+
+
+def result_table(result: BacktestResult) -> str:
+    """One row per curve point: labels, then AUC / precision / recall of each strategy."""
+    names = list(result.curves)
+    header = ["labels", *[f"{name} AUC" for name in names], *[f"{name} P/R" for name in names]]
+    rows = [header]
+    for i, point in enumerate(result.curves[names[0]]):
+        rows.append(
+            [
+                str(point.labels),
+                *[f"{result.curves[name][i].auc:.3f}" for name in names],
+                *[f"{result.curves[name][i].precision:.2f}/{result.curves[name][i].recall:.2f}" for name in names],
+            ]
+        )
+    widths = [max(len(row[j]) for row in rows) for j in range(len(header))]
+    lines = ["  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)) for row in rows]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    summary = [f"full-data AUC (all training labels): {result.full_data_auc:.3f}"]
+    for name in names:
+        reached = result.labels_to_reach(name)
+        summary.append(
+            f"{name}: mean AUC over the curve {result.mean_auc(name):.3f}; "
+            f"95% of full-data AUC {'after ' + str(reached) + ' labels' if reached else 'not reached'}"
+        )
+    return "\n".join([*lines, "", *summary])
+
+
+class Command(BaseCommand):
+    help = (
+        "Backtest: replay the active-learning loop on leads with known outcomes (the outcome column plays the "
+        "rep) and compare a strategy with random sampling on a held-out split."
+    )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--csv", required=True, help="leads, one per row (the import_leads format, any columns)")
+        parser.add_argument("--outcome-column", required=True, help="the column with the known outcome")
+        parser.add_argument(
+            "--positive", help="the value meaning converted; any other non-empty value is not_converted"
+        )
+        parser.add_argument("--activities", help="activity events: columns lead, type, occurred_at")
+        parser.add_argument("--as-of", help="date the behaviour features are computed at (default: the latest event)")
+        parser.add_argument("--initial", type=_positive_int, default=20, help="random labels to start from")
+        parser.add_argument("--batch", type=_positive_int, default=20, help="labels per round")
+        parser.add_argument("--rounds", type=_positive_int, default=15)
+        parser.add_argument("--seeds", type=_positive_int, default=3, help="repeats, each with its own split")
+        parser.add_argument("--strategy", default=DEFAULT_STRATEGY, help=f"{', '.join(STRATEGIES)} or all")
+        parser.add_argument("--exploration", type=_share, default=DEFAULT_EXPLORATION)
+        parser.add_argument("--threshold", type=_share, default=0.5, help="hot threshold for precision and recall")
+        parser.add_argument("--json", required=True, help="where to write the curves")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        strategy = options["strategy"]
+        if strategy == "all":
+            strategies = [s for s in STRATEGIES if s != "random"]
+        elif strategy in STRATEGIES:
+            strategies = [strategy]
+        else:
+            raise CommandError(f"unknown --strategy {strategy!r}; choose one of {', '.join(STRATEGIES)} or all")
+        as_of: datetime | None = None
+        if options["as_of"]:
+            try:
+                as_of = parse_when(options["as_of"], name="--as-of")
+            except RowInvalid as exc:
+                raise CommandError(f"--as-of: {exc.message}") from None
+
+        leads = self._read(
+            options["csv"],
+            lambda stream: lead_frames_from_csv(
+                stream=stream, outcome_column=options["outcome_column"], positive=options["positive"]
+            ),
+        )
+        self._report(leads.errors)
+        if leads.unlabeled:
+            self.stdout.write(f"{leads.unlabeled} rows without an outcome left out")
+        if options["activities"]:
+            events, errors = self._read(
+                options["activities"],
+                lambda stream: activity_frame_from_csv(stream=stream, lead_ids=leads.profiles.index),
+            )
+            self._report(errors)
+        else:
+            events = pd.DataFrame({"lead_id": [], "type": [], "occurred_at": []})
+        y = (leads.outcomes == "converted").to_numpy(dtype=int)
+        self.stdout.write(f"{len(y)} leads with an outcome, {int(y.sum())} converted; {len(events)} activities")
+        frame = feature_frame(leads.profiles, events, as_of=as_of)
+        try:
+            result = run_backtest(
+                frame,
+                y,
+                strategies=strategies,
+                initial=options["initial"],
+                batch=options["batch"],
+                rounds=options["rounds"],
+                seeds=options["seeds"],
+                exploration=options["exploration"],
+                threshold=options["threshold"],
+                progress=(lambda line: self.stdout.write(line)) if options["verbosity"] > 1 else None,
+            )
+        except BacktestError as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(result_table(result))
+        path = Path(options["json"])
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(result.as_json(), indent=2))
+        except OSError as exc:
+            raise CommandError(f"cannot write {path}: {exc.strerror}") from None
+        self.stdout.write(f"written to {path}")
+
+    def _read(self, name: str, reader: Any) -> Any:
+        try:
+            with open(name, "rb") as stream:
+                return reader(stream)
+        except OSError as exc:
+            raise CommandError(f"cannot read {name}: {exc.strerror}") from None
+        except CsvFileError as exc:
+            raise CommandError(f"{name}: {exc}") from None
+
+    def _report(self, errors: list[Any]) -> None:
+        for error in errors[:MAX_ERRORS_SHOWN]:
+            self.stderr.write(f"skipped {error}")
+        if len(errors) > MAX_ERRORS_SHOWN:
+            self.stderr.write(f"... and {len(errors) - MAX_ERRORS_SHOWN} more rows skipped")

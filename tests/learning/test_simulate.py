@@ -1,0 +1,145 @@
+"""`manage.py simulate`: the backtest contract on a tiny CSV."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from django.core.management import CommandError, call_command
+
+from learning.core.backtest import BacktestError, run_backtest
+from learning.core.strategies import DEFAULT_STRATEGY, STRATEGIES
+
+
+def tiny_csvs(directory: Path, n: int = 160, seed: int = 0) -> tuple[Path, Path]:
+    """Leads with every kind of column a user may bring, and their activities."""
+    rng = np.random.default_rng(seed)
+    industry = rng.choice(["software", "retail", "logistics"], size=n)
+    visits = rng.poisson(1.5, size=n)
+    logit = -1.5 + 1.0 * visits - 1.5 * (industry == "retail")
+    won = rng.random(n) < 1 / (1 + np.exp(-logit))
+    leads = pd.DataFrame(
+        {
+            "customer_ref": [f"C-{i:05d}" for i in range(n)],  # ID-like, no external_id column
+            "industry": industry,
+            "employees": rng.choice(["11-50", "51-200", "1000+", ""], size=n),
+            "seats": rng.integers(1, 500, size=n),
+            "signed_up": pd.Timestamp("2026-01-01") + pd.to_timedelta(rng.integers(0, 200, size=n), unit="D"),
+            "always_empty": "",
+            "plan": rng.choice(["free", "pro"], size=n),
+            "result": np.where(won, "Won", "Lost"),
+        }
+    )
+    leads.loc[::17, "result"] = ""  # open leads: left out of the backtest
+    events = [
+        {"lead": f"row-{i + 2}", "type": "Pricing Visit", "occurred_at": f"2026-06-{1 + (i + k) % 28:02d}"}
+        for i in range(n)
+        for k in range(visits[i])
+    ]
+    leads_csv, activities_csv = directory / "leads.csv", directory / "activities.csv"
+    leads.to_csv(leads_csv, index=False)
+    pd.DataFrame(events).to_csv(activities_csv, index=False)
+    return leads_csv, activities_csv
+
+
+def simulate(tmp_path: Path, *extra: str) -> tuple[dict, str]:
+    leads_csv, activities_csv = tiny_csvs(tmp_path)
+    out = tmp_path / "out.json"
+    from io import StringIO
+
+    stdout = StringIO()
+    call_command(
+        "simulate",
+        "--csv",
+        str(leads_csv),
+        "--outcome-column",
+        "result",
+        "--positive",
+        "Won",
+        "--activities",
+        str(activities_csv),
+        "--initial",
+        "20",
+        "--batch",
+        "10",
+        "--rounds",
+        "3",
+        "--seeds",
+        "2",
+        "--json",
+        str(out),
+        *extra,
+        stdout=stdout,
+    )
+    return json.loads(out.read_text()), stdout.getvalue()
+
+
+def test_simulate_writes_the_contract_json_and_prints_a_table(tmp_path: Path) -> None:
+    result, printed = simulate(tmp_path)
+    assert result["strategy"] == DEFAULT_STRATEGY
+    assert set(result["curves"]) == {DEFAULT_STRATEGY, "random"}
+    assert 0.5 < result["full_data_auc"] <= 1.0
+    for curve in result["curves"].values():
+        assert len(curve) == 4
+        assert [point["labels"] for point in curve] == sorted(point["labels"] for point in curve)
+        assert curve[-1]["labels"] - curve[0]["labels"] == 30
+        for point in curve:
+            assert set(point) == {"labels", "auc", "precision", "recall"}
+            assert 0 <= point["auc"] <= 1 and 0 <= point["precision"] <= 1 and 0 <= point["recall"] <= 1
+    assert "full-data AUC" in printed and "random AUC" in printed
+
+
+def test_simulate_all_strategies_compares_each_with_random(tmp_path: Path) -> None:
+    result, _ = simulate(tmp_path, "--strategy", "all")
+    assert set(result["curves"]) == set(STRATEGIES)
+
+
+def test_a_missing_outcome_column_is_a_clear_error(tmp_path: Path) -> None:
+    leads_csv, _ = tiny_csvs(tmp_path)
+    with pytest.raises(CommandError, match=r"missing required column\(s\): outcome"):
+        call_command("simulate", "--csv", str(leads_csv), "--outcome-column", "outcome", "--json", "x.json")
+
+
+def test_an_unknown_strategy_is_a_clear_error(tmp_path: Path) -> None:
+    leads_csv, _ = tiny_csvs(tmp_path)
+    with pytest.raises(CommandError, match="unknown --strategy 'clever'"):
+        call_command(
+            "simulate", "--csv", str(leads_csv), "--outcome-column", "result", "--strategy", "clever", "--json", "x"
+        )
+
+
+def test_a_positive_value_that_never_occurs_is_a_clear_error(tmp_path: Path) -> None:
+    leads_csv, _ = tiny_csvs(tmp_path)
+    with pytest.raises(CommandError, match="at least 5 leads of each outcome"):
+        call_command(
+            "simulate", "--csv", str(leads_csv), "--outcome-column", "result", "--positive", "Yes", "--json", "x"
+        )
+
+
+def test_the_backtest_starts_every_strategy_from_the_same_sample_with_both_outcomes() -> None:
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"x": rng.normal(size=300), "kind": rng.choice(["a", "b"], size=300)})
+    y = (frame["x"] + rng.normal(scale=0.5, size=300) > 1.6).astype(int).to_numpy()  # ~6% positive
+    result = run_backtest(frame, y, strategies=["uncertainty"], initial=5, batch=5, rounds=2, seeds=2)
+    first = {name: curve[0] for name, curve in result.curves.items()}
+    assert first["uncertainty"] == first["random"]
+    assert first["random"].labels >= 5
+
+
+def test_the_backtest_refuses_data_with_one_outcome() -> None:
+    frame = pd.DataFrame({"x": np.arange(50.0)})
+    with pytest.raises(BacktestError, match="each outcome"):
+        run_backtest(frame, np.zeros(50), strategies=["uncertainty"])
+
+
+def test_strategies_that_rank_alike_give_the_same_curve() -> None:
+    """uncertainty, margin and entropy order two-class probabilities the same way; with common
+    random numbers the backtest must show no difference between them."""
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame({"x": rng.normal(size=400), "kind": rng.choice(["a", "b", "c"], size=400)})
+    y = (frame["x"] + rng.normal(scale=0.8, size=400) > 0.8).astype(int).to_numpy()
+    result = run_backtest(frame, y, strategies=["uncertainty", "margin", "entropy"], rounds=3, seeds=2)
+    assert result.curves["uncertainty"] == result.curves["margin"] == result.curves["entropy"]
