@@ -136,6 +136,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "learning.learn",
         "schedule": float(os.environ.get("LEADLOOP_CATCH_UP_SECONDS", "60")),
     },
+    "catch-up-webhooks": {
+        "task": "learning.resend_stuck_deliveries",
+        "schedule": float(os.environ.get("LEADLOOP_CATCH_UP_SECONDS", "60")),
+    },
 }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True

@@ -716,6 +716,21 @@ def _enqueue_deliveries(ids: list[int]) -> None:
             logger.warning("could not enqueue webhook delivery %s", delivery_id, exc_info=True)
 
 
+STUCK_DELIVERY_AFTER = timedelta(minutes=2)
+
+
+def webhook_deliveries_resend_stuck() -> int:
+    """Deliveries that never went out because the broker was down when they were queued: send
+    them now. A delivery that did reach a worker has attempts > 0 and retries on its own."""
+    stuck = list(
+        WebhookDelivery.objects.filter(
+            status=DeliveryStatus.PENDING, attempts=0, created_at__lt=timezone.now() - STUCK_DELIVERY_AFTER
+        ).values_list("pk", flat=True)[:1000]
+    )
+    _enqueue_deliveries(stuck)
+    return len(stuck)
+
+
 def webhook_deliver(*, delivery_id: int, last_attempt: bool) -> str:
     """Send one delivery once. Returns ``delivered``, ``retry`` or ``failed`` (after the last attempt)."""
     from learning.core.webhook import SIGNATURE_HEADER, post, sign

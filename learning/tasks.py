@@ -16,6 +16,12 @@ def learn() -> int:
     return services.run_learning_loop()
 
 
+@shared_task(name="learning.resend_stuck_deliveries", ignore_result=True, soft_time_limit=60, time_limit=90)
+def resend_stuck_deliveries() -> int:
+    """Webhook deliveries whose message was lost while the broker was down go out now."""
+    return services.webhook_deliveries_resend_stuck()
+
+
 @worker_ready.connect
 def catch_up_on_start(sender: Any = None, **kwargs: Any) -> None:
     """A worker that starts (after a crash, a deploy, a broker outage) picks up pending work."""

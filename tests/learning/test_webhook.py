@@ -169,3 +169,33 @@ def test_a_bad_url_or_short_secret_is_refused(admin: Any, page_for: Any) -> None
         "/settings/webhook/", {"url": "https://crm.example.com/", "secret": "short", "active": "on"}
     )
     assert response.status_code == 400
+
+
+def test_a_delivery_lost_while_the_broker_was_down_is_sent_by_the_catch_up(
+    make_leads: Any, admin: Any, receiver: Any, monkeypatch: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from learning import services
+    from learning.tasks import deliver_webhook
+
+    make_leads(4)
+    crm = receiver()
+    webhook_configure(user=admin, url=crm.url, secret=SECRET, active=True)
+
+    def broker_down(*args: Any, **kwargs: Any) -> None:
+        raise OSError("broker unreachable")
+
+    monkeypatch.setattr(deliver_webhook, "delay", broker_down)
+    rescore(django_capture_on_commit_callbacks)
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.attempts, crm.requests) == (DeliveryStatus.PENDING, 0, [])
+
+    monkeypatch.undo()
+    assert services.webhook_deliveries_resend_stuck() == 0, "too recent: its message may still be on the way"
+    WebhookDelivery.objects.update(created_at=timezone.now() - timedelta(minutes=5))
+    assert services.webhook_deliveries_resend_stuck() == 1
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, len(crm.requests)) == (DeliveryStatus.DELIVERED, 1, 1)
