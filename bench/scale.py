@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import math
 import os
 import resource
 import socket
@@ -104,7 +105,7 @@ def label_to_visible_scores(labels: int = 5) -> dict[str, Any]:
             seconds.append(time.perf_counter() - started)
             wait_until(_settled, timeout=1800)
     seconds.sort()
-    return {"labels": labels, "p50_s": statistics.median(seconds), "p95_s": seconds[int(0.95 * (len(seconds) - 1))]}
+    return {"labels": labels, "p50_s": statistics.median(seconds), "p95_s": seconds[math.ceil(0.95 * len(seconds)) - 1]}
 
 
 def _free_port() -> int:
@@ -226,14 +227,15 @@ def concurrent_reps(reps: int = 20, seconds: float = 20.0) -> dict[str, Any]:
         "reps": reps,
         "seconds": elapsed,
         "queue_p50_ms": statistics.median(queue_ms),
-        "queue_p95_ms": queue_ms[int(0.95 * (len(queue_ms) - 1))],
+        "queue_p95_ms": queue_ms[math.ceil(0.95 * len(queue_ms)) - 1],
         "label_p50_ms": statistics.median(label_ms),
-        "label_p95_ms": label_ms[int(0.95 * (len(label_ms) - 1))],
+        "label_p95_ms": label_ms[math.ceil(0.95 * len(label_ms)) - 1],
         "labels_per_s": len(label_ms) / elapsed,
         "labels_posted": len(label_ms),
         "labels_stored": stored,
         "leads_to_two_reps": len(everyone) - len(set(everyone)),
         "errors": len(errors),
+        "error_kinds": sorted(set(errors)),
     }
 
 
