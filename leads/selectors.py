@@ -182,8 +182,8 @@ class LeadFilters:
     reason: str = ""  # a reason code of the lead's label
 
 
-def lead_list(*, filters: LeadFilters) -> QuerySet[Lead]:
-    leads = Lead.objects.all()
+def _common_filters(leads: QuerySet[Lead], filters: LeadFilters | SyncFilters) -> QuerySet[Lead]:
+    """The filters the lead list, the CSV export and CRM sync share."""
     if filters.status in LeadStatus.values:
         leads = leads.filter(status=filters.status)
     if filters.industry:
@@ -194,6 +194,11 @@ def lead_list(*, filters: LeadFilters) -> QuerySet[Lead]:
         leads = leads.filter(score__gte=filters.score_min)
     if filters.score_max is not None:
         leads = leads.filter(score__lte=filters.score_max)
+    return leads
+
+
+def lead_list(*, filters: LeadFilters) -> QuerySet[Lead]:
+    leads = _common_filters(Lead.objects.all(), filters)
     if filters.expected_value_min is not None:
         leads = leads.filter(expected_value__gte=filters.expected_value_min)
     if filters.uncertainty_min is not None:
@@ -321,17 +326,7 @@ def _changed_at() -> Greatest:
 
 def lead_sync_list(*, filters: SyncFilters) -> QuerySet[Lead]:
     """Leads matching ``filters``, ordered by (changed_at, id): a stable order for cursor paging."""
-    leads = Lead.objects.annotate(changed_at=_changed_at())
-    if filters.status in LeadStatus.values:
-        leads = leads.filter(status=filters.status)
-    if filters.industry:
-        leads = leads.filter(industry=filters.industry)
-    if filters.source:
-        leads = leads.filter(source=filters.source)
-    if filters.score_min is not None:
-        leads = leads.filter(score__gte=filters.score_min)
-    if filters.score_max is not None:
-        leads = leads.filter(score__lte=filters.score_max)
+    leads = _common_filters(Lead.objects.annotate(changed_at=_changed_at()), filters)
     if filters.changed_since is not None:
         leads = leads.filter(changed_at__gt=filters.changed_since)
     return leads.order_by("changed_at", "id")
