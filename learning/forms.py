@@ -2,7 +2,7 @@ from django import forms
 
 from learning.core.actions import RuleSyntaxError, parse_rules
 from learning.core.strategies import STRATEGIES
-from learning.models import LoopSettings, PointRule
+from learning.models import SETTINGS_FIELDS, LoopSettings, PointRule
 
 
 class LoopSettingsForm(forms.ModelForm):
@@ -10,19 +10,7 @@ class LoopSettingsForm(forms.ModelForm):
 
     class Meta:
         model = LoopSettings
-        fields = [
-            "hot_threshold",
-            "cost_per_lead",
-            "expected_value_threshold",
-            "strategy",
-            "exploration",
-            "min_labels_per_outcome",
-            "retrain_every_labels",
-            "retrain_every_minutes",
-            "lease_minutes",
-            "queue_size",
-            "cold_start_hot_points",
-        ]
+        fields = list(SETTINGS_FIELDS)
         labels = {
             "hot_threshold": "Hot lead at P(convert) ≥",
             "cost_per_lead": "Cost per lead worked",

@@ -47,6 +47,22 @@ class ModelVersion(models.Model):
         return self.status == ModelStatus.ACTIVE
 
 
+# The loop settings an admin edits on /settings/ (form fields and audited changes).
+SETTINGS_FIELDS = (
+    "hot_threshold",
+    "cost_per_lead",
+    "expected_value_threshold",
+    "strategy",
+    "exploration",
+    "min_labels_per_outcome",
+    "retrain_every_labels",
+    "retrain_every_minutes",
+    "lease_minutes",
+    "queue_size",
+    "cold_start_hot_points",
+)
+
+
 class LoopSettings(models.Model):
     """The admin's knobs for the loop; one row (pk=1)."""
 

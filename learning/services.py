@@ -36,6 +36,7 @@ from learning.core.model import LeadScorer, top_factors
 from learning.core.rules import PointRules, score_by_rules
 from learning.core.strategies import rank_pool
 from learning.models import (
+    SETTINGS_FIELDS,
     DeliveryStatus,
     LoopSettings,
     LoopState,
@@ -508,20 +509,6 @@ def _loop_rounds(max_rounds: int) -> int:
 
 
 # --- Admin changes, each one audited ----------------------------------------------------------
-
-SETTINGS_FIELDS = (
-    "hot_threshold",
-    "cost_per_lead",
-    "expected_value_threshold",
-    "strategy",
-    "exploration",
-    "min_labels_per_outcome",
-    "retrain_every_labels",
-    "retrain_every_minutes",
-    "lease_minutes",
-    "queue_size",
-    "cold_start_hot_points",
-)
 
 
 def loop_settings_update(*, user: AbstractBaseUser, changes: Mapping[str, Any]) -> dict[str, list[Any]]:

@@ -73,6 +73,11 @@ def _settings_context(**overrides: Any) -> dict[str, Any]:
     return context
 
 
+def _form_errors(form: Any) -> str:
+    """``field: first error; …`` — one line naming each bad field."""
+    return "; ".join(f"{field}: {errors[0]}" for field, errors in form.errors.items())
+
+
 @require_http_methods(["GET", "POST"])
 @role_required(ADMINS)
 def settings_page(request: HttpRequest) -> HttpResponse:
@@ -104,9 +109,7 @@ def settings_preview(request: HttpRequest) -> HttpResponse:
     """What a hot / expected-value threshold would give, before saving: a fragment for fetch."""
     form = ThresholdPreviewForm(request.GET)
     if not form.is_valid():
-        return HttpResponse(
-            "; ".join(f"{k}: {v[0]}" for k, v in form.errors.items()), status=400, content_type="text/plain"
-        )
+        return HttpResponse(_form_errors(form), status=400, content_type="text/plain")
     data = form.cleaned_data
     current = loop_settings()
     preview = threshold_preview(
@@ -130,7 +133,7 @@ def rule_add(request: HttpRequest) -> HttpResponse:
         )
         messages.success(request, "Rule saved; open leads are being rescored.")
     else:
-        messages.error(request, "; ".join(f"{k}: {v[0]}" for k, v in form.errors.items()))
+        messages.error(request, _form_errors(form))
     return redirect("settings")
 
 
@@ -140,9 +143,7 @@ def rule_preview(request: HttpRequest) -> HttpResponse:
     """Scores under the rules with one rule added or changed: the top leads and the hot count."""
     form = RulePreviewForm(request.GET)
     if not form.is_valid():
-        return HttpResponse(
-            "; ".join(f"{k}: {v[0]}" for k, v in form.errors.items()), status=400, content_type="text/plain"
-        )
+        return HttpResponse(_form_errors(form), status=400, content_type="text/plain")
     data = form.cleaned_data
     rules = point_rules_edited(
         kind=data["kind"] or "",
