@@ -14,16 +14,7 @@ import statistics
 import time
 from datetime import UTC, datetime
 
-from bench.setup import OUT, configure, reset, table, wait_until, workers
-
-
-def settled() -> bool:
-    from learning.models import LoopState
-
-    state = LoopState.objects.get()
-    return (
-        state.trained_revision == state.labels_revision and not state.rescore_requested and state.running_since is None
-    )
+from bench.setup import OUT, configure, loop_settled, reset, table, wait_until, workers
 
 
 def label_to_fresh_scores(labels: int = 10) -> dict[str, float]:
@@ -50,7 +41,7 @@ def label_to_fresh_scores(labels: int = 10) -> dict[str, float]:
         from learning.services import rescore_requested
 
         rescore_requested()
-        wait_until(settled)
+        wait_until(loop_settled)
         for i in range(labels):
             lead = client.get("/api/queue", {"limit": 1}).json()["leads"][0]
             other = Lead.objects.filter(status=LeadStatus.OPEN).exclude(external_id=lead["external_id"]).first()
@@ -64,7 +55,7 @@ def label_to_fresh_scores(labels: int = 10) -> dict[str, float]:
             assert client.post("/api/labels", body, content_type="application/json").status_code == 201
             wait_until(lambda o=other, t=started_at: Lead.objects.get(pk=o.pk).scored_at > t, timeout=120)
             seconds.append(time.perf_counter() - started)
-            wait_until(settled)
+            wait_until(loop_settled)
     return {
         "labels": labels,
         "p50_s": statistics.median(seconds),

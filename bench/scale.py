@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.setup import OUT, ROOT, reset, wait_until, workers
+from bench.setup import OUT, ROOT, loop_settled, reset, wait_until, workers
 
 WARM_UP_SECONDS = 5.0
 
@@ -52,15 +52,6 @@ def rescore_figures() -> dict[str, Any]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def _settled() -> bool:
-    from learning.models import LoopState
-
-    state = LoopState.objects.get()
-    return (
-        state.trained_revision == state.labels_revision and not state.rescore_requested and state.running_since is None
-    )
-
-
 def label_to_visible_scores(labels: int = 5) -> dict[str, Any]:
     """With a real worker: post a label, then poll the API until another open lead shows the new scores."""
     from django.contrib.auth import get_user_model
@@ -79,7 +70,7 @@ def label_to_visible_scores(labels: int = 5) -> dict[str, Any]:
         from learning.services import rescore_requested
 
         rescore_requested()
-        wait_until(_settled, timeout=1800)
+        wait_until(loop_settled, timeout=1800)
         for i in range(labels):
             lead = client.get("/api/queue", {"limit": 1}).json()["leads"][0]
             other = (
@@ -103,7 +94,7 @@ def label_to_visible_scores(labels: int = 5) -> dict[str, Any]:
 
             wait_until(visible, timeout=1800)
             seconds.append(time.perf_counter() - started)
-            wait_until(_settled, timeout=1800)
+            wait_until(loop_settled, timeout=1800)
     seconds.sort()
     return {"labels": labels, "p50_s": statistics.median(seconds), "p95_s": seconds[math.ceil(0.95 * len(seconds)) - 1]}
 

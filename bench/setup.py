@@ -120,6 +120,16 @@ def wait_until(condition: Callable[[], bool], timeout: float = 600.0) -> float:
     return time.monotonic() - started
 
 
+def loop_settled() -> bool:
+    """Nothing pending and nobody running the loop: every label learned, every score written."""
+    from learning.models import LoopState
+
+    state = LoopState.objects.get()
+    return (
+        state.trained_revision == state.labels_revision and not state.rescore_requested and state.running_since is None
+    )
+
+
 def table(rows: list[tuple[str, str, str]]) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     lines = [" | ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)) for row in rows]

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from config.forms import form_errors
 from config.roles import ADMINS, LABELERS, MANAGERS, role_required
 from feedback import presenters
 from feedback.forms import DashboardForm, DrilldownForm, LabelForm, LeadRefForm, ReasonAddForm, ReasonRenameForm
@@ -200,7 +201,7 @@ def reason_drilldown(request: HttpRequest) -> HttpResponse:
 def reason_add_view(request: HttpRequest) -> HttpResponse:
     form = ReasonAddForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "; ".join(f"{k}: {v[0]}" for k, v in form.errors.items()))
+        messages.error(request, form_errors(form))
         return redirect(f"{reverse('settings')}#reasons")
     try:
         reason_add(user=request.user, **form.cleaned_data)

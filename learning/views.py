@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.audit import recent_changes
+from config.forms import form_errors
 from config.roles import ADMINS, READERS, role_required
 from learning.core.actions import Rule
 from learning.forms import (
@@ -73,11 +74,6 @@ def _settings_context(**overrides: Any) -> dict[str, Any]:
     return context
 
 
-def _form_errors(form: Any) -> str:
-    """``field: first error; …`` — one line naming each bad field."""
-    return "; ".join(f"{field}: {errors[0]}" for field, errors in form.errors.items())
-
-
 @require_http_methods(["GET", "POST"])
 @role_required(ADMINS)
 def settings_page(request: HttpRequest) -> HttpResponse:
@@ -109,7 +105,7 @@ def settings_preview(request: HttpRequest) -> HttpResponse:
     """What a hot / expected-value threshold would give, before saving: a fragment for fetch."""
     form = ThresholdPreviewForm(request.GET)
     if not form.is_valid():
-        return HttpResponse(_form_errors(form), status=400, content_type="text/plain")
+        return HttpResponse(form_errors(form), status=400, content_type="text/plain")
     data = form.cleaned_data
     current = loop_settings()
     preview = threshold_preview(
@@ -133,7 +129,7 @@ def rule_add(request: HttpRequest) -> HttpResponse:
         )
         messages.success(request, "Rule saved; open leads are being rescored.")
     else:
-        messages.error(request, _form_errors(form))
+        messages.error(request, form_errors(form))
     return redirect("settings")
 
 
@@ -143,7 +139,7 @@ def rule_preview(request: HttpRequest) -> HttpResponse:
     """Scores under the rules with one rule added or changed: the top leads and the hot count."""
     form = RulePreviewForm(request.GET)
     if not form.is_valid():
-        return HttpResponse(_form_errors(form), status=400, content_type="text/plain")
+        return HttpResponse(form_errors(form), status=400, content_type="text/plain")
     data = form.cleaned_data
     rules = point_rules_edited(
         kind=data["kind"] or "",

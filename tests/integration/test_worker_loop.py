@@ -3,7 +3,6 @@ fresh scores on the other open leads."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -12,24 +11,9 @@ from feedback.models import Label
 from leads.models import Lead, LeadStatus
 from learning.models import LoopState, ModelVersion
 from learning.services import run_learning_loop
+from tests.loop import settled, wait_for
 
 pytestmark = [pytest.mark.integration]
-
-
-def wait_for(condition: Any, *, timeout: float = 120.0, what: str) -> float:
-    started = time.monotonic()
-    while not condition():
-        if time.monotonic() - started > timeout:
-            pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(0.2)
-    return time.monotonic() - started
-
-
-def settled() -> bool:
-    state = LoopState.objects.get()
-    return (
-        state.trained_revision == state.labels_revision and not state.rescore_requested and state.running_since is None
-    )
 
 
 def test_labels_posted_through_the_api_make_the_worker_train_a_new_version_and_rescore(

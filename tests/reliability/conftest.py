@@ -7,16 +7,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
-from collections.abc import Callable
-from typing import Any
 
 import pytest
 from django.conf import settings
 
-from learning.models import LoopState
 from tests.conftest import IN_CI
 from tests.integration.conftest import Workers, worker, workers  # noqa: F401  (fixtures for these tests)
+from tests.loop import settled, wait_for  # noqa: F401  (imported by the tests here)
 
 FAULTS_ALLOWED = IN_CI or os.environ.get("LEADLOOP_FAULT_TESTS", "") in {"1", "true", "yes"}
 REDIS_PORT = 6379
@@ -34,22 +31,6 @@ def require_fault_injection(service: str) -> None:
         pytest.fail("the broker fault test needs CELERY_BROKER_URL=redis://127.0.0.1:6379/N")
     if service == "postgresql" and not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
         pytest.fail("the database fault test needs DATABASE_URL=postgres://...@127.0.0.1:5432/...")
-
-
-def wait_for(condition: Callable[[], Any], *, timeout: float = 120.0, what: str, every: float = 0.25) -> float:
-    started = time.monotonic()
-    while not condition():
-        if time.monotonic() - started > timeout:
-            pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(every)
-    return time.monotonic() - started
-
-
-def settled() -> bool:
-    state = LoopState.objects.get()
-    return (
-        state.trained_revision == state.labels_revision and not state.rescore_requested and state.running_since is None
-    )
 
 
 def redis_up() -> bool:
