@@ -167,6 +167,30 @@ elif CACHE_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# The learning loop's shared cache: each rescore chunk's scores and each block's features, read by
+# every worker of a rescore. Redis when there is one (LOOP_CACHE_URL, else CACHE_URL, else the
+# broker's Redis), else files under var/ (workers on one machine). Losing it loses no data: a
+# missing chunk is scored again, missing features are read again.
+LOOP_CACHE_URL = os.environ.get("LOOP_CACHE_URL") or CACHE_URL
+if not LOOP_CACHE_URL and CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    LOOP_CACHE_URL = CELERY_BROKER_URL
+if LOOP_CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES["loop"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": LOOP_CACHE_URL,
+        "KEY_PREFIX": "leadloop-loop",
+        "TIMEOUT": 3600,
+    }
+elif LOOP_CACHE_URL:
+    raise ImproperlyConfigured(f"LOOP_CACHE_URL must be a redis:// URL, not {LOOP_CACHE_URL!r}")
+else:
+    CACHES["loop"] = {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(VAR_DIR / "loop-cache"),
+        "TIMEOUT": 3600,
+        "OPTIONS": {"MAX_ENTRIES": 20_000},
+    }
+
 # Login throttling: this many failures for one username from one address within the window
 # answer 429 until the window ends (per address alone: ten times as many).
 LOGIN_FAILURES_ALLOWED = 5

@@ -77,7 +77,7 @@ def label_submit(
     if len(note) > MAX_NOTE:
         raise LabelError("note", f"longer than {MAX_NOTE} characters")
     with transaction.atomic():
-        locked = Lead.objects.select_for_update().get(pk=lead.pk)
+        locked = Lead.objects.select_for_update(of=("self",)).get(pk=lead.pk)
         existing = Label.objects.filter(lead=locked).select_related("reason").first()
         if existing is not None:
             if existing.outcome == outcome and existing.reason_id == (reason.pk if reason else None):
@@ -120,7 +120,7 @@ def label_undo(*, user: AbstractBaseUser) -> Lead | None:
         )
         if label is None:
             return None
-        lead = label.lead
+        lead = Lead.objects.get(pk=label.lead_id)  # with its score, for the history row
         audit_record(
             user=user,
             action="label.undo",
@@ -201,12 +201,19 @@ def lease_next_leads(*, user: AbstractBaseUser, limit: int) -> list[Lead]:
         if wanted > 0:
             leased = Lease.objects.filter(lead=OuterRef("pk"), expires_at__gt=now)
             skipped = Skip.objects.filter(lead=OuterRef("pk"), user=user, created_at__gt=now - SKIP_COOLDOWN)
+            free = Lead.objects.filter(status=LeadStatus.OPEN).filter(~Exists(leased), ~Exists(skipped))
+            # Scored leads by priority: a walk down the score table's priority index.
             candidates = list(
-                Lead.objects.filter(status=LeadStatus.OPEN)
-                .filter(~Exists(leased), ~Exists(skipped))
-                .order_by("-priority", "id")
-                .select_for_update(skip_locked=True, of=("self",))[: wanted * 2]
+                free.scored().order_by("-priority", "id").select_for_update(skip_locked=True, of=("self",))[
+                    : wanted * 2
+                ]
             )
+            if len(candidates) < wanted * 2:  # the scored pool ran dry (or nothing is scored yet)
+                candidates += list(
+                    free.filter(current__isnull=True)
+                    .order_by("id")
+                    .select_for_update(skip_locked=True, of=("self",))[: wanted * 2 - len(candidates)]
+                )
             # Re-read leases after locking: a rep who committed a lease since our snapshot wins.
             taken = set(
                 Lease.objects.filter(lead_id__in=[lead.pk for lead in candidates], expires_at__gt=now).values_list(

@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 
 # The known profile columns of an imported lead, in import order.
 PROFILE_FIELDS = (
@@ -25,6 +29,39 @@ class LeadStatus(models.TextChoices):
     NOT_CONVERTED = "not_converted", "Not converted"
 
 
+SCORE_FIELDS = (
+    "score",
+    "fit_score",
+    "behavior_score",
+    "expected_value",
+    "uncertainty",
+    "priority",
+    "queue_reason",
+    "model_version",
+    "scored_at",
+    "explanation",
+)
+
+
+class LeadQuerySet(models.QuerySet["Lead"]):
+    def scored(self) -> LeadQuerySet:
+        """Only leads with a current score: an inner join, so a sort by a score column walks that
+        column's index instead of sorting every lead."""
+        return self.filter(current__isnull=False)
+
+
+class LeadManager(models.Manager["Lead"]):
+    """Every lead read carries its current score (a LEFT JOIN on the score table's primary key)."""
+
+    def get_queryset(self) -> LeadQuerySet:
+        reads = {name: F(f"current__{name}") for name in SCORE_FIELDS}
+        reads["queue_reason"] = Coalesce(F("current__queue_reason"), Value(""))
+        return LeadQuerySet(self.model, using=self._db).annotate(**reads)
+
+    def scored(self) -> LeadQuerySet:
+        return self.get_queryset().scored()
+
+
 class Lead(models.Model):
     """A sales lead: its profile, custom attributes, status and its current score."""
 
@@ -44,26 +81,24 @@ class Lead(models.Model):
     imported_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    # The current score, written in bulk by learning's rescoring.
-    score = models.FloatField(null=True, blank=True)
-    fit_score = models.FloatField(null=True, blank=True)
-    behavior_score = models.FloatField(null=True, blank=True)
-    expected_value = models.FloatField(null=True, blank=True)
-    uncertainty = models.FloatField(null=True, blank=True)
-    priority = models.FloatField(null=True, blank=True)
-    queue_reason = models.CharField(max_length=100, blank=True)
-    model_version = models.PositiveIntegerField(null=True, blank=True)
-    scored_at = models.DateTimeField(null=True, blank=True)
-    # Written at rescore for the queue's head; other leads get theirs on first read.
-    explanation = models.JSONField(null=True, blank=True)
+    objects = LeadManager()
+
+    # The current score lives in LeadScore (a narrow table rebuilt and swapped in whole by each
+    # rescore); LeadManager reads it into these attributes. A lead never scored reads None.
+    score: float | None = None
+    fit_score: float | None = None
+    behavior_score: float | None = None
+    expected_value: float | None = None
+    uncertainty: float | None = None
+    priority: float | None = None
+    queue_reason: str = ""
+    model_version: int | None = None
+    scored_at: datetime | None = None
+    explanation: list[str] | None = None
 
     class Meta:
+        base_manager_name = "objects"  # a lead reached through a relation carries its score too
         indexes = [
-            # The queue: open leads by priority, without scanning closed ones.
-            models.Index(fields=["-priority", "id"], name="lead_open_priority", condition=Q(status="open")),
-            models.Index(fields=["-score", "id"], name="lead_open_score", condition=Q(status="open")),
-            models.Index(fields=["status", "-expected_value"], name="lead_status_ev"),
-            models.Index(fields=["-uncertainty", "id"], name="lead_open_uncertainty", condition=Q(status="open")),
             models.Index(fields=["industry"], name="lead_industry"),
             models.Index(fields=["source"], name="lead_source"),
         ]
@@ -74,6 +109,62 @@ class Lead(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == LeadStatus.OPEN
+
+    def refresh_from_db(self, using: str | None = None, fields: Any = None, from_queryset: Any = None) -> None:
+        """Reload the score too (it is read through LeadManager, not a field)."""
+        super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
+        if fields is None:
+            fresh = Lead.objects.filter(pk=self.pk).values(*SCORE_FIELDS).first() or {}
+            for name in SCORE_FIELDS:
+                setattr(self, name, fresh.get(name))
+
+
+class LeadScore(models.Model):
+    """A lead's current score. Written only by ``leads.scorestore``: on PostgreSQL each rescore
+    builds a new table, indexes it and renames it into place in one short transaction, so readers
+    see all the old scores or all the new ones, and a million scores cost a COPY and an index
+    build instead of a million row updates."""
+
+    lead = models.OneToOneField(
+        Lead, primary_key=True, on_delete=models.CASCADE, db_constraint=False, related_name="current"
+    )
+    score = models.FloatField(null=True)
+    fit_score = models.FloatField(null=True)
+    behavior_score = models.FloatField(null=True)
+    expected_value = models.FloatField(null=True)
+    uncertainty = models.FloatField(null=True)
+    priority = models.FloatField(null=True)
+    queue_reason = models.CharField(max_length=100, blank=True, default="")
+    model_version = models.PositiveIntegerField(null=True)
+    scored_at = models.DateTimeField(null=True)
+    # Written at rescore for the queue's head; other leads get theirs on first read.
+    explanation = models.JSONField(null=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["-priority", "lead"], name="lead_score_priority"),
+            models.Index(fields=["-score", "lead"], name="lead_score_score"),
+            models.Index(fields=["-expected_value", "lead"], name="lead_score_ev"),
+            models.Index(fields=["-uncertainty", "lead"], name="lead_score_uncertainty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lead_id}: {self.score}"
+
+
+BLOCK_SIZE = 50_000  # lead ids per block: the unit of rescoring work and of cached features
+
+
+class LeadBlock(models.Model):
+    """The lead ids ``number * BLOCK_SIZE`` up to the next block, and a token that every write of
+    a lead or an activity in them changes (``leads.services``): rescoring reuses a block's
+    features while its token stands."""
+
+    number = models.PositiveIntegerField(primary_key=True)
+    token = models.CharField(max_length=32)
+
+    def __str__(self) -> str:
+        return f"block {self.number} ({self.token[:8]})"
 
 
 class Activity(models.Model):

@@ -18,14 +18,27 @@ from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Coalesce, Greatest
 from django.http import Http404
 
-from leads.models import Activity, Lead, LeadStatus, ScoreEvent
+from config.pgcopy import copy_out
+from leads.models import BLOCK_SIZE, SCORE_FIELDS, Activity, Lead, LeadBlock, LeadScore, LeadStatus, ScoreEvent
 
 
-def open_lead_ids() -> np.ndarray:
-    """Ids of every open lead, ascending, as one array (1M ids in well under a second)."""
+def open_lead_ids(*, block: int | None = None) -> np.ndarray:
+    """Ids of the open leads (of one block of BLOCK_SIZE ids, or all), ascending, as one array."""
+    table = Lead._meta.db_table
+    where = f"status = '{LeadStatus.OPEN.value}'"
+    if block is not None:
+        where += f" AND id BETWEEN {int(block) * BLOCK_SIZE} AND {(int(block) + 1) * BLOCK_SIZE - 1}"
+    sql = f"SELECT id FROM {table} WHERE {where} ORDER BY id"
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT id FROM {Lead._meta.db_table} WHERE status = %s ORDER BY id", [LeadStatus.OPEN])
+        if connection.vendor == "postgresql":
+            return copy_out(cursor, sql, [("id", "int8")])["id"]
+        cursor.execute(sql)
         return np.fromiter((row[0] for row in cursor.fetchall()), dtype=np.int64)
+
+
+def lead_block_tokens() -> dict[int, str]:
+    """Each block's current token (see LeadBlock)."""
+    return dict(LeadBlock.objects.values_list("number", "token"))
 
 
 def labeled_lead_ids() -> list[int]:
@@ -72,6 +85,11 @@ def _read_frame(sql: str, columns: list[str], dtypes: dict[str, Any]) -> pd.Data
     return frame.astype({name: kind for name, kind in dtypes.items() if kind is not str})
 
 
+def _sql_text(value: str) -> str:
+    """A PostgreSQL string literal (standard_conforming_strings: only the quote is special)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
 def _epoch_days_sql(column: str) -> str:
     if connection.vendor == "postgresql":
         return f"extract(epoch from {column}) / 86400.0"
@@ -109,12 +127,26 @@ def lead_profiles_frame(*, lead_ids: Sequence[int]) -> pd.DataFrame:
     return frame
 
 
-def activity_events_frame(*, lead_ids: Sequence[int]) -> pd.DataFrame:
-    """Events of these leads as ``lead_id, type, occurred_days`` rows (days since the epoch)."""
+def activity_events_frame(*, lead_ids: Sequence[int], activity_types: list[str] | None = None) -> pd.DataFrame:
+    """Events of these leads as ``lead_id, type, occurred_days`` rows (days since the epoch).
+
+    With ``activity_types`` (scoring, which knows the model's types) ``type`` is a categorical of
+    those types, NaN for any other; on PostgreSQL it is then read as numbers by binary COPY.
+    """
     table = Activity._meta.db_table
     columns = ["lead_id", "type", "occurred_days"]
     dtypes: dict[str, Any] = {"lead_id": np.int64, "type": str, "occurred_days": float}
     where = _id_filter("lead_id", lead_ids)
+    if connection.vendor == "postgresql" and activity_types is not None:
+        listed = ", ".join(_sql_text(kind) for kind in activity_types)
+        sql = (
+            f"SELECT lead_id, COALESCE(array_position(ARRAY[{listed}]::text[], type::text), 0), "
+            f"(extract(epoch from occurred_at) / 86400.0)::float8 FROM {table} WHERE {where}"
+        )
+        with connection.cursor() as cursor:
+            read = copy_out(cursor, sql, [("lead_id", "int8"), ("code", "int4"), ("occurred_days", "float8")])
+        kinds = pd.Categorical.from_codes(read["code"] - 1, categories=list(activity_types))
+        return pd.DataFrame({"lead_id": read["lead_id"], "type": kinds, "occurred_days": read["occurred_days"]})
     if connection.vendor == "postgresql":
         # Activity types are normalised to [a-z0-9_] on import, so rows need no CSV quoting: the
         # server joins them into one text value, read in one message instead of one per event.
@@ -210,6 +242,11 @@ def lead_list(*, filters: LeadFilters) -> QuerySet[Lead]:
     return leads.order_by(*SORTS.get(filters.sort, SORTS["score"]))
 
 
+def _fields(columns: Sequence[str]) -> list[str]:
+    """The lead's own fields among ``columns`` (score columns are always read, through LeadManager)."""
+    return [name for name in columns if name not in SCORE_FIELDS]
+
+
 LIST_COLUMNS = (
     "external_id",
     "company",
@@ -228,7 +265,7 @@ def lead_page(*, filters: LeadFilters, number: int, size: int) -> tuple[list[Lea
     """One page of the list and whether another follows: reads ``size + 1`` rows and never counts
     the whole match (a COUNT(*) over 100k leads costs more than the page itself)."""
     start = (max(number, 1) - 1) * size
-    rows = list(lead_list(filters=filters).only(*LIST_COLUMNS)[start : start + size + 1])
+    rows = list(lead_list(filters=filters).only(*_fields(LIST_COLUMNS))[start : start + size + 1])
     return rows[:size], len(rows) > size
 
 
@@ -336,7 +373,7 @@ def lead_sync_page(
     *, filters: SyncFilters, after: SyncCursor | None, limit: int
 ) -> tuple[list[Lead], SyncCursor | None]:
     """One page of ``lead_sync_list`` and the cursor of the next (None on the last page)."""
-    leads = lead_sync_list(filters=filters).only(*SYNC_COLUMNS)
+    leads = lead_sync_list(filters=filters).only(*_fields(SYNC_COLUMNS))
     if after is not None:
         leads = leads.filter(Q(changed_at__gt=after.changed_at) | Q(changed_at=after.changed_at, id__gt=after.lead_id))
     rows = list(leads[: limit + 1])
@@ -374,6 +411,9 @@ def lead_export_rows(*, filters: SyncFilters) -> Iterator[tuple[Any, ...]]:
 
 def open_lead_keys_and_scores() -> pd.DataFrame:
     """``external_id`` and current ``score`` of every open lead, indexed by id (for the webhook's diff)."""
-    sql = f"SELECT id, external_id, score FROM {Lead._meta.db_table} WHERE status = '{LeadStatus.OPEN.value}'"
+    sql = (
+        f"SELECT l.id, l.external_id, s.score FROM {Lead._meta.db_table} AS l LEFT JOIN {LeadScore._meta.db_table} "
+        f"AS s ON s.lead_id = l.id WHERE l.status = '{LeadStatus.OPEN.value}'"
+    )
     frame = _read_frame(sql, ["id", "external_id", "score"], {"id": np.int64, "external_id": str, "score": float})
     return frame.set_index("id")

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from itertools import islice
 from typing import IO, Any
 
-import pandas as pd
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
 from leads.csvfile import read_rows
-from leads.models import PROFILE_FIELDS, SCORE_HISTORY_KEEP, SCORE_MOVE, Activity, Lead, ScoreEvent
+from leads.models import BLOCK_SIZE, PROFILE_FIELDS, Activity, Lead, LeadBlock, ScoreEvent
 from leads.parsing import (
     ActivityRow,
     LeadRow,
@@ -94,7 +93,9 @@ def leads_upsert(*, rows: Sequence[LeadRow]) -> dict[str, int]:
         update_fields=[*PROFILE_FIELDS, "attributes", "updated_at"],
     )
     cache.delete("leads:facets")  # a new industry or source shows up in the list's filters at once
-    return dict(Lead.objects.filter(external_id__in=[row.external_id for row in rows]).values_list("external_id", "id"))
+    ids = dict(Lead.objects.filter(external_id__in=[row.external_id for row in rows]).values_list("external_id", "id"))
+    lead_blocks_touch(lead_ids=ids.values())
+    return ids
 
 
 def _leads_upsert_copy(rows: Sequence[LeadRow]) -> dict[str, int]:
@@ -117,11 +118,13 @@ def _leads_upsert_copy(rows: Sequence[LeadRow]) -> dict[str, int]:
                 )
         updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in [*PROFILE_FIELDS, "attributes", "updated_at"])
         cursor.execute(
-            f"INSERT INTO {table} ({', '.join(columns)}, status, queue_reason, imported_at, updated_at) "
-            f"SELECT {', '.join(columns)}, 'open', '', now(), now() FROM lead_load "
+            f"INSERT INTO {table} ({', '.join(columns)}, status, imported_at, updated_at) "
+            f"SELECT {', '.join(columns)}, 'open', now(), now() FROM lead_load "
             f"ON CONFLICT (external_id) DO UPDATE SET {updates} RETURNING external_id, id"
         )
-        return dict(cursor.fetchall())
+        ids = dict(cursor.fetchall())
+    lead_blocks_touch(lead_ids=ids.values())
+    return ids
 
 
 def import_leads(
@@ -168,10 +171,25 @@ def activities_insert(*, rows: Sequence[ActivityRow], lead_ids: dict[str, int]) 
                 f"INSERT INTO {table} (lead_id, type, occurred_at) SELECT lead_id, type, occurred_at "
                 "FROM activity_load ON CONFLICT DO NOTHING"
             )
-        return len(rows)
-    objects = [Activity(lead_id=lead_ids[row.lead], type=row.type, occurred_at=row.occurred_at) for row in rows]
-    Activity.objects.bulk_create(objects, batch_size=2000, ignore_conflicts=True)
-    return len(objects)
+    else:
+        objects = [Activity(lead_id=lead_ids[row.lead], type=row.type, occurred_at=row.occurred_at) for row in rows]
+        Activity.objects.bulk_create(objects, batch_size=2000, ignore_conflicts=True)
+    lead_blocks_touch(lead_ids={lead_ids[row.lead] for row in rows})
+    return len(rows)
+
+
+def lead_blocks_touch(*, lead_ids: Iterable[int]) -> None:
+    """Give every block holding one of these leads a new token: their cached features are stale."""
+    numbers = sorted({int(lead_id) // BLOCK_SIZE for lead_id in lead_ids})
+    if not numbers:
+        return
+    token = uuid.uuid4().hex
+    LeadBlock.objects.bulk_create(
+        [LeadBlock(number=number, token=token) for number in numbers],
+        update_conflicts=True,
+        unique_fields=["number"],
+        update_fields=["token"],
+    )
 
 
 def import_activities(*, rows: Iterable[tuple[int, dict[str, Any]]]) -> ImportResult:
@@ -205,118 +223,6 @@ def import_activities_csv(*, stream: IO[bytes]) -> ImportResult:
 
 def leads_set_status(*, lead_ids: Iterable[int], status: str) -> int:
     return Lead.objects.filter(id__in=list(lead_ids)).update(status=status, updated_at=timezone.now())
-
-
-SCORE_COLUMNS = (
-    "score",
-    "fit_score",
-    "behavior_score",
-    "expected_value",
-    "uncertainty",
-    "priority",
-    "queue_reason",
-    "explanation",
-)
-
-
-def lead_explanation_store(*, lead_id: int, model_version: int, explanation: list[str]) -> None:
-    """Keep a lazily computed explanation, unless a newer model has rescored the lead since."""
-    Lead.objects.filter(pk=lead_id, model_version=model_version).update(explanation=explanation)
-
-
-def lead_scores_write(*, scores: pd.DataFrame, model_version: int | None, scored_at: datetime) -> int:
-    """Write scores for many leads at once (``scores``: indexed by lead id, columns SCORE_COLUMNS,
-    ``explanation`` as JSON text): COPY + one ``UPDATE … FROM`` on PostgreSQL, executemany elsewhere.
-
-    Call inside a transaction so readers see either the old scores or all the new ones.
-    """
-    if scores.empty:
-        return 0
-    scores = scores[list(SCORE_COLUMNS)]
-    table = Lead._meta.db_table
-    events = ScoreEvent._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS lead_score_load (id bigint, score double precision, "
-                "fit_score double precision, behavior_score double precision, expected_value double precision, "
-                "uncertainty double precision, priority double precision, queue_reason text, explanation jsonb) "
-                "ON COMMIT DELETE ROWS"
-            )
-            cursor.execute("TRUNCATE lead_score_load")
-            with cursor.cursor.copy(
-                "COPY lead_score_load (id, score, fit_score, behavior_score, expected_value, uncertainty, "
-                "priority, queue_reason, explanation) FROM STDIN WITH (FORMAT csv)"
-            ) as copy:
-                for start in range(0, len(scores), 100_000):
-                    copy.write(scores.iloc[start : start + 100_000].to_csv(header=False))
-            # The history first, while the lead rows still hold the old scores: one INSERT … SELECT.
-            cursor.execute(
-                f"INSERT INTO {events} (lead_id, cause, score, previous_score, model_version, outcome, reason, "
-                f"recorded_at) SELECT l.id, 'rescore', s.score, l.score, %s, '', '', %s FROM {table} AS l "
-                "JOIN lead_score_load AS s ON l.id = s.id WHERE l.score IS NOT NULL AND s.score IS NOT NULL "
-                "AND abs(s.score - l.score) > %s",
-                [model_version, scored_at, SCORE_MOVE],
-            )
-            if cursor.rowcount:
-                _score_history_prune(cursor, since=scored_at)
-            cursor.execute(
-                f"UPDATE {table} AS l SET score = s.score, fit_score = s.fit_score, "
-                "behavior_score = s.behavior_score, expected_value = s.expected_value, "
-                "uncertainty = s.uncertainty, priority = s.priority, queue_reason = s.queue_reason, "
-                "explanation = s.explanation, model_version = %s, scored_at = %s "
-                "FROM lead_score_load AS s WHERE l.id = s.id",
-                [model_version, scored_at],
-            )
-            return cursor.rowcount
-        moves = _score_moves(scores, model_version=model_version, scored_at=scored_at)
-        if moves:
-            ScoreEvent.objects.bulk_create(moves, batch_size=2000)
-            _score_history_prune(cursor, since=scored_at)
-        rows = scores.astype(object).where(scores.notna(), None)
-        # Stored as Django stores datetimes, so comparisons in SQL (the sync cursor) see one format.
-        stamp = connection.ops.adapt_datetimefield_value(scored_at)
-        cursor.executemany(
-            f"UPDATE {table} SET score = %s, fit_score = %s, behavior_score = %s, expected_value = %s, "
-            "uncertainty = %s, priority = %s, queue_reason = %s, explanation = %s, model_version = %s, "
-            "scored_at = %s WHERE id = %s",
-            [
-                (*values, model_version, stamp, int(lead_id))
-                for lead_id, values in zip(rows.index, rows.to_numpy().tolist(), strict=False)
-            ],
-        )
-        return len(rows)
-
-
-def _score_moves(scores: pd.DataFrame, *, model_version: int | None, scored_at: datetime) -> list[ScoreEvent]:
-    """History rows for the leads whose score moves by more than ``SCORE_MOVE`` (the non-PostgreSQL path)."""
-    old: dict[int, float | None] = {}
-    for chunk in _chunks(scores.index.tolist(), 900):
-        old.update(Lead.objects.filter(id__in=chunk).values_list("id", "score"))
-    return [
-        ScoreEvent(
-            lead_id=lead_id,
-            cause=ScoreEvent.Cause.RESCORE,
-            score=new,
-            previous_score=old[lead_id],
-            model_version=model_version,
-            recorded_at=scored_at,
-        )
-        for lead_id, new in zip(scores.index.tolist(), scores["score"].tolist(), strict=True)
-        if new is not None and old.get(lead_id) is not None and abs(new - old[lead_id]) > SCORE_MOVE  # type: ignore[operator]
-    ]
-
-
-def _score_history_prune(cursor: Any, *, since: datetime) -> None:
-    """Keep the last ``SCORE_HISTORY_KEEP`` rescore moves of each lead that just moved (one statement)."""
-    events = ScoreEvent._meta.db_table
-    cursor.execute(
-        f"DELETE FROM {events} WHERE id IN (SELECT id FROM (SELECT id, row_number() OVER "
-        f"(PARTITION BY lead_id ORDER BY recorded_at DESC, id DESC) AS n FROM {events} WHERE cause = 'rescore' "
-        f"AND lead_id IN (SELECT lead_id FROM {events} WHERE cause = 'rescore' AND recorded_at = %s)) AS ranked "
-        "WHERE n > %s)",
-        [connection.ops.adapt_datetimefield_value(since), SCORE_HISTORY_KEEP],
-    )
 
 
 def score_event_record(*, lead: Lead, cause: str, user: Any = None, outcome: str = "", reason: str = "") -> ScoreEvent:

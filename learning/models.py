@@ -183,3 +183,47 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"delivery {self.pk} ({self.status}, {self.leads} leads)"
+
+
+class RescoreRun(models.Model):
+    """One rescore of every open lead: planned by the learning loop, its chunks scored by whichever
+    workers claim them, written at once by the loop (``learning.rescoring``)."""
+
+    key = models.CharField(max_length=32, unique=True, help_text="names the run's results in the shared cache")
+    created_at = models.DateTimeField(auto_now_add=True)
+    model_version = models.PositiveIntegerField(null=True, blank=True)
+    as_of = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    leads = models.PositiveIntegerField(default=0)
+    seconds = models.FloatField(null=True, blank=True)
+    timings = models.JSONField(default=dict, blank=True, help_text="seconds per stage, for the benchmark")
+
+    def __str__(self) -> str:
+        return f"rescore {self.key[:8]} ({self.leads} leads)"
+
+
+class ChunkStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+
+
+class RescoreChunk(models.Model):
+    """One block of lead ids of a run: the unit of rescoring work, claimed with a conditional UPDATE."""
+
+    run = models.ForeignKey(RescoreRun, on_delete=models.CASCADE, related_name="chunks")
+    block = models.PositiveIntegerField()
+    status = models.CharField(max_length=10, choices=ChunkStatus.choices, default=ChunkStatus.PENDING)
+    claimed_by = models.CharField(max_length=200, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    leads = models.PositiveIntegerField(default=0)
+    seconds = models.FloatField(null=True, blank=True)
+    features_cached = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "block"], name="rescore_chunk_unique")]
+        indexes = [models.Index(fields=["run", "status"], name="rescore_chunk_status")]
+
+    def __str__(self) -> str:
+        return f"chunk {self.block} of {self.run_id} ({self.status})"

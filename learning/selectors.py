@@ -140,7 +140,7 @@ def rules_preview(*, rules: PointRules, top: int = 10) -> dict[str, Any]:
     from django.utils import timezone
 
     from leads.selectors import lead_summaries, open_lead_ids
-    from learning.services import feature_frame
+    from learning.rescoring import feature_frame
 
     ids = open_lead_ids().tolist()
     if not ids:

@@ -12,7 +12,6 @@ import socket
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,12 +28,9 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from leads.models import Lead
-from learning.core.explain import describe
-from learning.core.features import activity_types_of, build_frame
+from learning import rescoring
 from learning.core.metrics import evaluate
-from learning.core.model import LeadScorer, top_factors
-from learning.core.rules import PointRules, score_by_rules
-from learning.core.strategies import rank_pool
+from learning.core.model import LeadScorer
 from learning.models import (
     SETTINGS_FIELDS,
     DeliveryStatus,
@@ -47,7 +43,8 @@ from learning.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from learning.selectors import active_model, loop_settings, loop_state, point_rules, scorer_for
+from learning.rescoring import RescoreResult
+from learning.selectors import active_model, loop_settings, loop_state, scorer_for
 
 logger = logging.getLogger(__name__)
 
@@ -59,17 +56,6 @@ HEARTBEAT_EVERY = timedelta(seconds=float(os.environ.get("LEADLOOP_HEARTBEAT_SEC
 HEARTBEAT_STALE_AFTER = 6 * HEARTBEAT_EVERY
 PROMOTION_TOLERANCE = 0.02
 GUARD_MIN_LABELS = 20
-
-
-def feature_frame(*, lead_ids: Sequence[int], as_of: datetime, activity_types: list[str] | None = None) -> pd.DataFrame:
-    from leads.selectors import activity_events_frame, lead_profiles_frame
-
-    return build_frame(
-        lead_profiles_frame(lead_ids=lead_ids),
-        activity_events_frame(lead_ids=lead_ids),
-        as_of=as_of,
-        activity_types=activity_types,
-    )
 
 
 def _library_versions() -> dict[str, str]:
@@ -106,7 +92,7 @@ def train_model_version(*, labels_revision: int, now: datetime | None = None) ->
         return None
     started = time.perf_counter()
     now = now or timezone.now()
-    frame = feature_frame(lead_ids=[lead_id for _, lead_id, _ in labels], as_of=now)
+    frame = rescoring.feature_frame(lead_ids=[lead_id for _, lead_id, _ in labels], as_of=now)
     out_of_fold = _out_of_fold(frame, y)
     metrics = evaluate(y, out_of_fold, threshold=settings.hot_threshold)
     scorer = LeadScorer().fit(frame, y)
@@ -179,147 +165,30 @@ def model_activate(*, version: ModelVersion) -> None:
         rescore_requested()
 
 
-@dataclass
-class RescoreResult:
-    leads: int
-    model_version: int | None
-    scores_version: int
-    seconds: float
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
-
-
-def score_frame(
-    frame: pd.DataFrame, *, scorer: LeadScorer | None, rules: PointRules | None, explain: bool = True
-) -> tuple[pd.DataFrame, np.ndarray | None]:
-    """P(convert), fit and behaviour scores and, with ``explain``, the explanation (JSON text) per
-    row; and the model's per-column contributions (None under the cold-start rules)."""
-    if scorer is not None:
-        proba, contributions = scorer.score_with_contributions(frame)
-        behaviour = scorer.behaviour_mask_
-        scored = pd.DataFrame(
-            {
-                "score": proba,
-                "fit_score": 100 * _sigmoid(contributions[:, ~behaviour].sum(axis=1)),
-                "behavior_score": 100 * _sigmoid(contributions[:, behaviour].sum(axis=1)),
-                "explanation": None,
-            },
-            index=frame.index,
-        )
-        if explain:
-            factors = top_factors(frame, scorer.feature_names_, contributions)
-            scored["explanation"] = [json.dumps([describe(f) for f in row], ensure_ascii=False) for row in factors]
-        return scored, contributions
-    assert rules is not None
-    result = score_by_rules(frame, rules)
-    hot = max(rules.hot_points, 1.0)
-    scored = pd.DataFrame(
-        {
-            "score": result.probability,
-            "fit_score": np.minimum(100.0, 100.0 * result.fit_points / hot),
-            "behavior_score": np.minimum(100.0, 100.0 * result.behaviour_points / hot),
-            "explanation": [json.dumps(lines, ensure_ascii=False) for lines in result.explanations],
-        },
-        index=frame.index,
-    )
-    return scored, None
-
-
-def _scoring_inputs() -> tuple[ModelVersion | None, LeadScorer | None, PointRules | None, list[str] | None]:
-    model = active_model()
-    scorer = scorer_for(version=model.version) if model else None
-    rules = None if scorer else point_rules()
-    types = activity_types_of(scorer.feature_names_) if scorer else list(rules.activity_points) if rules else None
-    return model, scorer, rules, types
-
-
 def rescore_open_leads(*, now: datetime | None = None) -> RescoreResult:
-    """Score every open lead with the active model (or the point rules) and write all scores in one
-    transaction, so readers see the old scores or the new ones, never a mix.
-
-    Explanations cost far more than scores (sentences per lead), so they are written now for the
-    head of the queue, the leads reps see next; any other lead gets its explanation on first read
-    (``lead_explanation``).
-    """
-    from leads.selectors import open_lead_ids, open_lead_keys_and_scores
-    from leads.services import lead_scores_write
-
-    started = time.perf_counter()
-    now = now or timezone.now()
-    settings = loop_settings()
-    model, scorer, rules, types = _scoring_inputs()
-
-    ids = open_lead_ids()
-    parts: list[pd.DataFrame] = []
-    contribution_parts: list[np.ndarray] = []  # the queue's diversity compares leads by these
-    for start in range(0, len(ids), RESCORE_CHUNK):
-        frame = feature_frame(lead_ids=ids[start : start + RESCORE_CHUNK], as_of=now, activity_types=types)
-        scored, contributions = score_frame(frame, scorer=scorer, rules=rules, explain=False)
-        scored["expected_value"] = scored["score"] * frame["deal_value"].astype(float) - settings.cost_per_lead
-        parts.append(scored)
-        if contributions is not None:
-            contribution_parts.append(contributions.astype(np.float32))
-    scores = pd.concat(parts) if parts else pd.DataFrame(columns=["score", "explanation"])
-    proba = scores["score"].to_numpy(dtype=float)
-    two_class = np.column_stack([1 - proba, proba])
-    ranking = rank_pool(
-        two_class,
-        strategy=settings.strategy,
-        exploration=settings.exploration,
-        rng=np.random.default_rng(),
-        features=np.concatenate(contribution_parts) if contribution_parts else None,
-    )
-    scores["uncertainty"] = 1.0 - two_class.max(axis=1) if len(proba) else []
-    scores["priority"] = ranking.priority()
-    label = "model unsure" if scorer is not None else "cold start: near the hot threshold"
-    hot = ranking.hot if ranking.hot is not None else np.zeros(len(proba), dtype=bool)
-    scores["queue_reason"] = np.where(ranking.explored, "exploration", np.where(hot, "high score", label))
-    if scorer is not None and len(ids):
-        head = ids[ranking.order[:EXPLAIN_HEAD]]
-        frame = feature_frame(lead_ids=head, as_of=now, activity_types=types)
-        scores.loc[head, "explanation"] = score_frame(frame, scorer=scorer, rules=None)[0]["explanation"]
-    before = open_lead_keys_and_scores() if WebhookEndpoint.objects.filter(pk=1, active=True).exists() else None
-    version = model.version if model else None
-    with transaction.atomic():
-        lead_scores_write(scores=scores, model_version=version, scored_at=now)
-        fault_pause("rescore")  # tests kill the worker here: the transaction must roll back whole
-        LoopState.objects.filter(pk=loop_state().pk).update(
-            scores_version=F("scores_version") + 1, scores_updated_at=timezone.now()
-        )
-        state = loop_state()
-        if before is not None:
-            _webhook_deliveries_create(
-                scores=scores, before=before, model_version=version, scored_at=now, scores_version=state.scores_version
-            )
-    seconds = time.perf_counter() - started
-    logger.info("rescored %s open leads in %.2fs (scores v%s)", len(ids), seconds, state.scores_version)
-    return RescoreResult(
-        leads=len(ids),
-        model_version=model.version if model else None,
-        scores_version=state.scores_version,
-        seconds=seconds,
-    )
+    """Score every open lead and write all scores at once (see ``learning.rescoring``)."""
+    return rescoring.rescore_open_leads(now=now)
 
 
 def ensure_explanations(*, leads: Sequence[Lead]) -> None:
     """Fill in the explanation of leads rescoring left unexplained (everything past the queue's head)."""
     for lead in leads:
-        if lead.explanation is None and lead.model_version is not None:
+        if lead.explanation is None and lead.scored_at is not None:
             lead.explanation = lead_explanation(lead_id=lead.pk, model_version=lead.model_version)
 
 
 def lead_explanation(*, lead_id: int, model_version: int | None) -> list[str]:
-    """The lead's explanation under the active model, computed and stored on first read."""
-    from leads.services import lead_explanation_store
+    """The lead's explanation under the active model (or the cold-start rules), computed and stored
+    on first read."""
+    from leads.scorestore import explanation_store
 
-    model, scorer, rules, types = _scoring_inputs()
-    if model is None or model.version != model_version or scorer is None:
+    inputs = rescoring.scoring_inputs()
+    if (inputs.model.version if inputs.model else None) != model_version:
         return []
-    frame = feature_frame(lead_ids=[lead_id], as_of=timezone.now(), activity_types=types)
-    lines = json.loads(score_frame(frame, scorer=scorer, rules=rules)[0]["explanation"].iloc[0])
-    lead_explanation_store(lead_id=lead_id, model_version=model_version, explanation=lines)
+    frame = rescoring.feature_frame(lead_ids=[lead_id], as_of=timezone.now(), activity_types=inputs.types)
+    scored = rescoring.score_frame(frame, scorer=inputs.scorer, rules=inputs.rules)[0]
+    lines = json.loads(scored["explanation"].iloc[0])
+    explanation_store(lead_id=lead_id, model_version=model_version, explanation=lines)
     return lines
 
 
@@ -359,11 +228,11 @@ def fault_pause(stage: str) -> None:
         time.sleep(float(seconds or 30))
 
 
-def _worker_id() -> str:
+def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _claimant_is_dead(claimed_by: str) -> bool:
+def claimant_is_dead(claimed_by: str) -> bool:
     """True when the claim was made on this host by a process that no longer exists."""
     host, _, pid = claimed_by.rpartition(":")
     if host != socket.gethostname() or not pid.isdigit():
@@ -385,7 +254,7 @@ def _claim() -> bool:
     """
     now = timezone.now()
     state = loop_state()
-    mine: dict[str, Any] = {"running_since": now, "heartbeat_at": now, "claimed_by": _worker_id()}
+    mine: dict[str, Any] = {"running_since": now, "heartbeat_at": now, "claimed_by": worker_id()}
     # A dead worker may have cleared rescore_requested and died before its scores committed.
     takeover = {**mine, "rescore_requested": True}
     free = LoopState.objects.filter(pk=state.pk)
@@ -402,7 +271,7 @@ def _claim() -> bool:
     if (
         state.running_since is not None
         and state.claimed_by
-        and _claimant_is_dead(state.claimed_by)
+        and claimant_is_dead(state.claimed_by)
         and free.filter(claimed_by=state.claimed_by, running_since=state.running_since).update(**takeover)
     ):
         logger.warning("took over the learning loop from %s (process gone)", state.claimed_by)
@@ -433,7 +302,7 @@ class _Heartbeat:
         try:
             while not self.stop.wait(HEARTBEAT_EVERY.total_seconds()):
                 try:
-                    LoopState.objects.filter(pk=self.state_pk, claimed_by=_worker_id()).update(
+                    LoopState.objects.filter(pk=self.state_pk, claimed_by=worker_id()).update(
                         heartbeat_at=timezone.now()
                     )
                 except Exception:  # the database is away for a moment: beat again next time
@@ -652,7 +521,7 @@ def webhook_configure(*, user: AbstractBaseUser, url: str, secret: str, active: 
     return endpoint
 
 
-def _webhook_deliveries_create(
+def webhook_deliveries_create(
     *, scores: pd.DataFrame, before: pd.DataFrame, model_version: int | None, scored_at: datetime, scores_version: int
 ) -> list[int]:
     """In the rescore's transaction: one delivery per WEBHOOK_BATCH leads whose score changed."""

@@ -5,7 +5,7 @@ from typing import Any
 from celery import Task, shared_task
 from celery.signals import worker_ready
 
-from learning import services
+from learning import rescoring, services
 from learning.core.webhook import backoff_seconds
 
 
@@ -14,6 +14,15 @@ def learn() -> int:
     """Train on pending labels and rescore; the database says what is pending, so running
     it twice, or after a lost message, is harmless."""
     return services.run_learning_loop()
+
+
+@shared_task(
+    name="learning.rescore_chunks", ignore_result=True, acks_late=True, soft_time_limit=10 * 60, time_limit=15 * 60
+)
+def rescore_chunks(run_key: str) -> int:
+    """Help a rescore: score its pending chunks until none is left. A message for a finished run,
+    or one delivered twice, finds nothing to claim."""
+    return rescoring.chunks_work(run_key=run_key)
 
 
 @shared_task(name="learning.resend_stuck_deliveries", ignore_result=True, soft_time_limit=60, time_limit=90)

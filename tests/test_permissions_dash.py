@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 
 from config.models import AuditLog
+from tests.scores import create_scored_lead
 from learning.models import ModelVersion, NextAction, PointRule
 
 MANAGER_GETS = [
@@ -122,9 +123,8 @@ def test_the_wrong_http_method_is_405(path: str, admin: Any, page_for: Any, worl
 def test_next_actions_in_the_api_follow_the_lead_api_roles(
     role: str, status: int, request: pytest.FixtureRequest, api_for: Any, defaults: None
 ) -> None:
-    from leads.models import Lead
 
-    Lead.objects.create(external_id="A1", score=0.5)
+    create_scored_lead(external_id="A1", score=0.5)
 
     response = api_for(request.getfixturevalue(role)).get("/api/leads/A1")
 

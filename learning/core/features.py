@@ -56,13 +56,15 @@ def behaviour_features(
     if events.empty:
         position = np.zeros(0, dtype=np.int64)
         age = np.zeros(0)
-        kinds = np.zeros(0, dtype=object)
+        kinds: pd.Series | np.ndarray = np.zeros(0, dtype=object)
     else:
         position = lead_ids.get_indexer(events["lead_id"])
         age = now - _event_days(events)
         keep = (position >= 0) & (age >= -1e-9) & ~np.isnan(age)
         position, age = position[keep], np.maximum(age[keep], 0.0)
-        kinds = events["type"].astype(str).to_numpy()[keep]
+        kinds = events["type"]
+        # A categorical column (the scoring read) stays one: recoding it is cheap, text is not.
+        kinds = kinds[keep] if isinstance(kinds.dtype, pd.CategoricalDtype) else kinds.astype(str).to_numpy()[keep]
 
     def count(mask: np.ndarray | None = None, weights: np.ndarray | None = None) -> np.ndarray:
         if mask is None:
@@ -85,10 +87,11 @@ def behaviour_features(
     day_keys = np.unique(position * 100_000 + np.floor(age).astype(np.int64).clip(0, 99_999))
     columns["act_active_days"] = np.bincount(day_keys // 100_000, minlength=n).astype(float)
     if types is None:
-        names, counts = np.unique(kinds, return_counts=True) if len(kinds) else (np.array([]), np.array([]))
+        texts = np.asarray(kinds, dtype=object).astype(str)
+        names, counts = np.unique(texts, return_counts=True) if len(texts) else (np.array([]), np.array([]))
         types = [str(name) for name in names[np.argsort(-counts, kind="stable")][:MAX_ACTIVITY_TYPES]]
     if types:
-        codes = pd.Categorical(kinds, categories=types).codes
+        codes = np.asarray(pd.Categorical(kinds, categories=types).codes)
         width = len(types)
         valid = codes >= 0
         flat = position[valid] * width + codes[valid]

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from leads.models import Lead
+from leads.models import Lead, LeadScore
+from tests.scores import set_score
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +38,7 @@ def test_pages_follow_the_cursor_and_cover_every_lead_once(scored_leads: list[st
 
 def test_it_filters_by_status_and_score(scored_leads: list[str], rep: Any, api_for: Any) -> None:
     Lead.objects.filter(external_id=scored_leads[0]).update(status="converted")
-    Lead.objects.filter(external_id=scored_leads[1]).update(score=0.99)
+    set_score(Lead.objects.get(external_id=scored_leads[1]), score=0.99)
     client = api_for(rep)
 
     open_ids = {lead["external_id"] for lead in all_pages(client, status="open")}
@@ -49,9 +50,10 @@ def test_it_filters_by_status_and_score(scored_leads: list[str], rep: Any, api_f
 
 def test_updated_since_returns_only_what_changed_after_it(scored_leads: list[str], admin: Any, api_for: Any) -> None:
     past = timezone.now() - timedelta(hours=1)
-    Lead.objects.update(scored_at=past, updated_at=past)
+    Lead.objects.update(updated_at=past)
+    LeadScore.objects.update(scored_at=past)
     since = timezone.now() - timedelta(minutes=1)
-    Lead.objects.filter(external_id=scored_leads[2]).update(scored_at=timezone.now())
+    set_score(Lead.objects.get(external_id=scored_leads[2]), scored_at=timezone.now())
 
     changed = all_pages(api_for(admin), updated_since=since.isoformat())
 
@@ -63,7 +65,7 @@ def test_a_lead_that_changes_while_paging_is_seen_again_never_lost(
 ) -> None:
     client = api_for(admin)
     first = client.get("/api/leads", limit=3).json()
-    Lead.objects.filter(external_id=first["leads"][0]["external_id"]).update(scored_at=timezone.now())
+    set_score(Lead.objects.get(external_id=first["leads"][0]["external_id"]), scored_at=timezone.now())
 
     rest = all_pages(client, limit=3, cursor=first["next_cursor"])
 

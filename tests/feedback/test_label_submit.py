@@ -8,6 +8,7 @@ from feedback.models import Label, Lease
 from feedback.services import LabelError, label_submit, label_undo, labels_import, lead_skip, lease_next_leads
 from leads.models import Lead, LeadStatus
 from learning.models import LoopState
+from tests.scores import set_score
 
 
 def test_a_label_closes_the_lead_records_what_the_rep_saw_and_counts_as_pending_learning(
@@ -15,8 +16,7 @@ def test_a_label_closes_the_lead_records_what_the_rep_saw_and_counts_as_pending_
 ) -> None:
     make_leads(5)
     lead = Lead.objects.first()
-    Lead.objects.filter(pk=lead.pk).update(score=0.42, model_version=3)
-    lead.refresh_from_db()
+    lead = set_score(lead, score=0.42, model_version=3)
     revision = LoopState.objects.get().labels_revision
     result = label_submit(user=rep, lead=lead, outcome="converted", reason_code="champion", note="  met the CFO ")
     assert result.created
@@ -95,7 +95,7 @@ def test_two_reps_get_different_leads_and_a_rep_keeps_their_own(make_leads: Any,
 def test_the_queue_comes_in_priority_order(make_leads: Any, rep: Any) -> None:
     make_leads(6)
     for rank, lead in enumerate(Lead.objects.order_by("id")):
-        Lead.objects.filter(pk=lead.pk).update(priority=rank / 10)
+        set_score(lead, priority=rank / 10)
     leads = lease_next_leads(user=rep, limit=6)
     assert [lead.priority for lead in leads] == sorted((lead.priority for lead in leads), reverse=True)
 

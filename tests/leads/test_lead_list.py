@@ -9,6 +9,7 @@ import pytest
 
 from feedback.services import label_submit
 from leads.models import Lead
+from tests.scores import set_score
 
 
 def listed(response: Any) -> list[str]:
@@ -20,8 +21,11 @@ def listed(response: Any) -> list[str]:
 def scored(make_leads: Any) -> list[str]:
     ids = make_leads(6)
     for i, external_id in enumerate(ids):
-        Lead.objects.filter(external_id=external_id).update(
-            score=0.1 + 0.15 * i, expected_value=1000.0 * i, uncertainty=[0.1, 0.45, 0.3, 0.2, 0.05, 0.4][i]
+        set_score(
+            Lead.objects.get(external_id=external_id),
+            score=0.1 + 0.15 * i,
+            expected_value=1000.0 * i,
+            uncertainty=[0.1, 0.45, 0.3, 0.2, 0.05, 0.4][i],
         )
     return ids
 

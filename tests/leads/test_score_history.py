@@ -5,32 +5,30 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import pandas as pd
+import numpy as np
 import pytest
 from django.utils import timezone
 
 from feedback.services import label_submit, label_undo
-from leads.models import SCORE_HISTORY_KEEP, Lead, ScoreEvent
-from leads.services import lead_scores_write
+from leads.models import SCORE_HISTORY_KEEP, Lead, LeadScore, ScoreEvent
+from leads.scorestore import ScoreRows, scores_replace
+from tests.scores import set_score
 
 
 def write_scores(scores: dict[int, float], *, at: Any = None, version: int | None = 3) -> None:
     ids = list(scores)
     n = len(ids)
-    frame = pd.DataFrame(
-        {
-            "score": [scores[i] for i in ids],
-            "fit_score": [50.0] * n,
-            "behavior_score": [50.0] * n,
-            "expected_value": [None] * n,
-            "uncertainty": [0.5] * n,
-            "priority": [0.5] * n,
-            "queue_reason": ["model unsure"] * n,
-            "explanation": ["[]"] * n,
-        },
-        index=ids,
+    rows = ScoreRows(
+        lead_ids=np.array(ids, dtype=np.int64),
+        score=np.array([scores[i] for i in ids], dtype=float),
+        fit_score=np.full(n, 50.0),
+        behavior_score=np.full(n, 50.0),
+        expected_value=np.full(n, np.nan),
+        uncertainty=np.full(n, 0.5),
+        priority=np.full(n, 0.5),
+        queue_reason=np.array(["model unsure"] * n, dtype=object),
     )
-    lead_scores_write(scores=frame, model_version=version, scored_at=at or timezone.now())
+    scores_replace(rows=rows, model_version=version, scored_at=at or timezone.now())
 
 
 @pytest.mark.django_db
@@ -50,7 +48,7 @@ def test_a_rescore_records_only_the_leads_whose_score_moved_more_than_five_point
 @pytest.mark.django_db
 def test_a_first_score_is_not_a_move(make_leads: Any) -> None:
     make_leads(2)
-    Lead.objects.update(score=None)
+    LeadScore.objects.all().delete()
 
     write_scores(dict.fromkeys(Lead.objects.values_list("id", flat=True), 0.9))
 
@@ -74,8 +72,7 @@ def test_only_the_last_moves_of_a_lead_are_kept(make_leads: Any) -> None:
 def test_a_label_and_its_undo_are_recorded_with_the_score_the_rep_saw(rep: Any, make_leads: Any) -> None:
     make_leads(2)
     lead = Lead.objects.order_by("id").first()
-    Lead.objects.filter(id=lead.id).update(score=0.61, model_version=4)
-    lead.refresh_from_db()
+    lead = set_score(lead, score=0.61, model_version=4)
 
     label_submit(user=rep, lead=lead, outcome="converted", reason_code="champion")
     label_undo(user=rep)

@@ -41,7 +41,7 @@ def test_a_claim_whose_heartbeat_stopped_is_taken_over_and_rescored(defaults: No
     assert services._claim()
 
     state = loop_state()
-    assert state.claimed_by == services._worker_id()
+    assert state.claimed_by == services.worker_id()
     assert state.rescore_requested, "the dead worker may have died before its scores committed"
 
 
@@ -49,7 +49,7 @@ def test_a_claim_by_a_dead_process_on_this_machine_is_taken_over_at_once(default
     claimed(f"{socket.gethostname()}:{dead_pid()}", beat_ago=timedelta(seconds=1))
 
     assert services._claim()
-    assert loop_state().claimed_by == services._worker_id()
+    assert loop_state().claimed_by == services.worker_id()
 
 
 def test_the_loop_releases_its_claim_when_done(defaults: None) -> None:

@@ -10,6 +10,7 @@ from leads.models import Lead
 from learning.core.actions import RuleSyntaxError, holds, parse_rule, rank_actions
 from learning.models import NextAction
 from learning.selectors import next_actions_for
+from tests.scores import create_scored_lead
 
 
 @pytest.mark.parametrize(
@@ -89,8 +90,8 @@ def test_the_migration_creates_default_actions(defaults: None) -> None:
 def test_retired_actions_and_closed_leads_get_nothing(defaults: None) -> None:
     NextAction.objects.update(active=False)
     NextAction.objects.create(code="only", label="Only", value=100, rules=[])
-    lead = Lead.objects.create(external_id="X", score=0.5)
-    closed = Lead.objects.create(external_id="Y", score=0.5, status="converted")
+    lead = create_scored_lead(external_id="X", score=0.5)
+    closed = create_scored_lead(external_id="Y", score=0.5, status="converted")
 
     assert [a.code for a in next_actions_for(lead=lead)] == ["only"]
     assert next_actions_for(lead=closed) == []
@@ -103,13 +104,13 @@ def test_rules_see_custom_attributes(defaults: None) -> None:
         code="q", label="Q", value=10, rules=[{"field": "crm_stage", "op": "=", "value": "qualified"}]
     )
 
-    assert next_actions_for(lead=Lead.objects.create(external_id="A", score=0.3, attributes={"crm_stage": "qualified"}))
-    assert not next_actions_for(lead=Lead.objects.create(external_id="B", score=0.3, attributes={"crm_stage": "new"}))
+    assert next_actions_for(lead=create_scored_lead(external_id="A", score=0.3, attributes={"crm_stage": "qualified"}))
+    assert not next_actions_for(lead=create_scored_lead(external_id="B", score=0.3, attributes={"crm_stage": "new"}))
 
 
 @pytest.fixture
 def big_lead(defaults: None) -> Lead:
-    return Lead.objects.create(
+    return create_scored_lead(
         external_id="BIG-1", company="Big Co", industry="software", employees=500, score=0.6, deal_value=40000
     )
 

@@ -11,10 +11,10 @@ from config.models import AuditLog
 from feedback.models import Label, Reason
 from feedback.selectors import reason_counts, reasons_by_outcome
 from feedback.services import LabelError, label_submit
-from leads.models import Lead
 from learning.models import LoopSettings, LoopState, ModelVersion, NextAction
 from learning.selectors import threshold_preview
 from tests.feedback.dashboard_fixture import build_team
+from tests.scores import create_scored_lead
 
 FETCH = {"X-Requested-With": "fetch"}
 
@@ -43,9 +43,9 @@ def settings_body(**change: Any) -> dict[str, Any]:
 def scored(rep: Any, rep2: Any) -> None:
     """The hand-worked labels plus three open leads with scores and deal values."""
     build_team({"rep1": rep, "rep2": rep2})
-    Lead.objects.create(external_id="O1", company="Open One", score=0.6, deal_value=1000)
-    Lead.objects.create(external_id="O2", company="Open Two", score=0.4, deal_value=5000)
-    Lead.objects.create(external_id="O3", company="Open Three", score=None, deal_value=100)
+    create_scored_lead(external_id="O1", company="Open One", score=0.6, deal_value=1000)
+    create_scored_lead(external_id="O2", company="Open Two", score=0.4, deal_value=5000)
+    create_scored_lead(external_id="O3", company="Open Three", score=None, deal_value=100)
 
 
 @pytest.mark.django_db
@@ -140,8 +140,8 @@ def test_the_no_js_preview_button_shows_the_effect_and_saves_nothing(admin: Any,
 
 @pytest.mark.django_db
 def test_the_rule_preview_shows_top_leads_and_the_hot_count(admin: Any, page_for: Any, defaults: None) -> None:
-    Lead.objects.create(external_id="A", company="Alpha Soft", industry="software")
-    Lead.objects.create(external_id="B", company="Beta Retail", industry="retail")
+    create_scored_lead(external_id="A", company="Alpha Soft", industry="software")
+    create_scored_lead(external_id="B", company="Beta Retail", industry="retail")
 
     query = {"kind": "profile", "field": "industry", "value": "software", "points": "60"}
     response = page_for(admin).get("/settings/rules/preview/", query, headers=FETCH)
@@ -155,7 +155,7 @@ def test_the_rule_preview_shows_top_leads_and_the_hot_count(admin: Any, page_for
 
 @pytest.mark.django_db
 def test_the_rule_preview_without_js_renders_the_settings_page(admin: Any, page_for: Any, defaults: None) -> None:
-    Lead.objects.create(external_id="A", company="Alpha Soft", industry="software")
+    create_scored_lead(external_id="A", company="Alpha Soft", industry="software")
 
     response = page_for(admin).get(
         "/settings/rules/preview/", {"kind": "profile", "field": "industry", "value": "software", "points": "60"}
@@ -190,7 +190,7 @@ def test_a_retired_reason_leaves_the_label_form_and_keeps_its_history(
     assert "no_budget" not in [r.code for r in reasons_by_outcome()["not_converted"]]
     assert Label.objects.filter(reason__code="no_budget").count() == 2
     assert ("not_converted", "no_budget", 2) in [(r["outcome"], r["reason__code"], r["n"]) for r in reason_counts()]
-    lead = Lead.objects.create(external_id="NEW")
+    lead = create_scored_lead(external_id="NEW")
     with pytest.raises(LabelError):
         label_submit(user=rep, lead=lead, outcome="not_converted", reason_code="no_budget")
     entry = AuditLog.objects.get()

@@ -6,7 +6,7 @@ import pytest
 
 from feedback.models import Label
 from leads.models import Lead, LeadStatus
-from learning import services
+from learning import rescoring, services
 from learning.models import LoopState, ModelStatus, ModelVersion
 from learning.selectors import scores_state
 
@@ -102,7 +102,7 @@ def test_a_second_worker_backs_off_while_the_loop_is_claimed(history: list[str])
 def test_leads_past_the_queue_head_get_their_explanation_on_first_read(
     history: list[str], monkeypatch: Any, rep: Any, api_for: Any
 ) -> None:
-    monkeypatch.setattr(services, "EXPLAIN_HEAD", 3)
+    monkeypatch.setattr(rescoring, "EXPLAIN_HEAD", 3)
     services.train_model_version(labels_revision=1)
     services.rescore_open_leads()
     open_leads = Lead.objects.filter(status=LeadStatus.OPEN)

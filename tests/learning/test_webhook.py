@@ -15,6 +15,7 @@ from leads.models import Lead
 from learning.core.webhook import SIGNATURE_HEADER, backoff_seconds, verify
 from learning.models import DeliveryStatus, WebhookDelivery
 from learning.services import WebhookError, rescore_open_leads, webhook_configure
+from tests.scores import set_score
 
 SECRET = "a-shared-secret-of-32-characters"
 
@@ -97,7 +98,7 @@ def test_only_leads_whose_score_changed_are_sent(
     rescore_open_leads()
     crm = receiver()
     webhook_configure(user=admin, url=crm.url, secret=SECRET, active=True)
-    Lead.objects.filter(external_id=ids[3]).update(score=0.123)
+    set_score(Lead.objects.get(external_id=ids[3]), score=0.123)
 
     rescore(django_capture_on_commit_callbacks)
 
