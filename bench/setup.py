@@ -44,17 +44,18 @@ def reset() -> None:
     from django.db import connection
 
     from feedback.models import Label, Lease, Skip
-    from leads.models import Activity, Lead
-    from learning.models import LoopState, ModelVersion
+    from leads.models import Activity, Lead, LeadBlock, LeadScore
+    from learning.models import LoopState, ModelVersion, RescoreRun
 
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                "TRUNCATE leads_lead, leads_activity, feedback_label, feedback_lease, feedback_skip, "
-                "learning_modelversion RESTART IDENTITY CASCADE"
+                "TRUNCATE leads_lead, leads_activity, leads_leadscore, leads_leadblock, leads_scoreevent, "
+                "feedback_label, feedback_lease, feedback_skip, learning_modelversion, learning_rescorerun "
+                "RESTART IDENTITY CASCADE"
             )
         else:
-            for model in (Label, Lease, Skip, Activity, Lead, ModelVersion):
+            for model in (Label, Lease, Skip, Activity, LeadScore, LeadBlock, Lead, ModelVersion, RescoreRun):
                 model.objects.all().delete()
     LoopState.objects.update(
         labels_revision=0, trained_revision=0, scores_version=0, rescore_requested=False, running_since=None

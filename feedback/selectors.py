@@ -39,18 +39,26 @@ def labels_today(*, user: AbstractBaseUser) -> int:
     return Label.objects.filter(user=user, created_at__gte=start).count()
 
 
-def queue_remaining(*, user: AbstractBaseUser | None = None) -> int:
+QUEUE_COUNT_CAP = 1000  # the queue bar says "1,000+" beyond this: counting a million leads per page costs too much
+
+
+def queue_remaining(*, user: AbstractBaseUser | None = None, cap: int | None = None) -> int:
     """Open leads left for this user: the ones leased to them (the lead on screen included) and
-    the free ones they have not skipped lately. Without a user: open leads nobody holds."""
+    the free ones they have not skipped lately. Without a user: open leads nobody holds. With
+    ``cap``, counting stops at ``cap + 1`` (a short scan however many leads there are)."""
     from feedback.services import SKIP_COOLDOWN
 
     now = timezone.now()
     leased_to_others = Lease.objects.filter(lead=OuterRef("pk"), expires_at__gt=now)
     if user is None:
-        return Lead.objects.filter(status=LeadStatus.OPEN).filter(~Exists(leased_to_others)).count()
-    leased_to_others = leased_to_others.exclude(user=user)
-    skipped = Skip.objects.filter(lead=OuterRef("pk"), user=user, created_at__gt=now - SKIP_COOLDOWN)
-    return Lead.objects.filter(status=LeadStatus.OPEN).filter(~Exists(leased_to_others), ~Exists(skipped)).count()
+        left = Lead.objects.filter(status=LeadStatus.OPEN).filter(~Exists(leased_to_others))
+    else:
+        leased_to_others = leased_to_others.exclude(user=user)
+        skipped = Skip.objects.filter(lead=OuterRef("pk"), user=user, created_at__gt=now - SKIP_COOLDOWN)
+        left = Lead.objects.filter(status=LeadStatus.OPEN).filter(~Exists(leased_to_others), ~Exists(skipped))
+    if cap is not None:
+        left = left.order_by()[: cap + 1]
+    return left.count()
 
 
 def undoable_label(*, user: AbstractBaseUser, window: timedelta) -> Label | None:

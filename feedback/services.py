@@ -204,9 +204,9 @@ def lease_next_leads(*, user: AbstractBaseUser, limit: int) -> list[Lead]:
             free = Lead.objects.filter(status=LeadStatus.OPEN).filter(~Exists(leased), ~Exists(skipped))
             # Scored leads by priority: a walk down the score table's priority index.
             candidates = list(
-                free.scored().order_by("-priority", "id").select_for_update(skip_locked=True, of=("self",))[
-                    : wanted * 2
-                ]
+                free.scored()
+                .order_by("-priority", "id")
+                .select_for_update(skip_locked=True, of=("self",))[: wanted * 2]
             )
             if len(candidates) < wanted * 2:  # the scored pool ran dry (or nothing is scored yet)
                 candidates += list(

@@ -20,6 +20,7 @@ from feedback.forms import DashboardForm, DrilldownForm, LabelForm, LeadRefForm,
 from feedback.models import Reason
 from feedback.selectors import (
     NO_VALUE,
+    QUEUE_COUNT_CAP,
     LabelFilters,
     disagreements,
     labels_drilldown,
@@ -62,7 +63,8 @@ def _queue_context(user: AbstractBaseUser, *, notice: str = "", error: str = "")
         "lead": lead,
         "timeline": timeline,
         "reasons": reasons_by_outcome(),
-        "remaining": queue_remaining(user=user),
+        "remaining": queue_remaining(user=user, cap=QUEUE_COUNT_CAP),
+        "remaining_cap": QUEUE_COUNT_CAP,
         "today": labels_today(user=user),
         "undoable": undoable_label(user=user, window=UNDO_WINDOW),
         "notice": notice,

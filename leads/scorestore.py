@@ -24,6 +24,7 @@ from django.db import OperationalError, connection, transaction
 
 from config.pgcopy import Column, copy_in
 from leads.models import SCORE_HISTORY_KEEP, SCORE_MOVE, LeadScore, ScoreEvent
+from leads.selectors import closed_lead_ids
 
 logger = logging.getLogger(__name__)
 
@@ -136,8 +137,9 @@ def scores_replace(
     on_swap: Callable[[], None] | None = None,
     pause: Callable[[], None] | None = None,
 ) -> int:
-    """Make ``rows`` the current scores of their leads, all at once; every other lead keeps its
-    score. ``on_swap`` runs in the same transaction, just before it commits (the loop's scores
+    """Make ``rows`` the current scores of their leads, all at once; labeled leads keep their last
+    score, and a lead in neither set (deleted, or imported after the rescore began) has none until
+    the next rescore. ``on_swap`` runs in the same transaction, just before it commits (the loop's scores
     version, webhook deliveries); ``pause`` is the fault-injection hook of the reliability tests.
     Returns the number of leads written.
     """
@@ -153,11 +155,12 @@ def scores_replace(
         cursor.execute(f"DROP TABLE IF EXISTS {NEXT}")
         cursor.execute(f"CREATE TABLE {NEXT} (LIKE {LIVE} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
         _copy_rows(cursor, rows, model_version=model_version, scored_at=scored_at)
-        # Leads this write does not cover (labeled since, or imported after the rescore began) keep their row.
-        cursor.execute(
-            f"INSERT INTO {NEXT} SELECT o.* FROM {LIVE} AS o "
-            f"WHERE NOT EXISTS (SELECT 1 FROM {NEXT} AS n WHERE n.lead_id = o.lead_id)"
-        )
+        # Labeled leads keep the score they had (the lead page and the API still show it).
+        keep = np.setdiff1d(closed_lead_ids(), rows.lead_ids)
+        if len(keep):
+            cursor.execute(
+                f"INSERT INTO {NEXT} SELECT * FROM {LIVE} WHERE lead_id = ANY(%s::bigint[])", [keep.tolist()]
+            )
         cursor.execute(f"ALTER TABLE {NEXT} ADD CONSTRAINT {NEXT}_pkey PRIMARY KEY (lead_id)")
         for statement in _index_sql(NEXT, "_next"):
             cursor.execute(statement)

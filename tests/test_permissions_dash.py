@@ -8,8 +8,8 @@ import pytest
 from django.test import Client
 
 from config.models import AuditLog
-from tests.scores import create_scored_lead
 from learning.models import ModelVersion, NextAction, PointRule
+from tests.scores import create_scored_lead
 
 MANAGER_GETS = [
     "/dashboards/",
