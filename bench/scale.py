@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from bench.setup import OUT, ROOT, loop_settled, reset, wait_until, workers
+from bench.setup import OUT, ROOT, loop_settled, production_env, reset, wait_until, workers
 
 WARM_UP_SECONDS = 5.0
 
@@ -170,17 +170,18 @@ def _free_port() -> int:
 
 
 @contextmanager
-def gunicorn(workers: int = 4, threads: int = 4) -> Iterator[int]:
+def gunicorn(workers: int = 4, threads: int = 4, worker_class: str = "gthread") -> Iterator[int]:
     """The web tier as deployed: gunicorn on a free loopback port; yields the port."""
     port = _free_port()
     log = open(OUT / "gunicorn.log", "wb")  # noqa: SIM115
     server = subprocess.Popen(
         [
             *(sys.executable, "-m", "gunicorn", "config.wsgi"),
-            *("--workers", str(workers), "--threads", str(threads), "--bind", f"127.0.0.1:{port}"),
+            *("--workers", str(workers), "--threads", str(threads), "--worker-class", worker_class),
+            *("--bind", f"127.0.0.1:{port}"),
         ],
         cwd=ROOT,
-        env=os.environ,
+        env=production_env(),
         stdout=log,
         stderr=subprocess.STDOUT,
     )

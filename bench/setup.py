@@ -40,6 +40,20 @@ def configure() -> None:
     call_command("migrate", verbosity=0, interactive=False)
 
 
+def production_env() -> dict[str, str]:
+    """The environment of the servers and workers a benchmark starts: production settings (DEBUG off:
+    no query log, no debug pages) over loopback HTTP."""
+    return {
+        **os.environ,
+        "DEBUG": "false",
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or "bench-" + uuid.uuid4().hex,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "false",
+        "SESSION_COOKIE_SECURE": "false",
+        "CSRF_COOKIE_SECURE": "false",
+    }
+
+
 def reset() -> None:
     from django.db import connection
 
@@ -64,7 +78,7 @@ def reset() -> None:
 
 @contextmanager
 def workers(count: int = 1, concurrency: int = 1) -> Iterator[list[subprocess.Popen[bytes]]]:
-    env = {**os.environ}
+    env = production_env()
     processes = []
     logs = []
     OUT.mkdir(parents=True, exist_ok=True)

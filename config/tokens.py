@@ -34,8 +34,12 @@ def token_create(
 
 
 def token_user(*, key: str) -> AbstractBaseUser | None:
+    """The live token's user, with their role read in the same query (every API call makes this one)."""
+    from config.roles import remember_role, role_group_subquery
+
     token = (
         ApiToken.objects.select_related("user")
+        .annotate(role_name=role_group_subquery("user_id"))
         .filter(key_hash=_hash(key), revoked_at__isnull=True, user__is_active=True)
         .first()
     )
@@ -44,6 +48,7 @@ def token_user(*, key: str) -> AbstractBaseUser | None:
     now = timezone.now()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    remember_role(token.user, role_name=token.role_name)  # type: ignore[attr-defined]
     return token.user
 
 

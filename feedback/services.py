@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from feedback.models import Label, LabelSource, Lease, Outcome, Reason, Skip
@@ -18,6 +18,7 @@ from leads.services import score_event_record
 
 UNDO_WINDOW = timedelta(minutes=10)
 SKIP_COOLDOWN = timedelta(hours=24)
+CLAIM_ATTEMPTS = 3
 MAX_NOTE = 2000
 
 
@@ -77,28 +78,30 @@ def label_submit(
     if len(note) > MAX_NOTE:
         raise LabelError("note", f"longer than {MAX_NOTE} characters")
     with transaction.atomic():
-        locked = Lead.objects.select_for_update(of=("self",)).get(pk=lead.pk)
-        existing = Label.objects.filter(lead=locked).select_related("reason").first()
-        if existing is not None:
-            if existing.outcome == outcome and existing.reason_id == (reason.pk if reason else None):
-                return LabelResult(existing, created=False)
-            raise LabelError("lead", f"{locked.external_id} is already labeled {existing.outcome}", status=409)
+        # Lock the lead row alone; the score the rep saw is the one ``lead`` was read with.
+        status = Lead.rows.select_for_update().filter(pk=lead.pk).values_list("status", flat=True).first()
+        if status is None:
+            raise LabelError("lead", f"no lead with external_id {lead.external_id!r}", status=404)
+        if status != LeadStatus.OPEN:  # a lead is open exactly while it has no label
+            existing = Label.objects.filter(lead_id=lead.pk).select_related("reason").first()
+            if existing is not None:
+                if existing.outcome == outcome and existing.reason_id == (reason.pk if reason else None):
+                    return LabelResult(existing, created=False)
+                raise LabelError("lead", f"{lead.external_id} is already labeled {existing.outcome}", status=409)
         label = Label.objects.create(
-            lead=locked,
+            lead_id=lead.pk,
             outcome=outcome,
             reason=reason,
             note=note,
             user=user,
             source=source,
-            score_seen=locked.score,
-            model_version_seen=locked.model_version,
+            score_seen=lead.score,
+            model_version_seen=lead.model_version,
             seconds_to_label=seconds_to_label,
         )
-        Lead.objects.filter(pk=locked.pk).update(status=outcome, updated_at=timezone.now())
-        score_event_record(
-            lead=locked, cause="label", user=user, outcome=outcome, reason=reason.label if reason else ""
-        )
-        Lease.objects.filter(lead=locked).delete()
+        Lead.rows.filter(pk=lead.pk).update(status=outcome, updated_at=timezone.now())
+        score_event_record(lead=lead, cause="label", user=user, outcome=outcome, reason=reason.label if reason else "")
+        Lease.objects.filter(lead_id=lead.pk).delete()
         labels_changed()
     return LabelResult(label, created=True)
 
@@ -202,25 +205,22 @@ def lease_next_leads(*, user: AbstractBaseUser, limit: int) -> list[Lead]:
             leased = Lease.objects.filter(lead=OuterRef("pk"), expires_at__gt=now)
             skipped = Skip.objects.filter(lead=OuterRef("pk"), user=user, created_at__gt=now - SKIP_COOLDOWN)
             free = Lead.objects.filter(status=LeadStatus.OPEN).filter(~Exists(leased), ~Exists(skipped))
-            # Scored leads by priority: a walk down the score table's priority index.
-            candidates = list(
-                free.scored()
-                .order_by("-priority", "id")
-                .select_for_update(skip_locked=True, of=("self",))[: wanted * 2]
-            )
-            if len(candidates) < wanted * 2:  # the scored pool ran dry (or nothing is scored yet)
-                candidates += list(
-                    free.filter(current__isnull=True)
-                    .order_by("id")
-                    .select_for_update(skip_locked=True, of=("self",))[: wanted * 2 - len(candidates)]
+            seen: set[int] = set()
+            for _ in range(CLAIM_ATTEMPTS):
+                candidates = _lockable_candidates(free.exclude(pk__in=seen), count=wanted * 2)
+                if not candidates:
+                    break
+                seen.update(lead.pk for lead in candidates)
+                # Re-read leases after locking: a rep who committed a lease since our snapshot wins
+                # (all our candidates may be theirs: then look further down the queue).
+                taken = set(
+                    Lease.objects.filter(lead_id__in=[lead.pk for lead in candidates], expires_at__gt=now).values_list(
+                        "lead_id", flat=True
+                    )
                 )
-            # Re-read leases after locking: a rep who committed a lease since our snapshot wins.
-            taken = set(
-                Lease.objects.filter(lead_id__in=[lead.pk for lead in candidates], expires_at__gt=now).values_list(
-                    "lead_id", flat=True
-                )
-            )
-            claimed = [lead for lead in candidates if lead.pk not in taken][:wanted]
+                claimed += [lead for lead in candidates if lead.pk not in taken][: wanted - len(claimed)]
+                if len(claimed) >= wanted:
+                    break
             if claimed:
                 Lease.objects.bulk_create(
                     [
@@ -232,6 +232,21 @@ def lease_next_leads(*, user: AbstractBaseUser, limit: int) -> list[Lead]:
                     update_fields=["user", "leased_at", "expires_at"],
                 )
     return own + claimed
+
+
+def _lockable_candidates(free: QuerySet[Lead], *, count: int) -> list[Lead]:
+    """Up to ``count`` free leads, best first, locked (rows other reps hold locked are skipped)."""
+    # Scored leads by priority: a walk down the score table's priority index.
+    candidates = list(
+        free.scored().order_by("-priority", "id").select_for_update(skip_locked=True, of=("self",))[:count]
+    )
+    if len(candidates) < count:  # the scored pool ran dry (or nothing is scored yet)
+        candidates += list(
+            free.filter(current__isnull=True)
+            .order_by("id")
+            .select_for_update(skip_locked=True, of=("self",))[: count - len(candidates)]
+        )
+    return candidates
 
 
 def lead_skip(*, user: AbstractBaseUser, lead: Lead) -> None:

@@ -62,10 +62,13 @@ class LeadOut(Schema):
 
 
 def leads_out(leads: list[Lead]) -> list[dict[str, Any]]:
-    """Many leads at once: the next-action definitions are read once, not once per lead."""
+    """Many leads at once: the next-action definitions are read and the missing explanations
+    computed once, not once per lead."""
     from learning.selectors import next_actions
+    from learning.services import ensure_explanations
 
     actions = next_actions()
+    ensure_explanations(leads=leads)
     return [lead_out(lead, actions=actions) for lead in leads]
 
 

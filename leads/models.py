@@ -81,6 +81,7 @@ class Lead(models.Model):
     imported_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    rows = models.Manager()  # the lead rows alone, without the score join: locks and status writes
     objects = LeadManager()
 
     # The current score lives in LeadScore (a narrow table rebuilt and swapped in whole by each
@@ -97,6 +98,7 @@ class Lead(models.Model):
     explanation: list[str] | None = None
 
     class Meta:
+        default_manager_name = "objects"
         base_manager_name = "objects"  # a lead reached through a relation carries its score too
         indexes = [
             models.Index(fields=["industry"], name="lead_industry"),

@@ -11,6 +11,7 @@ Other databases (SQLite, the embedded default): one upsert per lead in one trans
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -152,6 +153,10 @@ def scores_replace(
                 on_swap()
         return len(rows)
     with transaction.atomic(), connection.cursor() as cursor:
+        # Foreign keys checked as rows go in, not at COMMIT: the history rows' checks share-lock
+        # their leads, and at COMMIT this transaction holds the loop state row, which a rep's label
+        # (holding its lead) waits for: a deadlock. Checked now, we wait for the label instead.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(f"DROP TABLE IF EXISTS {NEXT}")
         cursor.execute(f"CREATE TABLE {NEXT} (LIKE {LIVE} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
         _copy_rows(cursor, rows, model_version=model_version, scored_at=scored_at)
@@ -228,6 +233,20 @@ def score_history_prune(cursor: Any, *, since: datetime) -> None:
     )
 
 
-def explanation_store(*, lead_id: int, model_version: int, explanation: list[str]) -> None:
-    """Keep a lazily computed explanation, unless a newer model has rescored the lead since."""
-    LeadScore.objects.filter(lead_id=lead_id, model_version=model_version).update(explanation=explanation)
+def explanations_store(*, explanations: dict[int, list[str]], model_version: int | None) -> None:
+    """Keep lazily computed explanations, unless a newer model has rescored their lead since."""
+    if not explanations:
+        return
+    version = "model_version = %s" if model_version is not None else "model_version IS NULL"
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {LIVE} SET explanation = %s WHERE lead_id = %s AND {version}",
+            [
+                (
+                    json.dumps(lines, ensure_ascii=False),
+                    lead_id,
+                    *([model_version] if model_version is not None else []),
+                )
+                for lead_id, lines in explanations.items()
+            ],
+        )

@@ -55,8 +55,39 @@ RUNS_KEPT = 20
 WAIT_STEP = 0.02
 
 
-def loop_cache() -> Any:
-    return caches["loop"]
+class LoopCache:
+    """The loop cache, where an outage is a miss: every value in it can be computed again, and a
+    Redis restart must not fail a label or a rescore."""
+
+    def __init__(self) -> None:
+        self.cache = caches["loop"]
+
+    def _try(self, what: str, default: Any, call: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return call(*args, **kwargs)
+        except Exception:
+            logger.warning("loop cache %s failed; going on without it", what, exc_info=True)
+            return default
+
+    def get(self, key: str) -> Any:
+        return self._try("get", None, self.cache.get, key)
+
+    def set(self, key: str, value: Any, timeout: int) -> None:
+        self._try("set", None, self.cache.set, key, value, timeout=timeout)
+
+    def add(self, key: str, value: Any, timeout: int) -> bool:
+        """True when the key was added, and when the cache cannot tell (act as if it was)."""
+        return bool(self._try("add", True, self.cache.add, key, value, timeout=timeout))
+
+    def delete(self, key: str) -> None:
+        self._try("delete", None, self.cache.delete, key)
+
+    def delete_many(self, keys: list[str]) -> None:
+        self._try("delete", None, self.cache.delete_many, keys)
+
+
+def loop_cache() -> LoopCache:
+    return LoopCache()
 
 
 @dataclass
@@ -209,8 +240,11 @@ def _result_key(run: RescoreRun, block: int) -> str:
     return f"rescore:{run.key}:{block}"
 
 
-def chunk_score(*, run: RescoreRun, chunk: RescoreChunk, inputs: ScoringInputs, settings: LoopSettings) -> dict:
-    """Score the open leads of one chunk's block and put the result in the loop cache."""
+def chunk_score(
+    *, run: RescoreRun, chunk: RescoreChunk, inputs: ScoringInputs, settings: LoopSettings, share: bool = True
+) -> dict:
+    """Score the open leads of one chunk's block; with ``share`` (a helper's chunk) put the result
+    in the loop cache for the worker that writes the run."""
     from leads.selectors import lead_block_tokens, open_lead_ids
 
     started = time.perf_counter()
@@ -227,7 +261,8 @@ def chunk_score(*, run: RescoreRun, chunk: RescoreChunk, inputs: ScoringInputs, 
         "expected_value": scored["score"].to_numpy(dtype=float) * deal_value - settings.cost_per_lead,
         "contributions": None if contributions is None else contributions.astype(np.float32),
     }
-    loop_cache().set(_result_key(run, chunk.block), result, timeout=RESULT_TIMEOUT)
+    if share:
+        loop_cache().set(_result_key(run, chunk.block), result, timeout=RESULT_TIMEOUT)
     RescoreChunk.objects.filter(pk=chunk.pk).update(
         status=ChunkStatus.DONE,
         finished_at=timezone.now(),
@@ -247,7 +282,7 @@ def chunks_work(*, run_key: str) -> int:
     settings = loop_settings()
     done = 0
     while (chunk := _claim(run)) is not None:
-        chunk_score(run=run, chunk=chunk, inputs=inputs, settings=settings)
+        chunk_score(run=run, chunk=chunk, inputs=inputs, settings=settings, share=True)
         done += 1
     return done
 
@@ -272,9 +307,11 @@ def _stale(chunk: RescoreChunk, now: datetime) -> bool:
 
 
 def _gather(*, run: RescoreRun, inputs: ScoringInputs, settings: LoopSettings) -> list[dict]:
-    """Score what is left, wait for the helpers, take over dead ones' chunks; every chunk's result."""
+    """Score what is left, wait for the helpers, take over dead ones' chunks; every chunk's result
+    (the ones scored here stay in memory; the helpers' come from the loop cache)."""
+    mine: dict[int, dict] = {}
     while (chunk := _claim(run)) is not None:
-        chunk_score(run=run, chunk=chunk, inputs=inputs, settings=settings)
+        mine[chunk.block] = chunk_score(run=run, chunk=chunk, inputs=inputs, settings=settings, share=False)
     while True:
         running = list(RescoreChunk.objects.filter(run=run, status=ChunkStatus.RUNNING))
         if not running:
@@ -290,18 +327,18 @@ def _gather(*, run: RescoreRun, inputs: ScoringInputs, settings: LoopSettings) -
                     run.key[:8],
                     chunk.claimed_by,
                 )
-                chunk_score(run=run, chunk=chunk, inputs=inputs, settings=settings)
+                mine[chunk.block] = chunk_score(run=run, chunk=chunk, inputs=inputs, settings=settings, share=False)
         time.sleep(WAIT_STEP)
     results = []
-    for chunk in RescoreChunk.objects.filter(run=run).order_by("block"):
-        result = loop_cache().get(_result_key(run, chunk.block))
+    blocks = list(RescoreChunk.objects.filter(run=run).order_by("block").values_list("block", flat=True))
+    for block in blocks:
+        result = mine.get(block) or loop_cache().get(_result_key(run, block))
         if result is None:  # evicted, or a cache the helper could not share: score it here
-            logger.warning(
-                "rescore chunk %s of %s missing from the loop cache; scoring it again", chunk.block, run.key[:8]
-            )
-            result = chunk_score(run=run, chunk=chunk, inputs=inputs, settings=settings)
+            logger.warning("rescore chunk %s of %s missing from the loop cache; scoring it again", block, run.key[:8])
+            chunk = RescoreChunk.objects.get(run=run, block=block)
+            result = chunk_score(run=run, chunk=chunk, inputs=inputs, settings=settings, share=False)
         results.append(result)
-    loop_cache().delete_many([_result_key(run, chunk.block) for chunk in RescoreChunk.objects.filter(run=run)])
+    loop_cache().delete_many([_result_key(run, block) for block in blocks if block not in mine])
     return results
 
 

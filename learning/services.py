@@ -171,42 +171,73 @@ def rescore_open_leads(*, now: datetime | None = None) -> RescoreResult:
 
 
 def ensure_explanations(*, leads: Sequence[Lead]) -> None:
-    """Fill in the explanation of leads rescoring left unexplained (everything past the queue's head)."""
-    for lead in leads:
-        if lead.explanation is None and lead.scored_at is not None:
-            lead.explanation = lead_explanation(lead_id=lead.pk, model_version=lead.model_version)
+    """Fill in the explanation of the leads rescoring left unexplained (everything past the queue's
+    head): computed for all of them at once under the model that scored them, and stored for the
+    next reader. A lead scored by a model that is no longer active gets none until it is rescored."""
+    from leads.scorestore import explanations_store
 
-
-def lead_explanation(*, lead_id: int, model_version: int | None) -> list[str]:
-    """The lead's explanation under the active model (or the cold-start rules), computed and stored
-    on first read."""
-    from leads.scorestore import explanation_store
-
+    missing = [lead for lead in leads if lead.explanation is None and lead.scored_at is not None]
+    if not missing:
+        return
     inputs = rescoring.scoring_inputs()
-    if (inputs.model.version if inputs.model else None) != model_version:
-        return []
-    frame = rescoring.feature_frame(lead_ids=[lead_id], as_of=timezone.now(), activity_types=inputs.types)
-    scored = rescoring.score_frame(frame, scorer=inputs.scorer, rules=inputs.rules)[0]
-    lines = json.loads(scored["explanation"].iloc[0])
-    explanation_store(lead_id=lead_id, model_version=model_version, explanation=lines)
-    return lines
+    version = inputs.model.version if inputs.model else None
+    current = [lead for lead in missing if lead.model_version == version]
+    for lead in missing:
+        lead.explanation = []
+    if not current:
+        return
+    frame = rescoring.feature_frame(
+        lead_ids=[lead.pk for lead in current], as_of=timezone.now(), activity_types=inputs.types
+    )
+    texts = rescoring.score_frame(frame, scorer=inputs.scorer, rules=inputs.rules)[0]["explanation"]
+    for lead in current:
+        lead.explanation = json.loads(texts[lead.pk])
+    explanations_store(
+        explanations={lead.pk: lead.explanation for lead in current if lead.explanation is not None},
+        model_version=version,
+    )
+
+
+LEARN_QUEUED_TIMEOUT = 30  # seconds a "learning message is queued" flag lives, in case the message is lost
+
+
+def _learn_queued_key() -> str:
+    from config.celery import app
+
+    return f"learn-queued:{app.conf.task_default_queue}"  # the queue its message goes to
 
 
 def _enqueue_learning() -> None:
+    """Ask a worker to run the loop, unless a message is already queued and not yet started: under
+    a burst of labels one message serves them all (the worker reads what is pending from the
+    database when it starts, after taking the flag down), and the web tier publishes ~once per run
+    instead of once per label."""
     from learning.tasks import learn
 
+    flags = rescoring.loop_cache()
+    if not flags.add(_learn_queued_key(), 1, timeout=LEARN_QUEUED_TIMEOUT):
+        return
     try:
         learn.delay()
     except Exception:  # the broker is down: the database still says what is pending
+        flags.delete(_learn_queued_key())
         logger.warning("could not reach the broker; pending learning waits for the next worker run", exc_info=True)
+
+
+def learning_started() -> None:
+    """A learning message reached a worker: later changes need a message of their own."""
+    rescoring.loop_cache().delete(_learn_queued_key())
 
 
 def labels_changed() -> None:
     """Called in the transaction that adds or removes a label: count it, learn after commit."""
-    state = loop_state()
-    LoopState.objects.filter(pk=state.pk).update(
+    counted = LoopState.objects.filter(pk=1).update(
         labels_revision=F("labels_revision") + 1, pending_since=Coalesce(F("pending_since"), Value(timezone.now()))
     )
+    if not counted:  # a fresh database: the state row is made on first use
+        loop_state()
+        labels_changed()
+        return
     transaction.on_commit(_enqueue_learning)
 
 

@@ -13,6 +13,7 @@ from learning.core.webhook import backoff_seconds
 def learn() -> int:
     """Train on pending labels and rescore; the database says what is pending, so running
     it twice, or after a lost message, is harmless."""
+    services.learning_started()
     return services.run_learning_loop()
 
 

@@ -37,7 +37,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AlterModelOptions(
             name='lead',
-            options={'base_manager_name': 'objects'},
+            options={'base_manager_name': 'objects', 'default_manager_name': 'objects'},
         ),
         migrations.RemoveIndex(
             model_name='lead',

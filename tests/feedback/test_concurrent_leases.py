@@ -39,3 +39,27 @@ def test_twenty_reps_opening_the_queue_at_once_never_share_a_lead(make_leads: An
     handed = [lead for leads in results.values() for lead in leads]
     assert len(handed) == 100
     assert len(set(handed)) == len(handed), "a lead was handed to two reps"
+
+
+@pytest.mark.django_db
+def test_a_rep_whose_candidates_were_all_just_leased_by_another_looks_further(
+    make_leads: Any, rep: Any, rep2: Any, monkeypatch: Any
+) -> None:
+    """Under READ COMMITTED a rep can lock leads another rep leased a moment before (their lease
+    committed after this rep's snapshot): those are dropped, and the queue looks further down."""
+    from feedback import services
+
+    make_leads(10)
+    theirs = services.lease_next_leads(user=rep2, limit=4)
+    real = services._lockable_candidates
+    calls = []
+
+    def stale_first(free: Any, *, count: int) -> list[Any]:
+        calls.append(count)
+        return theirs if len(calls) == 1 else real(free, count=count)
+
+    monkeypatch.setattr(services, "_lockable_candidates", stale_first)
+    mine = services.lease_next_leads(user=rep, limit=3)
+
+    assert len(mine) == 3 and len(calls) == 2
+    assert not {lead.pk for lead in mine} & {lead.pk for lead in theirs}
