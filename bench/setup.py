@@ -77,7 +77,9 @@ def reset() -> None:
 
 
 @contextmanager
-def workers(count: int = 1, concurrency: int = 1) -> Iterator[list[subprocess.Popen[bytes]]]:
+def workers(count: int = 1, concurrency: int = 1, nice: int = 10) -> Iterator[list[subprocess.Popen[bytes]]]:
+    """``count`` Celery worker processes on the benchmark's queue, below the web tier's CPU priority
+    (``nice``) as on a machine that serves reps and learns at once."""
     env = production_env()
     processes = []
     logs = []
@@ -105,6 +107,7 @@ def workers(count: int = 1, concurrency: int = 1) -> Iterator[list[subprocess.Po
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                preexec_fn=lambda: os.nice(nice),
             )
         )
     try:

@@ -5,7 +5,9 @@ cd "$(dirname "$0")/.."
 port="${1:-8000}"
 bin=.venv/bin
 
-"$bin/celery" -A config worker -B --loglevel=WARNING --concurrency=2 \
+# Two worker processes (a rescore's blocks are shared between them), below the web server's CPU
+# priority so reps' pages stay quick while the model learns.
+nice -n 10 "$bin/celery" -A config worker -B --loglevel=WARNING --concurrency=2 \
   --schedule var/celerybeat-schedule &
 worker=$!
 trap 'kill "$worker" 2>/dev/null; wait "$worker" 2>/dev/null; exit 0' INT TERM EXIT
