@@ -155,7 +155,7 @@ def main() -> None:
         (
             f"GET /api/queue, {paced['reps']} reps at work ({size:,} leads)",
             f"p50 {paced['api_queue_p50_ms']:.0f} ms, p95 {paced['api_queue_p95_ms']:.0f} ms",
-            f"gunicorn 4×4 + 1 worker, {paced['think_s']:.0f} s between a rep's requests; p95 ≤ 50 ms",
+            f"gunicorn 3×6 + 1 worker, {paced['think_s']:.0f} s between a rep's requests; p95 ≤ 50 ms",
         )
     )
     rows.append(
@@ -171,7 +171,7 @@ def main() -> None:
             f"{throughput['labels_per_s']:.0f} labels/s",
             f"p95 {throughput['label_p95_ms']:.0f} ms; created {throughput['labels_created']}, stored "
             f"{throughput['labels_stored']}, leads to two clients {throughput['leads_to_two_clients']}, "
-            f"errors {throughput['errors']}; gunicorn 4×4, no worker; ≥ 200/s",
+            f"errors {throughput['errors']}; gunicorn 3×6, no worker; ≥ 200/s",
         )
     )
 

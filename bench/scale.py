@@ -170,7 +170,7 @@ def _free_port() -> int:
 
 
 @contextmanager
-def gunicorn(workers: int = 4, threads: int = 4, worker_class: str = "gthread") -> Iterator[int]:
+def gunicorn(workers: int = 3, threads: int = 6, worker_class: str = "gthread") -> Iterator[int]:
     """The web tier as deployed: gunicorn on a free loopback port; yields the port."""
     port = _free_port()
     log = open(OUT / "gunicorn.log", "wb")  # noqa: SIM115
