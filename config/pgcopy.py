@@ -66,10 +66,14 @@ def _per_row(column: Column, n: int) -> tuple[np.ndarray | None, np.ndarray, lis
     if column.kind not in FIXED:
         raise ValueError(f"{column.name}: unsupported kind {column.kind!r}")
     if scalar:
-        if values is None:
+        if values is None or (isinstance(values, float) and np.isnan(values)):
             return np.zeros(n), np.ones(n, dtype=bool), []
         return np.full(n, values), np.zeros(n, dtype=bool), []
     array = np.asarray(values)
+    if array.dtype == object:  # None (or NaN) marks NULL among numbers
+        nulls = pd.isna(array)
+        array = np.where(nulls, 0, array).astype(np.float64 if column.kind == "float8" else np.int64)
+        return array, np.asarray(nulls, dtype=bool), []
     nulls = np.isnan(array) if array.dtype.kind == "f" else np.zeros(n, dtype=bool)
     return array, nulls, []
 

@@ -161,7 +161,9 @@ def scores_replace(
         # two cores), the other stays with the web tier.
         cursor.execute("SET LOCAL max_parallel_maintenance_workers = 0")
         cursor.execute(f"DROP TABLE IF EXISTS {NEXT}")
-        cursor.execute(f"CREATE TABLE {NEXT} (LIKE {LIVE} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
+        # Everything of the live table but its indexes (built after the rows are in). Grants are not
+        # copied by LIKE: give a reporting role access through a view or default privileges.
+        cursor.execute(f"CREATE TABLE {NEXT} (LIKE {LIVE} INCLUDING ALL EXCLUDING INDEXES)")
         _copy_rows(cursor, rows, model_version=model_version, scored_at=scored_at)
         # Labeled leads keep the score they had (the lead page and the API still show it).
         keep = np.setdiff1d(closed_lead_ids(), rows.lead_ids)

@@ -309,6 +309,8 @@ def _stale(chunk: RescoreChunk, now: datetime) -> bool:
 def _gather(*, run: RescoreRun, inputs: ScoringInputs, settings: LoopSettings) -> list[dict]:
     """Score what is left, wait for the helpers, take over dead ones' chunks; every chunk's result
     (the ones scored here stay in memory; the helpers' come from the loop cache)."""
+    from learning.services import worker_id
+
     mine: dict[int, dict] = {}
     while (chunk := _claim(run)) is not None:
         mine[chunk.block] = chunk_score(run=run, chunk=chunk, inputs=inputs, settings=settings, share=False)
@@ -320,7 +322,7 @@ def _gather(*, run: RescoreRun, inputs: ScoringInputs, settings: LoopSettings) -
         for chunk in running:
             if _stale(chunk, now) and RescoreChunk.objects.filter(
                 pk=chunk.pk, status=ChunkStatus.RUNNING, claimed_at=chunk.claimed_at
-            ).update(claimed_at=now):
+            ).update(claimed_at=now, claimed_by=worker_id()):
                 logger.warning(
                     "rescore chunk %s of %s was abandoned by %s; scoring it here",
                     chunk.block,

@@ -91,7 +91,12 @@ def behaviour_features(
         names, counts = np.unique(texts, return_counts=True) if len(texts) else (np.array([]), np.array([]))
         types = [str(name) for name in names[np.argsort(-counts, kind="stable")][:MAX_ACTIVITY_TYPES]]
     if types:
-        codes = np.asarray(pd.Categorical(kinds, categories=types).codes)
+        known = pd.Index(types)
+        if isinstance(kinds, pd.Series) and isinstance(kinds.dtype, pd.CategoricalDtype):
+            recode = np.append(known.get_indexer(kinds.cat.categories), -1)  # code -1 (NaN) stays -1
+            codes = recode[kinds.cat.codes.to_numpy()]
+        else:  # text: a type the list does not name counts only in the totals
+            codes = known.get_indexer(np.asarray(kinds, dtype=object))
         width = len(types)
         valid = codes >= 0
         flat = position[valid] * width + codes[valid]
