@@ -14,6 +14,7 @@ from django.utils import timezone
 from feedback.models import Label, LabelSource, Lease, Outcome, Reason, Skip
 from leads.models import Lead, LeadStatus
 from leads.parsing import storable_text_problem
+from leads.scorestore import leads_leave_queue
 from leads.services import score_event_record
 
 UNDO_WINDOW = timedelta(minutes=10)
@@ -100,6 +101,7 @@ def label_submit(
             seconds_to_label=seconds_to_label,
         )
         Lead.rows.filter(pk=lead.pk).update(status=outcome, updated_at=timezone.now())
+        leads_leave_queue(lead_ids=[lead.pk])
         score_event_record(lead=lead, cause="label", user=user, outcome=outcome, reason=reason.label if reason else "")
         Lease.objects.filter(lead_id=lead.pk).delete()
         labels_changed()
@@ -175,7 +177,8 @@ def labels_import(*, outcomes: Mapping[int, str]) -> int:
         )
         for outcome in Outcome.values:
             ids = [row.lead_id for row in rows if row.outcome == outcome]
-            Lead.objects.filter(id__in=ids).update(status=outcome)
+            Lead.rows.filter(id__in=ids).update(status=outcome)
+            leads_leave_queue(lead_ids=ids)
         Lease.objects.filter(lead_id__in=[row.lead_id for row in rows]).delete()
         labels_changed()
     return len(rows)
@@ -238,7 +241,9 @@ def _lockable_candidates(free: QuerySet[Lead], *, count: int) -> list[Lead]:
     """Up to ``count`` free leads, best first, locked (rows other reps hold locked are skipped)."""
     # Scored leads by priority: a walk down the score table's priority index.
     candidates = list(
-        free.scored().order_by("-priority", "id").select_for_update(skip_locked=True, of=("self",))[:count]
+        free.filter(priority__isnull=False)
+        .order_by("-priority", "id")
+        .select_for_update(skip_locked=True, of=("self",))[:count]
     )
     if len(candidates) < count:  # the scored pool ran dry (or nothing is scored yet)
         candidates += list(

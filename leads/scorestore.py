@@ -165,11 +165,16 @@ def scores_replace(
         # copied by LIKE: give a reporting role access through a view or default privileges.
         cursor.execute(f"CREATE TABLE {NEXT} (LIKE {LIVE} INCLUDING ALL EXCLUDING INDEXES)")
         _copy_rows(cursor, rows, model_version=model_version, scored_at=scored_at)
-        # Labeled leads keep the score they had (the lead page and the API still show it).
+        # Labeled leads keep the score they had (the lead page and the API still show it), out of
+        # the queue (no priority).
         keep = np.setdiff1d(closed_lead_ids(), rows.lead_ids)
         if len(keep):
+            carried = [f.column for f in LeadScore._meta.concrete_fields]
+            values = ["NULL" if name == "priority" else "''" if name == "queue_reason" else name for name in carried]
             cursor.execute(
-                f"INSERT INTO {NEXT} SELECT * FROM {LIVE} WHERE lead_id = ANY(%s::bigint[])", [keep.tolist()]
+                f"INSERT INTO {NEXT} ({', '.join(carried)}) SELECT {', '.join(values)} FROM {LIVE} "
+                "WHERE lead_id = ANY(%s::bigint[])",
+                [keep.tolist()],
             )
         cursor.execute(f"ALTER TABLE {NEXT} ADD CONSTRAINT {NEXT}_pkey PRIMARY KEY (lead_id)")
         for statement in _index_sql(NEXT, "_next"):
@@ -236,6 +241,13 @@ def score_history_prune(cursor: Any, *, since: datetime) -> None:
         "WHERE n > %s)",
         [connection.ops.adapt_datetimefield_value(since), SCORE_HISTORY_KEEP],
     )
+
+
+def leads_leave_queue(*, lead_ids: list[int]) -> None:
+    """Labeled leads have no queue priority until a rescore scores them again (if they reopen): the
+    queue's walk down the priority index does not step over the leads labeled since the last
+    rescore."""
+    LeadScore.objects.filter(lead_id__in=lead_ids).update(priority=None)
 
 
 def explanations_store(*, explanations: dict[int, list[str]], model_version: int | None) -> None:

@@ -13,6 +13,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
+from config.dbstats import analyze_if_stale
 from leads.csvfile import read_rows
 from leads.models import BLOCK_SIZE, PROFILE_FIELDS, Activity, Lead, LeadBlock, ScoreEvent
 from leads.parsing import (
@@ -144,6 +145,7 @@ def import_leads(
             outcomes = {ids[row.external_id]: row.outcome for row in chunk if row.outcome}
             result.labels += labels_import(outcomes=outcomes) if outcomes else 0
         result.imported += len(chunk)
+    analyze_if_stale([Lead])
     return result
 
 
@@ -214,6 +216,7 @@ def import_activities(*, rows: Iterable[tuple[int, dict[str, Any]]]) -> ImportRe
                 result.reject(RowError(number, "lead", f"no lead with external_id {row.lead!r}"))
         with transaction.atomic():
             result.imported += activities_insert(rows=good, lead_ids=lead_ids)
+    analyze_if_stale([Activity])
     return result
 
 

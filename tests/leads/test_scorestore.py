@@ -14,7 +14,7 @@ import pytest
 from django.db import connection
 
 from leads.models import Lead, LeadScore, LeadStatus
-from leads.scorestore import ScoreRows, explanations_store, scores_replace
+from leads.scorestore import ScoreRows, explanations_store, leads_leave_queue, scores_replace
 from tests.scores import set_score
 
 pytestmark = pytest.mark.django_db
@@ -104,6 +104,29 @@ def test_a_labeled_lead_left_out_of_the_rows_keeps_its_previous_score() -> None:
     lead = Lead.objects.get(pk=labeled)
     assert (lead.score, lead.model_version, lead.scored_at) == (0.7, 1, AT)
     assert score_of(other) == 0.45
+
+
+@on_postgresql
+def test_a_labeled_lead_carried_over_a_rescore_is_out_of_the_queue() -> None:
+    labeled, other = make_leads(2)
+    scores_replace(rows=rows_for({labeled: 0.7, other: 0.4}), model_version=1, scored_at=AT)
+    Lead.rows.filter(pk=labeled).update(status=LeadStatus.CONVERTED)
+
+    scores_replace(rows=rows_for({other: 0.45}), model_version=2, scored_at=LATER)
+
+    assert Lead.objects.get(pk=labeled).priority is None
+    assert Lead.objects.get(pk=labeled).queue_reason == ""
+
+
+def test_leads_leave_the_queue_at_once_when_labeled() -> None:
+    first, second = make_leads(2)
+    scores_replace(rows=rows_for({first: 0.7, second: 0.4}), model_version=1, scored_at=AT)
+
+    leads_leave_queue(lead_ids=[first])
+
+    assert Lead.objects.get(pk=first).priority is None
+    assert Lead.objects.get(pk=first).score == 0.7, "the score stays for the lead page"
+    assert Lead.objects.get(pk=second).priority == 0.4
 
 
 @on_postgresql
