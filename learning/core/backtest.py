@@ -21,7 +21,7 @@ from sklearn.model_selection import train_test_split
 
 from learning.core.features import PreparedFrame, _epoch_days, build_frame
 from learning.core.model import LeadScorer
-from learning.core.strategies import DEFAULT_EXPLORATION, STRATEGIES, select_batch
+from learning.core.strategies import DEFAULT_EXPLORATION, DEFAULT_STRATEGY, STRATEGIES, select_batch
 
 MIN_PER_OUTCOME = 5
 
@@ -39,6 +39,16 @@ class CurvePoint:
 
 
 @dataclass
+class CalibrationPoint:
+    """How honest the held-out probabilities are after ``labels`` labels."""
+
+    labels: int
+    brier: float
+    predicted: float  # the average probability
+    actual: float  # the conversion rate
+
+
+@dataclass
 class BacktestResult:
     strategy: str
     full_data_auc: float
@@ -48,6 +58,7 @@ class BacktestResult:
     seconds: float = 0.0
     settings: dict[str, object] = field(default_factory=dict)
     seed_mean_aucs: dict[str, list[float]] = field(default_factory=dict)  # per seed: mean AUC over its curve
+    calibration: dict[str, list[CalibrationPoint]] = field(default_factory=dict)  # per curve point, mean over seeds
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -57,6 +68,7 @@ class BacktestResult:
             "rows": self.rows,
             "positives": self.positives,
             "seed_mean_aucs": self.seed_mean_aucs,
+            "calibration": {name: [vars(point) for point in points] for name, points in self.calibration.items()},
             "settings": self.settings,
         }
 
@@ -159,9 +171,14 @@ def replay(
     batch: int,
     threshold: float,
     make_scorer: Callable[[], ClassifierMixin],
+    keys: np.ndarray | None = None,
+    on_round: Callable[[int, np.ndarray], None] | None = None,
 ) -> Curve:
     """One learning curve: from the labels ``start``, refit, measure, and let ``strategy`` pick
-    the next batch (the live queue's ``select_batch``), ``rounds`` times."""
+    the next batch (the live queue's ``select_batch``), ``rounds`` times. ``keys`` (one random
+    number per pool row) order the random picks; strategies replayed with the same keys share them.
+    ``on_round`` sees each round's label count and held-out probabilities (calibration reports).
+    """
     labeled = np.zeros(len(split.pool_y), dtype=bool)
     labeled[start] = True
     curve: Curve = []
@@ -170,12 +187,23 @@ def replay(
         scorer = make_scorer().fit(split.pool_frame.iloc[rows], split.pool_y[rows])
         proba = scorer.predict_proba(split.test_frame)[:, 1]
         curve.append((len(rows), *_quality(split.test_y, proba, threshold)))
+        if on_round is not None:
+            on_round(len(rows), proba)
         unlabeled = np.flatnonzero(~labeled)
         if round_number == rounds or len(unlabeled) == 0:
             break
         pool_proba, features = _pool_scores(scorer, split.pool_frame.iloc[unlabeled], strategy=strategy)
         chosen = select_batch(
-            pool_proba, size=batch, strategy=strategy, exploration=exploration, rng=rng, features=features
+            pool_proba,
+            size=batch,
+            strategy=strategy,
+            exploration=exploration,
+            rng=rng,
+            features=features,
+            labels=len(rows),
+            positives=int(split.pool_y[rows].sum()),
+            keys=keys[unlabeled] if keys is not None else None,
+            model_auc=getattr(scorer, "out_of_fold_auc_", None),
         )
         labeled[unlabeled[chosen]] = True
     return curve
@@ -198,7 +226,7 @@ def run_backtest(
     frame: pd.DataFrame,
     y: np.ndarray,
     *,
-    strategies: Sequence[str] = ("balanced",),
+    strategies: Sequence[str] = (DEFAULT_STRATEGY,),
     initial: int = 20,
     batch: int = 20,
     rounds: int = 15,
@@ -235,25 +263,31 @@ def run_backtest(
 
     names = list(dict.fromkeys([*strategies, "random"]))
     per_seed: dict[str, list[Curve]] = {name: [] for name in names}
+    honesty: dict[str, list[list[tuple[int, float, float, float]]]] = {name: [] for name in names}
     full_aucs = []
     for seed in range(seeds):
         split = Split.draw(frame, y, seed=seed, test_size=test_size)
         full = make_scorer().fit(split.pool_frame, split.pool_y)
         full_aucs.append(roc_auc_score(split.test_y, full.predict_proba(split.test_frame)[:, 1]))
         start = _initial_sample(split.pool_y, size=initial, batch=batch, rng=np.random.default_rng(seed))
+        keys = np.random.default_rng([seed, 2]).random(len(split.pool_y))
         for name in names:
+            points: list[tuple[int, float, float, float]] = []
             curve = replay(
                 split,
                 start,
                 strategy=name,
                 exploration=exploration,
                 rng=np.random.default_rng([seed, 1]),  # common random numbers: strategies differ only by choice
+                keys=keys,
                 rounds=rounds,
                 batch=batch,
                 threshold=threshold,
                 make_scorer=make_scorer,
+                on_round=_recorder(points, split.test_y),
             )
             per_seed[name].append(curve)
+            honesty[name].append(points)
             if progress:
                 progress(f"seed {seed + 1}/{seeds} {name}: AUC {curve[0][1]:.3f} → {curve[-1][1]:.3f}")
     curves = {name: _mean_curve(runs) for name, runs in per_seed.items()}
@@ -265,6 +299,9 @@ def run_backtest(
         positives=int(y.sum()),
         seconds=time.perf_counter() - started,
         seed_mean_aucs={name: [float(np.mean([p[1] for p in run])) for run in runs] for name, runs in per_seed.items()},
+        calibration={
+            name: [CalibrationPoint(round(r[0]), *r[1:]) for r in _mean_rows(runs)] for name, runs in honesty.items()
+        },
         settings={
             "initial": initial,
             "batch": batch,
@@ -277,7 +314,20 @@ def run_backtest(
     )
 
 
-def _mean_curve(runs: list[Curve]) -> list[CurvePoint]:
+def _recorder(points: list[tuple[int, float, float, float]], test_y: np.ndarray) -> Callable[[int, np.ndarray], None]:
+    """Collects each round's label count, Brier score, average probability and conversion rate."""
+
+    def record(labels: int, proba: np.ndarray) -> None:
+        points.append((labels, float(np.mean((proba - test_y) ** 2)), float(proba.mean()), float(test_y.mean())))
+
+    return record
+
+
+def _mean_rows(runs: list[list[tuple[int, float, float, float]]]) -> np.ndarray:
+    """Point by point means over the seeds (as long as the shortest run)."""
     length = min(len(run) for run in runs)
-    values = np.array([run[:length] for run in runs], dtype=float).mean(axis=0)
-    return [CurvePoint(labels=round(row[0]), auc=row[1], precision=row[2], recall=row[3]) for row in values]
+    return np.array([run[:length] for run in runs], dtype=float).mean(axis=0)
+
+
+def _mean_curve(runs: list[Curve]) -> list[CurvePoint]:
+    return [CurvePoint(labels=round(row[0]), auc=row[1], precision=row[2], recall=row[3]) for row in _mean_rows(runs)]
