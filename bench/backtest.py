@@ -83,8 +83,8 @@ def backtest_set(*, seeds: int, rounds: int, only: str | None) -> list[dict[str,
             "default_labels_to_95": result.labels_to_reach(DEFAULT_STRATEGY),
             "random_labels_to_95": result.labels_to_reach("random"),
             "seconds": result.seconds,
-            "calibration": {
-                name: [vars(point) for point in points if point.labels in CALIBRATION_LABELS]
+            "calibration": {  # the curve points nearest each budget (a topped-up first sample shifts them)
+                name: [vars(min(points, key=lambda point, n=n: abs(point.labels - n))) for n in CALIBRATION_LABELS]
                 for name, points in result.calibration.items()
             },
             "result": result.as_json(),
@@ -92,7 +92,7 @@ def backtest_set(*, seeds: int, rounds: int, only: str | None) -> list[dict[str,
         results.append(row)
         print(
             f"  {dataset.name}: full {result.full_data_auc:.3f}, {DEFAULT_STRATEGY} {row['default_mean_auc']:.3f}, "
-            f"random {row['random_mean_auc']:.3f} ({gap:+.3f} ± {error:.3f}) in {result.seconds:.0f} s",
+            f"random {row['random_mean_auc']:.3f} ({gap:+.4f} ± {error:.4f}) in {result.seconds:.0f} s",
             flush=True,
         )
     return results
@@ -156,23 +156,20 @@ def main() -> None:
                     f"{row['full_data_auc']:.3f}",
                     f"{row['default_mean_auc']:.3f}",
                     f"{row['random_mean_auc']:.3f}",
-                    f"{row['gap']:+.3f} ± {row['gap_se']:.3f}",
+                    f"{row['gap']:+.4f} ± {row['gap_se']:.4f}",
                     " / ".join(str(r) if r is not None else "not reached" for r in reach),
                 ]
             )
         print()
         print(table(lines))
         print(f"\nheld-out calibration: Brier, mean probability / conversion rate ({DEFAULT_STRATEGY}); Brier (random)")
-        honesty = [["dataset", *[f"{n} labels" for n in CALIBRATION_LABELS]]]
+        honesty = [["dataset", *[f"~{n} labels" for n in CALIBRATION_LABELS]]]
         for row in rows:
-            cells = {name: {point["labels"]: point for point in points} for name, points in row["calibration"].items()}
+            ours, theirs = row["calibration"][DEFAULT_STRATEGY], row["calibration"]["random"]
             honesty.append([str(row["dataset"])])
-            for n in CALIBRATION_LABELS:
-                ours, theirs = cells[DEFAULT_STRATEGY].get(n), cells["random"].get(n)
+            for mine, other in zip(ours, theirs, strict=True):
                 honesty[-1].append(
-                    f"{ours['brier']:.3f}, {ours['predicted']:.3f}/{ours['actual']:.3f}; {theirs['brier']:.3f}"
-                    if ours and theirs
-                    else "-"
+                    f"{mine['brier']:.3f}, {mine['predicted']:.3f}/{mine['actual']:.3f}; {other['brier']:.3f}"
                 )
         print(table(honesty))
     print("\ntraining time (train_model_version's model work) against label count:")
