@@ -16,12 +16,12 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 from sklearn.base import ClassifierMixin
-from sklearn.metrics import precision_score, recall_score, roc_auc_score
+from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
-from learning.core.features import _epoch_days, build_frame
+from learning.core.features import PreparedFrame, _epoch_days, build_frame
 from learning.core.model import LeadScorer
-from learning.core.strategies import DEFAULT_EXPLORATION, STRATEGIES, select_batch
+from learning.core.strategies import DEFAULT_EXPLORATION, DEFAULT_STRATEGY, STRATEGIES, select_batch
 
 MIN_PER_OUTCOME = 5
 
@@ -39,6 +39,16 @@ class CurvePoint:
 
 
 @dataclass
+class CalibrationPoint:
+    """How honest the held-out probabilities are after ``labels`` labels."""
+
+    labels: int
+    brier: float
+    predicted: float  # the average probability
+    actual: float  # the conversion rate
+
+
+@dataclass
 class BacktestResult:
     strategy: str
     full_data_auc: float
@@ -48,6 +58,7 @@ class BacktestResult:
     seconds: float = 0.0
     settings: dict[str, object] = field(default_factory=dict)
     seed_mean_aucs: dict[str, list[float]] = field(default_factory=dict)  # per seed: mean AUC over its curve
+    calibration: dict[str, list[CalibrationPoint]] = field(default_factory=dict)  # per curve point, mean over seeds
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -57,6 +68,7 @@ class BacktestResult:
             "rows": self.rows,
             "positives": self.positives,
             "seed_mean_aucs": self.seed_mean_aucs,
+            "calibration": {name: [vars(point) for point in points] for name, points in self.calibration.items()},
             "settings": self.settings,
         }
 
@@ -109,11 +121,14 @@ def feature_frame(profiles: pd.DataFrame, events: pd.DataFrame, *, as_of: dateti
 
 
 def _quality(y: np.ndarray, proba: np.ndarray, threshold: float) -> tuple[float, float, float]:
-    predicted = (proba >= threshold).astype(int)
+    """ROC AUC, precision and recall at ``threshold`` (0 when nothing is called hot / no positives)."""
+    predicted = proba >= threshold
+    true_hot = int((predicted & (y == 1)).sum())
+    called, positives = int(predicted.sum()), int(y.sum())
     return (
         float(roc_auc_score(y, proba)),
-        float(precision_score(y, predicted, zero_division=0)),
-        float(recall_score(y, predicted, zero_division=0)),
+        true_hot / called if called else 0.0,
+        true_hot / positives if positives else 0.0,
     )
 
 
@@ -127,11 +142,91 @@ def _initial_sample(pool_y: np.ndarray, *, size: int, batch: int, rng: np.random
     return order[:taken]
 
 
+Curve = list[tuple[int, float, float, float]]  # per point: labels, AUC, precision, recall
+
+
+@dataclass
+class Split:
+    """One seed's data: the pool the strategy picks from and the held-out rows it is measured on."""
+
+    pool_frame: pd.DataFrame
+    pool_y: np.ndarray
+    test_frame: pd.DataFrame
+    test_y: np.ndarray
+
+    @classmethod
+    def draw(cls, frame: pd.DataFrame, y: np.ndarray, *, seed: int, test_size: float) -> Split:
+        pool, test = train_test_split(np.arange(len(y)), test_size=test_size, stratify=y, random_state=seed)
+        return cls(frame.iloc[pool], y[pool], frame.iloc[test], y[test])
+
+
+def replay(
+    split: Split,
+    start: np.ndarray,
+    *,
+    strategy: str,
+    exploration: float,
+    rng: np.random.Generator,
+    rounds: int,
+    batch: int,
+    threshold: float,
+    make_scorer: Callable[[], ClassifierMixin],
+    keys: np.ndarray | None = None,
+    on_round: Callable[[int, np.ndarray], None] | None = None,
+) -> Curve:
+    """One learning curve: from the labels ``start``, refit, measure, and let ``strategy`` pick
+    the next batch (the live queue's ``select_batch``), ``rounds`` times. ``keys`` (one random
+    number per pool row) order the random picks; strategies replayed with the same keys share them.
+    ``on_round`` sees each round's label count and held-out probabilities (calibration reports).
+    """
+    labeled = np.zeros(len(split.pool_y), dtype=bool)
+    labeled[start] = True
+    curve: Curve = []
+    for round_number in range(rounds + 1):
+        rows = np.flatnonzero(labeled)
+        scorer = make_scorer().fit(split.pool_frame.iloc[rows], split.pool_y[rows])
+        proba = scorer.predict_proba(split.test_frame)[:, 1]
+        curve.append((len(rows), *_quality(split.test_y, proba, threshold)))
+        if on_round is not None:
+            on_round(len(rows), proba)
+        unlabeled = np.flatnonzero(~labeled)
+        if round_number == rounds or len(unlabeled) == 0:
+            break
+        pool_proba, features = _pool_scores(scorer, split.pool_frame.iloc[unlabeled], strategy=strategy)
+        chosen = select_batch(
+            pool_proba,
+            size=batch,
+            strategy=strategy,
+            exploration=exploration,
+            rng=rng,
+            features=features,
+            labels=len(rows),
+            positives=int(split.pool_y[rows].sum()),
+            keys=keys[unlabeled] if keys is not None else None,
+            model_auc=getattr(scorer, "out_of_fold_auc_", None),
+        )
+        labeled[unlabeled[chosen]] = True
+    return curve
+
+
+def _pool_scores(
+    scorer: ClassifierMixin, candidates: pd.DataFrame, *, strategy: str
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The pool's probabilities (and per-feature contributions, for diversity), as production
+    hands them to the queue. Random sampling never looks at them, so they are not computed for it."""
+    if strategy == "random":
+        return np.full((len(candidates), 2), 0.5), None
+    if hasattr(scorer, "score_with_contributions"):
+        p, features = scorer.score_with_contributions(candidates)
+        return np.column_stack([1 - p, p]), features
+    return scorer.predict_proba(candidates), None
+
+
 def run_backtest(
     frame: pd.DataFrame,
     y: np.ndarray,
     *,
-    strategies: Sequence[str] = ("balanced",),
+    strategies: Sequence[str] = (DEFAULT_STRATEGY,),
     initial: int = 20,
     batch: int = 20,
     rounds: int = 15,
@@ -139,14 +234,15 @@ def run_backtest(
     exploration: float = DEFAULT_EXPLORATION,
     test_size: float = 0.3,
     threshold: float = 0.5,
-    make_scorer: Callable[[], ClassifierMixin] = LeadScorer,
+    make_scorer: Callable[[], ClassifierMixin] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> BacktestResult:
     """Learning curves (means over ``seeds``) for each strategy and for random sampling.
 
     Each seed draws its own stratified held-out split and initial sample; every strategy of a
     seed starts from the same initial sample. Curve points are at the initial sample and after
-    each round's batch.
+    each round's batch. The default scorer is production's ``LeadScorer``, handed the frame
+    prepared once (``PreparedFrame``) since every refit and scoring is on rows of it.
     """
     started = time.perf_counter()
     y = np.asarray(y).astype(int)
@@ -158,39 +254,40 @@ def run_backtest(
             f"need at least {MIN_PER_OUTCOME} leads of each outcome; got {int(y.sum())} converted "
             f"and {int(len(y) - y.sum())} not converted"
         )
+    if make_scorer is None:
+        frame = frame.reset_index(drop=True)  # rows found by position: cheaper than by lead id
+        prepared = PreparedFrame(frame)
+
+        def make_scorer() -> ClassifierMixin:
+            return LeadScorer(prepared=prepared)
+
     names = list(dict.fromkeys([*strategies, "random"]))
-    per_seed: dict[str, list[list[tuple[int, float, float, float]]]] = {name: [] for name in names}
+    per_seed: dict[str, list[Curve]] = {name: [] for name in names}
+    honesty: dict[str, list[list[tuple[int, float, float, float]]]] = {name: [] for name in names}
     full_aucs = []
     for seed in range(seeds):
-        pool, test = train_test_split(np.arange(len(y)), test_size=test_size, stratify=y, random_state=seed)
-        pool_frame, test_frame = frame.iloc[pool], frame.iloc[test]
-        pool_y, test_y = y[pool], y[test]
-        full = make_scorer().fit(pool_frame, pool_y)
-        full_aucs.append(roc_auc_score(test_y, full.predict_proba(test_frame)[:, 1]))
-        start = _initial_sample(pool_y, size=initial, batch=batch, rng=np.random.default_rng(seed))
+        split = Split.draw(frame, y, seed=seed, test_size=test_size)
+        full = make_scorer().fit(split.pool_frame, split.pool_y)
+        full_aucs.append(roc_auc_score(split.test_y, full.predict_proba(split.test_frame)[:, 1]))
+        start = _initial_sample(split.pool_y, size=initial, batch=batch, rng=np.random.default_rng(seed))
+        keys = np.random.default_rng([seed, 2]).random(len(split.pool_y))
         for name in names:
-            rng = np.random.default_rng([seed, 1])  # common random numbers: strategies differ only by choice
-            labeled = np.zeros(len(pool), dtype=bool)
-            labeled[start] = True
-            curve = []
-            for round_number in range(rounds + 1):
-                scorer = make_scorer().fit(pool_frame.iloc[np.flatnonzero(labeled)], pool_y[labeled])
-                curve.append((int(labeled.sum()), *_quality(test_y, scorer.predict_proba(test_frame)[:, 1], threshold)))
-                unlabeled = np.flatnonzero(~labeled)
-                if round_number == rounds or len(unlabeled) == 0:
-                    break
-                candidates = pool_frame.iloc[unlabeled]
-                features = None
-                if hasattr(scorer, "score_with_contributions"):
-                    p, features = scorer.score_with_contributions(candidates)
-                    proba = np.column_stack([1 - p, p])
-                else:
-                    proba = scorer.predict_proba(candidates)
-                chosen = select_batch(
-                    proba, size=batch, strategy=name, exploration=exploration, rng=rng, features=features
-                )
-                labeled[unlabeled[chosen]] = True
+            points: list[tuple[int, float, float, float]] = []
+            curve = replay(
+                split,
+                start,
+                strategy=name,
+                exploration=exploration,
+                rng=np.random.default_rng([seed, 1]),  # common random numbers: strategies differ only by choice
+                keys=keys,
+                rounds=rounds,
+                batch=batch,
+                threshold=threshold,
+                make_scorer=make_scorer,
+                on_round=_recorder(points, split.test_y),
+            )
             per_seed[name].append(curve)
+            honesty[name].append(points)
             if progress:
                 progress(f"seed {seed + 1}/{seeds} {name}: AUC {curve[0][1]:.3f} → {curve[-1][1]:.3f}")
     curves = {name: _mean_curve(runs) for name, runs in per_seed.items()}
@@ -202,6 +299,9 @@ def run_backtest(
         positives=int(y.sum()),
         seconds=time.perf_counter() - started,
         seed_mean_aucs={name: [float(np.mean([p[1] for p in run])) for run in runs] for name, runs in per_seed.items()},
+        calibration={
+            name: [CalibrationPoint(round(r[0]), *r[1:]) for r in _mean_rows(runs)] for name, runs in honesty.items()
+        },
         settings={
             "initial": initial,
             "batch": batch,
@@ -214,7 +314,20 @@ def run_backtest(
     )
 
 
-def _mean_curve(runs: list[list[tuple[int, float, float, float]]]) -> list[CurvePoint]:
+def _recorder(points: list[tuple[int, float, float, float]], test_y: np.ndarray) -> Callable[[int, np.ndarray], None]:
+    """Collects each round's label count, Brier score, average probability and conversion rate."""
+
+    def record(labels: int, proba: np.ndarray) -> None:
+        points.append((labels, float(np.mean((proba - test_y) ** 2)), float(proba.mean()), float(test_y.mean())))
+
+    return record
+
+
+def _mean_rows(runs: list[list[tuple[int, float, float, float]]]) -> np.ndarray:
+    """Point by point means over the seeds (as long as the shortest run)."""
     length = min(len(run) for run in runs)
-    values = np.array([run[:length] for run in runs], dtype=float).mean(axis=0)
-    return [CurvePoint(labels=round(row[0]), auc=row[1], precision=row[2], recall=row[3]) for row in values]
+    return np.array([run[:length] for run in runs], dtype=float).mean(axis=0)
+
+
+def _mean_curve(runs: list[Curve]) -> list[CurvePoint]:
+    return [CurvePoint(labels=round(row[0]), auc=row[1], precision=row[2], recall=row[3]) for row in _mean_rows(runs)]

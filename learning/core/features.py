@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,7 @@ TEXT_PROFILE = ["industry", "title", "seniority", "department", "country", "sour
 NUMERIC_PROFILE = ["employees", "deal_value"]
 IGNORED = {"company", "external_id", "id", "lead_id", "status"}
 BEHAVIOUR_PREFIXES = ("count__", "recent30__", "act_")
+MISSING_WORD = "(missing)"
 
 
 def _epoch_days(values: pd.Series) -> pd.Series:
@@ -149,73 +151,231 @@ class ColumnPlan:
         return [*self.numeric, *self.dates, *self.categorical]
 
 
-def infer_plan(frame: pd.DataFrame, *, max_categories: int = 50) -> ColumnPlan:
+class DistinctText:
+    """The distinct values of a text column, and what the pipeline derives from each of them.
+
+    Text work (stripping, regular expressions, date parsing) is element-wise, so doing it once
+    per distinct value and gathering by row gives the same result as doing it row by row: a lead
+    column holds a few dozen values over thousands of rows.
+    """
+
+    def __init__(self, values: pd.Series) -> None:
+        self.values = values.reset_index(drop=True)
+        self._dates = np.full(len(values), np.nan)  # per value: 1 parses as a date, 0 does not, nan unknown
+
+    @classmethod
+    def of(cls, column: pd.Series) -> tuple[np.ndarray, DistinctText]:
+        """Per row the index of its value among the distinct values (-1: missing), and those values."""
+        if column.dtype == object:  # mixed objects (1 and True hash alike): compare them as text
+            column = column.astype("string")
+        codes, uniques = pd.factorize(column)
+        return codes, cls(pd.Series(uniques, dtype=column.dtype))
+
+    # What infer_plan looks at: the text stripped of surrounding blanks.
+    @cached_property
+    def stripped(self) -> pd.Series:
+        return self.values.astype(str).str.strip()
+
+    @cached_property
+    def has_text(self) -> np.ndarray:
+        return (self.stripped != "").to_numpy(dtype=bool)
+
+    @cached_property
+    def numberish(self) -> np.ndarray:
+        return self.stripped.str.match(_NUMBERISH).to_numpy(dtype=bool)
+
+    @cached_property
+    def date_length(self) -> np.ndarray:
+        return self.stripped.str.len().between(8, 40).to_numpy(dtype=bool)
+
+    @cached_property
+    def lowered(self) -> np.ndarray:
+        """Per value, an id shared by the values that are equal ignoring case."""
+        return pd.factorize(self.stripped.str.lower())[0]
+
+    def parses_as_date(self, which: np.ndarray) -> np.ndarray:
+        unknown = np.unique(which[np.isnan(self._dates[which])])
+        if len(unknown):
+            self._dates[unknown] = _epoch_days(self.stripped.iloc[unknown]).notna().to_numpy(dtype=float)
+        return self._dates[which] == 1.0
+
+    # What FrameEncoder makes of each value; the last entry is for a missing value (code -1).
+    @cached_property
+    def numbers(self) -> np.ndarray:
+        parsed = pd.to_numeric(self.values.astype(str).str.replace(",", "").str.rstrip("%"), errors="coerce")
+        return np.append(parsed.to_numpy(dtype=float), np.nan)
+
+    @cached_property
+    def days(self) -> np.ndarray:
+        return np.append(_epoch_days(self.values).to_numpy(dtype=float), np.nan)
+
+    @cached_property
+    def words(self) -> np.ndarray:
+        text = self.values.astype("string").str.strip().str.lower().fillna("")
+        return np.append(text.where(text != "", MISSING_WORD).to_numpy(dtype=object), MISSING_WORD)
+
+
+def _is_text(column: pd.Series) -> bool:
+    return column.dtype == object or pd.api.types.is_string_dtype(column)
+
+
+class PreparedFrame:
+    """A feature frame whose per-value work is done once, for many fits and transforms on its rows.
+
+    The backtest refits the scorer on growing row subsets of one frame and scores the other rows
+    every round. Each fit infers a plan and each transform encodes values, and both are per-value
+    work followed by per-subset decisions; handed a PreparedFrame (``LeadScorer(prepared=...)``),
+    they gather the per-value part from here instead of redoing it. The plan and the encoded
+    values are the same as without it. Frames handed over with it must be row subsets of it
+    (same index labels, same values).
+    """
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        if not frame.index.is_unique:
+            raise ValueError("a prepared frame needs a unique index")
+        self.frame = frame
+        self._text: dict[str, tuple[np.ndarray, DistinctText]] = {}
+        self._numbers: dict[str, np.ndarray] = {}
+        self._encoded: dict[tuple[str, str], np.ndarray] = {}
+
+    def positions(self, X: pd.DataFrame) -> np.ndarray | None:
+        """Where X's rows sit in the prepared frame, or None when X is not made of its rows."""
+        if X is self.frame:
+            return np.arange(len(X))
+        positions = self.frame.index.get_indexer(X.index)
+        return None if (positions < 0).any() else positions
+
+    def text(self, name: str) -> tuple[np.ndarray, DistinctText]:
+        if name not in self._text:
+            self._text[name] = DistinctText.of(self.frame[name])
+        return self._text[name]
+
+    def numbers(self, name: str) -> np.ndarray:
+        if name not in self._numbers:
+            self._numbers[name] = self.frame[name].astype(float).to_numpy()
+        return self._numbers[name]
+
+    def encoded(self, name: str, kind: str) -> np.ndarray:
+        if (name, kind) not in self._encoded:
+            self._encoded[name, kind] = _ENCODERS[kind](name, self.frame)
+        return self._encoded[name, kind]
+
+
+def _share(flags: np.ndarray, codes: np.ndarray) -> float:
+    """The share of rows whose value has ``flags`` set."""
+    return float(flags[codes].mean())
+
+
+def infer_plan(frame: pd.DataFrame, *, max_categories: int = 50, prepared: PreparedFrame | None = None) -> ColumnPlan:
     """Decide what each column is: numbers as numbers, dates as ages, text as categories;
     empty, constant and ID-like columns are dropped with the reason."""
     plan = ColumnPlan()
     n = max(len(frame), 1)
+    rows = prepared.positions(frame) if prepared is not None else None
     for name in frame.columns:
         if name == AS_OF_COLUMN:
             continue
         column = frame[name]
-        present = column.dropna()
-        if present.dtype == object or pd.api.types.is_string_dtype(present):
-            present = present.astype(str).str.strip()
-            present = present[present != ""]
-        if present.empty:
-            plan.dropped[name] = "empty"
-            continue
-        if pd.api.types.is_numeric_dtype(present) and not pd.api.types.is_bool_dtype(present):
-            if present.nunique() <= 1 and not is_behaviour(name):
+        if _is_text(column):
+            if rows is not None:
+                all_codes, distinct = prepared.text(name)  # type: ignore[union-attr]
+                codes = all_codes[rows]
+            else:
+                codes, distinct = DistinctText.of(column)
+            codes = codes[codes >= 0]
+            codes = codes[distinct.has_text[codes]]  # rows with text, in order
+        elif pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+            numbers = prepared.numbers(name)[rows] if rows is not None else column.astype(float).to_numpy()  # type: ignore[union-attr]
+            numbers = numbers[~np.isnan(numbers)]
+            if len(numbers) == 0:
+                plan.dropped[name] = "empty"
+            elif len(np.unique(numbers)) <= 1 and not is_behaviour(name):
                 plan.dropped[name] = "constant"
             else:
                 plan.numeric.append(name)
             continue
-        text = present.astype(str)
-        if text.str.match(_NUMBERISH).mean() >= 0.95:
+        else:  # booleans, timestamps: judged by their text
+            codes, distinct = DistinctText.of(column.dropna().astype(str))
+        if len(codes) == 0:
+            plan.dropped[name] = "empty"
+            continue
+        if _share(distinct.numberish, codes) >= 0.95:
             plan.numeric.append(name)
             continue
-        if text.str.len().between(8, 40).mean() >= 0.95 and _epoch_days(text.head(500)).notna().mean() >= 0.95:
+        if _share(distinct.date_length, codes) >= 0.95 and distinct.parses_as_date(codes[:500]).mean() >= 0.95:
             plan.dates.append(name)
             continue
-        distinct = text.str.lower().nunique()
-        if distinct <= 1:
+        distinct_count = len(np.unique(distinct.lowered[np.unique(codes)]))
+        if distinct_count <= 1:
             plan.dropped[name] = "constant"
-        elif distinct > max(max_categories, 0.5 * n) and distinct > 0.5 * len(text):
-            plan.dropped[name] = f"ID-like ({distinct} distinct values)"
+        elif distinct_count > max(max_categories, 0.5 * n) and distinct_count > 0.5 * len(codes):
+            plan.dropped[name] = f"ID-like ({distinct_count} distinct values)"
         else:
             plan.categorical.append(name)
     return plan
 
 
-class FrameEncoder(TransformerMixin, BaseEstimator):
-    """Learns a ColumnPlan on fit; turns any feature frame into typed columns on transform."""
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    return frame[name] if name in frame.columns else pd.Series(np.nan, index=frame.index)
 
-    def __init__(self, max_categories: int = 50) -> None:
+
+def _encode_numeric(name: str, frame: pd.DataFrame) -> np.ndarray:
+    column = _column(frame, name)
+    if pd.api.types.is_numeric_dtype(column):
+        numbers = column.astype(float).to_numpy()
+    else:
+        codes, distinct = DistinctText.of(column)
+        numbers = distinct.numbers[codes]
+    if is_behaviour(name) and not name.endswith("days_since_last"):
+        numbers = np.where(np.isnan(numbers), 0.0, numbers)
+    return numbers
+
+
+def _encode_date(name: str, frame: pd.DataFrame) -> np.ndarray:
+    """Age in days at the frame's as-of time."""
+    codes, distinct = DistinctText.of(_column(frame, name))
+    reference = frame[AS_OF_COLUMN].to_numpy(dtype=float) if AS_OF_COLUMN in frame.columns else np.nan
+    return reference - distinct.days[codes]
+
+
+def _encode_categorical(name: str, frame: pd.DataFrame) -> np.ndarray:
+    codes, distinct = DistinctText.of(_column(frame, name))
+    return distinct.words[codes]
+
+
+_ENCODERS = {"numeric": _encode_numeric, "date": _encode_date, "categorical": _encode_categorical}
+
+
+class FrameEncoder(TransformerMixin, BaseEstimator):
+    """Learns a ColumnPlan on fit; turns any feature frame into typed columns on transform.
+
+    ``prepared`` (optional): a PreparedFrame the frames handed over are row subsets of; see there.
+    """
+
+    prepared: PreparedFrame | None = None  # encoders pickled before the parameter existed load without it
+
+    def __init__(self, max_categories: int = 50, prepared: PreparedFrame | None = None) -> None:
         self.max_categories = max_categories
+        self.prepared = prepared
 
     def fit(self, X: pd.DataFrame, y: object = None) -> FrameEncoder:
-        self.plan_ = infer_plan(X, max_categories=self.max_categories)
+        self.plan_ = infer_plan(X, max_categories=self.max_categories, prepared=self.prepared)
         self.feature_names_out_ = np.array(self.plan_.columns, dtype=object)
         return self
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        prepared = self.prepared
+        rows = prepared.positions(X) if prepared is not None else None
+        kinds = [
+            *((name, "numeric") for name in self.plan_.numeric),
+            *((name, "date") for name in self.plan_.dates),
+            *((name, "categorical") for name in self.plan_.categorical),
+        ]
         out: dict[str, pd.Series] = {}
-        for name in self.plan_.numeric:
-            column = X[name] if name in X.columns else pd.Series(np.nan, index=X.index)
-            if not pd.api.types.is_numeric_dtype(column):
-                column = pd.to_numeric(column.astype(str).str.replace(",", "").str.rstrip("%"), errors="coerce")
-            if is_behaviour(name) and not name.endswith("days_since_last"):
-                column = column.fillna(0.0)
-            out[name] = column.astype(float)
-        for name in self.plan_.dates:
-            column = X[name] if name in X.columns else pd.Series(np.nan, index=X.index)
-            reference = X[AS_OF_COLUMN] if AS_OF_COLUMN in X.columns else np.nan
-            out[name] = reference - _epoch_days(column)
-        for name in self.plan_.categorical:
-            column = X[name] if name in X.columns else pd.Series(np.nan, index=X.index)
-            text = column.astype("string").str.strip().str.lower().fillna("")
-            out[name] = text.where(text != "", "(missing)").astype(object)
+        for name, kind in kinds:
+            from_prepared = prepared is not None and rows is not None
+            values = prepared.encoded(name, kind)[rows] if from_prepared else _ENCODERS[kind](name, X)  # type: ignore[union-attr]
+            out[name] = pd.Series(values, index=X.index, dtype=values.dtype, copy=False)  # words stay objects
         return pd.DataFrame(out, index=X.index)
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:

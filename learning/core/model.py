@@ -9,15 +9,20 @@ a vectorised gather, so scoring a million leads costs little more than reading t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
+from scipy.optimize import minimize
+from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedKFold
 
-from learning.core.features import FrameEncoder, is_behaviour
+from learning.core.features import FrameEncoder, PreparedFrame, is_behaviour
 
 
 @dataclass
@@ -42,7 +47,9 @@ class _Column:
             return codes
         assert self.categories is not None
         other = len(self.categories)
-        return values.map(self.categories).fillna(other).to_numpy(dtype=np.int64)
+        rows, distinct = pd.factorize(values)  # look each distinct value up once
+        slots = np.array([self.categories.get(value, other) for value in distinct] + [other], dtype=np.int64)
+        return slots[rows]  # row code -1 (missing) takes the last entry: "other"
 
 
 def _fit_numeric(name: str, values: pd.Series, n_bins: int) -> _Column:
@@ -63,17 +70,34 @@ def _fit_categorical(name: str, values: pd.Series, min_frequency: int, max_categ
 
 
 class LeadScorer(ClassifierMixin, BaseEstimator):
-    """P(convert) from a feature frame; ``score_with_contributions`` explains each prediction."""
+    """P(convert) from a feature frame; ``score_with_contributions`` explains each prediction.
 
-    def __init__(self, C: float = 0.05, n_bins: int = 5, min_frequency: int = 2, max_categories: int = 20) -> None:
+    ``prepared``: for many fits and scorings on row subsets of one frame (the backtest), that
+    frame as a PreparedFrame; the results are the same, the per-value work is done once.
+    """
+
+    prepared: PreparedFrame | None = None  # scorers pickled before the parameter existed load without it
+    calibrate = False
+
+    def __init__(
+        self,
+        C: float = 0.05,
+        n_bins: int = 5,
+        min_frequency: int = 2,
+        max_categories: int = 20,
+        calibrate: bool = True,
+        prepared: PreparedFrame | None = None,
+    ) -> None:
         self.C = C
         self.n_bins = n_bins
         self.min_frequency = min_frequency
         self.max_categories = max_categories
+        self.calibrate = calibrate
+        self.prepared = prepared
 
     def fit(self, X: pd.DataFrame, y: np.ndarray) -> LeadScorer:
         y = np.asarray(y).astype(int)
-        self.encoder_ = FrameEncoder().fit(X)
+        self.encoder_ = FrameEncoder(prepared=self.prepared).fit(X)
         encoded = self.encoder_.transform(X)
         plan = self.encoder_.plan_
         n_bins = max(2, min(self.n_bins, len(X) // 4))
@@ -91,7 +115,18 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
         codes = self._codes(encoded)
         # liblinear is ~50x faster on the few hundred labels of a live loop; lbfgs on big backtests.
         solver = "liblinear" if len(y) < 20_000 else "lbfgs"
-        self.classifier_ = LogisticRegression(C=self.C, solver=solver, max_iter=2000).fit(self._design(codes), y)
+        design = self._design(codes)
+        self.classifier_ = LogisticRegression(C=self.C, solver=solver, max_iter=2000).fit(design, y)
+        self.calibration_ = (1.0, 0.0)
+        self.out_of_fold_auc_: float | None = None
+        if self.calibrate:
+            scale, shift, self.out_of_fold_auc_ = platt_scaling(
+                design, y, make=lambda: LogisticRegression(C=self.C, solver=solver, max_iter=2000)
+            )
+            # Folded into the regression: its probabilities and the contributions are then the calibrated ones.
+            self.classifier_.coef_ = self.classifier_.coef_ * scale
+            self.classifier_.intercept_ = self.classifier_.intercept_ * scale + shift
+            self.calibration_ = (scale, shift)
         self.classes_ = self.classifier_.classes_
         coef = self.classifier_.coef_.ravel()
         # The average lead's push per column: contributions are measured against it.
@@ -134,6 +169,39 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
     @property
     def behaviour_mask_(self) -> np.ndarray:
         return np.array([is_behaviour(name) for name in self.feature_names_], dtype=bool)
+
+
+CALIBRATION_FOLDS = 5
+MIN_CALIBRATION_SCALE = 0.05  # a positive scale keeps the ranking (and the AUC) of the uncalibrated scores
+
+
+def platt_scaling(
+    design: sparse.csr_matrix, y: np.ndarray, *, make: Callable[[], LogisticRegression]
+) -> tuple[float, float]:
+    """Platt's sigmoid on out-of-fold log-odds: ``scale * logit + shift`` is calibrated.
+
+    A strongly regularised regression squeezes its log-odds towards the average where the signal is
+    strong, and spreads them where it fits noise; the out-of-fold fit measures by how much. Platt's
+    smoothed targets keep a few labels from giving certainties. (1, 0) when a fold would lack an outcome.
+    """
+    folds = int(min(CALIBRATION_FOLDS, np.bincount(y, minlength=2).min()))
+    if folds < 2:
+        return 1.0, 0.0, None
+    logits = np.empty(len(y))
+    for train, test in StratifiedKFold(n_splits=folds, shuffle=True, random_state=0).split(np.zeros(len(y)), y):
+        logits[test] = make().fit(design[train], y[train]).decision_function(design[test])
+    positives = int(y.sum())
+    target = np.where(y == 1, (positives + 1) / (positives + 2), 1 / (len(y) - positives + 2))
+
+    def loss(params: np.ndarray) -> tuple[float, np.ndarray]:
+        z = params[0] * logits + params[1]
+        error = expit(z) - target
+        return float(np.sum(np.logaddexp(0, z) - target * z)), np.array([error @ logits, error.sum()])
+
+    fitted = minimize(
+        loss, x0=np.array([1.0, 0.0]), jac=True, method="L-BFGS-B", bounds=[(MIN_CALIBRATION_SCALE, None), (None, None)]
+    )
+    return float(fitted.x[0]), float(fitted.x[1]), float(roc_auc_score(y, logits))
 
 
 @dataclass(frozen=True)

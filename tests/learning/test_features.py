@@ -78,3 +78,46 @@ def test_build_frame_turns_created_at_into_lead_age() -> None:
     frame = build_frame(profiles, events(), as_of=AS_OF)
     assert abs(frame.loc[7, "lead_age_days"] - 10) < 1e-6
     assert "created_at" not in frame.columns
+
+
+def messy_frame(n: int = 300, seed: int = 0) -> pd.DataFrame:
+    """Every kind of column a user may bring, with blanks, case and spacing variants."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "industry": rng.choice(["Retail", " retail", "software ", "", None], size=n),
+            "seats_text": rng.choice(["1,000", "25%", " 3 ", "", None], size=n),
+            "signed_up": rng.choice(["2026-01-05", "2026-03-01 10:00", "", None], size=n),
+            "mixed": pd.Series(rng.choice([1, True, "1", "a", None, 2.5], size=n), dtype=object),
+            "flag": rng.choice([True, False], size=n),
+            "ref": [f"R-{i:05d}" for i in range(n)],
+            "constant": "same",
+            "count__demo": rng.choice([0.0, 1.0, np.nan], size=n),
+            "seats": rng.integers(1, 500, size=n).astype(float),
+            "_as_of_days": 20_000.0,
+        },
+        index=pd.Index([f"L{i}" for i in range(n)], name="lead_id"),
+    )
+
+
+def test_a_prepared_frame_gives_the_same_plan_and_encoding_for_any_subset_of_its_rows() -> None:
+    from learning.core.features import PreparedFrame
+
+    frame = messy_frame()
+    prepared = PreparedFrame(frame)
+    rng = np.random.default_rng(1)
+    for size in (4, 20, 120, len(frame)):
+        rows = frame.iloc[rng.choice(len(frame), size=size, replace=False)]
+        plain, fast = FrameEncoder().fit(rows), FrameEncoder(prepared=prepared).fit(rows)
+        assert vars(fast.plan_) == vars(plain.plan_)
+        others = frame.iloc[rng.choice(len(frame), size=50, replace=False)]
+        pd.testing.assert_frame_equal(fast.transform(others), plain.transform(others))
+
+
+def test_a_prepared_encoder_still_encodes_frames_that_are_not_its_rows() -> None:
+    from learning.core.features import PreparedFrame
+
+    frame = messy_frame()
+    encoder = FrameEncoder(prepared=PreparedFrame(frame)).fit(frame)
+    other = messy_frame(n=40, seed=5).set_axis([f"new-{i}" for i in range(40)])
+    pd.testing.assert_frame_equal(encoder.transform(other), FrameEncoder().fit(frame).transform(other))

@@ -61,3 +61,34 @@ def test_the_scorer_survives_unseen_categories_and_missing_columns_at_scoring_ti
     proba = scorer.predict_proba(pd.DataFrame({"industry": ["mining", None]}))
     assert proba.shape == (2, 2)
     assert np.isfinite(proba).all()
+
+
+def rare(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    visits = rng.poisson(1.0, size=n).astype(float)
+    y = (rng.random(n) < 1 / (1 + np.exp(-(-3.5 + 0.9 * visits)))).astype(int)  # ~8% converted
+    return pd.DataFrame({"count__pricing_visit": visits, "noise": rng.normal(size=n)}), y
+
+
+def test_calibration_keeps_the_ranking_and_brings_the_average_score_to_the_conversion_rate() -> None:
+    from sklearn.metrics import roc_auc_score
+
+    train, y = rare(300, seed=1)
+    held_out, y_held_out = rare(5000, seed=2)
+    raw = LeadScorer(calibrate=False).fit(train, y).predict_proba(held_out)[:, 1]
+    calibrated_scorer = LeadScorer().fit(train, y)
+    calibrated = calibrated_scorer.predict_proba(held_out)[:, 1]
+    assert abs(roc_auc_score(y_held_out, calibrated) - roc_auc_score(y_held_out, raw)) < 1e-9
+    assert abs(calibrated.mean() - y_held_out.mean()) < abs(raw.mean() - y_held_out.mean())
+    assert abs(calibrated.mean() - y_held_out.mean()) < 0.02
+    assert calibrated_scorer.calibration_[0] > 0 and calibrated_scorer.out_of_fold_auc_ is not None
+
+
+def test_a_scorer_pickled_before_calibration_and_prepared_frames_still_scores() -> None:
+    frame, y = data()
+    scorer = LeadScorer().fit(frame, y)
+    for name in ("calibrate", "prepared", "calibration_", "out_of_fold_auc_"):
+        scorer.__dict__.pop(name)
+    scorer.encoder_.__dict__.pop("prepared")
+    assert scorer.predict_proba(frame).shape == (300, 2)
+    assert scorer.get_params()["calibrate"] is False

@@ -143,3 +143,27 @@ def test_strategies_that_rank_alike_give_the_same_curve() -> None:
     y = (frame["x"] + rng.normal(scale=0.8, size=400) > 0.8).astype(int).to_numpy()
     result = run_backtest(frame, y, strategies=["uncertainty", "margin", "entropy"], rounds=3, seeds=2)
     assert result.curves["uncertainty"] == result.curves["margin"] == result.curves["entropy"]
+
+
+def test_the_prepared_backtest_gives_the_same_curves_as_refitting_from_scratch() -> None:
+    """run_backtest hands the scorer the frame prepared once; a plain LeadScorer must agree."""
+    from learning.core.model import LeadScorer
+
+    rng = np.random.default_rng(5)
+    n = 300
+    frame = pd.DataFrame(
+        {
+            "x": rng.normal(size=n),
+            "kind": rng.choice(["a", "B ", "b", ""], size=n),
+            "signed_up": rng.choice(["2026-01-05", "2026-03-01", ""], size=n),
+            "_as_of_days": 20_600.0,
+        },
+        index=[f"L{i}" for i in range(n)],
+    )
+    y = (frame["x"] + (frame["kind"] == "a") + rng.normal(scale=0.8, size=n) > 1.0).astype(int).to_numpy()
+    settings = {"strategies": ["balanced", "uncertainty"], "initial": 10, "batch": 10, "rounds": 3, "seeds": 2}
+    fast = run_backtest(frame, y, **settings)
+    reference = run_backtest(frame, y, make_scorer=LeadScorer, **settings)
+    assert fast.curves == reference.curves
+    assert fast.seed_mean_aucs == reference.seed_mean_aucs
+    assert fast.full_data_auc == reference.full_data_auc

@@ -142,3 +142,94 @@ def test_a_batch_holds_the_exploration_share_of_random_rows(share: float) -> Non
     assert abs(ranking.explored[batch].mean() - share) <= 0.02
     chosen = batch[~ranking.explored[batch]]
     assert np.all(np.abs(p[chosen] - 0.5) <= np.sort(np.abs(p - 0.5))[len(chosen) + 200])
+
+
+def rare_positive_pool(n: int = 3000, seed: int = 6) -> tuple[np.ndarray, np.ndarray]:
+    """Calibrated-looking scores with ~8% conversion: nearly every lead below 0.5."""
+    rng = np.random.default_rng(seed)
+    p = rng.beta(1, 11, size=n)
+    return np.column_stack([1 - p, p]), rng.random(n)
+
+
+def test_weighted_with_an_untrusted_model_is_random_sampling_with_the_same_keys() -> None:
+    proba, keys = rare_positive_pool()
+    rng = np.random.default_rng(0)
+    weighted = rank_pool(proba, strategy="weighted", exploration=0.2, rng=rng, keys=keys, labels=200, positives=16)
+    random = rank_pool(proba, strategy="random", exploration=0.2, rng=rng, keys=keys)
+    assert weighted.order.tolist() == random.order.tolist(), "no out-of-fold AUC: nothing to follow"
+    assert weighted.explored.all()
+    weak = rank_pool(
+        proba, strategy="weighted", exploration=0.2, rng=rng, keys=keys, labels=200, positives=16, model_auc=0.58
+    )
+    assert weak.order.tolist() == random.order.tolist(), "a model ranking below the trust floor is not followed"
+
+
+def test_weighted_with_a_trusted_model_leans_to_likely_converters_without_clumping() -> None:
+    proba, keys = rare_positive_pool()
+    p = proba[:, 1]
+    ranking = rank_pool(
+        proba,
+        strategy="weighted",
+        exploration=0.0,
+        rng=np.random.default_rng(0),
+        keys=keys,
+        labels=300,
+        positives=24,
+        model_auc=0.85,
+    )
+    head = ranking.order[:200]
+    assert p[head].mean() > 1.5 * p.mean(), "more of the likely converters"
+    assert (p[head] < np.median(p)).sum() >= 10, "still leads from the whole score range"
+    assert len(set(head.tolist())) == 200 and sorted(ranking.order.tolist()) == list(range(len(p)))
+
+
+def test_weighted_stops_leaning_once_the_labels_are_balanced() -> None:
+    proba, keys = rare_positive_pool()
+    balanced = rank_pool(
+        proba,
+        strategy="weighted",
+        exploration=0.2,
+        rng=np.random.default_rng(0),
+        keys=keys,
+        labels=300,
+        positives=150,
+        model_auc=0.9,
+    )
+    random = rank_pool(proba, strategy="random", exploration=0.2, rng=np.random.default_rng(0), keys=keys)
+    assert balanced.order.tolist() == random.order.tolist()
+
+
+def test_the_weighted_exploration_share_is_plain_random_rows() -> None:
+    proba, keys = rare_positive_pool()
+    ranking = rank_pool(
+        proba,
+        strategy="weighted",
+        exploration=0.3,
+        rng=np.random.default_rng(0),
+        keys=keys,
+        labels=300,
+        positives=24,
+        model_auc=0.85,
+    )
+    head = ranking.order[:500]
+    assert 0.2 <= ranking.explored[head].mean() <= 0.4
+    assert set(head[ranking.explored[head]].tolist()) <= set(np.argsort(keys)[:500].tolist())
+
+
+def test_trust_grows_with_the_out_of_fold_auc_and_the_rarer_outcomes_labels() -> None:
+    from learning.core.strategies import TRUST_FLOOR_AUC, trust
+
+    assert trust(None, labels=300, positives=30) == 0.0
+    assert trust(TRUST_FLOOR_AUC, labels=10_000, positives=5_000) < 0.01
+    assert trust(0.95, labels=10_000, positives=5_000) == 1.0
+    few, many = trust(0.8, labels=40, positives=3), trust(0.8, labels=400, positives=30)
+    assert 0.0 <= few < many <= 1.0
+
+
+def test_positive_need_fades_out_as_the_labels_near_half_converted() -> None:
+    from learning.core.strategies import positive_need
+
+    assert positive_need(labels=100, positives=0) == 1.0
+    assert 0.0 < positive_need(labels=100, positives=20) < 1.0
+    assert positive_need(labels=100, positives=50) == 0.0
+    assert positive_need(labels=None, positives=None) == 1.0
