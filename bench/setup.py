@@ -32,6 +32,8 @@ def configure() -> None:
         os.environ["DATABASE_URL"] = f"sqlite:///{ROOT / 'var' / 'bench.sqlite3'}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ["LEADLOOP_QUEUE"] = f"bench-{uuid.uuid4().hex[:8]}"
+    # One key for this process and the servers it starts: their sessions are signed with it.
+    os.environ.setdefault("SECRET_KEY", "bench-" + uuid.uuid4().hex)
     import django
 
     django.setup()
@@ -46,7 +48,7 @@ def production_env() -> dict[str, str]:
     return {
         **os.environ,
         "DEBUG": "false",
-        "SECRET_KEY": os.environ.get("SECRET_KEY") or "bench-" + uuid.uuid4().hex,
+        "SECRET_KEY": os.environ["SECRET_KEY"],
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_SSL_REDIRECT": "false",
         "SESSION_COOKIE_SECURE": "false",

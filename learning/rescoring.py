@@ -39,7 +39,7 @@ from learning.core.explain import describe
 from learning.core.features import activity_types_of, build_frame
 from learning.core.model import LeadScorer, top_factors
 from learning.core.rules import PointRules, score_by_rules
-from learning.core.strategies import rank_pool
+from learning.core.strategies import FEATURE_STRATEGIES, rank_pool
 from learning.models import ChunkStatus, LoopSettings, LoopState, ModelVersion, RescoreChunk, RescoreRun
 from learning.selectors import active_model, loop_settings, loop_state, point_rules, scorer_for
 
@@ -259,7 +259,10 @@ def chunk_score(
         "fit_score": scored["fit_score"].to_numpy(dtype=float),
         "behavior_score": scored["behavior_score"].to_numpy(dtype=float),
         "expected_value": scored["score"].to_numpy(dtype=float) * deal_value - settings.cost_per_lead,
-        "contributions": None if contributions is None else contributions.astype(np.float32),
+        # Per-feature contributions only for the strategies that compare leads by them.
+        "contributions": None
+        if contributions is None or settings.strategy not in FEATURE_STRATEGIES
+        else contributions.astype(np.float32),
     }
     if share:
         loop_cache().set(_result_key(run, chunk.block), result, timeout=RESULT_TIMEOUT)
@@ -400,6 +403,9 @@ def rescore_open_leads(*, now: datetime | None = None) -> RescoreResult:
         exploration=settings.exploration,
         rng=np.random.default_rng(),
         features=contributions,
+        labels=inputs.model.labels if inputs.model else None,
+        positives=inputs.model.positives if inputs.model else None,
+        model_auc=getattr(inputs.scorer, "out_of_fold_auc_", None),
     )
     label = "model unsure" if inputs.scorer is not None else "cold start: near the hot threshold"
     hot = ranking.hot if ranking.hot is not None else np.zeros(len(proba), dtype=bool)

@@ -27,6 +27,7 @@ import numpy as np
 from modAL.uncertainty import classifier_entropy, classifier_margin, classifier_uncertainty
 
 STRATEGIES = ("weighted", "balanced", "diverse", "uncertainty", "margin", "entropy", "random")
+FEATURE_STRATEGIES = ("balanced", "diverse")  # the strategies that read ``features`` (near-duplicates)
 DEFAULT_STRATEGY = "weighted"  # the backtest's best across datasets (README, "Backtest")
 DEFAULT_EXPLORATION = 0.2
 HEAD = 5000  # positions where the sources are interleaved; the tail stays in strategy order
