@@ -50,12 +50,13 @@ def queue_remaining(*, user: AbstractBaseUser | None = None, cap: int | None = N
 
     now = timezone.now()
     leased_to_others = Lease.objects.filter(lead=OuterRef("pk"), expires_at__gt=now)
+    open_leads = Lead.rows.filter(status=LeadStatus.OPEN)  # no score join: a count needs none
     if user is None:
-        left = Lead.objects.filter(status=LeadStatus.OPEN).filter(~Exists(leased_to_others))
+        left = open_leads.filter(~Exists(leased_to_others))
     else:
         leased_to_others = leased_to_others.exclude(user=user)
         skipped = Skip.objects.filter(lead=OuterRef("pk"), user=user, created_at__gt=now - SKIP_COOLDOWN)
-        left = Lead.objects.filter(status=LeadStatus.OPEN).filter(~Exists(leased_to_others), ~Exists(skipped))
+        left = open_leads.filter(~Exists(leased_to_others), ~Exists(skipped))
     if cap is not None:
         left = left.order_by()[: cap + 1]
     return left.count()

@@ -79,16 +79,19 @@ def label_submit(
     if len(note) > MAX_NOTE:
         raise LabelError("note", f"longer than {MAX_NOTE} characters")
     with transaction.atomic():
-        # Lock the lead row alone; the score the rep saw is the one ``lead`` was read with.
-        status = Lead.rows.select_for_update().filter(pk=lead.pk).values_list("status", flat=True).first()
-        if status is None:
-            raise LabelError("lead", f"no lead with external_id {lead.external_id!r}", status=404)
-        if status != LeadStatus.OPEN:  # a lead is open exactly while it has no label
+        now = timezone.now()
+        # Close the lead if it is open: one conditional UPDATE checks, locks and writes (a second
+        # submit of the same lead waits here, then finds it closed).
+        closed = Lead.rows.filter(pk=lead.pk, status=LeadStatus.OPEN).update(status=outcome, updated_at=now)
+        if not closed:
+            if not Lead.rows.select_for_update().filter(pk=lead.pk).exists():
+                raise LabelError("lead", f"no lead with external_id {lead.external_id!r}", status=404)
             existing = Label.objects.filter(lead_id=lead.pk).select_related("reason").first()
             if existing is not None:
                 if existing.outcome == outcome and existing.reason_id == (reason.pk if reason else None):
                     return LabelResult(existing, created=False)
                 raise LabelError("lead", f"{lead.external_id} is already labeled {existing.outcome}", status=409)
+            Lead.rows.filter(pk=lead.pk).update(status=outcome, updated_at=now)  # closed without a label
         label = Label.objects.create(
             lead_id=lead.pk,
             outcome=outcome,
@@ -100,7 +103,6 @@ def label_submit(
             model_version_seen=lead.model_version,
             seconds_to_label=seconds_to_label,
         )
-        Lead.rows.filter(pk=lead.pk).update(status=outcome, updated_at=timezone.now())
         leads_leave_queue(lead_ids=[lead.pk])
         score_event_record(lead=lead, cause="label", user=user, outcome=outcome, reason=reason.label if reason else "")
         Lease.objects.filter(lead_id=lead.pk).delete()

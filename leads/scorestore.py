@@ -32,8 +32,12 @@ logger = logging.getLogger(__name__)
 LIVE = LeadScore._meta.db_table
 NEXT = f"{LIVE}_next"
 PRIMARY_KEY = f"{LIVE}_pkey"  # PostgreSQL's name for the primary key Django's CREATE TABLE made
-SWAP_LOCK_TIMEOUT = "1s"  # how long one attempt waits for readers of the live table
-SWAP_ATTEMPTS = 60  # a long CSV export can hold the live table for a while; readers never wait long
+# The swap's exclusive lock waits for the live table's readers, and new readers queue behind it: so
+# one attempt waits at most SWAP_LOCK_TIMEOUT (readers are delayed at most that long), and a long
+# reader (a CSV export holds the table while it streams) makes the swap try again, for about a minute.
+SWAP_LOCK_TIMEOUT = "100ms"
+SWAP_ATTEMPTS = 300
+SWAP_RETRY_PAUSE = 0.1
 FLOAT_COLUMNS = ("score", "fit_score", "behavior_score", "expected_value", "uncertainty", "priority")
 
 
@@ -121,7 +125,7 @@ def _swap(cursor: Any) -> None:
             if attempt == SWAP_ATTEMPTS:
                 raise
             logger.info("score table busy (attempt %s); retrying the swap", attempt)
-            time.sleep(0.2)
+            time.sleep(SWAP_RETRY_PAUSE)
     cursor.execute("SET LOCAL lock_timeout = 0")
     cursor.execute(f"DROP TABLE {LIVE}")
     cursor.execute(f"ALTER TABLE {NEXT} RENAME TO {LIVE}")
