@@ -62,7 +62,7 @@ def rescore_figures() -> dict[str, Any]:
         "print(json.dumps(out))\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=os.environ, capture_output=True, text=True, check=True
+        [sys.executable, "-c", code], cwd=ROOT, env=production_env(), capture_output=True, text=True, check=True
     )
     return json.loads(done.stdout.strip().splitlines()[-1])
 

@@ -213,7 +213,12 @@ class ScoreEvent(models.Model):
         UNDO = "undo", "Label undone"
         RESCORE = "rescore", "Score moved"
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="score_events")
+    # No database constraint: a rescore that moves most scores writes a history row per lead, and a
+    # foreign key check share-locks (and dirties) every one of those lead rows. Deleting a lead
+    # still deletes its history (Django cascades).
+    lead = models.ForeignKey(
+        Lead, on_delete=models.CASCADE, related_name="score_events", db_constraint=False, db_index=False
+    )  # score_event_lead_time indexes it
     cause = models.CharField(max_length=10, choices=Cause.choices)
     score = models.FloatField(null=True, blank=True)
     previous_score = models.FloatField(null=True, blank=True)
