@@ -13,7 +13,7 @@ from feedback.models import LabelSource
 from feedback.selectors import reasons
 from feedback.services import label_submit, lease_next_leads
 from leads.api import LeadOut, leads_out
-from leads.selectors import lead_get
+from leads.selectors import lead_to_label
 
 router = Router(tags=["feedback"])
 
@@ -50,7 +50,7 @@ class LabelCreated(Schema):
 @router.post("/labels", response={201: LabelCreated, 200: LabelCreated}, auth=token_auth(LABELERS))
 def labels_create(request: HttpRequest, payload: LabelIn) -> Status:
     """Record an outcome and its reason. 201 when stored; 200 when the same label was already stored."""
-    lead = lead_get(external_id=payload.lead)
+    lead = lead_to_label(external_id=payload.lead)
     if lead is None:
         raise HttpError(404, f"no lead with external_id {payload.lead!r}")
     result = label_submit(

@@ -199,6 +199,22 @@ def lead_get(*, external_id: str) -> Lead | None:
     return Lead.objects.filter(external_id=external_id).first()
 
 
+def lead_to_label(*, external_id: str) -> Lead | None:
+    """The lead a label is about: its id, external id, company and the score a rep saw (the label
+    path reads nothing else, and every API label starts here)."""
+    from leads.parsing import storable_text_problem
+
+    if storable_text_problem(external_id):
+        return None
+    return (
+        Lead.rows.filter(external_id=external_id)
+        .annotate(score=F("current__score"), model_version=F("current__model_version"))
+        .only("id", "external_id", "company")
+        .order_by()
+        .first()
+    )
+
+
 def lead_get_or_404(*, external_id: str) -> Lead:
     """For pages: the lead, or a 404 page."""
     lead = lead_get(external_id=external_id)
