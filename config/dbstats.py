@@ -1,4 +1,4 @@
-"""Planner statistics kept fresh by the app, whether or not the server's autovacuum runs.
+"""Planner statistics (and dead rows) kept in check by the app, whether or not autovacuum runs.
 
 A PostgreSQL table that was never analysed looks nearly empty to the planner: after a million
 leads are imported, the queue's claim (a walk down the score table's priority index, under 1 ms)
@@ -19,24 +19,29 @@ logger = logging.getLogger(__name__)
 
 SCALE_FACTOR = 0.1  # autovacuum_analyze_scale_factor's default
 THRESHOLD = 50  # autovacuum_analyze_threshold's default
+VACUUM_SCALE_FACTOR = 0.2  # autovacuum_vacuum_scale_factor's default
 
 
-def analyze_if_stale(models: Sequence[type[Model]]) -> list[str]:
+def analyze_if_stale(models: Sequence[type[Model]], *, vacuum: bool = False) -> list[str]:
     """ANALYZE each model's table that changed by more than a tenth since its last analysis (or was
-    never analysed); returns the tables analysed. Only on PostgreSQL; outside a transaction's
-    critical path (an ANALYZE of a million rows samples 30,000 of them: well under a second)."""
+    never analysed); with ``vacuum`` (outside a transaction: the learning loop), VACUUM it too when
+    a fifth of its rows are dead (leases and the loop state churn a row per label). Returns the
+    tables analysed. Only on PostgreSQL; an ANALYZE of a million rows samples 30,000 of them."""
     if connection.vendor != "postgresql":
         return []
     tables = [model._meta.db_table for model in models]
+    vacuum = vacuum and not connection.in_atomic_block
     with connection.cursor() as cursor:
+        dead = "s.n_dead_tup > %s + %s * greatest(c.reltuples, 0)" if vacuum else "false AND %s + %s > 0"
         cursor.execute(
-            "SELECT s.relname FROM pg_stat_user_tables AS s JOIN pg_class AS c ON c.oid = s.relid "
-            "WHERE s.relname = ANY(%s) AND (c.reltuples < 0 OR s.n_mod_since_analyze > %s + %s * c.reltuples)",
-            [tables, THRESHOLD, SCALE_FACTOR],
+            f"SELECT s.relname, {dead} FROM pg_stat_user_tables AS s JOIN pg_class AS c ON c.oid = s.relid "
+            "WHERE s.relname = ANY(%s) AND (c.reltuples < 0 OR s.n_mod_since_analyze > %s + %s * c.reltuples "
+            f"OR {dead})",
+            [THRESHOLD, VACUUM_SCALE_FACTOR, tables, THRESHOLD, SCALE_FACTOR, THRESHOLD, VACUUM_SCALE_FACTOR],
         )
-        stale = [row[0] for row in cursor.fetchall()]
-        for table in stale:
-            cursor.execute(f'ANALYZE "{table}"')
+        stale = cursor.fetchall()
+        for table, dead in stale:
+            cursor.execute(f'VACUUM (ANALYZE) "{table}"' if vacuum and dead else f'ANALYZE "{table}"')
     if stale:
-        logger.info("analysed %s (changed by more than a tenth since the last analysis)", ", ".join(stale))
-    return stale
+        logger.info("analysed %s", ", ".join(table for table, _ in stale))
+    return [table for table, _ in stale]

@@ -388,11 +388,12 @@ def _heartbeat() -> contextlib.AbstractContextManager[Any]:
 
 def _loop_rounds(max_rounds: int) -> int:
     from config.dbstats import analyze_if_stale
-    from feedback.models import Label, Lease
-    from leads.models import Activity
+    from feedback.models import Label, Lease, Skip
+    from leads.models import Activity, ScoreEvent
 
-    # Fresh planner statistics for the tables reps' requests read (see config.dbstats).
-    analyze_if_stale([Lead, Activity, Label, Lease])
+    # Fresh planner statistics, and no pile of dead rows, in the tables reps' requests read (see
+    # config.dbstats).
+    analyze_if_stale([Lead, Activity, Label, Lease, Skip, ScoreEvent, LoopState], vacuum=True)
     rounds = 0
     while rounds < max_rounds:
         state = loop_state()

@@ -42,3 +42,19 @@ def test_other_databases_have_no_statistics_to_refresh(make_leads: Any) -> None:
     make_leads(3)
 
     assert analyze_if_stale([Lead, Activity]) == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="dead rows are PostgreSQL's")
+def test_the_learning_loops_check_vacuums_a_table_full_of_dead_rows(transactional_db: None, make_leads: Any) -> None:
+    make_leads(40)
+    for _ in range(5):  # every update leaves a dead row version behind
+        Lead.rows.update(status="open")
+    time.sleep(1.1)  # counters reach pg_stat_user_tables at most once a second
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+    assert analyze_if_stale([Lead], vacuum=True) == ["leads_lead"]
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT last_vacuum IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'leads_lead'")
+        assert cursor.fetchone()[0]
