@@ -22,18 +22,22 @@ from config.pgcopy import read_fixed
 from leads.models import BLOCK_SIZE, SCORE_FIELDS, Activity, Lead, LeadBlock, LeadScore, LeadStatus, ScoreEvent
 
 
-def open_lead_ids(*, block: int | None = None) -> np.ndarray:
-    """Ids of the open leads (of one block of BLOCK_SIZE ids, or all), ascending, as one array."""
-    table = Lead._meta.db_table
-    where = f"status = '{LeadStatus.OPEN.value}'"
-    if block is not None:
-        where += f" AND id BETWEEN {int(block) * BLOCK_SIZE} AND {(int(block) + 1) * BLOCK_SIZE - 1}"
-    sql = f"SELECT id FROM {table} WHERE {where} ORDER BY id"
+def _lead_ids(where: str) -> np.ndarray:
+    """Ids of the leads matching ``where``, ascending, as one array (one value on PostgreSQL)."""
+    sql = f"SELECT id FROM {Lead._meta.db_table} WHERE {where} ORDER BY id"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             return read_fixed(cursor, sql, [("id", "int8")])["id"]
         cursor.execute(sql)
         return np.fromiter((row[0] for row in cursor.fetchall()), dtype=np.int64)
+
+
+def open_lead_ids(*, block: int | None = None) -> np.ndarray:
+    """Ids of the open leads (of one block of BLOCK_SIZE ids, or all), ascending."""
+    where = f"status = '{LeadStatus.OPEN.value}'"
+    if block is not None:
+        where += f" AND id BETWEEN {int(block) * BLOCK_SIZE} AND {(int(block) + 1) * BLOCK_SIZE - 1}"
+    return _lead_ids(where)
 
 
 def lead_block_tokens() -> dict[int, str]:
@@ -43,12 +47,7 @@ def lead_block_tokens() -> dict[int, str]:
 
 def closed_lead_ids() -> np.ndarray:
     """Ids of every labeled (not open) lead, ascending (the ``lead_closed`` partial index)."""
-    sql = f"SELECT id FROM {Lead._meta.db_table} WHERE status <> '{LeadStatus.OPEN.value}' ORDER BY id"
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            return read_fixed(cursor, sql, [("id", "int8")])["id"]
-        cursor.execute(sql)
-        return np.fromiter((row[0] for row in cursor.fetchall()), dtype=np.int64)
+    return _lead_ids(f"status <> '{LeadStatus.OPEN.value}'")
 
 
 def _id_filter(column: str, lead_ids: Sequence[int]) -> str:
