@@ -195,8 +195,11 @@ def scores_replace(
 
 def _upsert_rows(rows: ScoreRows, *, model_version: int | None, scored_at: datetime) -> None:
     events = []
-    old = dict(LeadScore.objects.filter(lead_id__in=rows.lead_ids.tolist()).values_list("lead_id", "score"))
-    for lead_id, new in zip(rows.lead_ids.tolist(), np.asarray(rows.score, dtype=float).tolist(), strict=True):
+    ids = rows.lead_ids.tolist()
+    old: dict[int, float | None] = {}
+    for start in range(0, len(ids), 900):  # SQLite caps the parameters of one statement
+        old.update(LeadScore.objects.filter(lead_id__in=ids[start : start + 900]).values_list("lead_id", "score"))
+    for lead_id, new in zip(ids, np.asarray(rows.score, dtype=float).tolist(), strict=True):
         previous = old.get(lead_id)
         if previous is not None and abs(new - previous) > SCORE_MOVE:
             events.append(

@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -42,6 +42,9 @@ from learning.core.rules import PointRules, score_by_rules
 from learning.core.strategies import FEATURE_STRATEGIES, rank_pool
 from learning.models import ChunkStatus, LoopSettings, LoopState, ModelVersion, RescoreChunk, RescoreRun
 from learning.selectors import active_model, loop_settings, loop_state, point_rules, scorer_for
+
+if TYPE_CHECKING:
+    from leads.scorestore import ScoreRows
 
 logger = logging.getLogger(__name__)
 
@@ -350,7 +353,9 @@ def _gather(*, run: RescoreRun, inputs: ScoringInputs, settings: LoopSettings) -
 # --- The whole rescore ---------------------------------------------------------------------------
 
 
-def _explanations(*, lead_ids: np.ndarray, as_of: datetime, inputs: ScoringInputs) -> dict[int, str]:
+def explanations_for(*, lead_ids: Sequence[int], as_of: datetime, inputs: ScoringInputs) -> dict[int, str]:
+    """The explanation (JSON text) of each of these leads under ``inputs``: the queue's head at
+    rescore, any other lead on first read."""
     if len(lead_ids) == 0:
         return {}
     frame = feature_frame(lead_ids=lead_ids, as_of=as_of, activity_types=inputs.types)
@@ -378,7 +383,7 @@ def rescore_open_leads(*, now: datetime | None = None) -> RescoreResult:
         timings[stage] = round(now_ - since, 3)
         return now_
 
-    run, ids = run_plan(model_version=model_version, as_of=now)
+    run, _ = run_plan(model_version=model_version, as_of=now)
     chunks = run.chunks.count()
     _ask_for_help(run, chunks)
     mark = lap("plan", started)
@@ -410,7 +415,7 @@ def rescore_open_leads(*, now: datetime | None = None) -> RescoreResult:
     label = "model unsure" if inputs.scorer is not None else "cold start: near the hot threshold"
     hot = ranking.hot if ranking.hot is not None else np.zeros(len(proba), dtype=bool)
     mark = lap("rank", mark)
-    explanations = _explanations(lead_ids=lead_ids[ranking.order[:EXPLAIN_HEAD]], as_of=now, inputs=inputs)
+    explanations = explanations_for(lead_ids=lead_ids[ranking.order[:EXPLAIN_HEAD]], as_of=now, inputs=inputs)
     mark = lap("explain_head", mark)
     rows = ScoreRows(
         lead_ids=lead_ids,
@@ -450,7 +455,7 @@ def rescore_open_leads(*, now: datetime | None = None) -> RescoreResult:
     state = loop_state()
     logger.info(
         "rescored %s open leads in %.2fs (scores v%s, %s chunks): %s",
-        len(ids),
+        len(lead_ids),
         seconds,
         state.scores_version,
         chunks,
@@ -461,7 +466,7 @@ def rescore_open_leads(*, now: datetime | None = None) -> RescoreResult:
     )
 
 
-def _score_frame(rows: Any) -> pd.DataFrame:
+def _score_frame(rows: ScoreRows) -> pd.DataFrame:
     """The new scores as the webhook reads them: one row per lead id."""
     from learning.services import WEBHOOK_FIELDS
 

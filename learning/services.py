@@ -48,8 +48,6 @@ from learning.selectors import active_model, loop_settings, loop_state, scorer_f
 
 logger = logging.getLogger(__name__)
 
-RESCORE_CHUNK = 50_000
-EXPLAIN_HEAD = 2_000  # leads explained at rescore: the queue's head
 # A worker beats every HEARTBEAT_EVERY while it runs the loop; a claim without a beat for
 # HEARTBEAT_STALE_AFTER belongs to a dead worker (a live one is never that late).
 HEARTBEAT_EVERY = timedelta(seconds=float(os.environ.get("LEADLOOP_HEARTBEAT_SECONDS", "10")))
@@ -186,10 +184,7 @@ def ensure_explanations(*, leads: Sequence[Lead]) -> None:
         lead.explanation = []
     if not current:
         return
-    frame = rescoring.feature_frame(
-        lead_ids=[lead.pk for lead in current], as_of=timezone.now(), activity_types=inputs.types
-    )
-    texts = rescoring.score_frame(frame, scorer=inputs.scorer, rules=inputs.rules)[0]["explanation"]
+    texts = rescoring.explanations_for(lead_ids=[lead.pk for lead in current], as_of=timezone.now(), inputs=inputs)
     for lead in current:
         lead.explanation = json.loads(texts[lead.pk])
     explanations_store(

@@ -9,7 +9,7 @@ import pytest
 
 from feedback.services import label_submit
 from leads.models import Lead
-from tests.scores import set_score
+from tests.scores import create_scored_lead, set_score
 
 
 def listed(response: Any) -> list[str]:
@@ -78,3 +78,20 @@ def test_the_list_pages_through_many_leads(make_leads: Any, rep: Any, page_for: 
 
     assert (len(first), len(second)) == (50, 10)
     assert not set(first) & set(second)
+
+
+@pytest.mark.django_db
+def test_a_score_sort_lists_the_leads_not_scored_yet_after_the_scored_ones_across_pages() -> None:
+    from leads.selectors import LeadFilters, lead_page
+
+    scored = [create_scored_lead(external_id=f"S{i}", score=0.2 * (i + 1)).external_id for i in range(3)]
+    unscored = [Lead.objects.create(external_id=f"U{i}").external_id for i in range(2)]
+
+    pages = [lead_page(filters=LeadFilters(sort="score"), number=n, size=2) for n in (1, 2, 3)]
+
+    assert [[lead.external_id for lead in rows] for rows, _ in pages] == [
+        [scored[2], scored[1]],
+        [scored[0], unscored[0]],
+        [unscored[1]],
+    ]
+    assert [more for _, more in pages] == [True, True, False]
