@@ -39,7 +39,7 @@ from learning.core.explain import describe
 from learning.core.features import activity_types_of, build_frame
 from learning.core.model import LeadScorer, top_factors
 from learning.core.rules import PointRules, score_by_rules
-from learning.core.strategies import FEATURE_STRATEGIES, rank_pool
+from learning.core.strategies import FEATURE_STRATEGIES, SLOT_STRATEGIES, SlotCodes, rank_pool
 from learning.models import ChunkStatus, LoopSettings, LoopState, ModelVersion, RescoreChunk, RescoreRun
 from learning.selectors import active_model, loop_settings, loop_state, point_rules, scorer_for
 
@@ -363,6 +363,22 @@ def explanations_for(*, lead_ids: Sequence[int], as_of: datetime, inputs: Scorin
     return {int(lead_id): text for lead_id, text in explained.items()}
 
 
+def pool_slots(*, lead_ids: np.ndarray, as_of: datetime, inputs: ScoringInputs) -> SlotCodes | None:
+    """What ``representative`` balances the queue's head on: the active scorer's slots of the few
+    hundred pool leads it looks at (and a random sample standing for the pool), read from the
+    database when asked, and its training labels' slots. None for the point rules or an older scorer."""
+    scorer = inputs.scorer
+    if scorer is None or getattr(scorer, "slot_counts_", None) is None:
+        return None
+
+    def codes(rows: np.ndarray) -> np.ndarray:
+        wanted = lead_ids[rows]
+        frame = feature_frame(lead_ids=wanted, as_of=as_of, activity_types=inputs.types)
+        return scorer.slot_codes(frame.reindex(wanted))  # in the order asked
+
+    return SlotCodes(codes=codes, labeled=scorer.slot_counts_, labeled_rows=scorer.n_train_)
+
+
 def rescore_open_leads(*, now: datetime | None = None) -> RescoreResult:
     """Score every open lead with the active model (or the point rules), rank the queue and write
     all scores at once: readers see the old scores or the new ones, never a mix."""
@@ -411,6 +427,7 @@ def rescore_open_leads(*, now: datetime | None = None) -> RescoreResult:
         labels=inputs.model.labels if inputs.model else None,
         positives=inputs.model.positives if inputs.model else None,
         model_auc=getattr(inputs.scorer, "out_of_fold_auc_", None),
+        slots=pool_slots(lead_ids=lead_ids, as_of=now, inputs=inputs) if settings.strategy in SLOT_STRATEGIES else None,
     )
     label = "model unsure" if inputs.scorer is not None else "cold start: near the hot threshold"
     hot = ranking.hot if ranking.hot is not None else np.zeros(len(proba), dtype=bool)

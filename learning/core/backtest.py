@@ -21,7 +21,14 @@ from sklearn.model_selection import train_test_split
 
 from learning.core.features import PreparedFrame, _epoch_days, build_frame
 from learning.core.model import LeadScorer
-from learning.core.strategies import DEFAULT_EXPLORATION, DEFAULT_STRATEGY, STRATEGIES, select_batch
+from learning.core.strategies import (
+    DEFAULT_EXPLORATION,
+    DEFAULT_STRATEGY,
+    SLOT_STRATEGIES,
+    STRATEGIES,
+    SlotCodes,
+    select_batch,
+)
 
 MIN_PER_OUTCOME = 5
 
@@ -192,7 +199,8 @@ def replay(
         unlabeled = np.flatnonzero(~labeled)
         if round_number == rounds or len(unlabeled) == 0:
             break
-        pool_proba, features = _pool_scores(scorer, split.pool_frame.iloc[unlabeled], strategy=strategy)
+        candidates = split.pool_frame.iloc[unlabeled]
+        pool_proba, features = _pool_scores(scorer, candidates, strategy=strategy)
         chosen = select_batch(
             pool_proba,
             size=batch,
@@ -204,9 +212,20 @@ def replay(
             positives=int(split.pool_y[rows].sum()),
             keys=keys[unlabeled] if keys is not None else None,
             model_auc=getattr(scorer, "out_of_fold_auc_", None),
+            slots=pool_slots(scorer, candidates) if strategy in SLOT_STRATEGIES else None,
         )
         labeled[unlabeled[chosen]] = True
     return curve
+
+
+def pool_slots(scorer: ClassifierMixin, candidates: pd.DataFrame) -> SlotCodes | None:
+    """The scorer's slots of the pool rows (computed when the strategy asks) and of its training labels."""
+    counts = getattr(scorer, "slot_counts_", None)
+    if counts is None:
+        return None
+    return SlotCodes(
+        codes=lambda rows: scorer.slot_codes(candidates.iloc[rows]), labeled=counts, labeled_rows=scorer.n_train_
+    )
 
 
 def _pool_scores(

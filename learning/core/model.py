@@ -78,6 +78,9 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
 
     prepared: PreparedFrame | None = None  # scorers pickled before the parameter existed load without it
     calibrate = False
+    slot_counts_: np.ndarray | None = (
+        None  # scorers pickled before it existed: ``representative`` ranks as ``weighted``
+    )
 
     def __init__(
         self,
@@ -113,6 +116,8 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
         self.n_slots_ = offset
         self.feature_names_ = [column.name for column in columns]
         codes = self._codes(encoded)
+        self.slot_counts_ = np.bincount(codes.ravel(), minlength=self.n_slots_)  # training rows per slot
+        self.n_train_ = len(y)
         # liblinear is ~50x faster on the few hundred labels of a live loop; lbfgs on big backtests.
         solver = "liblinear" if len(y) < 20_000 else "lbfgs"
         design = self._design(codes)
@@ -151,6 +156,10 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
 
     def _frame_codes(self, X: pd.DataFrame) -> np.ndarray:
         return self._codes(self.encoder_.transform(X))
+
+    def slot_codes(self, X: pd.DataFrame) -> np.ndarray:
+        """Per row and input column, the slot (number bin or category, numbered across columns) it falls in."""
+        return self._frame_codes(X)
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         return self.classifier_.predict_proba(self._design(self._frame_codes(X)))

@@ -5,11 +5,16 @@ Built on modAL's uncertainty measures. They take an estimator and call its
 over through ``KnownProbabilities`` instead of being predicted twice.
 
 Plain uncertainty sampling clumps: on real lead and churn data it asks about one ambiguous
-region over and over and loses to random sampling. The default, ``weighted``, therefore never
-takes "the most uncertain leads": it draws the queue at random, giving the more uncertain leads
-(with rare positives: the likelier ones) a higher chance, and only as far as the model has shown
-on labels it was not trained on that its scores rank leads well (``weighted_ranking``). The
-older strategies mix three sources at the head of the ranking, interleaved by share:
+region over and over and loses to random sampling. ``weighted`` therefore never takes "the most
+uncertain leads": it draws the queue at random, giving the more uncertain leads (with rare
+positives: the likelier ones) a higher chance, and only as far as the model has shown on labels
+it was not trained on that its scores rank leads well (``weighted_ranking``). The default,
+``representative``, draws the same way and then fills each place at the head of the queue with
+whichever of the next few drawn leads best keeps the labeled set like the whole pool, column by
+column (kernel herding over the scorer's slots, ``herded_head``): where the model is too weak to
+steer, a labeled set that covers every value in its share still trains a better one than a
+random draw does. The older strategies mix three sources at the head of the ranking,
+interleaved by share:
 
 - the strategy's most informative rows, with near-duplicates pushed down when the caller
   hands over a feature matrix (``diverse`` and ``balanced``); ``balanced`` measures
@@ -21,14 +26,16 @@ older strategies mix three sources at the head of the ranking, interleaved by sh
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from modAL.uncertainty import classifier_entropy, classifier_margin, classifier_uncertainty
 
-STRATEGIES = ("weighted", "balanced", "diverse", "uncertainty", "margin", "entropy", "random")
+STRATEGIES = ("representative", "weighted", "balanced", "diverse", "uncertainty", "margin", "entropy", "random")
 FEATURE_STRATEGIES = ("balanced", "diverse")  # the strategies that read ``features`` (near-duplicates)
-DEFAULT_STRATEGY = "weighted"  # the backtest's best across datasets (README, "Backtest")
+SLOT_STRATEGIES = ("representative",)  # the strategies that read ``slots`` (the scorer's slot per column)
+DEFAULT_STRATEGY = "representative"  # the backtest's best across datasets (README, "Backtest")
 DEFAULT_EXPLORATION = 0.2
 HEAD = 5000  # positions where the sources are interleaved; the tail stays in strategy order
 DIVERSE_HEAD = 500  # positions ordered with the near-duplicate penalty (it is quadratic-ish)
@@ -40,6 +47,9 @@ TARGET_POSITIVE_RATE = 0.5  # ``weighted``: the tilt fades out as the labeled se
 TRUST_FLOOR_AUC = 0.6  # ``weighted``: a model ranking no better than this out of fold is not trusted...
 TRUST_FULL_AUC = 0.8  # ... one ranking this well is, fully
 TRUST_LABELS = 5  # the out-of-fold AUC counts as (n / (n + this)) of itself, n the rarer outcome's labels
+HERD_CANDIDATES = 20  # ``representative``: each place at the head goes to the best of the next this many drawn rows
+HERD_HEAD = 200  # ``representative``: places ordered so; the rest keep the weighted draw's order
+HERD_SAMPLE = 2000  # ``representative``: random rows whose slots stand for the pool's
 
 
 class KnownProbabilities:
@@ -52,7 +62,7 @@ class KnownProbabilities:
 def informativeness(proba: np.ndarray, strategy: str) -> np.ndarray:
     """Higher means the model learns more from a label (modAL's measures)."""
     known = KnownProbabilities()
-    if strategy in ("uncertainty", "diverse", "weighted"):
+    if strategy in ("uncertainty", "diverse", "weighted", "representative"):
         return classifier_uncertainty(known, proba)
     if strategy == "balanced":
         return classifier_uncertainty(known, recentred(proba))
@@ -85,6 +95,7 @@ class Ranking:
     explored: np.ndarray  # bool per row: placed by exploration, not by the strategy
     informativeness: np.ndarray
     hot: np.ndarray | None = None  # bool per row: placed as one of the highest-P rows
+    streams: tuple[np.ndarray, np.ndarray] | None = None  # ``weighted``: its weighted draw and its plain random order
 
     def priority(self) -> np.ndarray:
         """1.0 for the first row of ``order`` down towards 0 for the last."""
@@ -92,6 +103,16 @@ class Ranking:
         values = np.empty(n)
         values[self.order] = 1.0 - np.arange(n) / max(n, 1)
         return values
+
+
+@dataclass
+class SlotCodes:
+    """What ``representative`` balances the labeled set on: the scorer's slot (a number bin or a
+    category, numbered across all columns) of pool rows, column by column, and the labeled leads per slot."""
+
+    codes: Callable[[np.ndarray], np.ndarray]  # pool row indices → one row of slot numbers each, a column per input
+    labeled: np.ndarray  # per slot: the labeled leads in it (``LeadScorer.slot_counts_``)
+    labeled_rows: int  # the labeled leads
 
 
 def _typical_distance(X: np.ndarray) -> float:
@@ -202,6 +223,7 @@ def rank_pool(
     positives: int | None = None,
     keys: np.ndarray | None = None,
     model_auc: float | None = None,
+    slots: SlotCodes | None = None,
 ) -> Ranking:
     """Order a pool: the strategy's most informative first, with an ``exploration`` share of
     random rows (and for ``balanced`` a share of the highest-P rows) interleaved at the head;
@@ -214,7 +236,8 @@ def rank_pool(
     the model only as far as they show it has earned (unknown: it does not, and samples at
     random). ``keys``: one uniform random number per row, which random picks take in ascending
     order (default: drawn from ``rng``); the backtest shares them between strategies so that
-    their random picks coincide.
+    their random picks coincide. ``slots``: the scorer's slots of pool rows and of the labeled set,
+    which ``representative`` balances the head of the queue on (without them it ranks as ``weighted``).
     """
     if not 0.0 <= exploration <= 1.0:
         raise ValueError("exploration must be between 0 and 1")
@@ -226,9 +249,12 @@ def rank_pool(
     if strategy == "random":
         order = by_key if by_key is not None else rng.permutation(n)
         return Ranking(order=order, explored=explored, informativeness=scores, hot=hot)
-    if strategy == "weighted":
+    if strategy in ("weighted", "representative"):
         tilt = positive_need(labels=labels, positives=positives) * trust(model_auc, labels=labels, positives=positives)
-        return weighted_ranking(scores, exploration=exploration, tilt=tilt, rng=rng, keys=keys)
+        ranking = weighted_ranking(scores, exploration=exploration, tilt=tilt, rng=rng, keys=keys)
+        if strategy == "weighted" or slots is None or n == 0:
+            return ranking
+        return herded_head(ranking, exploration=exploration, tilt=tilt, slots=slots)
     tiebreak = rng.random(n)
     order = np.lexsort((tiebreak, -scores))
     head = min(n, HEAD)
@@ -271,6 +297,7 @@ def select_batch(
     positives: int | None = None,
     keys: np.ndarray | None = None,
     model_auc: float | None = None,
+    slots: SlotCodes | None = None,
 ) -> np.ndarray:
     """The next ``size`` rows to label: the head of the same ranking the live queue uses."""
     ranking = rank_pool(
@@ -283,6 +310,7 @@ def select_batch(
         positives=positives,
         keys=keys,
         model_auc=model_auc,
+        slots=slots,
     )
     return ranking.order[:size]
 
@@ -357,10 +385,83 @@ def weighted_ranking(
     relative = uncertainty / centre if centre > 0 else np.ones(n)
     weight = (1.0 - tilt) + tilt * np.power(relative, WEIGHTED_TILT)
     race = -np.log1p(-np.minimum(u, 1 - 1e-12)) / np.maximum(weight, 1e-12)
-    by_key = np.argsort(u, kind="stable")
-    order, source = _merge([(np.argsort(race, kind="stable"), 1.0 - exploration), (by_key, exploration)], n)
+    drawn, by_key = np.argsort(race, kind="stable"), np.argsort(u, kind="stable")
+    order, source = _merge([(drawn, 1.0 - exploration), (by_key, exploration)], n)
     explored = np.zeros(n, dtype=bool)
     explored[order[source == 1]] = True
     if tilt == 0:
         explored[:] = True  # no model worth following: the whole order is exploration
-    return Ranking(order=order, explored=explored, informativeness=uncertainty, hot=np.zeros(n, dtype=bool))
+    return Ranking(
+        order=order,
+        explored=explored,
+        informativeness=uncertainty,
+        hot=np.zeros(n, dtype=bool),
+        streams=(drawn, by_key),
+    )
+
+
+def herded_head(
+    ranking: Ranking,
+    *,
+    exploration: float,
+    tilt: float,
+    slots: SlotCodes,
+    head: int = HERD_HEAD,
+    candidates: int = HERD_CANDIDATES,
+) -> Ranking:
+    """``ranking`` (a ``weighted_ranking``) with its first ``head`` places refilled so that the labeled
+    set, with the queue's head added, stays as much like the whole pool as it can, column by column.
+
+    Kernel herding over the scorer's slots: a slot's target is its share of all leads (the pool's share
+    measured on HERD_SAMPLE random rows), and each place goes to whichever of the next ``candidates``
+    rows of the weighted draw falls in the slots furthest below their target, given the labeled leads
+    and the places already filled. An ``exploration`` share of the places, spread evenly, still takes
+    plain random rows (in key order). With ``candidates`` 1 the head is the weighted draw's.
+    """
+    assert ranking.streams is not None, "herded_head refines a weighted_ranking"
+    drawn, by_key = ranking.streams
+    n = len(drawn)
+    head = min(head, n)
+    places = np.arange(head)
+    times = np.concatenate([(places + 0.5) / max(1.0 - exploration, 1e-12), (places + 0.5) / max(exploration, 1e-12)])
+    kinds = np.concatenate([np.zeros(head, dtype=np.int64), np.ones(head, dtype=np.int64)])
+    explore_place = kinds[np.lexsort((kinds, times))][:head] == 1
+    # The places can only reach this far into either stream (each place takes one row).
+    drawn_window = drawn[: 2 * head + candidates]
+    sample = by_key[: max(2 * head, HERD_SAMPLE)]
+    rows = np.unique(np.concatenate([drawn_window, sample]))
+    codes = np.asarray(slots.codes(rows), dtype=np.int64)
+    n_slots = len(slots.labeled)
+    pool_share = np.bincount(codes[np.searchsorted(rows, sample[:HERD_SAMPLE])].ravel(), minlength=n_slots)
+    pool_share = pool_share / max(min(len(sample), HERD_SAMPLE), 1)
+    target = (pool_share * n + slots.labeled) / (n + slots.labeled_rows)
+    filled = slots.labeled.astype(float)
+    taken = np.zeros(n, dtype=bool)
+    chosen = np.empty(head, dtype=np.int64)
+    key_cursor = drawn_cursor = 0
+    for place in range(head):
+        if explore_place[place]:
+            while taken[by_key[key_cursor]]:
+                key_cursor += 1
+            row = by_key[key_cursor]
+        else:  # the window holds more rows than the places can take, so options are never empty
+            while taken[drawn_window[drawn_cursor]]:
+                drawn_cursor += 1
+            window = drawn_window[drawn_cursor:]
+            options = window[~taken[window]][:candidates]
+            gap = (slots.labeled_rows + place + 1) * target - filled
+            row = options[int(np.argmax(gap[codes[np.searchsorted(rows, options)]].sum(axis=1)))]
+        chosen[place] = row
+        taken[row] = True
+        filled += np.bincount(codes[np.searchsorted(rows, row)], minlength=n_slots)
+    order = np.concatenate([chosen, ranking.order[~taken[ranking.order]]])
+    explored = ranking.explored.copy()
+    if tilt > 0:
+        explored[chosen] = explore_place
+    return Ranking(
+        order=order,
+        explored=explored,
+        informativeness=ranking.informativeness,
+        hot=ranking.hot,
+        streams=ranking.streams,
+    )

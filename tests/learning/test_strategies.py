@@ -233,3 +233,106 @@ def test_positive_need_fades_out_as_the_labels_near_half_converted() -> None:
     assert 0.0 < positive_need(labels=100, positives=20) < 1.0
     assert positive_need(labels=100, positives=50) == 0.0
     assert positive_need(labels=None, positives=None) == 1.0
+
+
+def two_value_pool(n: int = 2000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A pool of one column, half its rows in slot 0 and half in slot 1, with random keys."""
+    rng = np.random.default_rng(3)
+    slot = rng.permutation(np.repeat([0, 1], n // 2))
+    p = np.full(n, 0.1)
+    return np.column_stack([1 - p, p]), slot.reshape(-1, 1), rng.random(n)
+
+
+def slots_of(codes: np.ndarray, labeled: list[int], asked: list[int] | None = None) -> object:
+    from learning.core.strategies import SlotCodes
+
+    def read(rows: np.ndarray) -> np.ndarray:
+        if asked is not None:
+            asked.append(len(rows))
+        return codes[rows]
+
+    return SlotCodes(codes=read, labeled=np.array(labeled), labeled_rows=int(sum(labeled)))
+
+
+def test_representative_fills_the_slots_the_labeled_set_lacks() -> None:
+    proba, codes, keys = two_value_pool()
+    ranking = rank_pool(
+        proba,
+        strategy="representative",
+        exploration=0.0,
+        rng=np.random.default_rng(0),
+        keys=keys,
+        labels=20,
+        positives=2,
+        slots=slots_of(codes, [20, 0]),
+    )
+    head = ranking.order[:20]
+    assert codes[head[:18], 0].tolist() == [1] * 18, "twenty labels in slot 0: the next leads come from slot 1"
+    assert sorted(ranking.order.tolist()) == list(range(len(keys)))
+
+
+def test_representative_keeps_the_labeled_set_closer_to_the_pool_than_random_sampling() -> None:
+    proba, codes, keys = two_value_pool()
+    slots = slots_of(codes, [12, 8])
+    random = rank_pool(proba, strategy="random", exploration=0.2, rng=np.random.default_rng(0), keys=keys)
+    ranking = rank_pool(
+        proba, strategy="representative", exploration=0.2, rng=np.random.default_rng(0), keys=keys, slots=slots
+    )
+    for size in (10, 30, 100):
+        ours = abs((12 + (codes[ranking.order[:size], 0] == 0).sum()) / (20 + size) - 0.5)
+        theirs = abs((12 + (codes[random.order[:size], 0] == 0).sum()) / (20 + size) - 0.5)
+        assert ours <= theirs
+        assert ours <= 1 / (20 + size), f"{size} picks: the labeled set is within one lead of half and half"
+
+
+def test_representative_draws_from_the_weighted_order_and_keeps_its_exploration_share() -> None:
+    from learning.core.strategies import HERD_CANDIDATES, HERD_HEAD
+
+    proba, keys = rare_positive_pool()
+    rng = np.random.default_rng(1)
+    codes = rng.integers(0, 6, size=(len(keys), 3)) + np.array([0, 6, 12])
+    asked: list[int] = []
+    settings = {"exploration": 0.3, "keys": keys, "labels": 300, "positives": 24, "model_auc": 0.85}
+    weighted = rank_pool(proba, strategy="weighted", rng=np.random.default_rng(0), **settings)
+    ranking = rank_pool(
+        proba,
+        strategy="representative",
+        rng=np.random.default_rng(0),
+        slots=slots_of(codes, [50] * 18, asked),
+        **settings,
+    )
+    head = ranking.order[:HERD_HEAD]
+    assert 0.25 <= ranking.explored[head].mean() <= 0.35
+    assert set(head[ranking.explored[head]].tolist()) <= set(np.argsort(keys)[: 2 * HERD_HEAD].tolist())
+    drawn = weighted.streams[0]
+    assert set(head[~ranking.explored[head]].tolist()) <= set(drawn[: 2 * HERD_HEAD + HERD_CANDIDATES].tolist())
+    assert proba[head, 1].mean() > 1.3 * proba[:, 1].mean(), "still leaning to likely converters"
+    assert ranking.order[HERD_HEAD:].tolist() == [r for r in weighted.order.tolist() if r not in set(head.tolist())]
+    assert asked and max(asked) <= 2_500, "production reads these slots from the database: only a few hundred rows"
+
+
+def test_representative_without_slots_or_with_one_candidate_ranks_as_weighted() -> None:
+    from learning.core.strategies import herded_head
+
+    proba, codes, keys = two_value_pool()
+    settings = {"exploration": 0.2, "keys": keys, "labels": 100, "positives": 10, "model_auc": 0.85}
+    weighted = rank_pool(proba, strategy="weighted", rng=np.random.default_rng(0), **settings)
+    plain = rank_pool(proba, strategy="representative", rng=np.random.default_rng(0), **settings)
+    assert plain.order.tolist() == weighted.order.tolist(), "an older scorer without slot counts"
+    one = herded_head(weighted, exploration=0.2, tilt=1.0, slots=slots_of(codes, [90, 10]), candidates=1)
+    assert set(one.order[:200].tolist()) == set(weighted.order[:200].tolist())
+
+
+def test_the_scorer_counts_its_training_rows_per_slot() -> None:
+    import pandas as pd
+
+    from learning.core.model import LeadScorer
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"industry": rng.choice(["a", "b", "c"], size=120), "employees": rng.integers(1, 500, 120)})
+    y = rng.integers(0, 2, size=120)
+    scorer = LeadScorer().fit(frame, y)
+    codes = scorer.slot_codes(frame)
+    assert codes.shape == (120, 2) and scorer.n_train_ == 120
+    assert scorer.slot_counts_.tolist() == np.bincount(codes.ravel(), minlength=scorer.n_slots_).tolist()
+    assert scorer.slot_counts_.sum() == 120 * 2
