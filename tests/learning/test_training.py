@@ -193,3 +193,21 @@ def test_the_default_strategy_reads_the_slots_of_the_queue_head_from_the_databas
     frame = rescoring.feature_frame(lead_ids=ids, as_of=now, activity_types=inputs.types)
     assert slots.codes(np.arange(7)).tolist() == inputs.scorer.slot_codes(frame.loc[ids]).tolist(), "in the order asked"
     assert slots.labeled.sum() == slots.labeled_rows * len(inputs.scorer.feature_names_)
+
+
+def test_the_new_default_strategy_reaches_settings_no_admin_has_saved(defaults: None, admin: Any) -> None:
+    import importlib
+
+    from django.apps import apps
+
+    from learning.models import LoopSettings
+
+    migration = importlib.import_module("learning.migrations.0011_default_strategy_representative")
+    LoopSettings.objects.update(strategy="weighted", exploration=0.2, updated_by=None)
+    migration.follow_new_default(apps, None)
+    assert LoopSettings.objects.get().strategy == "representative"
+    migration.back_to_old_default(apps, None)
+    assert LoopSettings.objects.get().strategy == "weighted"
+    LoopSettings.objects.update(updated_by=admin)
+    migration.follow_new_default(apps, None)
+    assert LoopSettings.objects.get().strategy == "weighted", "an admin's choice stays"
