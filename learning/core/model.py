@@ -78,9 +78,8 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
 
     prepared: PreparedFrame | None = None  # scorers pickled before the parameter existed load without it
     calibrate = False
-    slot_counts_: np.ndarray | None = (
-        None  # scorers pickled before it existed: ``representative`` ranks as ``weighted``
-    )
+    # Training rows per slot (``representative`` balances on them); scorers pickled before it have None.
+    slot_counts_: np.ndarray | None = None
 
     def __init__(
         self,
