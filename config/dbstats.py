@@ -31,17 +31,20 @@ def analyze_if_stale(models: Sequence[type[Model]], *, vacuum: bool = False) -> 
         return []
     tables = [model._meta.db_table for model in models]
     vacuum = vacuum and not connection.in_atomic_block
+    # Dead rows count only when this call may vacuum.
+    dead, dead_params = ("s.n_dead_tup > %s + %s * greatest(c.reltuples, 0)", [THRESHOLD, VACUUM_SCALE_FACTOR])
+    if not vacuum:
+        dead, dead_params = "false", []
     with connection.cursor() as cursor:
-        dead = "s.n_dead_tup > %s + %s * greatest(c.reltuples, 0)" if vacuum else "false AND %s + %s > 0"
         cursor.execute(
             f"SELECT s.relname, {dead} FROM pg_stat_user_tables AS s JOIN pg_class AS c ON c.oid = s.relid "
             "WHERE s.relname = ANY(%s) AND (c.reltuples < 0 OR s.n_mod_since_analyze > %s + %s * c.reltuples "
             f"OR {dead})",
-            [THRESHOLD, VACUUM_SCALE_FACTOR, tables, THRESHOLD, SCALE_FACTOR, THRESHOLD, VACUUM_SCALE_FACTOR],
+            [*dead_params, tables, THRESHOLD, SCALE_FACTOR, *dead_params],
         )
         stale = cursor.fetchall()
-        for table, dead in stale:
-            cursor.execute(f'VACUUM (ANALYZE) "{table}"' if vacuum and dead else f'ANALYZE "{table}"')
+        for table, bloated in stale:
+            cursor.execute(f'VACUUM (ANALYZE) "{table}"' if bloated else f'ANALYZE "{table}"')
     if stale:
         logger.info("analysed %s", ", ".join(table for table, _ in stale))
     return [table for table, _ in stale]

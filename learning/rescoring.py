@@ -367,16 +367,14 @@ def pool_slots(*, lead_ids: np.ndarray, as_of: datetime, inputs: ScoringInputs) 
     """What ``representative`` balances the queue's head on: the active scorer's slots of the few
     hundred pool leads it looks at (and a random sample standing for the pool), read from the
     database when asked, and its training labels' slots. None for the point rules or an older scorer."""
-    scorer = inputs.scorer
-    if scorer is None or getattr(scorer, "slot_counts_", None) is None:
+    if inputs.scorer is None:
         return None
 
-    def codes(rows: np.ndarray) -> np.ndarray:
+    def frame_of(rows: np.ndarray) -> pd.DataFrame:
         wanted = lead_ids[rows]
-        frame = feature_frame(lead_ids=wanted, as_of=as_of, activity_types=inputs.types)
-        return scorer.slot_codes(frame.reindex(wanted))  # in the order asked
+        return feature_frame(lead_ids=wanted, as_of=as_of, activity_types=inputs.types).reindex(wanted)
 
-    return SlotCodes(codes=codes, labeled=scorer.slot_counts_, labeled_rows=scorer.n_train_)
+    return inputs.scorer.pool_slots(frame_of)
 
 
 def rescore_open_leads(*, now: datetime | None = None) -> RescoreResult:

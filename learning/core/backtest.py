@@ -212,20 +212,15 @@ def replay(
             positives=int(split.pool_y[rows].sum()),
             keys=keys[unlabeled] if keys is not None else None,
             model_auc=getattr(scorer, "out_of_fold_auc_", None),
-            slots=pool_slots(scorer, candidates) if strategy in SLOT_STRATEGIES else None,
+            slots=_pool_slots(scorer, candidates) if strategy in SLOT_STRATEGIES else None,
         )
         labeled[unlabeled[chosen]] = True
     return curve
 
 
-def pool_slots(scorer: ClassifierMixin, candidates: pd.DataFrame) -> SlotCodes | None:
-    """The scorer's slots of the pool rows (computed when the strategy asks) and of its training labels."""
-    counts = getattr(scorer, "slot_counts_", None)
-    if counts is None:
-        return None
-    return SlotCodes(
-        codes=lambda rows: scorer.slot_codes(candidates.iloc[rows]), labeled=counts, labeled_rows=scorer.n_train_
-    )
+def _pool_slots(scorer: ClassifierMixin, candidates: pd.DataFrame) -> SlotCodes | None:
+    """The pool's slots as production hands them to ``representative`` (None for a scorer without slots)."""
+    return scorer.pool_slots(lambda rows: candidates.iloc[rows]) if hasattr(scorer, "pool_slots") else None
 
 
 def _pool_scores(

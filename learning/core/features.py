@@ -373,8 +373,7 @@ class FrameEncoder(TransformerMixin, BaseEstimator):
         ]
         out: dict[str, pd.Series] = {}
         for name, kind in kinds:
-            from_prepared = prepared is not None and rows is not None
-            values = prepared.encoded(name, kind)[rows] if from_prepared else _ENCODERS[kind](name, X)  # type: ignore[union-attr]
+            values = prepared.encoded(name, kind)[rows] if rows is not None else _ENCODERS[kind](name, X)  # type: ignore[union-attr]
             out[name] = pd.Series(values, index=X.index, dtype=values.dtype, copy=False)  # words stay objects
         return pd.DataFrame(out, index=X.index)
 

@@ -17,12 +17,13 @@ import pandas as pd
 from scipy import sparse
 from scipy.optimize import minimize
 from scipy.special import expit
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
 from learning.core.features import FrameEncoder, PreparedFrame, is_behaviour
+from learning.core.strategies import SlotCodes
 
 
 @dataclass
@@ -124,9 +125,7 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
         self.calibration_ = (1.0, 0.0)
         self.out_of_fold_auc_: float | None = None
         if self.calibrate:
-            scale, shift, self.out_of_fold_auc_ = platt_scaling(
-                design, y, make=lambda: LogisticRegression(C=self.C, solver=solver, max_iter=2000)
-            )
+            scale, shift, self.out_of_fold_auc_ = platt_scaling(design, y, estimator=self.classifier_)
             # Folded into the regression: its probabilities and the contributions are then the calibrated ones.
             self.classifier_.coef_ = self.classifier_.coef_ * scale
             self.classifier_.intercept_ = self.classifier_.intercept_ * scale + shift
@@ -153,22 +152,29 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
         indptr = np.arange(0, n * width + 1, width)
         return sparse.csr_matrix((data, codes.ravel(), indptr), shape=(n, self.n_slots_))
 
-    def _frame_codes(self, X: pd.DataFrame) -> np.ndarray:
-        return self._codes(self.encoder_.transform(X))
-
     def slot_codes(self, X: pd.DataFrame) -> np.ndarray:
         """Per row and input column, the slot (number bin or category, numbered across columns) it falls in."""
-        return self._frame_codes(X)
+        return self._codes(self.encoder_.transform(X))
+
+    def pool_slots(self, frame_of: Callable[[np.ndarray], pd.DataFrame]) -> SlotCodes | None:
+        """What ``representative`` balances on: the slots of the pool rows it asks for (``frame_of``
+        gives their features, in the order asked) and of this scorer's training rows. None for a
+        scorer pickled before it counted its slots."""
+        if self.slot_counts_ is None:
+            return None
+        return SlotCodes(
+            codes=lambda rows: self.slot_codes(frame_of(rows)), labeled=self.slot_counts_, labeled_rows=self.n_train_
+        )
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        return self.classifier_.predict_proba(self._design(self._frame_codes(X)))
+        return self.classifier_.predict_proba(self._design(self.slot_codes(X)))
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         return self.classes_[(self.predict_proba(X)[:, 1] >= 0.5).astype(int)]
 
     def score_with_contributions(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """P(convert) and, per input column, its push on the log-odds against an average lead."""
-        codes = self._frame_codes(X)
+        codes = self.slot_codes(X)
         coef = self.classifier_.coef_.ravel()
         pushes = coef[codes]
         logit = self.classifier_.intercept_[0] + pushes.sum(axis=1)
@@ -184,20 +190,22 @@ MIN_CALIBRATION_SCALE = 0.05  # a positive scale keeps the ranking (and the AUC)
 
 
 def platt_scaling(
-    design: sparse.csr_matrix, y: np.ndarray, *, make: Callable[[], LogisticRegression]
-) -> tuple[float, float]:
+    design: sparse.csr_matrix, y: np.ndarray, *, estimator: LogisticRegression
+) -> tuple[float, float, float | None]:
     """Platt's sigmoid on out-of-fold log-odds: ``scale * logit + shift`` is calibrated.
 
     A strongly regularised regression squeezes its log-odds towards the average where the signal is
     strong, and spreads them where it fits noise; the out-of-fold fit measures by how much. Platt's
-    smoothed targets keep a few labels from giving certainties. (1, 0) when a fold would lack an outcome.
+    smoothed targets keep a few labels from giving certainties. Returns the scale, the shift and the
+    out-of-fold ROC AUC; (1, 0, None) when a fold would lack an outcome. ``estimator`` is refit (a
+    clone) on each fold, before the caller rescales its coefficients.
     """
     folds = int(min(CALIBRATION_FOLDS, np.bincount(y, minlength=2).min()))
     if folds < 2:
         return 1.0, 0.0, None
     logits = np.empty(len(y))
     for train, test in StratifiedKFold(n_splits=folds, shuffle=True, random_state=0).split(np.zeros(len(y)), y):
-        logits[test] = make().fit(design[train], y[train]).decision_function(design[test])
+        logits[test] = clone(estimator).fit(design[train], y[train]).decision_function(design[test])
     positives = int(y.sum())
     target = np.where(y == 1, (positives + 1) / (positives + 2), 1 / (len(y) - positives + 2))
 
