@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class Outcome(models.TextChoices):
@@ -17,6 +18,9 @@ class Reason(models.Model):
     outcome = models.CharField(max_length=20, choices=Outcome.choices)
     position = models.PositiveSmallIntegerField(default=0)
     active = models.BooleanField(default=True)
+    # The lead fields this reason speaks to (profile fields, custom attributes, behaviour groups):
+    # training reads them as the part of the lead that explains the outcome.
+    fields = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["outcome", "position", "code"]
@@ -41,6 +45,12 @@ class Label(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     source = models.CharField(max_length=20, choices=LabelSource.choices, default=LabelSource.REP)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the outcome happened: the labeling time for reps, the outcome date for imported history.
+    outcome_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # The lead fields the rep marked as the real reason (beyond the reason's own fields).
+    fields = models.JSONField(default=list, blank=True)
+    # The probability with which the queue picked this lead (from its lease); null outside the queue.
+    propensity = models.FloatField(null=True, blank=True)
     # What the rep saw when labeling, for disagreement and calibration analysis.
     score_seen = models.FloatField(null=True, blank=True)
     model_version_seen = models.PositiveIntegerField(null=True, blank=True)
@@ -63,6 +73,8 @@ class Lease(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="leases")
     leased_at = models.DateTimeField()
     expires_at = models.DateTimeField()
+    # The probability with which the query strategy picked this lead; it lands on the label.
+    propensity = models.FloatField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["user", "expires_at"], name="lease_user_expiry")]
