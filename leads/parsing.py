@@ -20,7 +20,7 @@ PROFILE_TEXT_FIELDS: dict[str, int] = {
     "source": 100,
 }
 KNOWN_LEAD_COLUMNS = {"external_id", "employees", "created_at", "deal_value", *PROFILE_TEXT_FIELDS}
-MAX_ATTRIBUTE_LENGTH = 500
+MAX_ATTRIBUTE_LENGTH = 10_240  # characters: a long note or description still comes in whole
 MAX_ATTRIBUTES = 100
 MAX_DEAL_VALUE = 1e12
 MAX_EMPLOYEES = 10_000_000

@@ -65,16 +65,23 @@ def _id_filter(column: str, lead_ids: Sequence[int]) -> str:
     return f"{column} IN ({listed})"
 
 
+TEXT_KINDS = (str, object)
+
+
 def _read_frame(sql: str, columns: list[str], dtypes: dict[str, Any]) -> pd.DataFrame:
     """Run a query into a DataFrame. PostgreSQL: the server writes the rows as one CSV text value
     (``string_agg``), read by pandas' C parser: one message instead of one per row (a COPY sends a
-    message per row, and reading a million of them costs seconds in Python). Elsewhere: fetchall."""
+    message per row, and reading a million of them costs seconds in Python). Elsewhere: fetchall.
+
+    Every text column (``str``, or ``object`` for attribute values) is quoted the CSV way, so a
+    value holds any comma, quote, newline or tab; NULL is an unquoted empty field. A ``str`` column
+    reads NULL as "", an ``object`` column as NaN (a lead without that attribute)."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             aliases = [f"c{j}" for j in range(len(columns))]
             fields = ", ".join(
                 f"COALESCE('\"' || replace({alias}::text, '\"', '\"\"') || '\"', '')"
-                if dtypes.get(name) is str
+                if dtypes.get(name, object) in TEXT_KINDS
                 else f"COALESCE({alias}::text, '')"
                 for alias, name in zip(aliases, columns, strict=True)
             )
@@ -87,14 +94,14 @@ def _read_frame(sql: str, columns: list[str], dtypes: dict[str, Any]) -> pd.Data
             return pd.read_csv(
                 io.StringIO(text),
                 names=columns,
-                dtype=dtypes,
+                dtype={name: dtypes.get(name, object) for name in columns},
                 keep_default_na=False,
-                na_values={name: [""] for name, kind in dtypes.items() if kind is not str},
+                na_values={name: [""] for name in columns if dtypes.get(name, object) is not str},
             )
         cursor.execute(sql)
         rows = cursor.fetchall()
     frame = pd.DataFrame.from_records(rows, columns=columns)
-    return frame.astype({name: kind for name, kind in dtypes.items() if kind is not str})
+    return frame.astype({name: kind for name, kind in dtypes.items() if kind not in TEXT_KINDS})
 
 
 def _sql_text(value: str) -> str:
@@ -173,19 +180,6 @@ def activity_events_frame(*, lead_ids: Sequence[int], activity_types: list[str] 
             read = read_fixed(cursor, sql, [("lead_id", "int8"), ("code", "int4"), ("occurred_days", "float8")])
         kinds = pd.Categorical.from_codes(read["code"] - 1, categories=list(activity_types))
         return pd.DataFrame({"lead_id": read["lead_id"], "type": kinds, "occurred_days": read["occurred_days"]})
-    if connection.vendor == "postgresql":
-        # Activity types are normalised to [a-z0-9_] on import, so rows need no CSV quoting: the
-        # server joins them into one text value, read in one message instead of one per event.
-        sql = (
-            "SELECT string_agg(lead_id::text || ',' || type || ',' || "
-            f"(extract(epoch from occurred_at) / 86400.0)::text, chr(10)) FROM {table} WHERE {where}"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql)
-            text = cursor.fetchone()[0]
-        if not text:
-            return pd.DataFrame({name: pd.Series(dtype=kind) for name, kind in dtypes.items()})
-        return pd.read_csv(io.StringIO(text), names=columns, dtype=dtypes)
     sql = f"SELECT lead_id, type, {_epoch_days_sql('occurred_at')} FROM {table} WHERE {where}"
     return _read_frame(sql, columns, dtypes)
 
