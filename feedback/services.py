@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -157,26 +157,33 @@ def label_undo(*, user: AbstractBaseUser) -> Lead | None:
     return lead
 
 
-def labels_import(*, outcomes: Mapping[int, str]) -> int:
-    """Historical outcomes from an import. A label a rep gave is never overwritten."""
+def labels_import(*, outcomes: Mapping[int, str], outcome_dates: Mapping[int, datetime] | None = None) -> int:
+    """Historical outcomes from an import, dated by ``outcome_dates`` where given (else at import;
+    importing again without a date keeps the label's date). A label a rep gave is never overwritten."""
     from learning.services import labels_changed
 
+    dates = outcome_dates or {}
     kept = set(
         Label.objects.filter(lead_id__in=list(outcomes))
         .exclude(source=LabelSource.IMPORT)
         .values_list("lead_id", flat=True)
     )
+    now = timezone.now()
     rows = [
-        Label(lead_id=lead_id, outcome=outcome, source=LabelSource.IMPORT)
+        Label(lead_id=lead_id, outcome=outcome, source=LabelSource.IMPORT, outcome_at=dates.get(lead_id, now))
         for lead_id, outcome in outcomes.items()
         if lead_id not in kept
     ]
     if not rows:
         return 0
     with transaction.atomic():
-        Label.objects.bulk_create(
-            rows, batch_size=2000, update_conflicts=True, unique_fields=["lead"], update_fields=["outcome"]
-        )
+        dated = [row for row in rows if row.lead_id in dates]
+        undated = [row for row in rows if row.lead_id not in dates]
+        for part, fields in ((dated, ["outcome", "outcome_at"]), (undated, ["outcome"])):
+            if part:
+                Label.objects.bulk_create(
+                    part, batch_size=2000, update_conflicts=True, unique_fields=["lead"], update_fields=fields
+                )
         for outcome in Outcome.values:
             ids = [row.lead_id for row in rows if row.outcome == outcome]
             Lead.rows.filter(id__in=ids).update(status=outcome)

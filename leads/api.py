@@ -107,13 +107,19 @@ class BulkIn(Schema):
     items: list[dict[str, Any]] = Field(max_length=MAX_BULK)
     outcome_column: str | None = None
     positive: str | None = None
+    outcome_date_column: str | None = Field(
+        None, description="leads: the item key holding when the outcome happened; otherwise dated at import"
+    )
 
 
 class BulkOut(Schema):
     imported: int
     labels: int
     rejected: int
-    errors: list[dict[str, Any]]
+    errors: list[dict[str, Any]] = Field(description="items left out: {item (1-based), field, message}")
+    warnings: list[dict[str, Any]] = Field(
+        default_factory=list, description="values left out of items that were saved: {item, field, message}"
+    )
 
 
 def _bulk_out(result: ImportResult) -> dict[str, Any]:
@@ -122,17 +128,22 @@ def _bulk_out(result: ImportResult) -> dict[str, Any]:
         "labels": result.labels,
         "rejected": result.rejected,
         "errors": [{"item": e.row, "field": e.field, "message": e.message} for e in result.errors],
+        "warnings": [{"item": w.row, "field": w.field, "message": w.message} for w in result.warnings],
     }
 
 
 @router.post("/leads/bulk", response=BulkOut, auth=token_auth(ADMINS))
 def leads_bulk(request: HttpRequest, payload: BulkIn) -> dict[str, Any]:
     """Upsert up to 10,000 leads by external_id; the same validation as the CSV importer.
-    Errors name the item (1-based) and field; good items are saved."""
+    Only an item without a usable external_id is left out (an error naming the item, 1-based, and
+    field); an invalid optional value is dropped and reported as a warning, and the lead saved."""
     from learning.services import rescore_requested
 
     result = import_leads(
-        rows=enumerate(payload.items, start=1), outcome_column=payload.outcome_column, positive=payload.positive
+        rows=enumerate(payload.items, start=1),
+        outcome_column=payload.outcome_column,
+        positive=payload.positive,
+        outcome_date_column=payload.outcome_date_column,
     )
     if result.imported:
         rescore_requested()

@@ -135,6 +135,7 @@ def lead_import(request: HttpRequest) -> HttpResponse:
                     stream=data["file"],
                     outcome_column=data["outcome_column"] or None,
                     positive=data["positive"] or None,
+                    outcome_date_column=data["outcome_date_column"] or None,
                 )
             else:
                 result = import_activities_csv(stream=data["file"])
