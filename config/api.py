@@ -87,7 +87,8 @@ def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpRespons
 
 
 def _on_label_error(request: HttpRequest, exc: Exception) -> HttpResponse:
-    return api.create_response(request, {"detail": str(exc), "field": exc.field}, status=exc.status)  # type: ignore[attr-defined]
+    body = {"detail": str(exc), "field": exc.field, **exc.detail}  # type: ignore[attr-defined]
+    return api.create_response(request, body, status=exc.status)  # type: ignore[attr-defined]
 
 
 def _register_routers() -> None:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from config.roles import ADMINS, has_role
 from feedback.models import Label, LabelSource, Lease, Outcome, Reason, Skip
 from leads.models import Lead, LeadStatus
 from leads.parsing import storable_text_problem
@@ -26,11 +28,12 @@ MAX_NOTE = 2000
 class LabelError(Exception):
     """A label cannot be saved as asked; ``field`` names what is wrong."""
 
-    def __init__(self, field: str, message: str, *, status: int = 400) -> None:
+    def __init__(self, field: str, message: str, *, status: int = 400, detail: Mapping[str, Any] | None = None) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
         self.status = status
+        self.detail = dict(detail or {})  # more for an API client (e.g. who holds a lease until when)
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,10 @@ def label_submit(
         # Close the lead if it is open: one conditional UPDATE checks, locks and writes (a second
         # submit of the same lead waits here, then finds it closed).
         closed = Lead.rows.filter(pk=lead.pk, status=LeadStatus.OPEN).update(status=outcome, updated_at=now)
-        if not closed:
+        if closed:
+            # The lead row is locked now: no lease can be taken on it until this transaction ends.
+            _check_lease(user=user, lead=lead, now=now)
+        else:
             if not Lead.rows.select_for_update().filter(pk=lead.pk).exists():
                 raise LabelError("lead", f"no lead with external_id {lead.external_id!r}", status=404)
             existing = Label.objects.filter(lead_id=lead.pk).select_related("reason").first()
@@ -105,9 +111,36 @@ def label_submit(
         )
         leads_leave_queue(lead_ids=[lead.pk])
         score_event_record(lead=lead, cause="label", user=user, outcome=outcome, reason=reason.label if reason else "")
-        Lease.objects.filter(lead_id=lead.pk).delete()
+        # The labeler's lease (or an expired one) ends here; another rep's live lease, which an
+        # admin overrode, runs out on its own, so an undo hands the lead back to that rep.
+        Lease.objects.filter(lead_id=lead.pk).filter(Q(user=user) | Q(expires_at__lte=now)).delete()
         labels_changed()
     return LabelResult(label, created=True)
+
+
+def _check_lease(*, user: AbstractBaseUser, lead: Lead, now: datetime) -> None:
+    """A lead leased to someone else: 409 for a rep, naming who holds it until when; an admin may
+    label it anyway, and the override is audited."""
+    from config.audit import audit_record
+
+    lease = Lease.objects.filter(lead_id=lead.pk, expires_at__gt=now).exclude(user=user).select_related("user").first()
+    if lease is None:
+        return
+    holder = lease.user.get_username()
+    until = lease.expires_at.astimezone(UTC)
+    if not has_role(user, ADMINS):
+        raise LabelError(
+            "lead",
+            f"{lead.external_id} is leased to {holder} until {until:%Y-%m-%d %H:%M} UTC",
+            status=409,
+            detail={"leased_to": holder, "leased_until": until.isoformat()},
+        )
+    audit_record(
+        user=user,
+        action="label.lease_override",
+        target=f"lead {lead.external_id}",
+        changes={"lease": [f"{holder} until {until.isoformat()}", None]},
+    )
 
 
 def label_undo(*, user: AbstractBaseUser) -> Lead | None:
@@ -147,11 +180,19 @@ def label_undo(*, user: AbstractBaseUser) -> Lead | None:
         )
         label.delete()
         Lead.objects.filter(pk=lead.pk).update(status=LeadStatus.OPEN, updated_at=now)
-        settings = _loop_settings()
-        Lease.objects.update_or_create(
-            lead=lead,
-            defaults={"user": user, "leased_at": now, "expires_at": now + timedelta(minutes=settings.lease_minutes)},
-        )
+        # Back to the undoer's queue, unless another rep's lease still runs (an admin labeled over
+        # it): an undo never moves a lease to someone else.
+        held = Lease.objects.filter(lead=lead, expires_at__gt=now).exclude(user=user).exists()
+        if not held:
+            settings = _loop_settings()
+            Lease.objects.update_or_create(
+                lead=lead,
+                defaults={
+                    "user": user,
+                    "leased_at": now,
+                    "expires_at": now + timedelta(minutes=settings.lease_minutes),
+                },
+            )
         labels_changed()
     lead.status = LeadStatus.OPEN
     return lead
