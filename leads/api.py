@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.http import HttpRequest
@@ -8,17 +8,20 @@ from django.http.response import HttpResponseBase
 from django.utils import timezone
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from config.api import token_auth
 from config.roles import ADMINS, MANAGERS, READERS
 from leads.export import leads_csv_response
 from leads.models import Lead, LeadStatus
+from leads.parsing import storable_text_problem
 from leads.selectors import SyncCursor, SyncFilters, lead_get, lead_sync_page
 from leads.services import ImportResult, import_activities, import_leads
 
 router = Router(tags=["leads"])
 MAX_BULK = 10_000
+MIN_YEAR, MAX_YEAR = 1900, 2200  # what an import accepts as a date
+MAX_OFFSET = timedelta(hours=14)  # Kiribati; the farthest west is -12:00
 
 
 class LabelOut(Schema):
@@ -162,32 +165,56 @@ def activities_bulk(request: HttpRequest, payload: BulkIn) -> dict[str, Any]:
 
 
 class LeadListParams(Schema):
-    status: str = Field("", description="open, converted or not_converted; empty for all")
-    industry: str = ""
-    source: str = ""
+    status: str = Field("", max_length=20, description="open, converted or not_converted; empty for all")
+    industry: str = Field("", max_length=100)
+    source: str = Field("", max_length=100)
     min_score: float | None = Field(None, ge=0, le=1)
     max_score: float | None = Field(None, ge=0, le=1)
     updated_since: datetime | None = Field(
         None, description="only leads rescored or updated after this instant (ISO 8601 with a time zone)"
     )
 
+    @field_validator("status", "industry", "source")
+    @classmethod
+    def storable(cls, value: str) -> str:
+        if problem := storable_text_problem(value):
+            raise ValueError(problem)
+        return value
+
     def filters(self) -> SyncFilters:
         if self.status and self.status not in LeadStatus.values:
             raise HttpError(400, f"status: must be one of {', '.join(LeadStatus.values)}")
-        if self.updated_since is not None and timezone.is_naive(self.updated_since):
-            raise HttpError(400, "updated_since: give a time zone, e.g. 2026-11-01T12:00:00Z")
         return SyncFilters(
             status=self.status,
             industry=self.industry,
             source=self.source,
             score_min=self.min_score,
             score_max=self.max_score,
-            changed_since=self.updated_since,
+            changed_since=_instant("updated_since", self.updated_since),
         )
 
 
+def _instant(name: str, value: datetime | None) -> datetime | None:
+    """An instant a filter compares with, in UTC: 400 naming the parameter when it has no time zone,
+    an offset no place on Earth uses (PostgreSQL refuses those past ±15:59, which Python accepts) or
+    falls outside the years a lead's timestamps can hold."""
+    if value is None:
+        return None
+    if timezone.is_naive(value):
+        raise HttpError(400, f"{name}: give a time zone, e.g. 2026-11-01T12:00:00Z")
+    if abs(value.utcoffset() or timedelta(0)) > MAX_OFFSET:
+        raise HttpError(400, f"{name}: a time zone offset is at most ±14:00")
+    try:
+        instant = value.astimezone(UTC)
+    except OverflowError:
+        instant = None
+    if instant is None or not MIN_YEAR <= instant.year <= MAX_YEAR:
+        raise HttpError(400, f"{name}: must be an instant between the years {MIN_YEAR} and {MAX_YEAR}")
+    return instant
+
+
 class LeadPageParams(LeadListParams):
-    cursor: str | None = Field(None, description="next_cursor of the previous page")
+    cursor: str | None = Field(None, max_length=200, description="next_cursor of the previous page")
     limit: int = Field(100, ge=1, le=1000)
 
 

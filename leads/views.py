@@ -4,6 +4,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from config.forms import form_errors
 from config.roles import ADMINS, MANAGERS, READERS, role_required
 from leads.csvfile import CsvFileError
 from leads.export import leads_csv_response
@@ -20,6 +21,7 @@ from leads.selectors import (
 from leads.services import import_activities_csv, import_leads_csv
 
 PAGE_SIZE = 50
+MAX_PAGE = 10_000  # a page number past this shows that page (empty beyond the last lead), never an error
 
 
 def _share(percent: int | None) -> float | None:
@@ -32,7 +34,8 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     from feedback.selectors import reasons
 
     form = LeadFilterForm(request.GET or None)
-    form.is_valid()  # a bad field is left out; the valid ones still filter
+    # A bad field is left out (the valid ones still filter) and named on a 400 page.
+    invalid = form.is_bound and not form.is_valid()
     data = getattr(form, "cleaned_data", {})
     filters = LeadFilters(
         status=data.get("status") or "open",
@@ -47,7 +50,7 @@ def lead_list(request: HttpRequest) -> HttpResponse:
         reason=data.get("reason") or "",
     )
     try:
-        number = max(1, int(request.GET.get("page") or 1))
+        number = min(max(1, int(request.GET.get("page") or 1)), MAX_PAGE)
     except ValueError:
         number = 1
     leads, has_next = lead_page(filters=filters, number=number, size=PAGE_SIZE)
@@ -68,9 +71,10 @@ def lead_list(request: HttpRequest) -> HttpResponse:
         "reasons": reasons(),
         "query": query.urlencode(),
         "filters": filters,
+        "filter_errors": form_errors(form) if invalid else "",
     }
     template = "leads/_rows.html" if request.GET.get("fragment") == "rows" else "leads/list.html"
-    return render(request, template, context)
+    return render(request, template, context, status=400 if invalid else 200)
 
 
 @require_GET
@@ -78,7 +82,8 @@ def lead_list(request: HttpRequest) -> HttpResponse:
 def lead_export(request: HttpRequest) -> StreamingHttpResponse:
     """The lead list as CSV with scores, filtered like the list (status, industry, source)."""
     form = LeadFilterForm(request.GET or None)
-    form.is_valid()
+    if form.is_bound and not form.is_valid():
+        return HttpResponse(form_errors(form), status=400, content_type="text/plain; charset=utf-8")
     data = getattr(form, "cleaned_data", {})
     filters = SyncFilters(
         status=data.get("status") or "",
