@@ -155,9 +155,27 @@ def lead_profiles_frame(*, lead_ids: Sequence[int]) -> pd.DataFrame:
         attributes = frame.pop("attributes")
         filled = attributes[(attributes != "{}") & (attributes != "") & attributes.notna()]
         if len(filled):
-            extra = pd.DataFrame.from_records([json.loads(text) for text in filled], index=filled.index)
+            extra = pd.DataFrame.from_records([_attribute_texts(text) for text in filled], index=filled.index)
             frame = frame.join(extra.drop(columns=[c for c in extra.columns if c in frame.columns]))
     return frame.reindex(pd.Index(np.asarray(lead_ids, dtype=np.int64), name="lead_id"))
+
+
+def _attribute_texts(text: str) -> dict[str, Any]:
+    """One lead's stored attributes as PostgreSQL's ``->>`` reads them: text and numbers as they
+    are, a nested value as its JSON text. Attributes that are not an object raise ValueError (as
+    PostgreSQL's ``jsonb_object_keys`` refuses them)."""
+    parsed = json.loads(text)
+    if not isinstance(parsed, dict):
+        raise ValueError(f"attributes: expected an object, got {type(parsed).__name__}")
+    return {
+        key: json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else value
+        for key, value in parsed.items()
+    }
+
+
+def lead_attributes(*, lead_id: int) -> Any:
+    """A lead's attributes as stored (whatever JSON they hold), for telling what cannot be read."""
+    return Lead.objects.filter(pk=lead_id).values_list("attributes", flat=True).first()
 
 
 def activity_events_frame(*, lead_ids: Sequence[int], activity_types: list[str] | None = None) -> pd.DataFrame:

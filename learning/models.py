@@ -123,9 +123,34 @@ class LoopState(models.Model):
     claimed_by = models.CharField(max_length=200, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True, help_text="when a loop run last finished cleanly")
 
     def __str__(self) -> str:
         return f"labels r{self.labels_revision}, trained r{self.trained_revision}, scores v{self.scores_version}"
+
+    @property
+    def failing(self) -> bool:
+        """The last run failed and none has finished cleanly since."""
+        if not self.last_error or self.last_error_at is None:
+            return False
+        return self.last_success_at is None or self.last_success_at < self.last_error_at
+
+
+class QuarantinedValue(models.Model):
+    """A lead's value the loop could not read: the lead is left out of training and scoring until
+    it reads again (fixed by an import, or by hand), and the loop learns from the rest."""
+
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="quarantined_values")
+    field = models.CharField(max_length=100)
+    error = models.CharField(max_length=500)
+    found_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["lead", "field"], name="quarantine_lead_field")]
+
+    def __str__(self) -> str:
+        return f"lead {self.lead_id}: {self.field}: {self.error}"
 
 
 class NextAction(models.Model):

@@ -35,6 +35,7 @@ from django.core.cache import caches
 from django.db.models import F
 from django.utils import timezone
 
+from learning import quarantine
 from learning.core.explain import describe
 from learning.core.features import activity_types_of, build_frame
 from learning.core.model import LeadScorer, top_factors
@@ -166,7 +167,30 @@ def score_frame(
 
 
 def feature_frame(*, lead_ids: Sequence[int], as_of: datetime, activity_types: list[str] | None = None) -> pd.DataFrame:
-    """Features of these leads as of ``as_of``, read from the database (training, explanations)."""
+    """Features of these leads as of ``as_of``, read from the database (training, scoring,
+    explanations), one row per lead in ``lead_ids`` order. A lead whose data cannot be read is
+    quarantined and left out (see ``learning.quarantine``): callers take the frame's index as the
+    leads they have."""
+    ids = np.asarray(lead_ids, dtype=np.int64)
+
+    def read(part: np.ndarray) -> pd.DataFrame:
+        return _read_features(part, as_of=as_of, activity_types=activity_types)
+
+    held = quarantine.held_among(lead_ids=ids)
+    if held.size:
+        ids = ids[~np.isin(ids, quarantine.still_unreadable(held=held, read=read))]
+    try:
+        return read(ids)
+    except quarantine.DATA_ERRORS as exc:
+        logger.warning("reading the features of %s leads failed (%s); looking for the leads at fault", len(ids), exc)
+        return quarantine.readable_frame(
+            lead_ids=ids,
+            read=read,
+            field_of=lambda lead_id, _: _unreadable_field(lead_id, as_of=as_of, activity_types=activity_types),
+        )
+
+
+def _read_features(lead_ids: np.ndarray, *, as_of: datetime, activity_types: list[str] | None) -> pd.DataFrame:
     from leads.selectors import activity_events_frame, lead_profiles_frame
 
     return build_frame(
@@ -174,6 +198,21 @@ def feature_frame(*, lead_ids: Sequence[int], as_of: datetime, activity_types: l
         activity_events_frame(lead_ids=lead_ids, activity_types=activity_types),
         as_of=as_of,
         activity_types=activity_types,
+    )
+
+
+def _unreadable_field(lead_id: int, *, as_of: datetime, activity_types: list[str] | None) -> str:
+    from leads.selectors import activity_events_frame, lead_attributes, lead_profiles_frame
+
+    try:
+        profiles = lead_profiles_frame(lead_ids=[lead_id])
+    except quarantine.DATA_ERRORS:
+        profiles = pd.DataFrame(index=pd.Index([lead_id], name="lead_id"))
+    events = activity_events_frame(lead_ids=[lead_id], activity_types=activity_types)
+    return quarantine.unreadable_field(
+        attributes=lead_attributes(lead_id=lead_id),
+        profiles=profiles,
+        builds=lambda part: build_frame(part, events, as_of=as_of, activity_types=activity_types),
     )
 
 
@@ -254,6 +293,9 @@ def chunk_score(
     ids = open_lead_ids(block=chunk.block)
     token = lead_block_tokens().get(chunk.block)
     frame, cached = block_features(block=chunk.block, lead_ids=ids, as_of=run.as_of, types=inputs.types, token=token)
+    if len(frame) < len(ids):  # quarantined leads are left out, and keep no score
+        ids = ids[np.isin(ids, frame.index.to_numpy())]
+        frame = frame.loc[ids]
     scored, contributions = score_frame(frame, scorer=inputs.scorer, rules=inputs.rules, explain=False)
     deal_value = frame["deal_value"].to_numpy(dtype=float) if "deal_value" in frame else np.full(len(ids), np.nan)
     result = {

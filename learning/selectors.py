@@ -8,6 +8,7 @@ from typing import Any
 
 import joblib
 import numpy as np
+from django.utils import timezone
 
 from learning.core.actions import RankedAction, rank_actions
 from learning.core.metrics import calibration_bins, gain_table, threshold_stats
@@ -20,9 +21,51 @@ from learning.models import (
     ModelVersion,
     NextAction,
     PointRule,
+    QuarantinedValue,
     WebhookDelivery,
     WebhookEndpoint,
 )
+
+
+def loop_health() -> dict[str, Any]:
+    """What monitoring reads (``/healthz``, no login): how far the loop is behind and whether it
+    fails. Counts and error kinds only, never a lead's data or an error's text."""
+    state = loop_state()
+    now = timezone.now()
+    queued = max(state.labels_revision - state.trained_revision, 0)
+    lag = (now - state.pending_since).total_seconds() if queued and state.pending_since else 0.0
+    quarantined = QuarantinedValue.objects.values("lead_id").distinct().count()
+    failing = state.failing
+    return {
+        "status": "failing" if failing else "degraded" if quarantined else "ok",
+        "loop_lag_seconds": round(max(lag, 0.0), 1),
+        "queued_labels": queued,
+        "rescore_pending": state.rescore_requested,
+        "running": state.running_since is not None,
+        "last_error": {"kind": state.last_error.split(":", 1)[0][:100], "at": state.last_error_at.isoformat()}
+        if failing and state.last_error_at
+        else None,
+        "last_success_at": state.last_success_at.isoformat() if state.last_success_at else None,
+        "quarantined": quarantined,
+        "scores_version": state.scores_version,
+        "scores_updated_at": state.scores_updated_at.isoformat() if state.scores_updated_at else None,
+    }
+
+
+def loop_alert() -> str:
+    """The admins' banner: why the loop is not learning from everything, or ""."""
+    state = loop_state()
+    parts = []
+    if state.failing:
+        parts.append(f"the last learning run failed ({state.last_error.split(':', 1)[0][:100]})")
+    quarantined = QuarantinedValue.objects.values("lead_id").distinct().count()
+    if quarantined:
+        parts.append(f"{quarantined} lead{'s' if quarantined != 1 else ''} quarantined: their data cannot be read")
+    return "; ".join(parts)
+
+
+def quarantined_values(*, limit: int = 50) -> list[QuarantinedValue]:
+    return list(QuarantinedValue.objects.select_related("lead").order_by("-found_at")[:limit])
 
 
 def loop_settings() -> LoopSettings:

@@ -90,7 +90,13 @@ def train_model_version(*, labels_revision: int, now: datetime | None = None) ->
         return None
     started = time.perf_counter()
     now = now or timezone.now()
-    frame = rescoring.feature_frame(lead_ids=[lead_id for _, lead_id, _ in labels], as_of=now)
+    lead_ids = np.array([lead_id for _, lead_id, _ in labels], dtype=np.int64)
+    frame = rescoring.feature_frame(lead_ids=lead_ids, as_of=now)
+    readable = np.isin(lead_ids, frame.index.to_numpy())  # a quarantined lead teaches nothing
+    labels = [label for label, keep in zip(labels, readable, strict=True) if keep]
+    y = y[readable]
+    if min(y.sum(), len(y) - y.sum()) < max(settings.min_labels_per_outcome, 2):
+        return None
     out_of_fold = _out_of_fold(frame, y)
     metrics = evaluate(y, out_of_fold, threshold=settings.hot_threshold)
     scorer = LeadScorer().fit(frame, y)
@@ -186,7 +192,8 @@ def ensure_explanations(*, leads: Sequence[Lead]) -> None:
         return
     texts = rescoring.explanations_for(lead_ids=[lead.pk for lead in current], as_of=timezone.now(), inputs=inputs)
     for lead in current:
-        lead.explanation = json.loads(texts[lead.pk])
+        text = texts.get(lead.pk)  # none for a quarantined lead
+        lead.explanation = json.loads(text) if text else []
     explanations_store(
         explanations={lead.pk: lead.explanation for lead in current if lead.explanation is not None},
         model_version=version,
@@ -362,8 +369,12 @@ def run_learning_loop(*, max_rounds: int = 10) -> int:
         with _heartbeat():
             rounds = _loop_rounds(max_rounds)
     except Exception as exc:
-        LoopState.objects.filter(pk=loop_state().pk).update(last_error=f"{type(exc).__name__}: {exc}"[:2000])
+        LoopState.objects.filter(pk=loop_state().pk).update(
+            last_error=f"{type(exc).__name__}: {exc}"[:2000], last_error_at=timezone.now()
+        )
         raise
+    else:
+        LoopState.objects.filter(pk=loop_state().pk).update(last_success_at=timezone.now())
     finally:
         LoopState.objects.filter(pk=loop_state().pk).update(running_since=None, heartbeat_at=None, claimed_by="")
     if _work_due(loop_state()):

@@ -22,11 +22,13 @@ from learning.forms import (
 from learning.models import ModelVersion, NextAction, PointRule
 from learning.selectors import (
     active_model,
+    loop_health,
     loop_settings,
     loop_state,
     model_versions,
     next_actions,
     point_rules_edited,
+    quarantined_values,
     rules_preview,
     scores_state,
     threshold_preview,
@@ -62,6 +64,7 @@ def _settings_context(**overrides: Any) -> dict[str, Any]:
         "versions": model_versions(limit=20),
         "active": active_model(),
         "state": loop_state(),
+        "quarantined": quarantined_values(),
         "reasons": reasons(active_only=False),
         "reason_form": ReasonAddForm(),
         "actions": [(a, [str(Rule(**r)) for r in a.rules]) for a in actions],
@@ -219,3 +222,11 @@ def webhook_page(request: HttpRequest) -> HttpResponse:
         status = 400
     context = {"form": form, "endpoint": endpoint, "deliveries": webhook_deliveries(limit=50)}
     return render(request, "learning/webhook.html", context, status=status)
+
+
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """For monitoring, without a login: loop lag, queued labels, the last error's kind, quarantined
+    leads. 503 while the learning loop fails (its last run failed and none has finished since)."""
+    health = loop_health()
+    return JsonResponse(health, status=503 if health["status"] == "failing" else 200)

@@ -24,8 +24,9 @@ from config.roles import Role
 from tests.conftest import make_user
 
 ROOT = Path(__file__).resolve().parents[1]
-# Pages anyone may open: the login and logout forms. The API's schema and docs describe it, nothing more.
-PUBLIC = {"login", "logout"}
+# Pages anyone may open: the login and logout forms, and /healthz for monitoring (counts and error kinds,
+# no lead data). The API's schema and docs describe it, nothing more.
+PUBLIC = {"login", "logout", "healthz"}
 LOGIN_ONLY = {"home"}  # any signed-in user: it redirects to the role's own page
 API_PUBLIC = {"openapi-json", "openapi-view", "api-root"}
 SAMPLE = {"external_id": "SEC-1", "code": "champion", "rule_id": "1", "action_id": "1", "version": "1"}
