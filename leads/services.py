@@ -24,6 +24,7 @@ from leads.parsing import (
     parse_activity_row,
     parse_lead_row,
 )
+from leads.signals import leads_imported, outcomes_imported
 
 CHUNK_ROWS = 5000
 
@@ -135,15 +136,15 @@ def import_leads(
     positive: str | None = None,
 ) -> ImportResult:
     """Import numbered rows (from a CSV or the API). Bad rows are reported and skipped."""
-    from feedback.services import labels_import
-
     result = ImportResult()
     validated = _validated_leads(rows, result, outcome_column=outcome_column, positive=positive)
     for chunk in _chunks(validated, CHUNK_ROWS):
         with transaction.atomic():
             ids = leads_upsert(rows=chunk)
             outcomes = {ids[row.external_id]: row.outcome for row in chunk if row.outcome}
-            result.labels += labels_import(outcomes=outcomes) if outcomes else 0
+            if outcomes:  # the feedback app records them as labels (see feedback/apps.py)
+                replies = outcomes_imported.send(sender=ImportResult, outcomes=outcomes)
+                result.labels += sum(int(count) for _, count in replies)
         result.imported += len(chunk)
     analyze_if_stale([Lead])
     return result
@@ -218,6 +219,13 @@ def import_activities(*, rows: Iterable[tuple[int, dict[str, Any]]]) -> ImportRe
             result.imported += activities_insert(rows=good, lead_ids=lead_ids)
     analyze_if_stale([Activity])
     return result
+
+
+def import_announce(*, results: Sequence[ImportResult]) -> None:
+    """Tell the apps above that an import stored rows (the learning app rescores); a no-op when
+    nothing was imported."""
+    if any(result.imported for result in results):
+        leads_imported.send(sender=ImportResult, results=results)
 
 
 def import_activities_csv(*, stream: IO[bytes]) -> ImportResult:
