@@ -13,7 +13,8 @@ import pandas as pd
 from django.db import connection
 
 from config.pgcopy import read_fixed
-from leads.models import BLOCK_SIZE, Activity, Lead, LeadBlock, LeadScore, LeadStatus
+from leads.models import BLOCK_SIZE, PROFILE_FIELDS, Activity, Lead, LeadBlock, LeadScore, LeadStatus
+from leads.parsing import PROFILE_TEXT_FIELDS
 
 
 def _lead_ids(where: str) -> np.ndarray:
@@ -102,7 +103,7 @@ def _epoch_days_sql(column: str) -> str:
     return f"(julianday({column}) - 2440587.5)"
 
 
-_TEXT_COLUMNS = ["company", "industry", "title", "seniority", "department", "country", "source"]
+_TEXT_COLUMNS = [name for name in PROFILE_FIELDS if name in PROFILE_TEXT_FIELDS]
 
 
 def lead_profiles_frame(*, lead_ids: Sequence[int]) -> pd.DataFrame:

@@ -24,6 +24,7 @@ from leads.parsing import (
     parse_activity_row,
     parse_lead_row,
 )
+from leads.selectors import FACETS_CACHE_KEY
 from leads.signals import leads_imported, outcomes_imported
 
 CHUNK_ROWS = 5000
@@ -81,6 +82,8 @@ def _validated_leads(
 
 def leads_upsert(*, rows: Sequence[LeadRow]) -> dict[str, int]:
     """Insert or update leads by external_id; returns their ids by external_id."""
+    # A new industry or source shows up in the list's filters at once, whichever path writes.
+    cache.delete(FACETS_CACHE_KEY)
     if connection.vendor == "postgresql":
         return _leads_upsert_copy(rows)
     now = timezone.now()
@@ -94,7 +97,6 @@ def leads_upsert(*, rows: Sequence[LeadRow]) -> dict[str, int]:
         unique_fields=["external_id"],
         update_fields=[*PROFILE_FIELDS, "attributes", "updated_at"],
     )
-    cache.delete("leads:facets")  # a new industry or source shows up in the list's filters at once
     ids = dict(Lead.objects.filter(external_id__in=[row.external_id for row in rows]).values_list("external_id", "id"))
     lead_blocks_touch(lead_ids=ids.values())
     return ids
@@ -230,10 +232,6 @@ def import_announce(*, results: Sequence[ImportResult]) -> None:
 
 def import_activities_csv(*, stream: IO[bytes]) -> ImportResult:
     return import_activities(rows=read_rows(stream, required=("lead", "type", "occurred_at")))
-
-
-def leads_set_status(*, lead_ids: Iterable[int], status: str) -> int:
-    return Lead.objects.filter(id__in=list(lead_ids)).update(status=status, updated_at=timezone.now())
 
 
 def score_event_record(*, lead: Lead, cause: str, user: Any = None, outcome: str = "", reason: str = "") -> ScoreEvent:
