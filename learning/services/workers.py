@@ -27,7 +27,11 @@ LEARN_QUEUED_TIMEOUT = 30  # seconds a "learning message is queued" flag lives, 
 
 
 def enqueue(task_name: str, *args: Any) -> None:
-    """Send a message to the task registered under ``task_name`` (eager in the tests)."""
+    """Send a message to the task registered under ``task_name`` (``delay``, so eager mode runs it
+    in place). A web process never imports ``tasks.py`` itself: on first use Celery's autodiscovery
+    imports every app's tasks module, which registers the task."""
+    if task_name not in current_app.tasks:
+        current_app.loader.import_default_modules()
     current_app.tasks[task_name].delay(*args)
 
 
