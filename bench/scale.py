@@ -47,7 +47,8 @@ def rescore_figures() -> dict[str, Any]:
     Peak memory is the process's, after both."""
     code = (
         "import django, json; django.setup()\n"
-        "from learning import services\n"
+        "from learning import rescoring\n"
+        "from learning.services import training\n"
         "from learning.models import RescoreRun\n"
         "from leads.models import Lead\n"
         "from leads.services import lead_blocks_touch\n"
