@@ -12,15 +12,16 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from config.audit import audit_record
 from config.roles import ADMINS, has_role
-from feedback.models import Label, LabelSource, Lease, Outcome, Reason, Skip
+from feedback.models import SKIP_COOLDOWN, Label, LabelSource, Lease, Outcome, Reason, Skip
+from feedback.signals import labels_changed
 from leads.models import Lead, LeadStatus
 from leads.parsing import storable_text_problem
 from leads.scorestore import leads_leave_queue
 from leads.services import score_event_record
 
 UNDO_WINDOW = timedelta(minutes=10)
-SKIP_COOLDOWN = timedelta(hours=24)
 CLAIM_ATTEMPTS = 3
 MAX_NOTE = 2000
 
@@ -71,8 +72,6 @@ def label_submit(
 
     Submitting the same label twice (a retried request, two tabs) returns the first one.
     """
-    from learning.services import labels_changed
-
     if outcome not in Outcome.values:
         raise LabelError("outcome", f"must be one of {', '.join(Outcome.values)}, not {str(outcome)[:40]!r}")
     reason = _reason_for(outcome, reason_code, required=True)
@@ -114,15 +113,13 @@ def label_submit(
         # The labeler's lease (or an expired one) ends here; another rep's live lease, which an
         # admin overrode, runs out on its own, so an undo hands the lead back to that rep.
         Lease.objects.filter(lead_id=lead.pk).filter(Q(user=user) | Q(expires_at__lte=now)).delete()
-        labels_changed()
+        labels_changed.send(sender=Label)
     return LabelResult(label, created=True)
 
 
 def _check_lease(*, user: AbstractBaseUser, lead: Lead, now: datetime) -> None:
     """A lead leased to someone else: 409 for a rep, naming who holds it until when; an admin may
     label it anyway, and the override is audited."""
-    from config.audit import audit_record
-
     lease = Lease.objects.filter(lead_id=lead.pk, expires_at__gt=now).exclude(user=user).select_related("user").first()
     if lease is None:
         return
@@ -143,12 +140,9 @@ def _check_lease(*, user: AbstractBaseUser, lead: Lead, now: datetime) -> None:
     )
 
 
-def label_undo(*, user: AbstractBaseUser) -> Lead | None:
+def label_undo(*, user: AbstractBaseUser, lease_minutes: int) -> Lead | None:
     """Take back the user's last label of the last few minutes (audited: a label edit); the lead
-    returns to their queue."""
-    from config.audit import audit_record
-    from learning.services import labels_changed
-
+    returns to their queue, leased to them for ``lease_minutes`` (the loop settings')."""
     now = timezone.now()
     with transaction.atomic():
         label = (
@@ -184,16 +178,11 @@ def label_undo(*, user: AbstractBaseUser) -> Lead | None:
         # it): an undo never moves a lease to someone else.
         held = Lease.objects.filter(lead=lead, expires_at__gt=now).exclude(user=user).exists()
         if not held:
-            settings = _loop_settings()
             Lease.objects.update_or_create(
                 lead=lead,
-                defaults={
-                    "user": user,
-                    "leased_at": now,
-                    "expires_at": now + timedelta(minutes=settings.lease_minutes),
-                },
+                defaults={"user": user, "leased_at": now, "expires_at": now + timedelta(minutes=lease_minutes)},
             )
-        labels_changed()
+        labels_changed.send(sender=Label)
     lead.status = LeadStatus.OPEN
     return lead
 
@@ -201,8 +190,6 @@ def label_undo(*, user: AbstractBaseUser) -> Lead | None:
 def labels_import(*, outcomes: Mapping[int, str], outcome_dates: Mapping[int, datetime] | None = None) -> int:
     """Historical outcomes from an import, dated by ``outcome_dates`` where given (else at import;
     importing again without a date keeps the label's date). A label a rep gave is never overwritten."""
-    from learning.services import labels_changed
-
     dates = outcome_dates or {}
     kept = set(
         Label.objects.filter(lead_id__in=list(outcomes))
@@ -230,21 +217,16 @@ def labels_import(*, outcomes: Mapping[int, str], outcome_dates: Mapping[int, da
             Lead.rows.filter(id__in=ids).update(status=outcome)
             leads_leave_queue(lead_ids=ids)
         Lease.objects.filter(lead_id__in=[row.lead_id for row in rows]).delete()
-        labels_changed()
+        labels_changed.send(sender=Label)
     return len(rows)
 
 
-def _loop_settings():  # type: ignore[no-untyped-def]
-    from learning.selectors import loop_settings
-
-    return loop_settings()
-
-
-def lease_next_leads(*, user: AbstractBaseUser, limit: int) -> list[Lead]:
+def lease_next_leads(*, user: AbstractBaseUser, limit: int, lease_minutes: int) -> list[Lead]:
     """The user's queue: leads already leased to them, then the highest-priority free leads,
-    claimed so that two reps asking at the same instant never get the same lead."""
+    claimed for ``lease_minutes`` (the loop settings'), so that two reps asking at the same instant
+    never get the same lead."""
     now = timezone.now()
-    minutes = _loop_settings().lease_minutes
+    minutes = lease_minutes
     with transaction.atomic():
         own = list(
             # Most recently leased first, so an undone lead is shown again at once.
@@ -319,8 +301,6 @@ def reason_create(*, code: str, label: str, outcome: str) -> Reason:
 
 
 def reason_add(*, user: AbstractBaseUser, code: str, label: str, outcome: str) -> Reason:
-    from config.audit import audit_record
-
     if Reason.objects.filter(code=code).exists():
         raise LabelError("code", f"{code!r} is taken; rename or restore that reason instead")
     with transaction.atomic():
@@ -336,8 +316,6 @@ def reason_add(*, user: AbstractBaseUser, code: str, label: str, outcome: str) -
 
 def reason_rename(*, user: AbstractBaseUser, reason: Reason, label: str) -> Reason:
     """A new wording; the labels keep pointing at the same reason, so history follows the rename."""
-    from config.audit import audit_record
-
     label = label.strip()
     if not label:
         raise LabelError("label", "is required")
@@ -356,8 +334,6 @@ def reason_rename(*, user: AbstractBaseUser, reason: Reason, label: str) -> Reas
 
 def reason_set_active(*, user: AbstractBaseUser, reason: Reason, active: bool) -> Reason:
     """Retire (or restore) a reason: a retired one leaves the label form, its labels stay."""
-    from config.audit import audit_record
-
     if reason.active != active:
         with transaction.atomic():
             audit_record(

@@ -1,10 +1,11 @@
 """One unreadable lead never stops the loop: it is found, quarantined (lead and field) and left out
 of training and scoring, and the loop learns from the rest.
 
-Features are read in bulk (``rescoring.feature_frame``); when a bulk read fails on data, the ids are
-halved until the leads that fail alone are found. Each is recorded as a ``QuarantinedValue`` naming
-the field at fault: ``attributes`` when the stored attributes are not an object, the custom value
-or profile column whose removal lets the lead's features build, else ``row``. A quarantined lead
+Features are read in bulk (``readable_features``, around ``learning.selectors.feature_frame``); when
+a bulk read fails on data, the ids are halved until the leads that fail alone are found. Each is
+recorded as a ``QuarantinedValue`` naming the field at fault: ``attributes`` when the stored
+attributes are not an object, the custom value or profile column whose removal lets the lead's
+features build, else ``row``. A quarantined lead
 is tried alone on each read that asks for it, and released once it reads (fixed by an import or by
 hand); until then the bulk read leaves it out, so it is looked for only once.
 """
@@ -12,14 +13,18 @@ hand); until then the bulk read leaves it out, so it is looked for only once.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
 from django.db import DataError
 from django.utils import timezone
 
+from leads.frames import activity_events_frame, lead_attributes, lead_profiles_frame
+from learning.core.features import build_frame
 from learning.models import QuarantinedValue
+from learning.selectors import feature_frame
 
 logger = logging.getLogger(__name__)
 
@@ -97,3 +102,41 @@ def unreadable_field(*, attributes: object, profiles: pd.DataFrame, builds: Call
             continue
         return str(column)
     return "row"
+
+
+def readable_features(
+    *, lead_ids: Sequence[int], as_of: datetime, activity_types: list[str] | None = None
+) -> pd.DataFrame:
+    """Features of these leads as of ``as_of`` (training, scoring, explanations), one row per lead
+    in ``lead_ids`` order, without the leads whose data cannot be read: those are quarantined, and
+    callers take the frame's index as the leads they have."""
+    ids = np.asarray(lead_ids, dtype=np.int64)
+
+    def read(part: np.ndarray) -> pd.DataFrame:
+        return feature_frame(lead_ids=part, as_of=as_of, activity_types=activity_types)
+
+    held = held_among(lead_ids=ids)
+    if held.size:
+        ids = ids[~np.isin(ids, still_unreadable(held=held, read=read))]
+    try:
+        return read(ids)
+    except DATA_ERRORS as exc:
+        logger.warning("reading the features of %s leads failed (%s); looking for the leads at fault", len(ids), exc)
+        return readable_frame(
+            lead_ids=ids,
+            read=read,
+            field_of=lambda lead_id, _: _field_of(lead_id, as_of=as_of, activity_types=activity_types),
+        )
+
+
+def _field_of(lead_id: int, *, as_of: datetime, activity_types: list[str] | None) -> str:
+    try:
+        profiles = lead_profiles_frame(lead_ids=[lead_id])
+    except DATA_ERRORS:
+        profiles = pd.DataFrame(index=pd.Index([lead_id], name="lead_id"))
+    events = activity_events_frame(lead_ids=[lead_id], activity_types=activity_types)
+    return unreadable_field(
+        attributes=lead_attributes(lead_id=lead_id),
+        profiles=profiles,
+        builds=lambda part: build_frame(part, events, as_of=as_of, activity_types=activity_types),
+    )

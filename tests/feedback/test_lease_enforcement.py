@@ -19,7 +19,7 @@ FETCH = {"X-Requested-With": "fetch"}
 
 
 def leased_to(user: Any) -> Lead:
-    lead = lease_next_leads(user=user, limit=1)[0]
+    lead = lease_next_leads(user=user, limit=1, lease_minutes=15)[0]
     return Lead.objects.get(pk=lead.pk)
 
 
@@ -108,12 +108,12 @@ def test_an_undo_never_moves_a_lease_to_someone_else(make_leads: Any, rep: Any, 
     lead = leased_to(rep)
     api_for(admin).post("/api/labels", body(lead))
 
-    assert label_undo(user=admin) is not None
+    assert label_undo(user=admin, lease_minutes=15) is not None
 
     assert Lead.objects.get(pk=lead.pk).status == LeadStatus.OPEN
     assert Lease.objects.get(lead=lead).user == rep
-    assert lead.pk in [queued.pk for queued in lease_next_leads(user=rep, limit=10)]
-    assert lead.pk not in [queued.pk for queued in lease_next_leads(user=admin, limit=10)]
+    assert lead.pk in [queued.pk for queued in lease_next_leads(user=rep, limit=10, lease_minutes=15)]
+    assert lead.pk not in [queued.pk for queued in lease_next_leads(user=admin, limit=10, lease_minutes=15)]
 
 
 @pytest.mark.django_db
@@ -122,6 +122,6 @@ def test_an_undo_gives_the_lead_back_to_the_rep_who_labeled_it(make_leads: Any, 
     lead = leased_to(rep)
     api_for(rep).post("/api/labels", body(lead))
 
-    label_undo(user=rep)
+    label_undo(user=rep, lease_minutes=15)
 
     assert Lease.objects.get(lead=lead).user == rep

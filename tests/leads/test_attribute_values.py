@@ -8,11 +8,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from leads.frames import lead_profiles_frame, open_lead_keys_and_scores
 from leads.models import Lead, LeadStatus
-from leads.selectors import lead_profiles_frame, open_lead_keys_and_scores
 from leads.services import import_leads
-from learning import services
+from learning import rescoring
 from learning.models import LoopSettings
+from learning.services.explanations import ensure_explanations
+from learning.services.training import train_model_version
 
 HOSTILE = [
     "Berlin, Germany",
@@ -88,15 +90,15 @@ def test_the_loop_trains_rescores_and_explains_leads_with_hostile_attribute_valu
         )
     )
 
-    version = services.train_model_version(labels_revision=1)
-    result = services.rescore_open_leads()
+    version = train_model_version(labels_revision=1)
+    result = rescoring.rescore_open_leads()
 
     assert version is not None
     open_leads = Lead.objects.filter(status=LeadStatus.OPEN)
     assert result.leads == open_leads.count() == len(HOSTILE)
     assert not open_leads.filter(score__isnull=True).exists()
     explained = list(open_leads)
-    services.ensure_explanations(leads=explained)
+    ensure_explanations(leads=explained)
     assert all(lead.explanation for lead in explained)
 
 
@@ -117,10 +119,10 @@ def test_any_attribute_values_survive_import_train_rescore_and_explanation(defau
     import_leads(rows=enumerate([{"external_id": f"O{i}", "city": c} for i, c in enumerate(cities)], start=2))
 
     assert lead_profiles_frame(lead_ids=ids)["city"].tolist() == [city.strip() for city in cities]
-    services.train_model_version(labels_revision=1)
-    result = services.rescore_open_leads()
+    train_model_version(labels_revision=1)
+    result = rescoring.rescore_open_leads()
     open_leads = list(Lead.objects.filter(status=LeadStatus.OPEN))
-    services.ensure_explanations(leads=open_leads)
+    ensure_explanations(leads=open_leads)
 
     assert result.leads == len(open_leads) == len(cities)
     assert all(isinstance(lead.explanation, list) for lead in open_leads)

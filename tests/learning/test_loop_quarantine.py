@@ -10,8 +10,11 @@ from typing import Any
 import pytest
 
 from leads.models import Lead, LeadStatus
-from learning import rescoring, services
+from learning import quarantine, rescoring, selectors
 from learning.models import LoopSettings, LoopState, ModelVersion, QuarantinedValue
+from learning.services import loop
+from learning.services.loop import run_learning_loop
+from learning.services.workers import rescore_requested
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +38,7 @@ def test_a_lead_whose_attributes_are_not_an_object_is_quarantined_and_the_loop_l
     spoil(labeled, ["not", "an", "object"])
     spoil(unlabeled, "a bare string")
 
-    services.run_learning_loop()
+    run_learning_loop()
 
     version = ModelVersion.objects.get()
     assert version.labels == Lead.objects.exclude(status=LeadStatus.OPEN).count() - 1
@@ -47,12 +50,12 @@ def test_a_lead_whose_attributes_are_not_an_object_is_quarantined_and_the_loop_l
 
 
 def test_a_nested_custom_value_is_read_as_its_json_text_on_every_database(history: list[str]) -> None:
-    from leads.selectors import lead_profiles_frame
+    from leads.frames import lead_profiles_frame
 
     lead = Lead.objects.filter(status=LeadStatus.OPEN).order_by("id")[0]
     spoil(lead, {"city": {"nested": ["object"]}, "region": "EMEA"})
 
-    services.run_learning_loop()
+    run_learning_loop()
 
     assert not QuarantinedValue.objects.exists()
     assert json.loads(lead_profiles_frame(lead_ids=[lead.pk]).loc[lead.pk, "city"]) == {"nested": ["object"]}
@@ -64,16 +67,17 @@ def test_a_value_the_feature_pipeline_cannot_take_is_quarantined_by_its_field(
     """Fault injection: the pipeline refuses one value, as a future bug or an odd value might."""
     lead = Lead.objects.filter(status=LeadStatus.OPEN).order_by("id")[0]
     spoil(lead, {"city": "poison", "region": "EMEA"})
-    real = rescoring.build_frame
+    real = selectors.build_frame
 
     def refusing(profiles: Any, *args: Any, **kwargs: Any) -> Any:
         if "city" in profiles and (profiles["city"] == "poison").any():
             raise ValueError("could not convert string to float: 'poison'")
         return real(profiles, *args, **kwargs)
 
-    monkeypatch.setattr(rescoring, "build_frame", refusing)
+    monkeypatch.setattr(selectors, "build_frame", refusing)
+    monkeypatch.setattr(quarantine, "build_frame", refusing)
 
-    services.run_learning_loop()
+    run_learning_loop()
 
     entry = QuarantinedValue.objects.get()
     assert (entry.lead_id, entry.field) == (lead.pk, "city")
@@ -84,11 +88,11 @@ def test_a_value_the_feature_pipeline_cannot_take_is_quarantined_by_its_field(
 def test_a_quarantined_lead_is_read_again_once_it_is_fixed(history: list[str]) -> None:
     lead = Lead.objects.filter(status=LeadStatus.OPEN).order_by("id")[0]
     spoil(lead, ["broken"])
-    services.run_learning_loop()
+    run_learning_loop()
     spoil(lead, {"city": "Berlin, Germany"})
-    services.rescore_requested()
+    rescore_requested()
 
-    services.run_learning_loop()
+    run_learning_loop()
 
     assert not QuarantinedValue.objects.exists()
     assert Lead.objects.get(pk=lead.pk).score is not None
@@ -99,8 +103,8 @@ def test_healthz_tells_monitoring_the_loop_lag_queued_labels_and_last_error_with
 ) -> None:
     LoopState.objects.update(last_error="ValueError: secret customer value 'ACME, Berlin'")
     spoil(Lead.objects.order_by("id")[0], ["broken"])
-    services.rescore_requested()
-    services.rescore_open_leads()
+    rescore_requested()
+    rescoring.rescore_open_leads()
 
     response = client.get("/healthz")
 
@@ -113,7 +117,7 @@ def test_healthz_tells_monitoring_the_loop_lag_queued_labels_and_last_error_with
 
 
 def test_healthz_is_ok_after_a_clean_run(history: list[str], client: Any) -> None:
-    services.run_learning_loop()
+    run_learning_loop()
 
     body = client.get("/healthz").json()
 
@@ -128,15 +132,15 @@ def test_a_failed_run_shows_on_healthz_and_settings_until_the_loop_recovers(
         raise RuntimeError("the estimator fell over")
 
     with monkeypatch.context() as patch:
-        patch.setattr(services, "train_model_version", broken)
+        patch.setattr(loop, "train_model_version", broken)
         with pytest.raises(RuntimeError):
-            services.run_learning_loop()
+            run_learning_loop()
     failing = client.get("/healthz")
     assert failing.status_code == 503
     assert failing.json()["last_error"]["kind"] == "RuntimeError"
     assert "last error" in page_for(admin).get("/settings/").content.decode()
 
-    services.run_learning_loop()
+    run_learning_loop()
 
     assert client.get("/healthz").json()["status"] == "ok"
     assert "last error" not in page_for(admin).get("/settings/").content.decode()
@@ -146,7 +150,7 @@ def test_admins_see_a_banner_on_every_page_while_values_are_quarantined_and_reps
     history: list[str], admin: Any, rep: Any, page_for: Any
 ) -> None:
     spoil(Lead.objects.filter(status=LeadStatus.OPEN).order_by("id")[0], ["broken"])
-    services.run_learning_loop()
+    run_learning_loop()
 
     for path in ("/leads/", "/settings/", "/dashboards/"):
         assert "quarantined" in page_for(admin).get(path).content.decode(), path

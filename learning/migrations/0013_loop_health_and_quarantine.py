@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('leads', '0007_score_event_without_constraint'),
-        ('learning', '0011_default_strategy_representative'),
+        ('learning', '0012_modelversion_drop_unused_kind'),
     ]
 
     operations = [
