@@ -18,7 +18,7 @@ from leads.models import Lead, LeadStatus
 from leads.parsing import storable_text_problem
 from leads.selectors import lead_get
 from leads.services import ImportResult, import_activities, import_announce, import_leads
-from leads.sync import SyncCursor, SyncFilters, lead_sync_page
+from leads.sync import SyncCursor, SyncFilters, lead_sync_page, sync_more
 from learning.selectors import next_actions, next_actions_for
 from learning.services.explanations import ensure_explanations
 
@@ -226,25 +226,35 @@ class LeadScoreOut(Schema):
     model_version: int | None
     scored_at: datetime | None
     updated_at: datetime
-    changed_at: datetime = Field(description="the later of scored_at and updated_at; the list's order")
+    changed_at: datetime = Field(description="the later of scored_at and updated_at (what updated_since compares)")
 
 
 class LeadPageOut(Schema):
     leads: list[LeadScoreOut]
     next_cursor: str | None = Field(description="pass as cursor for the next page; null on the last page")
+    sync_started_at: datetime = Field(
+        description="when this sync's snapshot was taken: the next sync's updated_since (minus a few seconds)"
+    )
 
 
 @router.get("/leads", response=LeadPageOut, auth=token_auth(READERS))
 def leads_list(request: HttpRequest, params: Query[LeadPageParams]) -> dict[str, Any]:
-    """Leads with their scores, ordered by (changed_at, id), a page at a time.
-    For CRM sync pass `updated_since` (the last sync's start, minus a few seconds) and follow `next_cursor`."""
+    """Leads with their scores, a page at a time. A sync (the first page and the ones its
+    `next_cursor` leads to) is a snapshot of the leads that existed at its start, in id order: it
+    ends after about total/limit pages whatever changes meanwhile and returns each matching lead at
+    least once. For the next sync pass `updated_since` = this one's `sync_started_at` (minus a few
+    seconds): it catches what changed or arrived since."""
     filters = params.filters()
     try:
         after = SyncCursor.decode(params.cursor) if params.cursor else None
     except ValueError as exc:
         raise HttpError(400, f"cursor: {exc}") from None
-    leads, next_cursor = lead_sync_page(filters=filters, after=after, limit=params.limit)
-    return {"leads": leads, "next_cursor": next_cursor.encode() if next_cursor else None}
+    leads, cursor = lead_sync_page(filters=filters, after=after, limit=params.limit)
+    return {
+        "leads": leads,
+        "next_cursor": cursor.encode() if sync_more(cursor) else None,
+        "sync_started_at": cursor.started_at,
+    }
 
 
 @router.get("/leads.csv", auth=token_auth(MANAGERS), response={200: None})
