@@ -130,29 +130,41 @@ def lead_profiles_frame(*, lead_ids: Sequence[int]) -> pd.DataFrame:
         "deal_value": float,
         "created_days": float,
     }
+    wanted = pd.Index(np.asarray(lead_ids, dtype=np.int64), name="lead_id")
     if connection.vendor == "postgresql":
+        # Only objects have keys; a lead whose attributes are not one (never stored by an import) is
+        # flagged, and refused below if it is one of ``lead_ids`` (the range read may hold others).
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT DISTINCT jsonb_object_keys(attributes) FROM {table} WHERE {where}")
+            cursor.execute(
+                f"SELECT DISTINCT jsonb_object_keys(attributes) FROM {table} "
+                f"WHERE {where} AND jsonb_typeof(attributes) = 'object'"
+            )
             keys = sorted(row[0] for row in cursor.fetchall() if row[0] not in columns)
         attribute_names = [f"attr{j}" for j in range(len(keys))]
+        select += ", (jsonb_typeof(attributes) = 'object')::int"
         select += "".join(f", attributes ->> {_sql_text(key)}" for key in keys)
         frame = _read_frame(
             f"SELECT {select} FROM {table} WHERE {where}",
-            [*columns, *attribute_names],
-            dtypes | dict.fromkeys(attribute_names, object),
+            [*columns, "attributes_object", *attribute_names],
+            dtypes | {"attributes_object": float} | dict.fromkeys(attribute_names, object),
         )
         frame = frame.rename(columns=dict(zip(attribute_names, keys, strict=True))).set_index("id")
-    else:
-        dtypes["attributes"] = str
-        frame = _read_frame(
-            f"SELECT {select}, CAST(attributes AS text) FROM {table} WHERE {where}", [*columns, "attributes"], dtypes
-        ).set_index("id")
-        attributes = frame.pop("attributes")
-        filled = attributes[(attributes != "{}") & (attributes != "") & attributes.notna()]
-        if len(filled):
-            extra = pd.DataFrame.from_records([_attribute_texts(text) for text in filled], index=filled.index)
-            frame = frame.join(extra.drop(columns=[c for c in extra.columns if c in frame.columns]))
-    return frame.reindex(pd.Index(np.asarray(lead_ids, dtype=np.int64), name="lead_id"))
+        frame = frame.reindex(wanted)
+        not_objects = frame.index[frame.pop("attributes_object") == 0]
+        if len(not_objects):
+            raise ValueError(f"attributes: expected an object (leads {', '.join(map(str, not_objects[:5]))})")
+        return frame
+    dtypes["attributes"] = str
+    frame = _read_frame(
+        f"SELECT {select}, CAST(attributes AS text) FROM {table} WHERE {where}", [*columns, "attributes"], dtypes
+    ).set_index("id")
+    frame = frame[frame.index.isin(wanted)]  # a range read may hold leads not asked for
+    attributes = frame.pop("attributes")
+    filled = attributes[(attributes != "{}") & (attributes != "") & attributes.notna()]
+    if len(filled):
+        extra = pd.DataFrame.from_records([_attribute_texts(text) for text in filled], index=filled.index)
+        frame = frame.join(extra.drop(columns=[c for c in extra.columns if c in frame.columns]))
+    return frame.reindex(wanted)
 
 
 def _attribute_texts(text: str) -> dict[str, Any]:

@@ -49,6 +49,22 @@ def test_a_lead_whose_attributes_are_not_an_object_is_quarantined_and_the_loop_l
     assert LoopState.objects.get().last_error == ""
 
 
+def test_an_unreadable_open_lead_among_the_labeled_ones_costs_training_nothing(make_leads: Any) -> None:
+    """A bulk read covers a range of ids when they are dense: a bad lead inside it that was not
+    asked for must not fail (or be blamed on) the leads that were."""
+    LoopSettings.objects.update(min_labels_per_outcome=2)
+    make_leads(40, seed=3, labeled=0.85)
+    labeled = list(Lead.objects.exclude(status=LeadStatus.OPEN).order_by("id").values_list("id", flat=True))
+    inside = Lead.objects.filter(status=LeadStatus.OPEN, id__gt=labeled[0], id__lt=labeled[-1]).order_by("id")[0]
+    spoil(inside, ["broken"])
+
+    run_learning_loop()
+
+    assert ModelVersion.objects.get().labels == len(labeled)
+    assert list(QuarantinedValue.objects.values_list("lead_id", "field")) == [(inside.pk, "attributes")]
+    assert LoopState.objects.get().last_error == ""
+
+
 def test_a_nested_custom_value_is_read_as_its_json_text_on_every_database(history: list[str]) -> None:
     from leads.frames import lead_profiles_frame
 
