@@ -67,7 +67,8 @@ def loop_alert() -> str:
         parts.append(f"the last learning run failed ({state.last_error.split(':', 1)[0][:100]})")
     quarantined = QuarantinedValue.objects.values("lead_id").distinct().count()
     if quarantined:
-        parts.append(f"{quarantined} lead{'s' if quarantined != 1 else ''} quarantined: their data cannot be read")
+        one = quarantined == 1
+        parts.append(f"{quarantined} lead{'' if one else 's'} quarantined: {'its' if one else 'their'} data cannot be read")
     return "; ".join(parts)
 
 
