@@ -68,7 +68,8 @@ def loop_alert() -> str:
     quarantined = QuarantinedValue.objects.values("lead_id").distinct().count()
     if quarantined:
         one = quarantined == 1
-        parts.append(f"{quarantined} lead{'' if one else 's'} quarantined: {'its' if one else 'their'} data cannot be read")
+        whose = "its" if one else "their"
+        parts.append(f"{quarantined} lead{'' if one else 's'} quarantined: {whose} data cannot be read")
     return "; ".join(parts)
 
 
