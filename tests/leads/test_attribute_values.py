@@ -100,6 +100,8 @@ def test_the_loop_trains_rescores_and_explains_leads_with_hostile_attribute_valu
     explained = list(open_leads)
     ensure_explanations(leads=explained)
     assert all(lead.explanation for lead in explained)
+    lines = [line for lead in explained for line in lead.explanation]
+    assert all(len(line) <= 120 and "\n" not in line for line in lines), "a reason is one short line"
 
 
 # Any text a database stores (PostgreSQL refuses NUL; no UTF-8 holds a lone surrogate).
