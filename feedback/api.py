@@ -14,6 +14,7 @@ from feedback.selectors import reasons
 from feedback.services import label_submit, lease_next_leads
 from leads.api import LeadOut, leads_out
 from leads.selectors import lead_to_label
+from learning.why import known_lead_fields
 
 router = Router(tags=["feedback"])
 
@@ -37,6 +38,14 @@ class LabelIn(Schema):
     outcome: str
     reason: str | None = None
     note: str = Field("", max_length=2000)
+    fields: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Optional: the lead fields the rep marks as the real reason (field names the model knows, "
+        "as GET /api/reasons lists them per reason: a profile field or custom attribute such as `deal_value`, "
+        "`activity:<type>` for one kind of activity, `recency`, `engagement`, `lead_age`). "
+        "An unknown field is a 400 naming it.",
+    )
 
 
 class LabelCreated(Schema):
@@ -44,6 +53,7 @@ class LabelCreated(Schema):
     outcome: str
     reason: str | None
     note: str
+    fields: list[str] = Field(description="The lead fields marked as the real reason (empty when none).")
     created: bool
 
 
@@ -60,6 +70,8 @@ def labels_create(request: HttpRequest, payload: LabelIn) -> Status:
         reason_code=payload.reason,
         note=payload.note,
         source=LabelSource.API,
+        fields=payload.fields,
+        known_fields=known_lead_fields() if payload.fields else (),
     )
     label = result.label
     body = {
@@ -67,6 +79,7 @@ def labels_create(request: HttpRequest, payload: LabelIn) -> Status:
         "outcome": label.outcome,
         "reason": label.reason.code if label.reason else None,
         "note": label.note,
+        "fields": label.fields,
         "created": result.created,
     }
     return Status(201 if result.created else 200, body)
@@ -76,6 +89,7 @@ class ReasonOut(Schema):
     code: str
     label: str
     outcome: str
+    fields: list[str] = Field(description="The lead fields this reason speaks to.")
 
 
 @router.get("/reasons", response=list[ReasonOut], auth=token_auth(READERS))

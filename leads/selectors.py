@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Coalesce, Greatest
@@ -470,3 +471,27 @@ def open_lead_keys_and_scores() -> pd.DataFrame:
     )
     frame = _read_frame(sql, ["id", "external_id", "score"], {"id": np.int64, "external_id": str, "score": float})
     return frame.set_index("id")
+
+
+FIELD_SAMPLE = 2000
+
+
+def attribute_names(*, sample: int = FIELD_SAMPLE) -> list[str]:
+    """The custom attribute names of the newest ``sample`` leads, sorted (cached a few minutes)."""
+
+    def read() -> list[str]:
+        names: set[str] = set()
+        for attributes in Lead.rows.order_by("-id").values_list("attributes", flat=True)[:sample]:
+            names.update(attributes or {})
+        return sorted(names)
+
+    return list(cache.get_or_set("leads:attribute-names", read, timeout=300))
+
+
+def activity_type_names(*, sample: int = 10 * FIELD_SAMPLE) -> list[str]:
+    """The activity types among the newest ``sample`` events, sorted (cached a few minutes)."""
+
+    def read() -> list[str]:
+        return sorted(set(Activity.objects.order_by("-id").values_list("type", flat=True)[:sample]))
+
+    return list(cache.get_or_set("leads:activity-types", read, timeout=300))

@@ -28,6 +28,7 @@ def test_it_stores_a_label_and_answers_201(rep: Any, api_for: Any, lead_id: str)
         "outcome": "converted",
         "reason": "champion",
         "note": "CFO signed off",
+        "fields": [],
         "created": True,
     }
     label = Label.objects.get()
