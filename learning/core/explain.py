@@ -71,7 +71,7 @@ def _says(text: str, column: str) -> bool:
     if column.startswith("recent30__"):
         return text.endswith(f" × {_words(column.removeprefix('recent30__'))} in the last 30 days")
     if column in _LABELS:
-        return text.endswith(f" {_LABELS[column]}") and text[:1].isdigit()
+        return text.endswith(f" {_LABELS[column]}")
     starts = {
         "act_days_since_last": ("no activity yet", "last activity "),
         "act_span_days": ("engaged over ",),
