@@ -12,11 +12,16 @@ from learning.why import explanation_marks
 register = template.Library()
 
 
-@register.inclusion_tag("learning/_mark_fields.html")
-def mark_fields(lead: Any) -> dict[str, Any]:
+@register.inclusion_tag("learning/_mark_fields.html", takes_context=True)
+def mark_fields(context: template.Context, lead: Any) -> dict[str, Any]:
     """The "which line was the real reason?" checkboxes of a label form, for ``lead``'s explanation.
-    Rendered inside the form; ``static/leadloop/mark.js`` gives them their Shift+digit keys."""
-    return {"marks": explanation_marks(lines=getattr(lead, "explanation", None))}
+    Rendered inside the form; ``static/leadloop/mark.js`` gives them their Shift+digit keys. An
+    ``answer`` in the context (an undone label, back for editing) has its ``fields`` checked again."""
+    answer = context.get("answer") or {}
+    return {
+        "marks": explanation_marks(lines=getattr(lead, "explanation", None)),
+        "checked": list(answer.get("fields") or []) if isinstance(answer, dict) else [],
+    }
 
 
 @register.filter

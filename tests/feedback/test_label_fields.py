@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from django.template import Context, Template
 
 from config.models import AuditLog
 from feedback.models import Label
@@ -116,3 +118,28 @@ def test_undo_takes_the_marked_fields_away_with_the_label_and_audits_them(card: 
     again = client.get("/queue/", headers={"X-Requested-With": "fetch"}).content.decode()
     assert f'data-lead="{lead}"' in again
     assert 'name="fields"' in again and "checked>" not in again.split("data-mark-fields")[1].split("</fieldset>")[0]
+
+
+@pytest.mark.django_db
+def test_the_lead_page_says_which_fields_were_marked(card: tuple[Any, str, str], page_for: Any, rep: Any) -> None:
+    client, lead, _ = card
+    fields = ["activity:pricing_visit", "industry"]
+    client.post("/queue/label/", {"lead": lead, "outcome": "converted", "reason": "champion", "fields": fields})
+
+    page = page_for(rep).get(f"/leads/{lead}/").content.decode()
+
+    assert "The real reason, as marked: <strong>pricing visit activity</strong>, <strong>industry</strong>" in page
+
+
+@pytest.mark.django_db
+def test_an_undone_answer_comes_back_with_its_marks(make_leads: Any) -> None:
+    make_leads(3)
+    lead = SimpleNamespace(explanation=["▲ industry: software", "▼ 0 × pricing visit in total"])
+    html = Template("{% load why %}{% mark_fields lead %}").render(
+        Context({"lead": lead, "answer": {"fields": ["activity:pricing_visit"]}})
+    )
+
+    assert re.findall(r'value="([^"]+)" data-mark-key="\d"( checked)?', html) == [
+        ("industry", ""),
+        ("activity:pricing_visit", " checked"),
+    ]
