@@ -17,7 +17,7 @@ from learning.core.explain import column_of_line
 from learning.core.features import IGNORED
 from learning.core.fields import field_of, field_words, known_fields
 from learning.core.notes import NoteGroup, note_groups
-from learning.selectors import active_model, point_rules, scorer_for
+from learning.selectors import active_model, point_rules
 
 # The behaviour columns every feature frame has, whatever the activity types.
 GROUP_COLUMNS = ["act_total", "act_last_30d", "act_days_since_last", "act_active_days", "lead_age_days"]
@@ -30,8 +30,8 @@ def feature_columns() -> list[str]:
     """The feature columns the model sees: the active model's; before the first model, those the
     profile fields, the custom attributes, the activity types and the cold-start rules give."""
     model = active_model()
-    if model is not None:
-        return list(scorer_for(version=model.version).feature_names_)
+    if model is not None and model.features:
+        return [str(column) for column in model.features]
     rules = point_rules()
     profile = [name for name in PROFILE_FIELDS if name not in IGNORED and name != "created_at"]
     rule_fields = [rule.field for rule in rules.profile_rules]

@@ -12,6 +12,7 @@ from config.models import AuditLog
 from feedback.models import Reason
 from feedback.taxonomy import DEFAULT_REASON_FIELDS, OTHER_CODES, default_reasons_apply
 from learning.core.fields import ACTIVITY_PREFIX, ENGAGEMENT, LEAD_AGE, RECENCY
+from learning.models import ModelVersion
 from learning.why import known_lead_fields
 
 PROFILE = {"industry", "employees", "title", "seniority", "department", "country", "source", "deal_value"}
@@ -136,3 +137,12 @@ def test_a_get_does_not_edit_and_an_unknown_reason_is_404(admin: Any, page_for: 
 
     assert client.get("/settings/reasons/poor_fit/fields/").status_code == 405
     assert client.post("/settings/reasons/nope/fields/", {"fields": []}).status_code == 404
+
+
+@pytest.mark.django_db
+def test_under_a_model_the_known_fields_are_the_ones_its_columns_speak_to(make_leads: Any) -> None:
+    make_leads(6)  # the database's attributes and types no longer count
+    columns = ["industry", "crm_stage", "count__webinar", "recent30__webinar", "act_last_7d", "_as_of"]
+    ModelVersion.objects.create(version=1, labels=50, estimator="x", artifact=b"", status="active", features=columns)
+
+    assert known_lead_fields() == ["industry", "crm_stage", "activity:webinar", RECENCY]
