@@ -99,12 +99,12 @@ def note_groups(
 
 
 def _distinct_terms(indices: np.ndarray, terms: np.ndarray) -> list[int]:
-    """Drop a term whose words heavier terms already say ("budget" after "budget freeze")."""
+    """Drop a term that repeats a word of a heavier one ("budget freeze" after "budget")."""
     kept: list[int] = []
     said: set[str] = set()
     for j in indices:
         words = set(str(terms[j]).split())
-        if words <= said:
+        if words & said:
             continue
         kept.append(int(j))
         said |= words
