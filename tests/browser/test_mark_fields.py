@@ -8,11 +8,25 @@ import pytest
 
 from feedback.models import Label
 from learning.services import run_learning_loop
-from tests.browser.test_queue_keyboard import RECORD_CARDS, next_card, shown
 
 pytestmark = [pytest.mark.browser]
 
 MARKED = "[data-mark-fields] input[name=fields]:checked"
+# queue.js fires leadloop:card each time it shows a card; kept on window so the test can wait for one.
+RECORD_CARDS = "window.__cards = []; document.addEventListener('leadloop:card', (e) => window.__cards.push(e.detail));"
+
+
+def shown(page: Any) -> str:
+    return str(page.get_attribute("#queue-card", "data-lead"))
+
+
+def next_card(page: Any, key: str, before: str) -> str:
+    """Press ``key`` and wait for a card with another lead than ``before``."""
+    count = page.evaluate("window.__cards.length")
+    page.keyboard.press(key)
+    page.wait_for_function("n => window.__cards.length > n", arg=count)
+    page.wait_for_function("lead => document.getElementById('queue-card').dataset.lead !== lead", arg=before)
+    return shown(page)
 
 
 def line_fields(page: Any) -> list[str]:
