@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from feedback.models import Label
-from learning.services import run_learning_loop
+from learning.services.loop import run_learning_loop
 
 pytestmark = [pytest.mark.browser]
 

@@ -14,7 +14,7 @@ from feedback.models import Label
 from feedback.services import LabelError, label_submit, label_undo
 from leads.models import Lead
 from learning.selectors import active_model
-from learning.services import run_learning_loop
+from learning.services.loop import run_learning_loop
 from learning.why import explanation_marks, known_lead_fields
 
 
@@ -111,7 +111,7 @@ def test_undo_takes_the_marked_fields_away_with_the_label_and_audits_them(card: 
     field = card_marks(html)[0][0]
     client.post("/queue/label/", {"lead": lead, "outcome": "converted", "reason": "champion", "fields": [field]})
 
-    assert label_undo(user=rep) is not None
+    assert label_undo(user=rep, lease_minutes=15) is not None
 
     assert not Label.objects.filter(lead__external_id=lead).exists()
     assert AuditLog.objects.get(action="label.undo").changes["fields"] == [[field], None]
