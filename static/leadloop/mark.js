@@ -23,6 +23,8 @@
     if (!event.shiftKey || event.ctrlKey || event.metaKey || event.altKey || event.isComposing) return;
     const digit = /^Digit([1-9])$/.exec(event.code);
     if (!digit) return;
+    // Where Shift gives the digit itself (AZERTY), the key picks a reason (queue.js): leave it to that.
+    if (/^[1-9]$/.test(event.key)) return;
     if (document.querySelector("dialog[open]")) return;
     if (event.target.matches("textarea, input[type=text], input[type=search], select, [contenteditable]")) return;
     const scope = marks();
