@@ -16,6 +16,9 @@ from learning import rescoring
 pytestmark = pytest.mark.django_db
 
 
+# Real transactions: on PostgreSQL an import stamps updated_at with now(), its transaction's start,
+# which inside a test-wide transaction would be before the sync started.
+@pytest.mark.django_db(transaction=True)
 def test_a_sync_ends_and_sees_every_lead_while_every_page_rescores_everything_and_leads_arrive(
     make_leads: Any, manager: Any, api_for: Any
 ) -> None:
