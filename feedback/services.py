@@ -327,9 +327,7 @@ def reason_set_active(*, user: User, reason: Reason, active: bool) -> Reason:
     return reason
 
 
-def reason_set_fields(
-    *, user: AbstractBaseUser, reason: Reason, fields: Sequence[object], known: Collection[str]
-) -> Reason:
+def reason_set_fields(*, user: User, reason: Reason, fields: Sequence[object], known: Collection[str]) -> Reason:
     """The lead fields a reason speaks to (audited). Each is one the model knows (``known``), or
     one the reason already had: a field the data lost can be kept or dropped, never added."""
     chosen = checked_fields(fields, known=known, kept=reason.fields)

@@ -194,7 +194,7 @@ def attribute_names(*, sample: int = FIELD_SAMPLE) -> list[str]:
             names.update(attributes or {})
         return sorted(names)
 
-    return list(cache.get_or_set("leads:attribute-names", read, timeout=300))
+    return list(cache.get_or_set("leads:attribute-names", read, timeout=300) or ())
 
 
 def activity_type_names(*, sample: int = 10 * FIELD_SAMPLE) -> list[str]:
@@ -203,4 +203,4 @@ def activity_type_names(*, sample: int = 10 * FIELD_SAMPLE) -> list[str]:
     def read() -> list[str]:
         return sorted(set(Activity.objects.order_by("-id").values_list("type", flat=True)[:sample]))
 
-    return list(cache.get_or_set("leads:activity-types", read, timeout=300))
+    return list(cache.get_or_set("leads:activity-types", read, timeout=300) or ())
