@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -14,7 +13,7 @@ import pandas as pd
 from django.utils import timezone
 
 from feedback.selectors import labeled_scores
-from leads.frames import activity_events_frame, lead_profiles_frame, open_lead_ids, open_lead_scores
+from leads.frames import LeadIds, activity_events_frame, lead_profiles_frame, open_lead_ids, open_lead_scores
 from leads.selectors import lead_summaries
 from learning.core.actions import RankedAction, rank_actions
 from learning.core.features import build_frame
@@ -22,6 +21,7 @@ from learning.core.metrics import calibration_bins, gain_table, threshold_stats
 from learning.core.model import LeadScorer
 from learning.core.rules import PointRules, ProfileRule, score_by_rules
 from learning.models import (
+    LoopLock,
     LoopSettings,
     LoopState,
     ModelStatus,
@@ -33,26 +33,29 @@ from learning.models import (
     WebhookEndpoint,
 )
 
+# The singleton rows (pk=1) are made by a migration or by the first write; a read never writes, and a
+# missing row reads as the defaults in code.
+
 
 def loop_health() -> dict[str, Any]:
     """What monitoring reads (``/healthz``, no login): how far the loop is behind and whether it
     fails. Counts and error kinds only, never a lead's data or an error's text."""
-    state = loop_state()
+    state, lock = loop_state(), loop_lock()
     now = timezone.now()
     queued = max(state.labels_revision - state.trained_revision, 0)
     lag = (now - state.pending_since).total_seconds() if queued and state.pending_since else 0.0
     quarantined = QuarantinedValue.objects.values("lead_id").distinct().count()
-    failing = state.failing
+    failing = lock.failing
     return {
         "status": "failing" if failing else "degraded" if quarantined else "ok",
         "loop_lag_seconds": round(max(lag, 0.0), 1),
         "queued_labels": queued,
         "rescore_pending": state.rescore_requested,
-        "running": state.running_since is not None,
-        "last_error": {"kind": state.last_error.split(":", 1)[0][:100], "at": state.last_error_at.isoformat()}
-        if failing and state.last_error_at
+        "running": lock.running_since is not None,
+        "last_error": {"kind": lock.last_error.split(":", 1)[0][:100], "at": lock.last_error_at.isoformat()}
+        if failing and lock.last_error_at
         else None,
-        "last_success_at": state.last_success_at.isoformat() if state.last_success_at else None,
+        "last_success_at": lock.last_success_at.isoformat() if lock.last_success_at else None,
         "quarantined": quarantined,
         "scores_version": state.scores_version,
         "scores_updated_at": state.scores_updated_at.isoformat() if state.scores_updated_at else None,
@@ -61,10 +64,10 @@ def loop_health() -> dict[str, Any]:
 
 def loop_alert() -> str:
     """The admins' banner: why the loop is not learning from everything, or ""."""
-    state = loop_state()
+    lock = loop_lock()
     parts = []
-    if state.failing:
-        parts.append(f"the last learning run failed ({state.last_error.split(':', 1)[0][:100]})")
+    if lock.failing:
+        parts.append(f"the last learning run failed ({lock.last_error.split(':', 1)[0][:100]})")
     quarantined = QuarantinedValue.objects.values("lead_id").distinct().count()
     if quarantined:
         one = quarantined == 1
@@ -78,11 +81,16 @@ def quarantined_values(*, limit: int = 50) -> list[QuarantinedValue]:
 
 
 def loop_settings() -> LoopSettings:
-    return LoopSettings.objects.get_or_create(pk=1)[0]
+    return LoopSettings.objects.filter(pk=1).first() or LoopSettings(pk=1)
 
 
 def loop_state() -> LoopState:
-    return LoopState.objects.get_or_create(pk=1)[0]
+    return LoopState.objects.filter(pk=1).first() or LoopState(pk=1)
+
+
+def loop_lock() -> LoopLock:
+    """Which worker runs the loop, and the loop's last error."""
+    return LoopLock.objects.filter(pk=1).first() or LoopLock(pk=1)
 
 
 def point_rules(*, settings: LoopSettings | None = None) -> PointRules:
@@ -96,7 +104,7 @@ def point_rules(*, settings: LoopSettings | None = None) -> PointRules:
     return rules
 
 
-def feature_frame(*, lead_ids: Sequence[int], as_of: datetime, activity_types: list[str] | None = None) -> pd.DataFrame:
+def feature_frame(*, lead_ids: LeadIds, as_of: datetime, activity_types: list[str] | None = None) -> pd.DataFrame:
     """Features of these leads as of ``as_of``, read from the database (training, explanations)."""
     return build_frame(
         lead_profiles_frame(lead_ids=lead_ids),
@@ -117,7 +125,10 @@ def model_versions(*, limit: int = 50) -> list[ModelVersion]:
 @lru_cache(maxsize=4)
 def _load(version: int, created_at: str) -> LeadScorer:
     artifact = ModelVersion.objects.values_list("artifact", flat=True).get(version=version)
-    return joblib.load(io.BytesIO(bytes(artifact)))
+    scorer = joblib.load(io.BytesIO(bytes(artifact)))
+    if not isinstance(scorer, LeadScorer):
+        raise TypeError(f"model v{version}'s artifact holds a {type(scorer).__name__}, not a LeadScorer")
+    return scorer
 
 
 def scorer_for(*, version: int) -> LeadScorer:

@@ -13,7 +13,7 @@ from leads.models import Lead, LeadStatus
 from leads.services import import_leads
 from learning import rescoring
 from learning.models import LoopSettings
-from learning.services.explanations import ensure_explanations
+from learning.scoring import explain_leads
 from learning.services.training import train_model_version
 
 HOSTILE = [
@@ -98,7 +98,7 @@ def test_the_loop_trains_rescores_and_explains_leads_with_hostile_attribute_valu
     assert result.leads == open_leads.count() == len(HOSTILE)
     assert not open_leads.filter(score__isnull=True).exists()
     explained = list(open_leads)
-    ensure_explanations(leads=explained)
+    explain_leads(leads=explained)
     assert all(lead.explanation for lead in explained)
     lines = [line for lead in explained for line in lead.explanation]
     assert all(len(line) <= 120 and "\n" not in line for line in lines), "a reason is one short line"
@@ -124,7 +124,7 @@ def test_any_attribute_values_survive_import_train_rescore_and_explanation(defau
     train_model_version(labels_revision=1)
     result = rescoring.rescore_open_leads()
     open_leads = list(Lead.objects.filter(status=LeadStatus.OPEN))
-    ensure_explanations(leads=open_leads)
+    explain_leads(leads=open_leads)
 
     assert result.leads == len(open_leads) == len(cities)
     assert all(isinstance(lead.explanation, list) for lead in open_leads)

@@ -11,7 +11,7 @@ import pytest
 
 from leads.models import Lead, LeadStatus
 from learning import quarantine, rescoring, selectors
-from learning.models import LoopSettings, LoopState, ModelVersion, QuarantinedValue
+from learning.models import LoopLock, LoopSettings, ModelVersion, QuarantinedValue
 from learning.services import loop
 from learning.services.loop import run_learning_loop
 from learning.services.workers import rescore_requested
@@ -46,7 +46,7 @@ def test_a_lead_whose_attributes_are_not_an_object_is_quarantined_and_the_loop_l
     assert quarantined == {(labeled.pk, "attributes"), (unlabeled.pk, "attributes")}
     open_leads = Lead.objects.filter(status=LeadStatus.OPEN).exclude(pk=unlabeled.pk)
     assert not open_leads.filter(score__isnull=True).exists()
-    assert LoopState.objects.get().last_error == ""
+    assert LoopLock.objects.get().last_error == ""
 
 
 def test_an_unreadable_open_lead_among_the_labeled_ones_costs_training_nothing(make_leads: Any) -> None:
@@ -62,7 +62,7 @@ def test_an_unreadable_open_lead_among_the_labeled_ones_costs_training_nothing(m
 
     assert ModelVersion.objects.get().labels == len(labeled)
     assert list(QuarantinedValue.objects.values_list("lead_id", "field")) == [(inside.pk, "attributes")]
-    assert LoopState.objects.get().last_error == ""
+    assert LoopLock.objects.get().last_error == ""
 
 
 def test_a_nested_custom_value_is_read_as_its_json_text_on_every_database(history: list[str]) -> None:
@@ -117,7 +117,7 @@ def test_a_quarantined_lead_is_read_again_once_it_is_fixed(history: list[str]) -
 def test_healthz_tells_monitoring_the_loop_lag_queued_labels_and_last_error_without_a_login(
     history: list[str], client: Any
 ) -> None:
-    LoopState.objects.update(last_error="ValueError: secret customer value 'ACME, Berlin'")
+    LoopLock.objects.update_or_create(pk=1, defaults={"last_error": "ValueError: secret customer value 'ACME, Berlin'"})
     spoil(Lead.objects.order_by("id")[0], ["broken"])
     rescore_requested()
     rescoring.rescore_open_leads()
