@@ -201,6 +201,11 @@ else:
 LOGIN_FAILURES_ALLOWED = 5
 LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
 
+# Outbound webhook: the private hosts (names or addresses, comma-separated) an on-premise CRM's
+# receiver may use. Loopback and private targets are refused otherwise; link-local and metadata
+# addresses always are.
+WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS", [])
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]

@@ -19,6 +19,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import sklearn
+from django.conf import settings as django_settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Case, F, Q, Value, When
@@ -31,6 +32,15 @@ from leads.models import Lead
 from learning import rescoring
 from learning.core.metrics import evaluate
 from learning.core.model import LeadScorer
+from learning.core.webhook import (
+    DELIVERY_ERRORS,
+    SIGNATURE_HEADER,
+    TargetRefused,
+    delivery_error,
+    sign,
+)
+from learning.core.webhook import check_url as webhook_check_url
+from learning.core.webhook import post as webhook_post
 from learning.models import (
     SETTINGS_FIELDS,
     DeliveryStatus,
@@ -539,6 +549,11 @@ def webhook_configure(*, user: AbstractBaseUser, url: str, secret: str, active: 
     url = url.strip()
     if active and not url.startswith(("https://", "http://")):
         raise WebhookError("url", "must be an http(s) URL")
+    if url:
+        try:
+            webhook_check_url(url, allowed_hosts=django_settings.WEBHOOK_ALLOWED_HOSTS)
+        except TargetRefused as exc:
+            raise WebhookError("url", str(exc)) from None
     if active and len(secret) < 16:
         raise WebhookError("secret", "must be at least 16 characters")
     with transaction.atomic():
@@ -622,8 +637,6 @@ def webhook_deliveries_resend_stuck() -> int:
 
 def webhook_deliver(*, delivery_id: int, last_attempt: bool) -> str:
     """Send one delivery once. Returns ``delivered``, ``retry`` or ``failed`` (after the last attempt)."""
-    from learning.core.webhook import SIGNATURE_HEADER, post, sign
-
     delivery = WebhookDelivery.objects.filter(pk=delivery_id).first()
     if delivery is None or delivery.status != DeliveryStatus.PENDING:
         return "done"  # delivered already (a duplicate message), or given up
@@ -633,10 +646,12 @@ def webhook_deliver(*, delivery_id: int, last_attempt: bool) -> str:
     headers = {SIGNATURE_HEADER: sign(body, secret), "X-Leadloop-Delivery": str(delivery.pk)}
     status: int | None = None
     try:
-        status = post(delivery.url, body, headers)
+        status = webhook_post(delivery.url, body, headers, allowed_hosts=django_settings.WEBHOOK_ALLOWED_HOSTS)
         error = "" if 200 <= status < 300 else f"HTTP {status}"
-    except OSError as exc:
-        error = f"{type(exc).__name__}: {exc}"[:500]
+    except DELIVERY_ERRORS as exc:
+        # The details (address, port, errno) go to the server's log only.
+        logger.warning("webhook delivery %s failed: %r", delivery.pk, exc)
+        error = delivery_error(exc)
     now = timezone.now()
     if not error:
         outcome, state, finished = "delivered", DeliveryStatus.DELIVERED, now
