@@ -6,6 +6,7 @@ Bad values fail loudly at start-up rather than half-working later.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -25,6 +26,19 @@ def env_bool(name: str, default: bool) -> bool:
     if value in {"0", "false", "no", "off"}:
         return False
     raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}")
+
+
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value}")
+    return value
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
@@ -48,6 +62,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
     "config",
     "leads",
     "feedback",
@@ -64,6 +79,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.middleware.DatabaseUnavailableMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -162,8 +179,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "inte
 # worker exit with "Unrecoverable error" the moment Redis restarts).
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 
-# Per process: fine for one web process. Several processes (gunicorn workers, machines) need a
-# shared cache for login throttling to count across them: set CACHE_URL=redis://... .
+# Per process by default; CACHE_URL=redis://... shares it between web processes and machines.
 CACHE_URL = os.environ.get("CACHE_URL", "")
 if CACHE_URL.startswith(("redis://", "rediss://")):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
@@ -196,15 +212,24 @@ else:
         "OPTIONS": {"MAX_ENTRIES": 20_000},
     }
 
-# Login throttling: this many failures for one username from one address within the window
-# answer 429 until the window ends (per address alone: ten times as many).
-LOGIN_FAILURES_ALLOWED = 5
-LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
+# Login throttling (django-axes): failures counted in the database, which every web process shares,
+# per username and address together. Five failures for one username from one address answer 429
+# for 15 minutes; other users behind that address are not affected, and API tokens never are
+# (they do not go through the login form).
+# How many reverse proxies stand in front of the app (0: clients connect straight to gunicorn). Only
+# then are X-Forwarded-For (the client's address) and X-Forwarded-Proto trusted.
+PROXIES_IN_FRONT = env_int("PROXIES_IN_FRONT", 0)
 
-# Outbound webhook: the private hosts (names or addresses, comma-separated) an on-premise CRM's
-# receiver may use. Loopback and private targets are refused otherwise; link-local and metadata
-# addresses always are.
-WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS", [])
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # no row per successful login
+AXES_LOCKOUT_CALLABLE = "config.views.login_locked_out"
+AXES_CLIENT_IP_CALLABLE = "config.client.client_address"
+AXES_USERNAME_CALLABLE = "config.client.login_username"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
