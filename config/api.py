@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import APIKeyHeader
+from pydantic import Field
 
 from config.roles import Role, has_role
 from config.tokens import token_user
@@ -49,6 +52,30 @@ def token_auth(roles: tuple[Role, ...]) -> TokenAuth:
 api = NinjaAPI(title="Leadloop API", version="1.0", auth=TokenAuth(), urls_namespace="api", docs_url="/docs")
 
 
+class FieldError(Schema):
+    field: str = Field(description="the body field or parameter, dotted for nested ones")
+    message: str
+
+
+class Error(Schema):
+    """Every error the API answers (4xx, 5xx) is JSON of this shape; some add fields of their own
+    (a 409 on a leased lead says who holds it until when)."""
+
+    detail: str = Field(description="what went wrong, naming the field or parameter")
+    field: str | None = Field(None, description="the field at fault, when there is one")
+    errors: list[FieldError] | None = Field(None, description="each invalid field, when the input failed validation")
+
+
+# What any endpoint may answer: no or a bad token, another role's endpoint, the database down.
+EVERY_ENDPOINT_ERRORS = (401, 403, 503)
+
+
+def responses(ok: dict[int, Any], *errors: int) -> dict[int, Any]:
+    """An operation's responses for its OpenAPI description: its successes, the errors it can give
+    besides those of every endpoint (400 bad input, 404, 409, 413), each with the Error body."""
+    return {**ok, **dict.fromkeys(sorted({*errors, *EVERY_ENDPOINT_ERRORS}), Error)}
+
+
 def require_role(request: HttpRequest, roles: tuple[Role, ...]) -> None:
     if not has_role(request.user, roles):
         raise HttpError(403, "Your role cannot use this endpoint.")
@@ -64,6 +91,20 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
     errors = [{"field": _field(e.get("loc")), "message": e.get("msg", "invalid")} for e in exc.errors]
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "invalid request"
     return api.create_response(request, {"detail": detail, "errors": errors}, status=400)
+
+
+def _size(limit: int) -> str:
+    for unit, size in (("MB", 1024 * 1024), ("KB", 1024)):
+        if limit >= size and limit % size == 0:
+            return f"{limit // size} {unit}"
+    return f"{limit} bytes"
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_body_too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    limit = _size(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+    detail = f"body: larger than the {limit} the API accepts; send fewer items per request"
+    return api.create_response(request, {"detail": detail, "field": "body"}, status=413)
 
 
 @api.exception_handler(OperationalError)

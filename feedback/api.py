@@ -7,12 +7,12 @@ from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field
 
-from config.api import token_auth
+from config.api import responses, token_auth
 from config.roles import LABELERS, READERS
 from feedback.models import LabelSource
 from feedback.selectors import reasons
 from feedback.services import label_submit, lease_next_leads
-from leads.api import LeadOut, leads_out
+from leads.api import LeadOut, OutcomeValue, leads_out
 from leads.selectors import lead_to_label
 
 router = Router(tags=["feedback"])
@@ -26,7 +26,7 @@ class QueueParams(Schema):
     limit: int = Field(10, ge=1, le=100)
 
 
-@router.get("/queue", response=QueueOut, auth=token_auth(LABELERS))
+@router.get("/queue", response=responses({200: QueueOut}, 400), auth=token_auth(LABELERS))
 def queue(request: HttpRequest, params: Query[QueueParams]) -> dict[str, Any]:
     """The caller's next leads, most informative first; each is leased to the caller."""
     return {"leads": leads_out(lease_next_leads(user=request.user, limit=params.limit))}
@@ -34,20 +34,24 @@ def queue(request: HttpRequest, params: Query[QueueParams]) -> dict[str, Any]:
 
 class LabelIn(Schema):
     lead: str = Field(min_length=1, max_length=100)
-    outcome: str
+    outcome: OutcomeValue
     reason: str | None = None
     note: str = Field("", max_length=2000)
 
 
 class LabelCreated(Schema):
     lead: str
-    outcome: str
+    outcome: OutcomeValue
     reason: str | None
     note: str
     created: bool
 
 
-@router.post("/labels", response={201: LabelCreated, 200: LabelCreated}, auth=token_auth(LABELERS))
+@router.post(
+    "/labels",
+    response=responses({201: LabelCreated, 200: LabelCreated}, 400, 404, 409, 413),
+    auth=token_auth(LABELERS),
+)
 def labels_create(request: HttpRequest, payload: LabelIn) -> Status:
     """Record an outcome and its reason. 201 when stored; 200 when the same label was already stored."""
     lead = lead_to_label(external_id=payload.lead)
@@ -75,9 +79,9 @@ def labels_create(request: HttpRequest, payload: LabelIn) -> Status:
 class ReasonOut(Schema):
     code: str
     label: str
-    outcome: str
+    outcome: OutcomeValue
 
 
-@router.get("/reasons", response=list[ReasonOut], auth=token_auth(READERS))
+@router.get("/reasons", response=responses({200: list[ReasonOut]}), auth=token_auth(READERS))
 def reasons_list(request: HttpRequest) -> list[Any]:
     return list(reasons())

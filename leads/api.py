@@ -1,16 +1,17 @@
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.utils import timezone
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from config.api import token_auth
+from config.api import responses, token_auth
 from config.roles import ADMINS, MANAGERS, READERS
 from leads.export import leads_csv_response
 from leads.models import Lead, LeadStatus
@@ -19,14 +20,19 @@ from leads.services import ImportResult, import_activities, import_leads
 
 router = Router(tags=["leads"])
 MAX_BULK = 10_000
+# The enums the schema states, from the models' choices.
+LeadStatusValue = Literal[tuple(LeadStatus.values)]  # type: ignore[valid-type]
+LeadStatusFilter = Literal[("", *LeadStatus.values)]  # type: ignore[valid-type]
+OutcomeValue = Literal["converted", "not_converted"]
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class LabelOut(Schema):
-    outcome: str
+    outcome: OutcomeValue
     reason: str | None
     note: str
     user: str | None
-    source: str
+    source: Literal["rep", "api", "import"]
     created_at: datetime
 
 
@@ -48,7 +54,7 @@ class LeadOut(Schema):
     source: str
     deal_value: float | None
     attributes: dict[str, Any]
-    status: str
+    status: LeadStatusValue
     score: float | None = Field(description="P(convert), 0..1")
     fit_score: float | None
     behavior_score: float | None
@@ -125,7 +131,7 @@ def _bulk_out(result: ImportResult) -> dict[str, Any]:
     }
 
 
-@router.post("/leads/bulk", response=BulkOut, auth=token_auth(ADMINS))
+@router.post("/leads/bulk", response=responses({200: BulkOut}, 400, 413), auth=token_auth(ADMINS))
 def leads_bulk(request: HttpRequest, payload: BulkIn) -> dict[str, Any]:
     """Upsert up to 10,000 leads by external_id; the same validation as the CSV importer.
     Errors name the item (1-based) and field; good items are saved."""
@@ -139,7 +145,7 @@ def leads_bulk(request: HttpRequest, payload: BulkIn) -> dict[str, Any]:
     return _bulk_out(result)
 
 
-@router.post("/activities/bulk", response=BulkOut, auth=token_auth(ADMINS))
+@router.post("/activities/bulk", response=responses({200: BulkOut}, 400, 413), auth=token_auth(ADMINS))
 def activities_bulk(request: HttpRequest, payload: BulkIn) -> dict[str, Any]:
     """Insert up to 10,000 events (`lead`, `type`, `occurred_at`); an event already stored is skipped."""
     from learning.services import rescore_requested
@@ -151,7 +157,7 @@ def activities_bulk(request: HttpRequest, payload: BulkIn) -> dict[str, Any]:
 
 
 class LeadListParams(Schema):
-    status: str = Field("", description="open, converted or not_converted; empty for all")
+    status: LeadStatusFilter = Field("", description="open, converted or not_converted; empty for all")
     industry: str = ""
     source: str = ""
     min_score: float | None = Field(None, ge=0, le=1)
@@ -159,6 +165,14 @@ class LeadListParams(Schema):
     updated_since: datetime | None = Field(
         None, description="only leads rescored or updated after this instant (ISO 8601 with a time zone)"
     )
+
+    @field_validator("updated_since", mode="before")
+    @classmethod
+    def iso_instant(cls, value: Any) -> Any:
+        """An ISO 8601 date-time, as the schema says (not a number of seconds, which pydantic would take)."""
+        if value is not None and not (isinstance(value, str) and ISO_DATE.match(value)):
+            raise ValueError("must be an ISO 8601 date-time, e.g. 2026-11-01T12:00:00Z")
+        return value
 
     def filters(self) -> SyncFilters:
         if self.status and self.status not in LeadStatus.values:
@@ -185,7 +199,7 @@ class LeadScoreOut(Schema):
     company: str
     industry: str
     source: str
-    status: str
+    status: LeadStatusValue
     deal_value: float | None
     score: float | None = Field(description="P(convert), 0..1")
     fit_score: float | None
@@ -203,7 +217,7 @@ class LeadPageOut(Schema):
     next_cursor: str | None = Field(description="pass as cursor for the next page; null on the last page")
 
 
-@router.get("/leads", response=LeadPageOut, auth=token_auth(READERS))
+@router.get("/leads", response=responses({200: LeadPageOut}, 400), auth=token_auth(READERS))
 def leads_list(request: HttpRequest, params: Query[LeadPageParams]) -> dict[str, Any]:
     """Leads with their scores, ordered by (changed_at, id), a page at a time.
     For CRM sync pass `updated_since` (the last sync's start, minus a few seconds) and follow `next_cursor`."""
@@ -216,7 +230,7 @@ def leads_list(request: HttpRequest, params: Query[LeadPageParams]) -> dict[str,
     return {"leads": leads, "next_cursor": next_cursor.encode() if next_cursor else None}
 
 
-@router.get("/leads.csv", auth=token_auth(MANAGERS), response={200: None})
+@router.get("/leads.csv", auth=token_auth(MANAGERS), response=responses({200: None}, 400))
 def leads_csv(request: HttpRequest, params: Query[LeadListParams]) -> HttpResponseBase:
     """Every matching lead with its scores as CSV (streamed; cells that a spreadsheet would run as a
     formula are prefixed with a quote)."""
@@ -224,7 +238,7 @@ def leads_csv(request: HttpRequest, params: Query[LeadListParams]) -> HttpRespon
 
 
 # Registered last: "/leads/bulk" must match before the catch-all path of a lead.
-@router.get("/leads/{path:external_id}", response=LeadOut, auth=token_auth(READERS))
+@router.get("/leads/{path:external_id}", response=responses({200: LeadOut}, 400, 404), auth=token_auth(READERS))
 def lead_detail(request: HttpRequest, external_id: str) -> dict[str, Any]:
     lead = lead_get(external_id=external_id)
     if lead is None:
