@@ -237,6 +237,11 @@ AXES_LOCKOUT_CALLABLE = "config.views.login_locked_out"
 AXES_CLIENT_IP_CALLABLE = "config.client.client_address"
 AXES_USERNAME_CALLABLE = "config.client.login_username"
 
+# Outbound webhook: the private hosts (names or addresses, comma-separated) an on-premise CRM's
+# receiver may use. Loopback and private targets are refused otherwise; link-local and metadata
+# addresses always are.
+WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS", [])
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]

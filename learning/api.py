@@ -6,7 +6,7 @@ from typing import Any, Literal
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from config.api import responses, token_auth
+from config.apiauth import responses, token_auth
 from config.roles import READERS
 from learning.models import ModelStatus
 from learning.selectors import model_versions

@@ -17,7 +17,7 @@ from django.test import Client
 
 from config.roles import Role
 from config.tokens import token_create
-from learning.services import rescore_open_leads
+from learning.rescoring import rescore_open_leads
 from tests.conftest import make_user
 
 SCHEMATHESIS = Path(sys.executable).with_name("st")

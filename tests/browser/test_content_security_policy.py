@@ -9,7 +9,7 @@ import pytest
 
 from config.roles import Role
 from leads.services import import_leads
-from learning.services import rescore_open_leads
+from learning.rescoring import rescore_open_leads
 
 pytestmark = pytest.mark.browser
 

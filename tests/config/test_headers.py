@@ -19,7 +19,7 @@ from django.test import Client
 
 from config.roles import Role
 from leads.services import import_leads
-from learning.services import rescore_open_leads
+from learning.rescoring import rescore_open_leads
 from tests.conftest import make_user
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,7 +11,8 @@ import pytest
 
 from learning.core import webhook as core_webhook
 from learning.models import DeliveryStatus, WebhookDelivery
-from learning.services import WebhookError, rescore_open_leads, webhook_configure
+from learning.rescoring import rescore_open_leads
+from learning.services.webhooks import WebhookError, webhook_configure
 from tests.learning.test_webhook import SECRET
 
 pytestmark = pytest.mark.django_db
