@@ -73,12 +73,14 @@ def _embedded(ip: IPAddress) -> list[IPAddress]:
 def address_refusal(ip: IPAddress, *, allowed: bool) -> str | None:
     """What kind of address ``ip`` is when Leadloop does not post to it (None when it may). A host
     the admin allowed by name may be private or loopback, never link-local (where the metadata
-    services live), multicast, reserved or unspecified."""
+    services live), multicast or unspecified."""
     for each in _embedded(ip):
-        if each.is_link_local or each.is_multicast or each.is_unspecified or each.is_reserved:
-            return "link-local, metadata, multicast or reserved address"
-        if not allowed and not each.is_global:
+        if each.is_link_local or each.is_multicast or each.is_unspecified:
+            return "link-local, metadata, multicast or unspecified address"
+        if not allowed and (each.is_loopback or each.is_private):
             return "loopback or private address"
+        if not allowed and not each.is_global:
+            return "reserved address"
     return None
 
 
