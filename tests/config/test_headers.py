@@ -5,12 +5,15 @@ that cannot step out of their link."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
 import secrets
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -177,3 +180,49 @@ def test_a_forged_x_forwarded_for_does_not_move_a_login_failure_elsewhere(rep: A
     settings.PROXIES_IN_FRONT = 1
     behind = Client(HTTP_X_FORWARDED_FOR="203.0.113.9, 198.51.100.77")
     assert behind.post("/accounts/login/", {"username": "rep1", "password": "password-123"}).status_code == 302
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def gunicorn_answer(tmp_path: Path, **env: str) -> tuple[int, str]:
+    """Start gunicorn in the repository as production would (DEBUG off) and ask for the login page
+    over plain HTTP with ``X-Forwarded-Proto: https``; its status and Location."""
+    port = free_port()
+    full = {
+        **os.environ,
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "LEADLOOP_VAR_DIR": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        **env,
+    }
+    command = [str(Path(sys.executable).with_name("gunicorn")), "config.wsgi", "--bind", f"127.0.0.1:{port}"]
+    server = subprocess.Popen(command, cwd=ROOT, env=full, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+                connection.request("GET", "/accounts/login/", headers={"X-Forwarded-Proto": "https"})
+                response = connection.getresponse()
+                return response.status, response.getheader("Location") or ""
+            except ConnectionRefusedError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.5)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_gunicorn_believes_x_forwarded_proto_only_behind_a_configured_proxy(tmp_path: Path) -> None:
+    status, location = gunicorn_answer(tmp_path, PROXIES_IN_FRONT="0")
+    assert (status, location.split(":")[0]) == (301, "https"), "plain HTTP is redirected: the header changed nothing"
+
+    behind = gunicorn_answer(tmp_path, PROXIES_IN_FRONT="1")
+    assert behind[0] == 200, "behind a proxy on loopback, its X-Forwarded-Proto says HTTPS"
