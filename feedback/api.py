@@ -27,7 +27,29 @@ class QueueParams(Schema):
     limit: int = Field(10, ge=1, le=100)
 
 
-@router.get("/queue", response=responses({200: QueueOut}, 400), auth=token_auth(LABELERS))
+# What a client does next with a queued lead (OpenAPI links; schemathesis's stateful phase follows them).
+QUEUE_LINKS = {
+    "LabelTheFirstLead": {
+        "operationId": "feedback_api_labels_create",
+        "requestBody": {
+            "lead": "$response.body#/leads/0/external_id",
+            "outcome": "not_converted",
+            "reason": "no_budget",
+        },
+    },
+    "ReadTheFirstLead": {
+        "operationId": "leads_api_lead_detail",
+        "parameters": {"external_id": "$response.body#/leads/0/external_id"},
+    },
+}
+
+
+@router.get(
+    "/queue",
+    response=responses({200: QueueOut}, 400),
+    auth=token_auth(LABELERS),
+    openapi_extra={"responses": {200: {"links": QUEUE_LINKS}}},
+)
 def queue(request: HttpRequest, params: Query[QueueParams]) -> dict[str, Any]:
     """The caller's next leads, most informative first; each is leased to the caller."""
     return {
@@ -40,7 +62,7 @@ def queue(request: HttpRequest, params: Query[QueueParams]) -> dict[str, Any]:
 class LabelIn(Schema):
     lead: str = Field(min_length=1, max_length=100)
     outcome: OutcomeValue
-    reason: str | None = None
+    reason: str = Field(description="the code of an active reason for that outcome (GET /api/reasons)")
     note: str = Field("", max_length=2000)
 
 
@@ -56,6 +78,18 @@ class LabelCreated(Schema):
     "/labels",
     response=responses({201: LabelCreated, 200: LabelCreated}, 400, 404, 409, 413),
     auth=token_auth(LABELERS),
+    openapi_extra={
+        "responses": {
+            201: {
+                "links": {
+                    "ReadTheLabeledLead": {
+                        "operationId": "leads_api_lead_detail",
+                        "parameters": {"external_id": "$response.body#/lead"},
+                    }
+                }
+            }
+        }
+    },
 )
 def labels_create(request: HttpRequest, payload: LabelIn) -> Status:
     """Record an outcome and its reason. 201 when stored; 200 when the same label was already stored."""

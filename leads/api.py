@@ -223,7 +223,12 @@ def leads_list(request: HttpRequest, params: Query[LeadPageParams]) -> dict[str,
     return {"leads": leads, "next_cursor": next_cursor.encode() if next_cursor else None}
 
 
-@router.get("/leads.csv", auth=token_auth(MANAGERS), response=responses({200: None}, 400))
+@router.get(
+    "/leads.csv",
+    auth=token_auth(MANAGERS),
+    response=responses({200: None}, 400),
+    openapi_extra={"responses": {200: {"content": {"text/csv": {"schema": {"type": "string"}}}}}},
+)
 def leads_csv(request: HttpRequest, params: Query[LeadListParams]) -> HttpResponseBase:
     """Every matching lead with its scores as CSV (streamed; cells that a spreadsheet would run as a
     formula are prefixed with a quote)."""
