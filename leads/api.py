@@ -19,13 +19,13 @@ from leads.models import Lead, LeadStatus
 from leads.selectors import lead_get
 from leads.services import ImportResult, import_activities, import_announce, import_leads
 from leads.sync import SyncCursor, SyncFilters, lead_sync_page
+from learning.scoring import explain_leads
 from learning.selectors import next_actions, next_actions_for
-from learning.services.explanations import ensure_explanations
 
 router = Router(tags=["leads"])
 # The enums the schema states, from the models' choices.
-LeadStatusValue = Literal[tuple(LeadStatus.values)]  # type: ignore[valid-type]
-LeadStatusFilter = Literal[("", *LeadStatus.values)]  # type: ignore[valid-type]
+LeadStatusValue = Literal["open", "converted", "not_converted"]
+LeadStatusFilter = Literal["", "open", "converted", "not_converted"]
 OutcomeValue = Literal["converted", "not_converted"]
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 MAX_BULK = 10_000
@@ -76,13 +76,13 @@ def leads_out(leads: list[Lead]) -> list[dict[str, Any]]:
     computed once, not once per lead."""
 
     actions = next_actions()
-    ensure_explanations(leads=leads)
+    explain_leads(leads=leads)
     return [lead_out(lead, actions=actions) for lead in leads]
 
 
 def lead_out(lead: Lead, *, actions: list[Any] | None = None) -> dict[str, Any]:
 
-    ensure_explanations(leads=[lead])
+    explain_leads(leads=[lead])
     label = lead_label(lead=lead) if not lead.is_open else None
     return {
         **{
