@@ -345,6 +345,9 @@ def legend(items: Sequence[tuple[str, str]]) -> SafeString:
     return format_html(
         '<ul class="legend">{}</ul>',
         format_html_join(
-            "", '<li><span class="swatch" style="background:{}"></span>{}</li>', ((c, n) for n, c in items)
+            "",
+            '<li><svg class="swatch" viewBox="0 0 12 12" aria-hidden="true">'
+            '<rect width="12" height="12" rx="3" fill="{}"></rect></svg>{}</li>',
+            ((c, n) for n, c in items),
         ),
     )

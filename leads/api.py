@@ -1,7 +1,8 @@
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
@@ -10,7 +11,7 @@ from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 from pydantic import Field, field_validator
 
-from config.apiauth import token_auth
+from config.apiauth import responses, token_auth
 from config.roles import ADMINS, MANAGERS, READERS
 from feedback.selectors import lead_label
 from leads.export import leads_csv_response
@@ -23,17 +24,22 @@ from learning.scoring import explain_leads
 from learning.selectors import next_actions, next_actions_for
 
 router = Router(tags=["leads"])
+# The enums the schema states, from the models' choices.
+LeadStatusValue = Literal["open", "converted", "not_converted"]
+LeadStatusFilter = Literal["", "open", "converted", "not_converted"]
+OutcomeValue = Literal["converted", "not_converted"]
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 MAX_BULK = 10_000
 MIN_YEAR, MAX_YEAR = 1900, 2200  # what an import accepts as a date
 MAX_OFFSET = timedelta(hours=14)  # Kiribati; the farthest west is -12:00
 
 
 class LabelOut(Schema):
-    outcome: str
+    outcome: OutcomeValue
     reason: str | None
     note: str
     user: str | None
-    source: str
+    source: Literal["rep", "api", "import"]
     created_at: datetime
 
 
@@ -55,7 +61,7 @@ class LeadOut(Schema):
     source: str
     deal_value: float | None
     attributes: dict[str, Any]
-    status: str
+    status: LeadStatusValue
     score: float | None = Field(description="P(convert), 0..1")
     fit_score: float | None
     behavior_score: float | None
@@ -134,7 +140,7 @@ def _bulk_out(result: ImportResult) -> dict[str, Any]:
     }
 
 
-@router.post("/leads/bulk", response=BulkOut, auth=token_auth(ADMINS))
+@router.post("/leads/bulk", response=responses({200: BulkOut}, 400, 413), auth=token_auth(ADMINS))
 def leads_bulk(request: HttpRequest, payload: BulkIn) -> dict[str, Any]:
     """Upsert up to 10,000 leads by external_id; the same validation as the CSV importer.
     Only an item without a usable external_id is left out (an error naming the item, 1-based, and
@@ -149,7 +155,7 @@ def leads_bulk(request: HttpRequest, payload: BulkIn) -> dict[str, Any]:
     return _bulk_out(result)
 
 
-@router.post("/activities/bulk", response=BulkOut, auth=token_auth(ADMINS))
+@router.post("/activities/bulk", response=responses({200: BulkOut}, 400, 413), auth=token_auth(ADMINS))
 def activities_bulk(request: HttpRequest, payload: BulkIn) -> dict[str, Any]:
     """Insert up to 10,000 events (`lead`, `type`, `occurred_at`); an event already stored is skipped."""
     result = import_activities(rows=enumerate(payload.items, start=1))
@@ -158,7 +164,7 @@ def activities_bulk(request: HttpRequest, payload: BulkIn) -> dict[str, Any]:
 
 
 class LeadListParams(Schema):
-    status: str = Field("", max_length=20, description="open, converted or not_converted; empty for all")
+    status: LeadStatusFilter = Field("", description="open, converted or not_converted; empty for all")
     industry: str = Field("", max_length=100)
     source: str = Field("", max_length=100)
     min_score: float | None = Field(None, ge=0, le=1)
@@ -167,11 +173,19 @@ class LeadListParams(Schema):
         None, description="only leads rescored or updated after this instant (ISO 8601 with a time zone)"
     )
 
-    @field_validator("status", "industry", "source")
+    @field_validator("industry", "source")
     @classmethod
     def storable(cls, value: str) -> str:
         if problem := storable_text_problem(value):
             raise ValueError(problem)
+        return value
+
+    @field_validator("updated_since", mode="before")
+    @classmethod
+    def iso_instant(cls, value: Any) -> Any:
+        """An ISO 8601 date-time, as the schema says (not a number of seconds, which pydantic would take)."""
+        if value is not None and not (isinstance(value, str) and ISO_DATE.match(value)):
+            raise ValueError("must be an ISO 8601 date-time, e.g. 2026-11-01T12:00:00Z")
         return value
 
     def filters(self) -> SyncFilters:
@@ -216,7 +230,7 @@ class LeadScoreOut(Schema):
     company: str
     industry: str
     source: str
-    status: str
+    status: LeadStatusValue
     deal_value: float | None
     score: float | None = Field(description="P(convert), 0..1")
     fit_score: float | None
@@ -237,7 +251,7 @@ class LeadPageOut(Schema):
     )
 
 
-@router.get("/leads", response=LeadPageOut, auth=token_auth(READERS))
+@router.get("/leads", response=responses({200: LeadPageOut}, 400), auth=token_auth(READERS))
 def leads_list(request: HttpRequest, params: Query[LeadPageParams]) -> dict[str, Any]:
     """Leads with their scores, a page at a time. A sync (the first page and the ones its
     `next_cursor` leads to) is a snapshot of the leads that existed at its start, in id order: it
@@ -257,7 +271,12 @@ def leads_list(request: HttpRequest, params: Query[LeadPageParams]) -> dict[str,
     }
 
 
-@router.get("/leads.csv", auth=token_auth(MANAGERS), response={200: None})
+@router.get(
+    "/leads.csv",
+    auth=token_auth(MANAGERS),
+    response=responses({200: None}, 400),
+    openapi_extra={"responses": {200: {"content": {"text/csv": {"schema": {"type": "string"}}}}}},
+)
 def leads_csv(request: HttpRequest, params: Query[LeadListParams]) -> HttpResponseBase:
     """Every matching lead with its scores as CSV (streamed; cells that a spreadsheet would run as a
     formula are prefixed with a quote)."""
@@ -265,7 +284,7 @@ def leads_csv(request: HttpRequest, params: Query[LeadListParams]) -> HttpRespon
 
 
 # Registered last: "/leads/bulk" must match before the catch-all path of a lead.
-@router.get("/leads/{path:external_id}", response=LeadOut, auth=token_auth(READERS))
+@router.get("/leads/{path:external_id}", response=responses({200: LeadOut}, 400, 404), auth=token_auth(READERS))
 def lead_detail(request: HttpRequest, external_id: str) -> dict[str, Any]:
     lead = lead_get(external_id=external_id)
     if lead is None:
