@@ -67,6 +67,12 @@ def set_role(*, user: AbstractBaseUser, role: Role) -> None:
     user._leadloop_role = role  # type: ignore[attr-defined]
 
 
+def roles_in_words(roles: tuple[Role, ...]) -> str:
+    """(MANAGER, ADMIN) → 'managers and admins'."""
+    names = [f"{role.value}s" for role in roles]
+    return " and ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else names[0]
+
+
 def role_required(roles: tuple[Role, ...]) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     """Login first (redirect), then the role (403): the decorator every page view wears."""
 
@@ -74,7 +80,7 @@ def role_required(roles: tuple[Role, ...]) -> Callable[[Callable[..., HttpRespon
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not has_role(request.user, roles):
-                raise PermissionDenied("Your role cannot open this page.")
+                raise PermissionDenied(f"This page is for {roles_in_words(roles)}.")
             return view(request, *args, **kwargs)
 
         wrapped.leadloop_roles = roles  # type: ignore[attr-defined]

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "ninja",  # the API explorer's own Swagger UI files (no CDN)
     "config",
     "leads",
     "feedback",

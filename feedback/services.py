@@ -110,9 +110,58 @@ def label_submit(
     return LabelResult(label, created=True)
 
 
+@dataclass(frozen=True)
+class Undone:
+    """What an undo took back: a label (with the answer, so the rep can edit it) or a skip."""
+
+    kind: str  # "label" or "skip"
+    lead: Lead
+    outcome: str = ""
+    reason: str = ""
+    note: str = ""
+    back_in_queue: bool = True  # False: the lead went to another rep or was closed meanwhile
+
+
 def label_undo(*, user: AbstractBaseUser) -> Lead | None:
     """Take back the user's last label of the last few minutes (audited: a label edit); the lead
     returns to their queue."""
+    undone = _label_take_back(user=user)
+    return undone.lead if undone else None
+
+
+def last_action_undo(*, user: AbstractBaseUser) -> Undone | None:
+    """Undo the user's last action of the last few minutes, whichever it was: a label (taken back,
+    its answer returned for editing) or a skip (the lead comes back to their queue)."""
+    since = timezone.now() - UNDO_WINDOW
+    label_at = (
+        Label.objects.filter(user=user, source__in=[LabelSource.REP, LabelSource.API], created_at__gte=since)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    skip = Skip.objects.filter(user=user, created_at__gte=since).order_by("-created_at", "-id").first()
+    if skip is not None and (label_at is None or skip.created_at > label_at):
+        return _skip_take_back(user=user, skip=skip)
+    return _label_take_back(user=user)
+
+
+def _skip_take_back(*, user: AbstractBaseUser, skip: Skip) -> Undone:
+    """Forget the skip and lease the lead to the user again, unless another rep holds it or it closed."""
+    now = timezone.now()
+    with transaction.atomic():
+        Skip.objects.filter(pk=skip.pk).delete()
+        lead = Lead.objects.get(pk=skip.lead_id)
+        held = Lease.objects.filter(lead_id=lead.pk, expires_at__gt=now).exclude(user=user).exists()
+        back = lead.status == LeadStatus.OPEN and not held
+        if back:
+            minutes = _loop_settings().lease_minutes
+            Lease.objects.update_or_create(
+                lead=lead, defaults={"user": user, "leased_at": now, "expires_at": now + timedelta(minutes=minutes)}
+            )
+    return Undone(kind="skip", lead=lead, back_in_queue=back)
+
+
+def _label_take_back(*, user: AbstractBaseUser) -> Undone | None:
     from config.audit import audit_record
     from learning.services import labels_changed
 
@@ -128,15 +177,12 @@ def label_undo(*, user: AbstractBaseUser) -> Lead | None:
         if label is None:
             return None
         lead = Lead.objects.get(pk=label.lead_id)  # with its score, for the history row
+        reason_code = label.reason.code if label.reason_id else ""  # type: ignore[union-attr]
         audit_record(
             user=user,
             action="label.undo",
             target=f"label of lead {lead.external_id}",
-            changes={
-                "outcome": [label.outcome, None],
-                "reason": [label.reason.code if label.reason_id else None, None],  # type: ignore[union-attr]
-                "note": [label.note, None],
-            },
+            changes={"outcome": [label.outcome, None], "reason": [reason_code or None, None], "note": [label.note, None]},
         )
         score_event_record(
             lead=lead,
@@ -145,16 +191,23 @@ def label_undo(*, user: AbstractBaseUser) -> Lead | None:
             outcome=label.outcome,
             reason=label.reason.label if label.reason_id else "",  # type: ignore[union-attr]
         )
+        answer = Undone(kind="label", lead=lead, outcome=label.outcome, reason=reason_code, note=label.note)
+        answer_propensity = label.propensity  # the lead goes back to the queue it was picked from
         label.delete()
         Lead.objects.filter(pk=lead.pk).update(status=LeadStatus.OPEN, updated_at=now)
         settings = _loop_settings()
         Lease.objects.update_or_create(
             lead=lead,
-            defaults={"user": user, "leased_at": now, "expires_at": now + timedelta(minutes=settings.lease_minutes)},
+            defaults={
+                "user": user,
+                "leased_at": now,
+                "expires_at": now + timedelta(minutes=settings.lease_minutes),
+                "propensity": answer_propensity,
+            },
         )
         labels_changed()
     lead.status = LeadStatus.OPEN
-    return lead
+    return answer
 
 
 def labels_import(*, outcomes: Mapping[int, str]) -> int:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from config.roles import ADMINS, MANAGERS, READERS, role_required
@@ -91,9 +92,11 @@ def lead_export(request: HttpRequest) -> StreamingHttpResponse:
 
 
 @require_GET
+@never_cache
 @role_required(READERS)
 def lead_detail(request: HttpRequest, external_id: str) -> HttpResponse:
-    from feedback.selectors import lead_label
+    """A lead's profile, score, activity and history; a rep can label an open lead here."""
+    from feedback.selectors import lead_label, reasons_by_outcome
     from learning.selectors import next_actions_for
     from learning.services import ensure_explanations
 
@@ -105,6 +108,7 @@ def lead_detail(request: HttpRequest, external_id: str) -> HttpResponse:
         "label": lead_label(lead=lead),
         "history": lead_score_history(lead=lead),
         "next_actions": next_actions_for(lead=lead),
+        "reasons": reasons_by_outcome(),
     }
     return render(request, "leads/detail.html", context)
 
