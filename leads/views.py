@@ -62,9 +62,12 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     }
     query = request.GET.copy()
     query.pop("page", None)
+    scored = [lead.scored_at for lead in leads if lead.scored_at is not None]
     context = {
         "form": form,
         "page": page,
+        "scored_oldest": min(scored, default=None),
+        "scored_newest": max(scored, default=None),
         "facets": lead_facets(),
         "reasons": reasons(),
         "query": query.urlencode(),

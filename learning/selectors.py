@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import io
 from functools import lru_cache
+from datetime import datetime, timedelta
 from typing import Any
 
 import joblib
 import numpy as np
+from django.utils import timezone
+from django.utils.timesince import timesince
 
 from learning.core.actions import RankedAction, rank_actions
 from learning.core.metrics import calibration_bins, gain_table, threshold_stats
@@ -64,6 +67,30 @@ def scorer_for(*, version: int) -> LeadScorer:
     restore) never gets a stale model of the same number."""
     created_at = ModelVersion.objects.values_list("created_at", flat=True).get(version=version)
     return _load(version, created_at.isoformat())
+
+
+def loop_status(*, now: datetime | None = None) -> str:
+    """The learning loop in words: 'All labels learned; scores from 2 minutes ago (model v3).'"""
+    state, model = loop_state(), active_model()
+    now = now or timezone.now()
+    waiting = state.labels_revision - state.trained_revision
+    if state.running_since is not None:
+        learned = "Learning now"
+    elif waiting > 0:
+        learned = f"{waiting} label change{'s' if waiting != 1 else ''} waiting to be learned"
+    else:
+        learned = "All labels learned"
+    if state.scores_updated_at is None:
+        scores = "no scores yet"
+    elif now - state.scores_updated_at < timedelta(minutes=1):
+        scores = "scores from just now"
+    else:
+        scores = f"scores from {timesince(state.scores_updated_at, now).split(',')[0]} ago"
+    by = f"model v{model.version}" if model else "the starting point rules"
+    text = f"{learned}; {scores} ({by})."
+    if state.last_error:
+        text += f" The last run failed: {state.last_error[:200]}"
+    return text
 
 
 def scores_state() -> dict[str, object]:
