@@ -5,8 +5,9 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 PORT ?= 8000
+NODE_STAMP := node_modules/.installed
 
-.PHONY: install run test bench lint format migrate worker browsers clean
+.PHONY: install install-test run test bench lint format migrate worker browsers clean
 
 install: $(STAMP)
 
@@ -15,6 +16,13 @@ $(STAMP): requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $(STAMP)
+
+# Test-only front-end tools (axe-core for the accessibility tests), pinned in package-lock.json.
+install-test: install $(NODE_STAMP)
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
 
 migrate: install
 	$(PY) manage.py migrate --noinput -v0
@@ -26,7 +34,7 @@ run: migrate
 worker: install
 	$(BIN)/celery -A config worker -B --loglevel=INFO --concurrency=2
 
-test: install
+test: install-test
 	$(BIN)/pytest
 
 bench: install
