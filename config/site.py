@@ -45,7 +45,7 @@ def currency() -> str:
 
 
 def format_money(value: float, code: str) -> str:
-    """12345.6, 'EUR' → '€12,346'; negative amounts as '−€50'."""
+    """12345.6, 'EUR' → '€12,346'; negative amounts with a minus sign."""
     symbol = CURRENCIES.get(code, f"{code} ")
     sign = "−" if value < 0 else ""
     return f"{sign}{symbol}{abs(value):,.0f}"
@@ -59,7 +59,9 @@ def currency_set(*, user: AbstractBaseUser, code: str) -> bool:
     row = site_settings()
     if row.currency == code:
         return False
-    audit_record(user=user, action="settings.update", target="site settings", changes={"currency": [row.currency, code]})
+    audit_record(
+        user=user, action="settings.update", target="site settings", changes={"currency": [row.currency, code]}
+    )
     row.currency = code
     row.save(update_fields=["currency", "updated_at"])
     _cached = None

@@ -87,7 +87,8 @@ def undoable_action(*, user: AbstractBaseUser, window: timedelta) -> UndoableAct
         .order_by("-created_at", "-id")
         .first()
     )
-    skip = Skip.objects.filter(user=user, created_at__gte=since).select_related("lead").order_by("-created_at", "-id").first()
+    skips = Skip.objects.filter(user=user, created_at__gte=since).select_related("lead")
+    skip = skips.order_by("-created_at", "-id").first()
     if skip is not None and (label is None or skip.created_at > label.created_at):
         return UndoableAction(kind="skip", lead_name=skip.lead.company or skip.lead.external_id)
     if label is not None:

@@ -182,7 +182,11 @@ def _label_take_back(*, user: AbstractBaseUser) -> Undone | None:
             user=user,
             action="label.undo",
             target=f"label of lead {lead.external_id}",
-            changes={"outcome": [label.outcome, None], "reason": [reason_code or None, None], "note": [label.note, None]},
+            changes={
+                "outcome": [label.outcome, None],
+                "reason": [reason_code or None, None],
+                "note": [label.note, None],
+            },
         )
         score_event_record(
             lead=lead,

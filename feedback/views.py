@@ -6,7 +6,6 @@ from itertools import groupby
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -143,11 +142,13 @@ def queue_undo(request: HttpRequest) -> HttpResponse:
     """Undo the rep's last action: a label comes back with its answer filled in, a skip brings the lead back."""
     undone = last_action_undo(user=request.user)
     if undone is None:
-        return _queue_response(request, error="Nothing to undo: no label or skip of yours in the last 10 minutes.", status=409)
+        nothing = "Nothing to undo: no label or skip of yours in the last 10 minutes."
+        return _queue_response(request, error=nothing, status=409)
     name = undone.lead.company or undone.lead.external_id
     if undone.kind == "skip":
         if not undone.back_in_queue:
-            return _queue_response(request, notice=f"Undid the skip, but {name} is no longer free: another rep has it or it was closed.")
+            gone = f"Undid the skip, but {name} is no longer free: another rep has it or it was closed."
+            return _queue_response(request, notice=gone)
         return _queue_response(request, notice=f"Undid the skip: {name} is back.")
     request.session[ANSWER_KEY] = {
         "lead": undone.lead.external_id,
@@ -180,7 +181,8 @@ def lead_label(request: HttpRequest, external_id: str) -> HttpResponse:
         except LabelError as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(request, f"Labeled {lead.company or lead.external_id}: {data['outcome'].replace('_', ' ')}.")
+            outcome = data["outcome"].replace("_", " ")
+            messages.success(request, f"Labeled {lead.company or lead.external_id}: {outcome}.")
     return redirect("lead_detail", external_id=lead.external_id)
 
 

@@ -5,7 +5,6 @@ from learning.core.actions import RuleSyntaxError, parse_rules
 from learning.core.strategies import STRATEGIES
 from learning.models import SETTINGS_FIELDS, LoopSettings, PointRule
 
-
 # Each query strategy in one sentence, for the admin choosing one.
 STRATEGY_WORDS = {
     "representative": "Picks leads the model is unsure about, while keeping every industry, size and source "

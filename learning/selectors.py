@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import io
-from functools import lru_cache
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import joblib

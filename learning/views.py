@@ -10,8 +10,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from config.audit import recent_changes
 from config.forms import form_errors
 from config.roles import ADMINS, READERS, role_required
-from learning.core.actions import Rule
 from config.site import currency, currency_set
+from learning.core.actions import Rule
 from learning.core.strategies import STRATEGIES
 from learning.forms import (
     STRATEGY_WORDS,
@@ -48,7 +48,6 @@ from learning.services import (
     point_rule_save,
     webhook_configure,
 )
-
 
 SMALL_SAMPLE = 30  # fewer labels than this: a preview's precision and recall are too rough to trust
 

@@ -13,7 +13,7 @@ register = template.Library()
 
 # Words that read as initials in a column name (``crm_stage`` → "CRM stage").
 ACRONYMS = frozenset(
-    "api arr b2b b2c ceo cfo cio cmo coo cpo crm cto erp eu id ip it kpi mql mrr nps roi saas seo sla sql uk url us utm vp".split()
+    ["api", "arr", "b2b", "b2c", "ceo", "cfo", "cio", "cmo", "coo", "cpo", "crm", "cto", "erp", "eu", "id", "ip", "it", "kpi", "mql", "mrr", "nps", "roi", "saas", "seo", "sla", "sql", "uk", "url", "us", "utm", "vp"]
 )
 
 
