@@ -94,9 +94,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     form = LoopSettingsForm(request.POST, instance=loop_settings())
     money = CurrencyForm(request.POST)
     if not form.is_valid() or not money.is_valid():
-        return render(
-            request, "learning/settings.html", _settings_context(form=form, currency_form=money), status=400
-        )
+        return render(request, "learning/settings.html", _settings_context(form=form, currency_form=money), status=400)
     if "preview" in request.POST:
         data = form.cleaned_data
         preview = threshold_preview(

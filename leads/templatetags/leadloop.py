@@ -13,7 +13,8 @@ register = template.Library()
 
 # Words that read as initials in a column name (``crm_stage`` → "CRM stage").
 ACRONYMS = frozenset(
-    ["api", "arr", "b2b", "b2c", "ceo", "cfo", "cio", "cmo", "coo", "cpo", "crm", "cto", "erp", "eu", "id", "ip", "it", "kpi", "mql", "mrr", "nps", "roi", "saas", "seo", "sla", "sql", "uk", "url", "us", "utm", "vp"]
+    {"api", "arr", "b2b", "b2c", "ceo", "cfo", "cio", "cmo", "coo", "cpo", "crm", "cto", "erp", "eu", "id", "ip"}
+    | {"it", "kpi", "mql", "mrr", "nps", "roi", "saas", "seo", "sla", "sql", "uk", "url", "us", "utm", "vp"}
 )
 
 
@@ -84,7 +85,8 @@ WHY_PICKED = {
     "exploration": "Picked at random from all open leads, so the model keeps learning about every kind of lead.",
     "model unsure": "The model cannot tell whether this lead converts: your answer teaches it the most.",
     "high score": "One of the leads most likely to convert: your answer checks the model's best bets.",
-    "cold start: near the hot threshold": "Close to the hot line under the starting point rules: your answer gets the model going.",
+    "cold start: near the hot threshold": "Close to the hot line under the starting point rules: "
+    "your answer gets the model going.",
 }
 
 

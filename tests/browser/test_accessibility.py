@@ -31,9 +31,7 @@ def _require_axe() -> None:
     pytest.skip(message)
 
 
-def test_no_page_has_a_serious_or_critical_axe_violation_for_any_role(
-    browser: Any, site: str, make_leads: Any
-) -> None:
+def test_no_page_has_a_serious_or_critical_axe_violation_for_any_role(browser: Any, site: str, make_leads: Any) -> None:
     _require_axe()
     labeler = make_user("riley", Role.REP, PASSWORD)
     ids = fill_the_app(make_leads, labeler)
