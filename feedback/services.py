@@ -11,14 +11,15 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
-from feedback.models import Label, LabelSource, Lease, Outcome, Reason, Skip
+from config.audit import audit_record
+from feedback.models import SKIP_COOLDOWN, Label, LabelSource, Lease, Outcome, Reason, Skip
+from feedback.signals import labels_changed
 from leads.models import Lead, LeadStatus
 from leads.parsing import storable_text_problem
 from leads.scorestore import leads_leave_queue
 from leads.services import score_event_record
 
 UNDO_WINDOW = timedelta(minutes=10)
-SKIP_COOLDOWN = timedelta(hours=24)
 CLAIM_ATTEMPTS = 3
 MAX_NOTE = 2000
 
@@ -68,8 +69,6 @@ def label_submit(
 
     Submitting the same label twice (a retried request, two tabs) returns the first one.
     """
-    from learning.services import labels_changed
-
     if outcome not in Outcome.values:
         raise LabelError("outcome", f"must be one of {', '.join(Outcome.values)}, not {str(outcome)[:40]!r}")
     reason = _reason_for(outcome, reason_code, required=True)
@@ -106,7 +105,7 @@ def label_submit(
         leads_leave_queue(lead_ids=[lead.pk])
         score_event_record(lead=lead, cause="label", user=user, outcome=outcome, reason=reason.label if reason else "")
         Lease.objects.filter(lead_id=lead.pk).delete()
-        labels_changed()
+        labels_changed.send(sender=Label)
     return LabelResult(label, created=True)
 
 
@@ -122,14 +121,14 @@ class Undone:
     back_in_queue: bool = True  # False: the lead went to another rep or was closed meanwhile
 
 
-def label_undo(*, user: AbstractBaseUser) -> Lead | None:
+def label_undo(*, user: AbstractBaseUser, lease_minutes: int) -> Lead | None:
     """Take back the user's last label of the last few minutes (audited: a label edit); the lead
-    returns to their queue."""
-    undone = _label_take_back(user=user)
+    returns to their queue, leased to them for ``lease_minutes`` (the loop settings')."""
+    undone = _label_take_back(user=user, lease_minutes=lease_minutes)
     return undone.lead if undone else None
 
 
-def last_action_undo(*, user: AbstractBaseUser) -> Undone | None:
+def last_action_undo(*, user: AbstractBaseUser, lease_minutes: int) -> Undone | None:
     """Undo the user's last action of the last few minutes, whichever it was: a label (taken back,
     its answer returned for editing) or a skip (the lead comes back to their queue)."""
     since = timezone.now() - UNDO_WINDOW
@@ -141,11 +140,11 @@ def last_action_undo(*, user: AbstractBaseUser) -> Undone | None:
     )
     skip = Skip.objects.filter(user=user, created_at__gte=since).order_by("-created_at", "-id").first()
     if skip is not None and (label_at is None or skip.created_at > label_at):
-        return _skip_take_back(user=user, skip=skip)
-    return _label_take_back(user=user)
+        return _skip_take_back(user=user, skip=skip, lease_minutes=lease_minutes)
+    return _label_take_back(user=user, lease_minutes=lease_minutes)
 
 
-def _skip_take_back(*, user: AbstractBaseUser, skip: Skip) -> Undone:
+def _skip_take_back(*, user: AbstractBaseUser, skip: Skip, lease_minutes: int) -> Undone:
     """Forget the skip and lease the lead to the user again, unless another rep holds it or it closed."""
     now = timezone.now()
     with transaction.atomic():
@@ -154,17 +153,14 @@ def _skip_take_back(*, user: AbstractBaseUser, skip: Skip) -> Undone:
         held = Lease.objects.filter(lead_id=lead.pk, expires_at__gt=now).exclude(user=user).exists()
         back = lead.status == LeadStatus.OPEN and not held
         if back:
-            minutes = _loop_settings().lease_minutes
             Lease.objects.update_or_create(
-                lead=lead, defaults={"user": user, "leased_at": now, "expires_at": now + timedelta(minutes=minutes)}
+                lead=lead,
+                defaults={"user": user, "leased_at": now, "expires_at": now + timedelta(minutes=lease_minutes)},
             )
     return Undone(kind="skip", lead=lead, back_in_queue=back)
 
 
-def _label_take_back(*, user: AbstractBaseUser) -> Undone | None:
-    from config.audit import audit_record
-    from learning.services import labels_changed
-
+def _label_take_back(*, user: AbstractBaseUser, lease_minutes: int) -> Undone | None:
     now = timezone.now()
     with transaction.atomic():
         label = (
@@ -196,28 +192,25 @@ def _label_take_back(*, user: AbstractBaseUser) -> Undone | None:
             reason=label.reason.label if label.reason_id else "",  # type: ignore[union-attr]
         )
         answer = Undone(kind="label", lead=lead, outcome=label.outcome, reason=reason_code, note=label.note)
-        answer_propensity = label.propensity  # the lead goes back to the queue it was picked from
+        propensity = label.propensity  # the lead goes back to the queue it was picked from
         label.delete()
         Lead.objects.filter(pk=lead.pk).update(status=LeadStatus.OPEN, updated_at=now)
-        settings = _loop_settings()
         Lease.objects.update_or_create(
             lead=lead,
             defaults={
                 "user": user,
                 "leased_at": now,
-                "expires_at": now + timedelta(minutes=settings.lease_minutes),
-                "propensity": answer_propensity,
+                "expires_at": now + timedelta(minutes=lease_minutes),
+                "propensity": propensity,
             },
         )
-        labels_changed()
+        labels_changed.send(sender=Label)
     lead.status = LeadStatus.OPEN
     return answer
 
 
 def labels_import(*, outcomes: Mapping[int, str]) -> int:
     """Historical outcomes from an import. A label a rep gave is never overwritten."""
-    from learning.services import labels_changed
-
     kept = set(
         Label.objects.filter(lead_id__in=list(outcomes))
         .exclude(source=LabelSource.IMPORT)
@@ -239,21 +232,16 @@ def labels_import(*, outcomes: Mapping[int, str]) -> int:
             Lead.rows.filter(id__in=ids).update(status=outcome)
             leads_leave_queue(lead_ids=ids)
         Lease.objects.filter(lead_id__in=[row.lead_id for row in rows]).delete()
-        labels_changed()
+        labels_changed.send(sender=Label)
     return len(rows)
 
 
-def _loop_settings():  # type: ignore[no-untyped-def]
-    from learning.selectors import loop_settings
-
-    return loop_settings()
-
-
-def lease_next_leads(*, user: AbstractBaseUser, limit: int) -> list[Lead]:
+def lease_next_leads(*, user: AbstractBaseUser, limit: int, lease_minutes: int) -> list[Lead]:
     """The user's queue: leads already leased to them, then the highest-priority free leads,
-    claimed so that two reps asking at the same instant never get the same lead."""
+    claimed for ``lease_minutes`` (the loop settings'), so that two reps asking at the same instant
+    never get the same lead."""
     now = timezone.now()
-    minutes = _loop_settings().lease_minutes
+    minutes = lease_minutes
     with transaction.atomic():
         own = list(
             # Most recently leased first, so an undone lead is shown again at once.
@@ -328,8 +316,6 @@ def reason_create(*, code: str, label: str, outcome: str) -> Reason:
 
 
 def reason_add(*, user: AbstractBaseUser, code: str, label: str, outcome: str) -> Reason:
-    from config.audit import audit_record
-
     if Reason.objects.filter(code=code).exists():
         raise LabelError("code", f"{code!r} is taken; rename or restore that reason instead")
     with transaction.atomic():
@@ -345,8 +331,6 @@ def reason_add(*, user: AbstractBaseUser, code: str, label: str, outcome: str) -
 
 def reason_rename(*, user: AbstractBaseUser, reason: Reason, label: str) -> Reason:
     """A new wording; the labels keep pointing at the same reason, so history follows the rename."""
-    from config.audit import audit_record
-
     label = label.strip()
     if not label:
         raise LabelError("label", "is required")
@@ -365,8 +349,6 @@ def reason_rename(*, user: AbstractBaseUser, reason: Reason, label: str) -> Reas
 
 def reason_set_active(*, user: AbstractBaseUser, reason: Reason, active: bool) -> Reason:
     """Retire (or restore) a reason: a retired one leaves the label form, its labels stay."""
-    from config.audit import audit_record
-
     if reason.active != active:
         with transaction.atomic():
             audit_record(

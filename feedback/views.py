@@ -45,7 +45,8 @@ from feedback.services import (
     reason_set_active,
 )
 from leads.selectors import lead_activities, lead_get_or_404
-from learning.services import ensure_explanations
+from learning.selectors import loop_settings, model_quality
+from learning.services.explanations import ensure_explanations
 
 
 def _is_fetch(request: HttpRequest) -> bool:
@@ -57,7 +58,7 @@ ANSWER_KEY = "leadloop-undone-answer"  # the session key of an undone label's an
 
 def _queue_context(request: HttpRequest, *, notice: str = "", error: str = "") -> dict[str, Any]:
     user = request.user
-    leads = lease_next_leads(user=user, limit=1)
+    leads = lease_next_leads(user=user, limit=1, lease_minutes=loop_settings().lease_minutes)
     lead = leads[0] if leads else None
     if lead is not None:
         ensure_explanations(leads=[lead])
@@ -140,7 +141,7 @@ def queue_skip(request: HttpRequest) -> HttpResponse:
 @role_required(LABELERS)
 def queue_undo(request: HttpRequest) -> HttpResponse:
     """Undo the rep's last action: a label comes back with its answer filled in, a skip brings the lead back."""
-    undone = last_action_undo(user=request.user)
+    undone = last_action_undo(user=request.user, lease_minutes=loop_settings().lease_minutes)
     if undone is None:
         nothing = "Nothing to undo: no label or skip of yours in the last 10 minutes."
         return _queue_response(request, error=nothing, status=409)
@@ -190,8 +191,6 @@ def lead_label(request: HttpRequest, external_id: str) -> HttpResponse:
 @role_required(MANAGERS)
 def dashboards(request: HttpRequest) -> HttpResponse:
     """Reasons, model quality and team activity for managers; every bar links to its labels."""
-    from learning.selectors import model_quality
-
     form = DashboardForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
     period, segment, days = data.get("period") or "month", data.get("segment") or "industry", data.get("days") or 14
@@ -220,15 +219,9 @@ def dashboards(request: HttpRequest) -> HttpResponse:
         "disagree": disagreements(),
         "team": team,
         "team_charts": presenters.team_charts(team),
-        "queue_size": _loop_queue_size(),
+        "queue_size": loop_settings().queue_size,
     }
     return render(request, "feedback/dashboards.html", context)
-
-
-def _loop_queue_size() -> int:
-    from learning.selectors import loop_settings
-
-    return loop_settings().queue_size
 
 
 @require_GET

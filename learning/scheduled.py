@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from learning.selectors import loop_settings, loop_state
-from learning.services import rescore_requested
+from learning.services.workers import rescore_requested
 
 
 def scheduled_rescore_due(*, now: datetime) -> bool:
