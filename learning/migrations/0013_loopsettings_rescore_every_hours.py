@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('learning', '0011_default_strategy_representative'),
+        ('learning', '0012_modelversion_drop_unused_kind'),
     ]
 
     operations = [
