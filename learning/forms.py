@@ -27,7 +27,8 @@ class PercentField(forms.FloatField):
 
     def __init__(self, *, low: float, high: float, **kwargs: object) -> None:
         self.low, self.high = low, high
-        kwargs.setdefault("widget", forms.NumberInput(attrs={"step": "any", "min": low, "max": high}))
+        # No min/max on the input: the browser would answer a bad value in its own words.
+        kwargs.setdefault("widget", forms.NumberInput(attrs={"step": "any"}))
         super().__init__(
             error_messages={"invalid": self._range_message(), "required": "is required"},
             **kwargs,  # type: ignore[arg-type]
@@ -38,7 +39,7 @@ class PercentField(forms.FloatField):
 
     def prepare_value(self, value: object) -> object:
         # A saved share (a float) shows as a percentage; typed text shows as typed.
-        return round(100 * value, 4) if isinstance(value, float) else value
+        return format(round(100 * value, 4), "g") if isinstance(value, float) else value
 
     def clean(self, value: object) -> float | None:
         percent = super().clean(value)
