@@ -51,6 +51,12 @@ def format_money(value: float, code: str) -> str:
     return f"{sign}{symbol}{abs(value):,.0f}"
 
 
+def currency_forget() -> None:
+    """Read the currency from the database next time (tests start from a fresh database)."""
+    global _cached
+    _cached = None
+
+
 def currency_set(*, user: AbstractBaseUser, code: str) -> bool:
     """Show every amount in ``code`` from now on (audited). Returns whether anything changed."""
     global _cached

@@ -13,7 +13,8 @@ from config.site import currency_set
 from feedback.models import Label, Skip
 from leads.models import Lead
 from tests.browser.conftest import PASSWORD
-from tests.browser.pages import PAGES, fill_the_app, login as sign_in
+from tests.browser.pages import PAGES, fill_the_app
+from tests.browser.pages import login as sign_in
 from tests.conftest import make_user
 
 pytestmark = [pytest.mark.browser]

@@ -10,8 +10,8 @@ import pytest
 
 from config.roles import Role
 from feedback.models import Label
-from learning.forms import STRATEGY_WORDS
 from leads.models import Lead
+from learning.forms import STRATEGY_WORDS
 from learning.models import LoopSettings
 
 pytestmark = [pytest.mark.browser]
