@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 
 from config.site import CURRENCIES
@@ -60,7 +62,7 @@ def hot_threshold_field(**kwargs: object) -> PercentField:
     return PercentField(low=1, high=99, label="Hot lead at a chance to convert of at least (%)", **kwargs)
 
 
-class LoopSettingsForm(forms.ModelForm):
+class LoopSettingsForm(forms.ModelForm[LoopSettings]):
     strategy = forms.ChoiceField(choices=[(s, s) for s in STRATEGIES], label="Queue strategy")
     hot_threshold = hot_threshold_field()
     exploration = PercentField(low=0, high=90, label="Random picks in the queue (%)")
@@ -84,24 +86,24 @@ class LoopSettingsForm(forms.ModelForm):
         }
 
     def clean_lease_minutes(self) -> int:
-        value = self.cleaned_data["lease_minutes"]
+        value: int = self.cleaned_data["lease_minutes"]
         if not 1 <= value <= 24 * 60:
             raise forms.ValidationError("must be between 1 and 1440 minutes")
         return value
 
     def clean_min_labels_per_outcome(self) -> int:
-        value = self.cleaned_data["min_labels_per_outcome"]
+        value: int = self.cleaned_data["min_labels_per_outcome"]
         if value < 2:
             raise forms.ValidationError("must be at least 2")
         return value
 
 
-class PointRuleForm(forms.ModelForm):
+class PointRuleForm(forms.ModelForm[PointRule]):
     class Meta:
         model = PointRule
         fields = ["kind", "field", "value", "points"]
 
-    def clean(self) -> dict:
+    def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("kind") == PointRule.Kind.PROFILE and not data.get("field"):
             self.add_error("field", "a profile rule needs the field it matches (e.g. industry)")
@@ -135,7 +137,7 @@ class NextActionForm(forms.Form):
     )
     active = forms.BooleanField(required=False, initial=True)
 
-    def clean_rules(self) -> list[dict]:
+    def clean_rules(self) -> list[dict[str, Any]]:
         try:
             return [rule.as_dict() for rule in parse_rules(self.cleaned_data["rules"] or "")]
         except RuleSyntaxError as exc:

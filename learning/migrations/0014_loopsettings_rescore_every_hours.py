@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('learning', '0012_modelversion_drop_unused_kind'),
+        ('learning', '0013_looplock_split_from_loopstate'),
     ]
 
     operations = [
