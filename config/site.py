@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from config.audit import audit_record
 from config.models import SiteSettings
@@ -57,7 +57,7 @@ def currency_forget() -> None:
     _cached = None
 
 
-def currency_set(*, user: AbstractBaseUser, code: str) -> bool:
+def currency_set(*, user: User, code: str) -> bool:
     """Show every amount in ``code`` from now on (audited). Returns whether anything changed."""
     global _cached
     if code not in CURRENCIES:

@@ -44,7 +44,7 @@ class PercentField(forms.FloatField):
         return format(round(100 * value, 4), "g") if isinstance(value, float) else value
 
     def clean(self, value: object) -> float | None:
-        percent = super().clean(value)
+        percent: float | None = super().clean(value)
         if percent is None:
             return None
         if not self.low <= percent <= self.high:
