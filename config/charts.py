@@ -24,13 +24,17 @@ def _num(value: float) -> str:
 
 
 def _svg(width: int, height: int, title: str, body: SafeString) -> SafeString:
+    # A chart whose bars are links is a group of links, not an image: role="img" would hide them
+    # from assistive technology and nest interactive controls in an image (axe: nested-interactive).
+    role = "group" if "<a " in body else "img"
     return format_html(
-        '<svg class="chart" width="{}" height="{}" viewBox="0 0 {} {}" role="img" aria-label="{}" '
+        '<svg class="chart" width="{}" height="{}" viewBox="0 0 {} {}" role="{}" aria-label="{}" '
         'preserveAspectRatio="xMinYMin meet" xmlns="http://www.w3.org/2000/svg">{}</svg>',
         width,
         height,
         width,
         height,
+        role,
         title,
         body,
     )

@@ -170,6 +170,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "learning.learn",
         "schedule": float(os.environ.get("LEADLOOP_CATCH_UP_SECONDS", "60")),
     },
+    # Scores follow the clock (recency, last-30-days counts, decay): the task rescores once the
+    # scores are older than the admin's interval (Settings: "Rescore every … hours", nightly by default).
+    "scheduled-rescore": {
+        "task": "learning.rescore_if_stale",
+        "schedule": float(os.environ.get("LEADLOOP_RESCORE_CHECK_SECONDS", "300")),
+    },
     "catch-up-webhooks": {
         "task": "learning.resend_stuck_deliveries",
         "schedule": float(os.environ.get("LEADLOOP_CATCH_UP_SECONDS", "60")),

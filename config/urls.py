@@ -4,6 +4,8 @@ from django.urls import include, path
 from config.api import api
 from config.views import home
 
+handler500 = "config.views.server_error"
+
 urlpatterns = [
     path("", home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

@@ -5,6 +5,8 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.template import loader
+from django.views.decorators.csrf import requires_csrf_token
 
 from config.roles import Role, role_of
 
@@ -31,3 +33,15 @@ def login_locked_out(
     )
     locked["Retry-After"] = str(int(cool_off.total_seconds()))
     return locked
+
+
+@requires_csrf_token
+def server_error(request: HttpRequest) -> HttpResponse:
+    """The 500 page with the site's menu; without it when the menu itself cannot be built
+    (the database is what failed, say)."""
+    template = loader.get_template("500.html")
+    try:
+        body = template.render({}, request)
+    except Exception:  # the page must answer whatever broke
+        body = template.render({})
+    return HttpResponse(body, status=500)

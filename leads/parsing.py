@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
+from functools import partial
 from typing import Any
 
 from django.utils.dateparse import parse_date, parse_datetime
@@ -210,7 +211,7 @@ def parse_lead_row(
 
     profile: dict[str, Any] = {}
     for name, max_length in PROFILE_TEXT_FIELDS.items():
-        profile[name] = optional(lambda name=name, limit=max_length: _bounded_text(values, name, limit), "")
+        profile[name] = optional(partial(_bounded_text, values, name, max_length), "")
     profile["employees"] = optional(lambda: parse_employees(values.get("employees")))
     profile["deal_value"] = optional(
         lambda: parse_number(values.get("deal_value"), name="deal_value", minimum=0, maximum=MAX_DEAL_VALUE)
@@ -228,7 +229,7 @@ def parse_lead_row(
         if problem := storable_text_problem(name):
             warnings.append(("attributes", f"a column name {problem}"))
             continue
-        text = optional(lambda name=name, raw=raw: _attribute_text(name, raw), "")
+        text = optional(partial(_attribute_text, name, raw), "")
         if text and len(attributes) < MAX_ATTRIBUTES:
             attributes[name[:100]] = text
         elif text:

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from config.forms import form_errors
 from config.roles import ADMINS, MANAGERS, READERS, role_required
-from feedback.selectors import lead_label, reasons
+from feedback.selectors import lead_label, reasons, reasons_by_outcome
 from leads.csvfile import CsvFileError
 from leads.export import leads_csv_response
 from leads.forms import ImportForm, LeadFilterForm
@@ -59,9 +60,12 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     }
     query = request.GET.copy()
     query.pop("page", None)
+    scored = [lead.scored_at for lead in leads if lead.scored_at is not None]
     context = {
         "form": form,
         "page": page,
+        "scored_oldest": min(scored, default=None),
+        "scored_newest": max(scored, default=None),
         "facets": lead_facets(),
         "reasons": reasons(),
         "query": query.urlencode(),
@@ -74,7 +78,7 @@ def lead_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @role_required(MANAGERS)
-def lead_export(request: HttpRequest) -> StreamingHttpResponse:
+def lead_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     """The lead list as CSV with scores, filtered like the list (status, industry, source)."""
     form = LeadFilterForm(request.GET or None)
     if form.is_bound and not form.is_valid():
@@ -91,8 +95,10 @@ def lead_export(request: HttpRequest) -> StreamingHttpResponse:
 
 
 @require_GET
+@never_cache
 @role_required(READERS)
 def lead_detail(request: HttpRequest, external_id: str) -> HttpResponse:
+    """A lead's profile, score, activity and history; a rep can label an open lead here."""
 
     lead = lead_get_or_404(external_id=external_id)
     explain_leads(leads=[lead])
@@ -102,6 +108,7 @@ def lead_detail(request: HttpRequest, external_id: str) -> HttpResponse:
         "label": lead_label(lead=lead),
         "history": lead_score_history(lead=lead),
         "next_actions": next_actions_for(lead=lead),
+        "reasons": reasons_by_outcome(),
     }
     return render(request, "leads/detail.html", context)
 

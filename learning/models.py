@@ -59,6 +59,7 @@ SETTINGS_FIELDS = (
     "lease_minutes",
     "queue_size",
     "cold_start_hot_points",
+    "rescore_every_hours",
 )
 
 
@@ -79,6 +80,9 @@ class LoopSettings(models.Model):
     )
     retrain_every_minutes = models.PositiveIntegerField(
         default=0, help_text="also retrain when any label has waited this long (0: only by count)"
+    )
+    rescore_every_hours = models.PositiveIntegerField(
+        default=24, help_text="rescore every open lead when scores are this old, so time-based features stay true"
     )
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)

@@ -105,7 +105,7 @@ def unreadable_field(*, attributes: object, profiles: pd.DataFrame, builds: Call
 
 
 def readable_features(
-    *, lead_ids: Sequence[int], as_of: datetime, activity_types: list[str] | None = None
+    *, lead_ids: Sequence[int] | np.ndarray, as_of: datetime, activity_types: list[str] | None = None
 ) -> pd.DataFrame:
     """Features of these leads as of ``as_of`` (training, scoring, explanations), one row per lead
     in ``lead_ids`` order, without the leads whose data cannot be read: those are quarantined, and

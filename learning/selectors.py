@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -11,6 +11,7 @@ import joblib
 import numpy as np
 import pandas as pd
 from django.utils import timezone
+from django.utils.timesince import timesince
 
 from feedback.selectors import labeled_scores
 from leads.frames import LeadIds, activity_events_frame, lead_profiles_frame, open_lead_ids, open_lead_scores
@@ -137,6 +138,30 @@ def scorer_for(*, version: int) -> LeadScorer:
     restore) never gets a stale model of the same number."""
     created_at = ModelVersion.objects.values_list("created_at", flat=True).get(version=version)
     return _load(version, created_at.isoformat())
+
+
+def loop_status(*, now: datetime | None = None) -> str:
+    """The learning loop in words: 'All labels learned; scores from 2 minutes ago (model v3).'"""
+    state, lock, model = loop_state(), loop_lock(), active_model()
+    now = now or timezone.now()
+    waiting = state.labels_revision - state.trained_revision
+    if lock.running_since is not None:
+        learned = "Learning now"
+    elif waiting > 0:
+        learned = f"{waiting} label change{'s' if waiting != 1 else ''} waiting to be learned"
+    else:
+        learned = "All labels learned"
+    if state.scores_updated_at is None:
+        scores = "no scores yet"
+    elif now - state.scores_updated_at < timedelta(minutes=1):
+        scores = "scores from just now"
+    else:
+        scores = f"scores from {timesince(state.scores_updated_at, now).split(',')[0]} ago"
+    by = f"model v{model.version}" if model else "the starting point rules"
+    text = f"{learned}; {scores} ({by})."
+    if lock.last_error:
+        text += f" The last run failed: {lock.last_error[:200]}"
+    return text
 
 
 def scores_state() -> dict[str, object]:

@@ -79,9 +79,14 @@ def login(browser: Any, site: str) -> Any:
     contexts: list[Any] = []
     violations: list[str] = []
 
-    def make(username: str, role: Role = Role.REP, *, javascript: bool = True) -> Any:
+    def make(
+        username: str, role: Role = Role.REP, *, javascript: bool = True, width: int = 1280, bypass_csp: bool = False
+    ) -> Any:
+        """``bypass_csp`` lets a test inject its own tools (axe-core) into pages that forbid inline scripts."""
         make_user(username, role, PASSWORD)
-        context = browser.new_context(java_script_enabled=javascript, viewport={"width": 1280, "height": 900})
+        context = browser.new_context(
+            java_script_enabled=javascript, viewport={"width": width, "height": 900}, bypass_csp=bypass_csp
+        )
         context.set_default_timeout(10_000)
         contexts.append(context)
         page = context.new_page()

@@ -14,7 +14,7 @@ from tests.scores import create_scored_lead, set_score
 
 def listed(response: Any) -> list[str]:
     assert response.status_code == 200
-    return re.findall(r'<td><a href="/leads/[^"]+/">([^<]+)</a></td>', response.content.decode())
+    return re.findall(r'<td><a href="/leads/[^"]+/">([^<]+)</a>', response.content.decode())
 
 
 @pytest.fixture
