@@ -70,7 +70,7 @@ def test_a_bad_filter_value_is_named_on_a_400_page_and_the_others_still_apply(
 
     assert response.status_code == 400
     assert "score_min: " in response.content.decode()
-    assert re.findall(r'<td><a href="/leads/[^"]+/">([^<]+)</a></td>', response.content.decode()) == [
+    assert re.findall(r'<td><a href="/leads/[^"]+/">([^<]+)</a>', response.content.decode()) == [
         scored[4],
         scored[1],
     ]
