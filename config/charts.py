@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-GREENS = ["#137a3c", "#2e9d5b", "#52b87a", "#7fcf9c", "#a9e2bd", "#cdeed8", "#0b5a2b"]
-REDS = ["#b42318", "#d8452f", "#ea6a4f", "#f4907a", "#f8b4a5", "#fbd3c9", "#7d1a12"]
-SERIES = ["#2f5bea", "#e8890c", "#137a3c", "#9b3fd1", "#b42318", "#0e9384", "#667085", "#c11574"]
+# Categorical colours: distinct hues that stay apart under deuteranopia, protanopia and tritanopia
+# (CIELAB distance >= 10 between any two, simulated), each at least 3:1 against white (WCAG 1.4.11).
+SERIES = ["#0072B2", "#D55E00", "#11A579", "#332288", "#E6194B", "#800000", "#9A6324", "#AA3377"]
+NEUTRAL = "#6B7280"  # the "no reason given" bucket: grey, 4.8:1 against white
 INK, MUTED, GRID = "#1d2433", "#667085", "#e4e7ec"
 
 
@@ -238,7 +239,7 @@ def line_chart(
                 _num(py(0)),
                 _num(px(x_hi)),
                 _num(py(min(y_max, x_hi))),
-                "#98a2b3",
+                MUTED,
             )
         )
     for s in series:
@@ -345,6 +346,9 @@ def legend(items: Sequence[tuple[str, str]]) -> SafeString:
     return format_html(
         '<ul class="legend">{}</ul>',
         format_html_join(
-            "", '<li><span class="swatch" style="background:{}"></span>{}</li>', ((c, n) for n, c in items)
+            "",
+            '<li><svg class="swatch" width="12" height="12" aria-hidden="true"><rect width="12" height="12" rx="3" '
+            'fill="{}"/></svg>{}</li>',
+            ((c, n) for n, c in items),
         ),
     )
