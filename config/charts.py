@@ -305,7 +305,7 @@ def column_chart(
                 left - 5,
                 _num(y + 4),
                 MUTED,
-                f"{value:.0f}",
+                f"{value:,.0f}",
             )
         )
     for i, column in enumerate(columns):
@@ -326,7 +326,7 @@ def column_chart(
                     color,
                     column,
                     name,
-                    _num(values[i]),
+                    f"{values[i]:,.0f}",
                 )
             )
         if len(columns) <= 16 or i % 2 == 0:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 from config.rates import MIN_LABELS, Rate
 
@@ -45,7 +45,7 @@ def few(rate: Rate) -> bool:
 def rate(rate: Rate) -> SafeString:
     """A rate with its interval and sample size; on fewer than MIN_LABELS labels, says so instead."""
     if rate.n == 0 or rate.value is None:
-        return format_html('<span class="few">no labels</span>')
+        return mark_safe('<span class="few">no labels</span>')
     if rate.n < MIN_LABELS:
         return format_html(
             '<span class="few" title="{}% on {} labels: too few to read as a rate">few labels ({})</span>',
