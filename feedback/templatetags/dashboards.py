@@ -64,8 +64,20 @@ def rate(rate: Rate) -> SafeString:
 
 @register.filter
 def heat(rate: Rate) -> str:
-    """A CSS class shading a matrix cell by its share (heat-0 … heat-5); few labels stay pale."""
+    """A CSS class shading a matrix cell by its share (heat-0 … heat-5), ``thin`` on few labels."""
     if rate.value is None or rate.hits == 0:
         return "heat-0"
     step = min(HEAT_STEPS - 1, 1 + int(rate.value * (HEAT_STEPS - 1) / 0.6))  # 60% or more is the darkest
     return f"heat-{step}{' thin' if rate.n < MIN_LABELS else ''}"
+
+
+@register.filter
+def few_mark(count: int) -> SafeString:
+    """A row's count, marked when the shares in the row stand on fewer than MIN_LABELS labels."""
+    if count >= MIN_LABELS or count == 0:
+        return format_html("{}", f"{count:,}")
+    return format_html(
+        '{} <abbr class="few" title="fewer than {} labels: the shares in this row are a hint, not a figure">few</abbr>',
+        f"{count:,}",
+        MIN_LABELS,
+    )
