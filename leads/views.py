@@ -8,6 +8,7 @@ from config.roles import ADMINS, MANAGERS, READERS, role_required
 from leads.csvfile import CsvFileError
 from leads.export import leads_csv_response
 from leads.forms import ImportForm, LeadFilterForm
+from leads.import_report import import_report, kept_problems, problems_csv
 from leads.selectors import (
     LeadFilters,
     SyncFilters,
@@ -20,6 +21,7 @@ from leads.selectors import (
 from leads.services import import_activities_csv, import_leads_csv
 
 PAGE_SIZE = 50
+SHOWN_PROBLEMS = 200  # on the page; the CSV has them all
 
 
 def _share(percent: int | None) -> float | None:
@@ -126,7 +128,7 @@ def lead_import(request: HttpRequest) -> HttpResponse:
     from learning.services import rescore_requested
 
     form = ImportForm(request.POST or None, request.FILES or None)
-    result, file_error = None, ""
+    report, file_error = None, ""
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -140,9 +142,26 @@ def lead_import(request: HttpRequest) -> HttpResponse:
                 result = import_activities_csv(stream=data["file"])
         except CsvFileError as exc:
             file_error = str(exc)
-        if result is not None and result.imported:
-            rescore_requested()
+        else:
+            report = import_report(result=result, kind=data["kind"])
+            if result.imported:
+                rescore_requested()
     status = 400 if file_error or (request.method == "POST" and not form.is_valid()) else 200
-    return render(
-        request, "leads/import.html", {"form": form, "result": result, "file_error": file_error}, status=status
-    )
+    context = {"form": form, "report": report, "file_error": file_error, "shown": SHOWN_PROBLEMS}
+    return render(request, "leads/import.html", context, status=status)
+
+
+@require_GET
+@role_required(ADMINS)
+def import_problems_csv(request: HttpRequest, token: str) -> HttpResponse:
+    """The row problems of an import of the last hour, as a CSV file."""
+    problems = kept_problems(token=token)
+    if problems is None:
+        return HttpResponse(
+            "These problems are no longer kept (an hour after the import): import the file again.\n",
+            status=404,
+            content_type="text/plain; charset=utf-8",
+        )
+    response = HttpResponse(problems_csv(problems), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="import-problems.csv"'
+    return response
