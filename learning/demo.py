@@ -21,6 +21,7 @@ from itertools import pairwise
 
 import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
 
 from feedback.history import PastLabel, labels_date_outcomes, labels_record_past
 from leads.demo import DemoData, generate
@@ -34,7 +35,8 @@ from learning.services import labels_changed, train_model_version
 
 HISTORY_BEFORE_DAYS = 80  # imported outcomes happened before the team started labeling
 CHECKPOINT_DAYS = (62, 45, 28, 12)  # a model was trained this many days ago (then, at the end, now)
-LABELS_PER_PERIOD = (60, 90, 110, 130, 140)  # rep labels before the first checkpoint, between them, after
+LABELS_PER_PERIOD = (60, 90, 110, 130, 140)  # rep labels per period for STORY_LEADS leads (scaled to others)
+STORY_LEADS = 1100
 RANDOM_FLOOR = 0.3  # the queue's share of uniformly random picks
 REPS = {"riley": 0.35, "sam": 0.3, "jordan": 0.2, "casey": 0.15}
 JORDAN_JOINED_DAYS = 30  # jordan joined a month ago: no labels before that
@@ -184,7 +186,8 @@ def play_labels(
             if lead_id not in labeled and datetime.fromisoformat(row["created_at"]).replace(tzinfo=now.tzinfo) < begin
         ]
         proba, version = _scores(pool, begin)
-        picked, propensity = _queue_draw(proba, LABELS_PER_PERIOD[period], rng)
+        wanted = max(10, round(LABELS_PER_PERIOD[period] * len(rows) / STORY_LEADS))
+        picked, propensity = _queue_draw(proba, wanted, rng)
         past = [
             _label(rows[pool[i]], pool[i], float(proba[i]), version, float(q), begin, end, now, users, rng)
             for i, q in zip(picked, propensity, strict=True)
@@ -257,13 +260,18 @@ def demo_users() -> list[tuple[str, str, str]]:
 
 
 def tell_story(*, users: dict[str, AbstractBaseUser], n_leads: int, now: datetime, seed: int = 7) -> Story:
-    """Load the demo leads and activity, their imported history, the reps' labels and the models."""
+    """Load the demo leads and activity, their imported history, the reps' labels and the models.
+
+    One transaction: the learning loop the imports announce starts only once the whole story is
+    in, so no worker trains a model of "today" between the story's own checkpoints.
+    """
     data = generate(n_leads=n_leads, labeled_share=0.0, seed=seed, now=now)
     history_outcomes(data=data, now=now, seed=seed)
-    imported = import_leads(rows=enumerate(data.leads, start=2), outcome_column="outcome")
-    import_activities(rows=enumerate(data.activities, start=2))
-    lead_ids = lead_ids_of([row["external_id"] for row in data.leads])
-    date_history(data=data, lead_ids=lead_ids, now=now, seed=seed)
-    story = play_labels(data=data, lead_ids=lead_ids, users=users, now=now, seed=seed)
+    with transaction.atomic():
+        imported = import_leads(rows=enumerate(data.leads, start=2), outcome_column="outcome")
+        import_activities(rows=enumerate(data.activities, start=2))
+        lead_ids = lead_ids_of([row["external_id"] for row in data.leads])
+        date_history(data=data, lead_ids=lead_ids, now=now, seed=seed)
+        story = play_labels(data=data, lead_ids=lead_ids, users=users, now=now, seed=seed)
     story.history = imported.labels
     return story
