@@ -181,6 +181,7 @@ def line_chart(
     y_label: str,
     x_max: float | None = None,
     y_max: float = 1.0,
+    y_min: float = 0.0,
     x_min: float = 0.0,
     diagonal: bool = False,
     x_format: Callable[[float], str] = lambda v: _num(v),
@@ -201,11 +202,12 @@ def line_chart(
         return left + plot_w * (x - x_lo) / (x_hi - x_lo)
 
     def py(y: float) -> float:
-        return top + plot_h * (1 - y / y_max)
+        y = min(y_max, max(y_min, y))  # a value off the scale sits on its edge
+        return top + plot_h * (1 - (y - y_min) / (y_max - y_min))
 
     parts: list[SafeString] = []
     for i in range(5):
-        value = y_max * i / 4
+        value = y_min + (y_max - y_min) * i / 4
         parts.append(
             format_html(
                 '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="{}"/>'

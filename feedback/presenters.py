@@ -152,6 +152,7 @@ def quality_charts(quality: dict[str, Any]) -> dict[str, SafeString]:
         x_label="labels the version learned from",
         y_label="metric",
         x_min=float(min((v.labels for v in history), default=0)),
+        y_min=0.5,  # below 0.5 a model ranks worse than chance: the room above is where progress shows
         x_format=lambda v: f"{v:,.0f}",
         y_format=lambda v: f"{v:.2f}",
         width=720,
