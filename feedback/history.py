@@ -11,6 +11,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from feedback.models import Label, LabelSource, Lease, Outcome, Reason
+from feedback.signals import labels_changed
 from leads.models import Lead
 from leads.scorestore import leads_leave_queue
 
@@ -31,7 +32,7 @@ class PastLabel:
 
 def labels_record_past(*, labels: Sequence[PastLabel]) -> int:
     """Record labels given in the past, dated when they were given. A lead already labeled keeps
-    its label. Returns how many labels were written. The caller announces the change."""
+    its label. Returns how many labels were written; the apps above hear of them (labels_changed)."""
     reasons = {r.code: r for r in Reason.objects.all()}
     for label in labels:
         if label.outcome not in Outcome.values:
@@ -63,6 +64,8 @@ def labels_record_past(*, labels: Sequence[PastLabel]) -> int:
             label.created_at = when[label.lead_id]
         Label.objects.bulk_update(created, ["created_at"], batch_size=1000)
         _close(lead_ids_by_outcome={o: [r.lead_id for r in rows if r.outcome == o] for o in Outcome.values})
+        if rows:
+            labels_changed.send(sender=Label)
     return len(rows)
 
 

@@ -45,7 +45,7 @@ from feedback.services import (
 )
 from leads.selectors import lead_activities, lead_get_or_404
 from learning.selectors import loop_settings, model_quality
-from learning.services import ensure_explanations
+from learning.services.explanations import ensure_explanations
 
 
 def _is_fetch(request: HttpRequest) -> bool:
@@ -53,7 +53,7 @@ def _is_fetch(request: HttpRequest) -> bool:
 
 
 def _queue_context(user: AbstractBaseUser, *, notice: str = "", error: str = "") -> dict[str, Any]:
-    leads = lease_next_leads(user=user, limit=1)
+    leads = lease_next_leads(user=user, limit=1, lease_minutes=loop_settings().lease_minutes)
     lead = leads[0] if leads else None
     if lead is not None:
         ensure_explanations(leads=[lead])
@@ -130,7 +130,7 @@ def queue_skip(request: HttpRequest) -> HttpResponse:
 @require_POST
 @role_required(LABELERS)
 def queue_undo(request: HttpRequest) -> HttpResponse:
-    lead = label_undo(user=request.user)
+    lead = label_undo(user=request.user, lease_minutes=loop_settings().lease_minutes)
     if lead is None:
         return _queue_response(request, error="Nothing to undo: no label of yours in the last 10 minutes.", status=409)
     return _queue_response(request, notice=f"Undid the label on {lead.company or lead.external_id}.")

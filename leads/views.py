@@ -5,20 +5,16 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from config.roles import ADMINS, MANAGERS, READERS, role_required
+from feedback.selectors import lead_label, reasons
 from leads.csvfile import CsvFileError
 from leads.export import leads_csv_response
 from leads.forms import ImportForm, LeadFilterForm
 from leads.import_report import import_report, kept_problems, problems_csv
-from leads.selectors import (
-    LeadFilters,
-    SyncFilters,
-    lead_activities,
-    lead_facets,
-    lead_get_or_404,
-    lead_page,
-    lead_score_history,
-)
-from leads.services import import_activities_csv, import_leads_csv
+from leads.selectors import LeadFilters, lead_activities, lead_facets, lead_get_or_404, lead_page, lead_score_history
+from leads.services import import_activities_csv, import_announce, import_leads_csv
+from leads.sync import SyncFilters
+from learning.selectors import next_actions_for
+from learning.services.explanations import ensure_explanations
 
 PAGE_SIZE = 50
 SHOWN_PROBLEMS = 200  # on the page; the CSV has them all
@@ -31,7 +27,6 @@ def _share(percent: int | None) -> float | None:
 @require_GET
 @role_required(READERS)
 def lead_list(request: HttpRequest) -> HttpResponse:
-    from feedback.selectors import reasons
 
     form = LeadFilterForm(request.GET or None)
     form.is_valid()  # a bad field is left out; the valid ones still filter
@@ -95,9 +90,6 @@ def lead_export(request: HttpRequest) -> StreamingHttpResponse:
 @require_GET
 @role_required(READERS)
 def lead_detail(request: HttpRequest, external_id: str) -> HttpResponse:
-    from feedback.selectors import lead_label
-    from learning.selectors import next_actions_for
-    from learning.services import ensure_explanations
 
     lead = lead_get_or_404(external_id=external_id)
     ensure_explanations(leads=[lead])
@@ -115,7 +107,6 @@ def lead_detail(request: HttpRequest, external_id: str) -> HttpResponse:
 @role_required(READERS)
 def lead_score(request: HttpRequest, external_id: str) -> HttpResponse:
     """The score panel alone, for pages refreshing live."""
-    from learning.services import ensure_explanations
 
     lead = lead_get_or_404(external_id=external_id)
     ensure_explanations(leads=[lead])
@@ -125,7 +116,6 @@ def lead_score(request: HttpRequest, external_id: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @role_required(ADMINS)
 def lead_import(request: HttpRequest) -> HttpResponse:
-    from learning.services import rescore_requested
 
     form = ImportForm(request.POST or None, request.FILES or None)
     report, file_error = None, ""
@@ -144,8 +134,7 @@ def lead_import(request: HttpRequest) -> HttpResponse:
             file_error = str(exc)
         else:
             report = import_report(result=result, kind=data["kind"])
-            if result.imported:
-                rescore_requested()
+            import_announce(results=[result])
     status = 400 if file_error or (request.method == "POST" and not form.is_valid()) else 200
     context = {"form": form, "report": report, "file_error": file_error, "shown": SHOWN_PROBLEMS}
     return render(request, "leads/import.html", context, status=status)

@@ -29,9 +29,8 @@ from leads.models import Lead
 from leads.services import import_activities, import_leads
 from learning.core.rules import score_by_rules
 from learning.models import ModelVersion
-from learning.rescoring import feature_frame
-from learning.selectors import point_rules, scorer_for
-from learning.services import labels_changed, train_model_version
+from learning.selectors import feature_frame, point_rules, scorer_for
+from learning.services.training import train_model_version
 
 HISTORY_BEFORE_DAYS = 80  # imported outcomes happened before the team started labeling
 CHECKPOINT_DAYS = (62, 45, 28, 12)  # a model was trained this many days ago (then, at the end, now)
@@ -199,7 +198,6 @@ def play_labels(
             if trained is not None:
                 ModelVersion.objects.filter(pk=trained.pk).update(created_at=end)
                 versions.append(trained.version)
-    labels_changed()
     return Story(history=0, labels=total, versions=versions)
 
 

@@ -12,7 +12,8 @@ from django.utils import timezone
 from config.roles import Role, set_role
 from leads.models import Lead
 from learning.demo import demo_users, tell_story
-from learning.services import rescore_requested, run_learning_loop
+from learning.services.loop import run_learning_loop
+from learning.services.workers import rescore_requested
 
 
 class Command(BaseCommand):
