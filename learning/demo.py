@@ -39,6 +39,7 @@ STORY_LEADS = 1100
 RANDOM_FLOOR = 0.3  # the queue's share of uniformly random picks
 REPS = {"riley": 0.35, "sam": 0.3, "jordan": 0.2, "casey": 0.15}
 JORDAN_JOINED_DAYS = 30  # jordan joined a month ago: no labels before that
+COMPETITOR_DAYS = 30  # a competitor ("Quotient") entered manufacturing this many days ago
 
 LOST_NOTES = {
     "no_budget": [
@@ -99,9 +100,9 @@ def _lost_reason(lead: dict[str, str], days_ago: float, rng: np.random.Generator
     if lead["industry"] == "retail":
         weights["no_budget"] += 9
     if lead["industry"] == "education":
-        weights["bad_timing"] += 5
-    if lead["industry"] == "manufacturing" and days_ago <= 30:
-        weights["competitor"] += 9
+        weights["bad_timing"] += 3
+    if lead["industry"] == "manufacturing" and days_ago <= COMPETITOR_DAYS:
+        weights["competitor"] += 14
     if lead["source"] == "outbound":
         weights["unresponsive"] += 4
     if lead["seniority"] == "individual contributor":
@@ -219,6 +220,8 @@ def _label(
     days_ago = (now - when).total_seconds() / 86400
     reps = {name: share for name, share in REPS.items() if name != "jordan" or days_ago <= JORDAN_JOINED_DAYS}
     rep = _pick(reps, rng)
+    if row["industry"] == "manufacturing" and days_ago <= COMPETITOR_DAYS:
+        p *= 0.5  # the new competitor takes half the deals manufacturing used to win
     won = bool(rng.random() < p)
     reason = _won_reason(row, rng) if won else _lost_reason(row, days_ago, rng)
     notes = (WON_NOTES if won else LOST_NOTES)[reason]

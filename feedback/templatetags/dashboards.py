@@ -37,11 +37,6 @@ def interval(rate: Rate) -> str:
 
 
 @register.filter
-def few(rate: Rate) -> bool:
-    return rate.n < MIN_LABELS
-
-
-@register.filter
 def rate(rate: Rate) -> SafeString:
     """A rate with its interval and sample size; on fewer than MIN_LABELS labels, says so instead."""
     if rate.n == 0 or rate.value is None:
