@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from feedback.models import SKIP_COOLDOWN, Label, Lease, Outcome, Reason, Skip
+from feedback.taxonomy import OTHER_CODES
 from leads.models import Lead, LeadStatus
 
 
@@ -68,3 +69,15 @@ def undoable_label(*, user: AbstractBaseUser, window: timedelta) -> Label | None
 
 def lead_label(*, lead: Lead) -> Label | None:
     return Label.objects.filter(lead=lead).select_related("reason", "user").first()
+
+
+def unexplained_notes(*, limit: int) -> list[tuple[int, str, str]]:
+    """(label id, note, outcome) of the newest ``limit`` labels whose note no reason fits: given with
+    an "other" reason or none. What candidate reasons are grouped from."""
+    rows = (
+        Label.objects.exclude(note="")
+        .filter(Q(reason__isnull=True) | Q(reason__code__in=OTHER_CODES))
+        .order_by("-id")
+        .values_list("id", "note", "outcome")
+    )
+    return list(rows[:limit])
