@@ -32,6 +32,8 @@ class LeadRefForm(forms.Form):
 class DashboardForm(forms.Form):
     """What every chart and drill-down on the dashboards obeys."""
 
+    DEFAULTS = {"period": DEFAULT_PERIOD, "outcome": Outcome.NOT_CONVERTED, "segment": "industry"}
+
     period = forms.ChoiceField(choices=PERIOD_CHOICES, required=False, initial=DEFAULT_PERIOD, label="Period")
     start = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(required=False, label="to", widget=forms.DateInput(attrs={"type": "date"}))

@@ -152,7 +152,10 @@ def queue_undo(request: HttpRequest) -> HttpResponse:
 @role_required(MANAGERS)
 def dashboards(request: HttpRequest) -> HttpResponse:
     """Reasons, model quality and team activity for one period; every figure links to its labels."""
-    form = DashboardForm(request.GET or None)
+    query = request.GET.copy()
+    for name, value in DashboardForm.DEFAULTS.items():  # what the page shows is what the form says
+        query.setdefault(name, value)
+    form = DashboardForm(query)
     form.is_valid()  # a bad field is reported and left out; the valid ones still apply
     data = getattr(form, "cleaned_data", {})
     today = timezone.localdate()

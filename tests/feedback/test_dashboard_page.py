@@ -118,3 +118,12 @@ def test_the_page_draws_svg_charts_with_tables_and_no_inline_script(team: Any, m
 )
 def test_the_page_answers_on_an_empty_database(manager: Any, page_for: Any, query: dict[str, str]) -> None:
     assert page_for(manager).get("/dashboards/", query).status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_filters_show_the_defaults_the_page_uses(team: Any, manager: Any, page_for: Any) -> None:
+    text = get(page_for, manager, {"outcome": "converted"})
+
+    assert re.search(r'<option value="30d" selected>Last 30 days</option>', text)
+    assert re.search(r'<option value="industry" selected>', text)
+    assert re.search(r'<option value="converted" selected>', text)
