@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from feedback.models import Label, LabelSource, Lease, Outcome, Reason
@@ -21,7 +21,7 @@ class PastLabel:
     lead_id: int
     outcome: str
     reason_code: str | None
-    user: AbstractBaseUser | None
+    user: User | None
     labeled_at: datetime
     note: str = ""
     score_seen: float | None = None
@@ -60,8 +60,8 @@ def labels_record_past(*, labels: Sequence[PastLabel]) -> int:
     with transaction.atomic():
         created = Label.objects.bulk_create(rows, batch_size=1000)
         when = {x.lead_id: x.labeled_at for x in labels}
-        for label in created:  # created_at is set on insert; give each label its own day
-            label.created_at = when[label.lead_id]
+        for row in created:  # created_at is set on insert; give each label its own day
+            row.created_at = when[row.lead_id]
         Label.objects.bulk_update(created, ["created_at"], batch_size=1000)
         _close(lead_ids_by_outcome={o: [r.lead_id for r in rows if r.outcome == o] for o in Outcome.values})
         if rows:

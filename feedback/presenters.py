@@ -30,7 +30,7 @@ def reason_colors() -> dict[str, str]:
     """One colour per reason code: each outcome's reasons take the palette in taxonomy order, so
     the reasons of one outcome (all a chart shows at once) never share a colour."""
     colors: dict[str, str] = {NO_VALUE: NEUTRAL}
-    counters = {Outcome.CONVERTED: 0, Outcome.NOT_CONVERTED: 0}
+    counters: dict[str, int] = {Outcome.CONVERTED: 0, Outcome.NOT_CONVERTED: 0}
     for reason in Reason.objects.order_by("outcome", "position", "code"):
         colors[reason.code] = SERIES[counters.get(reason.outcome, 0) % len(SERIES)]
         counters[reason.outcome] = counters.get(reason.outcome, 0) + 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -30,7 +30,7 @@ def reasons_by_outcome() -> dict[str, list[Reason]]:
     return grouped
 
 
-def labels_today(*, user: AbstractBaseUser) -> int:
+def labels_today(*, user: User) -> int:
     """Labels the user gave since midnight in the site's time zone (undone ones are gone)."""
     start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     return Label.objects.filter(user=user, created_at__gte=start).count()
@@ -39,7 +39,7 @@ def labels_today(*, user: AbstractBaseUser) -> int:
 QUEUE_COUNT_CAP = 1000  # the queue bar says "1,000+" beyond this: counting a million leads per page costs too much
 
 
-def queue_remaining(*, user: AbstractBaseUser | None = None, cap: int | None = None) -> int:
+def queue_remaining(*, user: User | None = None, cap: int | None = None) -> int:
     """Open leads left for this user: the ones leased to them (the lead on screen included) and
     the free ones they have not skipped lately. Without a user: open leads nobody holds. With
     ``cap``, counting stops at ``cap + 1`` (a short scan however many leads there are)."""
@@ -57,7 +57,7 @@ def queue_remaining(*, user: AbstractBaseUser | None = None, cap: int | None = N
     return left.count()
 
 
-def undoable_label(*, user: AbstractBaseUser, window: timedelta) -> Label | None:
+def undoable_label(*, user: User, window: timedelta) -> Label | None:
     return (
         Label.objects.filter(user=user, created_at__gte=timezone.now() - window)
         .exclude(source="import")

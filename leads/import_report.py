@@ -88,7 +88,8 @@ def import_report(*, result: ImportResult, kind: str) -> ImportReport:
 
 def kept_problems(*, token: str) -> list[Problem] | None:
     """The problems of an import of the last hour, or None when they are gone (or never were)."""
-    return cache.get(f"import-problems:{token}")
+    problems: list[Problem] | None = cache.get(f"import-problems:{token}")
+    return problems
 
 
 def problems_csv(problems: list[Problem]) -> str:

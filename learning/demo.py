@@ -14,13 +14,13 @@ that existed at each checkpoint, with features as of that day.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import pairwise
 
 import numpy as np
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from feedback.history import PastLabel, labels_date_outcomes, labels_record_past
@@ -169,7 +169,7 @@ def _queue_draw(proba: np.ndarray, n: int, rng: np.random.Generator) -> tuple[np
 
 
 def play_labels(
-    *, data: DemoData, lead_ids: dict[str, int], users: dict[str, AbstractBaseUser], now: datetime, seed: int
+    *, data: DemoData, lead_ids: dict[str, int], users: Mapping[str, User], now: datetime, seed: int
 ) -> Story:
     """Ten weeks of rep labels in periods between model checkpoints; a model trained at each."""
     rng = np.random.default_rng(seed + 2)
@@ -211,7 +211,7 @@ def _label(
     begin: datetime,
     end: datetime,
     now: datetime,
-    users: dict[str, AbstractBaseUser],
+    users: Mapping[str, User],
     rng: np.random.Generator,
 ) -> PastLabel:
     row, p = row_p
@@ -260,7 +260,7 @@ def demo_users() -> list[tuple[str, str, str]]:
     return [*reps, ("morgan", "manager", "leadloop-manager"), ("alex", "admin", "leadloop-admin")]
 
 
-def tell_story(*, users: dict[str, AbstractBaseUser], n_leads: int, now: datetime, seed: int = 7) -> Story:
+def tell_story(*, users: Mapping[str, User], n_leads: int, now: datetime, seed: int = 7) -> Story:
     """Load the demo leads and activity, their imported history, the reps' labels and the models.
 
     One transaction: the learning loop the imports announce starts only once the whole story is

@@ -31,7 +31,7 @@ SEGMENTS = {
 }
 SEGMENT_NAMES = {"industry": "Industry", "source": "Source", "country": "Country", "rep": "Rep", "band": "Score band"}
 GRAINS = {"day": TruncDate, "week": TruncWeek, "month": TruncMonth}
-OUTCOME_WORDS = {Outcome.CONVERTED: "won", Outcome.NOT_CONVERTED: "lost"}
+OUTCOME_WORDS: dict[str, str] = {Outcome.CONVERTED: "won", Outcome.NOT_CONVERTED: "lost"}
 
 
 def band_words(code: str) -> str:
@@ -91,7 +91,7 @@ def _band_case() -> Case:
     )
 
 
-def _exact_or_empty(labels: QuerySet[Label], lookup: str, value: str) -> QuerySet[Label]:
+def _exact_or_empty(labels: QuerySet[Any], lookup: str, value: str) -> QuerySet[Any]:
     if value == NO_VALUE:
         return labels.filter(Q(**{f"{lookup}__isnull": True}) | Q(**{lookup: ""}))
     return labels.filter(**{lookup: value})
@@ -102,7 +102,7 @@ def _day_start(day: date) -> datetime:
 
 
 def labels_filtered(*, filters: LabelFilters) -> QuerySet[Label]:
-    labels = Label.objects.annotate(band=_band_case())
+    labels: QuerySet[Any] = Label.objects.annotate(band=_band_case())
     if not filters.history:
         labels = labels.exclude(source=LabelSource.IMPORT)
     if filters.outcome:

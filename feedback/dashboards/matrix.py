@@ -68,6 +68,11 @@ def _segment_label(segment: str, key: str) -> str:
     return "(none)" if key == NO_VALUE else key
 
 
+def _segment_filters(base: LabelFilters, segment: str, key: str) -> LabelFilters:
+    value: dict[str, Any] = {segment: key}  # a text field of LabelFilters (a SEGMENTS key)
+    return replace(base, **value)
+
+
 def reason_matrix(*, filters: LabelFilters, outcome: str, segment: str, limit: int = 12) -> ReasonMatrix:
     """How the labels of ``outcome`` split by reason within each value of ``segment``.
 
@@ -118,7 +123,7 @@ def reason_matrix(*, filters: LabelFilters, outcome: str, segment: str, limit: i
     if segment == "band":
         ordered = [code for code, _, _ in SCORE_BANDS if code in row_all] + ([NO_VALUE] if NO_VALUE in row_all else [])
     rows = [
-        build(k, _segment_label(segment, k), per_row.get(k, {}), row_all[k], replace(base, **{segment: k}))
+        build(k, _segment_label(segment, k), per_row.get(k, {}), row_all[k], _segment_filters(base, segment, k))
         for k in ordered[:limit]
     ]
     all_cells: dict[str, Tally] = {}

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.db.models import F
+from django.db.models.expressions import Combinable
 from django.utils import timezone
 
 from config.rates import Rate
@@ -70,6 +72,7 @@ def reason_mix(*, filters: LabelFilters, outcome: str, by: str, limit: int = 12)
     """
     base = replace(filters, outcome="", reason="")
     labels = labels_filtered(filters=base)
+    bucket_expr: Combinable
     if by in GRAINS:
         bucket_expr = GRAINS[by]("outcome_at", tzinfo=timezone.get_current_timezone())
     elif by in SEGMENTS:
@@ -92,7 +95,8 @@ def reason_mix(*, filters: LabelFilters, outcome: str, by: str, limit: int = 12)
         else:
             key = raw or NO_VALUE
             label = band_words(key) if by == "band" else ("(none)" if key == NO_VALUE else key)
-            bucket_filters = replace(base, **{by: key})
+            segment: dict[str, Any] = {by: key}  # a text field of LabelFilters (a SEGMENTS key)
+            bucket_filters = replace(base, **segment)
         keys[key] = (label, bucket_filters)
         every.setdefault(key, Tally()).add(tally)
         if values["o"] == outcome:
@@ -158,5 +162,5 @@ def reason_counts(*, filters: LabelFilters) -> list[ReasonTotal]:
         )
         for values, tally in grouped
     ]
-    first = {Outcome.CONVERTED: 0, Outcome.NOT_CONVERTED: 1}
+    first: dict[str, int] = {Outcome.CONVERTED: 0, Outcome.NOT_CONVERTED: 1}
     return sorted(rows, key=lambda r: (first.get(r.outcome, 2), -r.n, r.reason))

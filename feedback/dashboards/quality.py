@@ -32,7 +32,7 @@ def labeled_scores(*, filters: LabelFilters | None = None) -> ScoredLabels:
     )
     return ScoredLabels(
         outcomes=[1 if outcome == Outcome.CONVERTED else 0 for outcome, _, _ in rows],
-        scores=[score for _, score, _ in rows],
+        scores=[score or 0.0 for _, score, _ in rows],  # never null here: filtered above
         weights=inverse_propensity_weights([propensity for _, _, propensity in rows]),
     )
 
@@ -48,7 +48,8 @@ def disagreements(*, filters: LabelFilters, low: float = 0.2, high: float = 0.8,
     missed = base.filter(outcome=Outcome.NOT_CONVERTED, score_seen__gt=high)
 
     def by_reason(rows: QuerySet[Label]) -> list[dict[str, Any]]:
-        return list(rows.values("reason__code", "reason__label").annotate(n=Count("id")).order_by("-n", "reason__code"))
+        counted = rows.values("reason__code", "reason__label").annotate(n=Count("id")).order_by("-n", "reason__code")
+        return [dict(row) for row in counted]
 
     return {
         "low": low,

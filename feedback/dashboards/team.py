@@ -40,7 +40,7 @@ def team_activity(*, since: date, until: date) -> dict[str, Any]:
         grid[row["user__username"]][(row["day"] - since).days] = row["n"]
     seconds: dict[str, list[float]] = {}
     for rep, value in labels.filter(seconds_to_label__isnull=False).values_list("user__username", "seconds_to_label"):
-        seconds.setdefault(rep, []).append(value)
+        seconds.setdefault(rep, []).append(value or 0.0)
     label_counts = dict(labels.values("user__username").annotate(n=Count("id")).values_list("user__username", "n"))
     skip_counts = dict(
         Skip.objects.filter(created_at__gte=start, created_at__lt=end)

@@ -14,9 +14,9 @@ HEAT_STEPS = 6
 
 
 @register.filter
-def num(value: float | int | None) -> str:
-    """12345 → '12,345'."""
-    if value is None or value == "":
+def num(value: object) -> str:
+    """12345 → '12,345'; anything not a number → a dash."""
+    if not isinstance(value, int | float):
         return "—"
     return f"{float(value):,.0f}"
 
