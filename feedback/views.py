@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from dataclasses import asdict
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from itertools import groupby
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -14,8 +14,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from config.forms import form_error, form_errors
+from config.rates import MIN_LABELS
 from config.roles import ADMINS, LABELERS, MANAGERS, role_required, signed_in_user
 from feedback import presenters
+from feedback.dashboards.filters import SEGMENT_NAMES, LabelFilters, labels_drilldown, labels_filtered, reason_names
+from feedback.dashboards.matrix import matrix_headline, reason_matrix
+from feedback.dashboards.mix import reason_counts, reason_mix
+from feedback.dashboards.quality import disagreements
+from feedback.dashboards.team import team_activity
 from feedback.forms import (
     DashboardForm,
     DrilldownForm,
@@ -25,20 +31,13 @@ from feedback.forms import (
     ReasonFieldsForm,
     ReasonRenameForm,
 )
-from feedback.models import Reason
+from feedback.models import Outcome, Reason
+from feedback.periods import DEFAULT_PERIOD, period_for
 from feedback.selectors import (
-    NO_VALUE,
     QUEUE_COUNT_CAP,
-    LabelFilters,
-    disagreements,
-    labels_drilldown,
-    labels_filtered,
     labels_today,
     queue_remaining,
-    reason_counts,
-    reason_mix,
     reasons_by_outcome,
-    team_activity,
     undoable_action,
 )
 from feedback.services import (
@@ -205,37 +204,58 @@ def lead_label(request: HttpRequest, external_id: str) -> HttpResponse:
 @require_GET
 @role_required(MANAGERS)
 def dashboards(request: HttpRequest) -> HttpResponse:
-    """Reasons, model quality and team activity for managers; every bar links to its labels."""
-    form = DashboardForm(request.GET or None)
-    data = form.cleaned_data if form.is_valid() else {}
-    period, segment, days = data.get("period") or "month", data.get("segment") or "industry", data.get("days") or 14
-    colors = presenters.reason_colors()
-    counts = reason_counts()
-    by_time = reason_mix(by=period)
-    by_segment = reason_mix(by=segment)
-    quality = model_quality()
+    """Reasons, model quality and team activity for one period; every figure links to its labels."""
+    query = request.GET.copy()
+    for name, value in DashboardForm.DEFAULTS.items():  # what the page shows is what the form says
+        query.setdefault(name, value)
+    form = DashboardForm(query)
+    form.is_valid()  # a bad field is reported and left out; the valid ones still apply
+    data = getattr(form, "cleaned_data", {})
     today = timezone.localdate()
-    team = team_activity(since=today - timedelta(days=days - 1), until=today)
+    key = data.get("period") or DEFAULT_PERIOD
+    period = period_for(key=key, today=today, start=data.get("start"), end=data.get("end"))
+    outcome = data.get("outcome") or Outcome.NOT_CONVERTED
+    segment = data.get("segment") or "industry"
+    filters = LabelFilters(start=period.start, end=period.end, history=bool(data.get("history")))
+    what = "lost" if outcome == Outcome.NOT_CONVERTED else "won"
+    segment_name = SEGMENT_NAMES[segment].lower()
+    colors = presenters.reason_colors()
+    matrix = reason_matrix(filters=filters, outcome=outcome, segment=segment)
+    counts = reason_counts(filters=filters)
+    by_time = reason_mix(filters=filters, outcome=outcome, by=period.grain)
+    by_segment = reason_mix(filters=filters, outcome=outcome, by=segment)
+    until = datetime.combine(period.end, time.min, tzinfo=timezone.get_current_timezone())
+    quality = model_quality(filters=filters, until=until)
+    team = team_activity(since=period.start, until=min(period.last_day, today))
     context = {
         "form": form,
         "period": period,
+        "filters": filters,
+        "outcome": outcome,
+        "what": what,
         "segment": segment,
-        "segment_name": dict(DashboardForm.base_fields["segment"].choices)[segment],  # type: ignore[attr-defined]
-        "days": days,
+        "segment_name": segment_name,
+        "matrix": matrix,
+        "headline": matrix_headline(matrix),
         "reason_rows": counts,
         "reason_chart": presenters.reason_bars(counts, colors),
-        "reason_legend": presenters.reason_legend(colors),
+        "reason_legend": presenters.reason_legend(colors, outcome=outcome),
         "by_time": by_time,
-        "time_chart": presenters.mix_chart(by_time, colors, title=f"Outcome and reason mix per {period}"),
+        "time_chart": presenters.mix_chart(
+            by_time, colors, title=f"{what.title()} deals by reason, per {period.grain}", what=what
+        ),
         "by_segment": by_segment,
-        "segment_chart": presenters.mix_chart(by_segment, colors, title=f"Outcome and reason mix by {segment}"),
+        "segment_chart": presenters.mix_chart(
+            by_segment, colors, title=f"{what.title()} deals by reason and {segment_name}", what=what
+        ),
         "quality": quality,
         "why": why_bought(quality["active"].metrics if quality["active"] else None),
         "quality_charts": presenters.quality_charts(quality),
-        "disagree": disagreements(),
+        "disagree": disagreements(filters=filters),
         "team": team,
         "team_charts": presenters.team_charts(team),
         "queue_size": loop_settings().queue_size,
+        "min_labels": MIN_LABELS,
     }
     return render(request, "feedback/dashboards.html", context)
 
@@ -243,18 +263,27 @@ def dashboards(request: HttpRequest) -> HttpResponse:
 @require_GET
 @role_required(MANAGERS)
 def reason_drilldown(request: HttpRequest) -> HttpResponse:
-    """The labels behind a dashboard bar, with the reps' notes."""
+    """The labels behind a dashboard figure, with the reps' notes; its filters in words."""
     form = DrilldownForm(request.GET)
-    data = form.cleaned_data if form.is_valid() else {}
+    form.is_valid()
+    data = getattr(form, "cleaned_data", {})
     filters = LabelFilters(**{k: v for k, v in data.items() if v})
     labels = labels_drilldown(filters=filters)
     total = labels_filtered(filters=filters).count()
-    described = [(name, value) for name, value in asdict(filters).items() if value]
-    return render(
-        request,
-        "feedback/drilldown.html",
-        {"labels": labels, "total": total, "filters": described, "form": form, "no_value": NO_VALUE},
-    )
+    back: dict[str, str] = {"history": "1"} if filters.history else {}
+    if filters.start and filters.end:
+        last = filters.end - timedelta(days=1)
+        back |= {"period": "custom", "start": filters.start.isoformat(), "end": last.isoformat()}
+    if filters.outcome:
+        back["outcome"] = filters.outcome
+    context = {
+        "labels": labels,
+        "total": total,
+        "chips": filters.words(reason_names()),
+        "form": form,
+        "back": urlencode(back),
+    }
+    return render(request, "feedback/drilldown.html", context)
 
 
 @require_POST

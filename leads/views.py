@@ -11,6 +11,7 @@ from feedback.selectors import lead_label, reasons, reasons_by_outcome
 from leads.csvfile import CsvFileError
 from leads.export import leads_csv_response
 from leads.forms import ImportForm, LeadFilterForm
+from leads.import_report import import_report, kept_problems, problems_csv
 from leads.selectors import LeadFilters, lead_activities, lead_facets, lead_get_or_404, lead_page, lead_score_history
 from leads.services import import_activities_csv, import_announce, import_leads_csv
 from leads.sync import SyncFilters
@@ -19,6 +20,7 @@ from learning.selectors import next_actions_for
 
 PAGE_SIZE = 50
 MAX_PAGE = 10_000  # a page number past this shows that page (empty beyond the last lead), never an error
+SHOWN_PROBLEMS = 200  # on the page; the CSV has them all
 
 
 def _share(percent: int | None) -> float | None:
@@ -128,7 +130,7 @@ def lead_score(request: HttpRequest, external_id: str) -> HttpResponse:
 def lead_import(request: HttpRequest) -> HttpResponse:
 
     form = ImportForm(request.POST or None, request.FILES or None)
-    result, file_error = None, ""
+    report, file_error = None, ""
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -143,9 +145,25 @@ def lead_import(request: HttpRequest) -> HttpResponse:
                 result = import_activities_csv(stream=data["file"])
         except CsvFileError as exc:
             file_error = str(exc)
-        if result is not None:
+        else:
+            report = import_report(result=result, kind=data["kind"])
             import_announce(results=[result])
     status = 400 if file_error or (request.method == "POST" and not form.is_valid()) else 200
-    return render(
-        request, "leads/import.html", {"form": form, "result": result, "file_error": file_error}, status=status
-    )
+    context = {"form": form, "report": report, "file_error": file_error, "shown": SHOWN_PROBLEMS}
+    return render(request, "leads/import.html", context, status=status)
+
+
+@require_GET
+@role_required(ADMINS)
+def import_problems_csv(request: HttpRequest, token: str) -> HttpResponse:
+    """The row problems of an import of the last hour, as a CSV file."""
+    problems = kept_problems(token=token)
+    if problems is None:
+        return HttpResponse(
+            "These problems are no longer kept (an hour after the import): import the file again.\n",
+            status=404,
+            content_type="text/plain; charset=utf-8",
+        )
+    response = HttpResponse(problems_csv(problems), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="import-problems.csv"'
+    return response

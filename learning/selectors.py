@@ -13,7 +13,9 @@ import pandas as pd
 from django.utils import timezone
 from django.utils.timesince import timesince
 
-from feedback.selectors import labeled_scores
+from config.rates import MIN_LABELS, weighted_rate
+from feedback.dashboards.filters import LabelFilters
+from feedback.dashboards.quality import labeled_scores
 from leads.frames import LeadIds, activity_events_frame, lead_profiles_frame, open_lead_ids, open_lead_scores
 from leads.selectors import lead_summaries
 from learning.core.actions import RankedAction, rank_actions
@@ -180,20 +182,40 @@ def scores_state() -> dict[str, object]:
 # --- Dashboards and settings previews ---------------------------------------------------------
 
 
-def model_quality() -> dict[str, Any]:
-    """The active model's held-out metrics and history, and calibration / gain from what reps saw."""
+def model_quality(*, filters: LabelFilters | None = None, until: datetime | None = None) -> dict[str, Any]:
+    """The active model's held-out metrics and the versions trained before ``until``, and
+    calibration / gain / lift from the scores reps saw on the labels of ``filters``.
+
+    Every figure from labels is weighted by inverse propensity (``config.rates``). Calibration
+    and gain groups hold at least MIN_LABELS labels each; with fewer than two such groups there
+    are none, and the page says so instead of drawing 0% or 100% from a handful of labels.
+    """
     settings = loop_settings()
-    y, p = labeled_scores()
-    y_arr, p_arr = np.array(y, dtype=int), np.array(p, dtype=float)
-    history = sorted(model_versions(limit=200), key=lambda v: (v.labels, v.version))
+    seen = labeled_scores(filters=filters)
+    y_arr, p_arr = np.array(seen.outcomes, dtype=int), np.array(seen.scores, dtype=float)
+    w_arr = np.array(seen.weights, dtype=float)
+    groups = min(10, len(y_arr) // MIN_LABELS)
+    versions = model_versions(limit=200)
+    if until is not None:
+        versions = [v for v in versions if v.created_at < until]
+    history = sorted(versions, key=lambda v: (v.labels, v.version))
+    bins = calibration_bins(y_arr, p_arr, bins=groups, weights=w_arr) if groups >= 2 else []
+    splits = np.array_split(np.argsort(p_arr, kind="stable"), groups) if bins else []
+    calibration: list[dict[str, Any]] = [  # the same groups calibration_bins cut, with their intervals
+        {**row, "interval": weighted_rate(list(y_arr[idx] == 1), list(w_arr[idx]))}
+        for row, idx in zip(bins, splits, strict=True)
+    ]
     return {
         "active": active_model(),
         "threshold": settings.hot_threshold,
-        "seen_n": len(y),
+        "seen_n": len(y_arr),
         "seen_positives": int(y_arr.sum()),
-        "seen": threshold_stats(y_arr, p_arr, threshold=settings.hot_threshold) if len(y) else None,
-        "calibration": calibration_bins(y_arr, p_arr) if len(y) else [],
-        "gain": gain_table(y_arr, p_arr) if len(y) else [],
+        "seen_rate": weighted_rate(list(y_arr == 1), list(w_arr)),
+        "seen": threshold_stats(y_arr, p_arr, threshold=settings.hot_threshold, weights=w_arr) if len(y_arr) else None,
+        "min_labels": MIN_LABELS,
+        "enough": len(y_arr) >= MIN_LABELS,
+        "calibration": calibration,
+        "gain": gain_table(y_arr, p_arr, groups=groups, weights=w_arr) if groups >= 2 else [],
         "history": history,
     }
 
@@ -205,8 +227,9 @@ def threshold_preview(*, hot_threshold: float, cost_per_lead: float, expected_va
     and worth-acting counts from the open leads' current scores.
     """
     settings = loop_settings()
-    y, p = labeled_scores()
-    y_arr, p_arr = np.array(y, dtype=int), np.array(p, dtype=float)
+    seen = labeled_scores()
+    y_arr, p_arr = np.array(seen.outcomes, dtype=int), np.array(seen.scores, dtype=float)
+    w_arr = np.array(seen.weights, dtype=float)
     scores = open_lead_scores()
     proba = np.array([s for s, _ in scores if s is not None], dtype=float)
     expected = np.array(
@@ -217,8 +240,8 @@ def threshold_preview(*, hot_threshold: float, cost_per_lead: float, expected_va
         "hot_threshold": hot_threshold,
         "cost_per_lead": cost_per_lead,
         "expected_value_threshold": expected_value_threshold,
-        "labeled": threshold_stats(y_arr, p_arr, threshold=hot_threshold),
-        "labeled_now": threshold_stats(y_arr, p_arr, threshold=settings.hot_threshold),
+        "labeled": threshold_stats(y_arr, p_arr, threshold=hot_threshold, weights=w_arr),
+        "labeled_now": threshold_stats(y_arr, p_arr, threshold=settings.hot_threshold, weights=w_arr),
         "open": len(scores),
         "hot": int((proba >= hot_threshold).sum()),
         "hot_now": int((proba >= settings.hot_threshold).sum()),
