@@ -366,7 +366,7 @@ def explanations_for(*, lead_ids: Sequence[int], as_of: datetime, inputs: Scorin
 def pool_slots(*, lead_ids: np.ndarray, as_of: datetime, inputs: ScoringInputs) -> SlotCodes | None:
     """What ``representative`` balances the queue's head on: the active scorer's slots of the few
     hundred pool leads it looks at (and a random sample standing for the pool), read from the
-    database when asked, and its training labels' slots. None for the point rules or an older scorer."""
+    database when asked, and its training labels' slots. None for the point rules."""
     if inputs.scorer is None:
         return None
 
@@ -374,7 +374,10 @@ def pool_slots(*, lead_ids: np.ndarray, as_of: datetime, inputs: ScoringInputs) 
         wanted = lead_ids[rows]
         return feature_frame(lead_ids=wanted, as_of=as_of, activity_types=inputs.types).reindex(wanted)
 
-    return inputs.scorer.pool_slots(frame_of)
+    scorer = inputs.scorer
+    return SlotCodes(
+        codes=lambda rows: scorer.slot_codes(frame_of(rows)), labeled=scorer.slot_counts_, labeled_rows=scorer.n_train_
+    )
 
 
 def rescore_open_leads(*, now: datetime | None = None) -> RescoreResult:

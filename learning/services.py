@@ -25,12 +25,12 @@ from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from leads.models import Lead
 from learning import rescoring
 from learning.core.metrics import evaluate
-from learning.core.model import LeadScorer
+from learning.core.model import LeadScorer, cross_val_proba
+from learning.core.rationales import MARKED, Why
 from learning.models import (
     SETTINGS_FIELDS,
     DeliveryStatus,
@@ -70,10 +70,37 @@ def _library_versions() -> dict[str, str]:
     }
 
 
-def _out_of_fold(frame: pd.DataFrame, y: np.ndarray) -> np.ndarray:
-    folds = int(min(5, np.bincount(y).min()))
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
-    return cross_val_predict(LeadScorer(), frame, y, cv=splitter, method="predict_proba")[:, 1]
+def _out_of_fold(frame: pd.DataFrame, y: np.ndarray, whys: Sequence[Sequence[Why]] | None = None) -> np.ndarray:
+    return cross_val_proba(LeadScorer(), frame, y, whys=whys)
+
+
+def _label_whys(label_ids: Sequence[int]) -> list[tuple[Why, ...]]:
+    """Each label's whys, in ``label_ids``' order: its reason's fields (trusted per reason code) and
+    the fields the rep marked (trusted together, as ``MARKED``)."""
+    from feedback.selectors import label_whys
+
+    stored = label_whys(label_ids=label_ids)
+    whys = []
+    for label_id in label_ids:
+        code, reason_fields, marked = stored.get(label_id, (None, [], []))
+        row = []
+        if code and reason_fields:
+            row.append(Why(key=code, fields=tuple(reason_fields)))
+        if marked:
+            row.append(Why(key=MARKED, fields=tuple(marked)))
+        whys.append(tuple(row))
+    return whys
+
+
+def _why_metrics(scorer: LeadScorer, y: np.ndarray, plain: np.ndarray, *, threshold: float) -> dict[str, Any]:
+    """What the whys bought: the held-out metrics without them (the ablation fit), the trust each
+    reason earned and the weight each field carries in the fitted scorer."""
+    return {
+        "without_reasons": evaluate(y, plain, threshold=threshold),
+        "reason_trust": dict(scorer.reason_trust_),
+        "field_weights": dict(scorer.field_weights_),
+        "reason_strength": scorer.why_strength_,
+    }
 
 
 def train_model_version(*, labels_revision: int, now: datetime | None = None) -> ModelVersion | None:
@@ -91,9 +118,12 @@ def train_model_version(*, labels_revision: int, now: datetime | None = None) ->
     started = time.perf_counter()
     now = now or timezone.now()
     frame = rescoring.feature_frame(lead_ids=[lead_id for _, lead_id, _ in labels], as_of=now)
-    out_of_fold = _out_of_fold(frame, y)
-    metrics = evaluate(y, out_of_fold, threshold=settings.hot_threshold)
-    scorer = LeadScorer().fit(frame, y)
+    whys = _label_whys([label_id for label_id, _, _ in labels])
+    out_of_fold = _out_of_fold(frame, y, whys)
+    metrics: dict[str, Any] = evaluate(y, out_of_fold, threshold=settings.hot_threshold)
+    scorer = LeadScorer().fit(frame, y, whys=whys)
+    without = _out_of_fold(frame, y) if any(whys) else out_of_fold
+    metrics.update(_why_metrics(scorer, y, without, threshold=settings.hot_threshold))
     fault_pause("train")  # tests kill the worker here: no version is recorded, the labels stay pending
     buffer = io.BytesIO()
     joblib.dump(scorer, buffer, compress=3)
