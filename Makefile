@@ -31,6 +31,7 @@ test: install
 
 bench: install
 	$(PY) -m bench.backtest
+	$(PY) -m bench.reasons
 	$(PY) -m bench.run
 
 lint: install
