@@ -17,7 +17,9 @@ import json
 import os
 import platform
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 from bench.backtest import OUT, load, setup_django, table
 
@@ -36,14 +38,17 @@ def target_auc(random: list[dict[str, float]]) -> float:
     return min(random, key=lambda point: abs(point["labels"] - TARGET_LABELS))["auc"]
 
 
-def run(*, seeds: int, rounds: int, only: str | None, accuracies: list[float]) -> list[dict[str, object]]:
+Rows = list[dict[str, object]]
+
+
+def run(*, seeds: int, rounds: int, only: str | None, accuracies: list[float], save: Callable[[Rows], None]) -> Rows:
     from bench.datasets import build
     from learning.core.backtest import WITH_REASONS, run_backtest
     from learning.core.strategies import DEFAULT_EXPLORATION, DEFAULT_STRATEGY
 
     rows = []
     for dataset in build(OUT / "data"):
-        if only and only.lower() not in dataset.name.lower():
+        if only and not any(part.strip().lower() in dataset.name.lower() for part in only.split(",")):
             continue
         frame, y = load(dataset)
         for accuracy in accuracies:
@@ -69,6 +74,7 @@ def run(*, seeds: int, rounds: int, only: str | None, accuracies: list[float]) -
                 "result": result.as_json(),
             }
             rows.append(row)
+            save(rows)  # a long run keeps what it has measured
             gain, error = row["gain"][DEFAULT_STRATEGY]  # type: ignore[index]
             print(
                 f"  {dataset.name} ACC {accuracy}: target {target:.3f}, reach {row['reach']}, "
@@ -109,7 +115,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, default=SEEDS)
     parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--only", help="run the datasets whose name contains this")
+    parser.add_argument("--only", help="run the datasets whose name contains this (or any of these, comma-separated)")
     parser.add_argument("--accuracies", default="0.8,0", help="the simulated rep's accuracies, comma-separated")
     parser.add_argument("--json", default=str(OUT / "reasons.json"))
     args = parser.parse_args()
@@ -119,21 +125,23 @@ def main() -> None:
     started = time.perf_counter()
     accuracies = [float(value) for value in args.accuracies.split(",")]
     print(f"reasons: {DEFAULT_STRATEGY} and random, with and without a simulated rep's reasons ({args.seeds} seeds)")
-    rows = run(seeds=args.seeds, rounds=args.rounds, only=args.only, accuracies=accuracies)
-    print()
-    print(report(rows, DEFAULT_STRATEGY))
-    document = {
+    document: dict[str, object] = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "strategy": DEFAULT_STRATEGY,
         "seeds": args.seeds,
         "rounds": args.rounds,
-        "rows": rows,
-        "seconds": time.perf_counter() - started,
     }
-    OUT.mkdir(parents=True, exist_ok=True)
-    with open(args.json, "w") as stream:
-        json.dump(document, stream, indent=2, default=float)
+
+    def save(rows: list[dict[str, object]]) -> None:
+        document.update(rows=rows, seconds=time.perf_counter() - started)
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(document, indent=2, default=float))
+
+    rows = run(seeds=args.seeds, rounds=args.rounds, only=args.only, accuracies=accuracies, save=save)
+    save(rows)
+    print()
+    print(report(rows, DEFAULT_STRATEGY))
     print(f"\n{document['date']}, {document['machine']}: {document['seconds']:.0f} s; written to {args.json}")
 
 

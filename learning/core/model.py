@@ -149,7 +149,6 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
         self.reason_trust_ = learned.reason_trust
         self.field_weights_ = learned.field_weights
         self.classifier_ = regression.fit(learned.design, learned.y, sample_weight=learned.weights)
-        self.classifier_.coef_ = self.classifier_.coef_ * learned.slot_scales  # back to the one-hot design
         self.calibration_ = (1.0, 0.0)
         self.out_of_fold_auc_: float | None = None
         if self.calibrate and folds:

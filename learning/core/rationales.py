@@ -70,7 +70,6 @@ class WhyFit:
     reason_trust: dict[str, float]
     field_weights: dict[str, float]
     out_of_fold: np.ndarray | None  # held-out log-odds of the chosen fit, per training row
-    slot_scales: np.ndarray  # the design's column scales: the fitted coefficients are multiplied by them
 
 
 def resolve(whys: Sequence[Sequence[Why]], feature_names: Sequence[str]) -> list[Rationale]:
@@ -127,7 +126,6 @@ def learn_whys(
     widths: np.ndarray,
     estimator: LogisticRegression,
     folds: Sequence[tuple[np.ndarray, np.ndarray]],
-    force: bool = False,
 ) -> WhyFit:
     """Rationale rows for ``rationales``, weighted by the trust each reason earns and the strength
     the held-out outcomes choose (see the module's docstring). Without ``folds`` (too few labels of
@@ -137,8 +135,7 @@ def learn_whys(
     owner = np.array([r.row for r in rationales], dtype=np.int64)
     keys = [r.key for r in rationales]
     if not folds or not rationales:
-        nothing = np.zeros(len(rationales))
-        return _chosen(design, y, extra, owner, rationales, nothing, 0.0, {}, None, np.ones(n_slots))
+        return _chosen(design, y, extra, owner, rationales, np.zeros(len(rationales)), 0.0, {}, None)
     agreements: dict[str, list[float]] = {key: [] for key in keys}
     for train, test in folds:
         mine = np.isin(owner, train)
@@ -159,12 +156,8 @@ def learn_whys(
         out = np.empty(len(y))
         for train, test in folds:
             mine = np.isin(owner, train) & (unit > 0) & (strength > 0)
-            scale = sparse.diags(
-                slot_scales(rationales, unit * mine, strength, offsets=offsets, widths=widths, n_slots=n_slots)
-            )
-            weights = strength * unit[mine]
-            model = _fit(estimator, design @ scale, y, train, extra[mine] @ scale, y[owner[mine]], weights)
-            out[test] = model.decision_function(design[test] @ scale)
+            model = _fit(estimator, design, y, train, extra[mine], y[owner[mine]], strength * unit[mine])
+            out[test] = model.decision_function(design[test])
         logits[strength] = out
         losses[strength] = -log_expit(np.where(y == 1, out, -out))  # per-label held-out log-loss
     chosen = 0.0
@@ -174,39 +167,9 @@ def learn_whys(
         gain = losses[0.0] - losses[strength]
         error = gain.std(ddof=1) / np.sqrt(len(gain))
         best = losses[0.0] - losses[chosen]
-        if force or (gain.mean() > error and gain.mean() > best.mean()):
+        if gain.mean() > error and gain.mean() > best.mean():
             chosen = strength
-    scales = slot_scales(rationales, unit, chosen, offsets=offsets, widths=widths, n_slots=n_slots)
-    return _chosen(design, y, extra, owner, rationales, chosen * unit, chosen, trust, logits[chosen], scales)
-
-
-PRIOR = True
-
-
-def slot_scales(
-    rationales: Sequence[Rationale],
-    weights: np.ndarray,
-    strength: float,
-    *,
-    offsets: np.ndarray,
-    widths: np.ndarray,
-    n_slots: int,
-) -> np.ndarray:
-    """Per slot, the scale of its column: columns the trusted whys name often are penalised less
-    (for an L2 regression, scaling a column by ``s`` divides its penalty by ``s**2``). A column's
-    share of the trusted naming ``p``, over ``K`` columns, gives ``sqrt(1 + strength * K * p)``,
-    divided by the geometric mean over the columns (naming every column alike changes nothing)."""
-    scales = np.ones(n_slots)
-    if not PRIOR or strength == 0 or not weights.any():
-        return scales
-    named = np.zeros(len(offsets))
-    for rationale, weight in zip(rationales, weights, strict=True):
-        named[rationale.columns] += weight / len(rationale.columns)
-    column = np.sqrt(1.0 + strength * len(offsets) * named / named.sum())
-    column /= np.exp(np.log(column).mean())
-    for j, value in enumerate(column):
-        scales[offsets[j] : offsets[j] + widths[j]] = value
-    return scales
+    return _chosen(design, y, extra, owner, rationales, chosen * unit, chosen, trust, logits[chosen])
 
 
 def _fit(
@@ -234,23 +197,20 @@ def _chosen(
     strength: float,
     trust: dict[str, float],
     out_of_fold: np.ndarray | None,
-    scales: np.ndarray,
 ) -> WhyFit:
     keep = weights > 0
-    scale = sparse.diags(scales)
     named: dict[str, list[float]] = {}
     for rationale, weight in zip(rationales, weights, strict=True):
         for field in rationale.fields:
             named.setdefault(field, []).append(float(weight))
     return WhyFit(
-        design=(sparse.vstack([design, extra[keep]]) @ scale).tocsr(),
+        design=sparse.vstack([design, extra[keep]]).tocsr(),
         y=np.concatenate([y, y[owner[keep]]]),
         weights=np.concatenate([np.ones(len(y)), weights[keep]]),
         strength=strength,
         reason_trust=trust,
         field_weights={field: float(np.mean(values)) for field, values in named.items()},
         out_of_fold=out_of_fold,
-        slot_scales=scales,
     )
 
 
