@@ -15,6 +15,7 @@ from feedback.services import label_submit, lease_next_leads
 from leads.api import LeadOut, leads_out
 from leads.selectors import lead_to_label
 from learning.selectors import loop_settings
+from learning.why import known_lead_fields
 
 router = Router(tags=["feedback"])
 
@@ -42,6 +43,14 @@ class LabelIn(Schema):
     outcome: str
     reason: str | None = None
     note: str = Field("", max_length=2000)
+    fields: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Optional: the lead fields the rep marks as the real reason (field names the model knows, "
+        "as GET /api/reasons lists them per reason: a profile field or custom attribute such as `deal_value`, "
+        "`activity:<type>` for one kind of activity, `recency`, `engagement`, `lead_age`). "
+        "An unknown field is a 400 naming it.",
+    )
 
 
 class LabelCreated(Schema):
@@ -49,6 +58,7 @@ class LabelCreated(Schema):
     outcome: str
     reason: str | None
     note: str
+    fields: list[str] = Field(description="The lead fields marked as the real reason (empty when none).")
     created: bool
 
 
@@ -65,6 +75,8 @@ def labels_create(request: HttpRequest, payload: LabelIn) -> Status:
         reason_code=payload.reason,
         note=payload.note,
         source=LabelSource.API,
+        fields=payload.fields,
+        known_fields=known_lead_fields() if payload.fields else (),
     )
     label = result.label
     body = {
@@ -72,6 +84,7 @@ def labels_create(request: HttpRequest, payload: LabelIn) -> Status:
         "outcome": label.outcome,
         "reason": label.reason.code if label.reason else None,
         "note": label.note,
+        "fields": label.fields,
         "created": result.created,
     }
     return Status(201 if result.created else 200, body)
@@ -81,6 +94,7 @@ class ReasonOut(Schema):
     code: str
     label: str
     outcome: str
+    fields: list[str] = Field(description="The lead fields this reason speaks to.")
 
 
 @router.get("/reasons", response=list[ReasonOut], auth=token_auth(READERS))

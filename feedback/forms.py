@@ -3,12 +3,22 @@ from django import forms
 from feedback.models import Outcome
 
 
+class FieldNamesField(forms.Field):
+    """Lead field names as posted (checkboxes of one name); which ones exist, the service decides."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value: object) -> list[str]:
+        return [str(name) for name in value] if isinstance(value, list | tuple) else []
+
+
 class LabelForm(forms.Form):
     lead = forms.CharField(max_length=100)
     outcome = forms.ChoiceField(choices=Outcome.choices)
     reason = forms.CharField(max_length=50)
     note = forms.CharField(max_length=2000, required=False, widget=forms.Textarea)
     seconds = forms.FloatField(required=False, min_value=0, max_value=86400)
+    fields = FieldNamesField(required=False)
 
 
 class LeadRefForm(forms.Form):
@@ -50,3 +60,7 @@ class ReasonAddForm(forms.Form):
 
 class ReasonRenameForm(forms.Form):
     label = forms.CharField(max_length=100)
+
+
+class ReasonFieldsForm(forms.Form):
+    fields = FieldNamesField(required=False)

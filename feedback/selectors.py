@@ -14,6 +14,7 @@ from django.db.models.functions import TruncDate, TruncMonth, TruncWeek
 from django.utils import timezone
 
 from feedback.models import SKIP_COOLDOWN, Label, Lease, Outcome, Reason, Skip
+from feedback.taxonomy import OTHER_CODES
 from leads.models import Lead, LeadStatus
 
 
@@ -254,6 +255,18 @@ def reason_mix(*, by: str, limit: int = 12) -> list[MixBucket]:
         codes = [code for code, _, _ in SCORE_BANDS] + [NO_VALUE]
         return [buckets[c] for c in codes if c in buckets]
     return sorted(buckets.values(), key=lambda b: (-b.total, b.label))[:limit]
+
+
+def unexplained_notes(*, limit: int) -> list[tuple[int, str, str]]:
+    """(label id, note, outcome) of the newest ``limit`` labels whose note no reason fits: given with
+    an "other" reason or none. What candidate reasons are grouped from."""
+    rows = (
+        Label.objects.exclude(note="")
+        .filter(Q(reason__isnull=True) | Q(reason__code__in=OTHER_CODES))
+        .order_by("-id")
+        .values_list("id", "note", "outcome")
+    )
+    return list(rows[:limit])
 
 
 def labeled_scores() -> tuple[list[int], list[float]]:

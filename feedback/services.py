@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -22,6 +22,7 @@ from leads.services import score_event_record
 UNDO_WINDOW = timedelta(minutes=10)
 CLAIM_ATTEMPTS = 3
 MAX_NOTE = 2000
+MAX_FIELDS = 20
 
 
 class LabelError(Exception):
@@ -55,6 +56,20 @@ def _reason_for(outcome: str, code: str | None, *, required: bool) -> Reason | N
     return reason
 
 
+def checked_fields(fields: Sequence[object], *, known: Collection[str], kept: Collection[str] = ()) -> list[str]:
+    """Lead field names as given, each once in their order; ``fields`` names the first one that is
+    not a string, or that is neither among ``known`` (the fields the model knows) nor in ``kept``."""
+    checked: list[str] = []
+    for name in fields:
+        if not isinstance(name, str) or storable_text_problem(name) or (name not in known and name not in kept):
+            raise LabelError("fields", f"unknown field {str(name)[:60]!r}")
+        if name not in checked:
+            checked.append(name)
+    if len(checked) > MAX_FIELDS:
+        raise LabelError("fields", f"at most {MAX_FIELDS} fields, not {len(checked)}")
+    return checked
+
+
 def label_submit(
     *,
     user: AbstractBaseUser,
@@ -64,10 +79,14 @@ def label_submit(
     note: str = "",
     source: str = LabelSource.REP,
     seconds_to_label: float | None = None,
+    fields: Sequence[object] = (),
+    known_fields: Collection[str] = (),
 ) -> LabelResult:
     """Record what happened to a lead and why; committed here, learning follows after commit.
 
-    Submitting the same label twice (a retried request, two tabs) returns the first one.
+    ``fields`` are the lead fields the rep marked as the real reason, each among ``known_fields``
+    (the caller passes the fields the model knows). Submitting the same label twice (a retried
+    request, two tabs) returns the first one.
     """
     if outcome not in Outcome.values:
         raise LabelError("outcome", f"must be one of {', '.join(Outcome.values)}, not {str(outcome)[:40]!r}")
@@ -77,6 +96,7 @@ def label_submit(
         raise LabelError("note", problem)
     if len(note) > MAX_NOTE:
         raise LabelError("note", f"longer than {MAX_NOTE} characters")
+    marked = checked_fields(fields, known=known_fields)
     with transaction.atomic():
         now = timezone.now()
         # Close the lead if it is open: one conditional UPDATE checks, locks and writes (a second
@@ -101,6 +121,7 @@ def label_submit(
             score_seen=lead.score,
             model_version_seen=lead.model_version,
             seconds_to_label=seconds_to_label,
+            fields=marked,
         )
         leads_leave_queue(lead_ids=[lead.pk])
         score_event_record(lead=lead, cause="label", user=user, outcome=outcome, reason=reason.label if reason else "")
@@ -132,6 +153,7 @@ def label_undo(*, user: AbstractBaseUser, lease_minutes: int) -> Lead | None:
                 "outcome": [label.outcome, None],
                 "reason": [label.reason.code if label.reason_id else None, None],  # type: ignore[union-attr]
                 "note": [label.note, None],
+                "fields": [label.fields, None],
             },
         )
         score_event_record(
@@ -302,4 +324,23 @@ def reason_set_active(*, user: AbstractBaseUser, reason: Reason, active: bool) -
             )
             reason.active = active
             reason.save(update_fields=["active"])
+    return reason
+
+
+def reason_set_fields(
+    *, user: AbstractBaseUser, reason: Reason, fields: Sequence[object], known: Collection[str]
+) -> Reason:
+    """The lead fields a reason speaks to (audited). Each is one the model knows (``known``), or
+    one the reason already had: a field the data lost can be kept or dropped, never added."""
+    chosen = checked_fields(fields, known=known, kept=reason.fields)
+    if chosen != reason.fields:
+        with transaction.atomic():
+            audit_record(
+                user=user,
+                action="reason.fields",
+                target=f"reason {reason.code}",
+                changes={"fields": [reason.fields, chosen]},
+            )
+            reason.fields = chosen
+            reason.save(update_fields=["fields"])
     return reason

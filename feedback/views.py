@@ -16,7 +16,15 @@ from django.views.decorators.http import require_GET, require_POST
 from config.forms import form_errors
 from config.roles import ADMINS, LABELERS, MANAGERS, role_required
 from feedback import presenters
-from feedback.forms import DashboardForm, DrilldownForm, LabelForm, LeadRefForm, ReasonAddForm, ReasonRenameForm
+from feedback.forms import (
+    DashboardForm,
+    DrilldownForm,
+    LabelForm,
+    LeadRefForm,
+    ReasonAddForm,
+    ReasonFieldsForm,
+    ReasonRenameForm,
+)
 from feedback.models import Reason
 from feedback.selectors import (
     NO_VALUE,
@@ -43,10 +51,12 @@ from feedback.services import (
     reason_add,
     reason_rename,
     reason_set_active,
+    reason_set_fields,
 )
 from leads.selectors import lead_activities, lead_get_or_404
 from learning.selectors import loop_settings, model_quality
 from learning.services.explanations import ensure_explanations
+from learning.why import known_lead_fields, why_bought
 
 
 def _is_fetch(request: HttpRequest) -> bool:
@@ -109,6 +119,8 @@ def queue_label(request: HttpRequest) -> HttpResponse:
             reason_code=data["reason"],
             note=data["note"],
             seconds_to_label=data["seconds"],
+            fields=data["fields"],
+            known_fields=known_lead_fields() if data["fields"] else (),
         )
     except LabelError as exc:
         return _queue_response(request, error=str(exc), status=exc.status)
@@ -165,6 +177,7 @@ def dashboards(request: HttpRequest) -> HttpResponse:
         "by_segment": by_segment,
         "segment_chart": presenters.mix_chart(by_segment, colors, title=f"Outcome and reason mix by {segment}"),
         "quality": quality,
+        "why": why_bought(quality["active"].metrics if quality["active"] else None),
         "quality_charts": presenters.quality_charts(quality),
         "disagree": disagreements(),
         "team": team,
@@ -228,4 +241,22 @@ def reason_retire_view(request: HttpRequest, code: str) -> HttpResponse:
     restore = request.POST.get("restore") == "1"
     reason_set_active(user=request.user, reason=reason, active=restore)
     messages.success(request, f"Reason {reason.label!r} {'restored' if restore else 'retired'}.")
+    return redirect(f"{reverse('settings')}#reasons")
+
+
+@require_POST
+@role_required(ADMINS)
+def reason_fields_view(request: HttpRequest, code: str) -> HttpResponse:
+    """The lead fields a reason speaks to, picked from the fields the model knows."""
+    reason = get_object_or_404(Reason, code=code)
+    form = ReasonFieldsForm(request.POST)
+    form.is_valid()  # a list of names always cleans; the service judges them
+    try:
+        reason_set_fields(
+            user=request.user, reason=reason, fields=form.cleaned_data["fields"], known=known_lead_fields()
+        )
+    except LabelError as exc:
+        messages.error(request, f"Reason {code}: {exc}")
+    else:
+        messages.success(request, f"Reason {reason.label!r} now speaks to {len(reason.fields)} fields.")
     return redirect(f"{reverse('settings')}#reasons")

@@ -171,3 +171,27 @@ def _lead_facets() -> dict[str, list[str]]:
 def lead_summaries(*, lead_ids: Sequence[int]) -> dict[int, dict[str, object]]:
     rows = Lead.objects.filter(id__in=list(lead_ids)).values("id", "external_id", "company", "industry", "score")
     return {row["id"]: {**row, "current": row["score"]} for row in rows}
+
+
+FIELD_SAMPLE = 2000
+
+
+def attribute_names(*, sample: int = FIELD_SAMPLE) -> list[str]:
+    """The custom attribute names of the newest ``sample`` leads, sorted (cached a few minutes)."""
+
+    def read() -> list[str]:
+        names: set[str] = set()
+        for attributes in Lead.rows.order_by("-id").values_list("attributes", flat=True)[:sample]:
+            names.update(attributes or {})
+        return sorted(names)
+
+    return list(cache.get_or_set("leads:attribute-names", read, timeout=300))
+
+
+def activity_type_names(*, sample: int = 10 * FIELD_SAMPLE) -> list[str]:
+    """The activity types among the newest ``sample`` events, sorted (cached a few minutes)."""
+
+    def read() -> list[str]:
+        return sorted(set(Activity.objects.order_by("-id").values_list("type", flat=True)[:sample]))
+
+    return list(cache.get_or_set("leads:activity-types", read, timeout=300))

@@ -44,6 +44,7 @@ from learning.services.admin import (
     point_rule_save,
 )
 from learning.services.webhooks import WebhookError, webhook_configure
+from learning.why import candidate_reasons, field_choices
 
 
 def _is_fetch(request: HttpRequest) -> bool:
@@ -53,6 +54,7 @@ def _is_fetch(request: HttpRequest) -> bool:
 def _settings_context(**overrides: Any) -> dict[str, Any]:
     current = loop_settings()
     actions = next_actions()
+    choices = field_choices()
     context: dict[str, Any] = {
         "form": LoopSettingsForm(instance=current),
         "rule_form": PointRuleForm(),
@@ -61,6 +63,9 @@ def _settings_context(**overrides: Any) -> dict[str, Any]:
         "active": active_model(),
         "state": loop_state(),
         "reasons": reasons(active_only=False),
+        "field_choices": choices,
+        "known_field_names": {name for name, _ in choices},
+        "candidates": candidate_reasons(),
         "reason_form": ReasonAddForm(),
         "actions": [(a, [str(Rule(**r)) for r in a.rules]) for a in actions],
         "action_form": NextActionForm(initial={"active": True}),
