@@ -8,7 +8,7 @@ from ninja.errors import HttpError
 from pydantic import Field
 
 from config.apiauth import token_auth
-from config.roles import LABELERS, READERS
+from config.roles import LABELERS, READERS, signed_in_user
 from feedback.models import LabelSource
 from feedback.selectors import reasons
 from feedback.services import label_submit, lease_next_leads
@@ -33,7 +33,9 @@ def queue(request: HttpRequest, params: Query[QueueParams]) -> dict[str, Any]:
     """The caller's next leads, most informative first; each is leased to the caller."""
     return {
         "leads": leads_out(
-            lease_next_leads(user=request.user, limit=params.limit, lease_minutes=loop_settings().lease_minutes)
+            lease_next_leads(
+                user=signed_in_user(request), limit=params.limit, lease_minutes=loop_settings().lease_minutes
+            )
         )
     }
 
@@ -63,13 +65,13 @@ class LabelCreated(Schema):
 
 
 @router.post("/labels", response={201: LabelCreated, 200: LabelCreated}, auth=token_auth(LABELERS))
-def labels_create(request: HttpRequest, payload: LabelIn) -> Status:
+def labels_create(request: HttpRequest, payload: LabelIn) -> Status[dict[str, object]]:
     """Record an outcome and its reason. 201 when stored; 200 when the same label was already stored."""
     lead = lead_to_label(external_id=payload.lead)
     if lead is None:
         raise HttpError(404, f"no lead with external_id {payload.lead!r}")
     result = label_submit(
-        user=request.user,
+        user=signed_in_user(request),
         lead=lead,
         outcome=payload.outcome,
         reason_code=payload.reason,
@@ -79,7 +81,7 @@ def labels_create(request: HttpRequest, payload: LabelIn) -> Status:
         known_fields=known_lead_fields() if payload.fields else (),
     )
     label = result.label
-    body = {
+    body: dict[str, object] = {
         "lead": lead.external_id,
         "outcome": label.outcome,
         "reason": label.reason.code if label.reason else None,

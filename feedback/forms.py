@@ -18,7 +18,9 @@ class LabelForm(forms.Form):
     reason = forms.CharField(max_length=50)
     note = forms.CharField(max_length=2000, required=False, widget=forms.Textarea)
     seconds = forms.FloatField(required=False, min_value=0, max_value=86400)
-    fields = FieldNamesField(required=False)
+    # Named as the POST field; Django's metaclass moves it into base_fields, so it never shadows
+    # the form's own ``fields`` dict at run time.
+    fields = FieldNamesField(required=False)  # type: ignore[assignment]
 
 
 class LeadRefForm(forms.Form):
@@ -63,4 +65,6 @@ class ReasonRenameForm(forms.Form):
 
 
 class ReasonFieldsForm(forms.Form):
-    fields = FieldNamesField(required=False)
+    # Named as the POST field; Django's metaclass moves it into base_fields, so it never shadows
+    # the form's own ``fields`` dict at run time.
+    fields = FieldNamesField(required=False)  # type: ignore[assignment]

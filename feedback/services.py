@@ -6,7 +6,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
@@ -72,7 +72,7 @@ def checked_fields(fields: Sequence[object], *, known: Collection[str], kept: Co
 
 def label_submit(
     *,
-    user: AbstractBaseUser,
+    user: User,
     lead: Lead,
     outcome: str,
     reason_code: str | None,
@@ -130,7 +130,7 @@ def label_submit(
     return LabelResult(label, created=True)
 
 
-def label_undo(*, user: AbstractBaseUser, lease_minutes: int) -> Lead | None:
+def label_undo(*, user: User, lease_minutes: int) -> Lead | None:
     """Take back the user's last label of the last few minutes (audited: a label edit); the lead
     returns to their queue, leased to them for ``lease_minutes`` (the loop settings')."""
     now = timezone.now()
@@ -201,7 +201,7 @@ def labels_import(*, outcomes: Mapping[int, str]) -> int:
     return len(rows)
 
 
-def lease_next_leads(*, user: AbstractBaseUser, limit: int, lease_minutes: int) -> list[Lead]:
+def lease_next_leads(*, user: User, limit: int, lease_minutes: int) -> list[Lead]:
     """The user's queue: leads already leased to them, then the highest-priority free leads,
     claimed for ``lease_minutes`` (the loop settings'), so that two reps asking at the same instant
     never get the same lead."""
@@ -210,7 +210,7 @@ def lease_next_leads(*, user: AbstractBaseUser, limit: int, lease_minutes: int) 
     with transaction.atomic():
         own = list(
             # Most recently leased first, so an undone lead is shown again at once.
-            Lead.objects.filter(status=LeadStatus.OPEN, lease__user=user, lease__expires_at__gt=now).order_by(
+            Lead.objects.filter(status=LeadStatus.OPEN, lease__user=user, lease__expires_at__gt=now).order_by(  # type: ignore[misc]  # priority: LeadManager's annotation
                 "-lease__leased_at", "-priority", "id"
             )[:limit]
         )
@@ -253,7 +253,7 @@ def _lockable_candidates(free: QuerySet[Lead], *, count: int) -> list[Lead]:
     """Up to ``count`` free leads, best first, locked (rows other reps hold locked are skipped)."""
     # Scored leads by priority: a walk down the score table's priority index.
     candidates = list(
-        free.filter(priority__isnull=False)
+        free.filter(priority__isnull=False)  # type: ignore[misc]  # LeadManager's annotation, unseen by the plugin
         .order_by("-priority", "id")
         .select_for_update(skip_locked=True, of=("self",))[:count]
     )
@@ -266,7 +266,7 @@ def _lockable_candidates(free: QuerySet[Lead], *, count: int) -> list[Lead]:
     return candidates
 
 
-def lead_skip(*, user: AbstractBaseUser, lead: Lead) -> None:
+def lead_skip(*, user: User, lead: Lead) -> None:
     """Pass on a lead: release the user's lease; it goes back to the pool for the others."""
     with transaction.atomic():
         Lease.objects.filter(lead=lead, user=user).delete()
@@ -280,7 +280,7 @@ def reason_create(*, code: str, label: str, outcome: str) -> Reason:
     return Reason.objects.create(code=code, label=label, outcome=outcome, position=position)
 
 
-def reason_add(*, user: AbstractBaseUser, code: str, label: str, outcome: str) -> Reason:
+def reason_add(*, user: User, code: str, label: str, outcome: str) -> Reason:
     if Reason.objects.filter(code=code).exists():
         raise LabelError("code", f"{code!r} is taken; rename or restore that reason instead")
     with transaction.atomic():
@@ -294,7 +294,7 @@ def reason_add(*, user: AbstractBaseUser, code: str, label: str, outcome: str) -
     return reason
 
 
-def reason_rename(*, user: AbstractBaseUser, reason: Reason, label: str) -> Reason:
+def reason_rename(*, user: User, reason: Reason, label: str) -> Reason:
     """A new wording; the labels keep pointing at the same reason, so history follows the rename."""
     label = label.strip()
     if not label:
@@ -312,7 +312,7 @@ def reason_rename(*, user: AbstractBaseUser, reason: Reason, label: str) -> Reas
     return reason
 
 
-def reason_set_active(*, user: AbstractBaseUser, reason: Reason, active: bool) -> Reason:
+def reason_set_active(*, user: User, reason: Reason, active: bool) -> Reason:
     """Retire (or restore) a reason: a retired one leaves the label form, its labels stay."""
     if reason.active != active:
         with transaction.atomic():
@@ -327,9 +327,7 @@ def reason_set_active(*, user: AbstractBaseUser, reason: Reason, active: bool) -
     return reason
 
 
-def reason_set_fields(
-    *, user: AbstractBaseUser, reason: Reason, fields: Sequence[object], known: Collection[str]
-) -> Reason:
+def reason_set_fields(*, user: User, reason: Reason, fields: Sequence[object], known: Collection[str]) -> Reason:
     """The lead fields a reason speaks to (audited). Each is one the model knows (``known``), or
     one the reason already had: a field the data lost can be kept or dropped, never added."""
     chosen = checked_fields(fields, known=known, kept=reason.fields)

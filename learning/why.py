@@ -123,4 +123,4 @@ def candidate_reasons(*, limit: int = NOTES_READ) -> list[NoteGroup]:
         timeout=24 * 3600,
     )
     taken = set(Reason.objects.values_list("code", flat=True))
-    return [group for group in groups if group.code not in taken]
+    return [group for group in groups or () if group.code not in taken]
