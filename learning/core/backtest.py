@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -182,7 +183,7 @@ def replay(
     make_scorer: Callable[[], ClassifierMixin],
     keys: np.ndarray | None = None,
     on_round: Callable[[int, np.ndarray], None] | None = None,
-    fit_params: Callable[[np.ndarray], dict[str, object]] | None = None,
+    fit_params: Callable[[np.ndarray], dict[str, Any]] | None = None,
 ) -> Curve:
     """One learning curve: from the labels ``start``, refit, measure, and let ``strategy`` pick
     the next batch (the live queue's ``select_batch``), ``rounds`` times. ``keys`` (one random
@@ -286,7 +287,7 @@ def run_backtest(
         )
     if simulated_reasons is not None and not 0.0 <= simulated_reasons <= 1.0:
         raise BacktestError(f"simulated reasons: accuracy {simulated_reasons} is not between 0 and 1")
-    prepared: dict[str, object] = {}
+    prepared: dict[str, Any] = {}
     if make_scorer is None:
         frame = frame.reset_index(drop=True)  # rows found by position: cheaper than by lead id
         prepared["prepared"] = PreparedFrame(frame)
@@ -358,12 +359,10 @@ def run_backtest(
     )
 
 
-def _fit_params(
-    prepared: dict[str, object], whys: list[tuple[Why, ...]] | None
-) -> Callable[[np.ndarray], dict[str, object]]:
+def _fit_params(prepared: dict[str, Any], whys: list[tuple[Why, ...]] | None) -> Callable[[np.ndarray], dict[str, Any]]:
     """The scorer's fit arguments for some pool rows: the prepared frame, and their whys when the curve learns them."""
 
-    def params(rows: np.ndarray) -> dict[str, object]:
+    def params(rows: np.ndarray) -> dict[str, Any]:
         return {**prepared, "whys": [whys[i] for i in rows]} if whys is not None else prepared
 
     return params

@@ -144,7 +144,7 @@ def learn_whys(
         held = np.flatnonzero(np.isin(owner, test))
         baseline = np.array([coef[codes[train, j]].mean() for j in range(codes.shape[1])])
         for i in held:
-            rationale = rationales[i]
+            rationale = rationales[int(i)]
             sign = 1.0 if y[rationale.row] == 1 else -1.0
             pushes = sign * (coef[codes[rationale.row]] - baseline)
             agreements[rationale.key].append(agreement(pushes, rationale.columns))
