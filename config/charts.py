@@ -24,13 +24,17 @@ def _num(value: float) -> str:
 
 
 def _svg(width: int, height: int, title: str, body: SafeString) -> SafeString:
+    # A chart whose bars are links is a group of links, not an image: role="img" would hide them
+    # from assistive technology and nest interactive controls in an image (axe: nested-interactive).
+    role = "group" if "<a " in body else "img"
     return format_html(
-        '<svg class="chart" width="{}" height="{}" viewBox="0 0 {} {}" role="img" aria-label="{}" '
+        '<svg class="chart" width="{}" height="{}" viewBox="0 0 {} {}" role="{}" aria-label="{}" '
         'preserveAspectRatio="xMinYMin meet" xmlns="http://www.w3.org/2000/svg">{}</svg>',
         width,
         height,
         width,
         height,
+        role,
         title,
         body,
     )
@@ -345,6 +349,9 @@ def legend(items: Sequence[tuple[str, str]]) -> SafeString:
     return format_html(
         '<ul class="legend">{}</ul>',
         format_html_join(
-            "", '<li><span class="swatch" style="background:{}"></span>{}</li>', ((c, n) for n, c in items)
+            "",
+            '<li><svg class="swatch" viewBox="0 0 12 12" aria-hidden="true">'
+            '<rect width="12" height="12" rx="3" fill="{}"></rect></svg>{}</li>',
+            ((c, n) for n, c in items),
         ),
     )

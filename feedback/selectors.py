@@ -81,6 +81,30 @@ def undoable_label(*, user: User, window: timedelta) -> Label | None:
     )
 
 
+@dataclass(frozen=True)
+class UndoableAction:
+    kind: str  # "label" or "skip"
+    lead_name: str
+
+
+def undoable_action(*, user: User, window: timedelta) -> UndoableAction | None:
+    """The user's last label or skip of the last ``window``, the one ``u`` would take back."""
+    since = timezone.now() - window
+    label = (
+        Label.objects.filter(user=user, source__in=["rep", "api"], created_at__gte=since)
+        .select_related("lead")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    skips = Skip.objects.filter(user=user, created_at__gte=since).select_related("lead")
+    skip = skips.order_by("-created_at", "-id").first()
+    if skip is not None and (label is None or skip.created_at > label.created_at):
+        return UndoableAction(kind="skip", lead_name=skip.lead.company or skip.lead.external_id)
+    if label is not None:
+        return UndoableAction(kind="label", lead_name=label.lead.company or label.lead.external_id)
+    return None
+
+
 def reason_counts() -> list[dict[str, object]]:
     """Outcome by reason counts with shares within each outcome."""
     rows = list(

@@ -6,14 +6,14 @@ from itertools import groupby
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from config.forms import form_errors
+from config.forms import form_error, form_errors
 from config.roles import ADMINS, LABELERS, MANAGERS, role_required, signed_in_user
 from feedback import presenters
 from feedback.forms import (
@@ -39,13 +39,13 @@ from feedback.selectors import (
     reason_mix,
     reasons_by_outcome,
     team_activity,
-    undoable_label,
+    undoable_action,
 )
 from feedback.services import (
     UNDO_WINDOW,
     LabelError,
     label_submit,
-    label_undo,
+    last_action_undo,
     lead_skip,
     lease_next_leads,
     reason_add,
@@ -63,52 +63,59 @@ def _is_fetch(request: HttpRequest) -> bool:
     return request.headers.get("X-Requested-With") == "fetch"
 
 
-def _queue_context(user: User, *, notice: str = "", error: str = "") -> dict[str, Any]:
+ANSWER_KEY = "leadloop-undone-answer"  # the session key of an undone label's answer, shown for editing
+
+
+def _queue_context(request: HttpRequest, *, notice: str = "", error: str = "") -> dict[str, Any]:
+    user = signed_in_user(request)
     leads = lease_next_leads(user=user, limit=1, lease_minutes=loop_settings().lease_minutes)
     lead = leads[0] if leads else None
     if lead is not None:
         explain_leads(leads=[lead])
     activities = lead_activities(lead=lead, limit=100) if lead else []
     timeline = [(day, list(items)) for day, items in groupby(activities, key=lambda a: a.occurred_at.date())]
+    answer = request.session.pop(ANSWER_KEY, None)
     return {
         "lead": lead,
         "timeline": timeline,
         "reasons": reasons_by_outcome(),
+        "answer": answer if lead is not None and answer and answer.get("lead") == lead.external_id else None,
         "remaining": queue_remaining(user=user, cap=QUEUE_COUNT_CAP),
         "remaining_cap": QUEUE_COUNT_CAP,
         "today": labels_today(user=user),
-        "undoable": undoable_label(user=user, window=UNDO_WINDOW),
+        "undoable": undoable_action(user=user, window=UNDO_WINDOW),
         "notice": notice,
         "error": error,
     }
 
 
 def _queue_response(request: HttpRequest, *, notice: str = "", error: str = "", status: int = 200) -> HttpResponse:
-    context = _queue_context(signed_in_user(request), notice=notice, error=error)
-    if _is_fetch(request):
-        return render(request, "feedback/_queue_card.html", context, status=status)
-    if error:
-        return render(request, "feedback/queue.html", context, status=status)
-    if notice:
-        messages.success(request, notice)
-    return redirect("queue")
+    if not _is_fetch(request) and not error:
+        if notice:
+            messages.success(request, notice)
+        return redirect("queue")
+    context = _queue_context(request, notice=notice, error=error)
+    template = "feedback/_queue_card.html" if _is_fetch(request) else "feedback/queue.html"
+    return render(request, template, context, status=status)
 
 
 @require_GET
+@never_cache
 @role_required(LABELERS)
 def queue_page(request: HttpRequest) -> HttpResponse:
-    context = _queue_context(signed_in_user(request))
+    """The rep's queue. Never cached: Back must not show a lead that was labeled since."""
+    context = _queue_context(request)
     template = "feedback/_queue_card.html" if _is_fetch(request) else "feedback/queue.html"
     return render(request, template, context)
 
 
 @require_POST
+@never_cache
 @role_required(LABELERS)
 def queue_label(request: HttpRequest) -> HttpResponse:
     form = LabelForm(request.POST)
     if not form.is_valid():
-        field, errors = next(iter(form.errors.items()))
-        return _queue_response(request, error=f"{field}: {errors[0]}", status=400)
+        return _queue_response(request, error=form_error(form), status=400)
     data = form.cleaned_data
     lead = lead_get_or_404(external_id=data["lead"])
     try:
@@ -130,23 +137,69 @@ def queue_label(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+@never_cache
 @role_required(LABELERS)
 def queue_skip(request: HttpRequest) -> HttpResponse:
     form = LeadRefForm(request.POST)
     if not form.is_valid():
-        return _queue_response(request, error="lead: this field is required", status=400)
+        return _queue_response(request, error=form_error(form), status=400)
     lead = lead_get_or_404(external_id=form.cleaned_data["lead"])
     lead_skip(user=signed_in_user(request), lead=lead)
-    return _queue_response(request, notice=f"Skipped {lead.company or lead.external_id}.")
+    return _queue_response(request, notice=f"Skipped {lead.company or lead.external_id}. Press u to bring it back.")
+
+
+@require_POST
+@never_cache
+@role_required(LABELERS)
+def queue_undo(request: HttpRequest) -> HttpResponse:
+    """Undo the rep's last action: a label comes back with its answer filled in, a skip brings the lead back."""
+    undone = last_action_undo(user=signed_in_user(request), lease_minutes=loop_settings().lease_minutes)
+    if undone is None:
+        nothing = "Nothing to undo: no label or skip of yours in the last 10 minutes."
+        return _queue_response(request, error=nothing, status=409)
+    name = undone.lead.company or undone.lead.external_id
+    if undone.kind == "skip":
+        if not undone.back_in_queue:
+            gone = f"Undid the skip, but {name} is no longer free: another rep has it or it was closed."
+            return _queue_response(request, notice=gone)
+        return _queue_response(request, notice=f"Undid the skip: {name} is back.")
+    request.session[ANSWER_KEY] = {
+        "lead": undone.lead.external_id,
+        "outcome": undone.outcome,
+        "reason": undone.reason,
+        "note": undone.note,
+        "fields": list(undone.fields),
+    }
+    return _queue_response(request, notice=f"Undid the label on {name}: your answer is filled in, change it and save.")
 
 
 @require_POST
 @role_required(LABELERS)
-def queue_undo(request: HttpRequest) -> HttpResponse:
-    lead = label_undo(user=signed_in_user(request), lease_minutes=loop_settings().lease_minutes)
-    if lead is None:
-        return _queue_response(request, error="Nothing to undo: no label of yours in the last 10 minutes.", status=409)
-    return _queue_response(request, notice=f"Undid the label on {lead.company or lead.external_id}.")
+def lead_label(request: HttpRequest, external_id: str) -> HttpResponse:
+    """Label a lead from its own page, with the queue's form; back to the lead page."""
+    lead = lead_get_or_404(external_id=external_id)
+    form = LabelForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form_error(form))
+    else:
+        data = form.cleaned_data
+        try:
+            label_submit(
+                user=signed_in_user(request),
+                lead=lead,
+                outcome=data["outcome"],
+                reason_code=data["reason"],
+                note=data["note"],
+                seconds_to_label=data["seconds"],
+                fields=data["fields"],
+                known_fields=known_lead_fields() if data["fields"] else (),
+            )
+        except LabelError as exc:
+            messages.error(request, str(exc))
+        else:
+            outcome = data["outcome"].replace("_", " ")
+            messages.success(request, f"Labeled {lead.company or lead.external_id}: {outcome}.")
+    return redirect("lead_detail", external_id=lead.external_id)
 
 
 @require_GET

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -11,6 +11,7 @@ import joblib
 import numpy as np
 import pandas as pd
 from django.utils import timezone
+from django.utils.timesince import timesince
 
 from feedback.selectors import labeled_scores
 from leads.frames import LeadIds, activity_events_frame, lead_profiles_frame, open_lead_ids, open_lead_scores
@@ -28,13 +29,58 @@ from learning.models import (
     ModelVersion,
     NextAction,
     PointRule,
+    QuarantinedValue,
     WebhookDelivery,
     WebhookEndpoint,
 )
 
-
 # The singleton rows (pk=1) are made by a migration or by the first write; a read never writes, and a
 # missing row reads as the defaults in code.
+
+
+def loop_health() -> dict[str, Any]:
+    """What monitoring reads (``/healthz``, no login): how far the loop is behind and whether it
+    fails. Counts and error kinds only, never a lead's data or an error's text."""
+    state, lock = loop_state(), loop_lock()
+    now = timezone.now()
+    queued = max(state.labels_revision - state.trained_revision, 0)
+    lag = (now - state.pending_since).total_seconds() if queued and state.pending_since else 0.0
+    quarantined = QuarantinedValue.objects.values("lead_id").distinct().count()
+    failing = lock.failing
+    return {
+        "status": "failing" if failing else "degraded" if quarantined else "ok",
+        "loop_lag_seconds": round(max(lag, 0.0), 1),
+        "queued_labels": queued,
+        "rescore_pending": state.rescore_requested,
+        "running": lock.running_since is not None,
+        "last_error": {"kind": lock.last_error.split(":", 1)[0][:100], "at": lock.last_error_at.isoformat()}
+        if failing and lock.last_error_at
+        else None,
+        "last_success_at": lock.last_success_at.isoformat() if lock.last_success_at else None,
+        "quarantined": quarantined,
+        "scores_version": state.scores_version,
+        "scores_updated_at": state.scores_updated_at.isoformat() if state.scores_updated_at else None,
+    }
+
+
+def loop_alert() -> str:
+    """The admins' banner: why the loop is not learning from everything, or ""."""
+    lock = loop_lock()
+    parts = []
+    if lock.failing:
+        parts.append(f"the last learning run failed ({lock.last_error.split(':', 1)[0][:100]})")
+    quarantined = QuarantinedValue.objects.values("lead_id").distinct().count()
+    if quarantined:
+        one = quarantined == 1
+        whose = "its" if one else "their"
+        parts.append(f"{quarantined} lead{'' if one else 's'} quarantined: {whose} data cannot be read")
+    return "; ".join(parts)
+
+
+def quarantined_values(*, limit: int = 50) -> list[QuarantinedValue]:
+    return list(QuarantinedValue.objects.select_related("lead").order_by("-found_at")[:limit])
+
+
 def loop_settings() -> LoopSettings:
     return LoopSettings.objects.filter(pk=1).first() or LoopSettings(pk=1)
 
@@ -92,6 +138,30 @@ def scorer_for(*, version: int) -> LeadScorer:
     restore) never gets a stale model of the same number."""
     created_at = ModelVersion.objects.values_list("created_at", flat=True).get(version=version)
     return _load(version, created_at.isoformat())
+
+
+def loop_status(*, now: datetime | None = None) -> str:
+    """The learning loop in words: 'All labels learned; scores from 2 minutes ago (model v3).'"""
+    state, lock, model = loop_state(), loop_lock(), active_model()
+    now = now or timezone.now()
+    waiting = state.labels_revision - state.trained_revision
+    if lock.running_since is not None:
+        learned = "Learning now"
+    elif waiting > 0:
+        learned = f"{waiting} label change{'s' if waiting != 1 else ''} waiting to be learned"
+    else:
+        learned = "All labels learned"
+    if state.scores_updated_at is None:
+        scores = "no scores yet"
+    elif now - state.scores_updated_at < timedelta(minutes=1):
+        scores = "scores from just now"
+    else:
+        scores = f"scores from {timesince(state.scores_updated_at, now).split(',')[0]} ago"
+    by = f"model v{model.version}" if model else "the starting point rules"
+    text = f"{learned}; {scores} ({by})."
+    if lock.last_error:
+        text += f" The last run failed: {lock.last_error[:200]}"
+    return text
 
 
 def scores_state() -> dict[str, object]:

@@ -25,7 +25,8 @@ from learning.core.metrics import evaluate
 from learning.core.model import LeadScorer, cross_val_proba
 from learning.core.rationales import MARKED, Why
 from learning.models import ModelStatus, ModelVersion
-from learning.selectors import active_model, feature_frame, loop_settings, scorer_for
+from learning.quarantine import readable_features
+from learning.selectors import active_model, loop_settings, scorer_for
 from learning.services.workers import fault_pause, rescore_requested
 
 logger = logging.getLogger(__name__)
@@ -87,7 +88,13 @@ def train_model_version(*, labels_revision: int, now: datetime | None = None) ->
         return None
     started = time.perf_counter()
     now = now or timezone.now()
-    frame = feature_frame(lead_ids=[lead_id for _, lead_id, _ in labels], as_of=now)
+    lead_ids = np.array([lead_id for _, lead_id, _ in labels], dtype=np.int64)
+    frame = readable_features(lead_ids=lead_ids, as_of=now)
+    readable = np.isin(lead_ids, frame.index.to_numpy())  # a quarantined lead teaches nothing
+    labels = [label for label, keep in zip(labels, readable, strict=True) if keep]
+    y = y[readable]
+    if min(y.sum(), len(y) - y.sum()) < max(settings.min_labels_per_outcome, 2):
+        return None
     whys = _label_whys([label_id for label_id, _, _ in labels])
     out_of_fold = _out_of_fold(frame, y, whys)
     metrics: dict[str, Any] = evaluate(y, out_of_fold, threshold=settings.hot_threshold)
