@@ -51,6 +51,7 @@ test: install-test
 
 bench: install-bench
 	$(PY) -m bench.backtest
+	$(PY) -m bench.reasons
 	$(PY) -m bench.run
 
 lint: lint-imports typecheck

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -17,6 +18,15 @@ from leads.models import Lead, LeadStatus
 def training_labels() -> list[tuple[int, int, str]]:
     """(label id, lead id, outcome) for every label the model learns from, oldest first."""
     return list(Label.objects.filter(outcome__in=Outcome.values).order_by("id").values_list("id", "lead_id", "outcome"))
+
+
+def label_whys(*, label_ids: Sequence[int]) -> dict[int, tuple[str | None, list[str], list[str]]]:
+    """Per label: its reason's code and the fields that reason speaks to, and the fields the rep marked."""
+    rows = Label.objects.filter(id__in=list(label_ids)).values_list("id", "reason__code", "reason__fields", "fields")
+    return {
+        label_id: (code, list(reason_fields or []), list(marked or []))
+        for label_id, code, reason_fields, marked in rows
+    }
 
 
 def reasons(*, active_only: bool = True) -> QuerySet[Reason]:

@@ -158,7 +158,7 @@ def explain_leads(*, leads: Sequence[Lead]) -> None:
 def pool_slots(*, lead_ids: np.ndarray, as_of: datetime, inputs: ScoringInputs) -> SlotCodes | None:
     """What ``representative`` balances the queue's head on: the active scorer's slots of the few
     hundred pool leads it looks at (and a random sample standing for the pool), read from the
-    database when asked, and its training labels' slots. None for the point rules or an older scorer."""
+    database when asked, and its training labels' slots. None for the point rules."""
     if inputs.scorer is None:
         return None
 
@@ -166,4 +166,7 @@ def pool_slots(*, lead_ids: np.ndarray, as_of: datetime, inputs: ScoringInputs) 
         wanted = lead_ids[rows]
         return readable_features(lead_ids=wanted, as_of=as_of, activity_types=inputs.types).reindex(wanted)
 
-    return inputs.scorer.pool_slots(frame_of)
+    scorer = inputs.scorer
+    return SlotCodes(
+        codes=lambda rows: scorer.slot_codes(frame_of(rows)), labeled=scorer.slot_counts_, labeled_rows=scorer.n_train_
+    )
