@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -334,3 +335,12 @@ def team_activity(*, since: date, until: date) -> dict[str, Any]:
         "queue_free": queue_remaining(),
         "leased": Lease.objects.filter(expires_at__gt=now).count(),
     }
+
+
+def queue_picks(*, label_ids: Sequence[int]) -> dict[int, tuple[float, float | None]]:
+    """(propensity, score the rep saw) of those of these labels that came from the queue (a propensity
+    on the label); labels given outside the queue and imported history are left out."""
+    rows = Label.objects.filter(id__in=list(label_ids), propensity__isnull=False).values_list(
+        "id", "propensity", "score_seen"
+    )
+    return {label_id: (propensity, score) for label_id, propensity, score in rows}

@@ -92,8 +92,11 @@ def label_submit(
                     return LabelResult(existing, created=False)
                 raise LabelError("lead", f"{lead.external_id} is already labeled {existing.outcome}", status=409)
             Lead.rows.filter(pk=lead.pk).update(status=outcome, updated_at=now)  # closed without a label
+        # A lead the queue leased to this rep carries its pick probability onto the label.
+        propensity = Lease.objects.filter(lead_id=lead.pk, user=user).values_list("propensity", flat=True).first()
         label = Label.objects.create(
             lead_id=lead.pk,
+            propensity=propensity,
             outcome=outcome,
             reason=reason,
             note=note,
@@ -150,7 +153,12 @@ def label_undo(*, user: AbstractBaseUser) -> Lead | None:
         settings = _loop_settings()
         Lease.objects.update_or_create(
             lead=lead,
-            defaults={"user": user, "leased_at": now, "expires_at": now + timedelta(minutes=settings.lease_minutes)},
+            defaults={
+                "user": user,
+                "leased_at": now,
+                "expires_at": now + timedelta(minutes=settings.lease_minutes),
+                "propensity": label.propensity,  # back on the lease: a relabel lands it on the new label
+            },
         )
         labels_changed()
     lead.status = LeadStatus.OPEN
@@ -229,12 +237,18 @@ def lease_next_leads(*, user: AbstractBaseUser, limit: int) -> list[Lead]:
             if claimed:
                 Lease.objects.bulk_create(
                     [
-                        Lease(lead=lead, user=user, leased_at=now, expires_at=now + timedelta(minutes=minutes))
+                        Lease(
+                            lead=lead,
+                            user=user,
+                            leased_at=now,
+                            expires_at=now + timedelta(minutes=minutes),
+                            propensity=lead.propensity,  # the pick probability of the rescore that ranked it
+                        )
                         for lead in claimed
                     ],
                     update_conflicts=True,
                     unique_fields=["lead"],
-                    update_fields=["user", "leased_at", "expires_at"],
+                    update_fields=["user", "leased_at", "expires_at", "propensity"],
                 )
     return own + claimed
 

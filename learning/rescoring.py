@@ -39,7 +39,8 @@ from learning.core.explain import describe
 from learning.core.features import activity_types_of, build_frame
 from learning.core.model import LeadScorer, top_factors
 from learning.core.rules import PointRules, score_by_rules
-from learning.core.strategies import FEATURE_STRATEGIES, SLOT_STRATEGIES, SlotCodes, rank_pool
+from learning.core.strategies import EXPERTS, rank_pool, weights
+from learning.mixing import queue_mix_record_pool, queue_mix_shares
 from learning.models import ChunkStatus, LoopSettings, LoopState, ModelVersion, RescoreChunk, RescoreRun
 from learning.selectors import active_model, loop_settings, loop_state, point_rules, scorer_for
 
@@ -254,7 +255,7 @@ def chunk_score(
     ids = open_lead_ids(block=chunk.block)
     token = lead_block_tokens().get(chunk.block)
     frame, cached = block_features(block=chunk.block, lead_ids=ids, as_of=run.as_of, types=inputs.types, token=token)
-    scored, contributions = score_frame(frame, scorer=inputs.scorer, rules=inputs.rules, explain=False)
+    scored, _ = score_frame(frame, scorer=inputs.scorer, rules=inputs.rules, explain=False)
     deal_value = frame["deal_value"].to_numpy(dtype=float) if "deal_value" in frame else np.full(len(ids), np.nan)
     result = {
         "lead_ids": ids,
@@ -262,10 +263,6 @@ def chunk_score(
         "fit_score": scored["fit_score"].to_numpy(dtype=float),
         "behavior_score": scored["behavior_score"].to_numpy(dtype=float),
         "expected_value": scored["score"].to_numpy(dtype=float) * deal_value - settings.cost_per_lead,
-        # Per-feature contributions only for the strategies that compare leads by them.
-        "contributions": None
-        if contributions is None or settings.strategy not in FEATURE_STRATEGIES
-        else contributions.astype(np.float32),
     }
     if share:
         loop_cache().set(_result_key(run, chunk.block), result, timeout=RESULT_TIMEOUT)
@@ -363,20 +360,6 @@ def explanations_for(*, lead_ids: Sequence[int], as_of: datetime, inputs: Scorin
     return {int(lead_id): text for lead_id, text in explained.items()}
 
 
-def pool_slots(*, lead_ids: np.ndarray, as_of: datetime, inputs: ScoringInputs) -> SlotCodes | None:
-    """What ``representative`` balances the queue's head on: the active scorer's slots of the few
-    hundred pool leads it looks at (and a random sample standing for the pool), read from the
-    database when asked, and its training labels' slots. None for the point rules or an older scorer."""
-    if inputs.scorer is None:
-        return None
-
-    def frame_of(rows: np.ndarray) -> pd.DataFrame:
-        wanted = lead_ids[rows]
-        return feature_frame(lead_ids=wanted, as_of=as_of, activity_types=inputs.types).reindex(wanted)
-
-    return inputs.scorer.pool_slots(frame_of)
-
-
 def rescore_open_leads(*, now: datetime | None = None) -> RescoreResult:
     """Score every open lead with the active model (or the point rules), rank the queue and write
     all scores at once: readers see the old scores or the new ones, never a mix."""
@@ -410,25 +393,20 @@ def rescore_open_leads(*, now: datetime | None = None) -> RescoreResult:
 
     lead_ids = np.concatenate([r["lead_ids"] for r in results]).astype(np.int64) if results else np.zeros(0, np.int64)
     proba = column("score")
-    contributions = (
-        np.concatenate([r["contributions"] for r in results])
-        if results and results[0]["contributions"] is not None
-        else None
-    )
     two_class = np.column_stack([1 - proba, proba])
     ranking = rank_pool(
         two_class,
         strategy=settings.strategy,
         exploration=settings.exploration,
         rng=np.random.default_rng(),
-        features=contributions,
-        labels=inputs.model.labels if inputs.model else None,
-        positives=inputs.model.positives if inputs.model else None,
-        model_auc=getattr(inputs.scorer, "out_of_fold_auc_", None),
-        slots=pool_slots(lead_ids=lead_ids, as_of=now, inputs=inputs) if settings.strategy in SLOT_STRATEGIES else None,
+        shares=queue_mix_shares(),
+    )
+    queue_mix_record_pool(
+        totals={name: float(weights(two_class, name).sum()) for name in EXPERTS},
+        pool=len(proba),
+        exploration=settings.exploration,
     )
     label = "model unsure" if inputs.scorer is not None else "cold start: near the hot threshold"
-    hot = ranking.hot if ranking.hot is not None else np.zeros(len(proba), dtype=bool)
     mark = lap("rank", mark)
     explanations = explanations_for(lead_ids=lead_ids[ranking.order[:EXPLAIN_HEAD]], as_of=now, inputs=inputs)
     mark = lap("explain_head", mark)
@@ -440,8 +418,9 @@ def rescore_open_leads(*, now: datetime | None = None) -> RescoreResult:
         expected_value=column("expected_value"),
         uncertainty=1.0 - two_class.max(axis=1) if len(proba) else np.zeros(0),
         priority=ranking.priority(),
-        queue_reason=np.where(ranking.explored, "exploration", np.where(hot, "high score", label)).astype(object),
+        queue_reason=np.where(ranking.explored, "exploration", label).astype(object),
         explanations=explanations,
+        propensity=ranking.propensity,
     )
     webhook = WebhookEndpoint.objects.filter(pk=1, active=True).exists()
     before = open_lead_keys_and_scores() if webhook else None

@@ -31,6 +31,7 @@ from leads.models import Lead
 from learning import rescoring
 from learning.core.metrics import evaluate
 from learning.core.model import LeadScorer
+from learning.mixing import queue_label_metrics, queue_mix_learn
 from learning.models import (
     SETTINGS_FIELDS,
     DeliveryStatus,
@@ -93,13 +94,17 @@ def train_model_version(*, labels_revision: int, now: datetime | None = None) ->
     frame = rescoring.feature_frame(lead_ids=[lead_id for _, lead_id, _ in labels], as_of=now)
     out_of_fold = _out_of_fold(frame, y)
     metrics = evaluate(y, out_of_fold, threshold=settings.hot_threshold)
+    label_ids = np.array([label_id for label_id, _, _ in labels])
+    metrics["weighted"] = queue_label_metrics(
+        y=y, out_of_fold=out_of_fold, label_ids=label_ids, threshold=settings.hot_threshold
+    )
     scorer = LeadScorer().fit(frame, y)
     fault_pause("train")  # tests kill the worker here: no version is recorded, the labels stay pending
     buffer = io.BytesIO()
     joblib.dump(scorer, buffer, compress=3)
 
     current = active_model()
-    label_ids = np.array([label_id for label_id, _, _ in labels])
+    queue_mix_learn(frame=frame, y=y, label_ids=label_ids, current=current)
     promote, note, guard = _promotion_decision(
         current=current, frame=frame, y=y, out_of_fold=out_of_fold, label_ids=label_ids
     )

@@ -27,6 +27,7 @@ from learning.selectors import (
     model_versions,
     next_actions,
     point_rules_edited,
+    queue_mix_summary,
     rules_preview,
     scores_state,
     threshold_preview,
@@ -67,6 +68,7 @@ def _settings_context(**overrides: Any) -> dict[str, Any]:
         "actions": [(a, [str(Rule(**r)) for r in a.rules]) for a in actions],
         "action_form": NextActionForm(initial={"active": True}),
         "audit": recent_changes(limit=30),
+        "queue_mix": queue_mix_summary(),
         "preview": None,
         "rules_preview": None,
     }
