@@ -3,18 +3,30 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
-STAMP := $(VENV)/.installed
+PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 PORT ?= 8000
 
-.PHONY: install run test bench lint format migrate worker browsers clean
+.PHONY: install install-dev install-bench run test bench lint format migrate worker clean
 
-install: $(STAMP)
+# One stamp per requirements file: the runtime for `make run`, + tests/lint for `make test`,
+# + the benchmark inputs for `make bench`.
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+install-bench: $(VENV)/.installed-bench
 
-$(STAMP): requirements.txt
+$(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
-	touch $(STAMP)
+	$(PIP) --upgrade pip
+	$(PIP) -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(PIP) -r requirements-dev.txt
+	touch $@
+
+$(VENV)/.installed-bench: $(VENV)/.installed-dev requirements-bench.txt
+	$(PIP) -r requirements-bench.txt
+	touch $@
 
 migrate: install
 	$(PY) manage.py migrate --noinput -v0
@@ -26,20 +38,20 @@ run: migrate
 worker: install
 	$(BIN)/celery -A config worker -B --loglevel=INFO --concurrency=2
 
-test: install
+test: install-dev
 	$(BIN)/pytest
 
-bench: install
+bench: install-bench
 	$(PY) -m bench.backtest
 	$(PY) -m bench.run
 
-lint: install
+lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format: install
+format: install-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf var .pytest_cache .ruff_cache
+	rm -rf var .pytest_cache .ruff_cache .mypy_cache
