@@ -19,9 +19,9 @@ from django.db import transaction
 from feedback.selectors import queue_picks
 from learning.core.metrics import weighted_evaluate
 from learning.core.mix import MixState, credit_ratios, mix_update, weighted_brier_gain
-from learning.core.strategies import EXPERTS, advice
+from learning.core.strategies import EXPERTS, advice, strategy_named
 from learning.models import ModelStatus, ModelVersion, QueueMix
-from learning.selectors import queue_mix, scorer_for
+from learning.selectors import loop_settings, queue_mix, scorer_for
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +48,11 @@ def queue_mix_learn(
     """
     with transaction.atomic():
         mix = QueueMix.objects.select_for_update().get(pk=queue_mix().pk)
+        if strategy_named(loop_settings().strategy).weigh is not None:  # one strategy alone: nothing mixed to learn
+            mix.state = {**mix.state, "pending": {}}
+            mix.last_label_id = max(mix.last_label_id, int(label_ids.max(initial=0)))
+            mix.save(update_fields=["state", "last_label_id", "updated_at"])
+            return mix
         fresh = np.flatnonzero(label_ids > mix.last_label_id)
         picks = queue_picks(label_ids=label_ids[fresh].tolist())
         rows = np.array([i for i in fresh if int(label_ids[i]) in picks], dtype=np.int64)

@@ -39,7 +39,7 @@ from learning.core.explain import describe
 from learning.core.features import activity_types_of, build_frame
 from learning.core.model import LeadScorer, top_factors
 from learning.core.rules import PointRules, score_by_rules
-from learning.core.strategies import EXPERTS, rank_pool, weights
+from learning.core.strategies import EXPERTS, rank_pool
 from learning.mixing import queue_mix_record_pool, queue_mix_shares
 from learning.models import ChunkStatus, LoopSettings, LoopState, ModelVersion, RescoreChunk, RescoreRun
 from learning.selectors import active_model, loop_settings, loop_state, point_rules, scorer_for
@@ -401,11 +401,8 @@ def rescore_open_leads(*, now: datetime | None = None) -> RescoreResult:
         rng=np.random.default_rng(),
         shares=queue_mix_shares(),
     )
-    queue_mix_record_pool(
-        totals={name: float(weights(two_class, name).sum()) for name in EXPERTS},
-        pool=len(proba),
-        exploration=settings.exploration,
-    )
+    if set(ranking.totals) == set(EXPERTS):  # the adaptive mix: what its next credit is measured against
+        queue_mix_record_pool(totals=ranking.totals, pool=len(proba), exploration=settings.exploration)
     label = "model unsure" if inputs.scorer is not None else "cold start: near the hot threshold"
     mark = lap("rank", mark)
     explanations = explanations_for(lead_ids=lead_ids[ranking.order[:EXPLAIN_HEAD]], as_of=now, inputs=inputs)

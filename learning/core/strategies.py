@@ -118,16 +118,19 @@ def weights(proba: np.ndarray, name: str) -> np.ndarray:
 def advice(proba: np.ndarray, name: str, *, total: float | None = None) -> np.ndarray:
     """A single strategy's own distribution over the pool (uniform when it weighs every lead 0).
     ``total``: the strategy's total weight over a pool these rows were drawn from (default: theirs)."""
-    weight = weights(proba, name)
+    return _normalised(weights(proba, name), total)
+
+
+def _normalised(weight: np.ndarray, total: float | None = None) -> np.ndarray:
     total = float(weight.sum()) if total is None else total
     return weight / total if total > 0 else np.full(len(weight), 1.0 / max(len(weight), 1))
 
 
 def distribution(
     proba: np.ndarray, *, strategy: str, exploration: float, shares: Mapping[str, float] | None = None
-) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """The per-draw pick probability of every pool row, and the advice (each single strategy's own
-    distribution) it was mixed from.
+) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, float]]:
+    """The per-draw pick probability of every pool row, the advice (each single strategy's own
+    distribution) it was mixed from, and each advising strategy's total weight over the pool.
 
     ``exploration`` (the floor) of the probability is uniform; the rest follows the strategy, or for
     ``adaptive`` the experts' advice weighted by ``shares`` (default: equal). Every row gets at least
@@ -137,16 +140,15 @@ def distribution(
         raise ValueError("exploration must be between 0 and 1")
     n = len(proba)
     if n == 0:
-        return np.zeros(0), {}
-    if strategy_named(strategy).weigh is not None:
-        advised = {strategy: advice(proba, strategy)}
-        mixed = advised[strategy]
-    else:
-        share = {name: max(float((shares or {}).get(name, 1.0)), 0.0) for name in EXPERTS}
-        total = sum(share.values()) or 1.0
-        advised = {name: advice(proba, name) for name in EXPERTS}
-        mixed = sum((share[name] / total) * advised[name] for name in EXPERTS)
-    return exploration / n + (1.0 - exploration) * mixed, advised
+        return np.zeros(0), {}, {}
+    names = [strategy] if strategy_named(strategy).weigh is not None else list(EXPERTS)
+    raw = {name: weights(proba, name) for name in names}
+    totals = {name: float(weight.sum()) for name, weight in raw.items()}
+    advised = {name: _normalised(weight) for name, weight in raw.items()}
+    share = {name: max(float((shares or {}).get(name, 1.0)), 0.0) for name in names}
+    whole = sum(share.values()) or 1.0
+    mixed = sum((share[name] / whole) * advised[name] for name in names)
+    return exploration / n + (1.0 - exploration) * mixed, advised, totals
 
 
 @dataclass
@@ -154,7 +156,8 @@ class Ranking:
     order: np.ndarray  # row indices, first = ask first
     propensity: np.ndarray  # per row: the probability that one draw from the distribution picks it
     explored: np.ndarray  # bool per row: no likelier than under a uniform draw (here by exploration, not favoured)
-    advice: dict[str, np.ndarray]  # per expert: its own distribution over the pool
+    advice: dict[str, np.ndarray]  # per advising strategy: its own distribution over the pool
+    totals: dict[str, float]  # per advising strategy: its total weight over the pool (``advice`` unnormalised)
 
     def priority(self) -> np.ndarray:
         """1.0 for the first row of ``order`` down towards 0 for the last."""
@@ -178,13 +181,13 @@ def rank_pool(
     ``keys``: one uniform random number per row (default: drawn from ``rng``); with the same keys,
     ``random`` orders by them and every other strategy's race starts from them.
     """
-    p, advised = distribution(proba, strategy=strategy, exploration=exploration, shares=shares)
+    p, advised, totals = distribution(proba, strategy=strategy, exploration=exploration, shares=shares)
     n = len(p)
     u = keys if keys is not None else rng.random(n)
     race = -np.log1p(-np.minimum(u, 1 - 1e-12)) / np.maximum(p, 1e-300)
     order = np.argsort(race, kind="stable")
     uniform = 1.0 / n if n else 0.0
-    return Ranking(order=order, propensity=p, explored=p <= uniform * (1 + 1e-9), advice=advised)
+    return Ranking(order=order, propensity=p, explored=p <= uniform * (1 + 1e-9), advice=advised, totals=totals)
 
 
 def select_batch(

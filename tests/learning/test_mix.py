@@ -28,7 +28,7 @@ def test_the_credit_ratios_average_one_under_the_mixture() -> None:
     rng = np.random.default_rng(0)
     p1 = rng.beta(0.5, 6.0, size=500)
     proba = np.column_stack([1 - p1, p1])
-    p, advised = distribution(proba, strategy="adaptive", exploration=0.2)
+    p, advised, _totals = distribution(proba, strategy="adaptive", exploration=0.2)
     for name in EXPERTS:
         assert float(np.sum(p * advised[name] / p)) == pytest.approx(1.0)
     picked = rng.choice(len(p), size=20000, p=p)

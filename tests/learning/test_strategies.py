@@ -69,7 +69,7 @@ def test_every_strategy_in_the_registry_declares_what_it_needs() -> None:
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_every_strategy_is_a_distribution_with_the_floor_under_every_lead(strategy: str) -> None:
     proba = pool()
-    p, _advice = distribution(proba, strategy=strategy, exploration=0.2)
+    p, _advice, _totals = distribution(proba, strategy=strategy, exploration=0.2)
     assert p.sum() == pytest.approx(1.0)
     assert p.min() >= 0.2 / len(p) - 1e-15, "no lead has probability 0"
 
@@ -130,8 +130,9 @@ def test_the_first_pick_follows_the_stored_propensity() -> None:
 
 def test_the_adaptive_mix_follows_its_shares() -> None:
     proba = pool()
-    even, advised = distribution(proba, strategy="adaptive", exploration=0.2)
-    assert set(advised) == set(EXPERTS)
+    even, advised, totals = distribution(proba, strategy="adaptive", exploration=0.2)
+    assert set(advised) == set(totals) == set(EXPERTS)
+    assert totals["uncertainty"] == pytest.approx(np.minimum(proba[:, 0], proba[:, 1]).sum())
     only_random = distribution(
         proba, strategy="adaptive", exploration=0.2, shares={"random": 1.0, "uncertainty": 0.0, "entropy": 0.0}
     )[0]
