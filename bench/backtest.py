@@ -17,7 +17,9 @@ import json
 import os
 import platform
 import time
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -69,15 +71,26 @@ def report_strategies() -> list[str]:
     return [DEFAULT_STRATEGY, *[s for s in STRATEGIES if s not in (DEFAULT_STRATEGY, "random", "margin")]]
 
 
-def backtest_set(*, which: str, seeds: int, rounds: int, only: str | None) -> list[dict[str, object]]:
+def backtest_set(*, which: str, seeds: int, rounds: int, only: str | None, jobs: int = 1) -> list[dict[str, object]]:
+    """Every dataset of the set (whose name contains ``only``), ``jobs`` datasets at a time."""
+    from bench.datasets import SETS, build
+
+    names = [d.name for d in build(OUT / "data", only=SETS[which]) if not only or only.lower() in d.name.lower()]
+    work = partial(backtest_one, which=which, seeds=seeds, rounds=rounds)
+    if jobs <= 1:
+        return [work(name) for name in names]
+    with ProcessPoolExecutor(max_workers=jobs, initializer=setup_django) as pool:
+        return list(pool.map(work, names))
+
+
+def backtest_one(name: str, *, which: str, seeds: int, rounds: int) -> dict[str, object]:
     from bench.datasets import SETS, build
     from learning.core.backtest import run_backtest
     from learning.core.strategies import DEFAULT_EXPLORATION
 
     strategies = report_strategies()
-    results = []
     for dataset in build(OUT / "data", only=SETS[which]):
-        if only and only.lower() not in dataset.name.lower():
+        if dataset.name != name:
             continue
         frame, y = load(dataset)
         result = run_backtest(
@@ -107,12 +120,12 @@ def backtest_set(*, which: str, seeds: int, rounds: int, only: str | None) -> li
             },
             "result": result.as_json(),
         }
-        results.append(row)
         gaps = ", ".join(f"{name} {result.gap(name)[0]:+.4f} ± {result.gap(name)[1]:.4f}" for name in strategies)
         print(
             f"  {dataset.name}: full {result.full_data_auc:.3f}; vs random: {gaps} ({result.seconds:.0f} s)", flush=True
         )
-    return results
+        return row
+    raise ValueError(f"no dataset {name!r} in the {which} set")
 
 
 def report_table(rows: list[dict[str, object]], strategies: list[str]) -> str:
@@ -170,7 +183,9 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=SEEDS)
     parser.add_argument("--rounds", type=int, default=ROUNDS)
     parser.add_argument("--only", help="run the datasets whose name contains this")
+    parser.add_argument("--jobs", type=int, default=1, help="datasets replayed at once (processes)")
     parser.add_argument("--training-only", action="store_true")
+    parser.add_argument("--no-training", action="store_true", help="skip the training-time figures")
     args = parser.parse_args()
     setup_django()
     from bench.datasets import build
@@ -190,8 +205,10 @@ def main() -> None:
     }
     if not args.training_only:
         print(f"{args.which} set, {args.seeds} seeds: {', '.join(strategies)} against random sampling")
-        rows = backtest_set(which=args.which, seeds=args.seeds, rounds=args.rounds, only=args.only)
+        rows = backtest_set(which=args.which, seeds=args.seeds, rounds=args.rounds, only=args.only, jobs=args.jobs)
         report["backtest"] = rows
+        OUT.mkdir(parents=True, exist_ok=True)
+        (OUT / f"backtest-{args.which}-rows.json").write_text(json.dumps(report, indent=2, default=float))
         print()
         print(report_table(rows, strategies))
         print(f"\nheld-out calibration: Brier, mean probability / conversion rate ({DEFAULT_STRATEGY}); Brier (random)")
@@ -206,10 +223,11 @@ def main() -> None:
                     f"{mine['brier']:.3f}, {mine['predicted']:.3f}/{mine['actual']:.3f}; {other['brier']:.3f}"
                 )
         print(table(honesty))
-    print("\ntraining time (train_model_version's model work) against label count:")
-    dataset = build(OUT / "data")[0]
-    frame, y = load(dataset)
-    report["training_times"] = training_times(frame, y)
+    if not args.no_training:
+        print("\ntraining time (train_model_version's model work) against label count:")
+        dataset = build(OUT / "data")[0]
+        frame, y = load(dataset)
+        report["training_times"] = training_times(frame, y)
     report["seconds"] = time.perf_counter() - started
     OUT.mkdir(parents=True, exist_ok=True)
     whole = not args.only and not args.training_only

@@ -178,6 +178,14 @@ def rank_pool(
 ) -> Ranking:
     """Order a pool by one weighted draw without replacement from ``distribution``.
 
+    ``propensity`` (what the queue stores on the lead's score, its lease and its label) is the
+    per-draw probability at this rescore: the chance that a single draw from the distribution picks
+    the lead, ``exploration / n + (1 - exploration) * sum_k share_k * w_k(lead) / sum_pool w_k``,
+    with ``n`` the open pool and ``w_k`` each advising strategy's weight. It is not the chance of
+    landing anywhere in the queue's head (that grows with the batch); its inverse is the importance
+    weight of a sample drawn with replacement, which the queue's draw approaches while a batch is a
+    small share of the pool.
+
     ``keys``: one uniform random number per row (default: drawn from ``rng``); with the same keys,
     ``random`` orders by them and every other strategy's race starts from them.
     """
