@@ -13,6 +13,7 @@ curves are written to bench/out/backtest-<set>.json. No database is used.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -76,56 +77,108 @@ def backtest_set(*, which: str, seeds: int, rounds: int, only: str | None, jobs:
     from bench.datasets import SETS, build
 
     names = [d.name for d in build(OUT / "data", only=SETS[which]) if not only or only.lower() in d.name.lower()]
-    work = partial(backtest_one, which=which, seeds=seeds, rounds=rounds)
+    chunks = max(1, jobs // max(len(names), 1))  # spare processes split a dataset's seeds
+    bounds = np.linspace(0, seeds, chunks + 1).round().astype(int)
+    work = [(name, int(a), int(b - a)) for name in names for a, b in itertools.pairwise(bounds)]
     if jobs <= 1:
-        return [work(name) for name in names]
-    with ProcessPoolExecutor(max_workers=jobs, initializer=setup_django) as pool:
-        return list(pool.map(work, names))
+        parts = [replay_part(*item, which=which, rounds=rounds) for item in work]
+    else:
+        with ProcessPoolExecutor(max_workers=jobs, initializer=setup_django) as pool:
+            parts = list(pool.map(partial(replay_part, which=which, rounds=rounds), *zip(*work, strict=True)))
+    return [summarise(name, [part for (n, _, _), part in zip(work, parts, strict=True) if n == name]) for name in names]
 
 
-def backtest_one(name: str, *, which: str, seeds: int, rounds: int) -> dict[str, object]:
+def replay_part(name: str, first_seed: int, seeds: int, *, which: str, rounds: int) -> tuple[object, int, float]:
+    """One dataset's backtest over seeds ``first_seed``..: the result, the rows and the positive share."""
     from bench.datasets import SETS, build
     from learning.core.backtest import run_backtest
     from learning.core.strategies import DEFAULT_EXPLORATION
 
+    dataset = next(d for d in build(OUT / "data", only=SETS[which]) if d.name == name)
+    frame, y = load(dataset)
+    result = run_backtest(
+        frame,
+        y,
+        strategies=report_strategies(),
+        seeds=seeds,
+        first_seed=first_seed,
+        rounds=rounds,
+        exploration=DEFAULT_EXPLORATION,
+    )
+    print(f"  {name}: seeds {first_seed}-{first_seed + seeds - 1} done in {result.seconds:.0f} s", flush=True)
+    parts = OUT / "parts"  # each seed range's curves, kept in case a later one fails
+    parts.mkdir(parents=True, exist_ok=True)
+    (parts / f"{which}-{name.replace(' ', '_')}-{first_seed}.json").write_text(
+        json.dumps(result.as_json(), default=float)
+    )
+    return result, len(y), float(y.mean())
+
+
+def merged(results: list[object]) -> object:
+    """The results of one dataset's seed ranges as one: curves and calibration weighted by seeds."""
+    from learning.core.backtest import BacktestResult, CalibrationPoint, CurvePoint
+
+    parts = [r for r in results if isinstance(r, BacktestResult)]
+    if len(parts) == 1:
+        return parts[0]
+    weights = np.array([part.settings["seeds"] for part in parts], dtype=float)
+
+    def mean_points(rows: list[list[object]], kind: type) -> list[object]:
+        length = min(len(row) for row in rows)
+        table = np.array([[list(vars(point).values()) for point in row[:length]] for row in rows], dtype=float)
+        means = np.tensordot(weights / weights.sum(), table, axes=1)
+        return [kind(round(m[0]), *m[1:]) for m in means]
+
+    first = parts[0]
+    return BacktestResult(
+        strategy=first.strategy,
+        full_data_auc=float(np.average([part.full_data_auc for part in parts], weights=weights)),
+        curves={name: mean_points([p.curves[name] for p in parts], CurvePoint) for name in first.curves},
+        rows=first.rows,
+        positives=first.positives,
+        seconds=sum(part.seconds for part in parts),
+        settings={**first.settings, "seeds": int(weights.sum()), "first_seed": 0, "adaptive_final_shares": None},
+        seed_mean_aucs={name: [a for p in parts for a in p.seed_mean_aucs[name]] for name in first.seed_mean_aucs},
+        calibration={
+            name: mean_points([p.calibration[name] for p in parts], CalibrationPoint) for name in first.calibration
+        },
+    )
+
+
+def summarise(name: str, parts: list[tuple[object, int, float]]) -> dict[str, object]:
+    """One dataset's row of the report, from its seed ranges."""
     strategies = report_strategies()
-    for dataset in build(OUT / "data", only=SETS[which]):
-        if dataset.name != name:
-            continue
-        frame, y = load(dataset)
-        result = run_backtest(
-            frame, y, strategies=strategies, seeds=seeds, rounds=rounds, exploration=DEFAULT_EXPLORATION
-        )
-        row: dict[str, object] = {
-            "dataset": dataset.name,
-            "rows": len(y),
-            "positive_rate": float(y.mean()),
-            "full_data_auc": result.full_data_auc,
-            "random_mean_auc": result.mean_auc("random"),
-            "random_labels_to_match": result.labels_to_match("random", at=MATCH_AT),
-            "strategies": {
-                name: {
-                    "mean_auc": result.mean_auc(name),
-                    "gap": result.gap(name)[0],
-                    "gap_se": result.gap(name)[1],
-                    "labels_to_match": result.labels_to_match(name, at=MATCH_AT),
-                }
-                for name in strategies
-            },
-            "adaptive_final_shares": result.settings.get("adaptive_final_shares"),
-            "seconds": result.seconds,
-            "calibration": {  # the curve points nearest each budget (a topped-up first sample shifts them)
-                name: [vars(min(points, key=lambda point, n=n: abs(point.labels - n))) for n in CALIBRATION_LABELS]
-                for name, points in result.calibration.items()
-            },
-            "result": result.as_json(),
-        }
-        gaps = ", ".join(f"{name} {result.gap(name)[0]:+.4f} ± {result.gap(name)[1]:.4f}" for name in strategies)
-        print(
-            f"  {dataset.name}: full {result.full_data_auc:.3f}; vs random: {gaps} ({result.seconds:.0f} s)", flush=True
-        )
-        return row
-    raise ValueError(f"no dataset {name!r} in the {which} set")
+    result = merged([part[0] for part in parts])
+    rows, positive_rate = parts[0][1], parts[0][2]
+    shares = [part[0].settings.get("adaptive_final_shares") for part in parts]  # type: ignore[attr-defined]
+    dataset = name
+    row: dict[str, object] = {
+        "dataset": dataset,
+        "rows": rows,
+        "positive_rate": positive_rate,
+        "full_data_auc": result.full_data_auc,
+        "random_mean_auc": result.mean_auc("random"),
+        "random_labels_to_match": result.labels_to_match("random", at=MATCH_AT),
+        "strategies": {
+            name: {
+                "mean_auc": result.mean_auc(name),
+                "gap": result.gap(name)[0],
+                "gap_se": result.gap(name)[1],
+                "labels_to_match": result.labels_to_match(name, at=MATCH_AT),
+            }
+            for name in strategies
+        },
+        "adaptive_final_shares": [share for share in shares if share],
+        "seconds": result.seconds,
+        "calibration": {  # the curve points nearest each budget (a topped-up first sample shifts them)
+            name: [vars(min(points, key=lambda point, n=n: abs(point.labels - n))) for n in CALIBRATION_LABELS]
+            for name, points in result.calibration.items()
+        },
+        "result": result.as_json(),
+    }
+    gaps = ", ".join(f"{name} {result.gap(name)[0]:+.4f} ± {result.gap(name)[1]:.4f}" for name in strategies)
+    print(f"  {dataset}: full {result.full_data_auc:.3f}; vs random: {gaps} ({result.seconds:.0f} s)", flush=True)
+    return row
 
 
 def report_table(rows: list[dict[str, object]], strategies: list[str]) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -337,10 +336,8 @@ def team_activity(*, since: date, until: date) -> dict[str, Any]:
     }
 
 
-def queue_picks(*, label_ids: Sequence[int]) -> dict[int, tuple[float, float | None]]:
-    """(propensity, score the rep saw) of those of these labels that came from the queue (a propensity
-    on the label); labels given outside the queue and imported history are left out."""
-    rows = Label.objects.filter(id__in=list(label_ids), propensity__isnull=False).values_list(
-        "id", "propensity", "score_seen"
-    )
+def queue_picks(*, after_id: int = 0) -> dict[int, tuple[float, float | None]]:
+    """Per label id after ``after_id``: (propensity, score the rep saw), for the labels that came from
+    the queue (a propensity on the label); labels given outside the queue and imported history are left out."""
+    rows = Label.objects.filter(id__gt=after_id, propensity__isnull=False).values_list("id", "propensity", "score_seen")
     return {label_id: (propensity, score) for label_id, propensity, score in rows}

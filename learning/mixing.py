@@ -53,13 +53,9 @@ def queue_mix_learn(
             mix.last_label_id = max(mix.last_label_id, int(label_ids.max(initial=0)))
             mix.save(update_fields=["state", "last_label_id", "updated_at"])
             return mix
-        fresh = np.flatnonzero(label_ids > mix.last_label_id)
-        picks = queue_picks(label_ids=label_ids[fresh].tolist())
-        rows = np.array([i for i in fresh if int(label_ids[i]) in picks], dtype=np.int64)
+        rows, propensity, seen = _picked_rows(label_ids, queue_picks(after_id=mix.last_label_id))
         if len(rows) == 0:
             return mix
-        propensity = np.array([picks[int(label_ids[i])][0] for i in rows])
-        seen = np.array([picks[int(label_ids[i])][1] for i in rows], dtype=float)
         state = MixState.from_json(mix.state)
         reward = _reward(frame.iloc[rows], y[rows], propensity, current=current, paid_for=mix.model_version)
         ratios = _ratios(seen, propensity, totals=mix.totals, pool=mix.pool)
@@ -109,7 +105,17 @@ def queue_label_metrics(
 ) -> dict[str, float]:
     """Out-of-fold quality on the labels the queue picked, importance-weighted by their propensities
     (``weighted_evaluate``): the model's quality on the pool, with the labels and effective labels behind it."""
-    picks = queue_picks(label_ids=label_ids.tolist())
-    rows = np.array([i for i, label_id in enumerate(label_ids.tolist()) if label_id in picks], dtype=np.int64)
-    propensity = np.array([picks[int(label_ids[i])][0] for i in rows], dtype=float)
+    rows, propensity, _seen = _picked_rows(label_ids, queue_picks())
     return weighted_evaluate(y[rows], out_of_fold[rows], propensity=propensity, threshold=threshold)
+
+
+def _picked_rows(
+    label_ids: np.ndarray, picks: Mapping[int, tuple[float, float | None]]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The positions in ``label_ids`` of the queue's picks, with their propensities and seen scores."""
+    ids = np.fromiter(picks, dtype=np.int64, count=len(picks))
+    rows = np.flatnonzero(np.isin(label_ids, ids))
+    values = [picks[int(label_id)] for label_id in label_ids[rows]]
+    propensity = np.array([value[0] for value in values], dtype=float)
+    seen = np.array([np.nan if value[1] is None else value[1] for value in values], dtype=float)
+    return rows, propensity, seen

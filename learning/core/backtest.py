@@ -251,6 +251,7 @@ def run_backtest(
     batch: int = 20,
     rounds: int = 15,
     seeds: int = 3,
+    first_seed: int = 0,
     exploration: float = DEFAULT_EXPLORATION,
     test_size: float = 0.3,
     threshold: float = 0.5,
@@ -286,7 +287,7 @@ def run_backtest(
     honesty: dict[str, list[list[tuple[int, float, float, float]]]] = {name: [] for name in names}
     full_aucs = []
     final_shares: list[dict[str, float]] = []
-    for seed in range(seeds):
+    for seed in range(first_seed, first_seed + seeds):
         split = Split.draw(frame, y, seed=seed, test_size=test_size)
         full = make_scorer().fit(split.pool_frame, split.pool_y)
         full_aucs.append(roc_auc_score(split.test_y, full.predict_proba(split.test_frame)[:, 1]))
@@ -314,7 +315,7 @@ def run_backtest(
             per_seed[name].append(curve)
             honesty[name].append(points)
             if progress:
-                progress(f"seed {seed + 1}/{seeds} {name}: AUC {curve[0][1]:.3f} → {curve[-1][1]:.3f}")
+                progress(f"seed {seed + 1 - first_seed}/{seeds} {name}: AUC {curve[0][1]:.3f} → {curve[-1][1]:.3f}")
     curves = {name: _mean_curve(runs) for name, runs in per_seed.items()}
     return BacktestResult(
         strategy=strategies[0] if strategies else "random",
@@ -332,6 +333,7 @@ def run_backtest(
             "batch": batch,
             "rounds": rounds,
             "seeds": seeds,
+            "first_seed": first_seed,
             "exploration": exploration,
             "test_size": test_size,
             "threshold": threshold,
