@@ -212,7 +212,7 @@ def report_table(rows: list[dict[str, object]], strategies: list[str]) -> str:
 def training_times(frame: pd.DataFrame, y: np.ndarray) -> list[dict[str, float]]:
     """train_model_version's model work at growing label counts: out-of-fold CV, then the final fit."""
     from learning.core.model import LeadScorer
-    from learning.services import _out_of_fold
+    from learning.services.training import _out_of_fold
 
     rng = np.random.default_rng(0)
     figures = []

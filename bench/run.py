@@ -38,7 +38,7 @@ def label_to_fresh_scores(labels: int = 10) -> dict[str, float]:
     with workers(1):
         import_leads(rows=enumerate(data.leads, start=2), outcome_column="outcome")
         import_activities(rows=enumerate(data.activities, start=2))
-        from learning.services import rescore_requested
+        from learning.services.workers import rescore_requested
 
         rescore_requested()
         wait_until(loop_settled)

@@ -47,15 +47,16 @@ def rescore_figures() -> dict[str, Any]:
     Peak memory is the process's, after both."""
     code = (
         "import django, json; django.setup()\n"
-        "from learning import services\n"
+        "from learning import rescoring\n"
+        "from learning.services import training\n"
         "from learning.models import RescoreRun\n"
         "from leads.models import Lead\n"
         "from leads.services import lead_blocks_touch\n"
-        "services.train_model_version(labels_revision=1)\n"
+        "training.train_model_version(labels_revision=1)\n"
         "lead_blocks_touch(lead_ids=Lead.objects.values_list('id', flat=True))\n"
         "out = {}\n"
         "for name in ('cold', 'warm'):\n"
-        "    result = services.rescore_open_leads()\n"
+        "    result = rescoring.rescore_open_leads()\n"
         "    run = RescoreRun.objects.latest('id')\n"
         "    out[name] = {'leads': result.leads, 'seconds': result.seconds, 'timings': run.timings}\n"
         # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent (this benchmark, which
@@ -75,7 +76,7 @@ def _rescore_with_workers(*, cold: bool) -> dict[str, Any]:
     from leads.models import Lead
     from leads.services import lead_blocks_touch
     from learning.models import RescoreChunk, RescoreRun
-    from learning.services import rescore_requested
+    from learning.services.workers import rescore_requested
 
     if cold:  # new block tokens: every block's features are read from the database again
         lead_blocks_touch(lead_ids=Lead.objects.values_list("id", flat=True))
@@ -128,7 +129,7 @@ def label_to_visible_scores(labels: int = 5, worker_count: int = 2) -> dict[str,
     client = Client(headers={"Authorization": f"Token {token_create(user=rep)}"})
     seconds = []
     with workers(worker_count):
-        from learning.services import rescore_requested
+        from learning.services.workers import rescore_requested
 
         rescore_requested()
         wait_until(loop_settled, timeout=1800)

@@ -1,4 +1,6 @@
-"""The REST API under /api/: token auth, role checks, errors that name the field."""
+"""The REST API under /api/: every app's router, and errors that name the field.
+
+The API sits on top of the apps; the auth the routers share is ``config.apiauth``."""
 
 from __future__ import annotations
 
@@ -7,51 +9,17 @@ from typing import Any
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, HttpError, ValidationError
-from ninja.security import APIKeyHeader
+from ninja.errors import AuthenticationError, ValidationError
 
-from config.roles import Role, has_role
-from config.tokens import token_user
-
-
-class TokenAuth(APIKeyHeader):
-    """``Authorization: Token <key>``, and the roles that may call the endpoint.
-
-    The role is checked here, before the body is read, so a wrong role gets 403 whatever it sends;
-    every endpoint declares its roles (``auth=token_auth(READERS)``) and a test enforces that.
-    """
-
-    param_name = "Authorization"
-    openapi_description = "Send `Authorization: Token <key>`; `manage.py create_user` prints a key."
-
-    def __init__(self, roles: tuple[Role, ...] = ()) -> None:
-        super().__init__()
-        self.roles = roles
-
-    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
-        if not key or not key.startswith("Token "):
-            return None
-        user = token_user(key=key.removeprefix("Token ").strip())
-        if user is None:
-            return None
-        request.user = user
-        if not has_role(user, self.roles):
-            raise HttpError(403, "Your role cannot use this endpoint.")
-        return user
-
-
-def token_auth(roles: tuple[Role, ...]) -> TokenAuth:
-    """The auth of an endpoint open to ``roles``."""
-    return TokenAuth(roles)
-
+from config.apiauth import TokenAuth
+from config.middleware import DatabaseUnavailableMiddleware
+from feedback.api import router as feedback_router
+from feedback.services import LabelError
+from leads.api import router as leads_router
+from learning.api import router as learning_router
 
 # The default (no role passes) keeps an endpoint that forgets to declare its roles closed.
 api = NinjaAPI(title="Leadloop API", version="1.0", auth=TokenAuth(), urls_namespace="api", docs_url="/docs")
-
-
-def require_role(request: HttpRequest, roles: tuple[Role, ...]) -> None:
-    if not has_role(request.user, roles):
-        raise HttpError(403, "Your role cannot use this endpoint.")
 
 
 def _field(loc: Any) -> str:
@@ -70,8 +38,6 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
 @api.exception_handler(InterfaceError)
 def on_database_unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
     """Ninja would turn these into a 500 (with a traceback under DEBUG); the pages' middleware answers 503."""
-    from config.middleware import DatabaseUnavailableMiddleware
-
     response = DatabaseUnavailableMiddleware.unavailable(request, exc)
     assert response is not None
     return response
@@ -90,16 +56,7 @@ def _on_label_error(request: HttpRequest, exc: Exception) -> HttpResponse:
     return api.create_response(request, {"detail": str(exc), "field": exc.field}, status=exc.status)  # type: ignore[attr-defined]
 
 
-def _register_routers() -> None:
-    from feedback.api import router as feedback_router
-    from feedback.services import LabelError
-    from leads.api import router as leads_router
-    from learning.api import router as learning_router
-
-    api.add_router("/", leads_router)
-    api.add_router("/", feedback_router)
-    api.add_router("/", learning_router)
-    api.add_exception_handler(LabelError, _on_label_error)
-
-
-_register_routers()
+api.add_router("/", leads_router)
+api.add_router("/", feedback_router)
+api.add_router("/", learning_router)
+api.add_exception_handler(LabelError, _on_label_error)

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from config.audit import audit_record
 from config.models import ApiToken
+from config.roles import remember_role, role_group_subquery
 
 
 def _hash(key: str) -> str:
@@ -35,8 +36,6 @@ def token_create(
 
 def token_user(*, key: str) -> AbstractBaseUser | None:
     """The live token's user, with their role read in the same query (every API call makes this one)."""
-    from config.roles import remember_role, role_group_subquery
-
     token = (
         ApiToken.objects.select_related("user")
         .annotate(role_name=role_group_subquery("user_id"))

@@ -7,13 +7,14 @@ from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field
 
-from config.api import token_auth
+from config.apiauth import token_auth
 from config.roles import LABELERS, READERS
 from feedback.models import LabelSource
 from feedback.selectors import reasons
 from feedback.services import label_submit, lease_next_leads
 from leads.api import LeadOut, leads_out
 from leads.selectors import lead_to_label
+from learning.selectors import loop_settings
 
 router = Router(tags=["feedback"])
 
@@ -29,7 +30,11 @@ class QueueParams(Schema):
 @router.get("/queue", response=QueueOut, auth=token_auth(LABELERS))
 def queue(request: HttpRequest, params: Query[QueueParams]) -> dict[str, Any]:
     """The caller's next leads, most informative first; each is leased to the caller."""
-    return {"leads": leads_out(lease_next_leads(user=request.user, limit=params.limit))}
+    return {
+        "leads": leads_out(
+            lease_next_leads(user=request.user, limit=params.limit, lease_minutes=loop_settings().lease_minutes)
+        )
+    }
 
 
 class LabelIn(Schema):

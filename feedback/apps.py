@@ -1,6 +1,14 @@
 from django.apps import AppConfig
 
+from leads.signals import outcomes_imported
+
 
 class FeedbackConfig(AppConfig):
     name = "feedback"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Imported here, once the app registry is ready (the receivers use models).
+        from feedback import receivers
+
+        outcomes_imported.connect(receivers.on_outcomes_imported, dispatch_uid="feedback.outcomes_imported")

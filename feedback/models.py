@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -81,6 +83,9 @@ class Lease(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lead_id} → {self.user_id} until {self.expires_at:%H:%M}"
+
+
+SKIP_COOLDOWN = timedelta(hours=24)  # a skipped lead comes back to the rep who skipped it after this
 
 
 class Skip(models.Model):

@@ -12,7 +12,7 @@ from django.db.models import Case, CharField, Count, Exists, F, OuterRef, Q, Que
 from django.db.models.functions import TruncDate, TruncMonth, TruncWeek
 from django.utils import timezone
 
-from feedback.models import Label, Lease, Outcome, Reason, Skip
+from feedback.models import SKIP_COOLDOWN, Label, Lease, Outcome, Reason, Skip
 from leads.models import Lead, LeadStatus
 
 
@@ -46,8 +46,6 @@ def queue_remaining(*, user: AbstractBaseUser | None = None, cap: int | None = N
     """Open leads left for this user: the ones leased to them (the lead on screen included) and
     the free ones they have not skipped lately. Without a user: open leads nobody holds. With
     ``cap``, counting stops at ``cap + 1`` (a short scan however many leads there are)."""
-    from feedback.services import SKIP_COOLDOWN
-
     now = timezone.now()
     leased_to_others = Lease.objects.filter(lead=OuterRef("pk"), expires_at__gt=now)
     open_leads = Lead.rows.filter(status=LeadStatus.OPEN)  # no score join: a count needs none

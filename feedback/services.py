@@ -11,14 +11,15 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
-from feedback.models import Label, LabelSource, Lease, Outcome, Reason, Skip
+from config.audit import audit_record
+from feedback.models import SKIP_COOLDOWN, Label, LabelSource, Lease, Outcome, Reason, Skip
+from feedback.signals import labels_changed
 from leads.models import Lead, LeadStatus
 from leads.parsing import storable_text_problem
 from leads.scorestore import leads_leave_queue
 from leads.services import score_event_record
 
 UNDO_WINDOW = timedelta(minutes=10)
-SKIP_COOLDOWN = timedelta(hours=24)
 CLAIM_ATTEMPTS = 3
 MAX_NOTE = 2000
 
@@ -68,8 +69,6 @@ def label_submit(
 
     Submitting the same label twice (a retried request, two tabs) returns the first one.
     """
-    from learning.services import labels_changed
-
     if outcome not in Outcome.values:
         raise LabelError("outcome", f"must be one of {', '.join(Outcome.values)}, not {str(outcome)[:40]!r}")
     reason = _reason_for(outcome, reason_code, required=True)
@@ -109,16 +108,13 @@ def label_submit(
         leads_leave_queue(lead_ids=[lead.pk])
         score_event_record(lead=lead, cause="label", user=user, outcome=outcome, reason=reason.label if reason else "")
         Lease.objects.filter(lead_id=lead.pk).delete()
-        labels_changed()
+        labels_changed.send(sender=Label)
     return LabelResult(label, created=True)
 
 
-def label_undo(*, user: AbstractBaseUser) -> Lead | None:
+def label_undo(*, user: AbstractBaseUser, lease_minutes: int) -> Lead | None:
     """Take back the user's last label of the last few minutes (audited: a label edit); the lead
-    returns to their queue."""
-    from config.audit import audit_record
-    from learning.services import labels_changed
-
+    returns to their queue, leased to them for ``lease_minutes`` (the loop settings')."""
     now = timezone.now()
     with transaction.atomic():
         label = (
@@ -150,25 +146,22 @@ def label_undo(*, user: AbstractBaseUser) -> Lead | None:
         )
         label.delete()
         Lead.objects.filter(pk=lead.pk).update(status=LeadStatus.OPEN, updated_at=now)
-        settings = _loop_settings()
         Lease.objects.update_or_create(
             lead=lead,
             defaults={
                 "user": user,
                 "leased_at": now,
-                "expires_at": now + timedelta(minutes=settings.lease_minutes),
+                "expires_at": now + timedelta(minutes=lease_minutes),
                 "propensity": label.propensity,  # back on the lease: a relabel lands it on the new label
             },
         )
-        labels_changed()
+        labels_changed.send(sender=Label)
     lead.status = LeadStatus.OPEN
     return lead
 
 
 def labels_import(*, outcomes: Mapping[int, str]) -> int:
     """Historical outcomes from an import. A label a rep gave is never overwritten."""
-    from learning.services import labels_changed
-
     kept = set(
         Label.objects.filter(lead_id__in=list(outcomes))
         .exclude(source=LabelSource.IMPORT)
@@ -190,21 +183,16 @@ def labels_import(*, outcomes: Mapping[int, str]) -> int:
             Lead.rows.filter(id__in=ids).update(status=outcome)
             leads_leave_queue(lead_ids=ids)
         Lease.objects.filter(lead_id__in=[row.lead_id for row in rows]).delete()
-        labels_changed()
+        labels_changed.send(sender=Label)
     return len(rows)
 
 
-def _loop_settings():  # type: ignore[no-untyped-def]
-    from learning.selectors import loop_settings
-
-    return loop_settings()
-
-
-def lease_next_leads(*, user: AbstractBaseUser, limit: int) -> list[Lead]:
+def lease_next_leads(*, user: AbstractBaseUser, limit: int, lease_minutes: int) -> list[Lead]:
     """The user's queue: leads already leased to them, then the highest-priority free leads,
-    claimed so that two reps asking at the same instant never get the same lead."""
+    claimed for ``lease_minutes`` (the loop settings'), so that two reps asking at the same instant
+    never get the same lead."""
     now = timezone.now()
-    minutes = _loop_settings().lease_minutes
+    minutes = lease_minutes
     with transaction.atomic():
         own = list(
             # Most recently leased first, so an undone lead is shown again at once.
@@ -285,8 +273,6 @@ def reason_create(*, code: str, label: str, outcome: str) -> Reason:
 
 
 def reason_add(*, user: AbstractBaseUser, code: str, label: str, outcome: str) -> Reason:
-    from config.audit import audit_record
-
     if Reason.objects.filter(code=code).exists():
         raise LabelError("code", f"{code!r} is taken; rename or restore that reason instead")
     with transaction.atomic():
@@ -302,8 +288,6 @@ def reason_add(*, user: AbstractBaseUser, code: str, label: str, outcome: str) -
 
 def reason_rename(*, user: AbstractBaseUser, reason: Reason, label: str) -> Reason:
     """A new wording; the labels keep pointing at the same reason, so history follows the rename."""
-    from config.audit import audit_record
-
     label = label.strip()
     if not label:
         raise LabelError("label", "is required")
@@ -322,8 +306,6 @@ def reason_rename(*, user: AbstractBaseUser, reason: Reason, label: str) -> Reas
 
 def reason_set_active(*, user: AbstractBaseUser, reason: Reason, active: bool) -> Reason:
     """Retire (or restore) a reason: a retired one leaves the label form, its labels stay."""
-    from config.audit import audit_record
-
     if reason.active != active:
         with transaction.atomic():
             audit_record(

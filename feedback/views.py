@@ -45,7 +45,8 @@ from feedback.services import (
     reason_set_active,
 )
 from leads.selectors import lead_activities, lead_get_or_404
-from learning.services import ensure_explanations
+from learning.selectors import loop_settings, model_quality
+from learning.services.explanations import ensure_explanations
 
 
 def _is_fetch(request: HttpRequest) -> bool:
@@ -53,7 +54,7 @@ def _is_fetch(request: HttpRequest) -> bool:
 
 
 def _queue_context(user: AbstractBaseUser, *, notice: str = "", error: str = "") -> dict[str, Any]:
-    leads = lease_next_leads(user=user, limit=1)
+    leads = lease_next_leads(user=user, limit=1, lease_minutes=loop_settings().lease_minutes)
     lead = leads[0] if leads else None
     if lead is not None:
         ensure_explanations(leads=[lead])
@@ -130,7 +131,7 @@ def queue_skip(request: HttpRequest) -> HttpResponse:
 @require_POST
 @role_required(LABELERS)
 def queue_undo(request: HttpRequest) -> HttpResponse:
-    lead = label_undo(user=request.user)
+    lead = label_undo(user=request.user, lease_minutes=loop_settings().lease_minutes)
     if lead is None:
         return _queue_response(request, error="Nothing to undo: no label of yours in the last 10 minutes.", status=409)
     return _queue_response(request, notice=f"Undid the label on {lead.company or lead.external_id}.")
@@ -140,8 +141,6 @@ def queue_undo(request: HttpRequest) -> HttpResponse:
 @role_required(MANAGERS)
 def dashboards(request: HttpRequest) -> HttpResponse:
     """Reasons, model quality and team activity for managers; every bar links to its labels."""
-    from learning.selectors import model_quality
-
     form = DashboardForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
     period, segment, days = data.get("period") or "month", data.get("segment") or "industry", data.get("days") or 14
@@ -170,15 +169,9 @@ def dashboards(request: HttpRequest) -> HttpResponse:
         "disagree": disagreements(),
         "team": team,
         "team_charts": presenters.team_charts(team),
-        "queue_size": _loop_queue_size(),
+        "queue_size": loop_settings().queue_size,
     }
     return render(request, "feedback/dashboards.html", context)
-
-
-def _loop_queue_size() -> int:
-    from learning.selectors import loop_settings
-
-    return loop_settings().queue_size
 
 
 @require_GET

@@ -10,12 +10,16 @@ from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 from pydantic import Field
 
-from config.api import token_auth
+from config.apiauth import token_auth
 from config.roles import ADMINS, MANAGERS, READERS
+from feedback.selectors import lead_label
 from leads.export import leads_csv_response
 from leads.models import Lead, LeadStatus
-from leads.selectors import SyncCursor, SyncFilters, lead_get, lead_sync_page
-from leads.services import ImportResult, import_activities, import_leads
+from leads.selectors import lead_get
+from leads.services import ImportResult, import_activities, import_announce, import_leads
+from leads.sync import SyncCursor, SyncFilters, lead_sync_page
+from learning.selectors import next_actions, next_actions_for
+from learning.services.explanations import ensure_explanations
 
 router = Router(tags=["leads"])
 MAX_BULK = 10_000
@@ -64,8 +68,6 @@ class LeadOut(Schema):
 def leads_out(leads: list[Lead]) -> list[dict[str, Any]]:
     """Many leads at once: the next-action definitions are read and the missing explanations
     computed once, not once per lead."""
-    from learning.selectors import next_actions
-    from learning.services import ensure_explanations
 
     actions = next_actions()
     ensure_explanations(leads=leads)
@@ -73,9 +75,6 @@ def leads_out(leads: list[Lead]) -> list[dict[str, Any]]:
 
 
 def lead_out(lead: Lead, *, actions: list[Any] | None = None) -> dict[str, Any]:
-    from feedback.selectors import lead_label
-    from learning.selectors import next_actions_for
-    from learning.services import ensure_explanations
 
     ensure_explanations(leads=[lead])
     label = lead_label(lead=lead) if not lead.is_open else None
@@ -129,24 +128,18 @@ def _bulk_out(result: ImportResult) -> dict[str, Any]:
 def leads_bulk(request: HttpRequest, payload: BulkIn) -> dict[str, Any]:
     """Upsert up to 10,000 leads by external_id; the same validation as the CSV importer.
     Errors name the item (1-based) and field; good items are saved."""
-    from learning.services import rescore_requested
-
     result = import_leads(
         rows=enumerate(payload.items, start=1), outcome_column=payload.outcome_column, positive=payload.positive
     )
-    if result.imported:
-        rescore_requested()
+    import_announce(results=[result])
     return _bulk_out(result)
 
 
 @router.post("/activities/bulk", response=BulkOut, auth=token_auth(ADMINS))
 def activities_bulk(request: HttpRequest, payload: BulkIn) -> dict[str, Any]:
     """Insert up to 10,000 events (`lead`, `type`, `occurred_at`); an event already stored is skipped."""
-    from learning.services import rescore_requested
-
     result = import_activities(rows=enumerate(payload.items, start=1))
-    if result.imported:
-        rescore_requested()
+    import_announce(results=[result])
     return _bulk_out(result)
 
 

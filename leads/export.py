@@ -9,7 +9,7 @@ from typing import Any
 
 from django.http import StreamingHttpResponse
 
-from leads.selectors import EXPORT_COLUMNS, SyncFilters, lead_export_rows
+from leads.sync import EXPORT_COLUMNS, SyncFilters, lead_export_rows
 
 # A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets
 # (OWASP "CSV injection"); a leading quote makes it text.

@@ -205,12 +205,13 @@ class ScoreEvent(models.Model):
 
     - ``label`` / ``undo``: one row when a rep labels a lead or takes a label back (human speed,
       so at most one row per label action), with the score the rep saw;
-    - ``rescore``: written by the bulk score write, in the same statement pass, only for leads whose
-      score moved by more than ``SCORE_MOVE`` (a rescore after one more label moves few leads that
-      much), and only the last ``SCORE_HISTORY_KEEP`` moves per lead are kept.
+    - ``rescore``: written by the bulk score write (``leads.scorestore``) with one INSERT … SELECT
+      that compares the new scores with the live ones, only for leads whose score moved by more
+      than ``SCORE_MOVE`` (a rescore after one more label moves few leads that much), and only the
+      last ``SCORE_HISTORY_KEEP`` moves per lead are kept.
 
     Not written: a row per lead per rescore (1M rows a minute at scale) and the first score a lead
-    ever gets (the lead row itself holds the current score).
+    ever gets (its ``LeadScore`` row holds the current score).
     """
 
     class Cause(models.TextChoices):

@@ -10,6 +10,8 @@ from typing import Any
 
 from django.utils.dateparse import parse_date, parse_datetime
 
+from leads.models import PROFILE_FIELDS
+
 PROFILE_TEXT_FIELDS: dict[str, int] = {
     "company": 200,
     "industry": 100,
@@ -19,7 +21,7 @@ PROFILE_TEXT_FIELDS: dict[str, int] = {
     "country": 100,
     "source": 100,
 }
-KNOWN_LEAD_COLUMNS = {"external_id", "employees", "created_at", "deal_value", *PROFILE_TEXT_FIELDS}
+KNOWN_LEAD_COLUMNS = {"external_id", *PROFILE_FIELDS}
 MAX_ATTRIBUTE_LENGTH = 500
 MAX_ATTRIBUTES = 100
 MAX_DEAL_VALUE = 1e12

@@ -24,8 +24,8 @@ import pandas as pd
 from django.db import OperationalError, connection, transaction
 
 from config.pgcopy import Column, copy_in
+from leads.frames import closed_lead_ids
 from leads.models import SCORE_HISTORY_KEEP, SCORE_MOVE, LeadScore, ScoreEvent
-from leads.selectors import closed_lead_ids
 
 logger = logging.getLogger(__name__)
 

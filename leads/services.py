@@ -24,6 +24,8 @@ from leads.parsing import (
     parse_activity_row,
     parse_lead_row,
 )
+from leads.selectors import FACETS_CACHE_KEY
+from leads.signals import leads_imported, outcomes_imported
 
 CHUNK_ROWS = 5000
 
@@ -80,6 +82,8 @@ def _validated_leads(
 
 def leads_upsert(*, rows: Sequence[LeadRow]) -> dict[str, int]:
     """Insert or update leads by external_id; returns their ids by external_id."""
+    # A new industry or source shows up in the list's filters at once, whichever path writes.
+    cache.delete(FACETS_CACHE_KEY)
     if connection.vendor == "postgresql":
         return _leads_upsert_copy(rows)
     now = timezone.now()
@@ -93,7 +97,6 @@ def leads_upsert(*, rows: Sequence[LeadRow]) -> dict[str, int]:
         unique_fields=["external_id"],
         update_fields=[*PROFILE_FIELDS, "attributes", "updated_at"],
     )
-    cache.delete("leads:facets")  # a new industry or source shows up in the list's filters at once
     ids = dict(Lead.objects.filter(external_id__in=[row.external_id for row in rows]).values_list("external_id", "id"))
     lead_blocks_touch(lead_ids=ids.values())
     return ids
@@ -135,15 +138,15 @@ def import_leads(
     positive: str | None = None,
 ) -> ImportResult:
     """Import numbered rows (from a CSV or the API). Bad rows are reported and skipped."""
-    from feedback.services import labels_import
-
     result = ImportResult()
     validated = _validated_leads(rows, result, outcome_column=outcome_column, positive=positive)
     for chunk in _chunks(validated, CHUNK_ROWS):
         with transaction.atomic():
             ids = leads_upsert(rows=chunk)
             outcomes = {ids[row.external_id]: row.outcome for row in chunk if row.outcome}
-            result.labels += labels_import(outcomes=outcomes) if outcomes else 0
+            if outcomes:  # the feedback app records them as labels (see feedback/apps.py)
+                replies = outcomes_imported.send(sender=ImportResult, outcomes=outcomes)
+                result.labels += sum(int(count) for _, count in replies)
         result.imported += len(chunk)
     analyze_if_stale([Lead])
     return result
@@ -220,12 +223,15 @@ def import_activities(*, rows: Iterable[tuple[int, dict[str, Any]]]) -> ImportRe
     return result
 
 
+def import_announce(*, results: Sequence[ImportResult]) -> None:
+    """Tell the apps above that an import stored rows (the learning app rescores); a no-op when
+    nothing was imported."""
+    if any(result.imported for result in results):
+        leads_imported.send(sender=ImportResult, results=results)
+
+
 def import_activities_csv(*, stream: IO[bytes]) -> ImportResult:
     return import_activities(rows=read_rows(stream, required=("lead", "type", "occurred_at")))
-
-
-def leads_set_status(*, lead_ids: Iterable[int], status: str) -> int:
-    return Lead.objects.filter(id__in=list(lead_ids)).update(status=status, updated_at=timezone.now())
 
 
 def score_event_record(*, lead: Lead, cause: str, user: Any = None, outcome: str = "", reason: str = "") -> ScoreEvent:

@@ -5,19 +5,15 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from config.roles import ADMINS, MANAGERS, READERS, role_required
+from feedback.selectors import lead_label, reasons
 from leads.csvfile import CsvFileError
 from leads.export import leads_csv_response
 from leads.forms import ImportForm, LeadFilterForm
-from leads.selectors import (
-    LeadFilters,
-    SyncFilters,
-    lead_activities,
-    lead_facets,
-    lead_get_or_404,
-    lead_page,
-    lead_score_history,
-)
-from leads.services import import_activities_csv, import_leads_csv
+from leads.selectors import LeadFilters, lead_activities, lead_facets, lead_get_or_404, lead_page, lead_score_history
+from leads.services import import_activities_csv, import_announce, import_leads_csv
+from leads.sync import SyncFilters
+from learning.selectors import next_actions_for
+from learning.services.explanations import ensure_explanations
 
 PAGE_SIZE = 50
 
@@ -29,7 +25,6 @@ def _share(percent: int | None) -> float | None:
 @require_GET
 @role_required(READERS)
 def lead_list(request: HttpRequest) -> HttpResponse:
-    from feedback.selectors import reasons
 
     form = LeadFilterForm(request.GET or None)
     form.is_valid()  # a bad field is left out; the valid ones still filter
@@ -93,9 +88,6 @@ def lead_export(request: HttpRequest) -> StreamingHttpResponse:
 @require_GET
 @role_required(READERS)
 def lead_detail(request: HttpRequest, external_id: str) -> HttpResponse:
-    from feedback.selectors import lead_label
-    from learning.selectors import next_actions_for
-    from learning.services import ensure_explanations
 
     lead = lead_get_or_404(external_id=external_id)
     ensure_explanations(leads=[lead])
@@ -113,7 +105,6 @@ def lead_detail(request: HttpRequest, external_id: str) -> HttpResponse:
 @role_required(READERS)
 def lead_score(request: HttpRequest, external_id: str) -> HttpResponse:
     """The score panel alone, for pages refreshing live."""
-    from learning.services import ensure_explanations
 
     lead = lead_get_or_404(external_id=external_id)
     ensure_explanations(leads=[lead])
@@ -123,7 +114,6 @@ def lead_score(request: HttpRequest, external_id: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @role_required(ADMINS)
 def lead_import(request: HttpRequest) -> HttpResponse:
-    from learning.services import rescore_requested
 
     form = ImportForm(request.POST or None, request.FILES or None)
     result, file_error = None, ""
@@ -140,8 +130,8 @@ def lead_import(request: HttpRequest) -> HttpResponse:
                 result = import_activities_csv(stream=data["file"])
         except CsvFileError as exc:
             file_error = str(exc)
-        if result is not None and result.imported:
-            rescore_requested()
+        if result is not None:
+            import_announce(results=[result])
     status = 400 if file_error or (request.method == "POST" and not form.is_valid()) else 200
     return render(
         request, "leads/import.html", {"form": form, "result": result, "file_error": file_error}, status=status

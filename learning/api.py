@@ -6,7 +6,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from config.api import token_auth
+from config.apiauth import token_auth
 from config.roles import READERS
 from learning.selectors import model_versions
 

@@ -20,7 +20,6 @@ class ModelVersion(models.Model):
     version = models.PositiveIntegerField(unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     status = models.CharField(max_length=20, choices=ModelStatus.choices, default=ModelStatus.CANDIDATE)
-    kind = models.CharField(max_length=20, default="full")
     estimator = models.CharField(max_length=100)
     labels = models.PositiveIntegerField()
     positives = models.PositiveIntegerField(default=0)

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 import joblib
 import numpy as np
+import pandas as pd
+from django.utils import timezone
 
+from feedback.selectors import labeled_scores
+from leads.frames import activity_events_frame, lead_profiles_frame, open_lead_ids, open_lead_scores
+from leads.selectors import lead_summaries
 from learning.core.actions import RankedAction, rank_actions
+from learning.core.features import build_frame
 from learning.core.metrics import calibration_bins, gain_table, threshold_stats
 from learning.core.mix import MixState, mix_summary
 from learning.core.model import LeadScorer
@@ -45,6 +53,16 @@ def point_rules(*, settings: LoopSettings | None = None) -> PointRules:
         else:
             rules.profile_rules.append(ProfileRule(field=rule.field, value=rule.value, points=rule.points))
     return rules
+
+
+def feature_frame(*, lead_ids: Sequence[int], as_of: datetime, activity_types: list[str] | None = None) -> pd.DataFrame:
+    """Features of these leads as of ``as_of``, read from the database (training, explanations)."""
+    return build_frame(
+        lead_profiles_frame(lead_ids=lead_ids),
+        activity_events_frame(lead_ids=lead_ids, activity_types=activity_types),
+        as_of=as_of,
+        activity_types=activity_types,
+    )
 
 
 def active_model() -> ModelVersion | None:
@@ -87,8 +105,6 @@ def scores_state() -> dict[str, object]:
 
 def model_quality() -> dict[str, Any]:
     """The active model's held-out metrics and history, and calibration / gain from what reps saw."""
-    from feedback.selectors import labeled_scores
-
     settings = loop_settings()
     y, p = labeled_scores()
     y_arr, p_arr = np.array(y, dtype=int), np.array(p, dtype=float)
@@ -111,9 +127,6 @@ def threshold_preview(*, hot_threshold: float, cost_per_lead: float, expected_va
     Precision and recall come from labels and the score each rep saw when labeling; the hot
     and worth-acting counts from the open leads' current scores.
     """
-    from feedback.selectors import labeled_scores
-    from leads.selectors import open_lead_scores
-
     settings = loop_settings()
     y, p = labeled_scores()
     y_arr, p_arr = np.array(y, dtype=int), np.array(p, dtype=float)
@@ -140,11 +153,6 @@ def threshold_preview(*, hot_threshold: float, cost_per_lead: float, expected_va
 
 def rules_preview(*, rules: PointRules, top: int = 10) -> dict[str, Any]:
     """Scores the open leads would get from these cold-start rules: the top leads and the hot count."""
-    from django.utils import timezone
-
-    from leads.selectors import lead_summaries, open_lead_ids
-    from learning.rescoring import feature_frame
-
     ids = open_lead_ids().tolist()
     if not ids:
         return {"open": 0, "hot": 0, "top": []}

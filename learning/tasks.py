@@ -5,16 +5,19 @@ from typing import Any
 from celery import Task, shared_task
 from celery.signals import worker_ready
 
-from learning import rescoring, services
 from learning.core.webhook import backoff_seconds
+from learning.rescoring import chunks_work
+from learning.services.loop import run_learning_loop
+from learning.services.webhooks import WEBHOOK_MAX_ATTEMPTS, webhook_deliver, webhook_deliveries_resend_stuck
+from learning.services.workers import learning_started
 
 
 @shared_task(name="learning.learn", ignore_result=True, acks_late=True, soft_time_limit=25 * 60, time_limit=30 * 60)
 def learn() -> int:
     """Train on pending labels and rescore; the database says what is pending, so running
     it twice, or after a lost message, is harmless."""
-    services.learning_started()
-    return services.run_learning_loop()
+    learning_started()
+    return run_learning_loop()
 
 
 @shared_task(
@@ -23,13 +26,13 @@ def learn() -> int:
 def rescore_chunks(run_key: str) -> int:
     """Help a rescore: score its pending chunks until none is left. A message for a finished run,
     or one delivered twice, finds nothing to claim."""
-    return rescoring.chunks_work(run_key=run_key)
+    return chunks_work(run_key=run_key)
 
 
 @shared_task(name="learning.resend_stuck_deliveries", ignore_result=True, soft_time_limit=60, time_limit=90)
 def resend_stuck_deliveries() -> int:
     """Webhook deliveries whose message was lost while the broker was down go out now."""
-    return services.webhook_deliveries_resend_stuck()
+    return webhook_deliveries_resend_stuck()
 
 
 @worker_ready.connect
@@ -43,14 +46,14 @@ def catch_up_on_start(sender: Any = None, **kwargs: Any) -> None:
     bind=True,
     ignore_result=True,
     acks_late=True,
-    max_retries=services.WEBHOOK_MAX_ATTEMPTS - 1,
+    max_retries=WEBHOOK_MAX_ATTEMPTS - 1,
     soft_time_limit=60,
     time_limit=90,
 )
 def deliver_webhook(self: Task, delivery_id: int) -> str:
     """POST one delivery of changed scores; on failure retry with exponential backoff."""
     last = self.request.retries >= self.max_retries
-    outcome = services.webhook_deliver(delivery_id=delivery_id, last_attempt=last)
+    outcome = webhook_deliver(delivery_id=delivery_id, last_attempt=last)
     if outcome == "retry":
         raise self.retry(countdown=backoff_seconds(self.request.retries))
     return outcome

@@ -10,6 +10,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from config.audit import recent_changes
 from config.forms import form_errors
 from config.roles import ADMINS, READERS, role_required
+from feedback.forms import ReasonAddForm
+from feedback.selectors import reasons
 from learning.core.actions import Rule
 from learning.forms import (
     LoopSettingsForm,
@@ -34,16 +36,15 @@ from learning.selectors import (
     webhook_deliveries,
     webhook_endpoint,
 )
-from learning.services import (
-    WebhookError,
+from learning.services.admin import (
     loop_settings_update,
     model_promote,
     next_action_delete,
     next_action_save,
     point_rule_delete,
     point_rule_save,
-    webhook_configure,
 )
+from learning.services.webhooks import WebhookError, webhook_configure
 
 
 def _is_fetch(request: HttpRequest) -> bool:
@@ -51,9 +52,6 @@ def _is_fetch(request: HttpRequest) -> bool:
 
 
 def _settings_context(**overrides: Any) -> dict[str, Any]:
-    from feedback.forms import ReasonAddForm
-    from feedback.selectors import reasons
-
     current = loop_settings()
     actions = next_actions()
     context: dict[str, Any] = {

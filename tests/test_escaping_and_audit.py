@@ -11,7 +11,7 @@ from config.models import AuditLog
 from feedback.services import label_submit, label_undo, reason_add
 from leads.models import Lead
 from leads.services import import_leads
-from learning.services import rescore_open_leads
+from learning.rescoring import rescore_open_leads
 
 pytestmark = pytest.mark.django_db
 SCRIPT = '<script>alert("owned")</script>'
@@ -58,7 +58,7 @@ def test_hostile_text_is_escaped(who: str, url: str, hostile: None, request: Any
 
 
 def test_an_undo_is_a_label_edit_in_the_audit_log(hostile: None, rep: Any) -> None:
-    lead = label_undo(user=rep)
+    lead = label_undo(user=rep, lease_minutes=15)
 
     assert lead is not None and lead.external_id == "X2"
     entry = AuditLog.objects.get(action="label.undo")
@@ -69,7 +69,7 @@ def test_an_undo_is_a_label_edit_in_the_audit_log(hostile: None, rep: Any) -> No
 
 def test_settings_promotion_and_token_changes_are_audited(admin: Any, api_for: Any) -> None:
     from config.tokens import token_create, token_revoke
-    from learning.services import loop_settings_update
+    from learning.services.admin import loop_settings_update
 
     loop_settings_update(user=admin, changes={"hot_threshold": 0.42})
     token_create(user=admin, name="crm", by=admin)

@@ -19,7 +19,8 @@ from django.core.cache import cache
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from config.api import TokenAuth, api
+from config.api import api
+from config.apiauth import TokenAuth
 from config.roles import Role
 from tests.conftest import make_user
 
@@ -106,7 +107,7 @@ API_OPERATIONS = sorted(api_operations(), key=lambda m: (m[1], m[0]))
 def test_every_api_route_needs_a_token_and_declares_its_roles(method: str, url: str, operation: Any) -> None:
     auths = [a for a in operation.auth_callbacks if isinstance(a, TokenAuth)]
     assert auths and all(a.roles for a in auths), (
-        f"{method} {url} has no roles: give it auth=config.api.token_auth(ROLES)"
+        f"{method} {url} has no roles: give it auth=config.apiauth.token_auth(ROLES)"
     )
 
 

@@ -8,12 +8,10 @@ from typing import IO
 from django.core.management.base import BaseCommand, CommandError
 
 from leads.csvfile import CsvFileError
-from leads.services import ImportResult
+from leads.services import ImportResult, import_announce
 
 
 def run_import(command: BaseCommand, path: str, load: Callable[[IO[bytes]], ImportResult]) -> None:
-    from learning.services import rescore_requested
-
     try:
         with open(path, "rb") as stream:
             result = load(stream)
@@ -24,8 +22,7 @@ def run_import(command: BaseCommand, path: str, load: Callable[[IO[bytes]], Impo
         raise CommandError(f"{path}: {exc}") from None
     for error in result.errors:
         command.stderr.write(str(error))
-    if result.imported:
-        rescore_requested()
+    import_announce(results=[result])
     command.stdout.write(result.summary)
     if result.imported == 0:
         raise CommandError("nothing could be imported")

@@ -31,7 +31,7 @@ def nobody(defaults: None) -> Any:
 @pytest.fixture
 def scored_leads(make_leads: Any) -> list[str]:
     """Six open leads scored by the cold-start rules, as the worker would score them."""
-    from learning.services import rescore_open_leads
+    from learning.rescoring import rescore_open_leads
 
     ids = make_leads(6)
     rescore_open_leads()

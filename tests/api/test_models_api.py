@@ -48,7 +48,7 @@ def test_it_lists_versions_newest_first_in_the_design_shape(manager: Any, api_fo
 
 @pytest.mark.django_db
 def test_a_trained_model_is_listed_as_active(rep: Any, api_for: Any, make_leads: Any) -> None:
-    from learning.services import run_learning_loop
+    from learning.services.loop import run_learning_loop
 
     make_leads(16, labeled=1.0)
     run_learning_loop()

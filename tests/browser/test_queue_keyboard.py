@@ -85,7 +85,7 @@ def test_a_rep_labels_five_leads_undoes_one_and_skips_one_with_the_keyboard_alon
 
 
 def test_open_queue_page_shows_fresh_scores_after_the_loop_runs(login: Any, make_leads: Any) -> None:
-    from learning.services import rescore_open_leads
+    from learning.rescoring import rescore_open_leads
 
     make_leads(30, labeled=0.5)
     page = login("riley")

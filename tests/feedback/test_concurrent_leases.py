@@ -24,7 +24,7 @@ def test_twenty_reps_opening_the_queue_at_once_never_share_a_lead(make_leads: An
     def work(user: Any) -> None:
         try:
             barrier.wait()
-            results[user.pk] = [lead.pk for lead in lease_next_leads(user=user, limit=5)]
+            results[user.pk] = [lead.pk for lead in lease_next_leads(user=user, limit=5, lease_minutes=15)]
         except BaseException as exc:  # reported below
             errors.append(exc)
         finally:
@@ -50,7 +50,7 @@ def test_a_rep_whose_candidates_were_all_just_leased_by_another_looks_further(
     from feedback import services
 
     make_leads(10)
-    theirs = services.lease_next_leads(user=rep2, limit=4)
+    theirs = services.lease_next_leads(user=rep2, limit=4, lease_minutes=15)
     real = services._lockable_candidates
     calls = []
 
@@ -59,7 +59,7 @@ def test_a_rep_whose_candidates_were_all_just_leased_by_another_looks_further(
         return theirs if len(calls) == 1 else real(free, count=count)
 
     monkeypatch.setattr(services, "_lockable_candidates", stale_first)
-    mine = services.lease_next_leads(user=rep, limit=3)
+    mine = services.lease_next_leads(user=rep, limit=3, lease_minutes=15)
 
     assert len(mine) == 3 and len(calls) == 2
     assert not {lead.pk for lead in mine} & {lead.pk for lead in theirs}

@@ -66,13 +66,13 @@ def test_bad_labels_name_the_field_and_save_nothing(
 
 def test_undo_reopens_the_last_label_and_leases_the_lead_back_to_the_rep(make_leads: Any, rep: Any) -> None:
     make_leads(4)
-    lead = lease_next_leads(user=rep, limit=1)[0]
+    lead = lease_next_leads(user=rep, limit=1, lease_minutes=15)[0]
     label_submit(user=rep, lead=lead, outcome="converted", reason_code="champion")
-    assert label_undo(user=rep) == lead
+    assert label_undo(user=rep, lease_minutes=15) == lead
     lead.refresh_from_db()
     assert lead.status == LeadStatus.OPEN and not Label.objects.exists()
-    assert lease_next_leads(user=rep, limit=1)[0] == lead
-    assert label_undo(user=rep) is None
+    assert lease_next_leads(user=rep, limit=1, lease_minutes=15)[0] == lead
+    assert label_undo(user=rep, lease_minutes=15) is None
 
 
 def test_imported_history_never_overwrites_a_reps_label(make_leads: Any, rep: Any) -> None:
@@ -85,38 +85,38 @@ def test_imported_history_never_overwrites_a_reps_label(make_leads: Any, rep: An
 
 def test_two_reps_get_different_leads_and_a_rep_keeps_their_own(make_leads: Any, rep: Any, rep2: Any) -> None:
     make_leads(10)
-    mine = lease_next_leads(user=rep, limit=3)
-    theirs = lease_next_leads(user=rep2, limit=3)
+    mine = lease_next_leads(user=rep, limit=3, lease_minutes=15)
+    theirs = lease_next_leads(user=rep2, limit=3, lease_minutes=15)
     assert len(mine) == len(theirs) == 3
     assert not {lead.pk for lead in mine} & {lead.pk for lead in theirs}
-    assert {lead.pk for lead in lease_next_leads(user=rep, limit=3)} == {lead.pk for lead in mine}
+    assert {lead.pk for lead in lease_next_leads(user=rep, limit=3, lease_minutes=15)} == {lead.pk for lead in mine}
 
 
 def test_the_queue_comes_in_priority_order(make_leads: Any, rep: Any) -> None:
     make_leads(6)
     for rank, lead in enumerate(Lead.objects.order_by("id")):
         set_score(lead, priority=rank / 10)
-    leads = lease_next_leads(user=rep, limit=6)
+    leads = lease_next_leads(user=rep, limit=6, lease_minutes=15)
     assert [lead.priority for lead in leads] == sorted((lead.priority for lead in leads), reverse=True)
 
 
 def test_an_expired_lease_returns_the_lead_to_the_pool(make_leads: Any, rep: Any, rep2: Any) -> None:
     make_leads(1)
-    [lead] = lease_next_leads(user=rep, limit=1)
-    assert lease_next_leads(user=rep2, limit=1) == []
+    [lead] = lease_next_leads(user=rep, limit=1, lease_minutes=15)
+    assert lease_next_leads(user=rep2, limit=1, lease_minutes=15) == []
     from datetime import timedelta
 
     from django.utils import timezone
 
     Lease.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
-    assert lease_next_leads(user=rep2, limit=1) == [lead]
+    assert lease_next_leads(user=rep2, limit=1, lease_minutes=15) == [lead]
 
 
 def test_a_skipped_lead_goes_to_other_reps_but_not_back_to_the_one_who_skipped(
     make_leads: Any, rep: Any, rep2: Any
 ) -> None:
     make_leads(1)
-    [lead] = lease_next_leads(user=rep, limit=1)
+    [lead] = lease_next_leads(user=rep, limit=1, lease_minutes=15)
     lead_skip(user=rep, lead=lead)
-    assert lease_next_leads(user=rep, limit=1) == []
-    assert lease_next_leads(user=rep2, limit=1) == [lead]
+    assert lease_next_leads(user=rep, limit=1, lease_minutes=15) == []
+    assert lease_next_leads(user=rep2, limit=1, lease_minutes=15) == [lead]

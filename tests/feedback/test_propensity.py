@@ -9,7 +9,8 @@ import pytest
 from feedback.models import Label, Lease
 from feedback.services import label_submit, label_undo, labels_import, lease_next_leads
 from leads.models import Lead
-from learning import services
+from learning import rescoring
+from learning.services import training
 from tests.scores import set_score
 
 
@@ -19,7 +20,7 @@ def test_a_leased_lead_carries_its_pick_probability_onto_the_lease_and_the_label
     set_score(first, score=0.3, priority=0.9, propensity=0.125)
     for lead in others:
         set_score(lead, score=0.1, priority=0.1, propensity=0.01)
-    leased = lease_next_leads(user=rep, limit=1)
+    leased = lease_next_leads(user=rep, limit=1, lease_minutes=15)
     assert [lead.pk for lead in leased] == [first.pk]
     assert Lease.objects.get(lead=first).propensity == 0.125
     label = label_submit(user=rep, lead=leased[0], outcome="converted", reason_code="champion").label
@@ -31,9 +32,9 @@ def test_undo_puts_the_propensity_back_on_the_lease_and_a_relabel_keeps_it(make_
     make_leads(2)
     lead = Lead.objects.order_by("id").first()
     set_score(lead, score=0.3, priority=0.9, propensity=0.25)
-    lease_next_leads(user=rep, limit=1)
+    lease_next_leads(user=rep, limit=1, lease_minutes=15)
     label_submit(user=rep, lead=lead, outcome="converted", reason_code="champion")
-    assert label_undo(user=rep) is not None
+    assert label_undo(user=rep, lease_minutes=15) is not None
     assert Lease.objects.get(lead=lead).propensity == 0.25
     assert not Label.objects.filter(lead=lead).exists()
     relabel = label_submit(
@@ -56,8 +57,8 @@ def test_labels_outside_the_queue_and_imported_history_keep_no_propensity(make_l
 @pytest.mark.django_db
 def test_a_rescore_stores_every_open_leads_pick_probability(make_leads: Any) -> None:
     make_leads(60, seed=5, labeled=0.5)
-    services.train_model_version(labels_revision=1)
-    services.rescore_open_leads()
+    training.train_model_version(labels_revision=1)
+    rescoring.rescore_open_leads()
     values = list(Lead.objects.filter(status="open").values_list("propensity", flat=True))
     assert values and all(p is not None and p > 0 for p in values)
     assert sum(values) == pytest.approx(1.0)

@@ -10,7 +10,7 @@ import pytest
 from feedback.models import Label
 from leads.models import Lead, LeadStatus
 from learning.models import LoopState, ModelVersion
-from learning.services import run_learning_loop
+from learning.services.loop import run_learning_loop
 from tests.loop import settled, wait_for
 
 pytestmark = [pytest.mark.integration]

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def scored_leads(make_leads: Any) -> list[str]:
-    from learning.services import rescore_open_leads
+    from learning.rescoring import rescore_open_leads
 
     ids = make_leads(6)
     rescore_open_leads()

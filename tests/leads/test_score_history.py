@@ -75,7 +75,7 @@ def test_a_label_and_its_undo_are_recorded_with_the_score_the_rep_saw(rep: Any, 
     lead = set_score(lead, score=0.61, model_version=4)
 
     label_submit(user=rep, lead=lead, outcome="converted", reason_code="champion")
-    label_undo(user=rep)
+    label_undo(user=rep, lease_minutes=15)
 
     events = list(ScoreEvent.objects.filter(lead=lead).order_by("id"))
     assert [(e.cause, e.outcome, e.user, e.score, e.model_version) for e in events] == [

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from leads.models import Lead, LeadScore, LeadStatus
-from learning import rescoring, services
+from learning import rescoring, scoring, selectors
+from learning.services import explanations, training
 from tests.scores import set_score
 
 
@@ -28,13 +29,13 @@ def unexplained(make_leads: Any, monkeypatch: pytest.MonkeyPatch) -> list[Lead]:
 def feature_reads(monkeypatch: pytest.MonkeyPatch) -> list[list[int]]:
     """The lead ids of every feature read for explanations."""
     reads: list[list[int]] = []
-    real = rescoring.feature_frame
+    real = selectors.feature_frame
 
     def counting(**kwargs: Any) -> Any:
         reads.append(sorted(int(i) for i in kwargs["lead_ids"]))
         return real(**kwargs)
 
-    monkeypatch.setattr(rescoring, "feature_frame", counting)
+    monkeypatch.setattr(scoring, "feature_frame", counting)
     return reads
 
 
@@ -48,7 +49,7 @@ def test_the_missing_explanations_of_many_leads_are_computed_in_one_read_and_sto
 ) -> None:
     page = unexplained[:5]
 
-    services.ensure_explanations(leads=page)
+    explanations.ensure_explanations(leads=page)
 
     assert feature_reads == [[lead.pk for lead in page]]
     assert all(lead.explanation and "points" in lead.explanation[0] for lead in page)
@@ -60,10 +61,10 @@ def test_the_missing_explanations_of_many_leads_are_computed_in_one_read_and_sto
 def test_the_next_reader_gets_the_stored_explanations_without_computing_them(
     unexplained: list[Lead], feature_reads: list[list[int]]
 ) -> None:
-    services.ensure_explanations(leads=unexplained[:3])
+    explanations.ensure_explanations(leads=unexplained[:3])
     read_again = list(Lead.objects.filter(pk__in=[lead.pk for lead in unexplained[:3]]).order_by("id"))
 
-    services.ensure_explanations(leads=read_again)
+    explanations.ensure_explanations(leads=read_again)
 
     assert len(feature_reads) == 1
     assert [lead.explanation for lead in read_again] == [lead.explanation for lead in unexplained[:3]]
@@ -79,7 +80,7 @@ def test_only_the_leads_scored_by_the_active_model_and_unexplained_are_computed(
     LeadScore.objects.filter(lead=never_scored).delete()
     page = list(Lead.objects.filter(pk__in=[lead.pk for lead in unexplained[:4]]).order_by("id"))
 
-    services.ensure_explanations(leads=page)
+    explanations.ensure_explanations(leads=page)
 
     assert feature_reads == [[current.pk]]
     by_pk = {lead.pk: lead.explanation for lead in page}
@@ -90,8 +91,8 @@ def test_only_the_leads_scored_by_the_active_model_and_unexplained_are_computed(
 
 @pytest.mark.django_db
 def test_a_page_with_nothing_missing_reads_no_features(unexplained: list[Lead], feature_reads: list[list[int]]) -> None:
-    services.ensure_explanations(leads=[])
-    services.ensure_explanations(leads=[Lead.objects.create(external_id="NEW")])
+    explanations.ensure_explanations(leads=[])
+    explanations.ensure_explanations(leads=[Lead.objects.create(external_id="NEW")])
 
     assert feature_reads == []
 
@@ -101,13 +102,13 @@ def test_under_a_trained_model_the_explanations_are_the_models_and_are_stored_un
     make_leads: Any, monkeypatch: pytest.MonkeyPatch, feature_reads: list[list[int]]
 ) -> None:
     make_leads(90, seed=5, labeled=0.5)
-    version = services.train_model_version(labels_revision=1)
+    version = training.train_model_version(labels_revision=1)
     monkeypatch.setattr(rescoring, "EXPLAIN_HEAD", 0)
-    services.rescore_open_leads()
+    rescoring.rescore_open_leads()
     page = list(Lead.objects.filter(status=LeadStatus.OPEN).order_by("id")[:4])
     feature_reads.clear()
 
-    services.ensure_explanations(leads=page)
+    explanations.ensure_explanations(leads=page)
 
     assert feature_reads == [[lead.pk for lead in page]]
     assert all(lead.model_version == version.version for lead in page)

@@ -14,8 +14,10 @@ from config.celery import app as celery_app
 from feedback.models import Label
 from feedback.services import label_submit, label_undo
 from leads.models import Lead
-from learning import rescoring, services, tasks
+from learning import tasks
+from learning.cache import loop_cache
 from learning.models import LoopState
+from learning.services import workers
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +29,7 @@ def own_flag() -> Iterator[None]:
     previous = celery_app.conf.task_default_queue
     celery_app.conf.task_default_queue = f"test-{uuid.uuid4().hex}"
     yield
-    rescoring.loop_cache().delete(services._learn_queued_key())
+    loop_cache().delete(workers.learn_queued_key())
     celery_app.conf.task_default_queue = previous
 
 
@@ -53,7 +55,7 @@ def label(rep: Any, make_leads: Any, django_capture_on_commit_callbacks: Any) ->
 
 
 def flag_is_up() -> bool:
-    return rescoring.loop_cache().get(services._learn_queued_key()) is not None
+    return loop_cache().get(workers.learn_queued_key()) is not None
 
 
 def test_a_burst_of_labels_committed_while_a_message_is_queued_publishes_one_message(
@@ -72,7 +74,7 @@ def test_once_the_task_starts_the_next_label_publishes_again(
 ) -> None:
     label()
     flag_when_the_loop_ran: list[bool] = []
-    monkeypatch.setattr(services, "run_learning_loop", lambda: flag_when_the_loop_ran.append(flag_is_up()) or 0)
+    monkeypatch.setattr(tasks, "run_learning_loop", lambda: flag_when_the_loop_ran.append(flag_is_up()) or 0)
 
     tasks.learn()  # a worker runs the queued message
     label()
@@ -87,7 +89,7 @@ def test_an_undone_label_is_served_by_the_message_already_queued(
     label()
 
     with django_capture_on_commit_callbacks(execute=True):
-        label_undo(user=rep)
+        label_undo(user=rep, lease_minutes=15)
 
     assert published == [1]
     assert LoopState.objects.get().labels_revision == 2
@@ -120,7 +122,7 @@ def test_with_the_loop_cache_down_every_label_publishes(
     def down(*args: Any, **kwargs: Any) -> Any:
         raise ConnectionError("loop cache is down")
 
-    cache = rescoring.loop_cache().cache
+    cache = loop_cache().cache
     for name in ("get", "add", "delete"):
         monkeypatch.setattr(cache, name, down)
 

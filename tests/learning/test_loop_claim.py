@@ -10,9 +10,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from learning import services
 from learning.models import LoopState
 from learning.selectors import loop_state
+from learning.services import loop, workers
 
 pytestmark = pytest.mark.django_db
 
@@ -32,28 +32,28 @@ def dead_pid() -> int:
 
 def test_a_live_claim_with_a_fresh_heartbeat_is_respected(defaults: None) -> None:
     claimed("another-host:123", beat_ago=timedelta(seconds=5))
-    assert not services._claim()
+    assert not loop._claim()
 
 
 def test_a_claim_whose_heartbeat_stopped_is_taken_over_and_rescored(defaults: None) -> None:
-    claimed("another-host:123", beat_ago=services.HEARTBEAT_STALE_AFTER + timedelta(seconds=1))
+    claimed("another-host:123", beat_ago=loop.HEARTBEAT_STALE_AFTER + timedelta(seconds=1))
 
-    assert services._claim()
+    assert loop._claim()
 
     state = loop_state()
-    assert state.claimed_by == services.worker_id()
+    assert state.claimed_by == workers.worker_id()
     assert state.rescore_requested, "the dead worker may have died before its scores committed"
 
 
 def test_a_claim_by_a_dead_process_on_this_machine_is_taken_over_at_once(defaults: None) -> None:
     claimed(f"{socket.gethostname()}:{dead_pid()}", beat_ago=timedelta(seconds=1))
 
-    assert services._claim()
-    assert loop_state().claimed_by == services.worker_id()
+    assert loop._claim()
+    assert loop_state().claimed_by == workers.worker_id()
 
 
 def test_the_loop_releases_its_claim_when_done(defaults: None) -> None:
-    services.rescore_requested()
-    assert services.run_learning_loop() == 1
+    workers.rescore_requested()
+    assert loop.run_learning_loop() == 1
     state = loop_state()
     assert (state.running_since, state.heartbeat_at, state.claimed_by) == (None, None, "")

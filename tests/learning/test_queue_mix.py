@@ -7,15 +7,16 @@ from typing import Any
 import pytest
 
 from feedback.services import label_submit, lease_next_leads
-from learning import services
+from learning import rescoring
 from learning.core.mix import MixState
 from learning.core.strategies import EXPERTS
 from learning.models import LoopSettings, ModelVersion, QueueMix
 from learning.selectors import queue_mix_summary
+from learning.services import training
 
 
 def label_from_queue(rep: Any, count: int) -> None:
-    for lead in lease_next_leads(user=rep, limit=count):
+    for lead in lease_next_leads(user=rep, limit=count, lease_minutes=15):
         outcome = "converted" if (lead.score or 0) > 0.5 else "not_converted"
         label_submit(
             user=rep, lead=lead, outcome=outcome, reason_code="champion" if outcome == "converted" else "no_budget"
@@ -27,17 +28,17 @@ def test_training_runs_learn_the_mix_from_queue_labels_and_the_settings_page_say
 ) -> None:
     make_leads(90, seed=5, labeled=0.5)
     assert LoopSettings.objects.get().strategy == "adaptive"
-    services.train_model_version(labels_revision=1)
-    services.rescore_open_leads()
+    training.train_model_version(labels_revision=1)
+    rescoring.rescore_open_leads()
     mix = QueueMix.objects.get()
     assert set(mix.totals) == set(EXPERTS) and mix.pool > 0
     label_from_queue(rep, 6)
-    services.train_model_version(labels_revision=2)  # the first batch: credited, nothing to pay it with yet
+    training.train_model_version(labels_revision=2)  # the first batch: credited, nothing to pay it with yet
     state = MixState.from_json(QueueMix.objects.get().state)
     assert state.rounds == 0 and set(state.pending) == set(EXPERTS)
-    services.rescore_open_leads()
+    rescoring.rescore_open_leads()
     label_from_queue(rep, 6)
-    version = services.train_model_version(labels_revision=3)
+    version = training.train_model_version(labels_revision=3)
     state = MixState.from_json(QueueMix.objects.get().state)
     assert state.rounds == 1 and state.last_reward is not None, "the second batch paid the first"
     assert state.shares() != pytest.approx(MixState().shares())
@@ -54,11 +55,11 @@ def test_labels_given_outside_the_queue_leave_the_mix_alone(make_leads: Any, rep
     from leads.models import Lead
 
     make_leads(90, seed=5, labeled=0.5)
-    services.train_model_version(labels_revision=1)
-    services.rescore_open_leads()
+    training.train_model_version(labels_revision=1)
+    rescoring.rescore_open_leads()
     for lead in Lead.objects.filter(status="open").order_by("id")[:5]:
         label_submit(user=rep, lead=lead, outcome="not_converted", reason_code="no_budget")
-    services.train_model_version(labels_revision=2)
+    training.train_model_version(labels_revision=2)
     mix = QueueMix.objects.get()
     assert MixState.from_json(mix.state).pending == {} and mix.last_label_id == 0
 
@@ -75,7 +76,7 @@ def test_settings_naming_a_retired_strategy_fall_back_to_the_adaptive_default(de
 
     from django.apps import apps
 
-    migration = importlib.import_module("learning.migrations.0012_queue_mix_adaptive_default_retired_strategies")
+    migration = importlib.import_module("learning.migrations.0013_queue_mix_adaptive_default_retired_strategies")
     for retired in ("representative", "weighted", "balanced", "diverse"):
         LoopSettings.objects.update(strategy=retired)
         migration.retired_strategies_to_adaptive(apps, None)

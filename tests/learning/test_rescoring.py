@@ -18,11 +18,13 @@ import pytest
 from django.core.cache import caches
 from django.utils import timezone
 
+from leads.frames import lead_block_tokens, open_lead_ids
 from leads.models import BLOCK_SIZE, Activity, Lead, LeadStatus
-from leads.selectors import lead_block_tokens, open_lead_ids
 from leads.services import import_activities, lead_blocks_touch
-from learning import rescoring, services, tasks
+from learning import rescoring, scoring, tasks
+from learning.cache import loop_cache
 from learning.models import ChunkStatus, RescoreChunk, RescoreRun
+from learning.services import training, workers
 from tests.conftest import NOW
 
 # Open leads in blocks 0 and 1, and a labeled one alone in block 2 (no chunk for it).
@@ -80,7 +82,7 @@ def helpers_answer(monkeypatch: pytest.MonkeyPatch, after: Callable[[str], None]
     def delay(run_key: str) -> None:
         asked.append(run_key)
         with monkeypatch.context() as patch:
-            patch.setattr(services, "worker_id", lambda: HELPER)
+            patch.setattr(rescoring, "worker_id", lambda: HELPER)
             rescoring.chunks_work(run_key=run_key)
         if after is not None:
             after(run_key)
@@ -140,12 +142,12 @@ def test_a_helper_claims_every_pending_chunk_and_shares_its_scores_in_the_loop_c
 
     chunks = list(run.chunks.order_by("block"))
     assert [(c.status, c.claimed_by, c.leads) for c in chunks] == [
-        (ChunkStatus.DONE, services.worker_id(), 2),
-        (ChunkStatus.DONE, services.worker_id(), 1),
+        (ChunkStatus.DONE, workers.worker_id(), 2),
+        (ChunkStatus.DONE, workers.worker_id(), 1),
     ]
     assert all(c.claimed_at is not None and c.finished_at is not None for c in chunks)
-    shared = rescoring.loop_cache().get(rescoring._result_key(run, 1))
-    assert shared["lead_ids"].tolist() == [BLOCK_SIZE + 7] and len(shared["score"]) == 1
+    shared = loop_cache().get(rescoring._result_key(run, 1))
+    assert shared.lead_ids.tolist() == [BLOCK_SIZE + 7] and len(shared.score) == 1
     assert rescoring.chunks_work(run_key=run.key) == 0, "nothing left to claim"
 
 
@@ -187,7 +189,7 @@ def test_without_helpers_the_loop_scores_every_chunk_itself_and_keeps_them_out_o
     rescoring.rescore_open_leads()
 
     assert scored_chunks == [(0, False), (1, False)]
-    assert [(c.status, c.claimed_by) for c in last_run_chunks()] == [(ChunkStatus.DONE, services.worker_id())] * 2
+    assert [(c.status, c.claimed_by) for c in last_run_chunks()] == [(ChunkStatus.DONE, workers.worker_id())] * 2
     assert scored_ids() == OPEN_IDS
 
 
@@ -219,7 +221,7 @@ def test_a_chunk_claimed_by_a_dead_worker_is_taken_over_and_scored(
     assert result.leads == 3
     assert scored_chunks == [(0, False), (1, False)]
     assert [c.status for c in last_run_chunks()] == [ChunkStatus.DONE, ChunkStatus.DONE]
-    assert {c.claimed_by for c in last_run_chunks()} == {services.worker_id()}, "the taker is named"
+    assert {c.claimed_by for c in last_run_chunks()} == {workers.worker_id()}, "the taker is named"
     assert "abandoned by" in caplog.text
     assert scored_ids() == OPEN_IDS
 
@@ -233,7 +235,7 @@ def test_a_chunk_claimed_by_a_live_worker_elsewhere_is_waited_for_not_taken_over
     def other_worker_finishes(seconds: float) -> None:
         chunk = RescoreChunk.objects.get(run=RescoreRun.objects.latest("id"), block=1)
         if chunk.status == ChunkStatus.RUNNING:
-            inputs = rescoring.scoring_inputs(model_version=chunk.run.model_version)
+            inputs = scoring.scoring_inputs(model_version=chunk.run.model_version)
             rescoring.chunk_score(
                 run=chunk.run, chunk=chunk, inputs=inputs, settings=rescoring.loop_settings(), share=True
             )
@@ -263,7 +265,7 @@ def test_a_result_missing_from_the_loop_cache_is_computed_again(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     def evict_block_1(run_key: str) -> None:
-        rescoring.loop_cache().delete(rescoring._result_key(RescoreRun.objects.get(key=run_key), 1))
+        loop_cache().delete(rescoring._result_key(RescoreRun.objects.get(key=run_key), 1))
 
     helpers_answer(monkeypatch, after=evict_block_1)
 
@@ -310,7 +312,7 @@ def features(
     block: int, ids: np.ndarray, *, as_of: Any = NOW, types: tuple[str, ...] = ("pricing_visit", "email_open")
 ) -> tuple[pd.DataFrame, bool]:
     """The block's features for a model that reads these activity types (every type the leads have)."""
-    return rescoring.block_features(
+    return scoring.block_features(
         block=block, lead_ids=ids, as_of=as_of, types=list(types), token=lead_block_tokens()[block]
     )
 
@@ -361,7 +363,7 @@ def test_cached_block_features_older_than_their_max_age_are_read_again(
     block, ids = imported_block
     features(block, ids)
 
-    _, cached = features(block, ids, as_of=NOW + rescoring.FEATURES_MAX_AGE + timedelta(seconds=1))
+    _, cached = features(block, ids, as_of=NOW + scoring.FEATURES_MAX_AGE + timedelta(seconds=1))
 
     assert cached is False
 
@@ -424,7 +426,7 @@ def test_under_a_trained_model_an_empty_chunk_is_scored_too(make_leads: Any, mon
     make_leads(90, seed=5, labeled=0.5)
     far_block = int(Lead.objects.order_by("-id").values_list("id", flat=True)[0]) // BLOCK_SIZE + 1
     Lead.objects.create(id=far_block * BLOCK_SIZE + 7, external_id="FAR", industry="software")
-    assert services.train_model_version(labels_revision=1) is not None
+    assert training.train_model_version(labels_revision=1) is not None
     nobody_helps(monkeypatch)
     plan_then(monkeypatch, label_the_lead_of_block(far_block))
 

@@ -6,9 +6,10 @@ import pytest
 
 from feedback.models import Label
 from leads.models import Lead, LeadStatus
-from learning import rescoring, services
+from learning import rescoring
 from learning.models import LoopState, ModelStatus, ModelVersion
 from learning.selectors import scores_state
+from learning.services import loop, training, workers
 
 
 @pytest.fixture
@@ -18,8 +19,8 @@ def history(make_leads: Any) -> list[str]:
 
 def test_while_one_outcome_is_missing_the_point_rules_score_the_leads(make_leads: Any) -> None:
     make_leads(20)
-    assert services.train_model_version(labels_revision=1) is None
-    result = services.rescore_open_leads()
+    assert training.train_model_version(labels_revision=1) is None
+    result = rescoring.rescore_open_leads()
     assert result.model_version is None
     lead = Lead.objects.order_by("-score").first()
     assert lead.scored_at is not None and lead.model_version is None
@@ -27,7 +28,7 @@ def test_while_one_outcome_is_missing_the_point_rules_score_the_leads(make_leads
 
 
 def test_training_records_an_active_version_with_metrics_features_and_library_versions(history: list[str]) -> None:
-    version = services.train_model_version(labels_revision=1)
+    version = training.train_model_version(labels_revision=1)
     assert version is not None and version.status == ModelStatus.ACTIVE
     assert version.labels == Label.objects.count()
     assert set(version.metrics) >= {"roc_auc", "precision", "recall", "accuracy", "brier"}
@@ -37,8 +38,8 @@ def test_training_records_an_active_version_with_metrics_features_and_library_ve
 
 
 def test_rescoring_writes_every_open_lead_with_explanation_and_expected_value(history: list[str]) -> None:
-    services.train_model_version(labels_revision=1)
-    result = services.rescore_open_leads()
+    training.train_model_version(labels_revision=1)
+    result = rescoring.rescore_open_leads()
     open_leads = Lead.objects.filter(status=LeadStatus.OPEN)
     assert result.leads == open_leads.count() > 0
     assert not open_leads.filter(score__isnull=True).exists()
@@ -51,12 +52,12 @@ def test_rescoring_writes_every_open_lead_with_explanation_and_expected_value(hi
 
 
 def test_the_guard_keeps_a_worse_model_out_and_says_why(history: list[str], monkeypatch: Any) -> None:
-    first = services.train_model_version(labels_revision=1)
+    first = training.train_model_version(labels_revision=1)
     # New labels the active model never saw, then a candidate that scores them worse.
-    monkeypatch.setattr(services, "GUARD_MIN_LABELS", 5)
+    monkeypatch.setattr(training, "GUARD_MIN_LABELS", 5)
     ModelVersion.objects.filter(pk=first.pk).update(last_label_id=0)  # every label is new to v1
-    monkeypatch.setattr(services, "_out_of_fold", lambda frame, y: 1.0 - y * 0.9)  # perfectly wrong
-    second = services.train_model_version(labels_revision=2)
+    monkeypatch.setattr(training, "_out_of_fold", lambda frame, y: 1.0 - y * 0.9)  # perfectly wrong
+    second = training.train_model_version(labels_revision=2)
     assert second.status == ModelStatus.REJECTED
     assert "below active v1" in second.note
     assert second.metrics["guard"]["candidate_auc"] < second.metrics["guard"]["active_auc"]
@@ -64,47 +65,47 @@ def test_the_guard_keeps_a_worse_model_out_and_says_why(history: list[str], monk
 
 
 def test_an_admin_can_roll_back_to_an_older_version(history: list[str]) -> None:
-    first = services.train_model_version(labels_revision=1)
-    second = services.train_model_version(labels_revision=2)
+    first = training.train_model_version(labels_revision=1)
+    second = training.train_model_version(labels_revision=2)
     assert second.status == ModelStatus.ACTIVE
-    services.model_activate(version=first)
+    training.model_activate(version=first)
     statuses = dict(ModelVersion.objects.values_list("version", "status"))
     assert statuses == {1: ModelStatus.ACTIVE, 2: ModelStatus.RETIRED}
 
 
 def test_a_burst_of_labels_is_learned_in_one_run_not_one_per_label(history: list[str], monkeypatch: Any) -> None:
     for _ in range(50):
-        services.labels_changed()
+        workers.labels_changed()
     calls: list[int] = []
-    real = services.train_model_version
+    real = training.train_model_version
 
     def counting(**kwargs: Any) -> Any:
         calls.append(kwargs["labels_revision"])
         return real(**kwargs)
 
-    monkeypatch.setattr(services, "train_model_version", counting)
-    rounds = services.run_learning_loop()
+    monkeypatch.setattr(loop, "train_model_version", counting)
+    rounds = loop.run_learning_loop()
     assert len(calls) == 1 and rounds == 1
     state = LoopState.objects.get()
     assert state.trained_revision == state.labels_revision
     assert state.running_since is None
-    assert services.run_learning_loop() == 0, "nothing pending: nothing to do"
+    assert loop.run_learning_loop() == 0, "nothing pending: nothing to do"
 
 
 def test_a_second_worker_backs_off_while_the_loop_is_claimed(history: list[str]) -> None:
-    services.labels_changed()
-    assert services._claim()
-    assert services.run_learning_loop() == 0
+    workers.labels_changed()
+    assert loop._claim()
+    assert loop.run_learning_loop() == 0
     LoopState.objects.update(running_since=None)
-    assert services.run_learning_loop() == 1
+    assert loop.run_learning_loop() == 1
 
 
 def test_leads_past_the_queue_head_get_their_explanation_on_first_read(
     history: list[str], monkeypatch: Any, rep: Any, api_for: Any
 ) -> None:
     monkeypatch.setattr(rescoring, "EXPLAIN_HEAD", 3)
-    services.train_model_version(labels_revision=1)
-    services.rescore_open_leads()
+    training.train_model_version(labels_revision=1)
+    rescoring.rescore_open_leads()
     open_leads = Lead.objects.filter(status=LeadStatus.OPEN)
     assert open_leads.filter(explanation__isnull=False).count() == 3
     lead = open_leads.filter(explanation__isnull=True).first()
@@ -121,21 +122,21 @@ def test_the_retrain_trigger_waits_for_n_labels_or_m_minutes(history: list[str])
 
     from learning.models import LoopSettings
 
-    services.run_learning_loop()
+    loop.run_learning_loop()
     LoopSettings.objects.update(retrain_every_labels=3, retrain_every_minutes=30)
     versions = ModelVersion.objects.count()
-    services.labels_changed()
-    services.labels_changed()
-    assert services.run_learning_loop() == 0, "two labels waiting, three wanted"
+    workers.labels_changed()
+    workers.labels_changed()
+    assert loop.run_learning_loop() == 0, "two labels waiting, three wanted"
     assert ModelVersion.objects.count() == versions
     LoopState.objects.update(pending_since=timezone.now() - timedelta(minutes=31))
-    assert services.run_learning_loop() == 1, "the oldest label has waited 30 minutes"
+    assert loop.run_learning_loop() == 1, "the oldest label has waited 30 minutes"
     assert ModelVersion.objects.count() == versions + 1
     state = LoopState.objects.get()
     assert state.trained_revision == state.labels_revision and state.pending_since is None
     for _ in range(3):
-        services.labels_changed()
-    assert services.run_learning_loop() == 1, "three labels waiting"
+        workers.labels_changed()
+    assert loop.run_learning_loop() == 1, "three labels waiting"
 
 
 def test_fresh_settings_follow_the_backtests_default_strategy_and_exploration(defaults: None) -> None:
@@ -150,8 +151,8 @@ def test_rescoring_marks_why_each_lead_is_queued(history: list[str]) -> None:
     from learning.models import LoopSettings
 
     LoopSettings.objects.update(strategy="uncertainty", exploration=0.5)
-    services.train_model_version(labels_revision=1)
-    services.rescore_open_leads()
+    training.train_model_version(labels_revision=1)
+    rescoring.rescore_open_leads()
     reasons = set(Lead.objects.filter(status=LeadStatus.OPEN).values_list("queue_reason", flat=True))
     assert reasons == {"exploration", "model unsure"}
 

@@ -14,7 +14,8 @@ from config.models import AuditLog
 from leads.models import Lead
 from learning.core.webhook import SIGNATURE_HEADER, backoff_seconds, verify
 from learning.models import DeliveryStatus, WebhookDelivery
-from learning.services import WebhookError, rescore_open_leads, webhook_configure
+from learning.rescoring import rescore_open_leads
+from learning.services.webhooks import WebhookError, webhook_configure
 from tests.scores import set_score
 
 SECRET = "a-shared-secret-of-32-characters"
@@ -179,7 +180,7 @@ def test_a_delivery_lost_while_the_broker_was_down_is_sent_by_the_catch_up(
 
     from django.utils import timezone
 
-    from learning import services
+    from learning.services import webhooks
     from learning.tasks import deliver_webhook
 
     make_leads(4)
@@ -195,8 +196,8 @@ def test_a_delivery_lost_while_the_broker_was_down_is_sent_by_the_catch_up(
     assert (delivery.status, delivery.attempts, crm.requests) == (DeliveryStatus.PENDING, 0, [])
 
     monkeypatch.undo()
-    assert services.webhook_deliveries_resend_stuck() == 0, "too recent: its message may still be on the way"
+    assert webhooks.webhook_deliveries_resend_stuck() == 0, "too recent: its message may still be on the way"
     WebhookDelivery.objects.update(created_at=timezone.now() - timedelta(minutes=5))
-    assert services.webhook_deliveries_resend_stuck() == 1
+    assert webhooks.webhook_deliveries_resend_stuck() == 1
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts, len(crm.requests)) == (DeliveryStatus.DELIVERED, 1, 1)

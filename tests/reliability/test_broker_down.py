@@ -10,7 +10,7 @@ import pytest
 
 from feedback.models import Label
 from learning.models import LoopState, ModelVersion
-from learning.services import run_learning_loop
+from learning.services.loop import run_learning_loop
 from tests.reliability.conftest import (
     Workers,
     redis_start,

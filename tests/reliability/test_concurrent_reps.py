@@ -15,7 +15,7 @@ from django.db import connection
 
 from feedback.models import Label
 from learning.models import ModelVersion
-from learning.services import run_learning_loop
+from learning.services.loop import run_learning_loop
 from tests.conftest import IN_CI, ApiClient, make_user
 from tests.reliability.conftest import Workers, settled, wait_for
 

@@ -13,7 +13,7 @@ import pytest
 from feedback.models import Label
 from leads.models import Lead, LeadStatus
 from learning.models import LoopState, ModelVersion
-from learning.services import run_learning_loop
+from learning.services.loop import run_learning_loop
 from tests.reliability.conftest import Workers, settled, wait_for
 
 pytestmark = [pytest.mark.integration]

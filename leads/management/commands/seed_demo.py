@@ -10,8 +10,8 @@ from django.utils import timezone
 from config.roles import Role, set_role
 from leads.demo import generate
 from leads.models import Lead
-from leads.services import import_activities, import_leads
-from learning.services import rescore_requested, run_learning_loop
+from leads.services import import_activities, import_announce, import_leads
+from learning.services.loop import run_learning_loop
 
 DEMO_USERS = [
     ("riley", Role.REP, "leadloop-rep"),
@@ -43,6 +43,6 @@ class Command(BaseCommand):
             leads = import_leads(rows=enumerate(data.leads, start=2), outcome_column="outcome")
             events = import_activities(rows=enumerate(data.activities, start=2))
             self.stdout.write(f"demo: {leads.summary}; activities={events.imported}")
-            rescore_requested()
+            import_announce(results=[leads, events])
             run_learning_loop()  # first model and scores now, so the first page shows them
         self.stdout.write("demo logins: " + ", ".join(f"{n} / {p} ({r.value})" for n, r, p in DEMO_USERS))

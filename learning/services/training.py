@@ -1,0 +1,138 @@
+"""Training: fit a model version on every label, the promotion guard, activating a version."""
+
+from __future__ import annotations
+
+import io
+import logging
+import platform
+import time
+from datetime import datetime
+from importlib.metadata import version as package_version
+
+import joblib
+import modAL  # noqa: F401  (recorded: the strategies depend on it)
+import numpy as np
+import pandas as pd
+import sklearn
+from django.db import transaction
+from django.utils import timezone
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+from feedback.selectors import training_labels
+from learning.core.metrics import evaluate
+from learning.core.model import LeadScorer
+from learning.models import ModelStatus, ModelVersion
+from learning.selectors import active_model, feature_frame, loop_settings, scorer_for
+from learning.services.mix import queue_label_metrics, queue_mix_learn
+from learning.services.workers import fault_pause, rescore_requested
+
+logger = logging.getLogger(__name__)
+
+PROMOTION_TOLERANCE = 0.02
+GUARD_MIN_LABELS = 20
+
+
+def _library_versions() -> dict[str, str]:
+    return {
+        "python": platform.python_version(),
+        "scikit-learn": sklearn.__version__,
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+        "modAL-python": package_version("modAL-python"),
+    }
+
+
+def _out_of_fold(frame: pd.DataFrame, y: np.ndarray) -> np.ndarray:
+    folds = int(min(5, np.bincount(y).min()))
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
+    return cross_val_predict(LeadScorer(), frame, y, cv=splitter, method="predict_proba")[:, 1]
+
+
+def train_model_version(*, labels_revision: int, now: datetime | None = None) -> ModelVersion | None:
+    """Fit on every label; measure on out-of-fold predictions; record and maybe promote.
+
+    Returns None while there are not enough labels of both outcomes (cold start).
+    """
+    settings = loop_settings()
+    labels = training_labels()
+    y = np.array([1 if outcome == "converted" else 0 for _, _, outcome in labels], dtype=int)
+    if len(labels) == 0 or min(y.sum(), len(y) - y.sum()) < max(settings.min_labels_per_outcome, 2):
+        return None
+    started = time.perf_counter()
+    now = now or timezone.now()
+    frame = feature_frame(lead_ids=[lead_id for _, lead_id, _ in labels], as_of=now)
+    out_of_fold = _out_of_fold(frame, y)
+    metrics = evaluate(y, out_of_fold, threshold=settings.hot_threshold)
+    label_ids = np.array([label_id for label_id, _, _ in labels])
+    metrics["weighted"] = queue_label_metrics(
+        y=y, out_of_fold=out_of_fold, label_ids=label_ids, threshold=settings.hot_threshold
+    )
+    scorer = LeadScorer().fit(frame, y)
+    fault_pause("train")  # tests kill the worker here: no version is recorded, the labels stay pending
+    buffer = io.BytesIO()
+    joblib.dump(scorer, buffer, compress=3)
+
+    current = active_model()
+    queue_mix_learn(frame=frame, y=y, label_ids=label_ids, current=current)
+    promote, note, guard = _promotion_decision(
+        current=current, frame=frame, y=y, out_of_fold=out_of_fold, label_ids=label_ids
+    )
+    if guard:
+        metrics["guard"] = guard
+    with transaction.atomic():
+        last = ModelVersion.objects.select_for_update().order_by("-version").first()
+        version = ModelVersion.objects.create(
+            version=(last.version + 1) if last else 1,
+            estimator=type(scorer).__name__,
+            labels=len(y),
+            positives=int(y.sum()),
+            labels_revision=labels_revision,
+            last_label_id=int(label_ids.max()),
+            metrics=metrics,
+            features=list(scorer.feature_names_),
+            library_versions=_library_versions(),
+            artifact=buffer.getvalue(),
+            train_seconds=time.perf_counter() - started,
+            status=ModelStatus.REJECTED if not promote else ModelStatus.CANDIDATE,
+            note=note,
+        )
+        if promote:
+            model_activate(version=version)
+    logger.info("model v%s trained on %s labels: %s (%s)", version.version, len(y), metrics, note or "promoted")
+    return version
+
+
+def _promotion_decision(
+    *, current: ModelVersion | None, frame: pd.DataFrame, y: np.ndarray, out_of_fold: np.ndarray, label_ids: np.ndarray
+) -> tuple[bool, str, dict[str, float]]:
+    """Compare candidate and active model on the same labels: the ones the active model never saw.
+
+    The candidate's predictions there are out-of-fold, so neither side has seen the answers.
+    Too few such labels to tell (fewer than GUARD_MIN_LABELS, or one outcome missing): promote,
+    since the candidate has learned from more.
+    """
+    if current is None:
+        return True, "", {}
+    held_out = label_ids > current.last_label_id
+    y_held = y[held_out]
+    if held_out.sum() < GUARD_MIN_LABELS or min(y_held.sum(), len(y_held) - y_held.sum()) < 3:
+        return True, "", {"held_out": int(held_out.sum())}
+    active_proba = scorer_for(version=current.version).predict_proba(frame.iloc[np.flatnonzero(held_out)])[:, 1]
+    new_auc = float(roc_auc_score(y_held, out_of_fold[held_out]))
+    old_auc = float(roc_auc_score(y_held, active_proba))
+    guard = {"held_out": int(held_out.sum()), "candidate_auc": new_auc, "active_auc": old_auc}
+    if new_auc + PROMOTION_TOLERANCE < old_auc:
+        count = int(held_out.sum())
+        note = f"ROC AUC {new_auc:.3f} on {count} new labels is below active v{current.version}'s {old_auc:.3f}"
+        return False, note, guard
+    return True, "", guard
+
+
+def model_activate(*, version: ModelVersion) -> None:
+    """Make ``version`` the active model; rescoring follows."""
+    with transaction.atomic():
+        ModelVersion.objects.filter(status=ModelStatus.ACTIVE).exclude(pk=version.pk).update(status=ModelStatus.RETIRED)
+        ModelVersion.objects.filter(pk=version.pk).update(status=ModelStatus.ACTIVE, note="")
+        version.status = ModelStatus.ACTIVE
+        rescore_requested()

@@ -1,0 +1,107 @@
+"""Which worker this is, and the messages that bring the workers to the loop.
+
+Services enqueue a task by its registered name (``enqueue``), so they never import ``tasks.py``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+from typing import Any
+
+from celery import current_app
+from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from learning.cache import loop_cache
+from learning.models import LoopState
+from learning.selectors import loop_state
+
+logger = logging.getLogger(__name__)
+
+LEARN_QUEUED_TIMEOUT = 30  # seconds a "learning message is queued" flag lives, in case the message is lost
+
+
+def enqueue(task_name: str, *args: Any) -> None:
+    """Send a message to the task registered under ``task_name`` (``delay``, so eager mode runs it
+    in place). A web process never imports ``tasks.py`` itself: on first use Celery's autodiscovery
+    imports every app's tasks module, which registers the task."""
+    if task_name not in current_app.tasks:
+        current_app.loader.import_default_modules()
+    current_app.tasks[task_name].delay(*args)
+
+
+def fault_pause(stage: str) -> None:
+    """Fault-injection hook for the reliability tests: ``LEADLOOP_FAULT_PAUSE=rescore:30`` makes this
+    process sleep 30 s at that point of the loop, so a test can kill it there. Unset in production."""
+    spec = os.environ.get("LEADLOOP_FAULT_PAUSE", "")
+    if not spec:
+        return
+    name, _, seconds = spec.partition(":")
+    if name == stage:
+        logger.warning("fault pause: %s for %ss (LEADLOOP_FAULT_PAUSE)", stage, seconds)
+        time.sleep(float(seconds or 30))
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def claimant_is_dead(claimed_by: str) -> bool:
+    """True when the claim was made on this host by a process that no longer exists."""
+    host, _, pid = claimed_by.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False  # another machine's worker: only its heartbeat tells
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def learn_queued_key() -> str:
+    return f"learn-queued:{current_app.conf.task_default_queue}"  # the queue its message goes to
+
+
+def enqueue_learning() -> None:
+    """Ask a worker to run the loop, unless a message is already queued and not yet started: under
+    a burst of labels one message serves them all (the worker reads what is pending from the
+    database when it starts, after taking the flag down), and the web tier publishes ~once per run
+    instead of once per label."""
+    flags = loop_cache()
+    if not flags.add(learn_queued_key(), 1, timeout=LEARN_QUEUED_TIMEOUT):
+        return
+    try:
+        enqueue("learning.learn")
+    except Exception:  # the broker is down: the database still says what is pending
+        flags.delete(learn_queued_key())
+        logger.warning("could not reach the broker; pending learning waits for the next worker run", exc_info=True)
+
+
+def learning_started() -> None:
+    """A learning message reached a worker: later changes need a message of their own."""
+    loop_cache().delete(learn_queued_key())
+
+
+def labels_changed() -> None:
+    """Called in the transaction that adds or removes a label: count it, learn after commit."""
+    counted = LoopState.objects.filter(pk=1).update(
+        labels_revision=F("labels_revision") + 1, pending_since=Coalesce(F("pending_since"), Value(timezone.now()))
+    )
+    if not counted:  # a fresh database: the state row is made on first use
+        loop_state()
+        labels_changed()
+        return
+    transaction.on_commit(enqueue_learning)
+
+
+def rescore_requested() -> None:
+    state = loop_state()
+    LoopState.objects.filter(pk=state.pk).update(rescore_requested=True)
+    transaction.on_commit(enqueue_learning)
