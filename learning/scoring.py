@@ -1,5 +1,5 @@
 """Scoring a frame of leads: the inputs (active model or cold-start rules), the scores and
-explanations, a block's features from the loop cache, and the slots ``representative`` reads.
+explanations, and a block's features from the loop cache.
 
 A block's features (profile, attributes, behaviour) are cached, keyed by the block's token,
 which every write of a lead or an activity in the block changes: after a label, rescoring reads
