@@ -6,7 +6,7 @@ PY := $(BIN)/python
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 PORT ?= 8000
 
-.PHONY: install install-dev install-bench run test bench lint lint-imports format migrate worker clean
+.PHONY: install install-dev install-bench run test bench lint lint-imports typecheck format migrate worker clean
 
 # One stamp per requirements file: the runtime for `make run`, + tests/lint for `make test`,
 # + the benchmark inputs for `make bench`.
@@ -45,13 +45,17 @@ bench: install-bench
 	$(PY) -m bench.backtest
 	$(PY) -m bench.run
 
-lint: lint-imports
+lint: lint-imports typecheck
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 # The import layers (config <- leads <- feedback <- learning): contracts in pyproject.toml.
 lint-imports: install-dev
 	$(BIN)/lint-imports
+
+# Types: mypy with django-stubs over the apps (strict on learning.core); settings in pyproject.toml.
+typecheck: install-dev
+	$(BIN)/mypy config leads feedback learning
 
 format: install-dev
 	$(BIN)/ruff check --fix .

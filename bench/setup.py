@@ -61,7 +61,7 @@ def reset() -> None:
 
     from feedback.models import Label, Lease, Skip
     from leads.models import Activity, Lead, LeadBlock, LeadScore
-    from learning.models import LoopState, ModelVersion, RescoreRun
+    from learning.models import LoopLock, LoopState, ModelVersion, RescoreRun
 
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -73,9 +73,8 @@ def reset() -> None:
         else:
             for model in (Label, Lease, Skip, Activity, LeadScore, LeadBlock, Lead, ModelVersion, RescoreRun):
                 model.objects.all().delete()
-    LoopState.objects.update(
-        labels_revision=0, trained_revision=0, scores_version=0, rescore_requested=False, running_since=None
-    )
+    LoopState.objects.update(labels_revision=0, trained_revision=0, scores_version=0, rescore_requested=False)
+    LoopLock.objects.update(running_since=None)
 
 
 @contextmanager
@@ -142,11 +141,12 @@ def wait_until(condition: Callable[[], bool], timeout: float = 600.0) -> float:
 
 def loop_settled() -> bool:
     """Nothing pending and nobody running the loop: every label learned, every score written."""
-    from learning.models import LoopState
+    from learning.models import LoopLock, LoopState
 
     state = LoopState.objects.get()
+    lock = LoopLock.objects.get()
     return (
-        state.trained_revision == state.labels_revision and not state.rescore_requested and state.running_since is None
+        state.trained_revision == state.labels_revision and not state.rescore_requested and lock.running_since is None
     )
 
 

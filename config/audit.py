@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 
 from config.models import AuditLog
 
 
 def audit_record(
-    *, user: AbstractBaseUser | AnonymousUser | None, action: str, target: str, changes: Mapping[str, Any]
+    *, user: User | AnonymousUser | None, action: str, target: str, changes: Mapping[str, Any]
 ) -> AuditLog:
     """Record a change; ``changes`` maps a field to ``[from, to]`` (or any JSON detail)."""
     who = user if user is not None and user.is_authenticated else None

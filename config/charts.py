@@ -309,7 +309,7 @@ def column_chart(
         )
     for i, column in enumerate(columns):
         x = left + slot * i + (slot - bar_w) / 2
-        base = top + plot_h
+        base: float = top + plot_h
         for name, color, values in stacks:
             h = plot_h * values[i] / peak
             if h <= 0:

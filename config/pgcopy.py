@@ -165,7 +165,8 @@ def read_fixed(cursor: Any, sql: str, kinds: Sequence[tuple[str, str]]) -> dict[
     # Django's cursors bind parameters on the client, and those cannot fetch binary results.
     with psycopg.Cursor(cursor.cursor.connection) as binary:
         binary.execute(f"SELECT string_agg({packed}, ''::bytea) FROM ({sql}) AS q({', '.join(aliases)})", binary=True)
-        raw = binary.fetchone()[0] or b""
+        row = binary.fetchone()  # an aggregate: always one row
+        raw = (row[0] if row else None) or b""
     record = np.dtype([(f"v{j}", FIXED[kind][0]) for j, (_, kind) in enumerate(kinds)])
     if len(raw) % record.itemsize:
         raise ValueError("rows are not of the expected fixed width")

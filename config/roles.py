@@ -8,10 +8,11 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group
+from django.contrib.auth.models import AnonymousUser, Group, User
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, OuterRef, Subquery, Value, When
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 
 
 class Role(StrEnum):
@@ -29,7 +30,7 @@ ADMINS = (Role.ADMIN,)
 _PRECEDENCE = (Role.ADMIN, Role.MANAGER, Role.REP)
 
 
-def role_of(user: AbstractBaseUser | AnonymousUser) -> Role | None:
+def role_of(user: User | AnonymousUser) -> Role | None:
     if not user.is_authenticated or not user.is_active:
         return None
     if getattr(user, "is_superuser", False):
@@ -37,10 +38,19 @@ def role_of(user: AbstractBaseUser | AnonymousUser) -> Role | None:
     cached = getattr(user, "_leadloop_role", None)
     if cached is not None:
         return cached or None
-    names = set(user.groups.values_list("name", flat=True))  # type: ignore[attr-defined]
+    names = set(user.groups.values_list("name", flat=True))
     role = next((r for r in _PRECEDENCE if r.value in names), None)
-    user._leadloop_role = role or ""  # type: ignore[union-attr]
+    user._leadloop_role = role or ""  # type: ignore[attr-defined]  # a per-request cache on the instance
     return role
+
+
+def signed_in_user(request: HttpRequest) -> User:
+    """The request's user, who must be signed in: every page and endpoint that acts for a user
+    sits behind ``role_required`` or a token auth, so an anonymous user here is a wiring bug."""
+    user = request.user
+    if not isinstance(user, User) or not user.is_authenticated:
+        raise PermissionDenied("Sign in first.")
+    return user
 
 
 def role_group_subquery(user_ref: str) -> Subquery:
@@ -51,28 +61,30 @@ def role_group_subquery(user_ref: str) -> Subquery:
     return Subquery(groups.annotate(rank=rank).order_by("rank").values("name")[:1])
 
 
-def remember_role(user: AbstractBaseUser, *, role_name: str | None) -> None:
+def remember_role(user: User, *, role_name: str | None) -> None:
     """Keep the role read by ``role_group_subquery`` on the user, so ``role_of`` asks no more."""
-    user._leadloop_role = Role(role_name) if role_name else ""  # type: ignore[attr-defined]
+    user._leadloop_role = Role(role_name) if role_name else ""  # type: ignore[attr-defined]  # per-request cache
 
 
-def has_role(user: AbstractBaseUser | AnonymousUser, roles: tuple[Role, ...]) -> bool:
+def has_role(user: User | AnonymousUser, roles: tuple[Role, ...]) -> bool:
     return role_of(user) in roles
 
 
-def set_role(*, user: AbstractBaseUser, role: Role) -> None:
+def set_role(*, user: User, role: Role) -> None:
     groups = [Group.objects.get_or_create(name=r.value)[0] for r in Role]
-    user.groups.remove(*groups)  # type: ignore[attr-defined]
-    user.groups.add(Group.objects.get(name=role.value))  # type: ignore[attr-defined]
-    user._leadloop_role = role  # type: ignore[attr-defined]
+    user.groups.remove(*groups)
+    user.groups.add(Group.objects.get(name=role.value))
+    user._leadloop_role = role  # type: ignore[attr-defined]  # per-request cache
 
 
-def role_required(roles: tuple[Role, ...]) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+def role_required(
+    roles: tuple[Role, ...],
+) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
     """Login first (redirect), then the role (403): the decorator every page view wears."""
 
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def decorator(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not has_role(request.user, roles):
                 raise PermissionDenied("Your role cannot open this page.")
             return view(request, *args, **kwargs)

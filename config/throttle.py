@@ -16,7 +16,7 @@ def _keys(*, username: str, address: str) -> tuple[str, str]:
 def login_blocked(*, username: str, address: str) -> bool:
     pair, addr = _keys(username=username, address=address)
     limit = settings.LOGIN_FAILURES_ALLOWED
-    counts = cache.get_many([pair, addr])
+    counts: dict[str, int] = cache.get_many([pair, addr])
     return counts.get(pair, 0) >= limit or counts.get(addr, 0) >= 10 * limit
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 from django.utils import timezone
 
@@ -18,9 +18,7 @@ def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def token_create(
-    *, user: AbstractBaseUser, name: str = "default", by: AbstractBaseUser | AnonymousUser | None = None
-) -> str:
+def token_create(*, user: User, name: str = "default", by: User | AnonymousUser | None = None) -> str:
     """Create a token and return its key; only the hash is kept. Audited (``by`` did it)."""
     key = secrets.token_hex(20)
     with transaction.atomic():
@@ -34,7 +32,7 @@ def token_create(
     return key
 
 
-def token_user(*, key: str) -> AbstractBaseUser | None:
+def token_user(*, key: str) -> User | None:
     """The live token's user, with their role read in the same query (every API call makes this one)."""
     token = (
         ApiToken.objects.select_related("user")
@@ -47,16 +45,16 @@ def token_user(*, key: str) -> AbstractBaseUser | None:
     now = timezone.now()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    remember_role(token.user, role_name=token.role_name)  # type: ignore[attr-defined]
+    remember_role(token.user, role_name=token.role_name)
     return token.user
 
 
 def token_revoke(
     *,
-    user: AbstractBaseUser,
+    user: User,
     name: str | None = None,
     prefix: str | None = None,
-    by: AbstractBaseUser | AnonymousUser | None = None,
+    by: User | AnonymousUser | None = None,
 ) -> int:
     """Revoke the user's live tokens (all, or those with ``name`` / key ``prefix``); each one audited.
     Returns how many were revoked."""

@@ -8,13 +8,14 @@ from ninja.errors import HttpError
 from pydantic import Field
 
 from config.apiauth import token_auth
-from config.roles import LABELERS, READERS
+from config.roles import LABELERS, READERS, signed_in_user
 from feedback.models import LabelSource
 from feedback.selectors import reasons
 from feedback.services import label_submit, lease_next_leads
 from leads.api import LeadOut, leads_out
 from leads.selectors import lead_to_label
 from learning.selectors import loop_settings
+from learning.why import known_lead_fields
 
 router = Router(tags=["feedback"])
 
@@ -32,7 +33,9 @@ def queue(request: HttpRequest, params: Query[QueueParams]) -> dict[str, Any]:
     """The caller's next leads, most informative first; each is leased to the caller."""
     return {
         "leads": leads_out(
-            lease_next_leads(user=request.user, limit=params.limit, lease_minutes=loop_settings().lease_minutes)
+            lease_next_leads(
+                user=signed_in_user(request), limit=params.limit, lease_minutes=loop_settings().lease_minutes
+            )
         )
     }
 
@@ -42,6 +45,14 @@ class LabelIn(Schema):
     outcome: str
     reason: str | None = None
     note: str = Field("", max_length=2000)
+    fields: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Optional: the lead fields the rep marks as the real reason (field names the model knows, "
+        "as GET /api/reasons lists them per reason: a profile field or custom attribute such as `deal_value`, "
+        "`activity:<type>` for one kind of activity, `recency`, `engagement`, `lead_age`). "
+        "An unknown field is a 400 naming it.",
+    )
 
 
 class LabelCreated(Schema):
@@ -49,29 +60,33 @@ class LabelCreated(Schema):
     outcome: str
     reason: str | None
     note: str
+    fields: list[str] = Field(description="The lead fields marked as the real reason (empty when none).")
     created: bool
 
 
 @router.post("/labels", response={201: LabelCreated, 200: LabelCreated}, auth=token_auth(LABELERS))
-def labels_create(request: HttpRequest, payload: LabelIn) -> Status:
+def labels_create(request: HttpRequest, payload: LabelIn) -> Status[dict[str, object]]:
     """Record an outcome and its reason. 201 when stored; 200 when the same label was already stored."""
     lead = lead_to_label(external_id=payload.lead)
     if lead is None:
         raise HttpError(404, f"no lead with external_id {payload.lead!r}")
     result = label_submit(
-        user=request.user,
+        user=signed_in_user(request),
         lead=lead,
         outcome=payload.outcome,
         reason_code=payload.reason,
         note=payload.note,
         source=LabelSource.API,
+        fields=payload.fields,
+        known_fields=known_lead_fields() if payload.fields else (),
     )
     label = result.label
-    body = {
+    body: dict[str, object] = {
         "lead": lead.external_id,
         "outcome": label.outcome,
         "reason": label.reason.code if label.reason else None,
         "note": label.note,
+        "fields": label.fields,
         "created": result.created,
     }
     return Status(201 if result.created else 200, body)
@@ -81,6 +96,7 @@ class ReasonOut(Schema):
     code: str
     label: str
     outcome: str
+    fields: list[str] = Field(description="The lead fields this reason speaks to.")
 
 
 @router.get("/reasons", response=list[ReasonOut], auth=token_auth(READERS))

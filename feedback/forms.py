@@ -3,12 +3,24 @@ from django import forms
 from feedback.models import Outcome
 
 
+class FieldNamesField(forms.Field):
+    """Lead field names as posted (checkboxes of one name); which ones exist, the service decides."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value: object) -> list[str]:
+        return [str(name) for name in value] if isinstance(value, list | tuple) else []
+
+
 class LabelForm(forms.Form):
     lead = forms.CharField(max_length=100)
     outcome = forms.ChoiceField(choices=Outcome.choices)
     reason = forms.CharField(max_length=50)
     note = forms.CharField(max_length=2000, required=False, widget=forms.Textarea)
     seconds = forms.FloatField(required=False, min_value=0, max_value=86400)
+    # Named as the POST field; Django's metaclass moves it into base_fields, so it never shadows
+    # the form's own ``fields`` dict at run time.
+    fields = FieldNamesField(required=False)  # type: ignore[assignment]
 
 
 class LeadRefForm(forms.Form):
@@ -50,3 +62,9 @@ class ReasonAddForm(forms.Form):
 
 class ReasonRenameForm(forms.Form):
     label = forms.CharField(max_length=100)
+
+
+class ReasonFieldsForm(forms.Form):
+    # Named as the POST field; Django's metaclass moves it into base_fields, so it never shadows
+    # the form's own ``fields`` dict at run time.
+    fields = FieldNamesField(required=False)  # type: ignore[assignment]

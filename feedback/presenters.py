@@ -29,7 +29,7 @@ NO_REASON_COLORS = {Outcome.CONVERTED: "#98a2b3", Outcome.NOT_CONVERTED: "#d0d5d
 
 def reason_colors() -> dict[tuple[str, str], str]:
     colors: dict[tuple[str, str], str] = {}
-    counters = {Outcome.CONVERTED: 0, Outcome.NOT_CONVERTED: 0}
+    counters: dict[str, int] = {Outcome.CONVERTED: 0, Outcome.NOT_CONVERTED: 0}
     for reason in Reason.objects.order_by("outcome", "position", "code"):
         palette = GREENS if reason.outcome == Outcome.CONVERTED else REDS
         colors[(reason.outcome, reason.code)] = palette[counters[reason.outcome] % len(palette)]

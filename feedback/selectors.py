@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Case, CharField, Count, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import TruncDate, TruncMonth, TruncWeek
 from django.utils import timezone
 
 from feedback.models import SKIP_COOLDOWN, Label, Lease, Outcome, Reason, Skip
+from feedback.taxonomy import OTHER_CODES
 from leads.models import Lead, LeadStatus
 
 
@@ -33,7 +34,7 @@ def reasons_by_outcome() -> dict[str, list[Reason]]:
     return grouped
 
 
-def labels_today(*, user: AbstractBaseUser) -> int:
+def labels_today(*, user: User) -> int:
     """Labels the user gave since midnight in the site's time zone (undone ones are gone)."""
     start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     return Label.objects.filter(user=user, created_at__gte=start).count()
@@ -42,7 +43,7 @@ def labels_today(*, user: AbstractBaseUser) -> int:
 QUEUE_COUNT_CAP = 1000  # the queue bar says "1,000+" beyond this: counting a million leads per page costs too much
 
 
-def queue_remaining(*, user: AbstractBaseUser | None = None, cap: int | None = None) -> int:
+def queue_remaining(*, user: User | None = None, cap: int | None = None) -> int:
     """Open leads left for this user: the ones leased to them (the lead on screen included) and
     the free ones they have not skipped lately. Without a user: open leads nobody holds. With
     ``cap``, counting stops at ``cap + 1`` (a short scan however many leads there are)."""
@@ -60,7 +61,7 @@ def queue_remaining(*, user: AbstractBaseUser | None = None, cap: int | None = N
     return left.count()
 
 
-def undoable_label(*, user: AbstractBaseUser, window: timedelta) -> Label | None:
+def undoable_label(*, user: User, window: timedelta) -> Label | None:
     return (
         Label.objects.filter(user=user, created_at__gte=timezone.now() - window)
         .exclude(source="import")
@@ -80,9 +81,7 @@ def reason_counts() -> list[dict[str, object]]:
     totals: dict[str, int] = {}
     for row in rows:
         totals[row["outcome"]] = totals.get(row["outcome"], 0) + row["n"]
-    for row in rows:
-        row["share"] = row["n"] / totals[row["outcome"]] if totals[row["outcome"]] else 0.0
-    return rows
+    return [{**row, "share": row["n"] / totals[row["outcome"]] if totals[row["outcome"]] else 0.0} for row in rows]
 
 
 def lead_label(*, lead: Lead) -> Label | None:
@@ -130,7 +129,10 @@ def _band_case() -> Case:
     )
 
 
-def _exact_or_empty(labels: QuerySet[Label], lookup: str, value: str) -> QuerySet[Label]:
+_Labels = TypeVar("_Labels", bound=QuerySet[Any])  # labels, annotated or not
+
+
+def _exact_or_empty(labels: _Labels, lookup: str, value: str) -> _Labels:
     if value == NO_VALUE:
         return labels.filter(Q(**{f"{lookup}__isnull": True}) | Q(**{lookup: ""}))
     return labels.filter(**{lookup: value})
@@ -210,7 +212,7 @@ def reason_mix(*, by: str, limit: int = 12) -> list[MixBucket]:
     else:
         raise ValueError(f"unknown grouping {by!r}")
     rows = labels.values("bucket", "outcome", "reason__code", "reason__label").annotate(n=Count("id")).order_by()
-    buckets: dict[object, MixBucket] = {}
+    buckets: dict[str, MixBucket] = {}
     for row in rows:
         raw = row["bucket"]
         if by in PERIODS:
@@ -223,7 +225,8 @@ def reason_mix(*, by: str, limit: int = 12) -> list[MixBucket]:
             label = raw or "(none)"
             if by == "band":
                 label = f"{raw}%" if raw != NO_VALUE else "no score seen"
-            base = LabelFilters(**{by: key})
+            segment: dict[str, Any] = {by: key}  # a text field of LabelFilters (a SEGMENTS key)
+            base = LabelFilters(**segment)
         bucket = buckets.setdefault(key, MixBucket(key=key, label=label, total=0, converted=0, query=base.query()))
         bucket.total += row["n"]
         if row["outcome"] == Outcome.CONVERTED:
@@ -246,12 +249,24 @@ def reason_mix(*, by: str, limit: int = 12) -> list[MixBucket]:
     return sorted(buckets.values(), key=lambda b: (-b.total, b.label))[:limit]
 
 
+def unexplained_notes(*, limit: int) -> list[tuple[int, str, str]]:
+    """(label id, note, outcome) of the newest ``limit`` labels whose note no reason fits: given with
+    an "other" reason or none. What candidate reasons are grouped from."""
+    rows = (
+        Label.objects.exclude(note="")
+        .filter(Q(reason__isnull=True) | Q(reason__code__in=OTHER_CODES))
+        .order_by("-id")
+        .values_list("id", "note", "outcome")
+    )
+    return list(rows[:limit])
+
+
 def labeled_scores() -> tuple[list[int], list[float]]:
     """(outcome as 0/1, score the rep saw) for every label made with a score on screen."""
     rows = Label.objects.filter(outcome__in=Outcome.values, score_seen__isnull=False).values_list(
         "outcome", "score_seen"
     )
-    return [1 if outcome == Outcome.CONVERTED else 0 for outcome, _ in rows], [score for _, score in rows]
+    return [1 if outcome == Outcome.CONVERTED else 0 for outcome, _ in rows], [score or 0.0 for _, score in rows]
 
 
 def disagreements(*, low: float = 0.2, high: float = 0.8, limit: int = 50) -> dict[str, Any]:
@@ -261,7 +276,8 @@ def disagreements(*, low: float = 0.2, high: float = 0.8, limit: int = 50) -> di
     missed = base.filter(outcome=Outcome.NOT_CONVERTED, score_seen__gt=high)
 
     def by_reason(rows: QuerySet[Label]) -> list[dict[str, Any]]:
-        return list(rows.values("reason__code", "reason__label").annotate(n=Count("id")).order_by("-n", "reason__code"))
+        counted = rows.values("reason__code", "reason__label").annotate(n=Count("id")).order_by("-n", "reason__code")
+        return [dict(row) for row in counted]
 
     return {
         "low": low,
@@ -302,7 +318,7 @@ def team_activity(*, since: date, until: date) -> dict[str, Any]:
         grid[row["user__username"]][(row["day"] - since).days] = row["n"]
     seconds: dict[str, list[float]] = {}
     for rep, value in labels.filter(seconds_to_label__isnull=False).values_list("user__username", "seconds_to_label"):
-        seconds.setdefault(rep, []).append(value)
+        seconds.setdefault(rep, []).append(value or 0.0)
     label_counts = dict(labels.values("user__username").annotate(n=Count("id")).values_list("user__username", "n"))
     skip_counts = dict(
         Skip.objects.filter(created_at__gte=start, created_at__lt=end)
@@ -338,4 +354,4 @@ def queue_picks(*, after_id: int = 0) -> dict[int, tuple[float, float | None]]:
     """Per label id after ``after_id``: (propensity, score the rep saw), for the labels that came from
     the queue (a propensity on the label); labels given outside the queue and imported history are left out."""
     rows = Label.objects.filter(id__gt=after_id, propensity__isnull=False).values_list("id", "propensity", "score_seen")
-    return {label_id: (propensity, score) for label_id, propensity, score in rows}
+    return {label_id: (propensity, score) for label_id, propensity, score in rows if propensity is not None}

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
@@ -22,6 +22,7 @@ from leads.services import score_event_record
 UNDO_WINDOW = timedelta(minutes=10)
 CLAIM_ATTEMPTS = 3
 MAX_NOTE = 2000
+MAX_FIELDS = 20
 
 
 class LabelError(Exception):
@@ -55,19 +56,37 @@ def _reason_for(outcome: str, code: str | None, *, required: bool) -> Reason | N
     return reason
 
 
+def checked_fields(fields: Sequence[object], *, known: Collection[str], kept: Collection[str] = ()) -> list[str]:
+    """Lead field names as given, each once in their order; ``fields`` names the first one that is
+    not a string, or that is neither among ``known`` (the fields the model knows) nor in ``kept``."""
+    checked: list[str] = []
+    for name in fields:
+        if not isinstance(name, str) or storable_text_problem(name) or (name not in known and name not in kept):
+            raise LabelError("fields", f"unknown field {str(name)[:60]!r}")
+        if name not in checked:
+            checked.append(name)
+    if len(checked) > MAX_FIELDS:
+        raise LabelError("fields", f"at most {MAX_FIELDS} fields, not {len(checked)}")
+    return checked
+
+
 def label_submit(
     *,
-    user: AbstractBaseUser,
+    user: User,
     lead: Lead,
     outcome: str,
     reason_code: str | None,
     note: str = "",
     source: str = LabelSource.REP,
     seconds_to_label: float | None = None,
+    fields: Sequence[object] = (),
+    known_fields: Collection[str] = (),
 ) -> LabelResult:
     """Record what happened to a lead and why; committed here, learning follows after commit.
 
-    Submitting the same label twice (a retried request, two tabs) returns the first one.
+    ``fields`` are the lead fields the rep marked as the real reason, each among ``known_fields``
+    (the caller passes the fields the model knows). Submitting the same label twice (a retried
+    request, two tabs) returns the first one.
     """
     if outcome not in Outcome.values:
         raise LabelError("outcome", f"must be one of {', '.join(Outcome.values)}, not {str(outcome)[:40]!r}")
@@ -77,6 +96,7 @@ def label_submit(
         raise LabelError("note", problem)
     if len(note) > MAX_NOTE:
         raise LabelError("note", f"longer than {MAX_NOTE} characters")
+    marked = checked_fields(fields, known=known_fields)
     with transaction.atomic():
         now = timezone.now()
         # Close the lead if it is open: one conditional UPDATE checks, locks and writes (a second
@@ -104,6 +124,7 @@ def label_submit(
             score_seen=lead.score,
             model_version_seen=lead.model_version,
             seconds_to_label=seconds_to_label,
+            fields=marked,
         )
         leads_leave_queue(lead_ids=[lead.pk])
         score_event_record(lead=lead, cause="label", user=user, outcome=outcome, reason=reason.label if reason else "")
@@ -112,7 +133,7 @@ def label_submit(
     return LabelResult(label, created=True)
 
 
-def label_undo(*, user: AbstractBaseUser, lease_minutes: int) -> Lead | None:
+def label_undo(*, user: User, lease_minutes: int) -> Lead | None:
     """Take back the user's last label of the last few minutes (audited: a label edit); the lead
     returns to their queue, leased to them for ``lease_minutes`` (the loop settings')."""
     now = timezone.now()
@@ -135,6 +156,7 @@ def label_undo(*, user: AbstractBaseUser, lease_minutes: int) -> Lead | None:
                 "outcome": [label.outcome, None],
                 "reason": [label.reason.code if label.reason_id else None, None],  # type: ignore[union-attr]
                 "note": [label.note, None],
+                "fields": [label.fields, None],
             },
         )
         score_event_record(
@@ -187,7 +209,7 @@ def labels_import(*, outcomes: Mapping[int, str]) -> int:
     return len(rows)
 
 
-def lease_next_leads(*, user: AbstractBaseUser, limit: int, lease_minutes: int) -> list[Lead]:
+def lease_next_leads(*, user: User, limit: int, lease_minutes: int) -> list[Lead]:
     """The user's queue: leads already leased to them, then the highest-priority free leads,
     claimed for ``lease_minutes`` (the loop settings'), so that two reps asking at the same instant
     never get the same lead."""
@@ -196,7 +218,7 @@ def lease_next_leads(*, user: AbstractBaseUser, limit: int, lease_minutes: int) 
     with transaction.atomic():
         own = list(
             # Most recently leased first, so an undone lead is shown again at once.
-            Lead.objects.filter(status=LeadStatus.OPEN, lease__user=user, lease__expires_at__gt=now).order_by(
+            Lead.objects.filter(status=LeadStatus.OPEN, lease__user=user, lease__expires_at__gt=now).order_by(  # type: ignore[misc]  # priority: LeadManager's annotation
                 "-lease__leased_at", "-priority", "id"
             )[:limit]
         )
@@ -245,7 +267,7 @@ def _lockable_candidates(free: QuerySet[Lead], *, count: int) -> list[Lead]:
     """Up to ``count`` free leads, best first, locked (rows other reps hold locked are skipped)."""
     # Scored leads by priority: a walk down the score table's priority index.
     candidates = list(
-        free.filter(priority__isnull=False)
+        free.filter(priority__isnull=False)  # type: ignore[misc]  # LeadManager's annotation, unseen by the plugin
         .order_by("-priority", "id")
         .select_for_update(skip_locked=True, of=("self",))[:count]
     )
@@ -258,7 +280,7 @@ def _lockable_candidates(free: QuerySet[Lead], *, count: int) -> list[Lead]:
     return candidates
 
 
-def lead_skip(*, user: AbstractBaseUser, lead: Lead) -> None:
+def lead_skip(*, user: User, lead: Lead) -> None:
     """Pass on a lead: release the user's lease; it goes back to the pool for the others."""
     with transaction.atomic():
         Lease.objects.filter(lead=lead, user=user).delete()
@@ -272,7 +294,7 @@ def reason_create(*, code: str, label: str, outcome: str) -> Reason:
     return Reason.objects.create(code=code, label=label, outcome=outcome, position=position)
 
 
-def reason_add(*, user: AbstractBaseUser, code: str, label: str, outcome: str) -> Reason:
+def reason_add(*, user: User, code: str, label: str, outcome: str) -> Reason:
     if Reason.objects.filter(code=code).exists():
         raise LabelError("code", f"{code!r} is taken; rename or restore that reason instead")
     with transaction.atomic():
@@ -286,7 +308,7 @@ def reason_add(*, user: AbstractBaseUser, code: str, label: str, outcome: str) -
     return reason
 
 
-def reason_rename(*, user: AbstractBaseUser, reason: Reason, label: str) -> Reason:
+def reason_rename(*, user: User, reason: Reason, label: str) -> Reason:
     """A new wording; the labels keep pointing at the same reason, so history follows the rename."""
     label = label.strip()
     if not label:
@@ -304,7 +326,7 @@ def reason_rename(*, user: AbstractBaseUser, reason: Reason, label: str) -> Reas
     return reason
 
 
-def reason_set_active(*, user: AbstractBaseUser, reason: Reason, active: bool) -> Reason:
+def reason_set_active(*, user: User, reason: Reason, active: bool) -> Reason:
     """Retire (or restore) a reason: a retired one leaves the label form, its labels stay."""
     if reason.active != active:
         with transaction.atomic():
@@ -316,4 +338,21 @@ def reason_set_active(*, user: AbstractBaseUser, reason: Reason, active: bool) -
             )
             reason.active = active
             reason.save(update_fields=["active"])
+    return reason
+
+
+def reason_set_fields(*, user: User, reason: Reason, fields: Sequence[object], known: Collection[str]) -> Reason:
+    """The lead fields a reason speaks to (audited). Each is one the model knows (``known``), or
+    one the reason already had: a field the data lost can be kept or dropped, never added."""
+    chosen = checked_fields(fields, known=known, kept=reason.fields)
+    if chosen != reason.fields:
+        with transaction.atomic():
+            audit_record(
+                user=user,
+                action="reason.fields",
+                target=f"reason {reason.code}",
+                changes={"fields": [reason.fields, chosen]},
+            )
+            reason.fields = chosen
+            reason.save(update_fields=["fields"])
     return reason

@@ -12,4 +12,5 @@ urlpatterns = [
     path("settings/reasons/", views.reason_add_view, name="reason_add"),
     path("settings/reasons/<slug:code>/rename/", views.reason_rename_view, name="reason_rename"),
     path("settings/reasons/<slug:code>/retire/", views.reason_retire_view, name="reason_retire"),
+    path("settings/reasons/<slug:code>/fields/", views.reason_fields_view, name="reason_fields"),
 ]

@@ -6,7 +6,7 @@ from itertools import groupby
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,9 +14,17 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from config.forms import form_errors
-from config.roles import ADMINS, LABELERS, MANAGERS, role_required
+from config.roles import ADMINS, LABELERS, MANAGERS, role_required, signed_in_user
 from feedback import presenters
-from feedback.forms import DashboardForm, DrilldownForm, LabelForm, LeadRefForm, ReasonAddForm, ReasonRenameForm
+from feedback.forms import (
+    DashboardForm,
+    DrilldownForm,
+    LabelForm,
+    LeadRefForm,
+    ReasonAddForm,
+    ReasonFieldsForm,
+    ReasonRenameForm,
+)
 from feedback.models import Reason
 from feedback.selectors import (
     NO_VALUE,
@@ -43,21 +51,23 @@ from feedback.services import (
     reason_add,
     reason_rename,
     reason_set_active,
+    reason_set_fields,
 )
 from leads.selectors import lead_activities, lead_get_or_404
+from learning.scoring import explain_leads
 from learning.selectors import loop_settings, model_quality
-from learning.services.explanations import ensure_explanations
+from learning.why import known_lead_fields, why_bought
 
 
 def _is_fetch(request: HttpRequest) -> bool:
     return request.headers.get("X-Requested-With") == "fetch"
 
 
-def _queue_context(user: AbstractBaseUser, *, notice: str = "", error: str = "") -> dict[str, Any]:
+def _queue_context(user: User, *, notice: str = "", error: str = "") -> dict[str, Any]:
     leads = lease_next_leads(user=user, limit=1, lease_minutes=loop_settings().lease_minutes)
     lead = leads[0] if leads else None
     if lead is not None:
-        ensure_explanations(leads=[lead])
+        explain_leads(leads=[lead])
     activities = lead_activities(lead=lead, limit=100) if lead else []
     timeline = [(day, list(items)) for day, items in groupby(activities, key=lambda a: a.occurred_at.date())]
     return {
@@ -74,7 +84,7 @@ def _queue_context(user: AbstractBaseUser, *, notice: str = "", error: str = "")
 
 
 def _queue_response(request: HttpRequest, *, notice: str = "", error: str = "", status: int = 200) -> HttpResponse:
-    context = _queue_context(request.user, notice=notice, error=error)
+    context = _queue_context(signed_in_user(request), notice=notice, error=error)
     if _is_fetch(request):
         return render(request, "feedback/_queue_card.html", context, status=status)
     if error:
@@ -87,7 +97,7 @@ def _queue_response(request: HttpRequest, *, notice: str = "", error: str = "", 
 @require_GET
 @role_required(LABELERS)
 def queue_page(request: HttpRequest) -> HttpResponse:
-    context = _queue_context(request.user)
+    context = _queue_context(signed_in_user(request))
     template = "feedback/_queue_card.html" if _is_fetch(request) else "feedback/queue.html"
     return render(request, template, context)
 
@@ -103,12 +113,14 @@ def queue_label(request: HttpRequest) -> HttpResponse:
     lead = lead_get_or_404(external_id=data["lead"])
     try:
         label_submit(
-            user=request.user,
+            user=signed_in_user(request),
             lead=lead,
             outcome=data["outcome"],
             reason_code=data["reason"],
             note=data["note"],
             seconds_to_label=data["seconds"],
+            fields=data["fields"],
+            known_fields=known_lead_fields() if data["fields"] else (),
         )
     except LabelError as exc:
         return _queue_response(request, error=str(exc), status=exc.status)
@@ -124,14 +136,14 @@ def queue_skip(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _queue_response(request, error="lead: this field is required", status=400)
     lead = lead_get_or_404(external_id=form.cleaned_data["lead"])
-    lead_skip(user=request.user, lead=lead)
+    lead_skip(user=signed_in_user(request), lead=lead)
     return _queue_response(request, notice=f"Skipped {lead.company or lead.external_id}.")
 
 
 @require_POST
 @role_required(LABELERS)
 def queue_undo(request: HttpRequest) -> HttpResponse:
-    lead = label_undo(user=request.user, lease_minutes=loop_settings().lease_minutes)
+    lead = label_undo(user=signed_in_user(request), lease_minutes=loop_settings().lease_minutes)
     if lead is None:
         return _queue_response(request, error="Nothing to undo: no label of yours in the last 10 minutes.", status=409)
     return _queue_response(request, notice=f"Undid the label on {lead.company or lead.external_id}.")
@@ -165,6 +177,7 @@ def dashboards(request: HttpRequest) -> HttpResponse:
         "by_segment": by_segment,
         "segment_chart": presenters.mix_chart(by_segment, colors, title=f"Outcome and reason mix by {segment}"),
         "quality": quality,
+        "why": why_bought(quality["active"].metrics if quality["active"] else None),
         "quality_charts": presenters.quality_charts(quality),
         "disagree": disagreements(),
         "team": team,
@@ -199,7 +212,7 @@ def reason_add_view(request: HttpRequest) -> HttpResponse:
         messages.error(request, form_errors(form))
         return redirect(f"{reverse('settings')}#reasons")
     try:
-        reason_add(user=request.user, **form.cleaned_data)
+        reason_add(user=signed_in_user(request), **form.cleaned_data)
     except LabelError as exc:
         messages.error(request, str(exc))
     else:
@@ -213,7 +226,7 @@ def reason_rename_view(request: HttpRequest, code: str) -> HttpResponse:
     reason = get_object_or_404(Reason, code=code)
     form = ReasonRenameForm(request.POST)
     if form.is_valid():
-        reason_rename(user=request.user, reason=reason, label=form.cleaned_data["label"])
+        reason_rename(user=signed_in_user(request), reason=reason, label=form.cleaned_data["label"])
         messages.success(request, f"Reason {code} renamed; its labels follow.")
     else:
         messages.error(request, "label: this field is required")
@@ -226,6 +239,24 @@ def reason_retire_view(request: HttpRequest, code: str) -> HttpResponse:
     """Retire a reason (it leaves the label form; its labels stay), or restore it."""
     reason = get_object_or_404(Reason, code=code)
     restore = request.POST.get("restore") == "1"
-    reason_set_active(user=request.user, reason=reason, active=restore)
+    reason_set_active(user=signed_in_user(request), reason=reason, active=restore)
     messages.success(request, f"Reason {reason.label!r} {'restored' if restore else 'retired'}.")
+    return redirect(f"{reverse('settings')}#reasons")
+
+
+@require_POST
+@role_required(ADMINS)
+def reason_fields_view(request: HttpRequest, code: str) -> HttpResponse:
+    """The lead fields a reason speaks to, picked from the fields the model knows."""
+    reason = get_object_or_404(Reason, code=code)
+    form = ReasonFieldsForm(request.POST)
+    form.is_valid()  # a list of names always cleans; the service judges them
+    try:
+        reason_set_fields(
+            user=signed_in_user(request), reason=reason, fields=form.cleaned_data["fields"], known=known_lead_fields()
+        )
+    except LabelError as exc:
+        messages.error(request, f"Reason {code}: {exc}")
+    else:
+        messages.success(request, f"Reason {reason.label!r} now speaks to {len(reason.fields)} fields.")
     return redirect(f"{reverse('settings')}#reasons")

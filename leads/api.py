@@ -18,8 +18,8 @@ from leads.models import Lead, LeadStatus
 from leads.selectors import lead_get
 from leads.services import ImportResult, import_activities, import_announce, import_leads
 from leads.sync import SyncCursor, SyncFilters, lead_sync_page
+from learning.scoring import explain_leads
 from learning.selectors import next_actions, next_actions_for
-from learning.services.explanations import ensure_explanations
 
 router = Router(tags=["leads"])
 MAX_BULK = 10_000
@@ -70,13 +70,13 @@ def leads_out(leads: list[Lead]) -> list[dict[str, Any]]:
     computed once, not once per lead."""
 
     actions = next_actions()
-    ensure_explanations(leads=leads)
+    explain_leads(leads=leads)
     return [lead_out(lead, actions=actions) for lead in leads]
 
 
 def lead_out(lead: Lead, *, actions: list[Any] | None = None) -> dict[str, Any]:
 
-    ensure_explanations(leads=[lead])
+    explain_leads(leads=[lead])
     label = lead_label(lead=lead) if not lead.is_open else None
     return {
         **{

@@ -43,7 +43,7 @@ SOURCES = {
 }
 SIZES = ["1-10", "11-50", "51-200", "201-500", "501-1000", "1001-5000"]
 SIZE_EFFECT = [-0.9, -0.3, 0.2, 0.4, 0.3, 0.1]
-ACTIVITY = {  # type: (mean count for an engaged lead, weight on conversion)
+ACTIVITY = {  # activity type: (mean count for an engaged lead, weight on conversion)
     "email_open": (4.0, 0.05),
     "email_click": (1.5, 0.15),
     "page_visit": (3.0, 0.08),

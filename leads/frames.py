@@ -16,6 +16,9 @@ from config.pgcopy import read_fixed
 from leads.models import BLOCK_SIZE, PROFILE_FIELDS, Activity, Lead, LeadBlock, LeadScore, LeadStatus
 from leads.parsing import PROFILE_TEXT_FIELDS
 
+# Lead ids as a list or as the array a rescore block carries.
+LeadIds = Sequence[int] | np.ndarray
+
 
 def _lead_ids(where: str) -> np.ndarray:
     """Ids of the leads matching ``where``, ascending, as one array (one value on PostgreSQL)."""
@@ -45,7 +48,7 @@ def closed_lead_ids() -> np.ndarray:
     return _lead_ids(f"status <> '{LeadStatus.OPEN.value}'")
 
 
-def _id_filter(column: str, lead_ids: Sequence[int]) -> str:
+def _id_filter(column: str, lead_ids: LeadIds) -> str:
     """A WHERE clause for many ids: a range when they are dense (an index range scan), else a
     literal list. Ids are integers from the database, so the literal is safe to inline."""
     ids = np.asarray(lead_ids, dtype=np.int64)
@@ -106,7 +109,7 @@ def _epoch_days_sql(column: str) -> str:
 _TEXT_COLUMNS = [name for name in PROFILE_FIELDS if name in PROFILE_TEXT_FIELDS]
 
 
-def lead_profiles_frame(*, lead_ids: Sequence[int]) -> pd.DataFrame:
+def lead_profiles_frame(*, lead_ids: LeadIds) -> pd.DataFrame:
     """Profile and custom attributes, one row per lead, indexed by lead id, in ``lead_ids`` order.
 
     ``created_days`` is the creation time in days since the epoch. Attributes come as text on
@@ -148,7 +151,7 @@ def lead_profiles_frame(*, lead_ids: Sequence[int]) -> pd.DataFrame:
     return frame.reindex(pd.Index(np.asarray(lead_ids, dtype=np.int64), name="lead_id"))
 
 
-def activity_events_frame(*, lead_ids: Sequence[int], activity_types: list[str] | None = None) -> pd.DataFrame:
+def activity_events_frame(*, lead_ids: LeadIds, activity_types: list[str] | None = None) -> pd.DataFrame:
     """Events of these leads as ``lead_id, type, occurred_days`` rows (days since the epoch).
 
     With ``activity_types`` (scoring, which knows the model's types) ``type`` is a categorical of
@@ -187,7 +190,7 @@ def activity_events_frame(*, lead_ids: Sequence[int], activity_types: list[str] 
 
 def open_lead_scores() -> list[tuple[float | None, float | None]]:
     """(score, deal value) of every open lead."""
-    return list(Lead.objects.filter(status=LeadStatus.OPEN).values_list("score", "deal_value"))
+    return list(Lead.objects.filter(status=LeadStatus.OPEN).values_list("score", "deal_value"))  # type: ignore[misc]  # LeadManager's annotation
 
 
 def open_lead_keys_and_scores() -> pd.DataFrame:

@@ -55,7 +55,7 @@ class LeadManager(models.Manager["Lead"]):
     """Every lead read carries its current score (a LEFT JOIN on the score table's primary key)."""
 
     def get_queryset(self) -> LeadQuerySet:
-        reads = {name: F(f"current__{name}") for name in SCORE_FIELDS}
+        reads: dict[str, F | Coalesce] = {name: F(f"current__{name}") for name in SCORE_FIELDS}
         reads["queue_reason"] = Coalesce(F("current__queue_reason"), Value(""))
         return LeadQuerySet(self.model, using=self._db).annotate(**reads)
 

@@ -83,14 +83,13 @@ def _text(value: Any) -> str:
     ValueError (with the reason) for text no database can store."""
     if value is None:
         return ""
-    if not isinstance(value, str):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise TypeError
-        value = str(value)
-    problem = storable_text_problem(value)
+    if not isinstance(value, str) and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        raise TypeError
+    text = str(value)
+    problem = storable_text_problem(text)
     if problem:
         raise ValueError(problem)
-    return value.strip()
+    return text.strip()
 
 
 def _field_text(value: Any, name: str, expected: str = "expected text") -> str:

@@ -11,7 +11,6 @@ Other databases (SQLite, the embedded default): one upsert per lead in one trans
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -22,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from django.db import OperationalError, connection, transaction
+from django.db.models import Field
 
 from config.pgcopy import Column, copy_in
 from leads.frames import closed_lead_ids
@@ -73,7 +73,9 @@ def _index_sql(table: str, suffix: str) -> list[str]:
         parts = []
         for name in index.fields:
             descending = name.startswith("-")
-            column = LeadScore._meta.get_field(name.lstrip("-")).column
+            field = LeadScore._meta.get_field(name.lstrip("-"))
+            assert isinstance(field, Field), f"index field {name} is not a column"
+            column = field.column
             parts.append(f'"{column}"{" DESC" if descending else ""}')
         statements.append(f'CREATE INDEX "{index.name}{suffix}" ON "{table}" ({", ".join(parts)})')
     return statements
@@ -179,7 +181,7 @@ def scores_replace(
         # the queue (no priority).
         keep = np.setdiff1d(closed_lead_ids(), rows.lead_ids)
         if len(keep):
-            carried = [f.column for f in LeadScore._meta.concrete_fields]
+            carried = [f.column for f in LeadScore._meta.concrete_fields if f.column]
             values = [
                 "NULL" if name in ("priority", "propensity") else "''" if name == "queue_reason" else name
                 for name in carried
@@ -244,7 +246,10 @@ def _upsert_rows(rows: ScoreRows, *, model_version: int | None, scored_at: datet
             "uncertainty = excluded.uncertainty, priority = excluded.priority, propensity = excluded.propensity, "
             "queue_reason = excluded.queue_reason, model_version = excluded.model_version, "
             "scored_at = excluded.scored_at, explanation = excluded.explanation",
-            [(*row, model_version, stamp, rows.explanations.get(row[0])) for row in values],
+            [
+                (*row, model_version, stamp, rows.explanations.get(lead_id))
+                for lead_id, row in zip(rows.lead_ids.tolist(), values, strict=True)
+            ],
         )
 
 
@@ -265,22 +270,3 @@ def leads_leave_queue(*, lead_ids: list[int]) -> None:
     queue's walk down the priority index does not step over the leads labeled since the last
     rescore."""
     LeadScore.objects.filter(lead_id__in=lead_ids).update(priority=None, propensity=None)
-
-
-def explanations_store(*, explanations: dict[int, list[str]], model_version: int | None) -> None:
-    """Keep lazily computed explanations, unless a newer model has rescored their lead since."""
-    if not explanations:
-        return
-    version = "model_version = %s" if model_version is not None else "model_version IS NULL"
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"UPDATE {LIVE} SET explanation = %s WHERE lead_id = %s AND {version}",
-            [
-                (
-                    json.dumps(lines, ensure_ascii=False),
-                    lead_id,
-                    *([model_version] if model_version is not None else []),
-                )
-                for lead_id, lines in explanations.items()
-            ],
-        )

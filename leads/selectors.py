@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, cast
 
 from django.core.cache import cache
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q
 from django.http import Http404
 
-from leads.models import SCORE_FIELDS, Activity, Lead, LeadStatus, ScoreEvent
+from leads.models import SCORE_FIELDS, Activity, Lead, LeadQuerySet, LeadStatus, ScoreEvent
 from leads.parsing import storable_text_problem
 
 FACETS_CACHE_KEY = "leads:facets"
@@ -29,7 +29,8 @@ def lead_to_label(*, external_id: str) -> Lead | None:
         return None
     return (
         Lead.rows.filter(external_id=external_id)
-        .annotate(score=F("current__score"), model_version=F("current__model_version"))
+        # the attributes LeadManager fills, which the django-stubs plugin takes for a clash
+        .annotate(score=F("current__score"), model_version=F("current__model_version"))  # type: ignore[no-redef]
         .only("id", "external_id", "company")
         .order_by()
         .first()
@@ -79,16 +80,24 @@ class LeadFilters:
 
 
 class CommonFilters(Protocol):
-    """What the lead list's filters and the sync filters (``leads.sync``) have in common."""
+    """What the lead list's filters and the sync filters (``leads.sync``) have in common (read-only,
+    so the frozen dataclasses match)."""
 
-    status: str
-    industry: str
-    source: str
-    score_min: float | None
-    score_max: float | None
+    @property
+    def status(self) -> str: ...
+    @property
+    def industry(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def score_min(self) -> float | None: ...
+    @property
+    def score_max(self) -> float | None: ...
 
 
-def common_filters(leads: QuerySet[Lead], filters: CommonFilters) -> QuerySet[Lead]:
+# `score`, `expected_value` and `uncertainty` below are LeadManager's annotations (the current score),
+# which the django-stubs plugin cannot see: hence the targeted ignores on those lookups.
+def common_filters(leads: LeadQuerySet, filters: CommonFilters) -> LeadQuerySet:
     """The filters the lead list, the CSV export and CRM sync share."""
     if filters.status in LeadStatus.values:
         leads = leads.filter(status=filters.status)
@@ -97,18 +106,18 @@ def common_filters(leads: QuerySet[Lead], filters: CommonFilters) -> QuerySet[Le
     if filters.source:
         leads = leads.filter(source=filters.source)
     if filters.score_min is not None:
-        leads = leads.filter(score__gte=filters.score_min)
+        leads = leads.filter(score__gte=filters.score_min)  # type: ignore[misc]
     if filters.score_max is not None:
-        leads = leads.filter(score__lte=filters.score_max)
+        leads = leads.filter(score__lte=filters.score_max)  # type: ignore[misc]
     return leads
 
 
-def lead_list(*, filters: LeadFilters) -> QuerySet[Lead]:
-    leads = common_filters(Lead.objects.all(), filters)
+def lead_list(*, filters: LeadFilters) -> LeadQuerySet:
+    leads = common_filters(Lead.objects.get_queryset(), filters)
     if filters.expected_value_min is not None:
-        leads = leads.filter(expected_value__gte=filters.expected_value_min)
+        leads = leads.filter(expected_value__gte=filters.expected_value_min)  # type: ignore[misc]
     if filters.uncertainty_min is not None:
-        leads = leads.filter(uncertainty__gte=filters.uncertainty_min)
+        leads = leads.filter(uncertainty__gte=filters.uncertainty_min)  # type: ignore[misc]
     if filters.reason:
         leads = leads.filter(label__reason__code=filters.reason)
     if filters.q:
@@ -156,7 +165,7 @@ def lead_page(*, filters: LeadFilters, number: int, size: int) -> tuple[list[Lea
 
 def lead_facets() -> dict[str, list[str]]:
     """Industries and sources to filter by; a DISTINCT over every lead, so cached for a few minutes."""
-    return cache.get_or_set(FACETS_CACHE_KEY, _lead_facets, timeout=300)
+    return cast(dict[str, list[str]], cache.get_or_set(FACETS_CACHE_KEY, _lead_facets, timeout=300))
 
 
 def _lead_facets() -> dict[str, list[str]]:
@@ -169,5 +178,29 @@ def _lead_facets() -> dict[str, list[str]]:
 
 
 def lead_summaries(*, lead_ids: Sequence[int]) -> dict[int, dict[str, object]]:
-    rows = Lead.objects.filter(id__in=list(lead_ids)).values("id", "external_id", "company", "industry", "score")
+    rows = Lead.objects.filter(id__in=list(lead_ids)).values("id", "external_id", "company", "industry", "score")  # type: ignore[misc]
     return {row["id"]: {**row, "current": row["score"]} for row in rows}
+
+
+FIELD_SAMPLE = 2000
+
+
+def attribute_names(*, sample: int = FIELD_SAMPLE) -> list[str]:
+    """The custom attribute names of the newest ``sample`` leads, sorted (cached a few minutes)."""
+
+    def read() -> list[str]:
+        names: set[str] = set()
+        for attributes in Lead.rows.order_by("-id").values_list("attributes", flat=True)[:sample]:
+            names.update(attributes or {})
+        return sorted(names)
+
+    return list(cache.get_or_set("leads:attribute-names", read, timeout=300) or ())
+
+
+def activity_type_names(*, sample: int = 10 * FIELD_SAMPLE) -> list[str]:
+    """The activity types among the newest ``sample`` events, sorted (cached a few minutes)."""
+
+    def read() -> list[str]:
+        return sorted(set(Activity.objects.order_by("-id").values_list("type", flat=True)[:sample]))
+
+    return list(cache.get_or_set("leads:activity-types", read, timeout=300) or ())

@@ -146,7 +146,8 @@ def import_leads(
             outcomes = {ids[row.external_id]: row.outcome for row in chunk if row.outcome}
             if outcomes:  # the feedback app records them as labels (see feedback/apps.py)
                 replies = outcomes_imported.send(sender=ImportResult, outcomes=outcomes)
-                result.labels += sum(int(count) for _, count in replies)
+                # Signal.send's stub types every reply as str | None; this signal's receivers return counts.
+                result.labels += sum(int(count) for _, count in replies)  # type: ignore[misc,arg-type]
         result.imported += len(chunk)
     analyze_if_stale([Lead])
     return result

@@ -75,7 +75,7 @@ def _changed_at() -> Greatest:
 
 def lead_sync_list(*, filters: SyncFilters) -> QuerySet[Lead]:
     """Leads matching ``filters``, ordered by (changed_at, id): a stable order for cursor paging."""
-    leads = common_filters(Lead.objects.annotate(changed_at=_changed_at()), filters)
+    leads = common_filters(Lead.objects.get_queryset(), filters).annotate(changed_at=_changed_at())
     if filters.changed_since is not None:
         leads = leads.filter(changed_at__gt=filters.changed_since)
     return leads.order_by("changed_at", "id")

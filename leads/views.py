@@ -12,8 +12,8 @@ from leads.forms import ImportForm, LeadFilterForm
 from leads.selectors import LeadFilters, lead_activities, lead_facets, lead_get_or_404, lead_page, lead_score_history
 from leads.services import import_activities_csv, import_announce, import_leads_csv
 from leads.sync import SyncFilters
+from learning.scoring import explain_leads
 from learning.selectors import next_actions_for
-from learning.services.explanations import ensure_explanations
 
 PAGE_SIZE = 50
 
@@ -90,7 +90,7 @@ def lead_export(request: HttpRequest) -> StreamingHttpResponse:
 def lead_detail(request: HttpRequest, external_id: str) -> HttpResponse:
 
     lead = lead_get_or_404(external_id=external_id)
-    ensure_explanations(leads=[lead])
+    explain_leads(leads=[lead])
     context = {
         "lead": lead,
         "activities": lead_activities(lead=lead),
@@ -107,7 +107,7 @@ def lead_score(request: HttpRequest, external_id: str) -> HttpResponse:
     """The score panel alone, for pages refreshing live."""
 
     lead = lead_get_or_404(external_id=external_id)
-    ensure_explanations(leads=[lead])
+    explain_leads(leads=[lead])
     return render(request, "leads/_score.html", {"lead": lead})
 
 

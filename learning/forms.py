@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 
 from learning.core.actions import RuleSyntaxError, parse_rules
@@ -5,7 +7,7 @@ from learning.core.strategies import STRATEGIES
 from learning.models import SETTINGS_FIELDS, LoopSettings, PointRule
 
 
-class LoopSettingsForm(forms.ModelForm):
+class LoopSettingsForm(forms.ModelForm[LoopSettings]):
     strategy = forms.ChoiceField(choices=[(s, s) for s in STRATEGIES])
 
     class Meta:
@@ -25,36 +27,36 @@ class LoopSettingsForm(forms.ModelForm):
         }
 
     def clean_hot_threshold(self) -> float:
-        value = self.cleaned_data["hot_threshold"]
+        value: float = self.cleaned_data["hot_threshold"]
         if not 0 < value < 1:
             raise forms.ValidationError("must be between 0 and 1 (a probability)")
         return value
 
     def clean_exploration(self) -> float:
-        value = self.cleaned_data["exploration"]
+        value: float = self.cleaned_data["exploration"]
         if not 0 <= value <= 0.9:
             raise forms.ValidationError("must be between 0 and 0.9")
         return value
 
     def clean_lease_minutes(self) -> int:
-        value = self.cleaned_data["lease_minutes"]
+        value: int = self.cleaned_data["lease_minutes"]
         if not 1 <= value <= 24 * 60:
             raise forms.ValidationError("must be between 1 and 1440 minutes")
         return value
 
     def clean_min_labels_per_outcome(self) -> int:
-        value = self.cleaned_data["min_labels_per_outcome"]
+        value: int = self.cleaned_data["min_labels_per_outcome"]
         if value < 2:
             raise forms.ValidationError("must be at least 2")
         return value
 
 
-class PointRuleForm(forms.ModelForm):
+class PointRuleForm(forms.ModelForm[PointRule]):
     class Meta:
         model = PointRule
         fields = ["kind", "field", "value", "points"]
 
-    def clean(self) -> dict:
+    def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("kind") == PointRule.Kind.PROFILE and not data.get("field"):
             self.add_error("field", "a profile rule needs the field it matches (e.g. industry)")
@@ -88,7 +90,7 @@ class NextActionForm(forms.Form):
     )
     active = forms.BooleanField(required=False, initial=True)
 
-    def clean_rules(self) -> list[dict]:
+    def clean_rules(self) -> list[dict[str, Any]]:
         try:
             return [rule.as_dict() for rule in parse_rules(self.cleaned_data["rules"] or "")]
         except RuleSyntaxError as exc:

@@ -109,7 +109,7 @@ class PointRule(models.Model):
 
 class LoopState(models.Model):
     """What the database says is pending: labels changed since the last training, and the
-    version of the scores readers see. One row (pk=1)."""
+    version of the scores readers see. One row (pk=1), bumped by every label."""
 
     labels_revision = models.PositiveBigIntegerField(default=0)
     trained_revision = models.PositiveBigIntegerField(default=0)
@@ -117,6 +117,15 @@ class LoopState(models.Model):
     scores_updated_at = models.DateTimeField(null=True, blank=True)
     rescore_requested = models.BooleanField(default=False)
     pending_since = models.DateTimeField(null=True, blank=True, help_text="when the oldest untrained label arrived")
+
+    def __str__(self) -> str:
+        return f"labels r{self.labels_revision}, trained r{self.trained_revision}, scores v{self.scores_version}"
+
+
+class LoopLock(models.Model):
+    """Which worker runs the learning loop, since when, its last sign of life and the last error.
+    One row (pk=1), apart from LoopState, so the claim and the heartbeat never hold up a label."""
+
     running_since = models.DateTimeField(null=True, blank=True)
     # Who runs the loop ("host:pid") and its last sign of life: a dead worker's claim is taken over.
     claimed_by = models.CharField(max_length=200, blank=True)
@@ -124,7 +133,7 @@ class LoopState(models.Model):
     last_error = models.TextField(blank=True)
 
     def __str__(self) -> str:
-        return f"labels r{self.labels_revision}, trained r{self.trained_revision}, scores v{self.scores_version}"
+        return f"claimed by {self.claimed_by}" if self.claimed_by else "free"
 
 
 class NextAction(models.Model):

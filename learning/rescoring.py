@@ -36,7 +36,7 @@ from learning.scoring import ScoringInputs, block_features, explanations_for, sc
 from learning.selectors import loop_settings, loop_state
 from learning.services.mix import queue_mix_record_pool, queue_mix_shares
 from learning.services.webhooks import WEBHOOK_FIELDS, webhook_deliveries_create
-from learning.services.workers import claimant_is_dead, enqueue, fault_pause, worker_id
+from learning.services.workers import claimant_is_dead, enqueue, fault_pause, loop_state_update, worker_id
 
 logger = logging.getLogger(__name__)
 
@@ -315,14 +315,11 @@ def _write(rows: ScoreRows, *, model_version: int | None, scored_at: datetime) -
     webhook deliveries of the scores that changed."""
     webhook = WebhookEndpoint.objects.filter(pk=1, active=True).exists()
     before = open_lead_keys_and_scores() if webhook else None
-    state_pk = loop_state().pk
 
     def on_swap() -> None:
-        LoopState.objects.filter(pk=state_pk).update(
-            scores_version=F("scores_version") + 1, scores_updated_at=timezone.now()
-        )
+        loop_state_update(scores_version=F("scores_version") + 1, scores_updated_at=timezone.now())
         if before is not None:
-            version = LoopState.objects.values_list("scores_version", flat=True).get(pk=state_pk)
+            version = LoopState.objects.values_list("scores_version", flat=True).get(pk=1)
             webhook_deliveries_create(
                 scores=_webhook_frame(rows),
                 before=before,

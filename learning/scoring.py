@@ -1,5 +1,6 @@
 """Scoring a frame of leads: the inputs (active model or cold-start rules), the scores and
-explanations, and a block's features from the loop cache.
+explanations (stored for the queue's head at rescore, computed on read for the rest), a block's
+features from the loop cache.
 
 A block's features (profile, attributes, behaviour) are cached, keyed by the block's token,
 which every write of a lead or an activity in the block changes: after a label, rescoring reads
@@ -17,7 +18,9 @@ from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
+from django.utils import timezone
 
+from leads.models import Lead
 from learning.cache import loop_cache
 from learning.core.explain import describe
 from learning.core.features import activity_types_of
@@ -53,7 +56,8 @@ def scoring_inputs(*, model_version: int | str | None = "active") -> ScoringInpu
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
+    result: np.ndarray = 1.0 / (1.0 + np.exp(-x))
+    return result
 
 
 def score_frame(
@@ -126,3 +130,23 @@ def explanations_for(*, lead_ids: Sequence[int], as_of: datetime, inputs: Scorin
     frame = feature_frame(lead_ids=lead_ids, as_of=as_of, activity_types=inputs.types)
     explained = score_frame(frame, scorer=inputs.scorer, rules=inputs.rules)[0]["explanation"]
     return {int(lead_id): text for lead_id, text in explained.items()}
+
+
+def explain_leads(*, leads: Sequence[Lead]) -> None:
+    """Show the explanation of the leads the rescore left unexplained (everything past the queue's
+    head): computed for all of them at once under the model that scored them, on the lead objects
+    only (a read stores nothing; the rescore writes explanations). A lead scored by a model that is
+    no longer active shows none until it is rescored."""
+    missing = [lead for lead in leads if lead.explanation is None and lead.scored_at is not None]
+    if not missing:
+        return
+    inputs = scoring_inputs()
+    version = inputs.model.version if inputs.model else None
+    current = [lead for lead in missing if lead.model_version == version]
+    for lead in missing:
+        lead.explanation = []
+    if not current:
+        return
+    texts = explanations_for(lead_ids=[lead.pk for lead in current], as_of=timezone.now(), inputs=inputs)
+    for lead in current:
+        lead.explanation = json.loads(texts[lead.pk])

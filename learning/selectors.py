@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -14,7 +13,7 @@ import pandas as pd
 from django.utils import timezone
 
 from feedback.selectors import labeled_scores
-from leads.frames import activity_events_frame, lead_profiles_frame, open_lead_ids, open_lead_scores
+from leads.frames import LeadIds, activity_events_frame, lead_profiles_frame, open_lead_ids, open_lead_scores
 from leads.selectors import lead_summaries
 from learning.core.actions import RankedAction, rank_actions
 from learning.core.features import build_frame
@@ -24,6 +23,7 @@ from learning.core.model import LeadScorer
 from learning.core.rules import PointRules, ProfileRule, score_by_rules
 from learning.core.strategies import strategy_named
 from learning.models import (
+    LoopLock,
     LoopSettings,
     LoopState,
     ModelStatus,
@@ -36,12 +36,19 @@ from learning.models import (
 )
 
 
+# The singleton rows (pk=1) are made by a migration or by the first write; a read never writes, and a
+# missing row reads as the defaults in code.
 def loop_settings() -> LoopSettings:
-    return LoopSettings.objects.get_or_create(pk=1)[0]
+    return LoopSettings.objects.filter(pk=1).first() or LoopSettings(pk=1)
 
 
 def loop_state() -> LoopState:
-    return LoopState.objects.get_or_create(pk=1)[0]
+    return LoopState.objects.filter(pk=1).first() or LoopState(pk=1)
+
+
+def loop_lock() -> LoopLock:
+    """Which worker runs the loop, and the loop's last error."""
+    return LoopLock.objects.filter(pk=1).first() or LoopLock(pk=1)
 
 
 def point_rules(*, settings: LoopSettings | None = None) -> PointRules:
@@ -55,7 +62,7 @@ def point_rules(*, settings: LoopSettings | None = None) -> PointRules:
     return rules
 
 
-def feature_frame(*, lead_ids: Sequence[int], as_of: datetime, activity_types: list[str] | None = None) -> pd.DataFrame:
+def feature_frame(*, lead_ids: LeadIds, as_of: datetime, activity_types: list[str] | None = None) -> pd.DataFrame:
     """Features of these leads as of ``as_of``, read from the database (training, explanations)."""
     return build_frame(
         lead_profiles_frame(lead_ids=lead_ids),
@@ -76,7 +83,10 @@ def model_versions(*, limit: int = 50) -> list[ModelVersion]:
 @lru_cache(maxsize=4)
 def _load(version: int, created_at: str) -> LeadScorer:
     artifact = ModelVersion.objects.values_list("artifact", flat=True).get(version=version)
-    return joblib.load(io.BytesIO(bytes(artifact)))
+    scorer = joblib.load(io.BytesIO(bytes(artifact)))
+    if not isinstance(scorer, LeadScorer):
+        raise TypeError(f"model v{version}'s artifact holds a {type(scorer).__name__}, not a LeadScorer")
+    return scorer
 
 
 def scorer_for(*, version: int) -> LeadScorer:
@@ -238,7 +248,8 @@ def webhook_deliveries(*, limit: int = 50) -> list[WebhookDelivery]:
 
 
 def queue_mix() -> QueueMix:
-    return QueueMix.objects.get_or_create(pk=1)[0]
+    """The adaptive queue's mix; a deployment whose queue never drew from it reads the starting mix."""
+    return QueueMix.objects.filter(pk=1).first() or QueueMix(pk=1)
 
 
 def queue_mix_summary() -> dict[str, Any]:

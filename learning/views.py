@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from config.audit import recent_changes
 from config.forms import form_errors
-from config.roles import ADMINS, READERS, role_required
+from config.roles import ADMINS, READERS, role_required, signed_in_user
 from feedback.forms import ReasonAddForm
 from feedback.selectors import reasons
 from learning.core.actions import Rule
@@ -24,6 +24,7 @@ from learning.forms import (
 from learning.models import ModelVersion, NextAction, PointRule
 from learning.selectors import (
     active_model,
+    loop_lock,
     loop_settings,
     loop_state,
     model_versions,
@@ -45,6 +46,7 @@ from learning.services.admin import (
     point_rule_save,
 )
 from learning.services.webhooks import WebhookError, webhook_configure
+from learning.why import candidate_reasons, field_choices
 
 
 def _is_fetch(request: HttpRequest) -> bool:
@@ -54,6 +56,7 @@ def _is_fetch(request: HttpRequest) -> bool:
 def _settings_context(**overrides: Any) -> dict[str, Any]:
     current = loop_settings()
     actions = next_actions()
+    choices = field_choices()
     context: dict[str, Any] = {
         "form": LoopSettingsForm(instance=current),
         "rule_form": PointRuleForm(),
@@ -61,7 +64,11 @@ def _settings_context(**overrides: Any) -> dict[str, Any]:
         "versions": model_versions(limit=20),
         "active": active_model(),
         "state": loop_state(),
+        "lock": loop_lock(),
         "reasons": reasons(active_only=False),
+        "field_choices": choices,
+        "known_field_names": {name for name, _ in choices},
+        "candidates": candidate_reasons(),
         "reason_form": ReasonAddForm(),
         "actions": [(a, [str(Rule(**r)) for r in a.rules]) for a in actions],
         "action_form": NextActionForm(initial={"active": True}),
@@ -91,7 +98,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
             expected_value_threshold=data["expected_value_threshold"],
         )
         return render(request, "learning/settings.html", _settings_context(form=form, preview=preview))
-    diff = loop_settings_update(user=request.user, changes=form.cleaned_data)
+    diff = loop_settings_update(user=signed_in_user(request), changes=form.cleaned_data)
     if diff:
         messages.success(request, f"Saved {', '.join(diff)}; open leads are being rescored.")
     else:
@@ -125,7 +132,11 @@ def rule_add(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         point_rule_save(
-            user=request.user, kind=data["kind"], field=data["field"], value=data["value"], points=data["points"]
+            user=signed_in_user(request),
+            kind=data["kind"],
+            field=data["field"],
+            value=data["value"],
+            points=data["points"],
         )
         messages.success(request, "Rule saved; open leads are being rescored.")
     else:
@@ -158,7 +169,7 @@ def rule_preview(request: HttpRequest) -> HttpResponse:
 @require_POST
 @role_required(ADMINS)
 def rule_delete(request: HttpRequest, rule_id: int) -> HttpResponse:
-    point_rule_delete(user=request.user, rule=get_object_or_404(PointRule, pk=rule_id))
+    point_rule_delete(user=signed_in_user(request), rule=get_object_or_404(PointRule, pk=rule_id))
     messages.success(request, "Rule deleted.")
     return redirect("settings")
 
@@ -167,7 +178,9 @@ def rule_delete(request: HttpRequest, rule_id: int) -> HttpResponse:
 @role_required(ADMINS)
 def model_promote_view(request: HttpRequest, version: int) -> HttpResponse:
     """Promote a version, or roll back to an older one; audited, rescoring follows."""
-    model_promote(user=request.user, version=get_object_or_404(ModelVersion.objects.defer("artifact"), version=version))
+    model_promote(
+        user=signed_in_user(request), version=get_object_or_404(ModelVersion.objects.defer("artifact"), version=version)
+    )
     messages.success(request, f"Model v{version} is now active; open leads are being rescored.")
     return redirect("settings")
 
@@ -178,7 +191,7 @@ def action_save(request: HttpRequest) -> HttpResponse:
     form = NextActionForm(request.POST)
     if not form.is_valid():
         return render(request, "learning/settings.html", _settings_context(action_form=form), status=400)
-    next_action_save(user=request.user, **form.cleaned_data)
+    next_action_save(user=signed_in_user(request), **form.cleaned_data)
     messages.success(request, f"Action {form.cleaned_data['code']} saved.")
     return redirect("settings")
 
@@ -186,7 +199,7 @@ def action_save(request: HttpRequest) -> HttpResponse:
 @require_POST
 @role_required(ADMINS)
 def action_delete(request: HttpRequest, action_id: int) -> HttpResponse:
-    next_action_delete(user=request.user, action=get_object_or_404(NextAction, pk=action_id))
+    next_action_delete(user=signed_in_user(request), action=get_object_or_404(NextAction, pk=action_id))
     messages.success(request, "Action deleted.")
     return redirect("settings")
 
@@ -210,7 +223,7 @@ def webhook_page(request: HttpRequest) -> HttpResponse:
             data = form.cleaned_data
             secret = data["secret"] or (endpoint.secret if endpoint else "")
             try:
-                webhook_configure(user=request.user, url=data["url"], secret=secret, active=data["active"])
+                webhook_configure(user=signed_in_user(request), url=data["url"], secret=secret, active=data["active"])
             except WebhookError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
             else:

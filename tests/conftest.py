@@ -42,6 +42,7 @@ def defaults(db: None) -> None:
     from django.db import connection
 
     from feedback.models import Reason
+    from feedback.taxonomy import default_reasons_apply
     from learning.models import NextAction, PointRule
 
     if not Reason.objects.exists() or not PointRule.objects.exists() or not NextAction.objects.exists():
@@ -53,6 +54,7 @@ def defaults(db: None) -> None:
         actions = importlib.import_module("learning.migrations.0005_retrain_trigger_next_actions")
         actions.create_actions(django_apps, connection.schema_editor)
         reasons.create_reasons(django_apps, connection.schema_editor)
+        default_reasons_apply(Reason)
         defaults_.create_defaults(django_apps, connection.schema_editor)
         roles.create_roles(django_apps, connection.schema_editor)
 

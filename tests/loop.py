@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from learning.models import LoopState
+from learning.selectors import loop_lock, loop_state
 
 
 def wait_for(condition: Callable[[], Any], *, timeout: float = 120.0, what: str, every: float = 0.25) -> float:
@@ -23,7 +23,9 @@ def wait_for(condition: Callable[[], Any], *, timeout: float = 120.0, what: str,
 
 def settled() -> bool:
     """Nothing pending and nobody running the loop: every label learned, every score written."""
-    state = LoopState.objects.get()
+    state = loop_state()
     return (
-        state.trained_revision == state.labels_revision and not state.rescore_requested and state.running_since is None
+        state.trained_revision == state.labels_revision
+        and not state.rescore_requested
+        and loop_lock().running_since is None
     )

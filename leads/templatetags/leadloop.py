@@ -35,7 +35,7 @@ def humanize_type(value: str) -> str:
 
 
 @register.filter
-def index(sequence: list | tuple, position: int) -> object:
+def index(sequence: list[object] | tuple[object, ...], position: int) -> object:
     """``counts|index:2`` → counts[2]."""
     try:
         return sequence[int(position)]

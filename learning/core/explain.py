@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Sequence
 
 from learning.core.model import Factor
 
+_RULE_LINE = re.compile(r"^[+-]?\d+ points: (.*)$")
 _LABELS = {
     "act_total": "activities in total",
     "act_last_7d": "activities in the last 7 days",
@@ -53,3 +56,40 @@ def describe(factor: Factor) -> str:
     else:
         text = f"{_words(name)}: {value if isinstance(value, str) else _number(value)}"
     return f"{arrow} {text}"
+
+
+def _spaced(text: str) -> str:
+    return text.replace("_", " ").replace("-", " ")
+
+
+def _says(text: str, column: str) -> bool:
+    """Whether ``text`` (an explanation line without its arrow, words spaced) is what
+    :func:`describe` or a cold-start rule writes about ``column``."""
+    if column.startswith("count__"):
+        kind = _words(column.removeprefix("count__"))
+        return text.endswith(f" × {kind} in total") or text.endswith(f" × {kind}")
+    if column.startswith("recent30__"):
+        return text.endswith(f" × {_words(column.removeprefix('recent30__'))} in the last 30 days")
+    if column in _LABELS:
+        return text.endswith(f" {_LABELS[column]}")
+    starts = {
+        "act_days_since_last": ("no activity yet", "last activity "),
+        "act_span_days": ("engaged over ",),
+        "act_decayed": ("recent engagement ",),
+        "lead_age_days": ("lead age unknown", "lead created "),
+    }
+    if column in starts:
+        return text.startswith(starts[column])
+    return text == f"{_words(column)} unknown" or text.startswith(f"{_words(column)}: ")
+
+
+def column_of_line(line: str, columns: Sequence[str]) -> str | None:
+    """The feature column an explanation line speaks about, among ``columns``: the inverse of
+    :func:`describe` (and of the cold-start rules' ``+12 points: 3 x pricing visit`` lines).
+    None when no column fits (a line from an older model, say)."""
+    text = _spaced(line.lstrip("▲▼ ").strip())
+    if (rule := _RULE_LINE.match(text)) is not None:
+        text = rule.group(1)
+    # Behaviour columns first: a custom column whose name reads like one must not shadow it.
+    ordered = sorted(columns, key=lambda column: not column.startswith(("count__", "recent30__", "act_", "lead_age")))
+    return next((column for column in ordered if _says(text, column)), None)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -56,16 +57,16 @@ class MixState:
         }
 
     @classmethod
-    def from_json(cls, data: Mapping[str, object] | None) -> MixState:
+    def from_json(cls, data: Mapping[str, Any] | None) -> MixState:
         data = data or {}
         state = cls()
         state.log_weights.update({k: float(v) for k, v in dict(data.get("log_weights") or {}).items() if k in EXPERTS})
         state.pending = {k: float(v) for k, v in dict(data.get("pending") or {}).items() if k in EXPERTS}
-        state.rounds = int(data.get("rounds") or 0)  # type: ignore[call-overload]
+        state.rounds = int(data.get("rounds") or 0)
         reward = data.get("last_reward")
-        state.last_reward = float(reward) if reward is not None else None  # type: ignore[arg-type]
+        state.last_reward = float(reward) if reward is not None else None
         state.rewards.update({k: float(v) for k, v in dict(data.get("rewards") or {}).items() if k in EXPERTS})
-        state.scale = float(data.get("scale") or 0.0)  # type: ignore[arg-type]
+        state.scale = float(data.get("scale") or 0.0)
         return state
 
 

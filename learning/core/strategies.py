@@ -147,7 +147,9 @@ def distribution(
     advised = {name: _normalised(weight) for name, weight in raw.items()}
     share = {name: max(float((shares or {}).get(name, 1.0)), 0.0) for name in names}
     whole = sum(share.values()) or 1.0
-    mixed = sum((share[name] / whole) * advised[name] for name in names)
+    mixed = np.zeros(n)
+    for name in names:
+        mixed += (share[name] / whole) * advised[name]
     return exploration / n + (1.0 - exploration) * mixed, advised, totals
 
 

@@ -5,20 +5,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from config.audit import audit_record, changed_fields
 from learning.models import SETTINGS_FIELDS, LoopSettings, ModelVersion, NextAction, PointRule
-from learning.selectors import active_model, loop_settings
+from learning.selectors import active_model
 from learning.services.training import model_activate
 from learning.services.workers import rescore_requested
 
 
-def loop_settings_update(*, user: AbstractBaseUser, changes: Mapping[str, Any]) -> dict[str, list[Any]]:
+def loop_settings_update(*, user: User, changes: Mapping[str, Any]) -> dict[str, list[Any]]:
     """Save the admin's settings, record who changed what from what to what, rescore. Returns the diff."""
     with transaction.atomic():
-        settings = LoopSettings.objects.select_for_update().get(pk=loop_settings().pk)
+        settings = LoopSettings.objects.select_for_update().get_or_create(pk=1)[0]
         before = {name: getattr(settings, name) for name in SETTINGS_FIELDS}
         after = {name: changes[name] for name in SETTINGS_FIELDS if name in changes}
         diff = changed_fields(before, after)
@@ -33,7 +33,7 @@ def loop_settings_update(*, user: AbstractBaseUser, changes: Mapping[str, Any]) 
     return diff
 
 
-def point_rule_save(*, user: AbstractBaseUser, kind: str, field: str, value: str, points: float) -> PointRule:
+def point_rule_save(*, user: User, kind: str, field: str, value: str, points: float) -> PointRule:
     with transaction.atomic():
         existing = PointRule.objects.filter(kind=kind, field=field, value=value).first()
         rule, _ = PointRule.objects.update_or_create(kind=kind, field=field, value=value, defaults={"points": points})
@@ -47,14 +47,14 @@ def point_rule_save(*, user: AbstractBaseUser, kind: str, field: str, value: str
     return rule
 
 
-def point_rule_delete(*, user: AbstractBaseUser, rule: PointRule) -> None:
+def point_rule_delete(*, user: User, rule: PointRule) -> None:
     with transaction.atomic():
         audit_record(user=user, action="rule.delete", target=f"rule {rule}", changes={"points": [rule.points, None]})
         rule.delete()
         rescore_requested()
 
 
-def model_promote(*, user: AbstractBaseUser, version: ModelVersion) -> None:
+def model_promote(*, user: User, version: ModelVersion) -> None:
     """An admin's promote or roll back: activate the version, audited; rescoring follows."""
     with transaction.atomic():
         current = active_model()
@@ -72,7 +72,7 @@ def model_promote(*, user: AbstractBaseUser, version: ModelVersion) -> None:
 
 def next_action_save(
     *,
-    user: AbstractBaseUser,
+    user: User,
     code: str,
     label: str,
     value: float,
@@ -97,7 +97,7 @@ def next_action_save(
     return action
 
 
-def next_action_delete(*, user: AbstractBaseUser, action: NextAction) -> None:
+def next_action_delete(*, user: User, action: NextAction) -> None:
     with transaction.atomic():
         audit_record(
             user=user,

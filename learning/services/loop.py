@@ -17,11 +17,11 @@ from django.utils import timezone
 from config.dbstats import analyze_if_stale
 from feedback.models import Label, Lease, Skip
 from leads.models import Activity, Lead, ScoreEvent
-from learning.models import LoopSettings, LoopState
+from learning.models import LoopLock, LoopSettings, LoopState
 from learning.rescoring import rescore_open_leads
 from learning.selectors import loop_settings, loop_state
 from learning.services.training import train_model_version
-from learning.services.workers import claimant_is_dead, enqueue_learning, worker_id
+from learning.services.workers import claimant_is_dead, enqueue_learning, loop_state_update, worker_id
 
 logger = logging.getLogger(__name__)
 
@@ -38,38 +38,42 @@ def _claim() -> bool:
     when that worker ran on this machine and its process is gone (a SIGKILL, an OOM kill).
     """
     now = timezone.now()
-    state = loop_state()
+    lock = LoopLock.objects.get_or_create(pk=1)[0]  # a migration makes the row; a flushed database has none
     mine: dict[str, Any] = {"running_since": now, "heartbeat_at": now, "claimed_by": worker_id()}
-    # A dead worker may have cleared rescore_requested and died before its scores committed.
-    takeover = {**mine, "rescore_requested": True}
-    free = LoopState.objects.filter(pk=state.pk)
+    free = LoopLock.objects.filter(pk=lock.pk)
     if free.filter(running_since__isnull=True).update(**mine):
         return True
     stale = free.filter(running_since__isnull=False).filter(
         Q(heartbeat_at__lt=now - HEARTBEAT_STALE_AFTER)
         | Q(heartbeat_at__isnull=True, running_since__lt=now - HEARTBEAT_STALE_AFTER)
     )
-    if stale.update(**takeover):
-        logger.warning("took over the learning loop from %s (no heartbeat)", state.claimed_by or "a silent worker")
-        return True
+    if stale.update(**mine):
+        logger.warning("took over the learning loop from %s (no heartbeat)", lock.claimed_by or "a silent worker")
+        return _taken_over()
     # Conditional on the same claimant, so two workers noticing the death do not both take it.
     if (
-        state.running_since is not None
-        and state.claimed_by
-        and claimant_is_dead(state.claimed_by)
-        and free.filter(claimed_by=state.claimed_by, running_since=state.running_since).update(**takeover)
+        lock.running_since is not None
+        and lock.claimed_by
+        and claimant_is_dead(lock.claimed_by)
+        and free.filter(claimed_by=lock.claimed_by, running_since=lock.running_since).update(**mine)
     ):
-        logger.warning("took over the learning loop from %s (process gone)", state.claimed_by)
-        return True
+        logger.warning("took over the learning loop from %s (process gone)", lock.claimed_by)
+        return _taken_over()
     return False
+
+
+def _taken_over() -> bool:
+    # A dead worker may have cleared rescore_requested and died before its scores committed.
+    loop_state_update(rescore_requested=True)
+    return True
 
 
 class _Heartbeat:
     """Beats every HEARTBEAT_EVERY while the loop runs, from a thread with its own connection,
     so a long training or rescore is not mistaken for a dead worker."""
 
-    def __init__(self, state_pk: int) -> None:
-        self.state_pk = state_pk
+    def __init__(self, lock_pk: int) -> None:
+        self.lock_pk = lock_pk
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, name="leadloop-heartbeat", daemon=True)
 
@@ -85,9 +89,7 @@ class _Heartbeat:
         try:
             while not self.stop.wait(HEARTBEAT_EVERY.total_seconds()):
                 try:
-                    LoopState.objects.filter(pk=self.state_pk, claimed_by=worker_id()).update(
-                        heartbeat_at=timezone.now()
-                    )
+                    LoopLock.objects.filter(pk=self.lock_pk, claimed_by=worker_id()).update(heartbeat_at=timezone.now())
                 except Exception:  # the database is away for a moment: beat again next time
                     logger.warning("heartbeat failed", exc_info=True)
         finally:
@@ -119,10 +121,10 @@ def run_learning_loop(*, max_rounds: int = 10) -> int:
         with _heartbeat():
             rounds = _loop_rounds(max_rounds)
     except Exception as exc:
-        LoopState.objects.filter(pk=loop_state().pk).update(last_error=f"{type(exc).__name__}: {exc}"[:2000])
+        LoopLock.objects.filter(pk=1).update(last_error=f"{type(exc).__name__}: {exc}"[:2000])
         raise
     finally:
-        LoopState.objects.filter(pk=loop_state().pk).update(running_since=None, heartbeat_at=None, claimed_by="")
+        LoopLock.objects.filter(pk=1).update(running_since=None, heartbeat_at=None, claimed_by="")
     if _work_due(loop_state()):
         enqueue_learning()  # work that arrived while this run was finishing
     return rounds
@@ -133,13 +135,13 @@ def _heartbeat() -> contextlib.AbstractContextManager[Any]:
         # Called inside a caller's transaction (tests, a shell): nobody else sees the claim anyway,
         # and a second connection would wait on this one's locks.
         return contextlib.nullcontext()
-    return _Heartbeat(loop_state().pk)
+    return _Heartbeat(1)
 
 
 def _loop_rounds(max_rounds: int) -> int:
     # Fresh planner statistics, and no pile of dead rows, in the tables reps' requests read (see
     # config.dbstats).
-    analyze_if_stale([Lead, Activity, Label, Lease, Skip, ScoreEvent, LoopState], vacuum=True)
+    analyze_if_stale([Lead, Activity, Label, Lease, Skip, ScoreEvent, LoopState, LoopLock], vacuum=True)
     rounds = 0
     while rounds < max_rounds:
         state = loop_state()
@@ -151,11 +153,12 @@ def _loop_rounds(max_rounds: int) -> int:
             revision = state.labels_revision
             train_model_version(labels_revision=revision)
             # Labels that arrived during training keep waiting, from now.
-            LoopState.objects.filter(pk=state.pk).update(
+            loop_state_update(
                 trained_revision=revision,
                 pending_since=Case(When(labels_revision__gt=revision, then=Value(timezone.now())), default=None),
             )
         # Cleared before rescoring: a request made during the rescore is served next round.
-        LoopState.objects.filter(pk=state.pk).update(rescore_requested=False, running_since=timezone.now())
+        loop_state_update(rescore_requested=False)
+        LoopLock.objects.filter(pk=1).update(running_since=timezone.now())
         rescore_open_leads()
     return rounds

@@ -33,8 +33,7 @@ def queue_mix_shares() -> dict[str, float]:
 
 def queue_mix_record_pool(*, totals: Mapping[str, float], pool: int, exploration: float) -> None:
     """What this rescore's distribution was made of: each expert's total weight over the pool, its size."""
-    queue_mix()
-    QueueMix.objects.filter(pk=1).update(totals=dict(totals), pool=pool, exploration=exploration)
+    QueueMix.objects.update_or_create(pk=1, defaults={"totals": dict(totals), "pool": pool, "exploration": exploration})
 
 
 def queue_mix_learn(
@@ -47,7 +46,8 @@ def queue_mix_learn(
     that Brier gain pays the previous batch's experts; then their own credit becomes pending.
     """
     with transaction.atomic():
-        mix = QueueMix.objects.select_for_update().get(pk=queue_mix().pk)
+        QueueMix.objects.get_or_create(pk=1)
+        mix = QueueMix.objects.select_for_update().get(pk=1)
         if strategy_named(loop_settings().strategy).weigh is not None:  # one strategy alone: nothing mixed to learn
             mix.state = {**mix.state, "pending": {}}
             mix.last_label_id = max(mix.last_label_id, int(label_ids.max(initial=0)))

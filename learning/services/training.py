@@ -46,7 +46,8 @@ def _library_versions() -> dict[str, str]:
 def _out_of_fold(frame: pd.DataFrame, y: np.ndarray) -> np.ndarray:
     folds = int(min(5, np.bincount(y).min()))
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
-    return cross_val_predict(LeadScorer(), frame, y, cv=splitter, method="predict_proba")[:, 1]
+    proba: np.ndarray = cross_val_predict(LeadScorer(), frame, y, cv=splitter, method="predict_proba")[:, 1]
+    return proba
 
 
 def train_model_version(*, labels_revision: int, now: datetime | None = None) -> ModelVersion | None:
@@ -63,7 +64,7 @@ def train_model_version(*, labels_revision: int, now: datetime | None = None) ->
     now = now or timezone.now()
     frame = feature_frame(lead_ids=[lead_id for _, lead_id, _ in labels], as_of=now)
     out_of_fold = _out_of_fold(frame, y)
-    metrics = evaluate(y, out_of_fold, threshold=settings.hot_threshold)
+    metrics: dict[str, object] = {**evaluate(y, out_of_fold, threshold=settings.hot_threshold)}
     label_ids = np.array([label_id for label_id, _, _ in labels])
     metrics["weighted"] = queue_label_metrics(
         y=y, out_of_fold=out_of_fold, label_ids=label_ids, threshold=settings.hot_threshold

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -32,7 +32,7 @@ class WebhookError(ValueError):
         self.message = message
 
 
-def webhook_configure(*, user: AbstractBaseUser, url: str, secret: str, active: bool) -> WebhookEndpoint:
+def webhook_configure(*, user: User, url: str, secret: str, active: bool) -> WebhookEndpoint:
     """Set where changed scores go and the secret that signs them; audited (the secret never is)."""
     url = url.strip()
     if active and not url.startswith(("https://", "http://")):

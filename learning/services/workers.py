@@ -19,7 +19,6 @@ from django.utils import timezone
 
 from learning.cache import loop_cache
 from learning.models import LoopState
-from learning.selectors import loop_state
 
 logger = logging.getLogger(__name__)
 
@@ -89,19 +88,22 @@ def learning_started() -> None:
     loop_cache().delete(learn_queued_key())
 
 
+def loop_state_update(**changes: Any) -> None:
+    """Write the loop's state row (one UPDATE). A migration makes the row; where it is missing (a
+    database flushed between tests) this first write makes it."""
+    if not LoopState.objects.filter(pk=1).update(**changes):
+        LoopState.objects.get_or_create(pk=1)
+        LoopState.objects.filter(pk=1).update(**changes)
+
+
 def labels_changed() -> None:
     """Called in the transaction that adds or removes a label: count it, learn after commit."""
-    counted = LoopState.objects.filter(pk=1).update(
+    loop_state_update(
         labels_revision=F("labels_revision") + 1, pending_since=Coalesce(F("pending_since"), Value(timezone.now()))
     )
-    if not counted:  # a fresh database: the state row is made on first use
-        loop_state()
-        labels_changed()
-        return
     transaction.on_commit(enqueue_learning)
 
 
 def rescore_requested() -> None:
-    state = loop_state()
-    LoopState.objects.filter(pk=state.pk).update(rescore_requested=True)
+    loop_state_update(rescore_requested=True)
     transaction.on_commit(enqueue_learning)

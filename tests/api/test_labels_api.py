@@ -28,6 +28,7 @@ def test_it_stores_a_label_and_answers_201(rep: Any, api_for: Any, lead_id: str)
         "outcome": "converted",
         "reason": "champion",
         "note": "CFO signed off",
+        "fields": [],
         "created": True,
     }
     label = Label.objects.get()
@@ -189,3 +190,54 @@ def test_it_answers_401_without_a_valid_token(key: str | None, lead_id: str) -> 
 @pytest.mark.django_db
 def test_it_answers_405_to_a_get(rep: Any, api_for: Any, lead_id: str) -> None:
     assert api_for(rep).get("/api/labels").status_code == 405
+
+
+@pytest.mark.django_db
+def test_the_rep_can_name_the_fields_that_were_the_real_reason(rep: Any, api_for: Any, lead_id: str) -> None:
+    body = {
+        "lead": lead_id,
+        "outcome": "converted",
+        "reason": "urgent_pain",
+        "fields": ["activity:pricing_visit", "recency"],
+    }
+
+    response = api_for(rep).post("/api/labels", body)
+
+    assert response.status_code == 201
+    assert response.json()["fields"] == ["activity:pricing_visit", "recency"]
+    assert Label.objects.get(lead__external_id=lead_id).fields == ["activity:pricing_visit", "recency"]
+
+
+@pytest.mark.django_db
+def test_an_unknown_field_is_a_400_naming_it(rep: Any, api_for: Any, lead_id: str) -> None:
+    body = {"lead": lead_id, "outcome": "converted", "reason": "champion", "fields": ["industry", "shoe_size"]}
+
+    response = api_for(rep).post("/api/labels", body)
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": "fields: unknown field 'shoe_size'", "field": "fields"}
+    assert not Label.objects.filter(lead__external_id=lead_id).exists()
+    assert Lead.objects.get(external_id=lead_id).status == "open"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("fields", ["industry", [1], [None], ["x"] * 21])
+def test_fields_that_are_not_a_short_list_of_names_are_a_400(fields: Any, rep: Any, api_for: Any, lead_id: str) -> None:
+    body = {"lead": lead_id, "outcome": "converted", "reason": "champion", "fields": fields}
+
+    response = api_for(rep).post("/api/labels", body)
+
+    assert response.status_code == 400
+    assert "fields" in response.json()["detail"]
+    assert not Label.objects.filter(lead__external_id=lead_id).exists()
+
+
+@pytest.mark.django_db
+def test_the_openapi_document_describes_the_fields(rep: Any, api_for: Any) -> None:
+    schemas = api_for(rep).get("/api/openapi.json").json()["components"]["schemas"]
+
+    given = schemas["LabelIn"]["properties"]["fields"]
+    assert given["type"] == "array" and given["items"] == {"type": "string"}
+    assert "real reason" in given["description"] and "fields" not in schemas["LabelIn"].get("required", [])
+    assert schemas["LabelCreated"]["properties"]["fields"]["type"] == "array"
+    assert "fields" in schemas["ReasonOut"]["properties"]

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from feedback.models import Reason
+from feedback.taxonomy import DEFAULT_REASON_FIELDS
 from tests.conftest import ApiClient
 
 
@@ -16,9 +17,12 @@ def test_it_lists_the_active_reasons_in_the_design_shape(rep: Any, api_for: Any)
 
     assert response.status_code == 200
     body = response.json()
-    assert {"code": "champion", "label": "Strong internal champion", "outcome": "converted"} in body
-    assert {"code": "no_budget", "label": "No budget", "outcome": "not_converted"} in body
-    assert all(set(reason) == {"code", "label", "outcome"} for reason in body)
+    champion = {"code": "champion", "label": "Strong internal champion", "outcome": "converted"}
+    no_budget = {"code": "no_budget", "label": "No budget", "outcome": "not_converted"}
+    by_code = {reason["code"]: reason for reason in body}
+    assert by_code["champion"] == {**champion, "fields": DEFAULT_REASON_FIELDS["champion"]}
+    assert by_code["no_budget"] == {**no_budget, "fields": DEFAULT_REASON_FIELDS["no_budget"]}
+    assert all(set(reason) == {"code", "label", "outcome", "fields"} for reason in body)
     assert {reason["outcome"] for reason in body} == {"converted", "not_converted"}
     assert len(body) == Reason.objects.filter(active=True).count()
 

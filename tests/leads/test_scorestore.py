@@ -14,8 +14,7 @@ import pytest
 from django.db import connection
 
 from leads.models import Lead, LeadScore, LeadStatus
-from leads.scorestore import ScoreRows, explanations_store, leads_leave_queue, scores_replace
-from tests.scores import set_score
+from leads.scorestore import ScoreRows, leads_leave_queue, scores_replace
 
 pytestmark = pytest.mark.django_db
 
@@ -253,25 +252,3 @@ def test_after_two_replaces_the_live_table_has_exactly_the_models_indexes_and_it
     assert not next_table_left()
     assert table_shape() == shape, "the same columns and constraints as the table Django made"
     assert list(Lead.objects.order_by("-score").values_list("score", flat=True)) == [0.7, 0.6, 0.5]
-
-
-def test_explanations_store_fills_in_the_explanation_under_the_model_that_scored_the_lead() -> None:
-    scored_by_rules, scored_by_v3 = make_leads(2)
-    set_score(scored_by_rules, score=0.4, model_version=None, scored_at=AT)
-    set_score(scored_by_v3, score=0.6, model_version=3, scored_at=AT)
-
-    explanations_store(explanations={scored_by_rules: ["+10 points: referral"]}, model_version=None)
-    explanations_store(explanations={scored_by_v3: ["▲ 2 pricing visits"]}, model_version=3)
-
-    assert Lead.objects.get(pk=scored_by_rules).explanation == ["+10 points: referral"]
-    assert Lead.objects.get(pk=scored_by_v3).explanation == ["▲ 2 pricing visits"]
-
-
-def test_explanations_store_does_not_overwrite_a_lead_rescored_by_a_newer_model() -> None:
-    (lead,) = make_leads(1)
-    set_score(lead, score=0.6, model_version=4, scored_at=LATER, explanation=["▲ from v4"])
-
-    explanations_store(explanations={lead: ["▲ from v3"]}, model_version=3)
-    explanations_store(explanations={lead: ["from the rules"]}, model_version=None)
-
-    assert Lead.objects.get(pk=lead).explanation == ["▲ from v4"]

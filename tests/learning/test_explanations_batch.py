@@ -1,5 +1,5 @@
 """Explanations past the queue's head: computed for a whole page of leads in one go, under the
-model that scored them, and stored for the next reader."""
+model that scored them, and only shown (a read stores nothing; the rescore writes explanations)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from leads.models import Lead, LeadScore, LeadStatus
 from learning import rescoring, scoring, selectors
-from learning.services import explanations, training
+from learning.services import training
 from tests.scores import set_score
 
 
@@ -44,30 +44,31 @@ def stored(leads: list[Lead]) -> dict[int, Any]:
 
 
 @pytest.mark.django_db
-def test_the_missing_explanations_of_many_leads_are_computed_in_one_read_and_stored(
+def test_the_missing_explanations_of_many_leads_are_computed_in_one_read_and_not_stored(
     unexplained: list[Lead], feature_reads: list[list[int]]
 ) -> None:
     page = unexplained[:5]
 
-    explanations.ensure_explanations(leads=page)
+    scoring.explain_leads(leads=page)
 
     assert feature_reads == [[lead.pk for lead in page]]
     assert all(lead.explanation and "points" in lead.explanation[0] for lead in page)
-    assert stored(page) == {lead.pk: lead.explanation for lead in page}
-    assert set(stored(unexplained[5:]).values()) == {None}, "the leads not asked about wait for their reader"
+    assert set(stored(unexplained).values()) == {None}, "a read writes nothing"
 
 
 @pytest.mark.django_db
-def test_the_next_reader_gets_the_stored_explanations_without_computing_them(
-    unexplained: list[Lead], feature_reads: list[list[int]]
+def test_the_queue_head_the_rescore_explained_is_read_without_computing(
+    make_leads: Any, feature_reads: list[list[int]]
 ) -> None:
-    explanations.ensure_explanations(leads=unexplained[:3])
-    read_again = list(Lead.objects.filter(pk__in=[lead.pk for lead in unexplained[:3]]).order_by("id"))
+    make_leads(4)
+    rescoring.rescore_open_leads()
+    page = list(Lead.objects.order_by("id"))
+    feature_reads.clear()  # the rescore's own reads
 
-    explanations.ensure_explanations(leads=read_again)
+    scoring.explain_leads(leads=page)
 
-    assert len(feature_reads) == 1
-    assert [lead.explanation for lead in read_again] == [lead.explanation for lead in unexplained[:3]]
+    assert feature_reads == []
+    assert all(lead.explanation and "points" in lead.explanation[0] for lead in page)
 
 
 @pytest.mark.django_db
@@ -80,25 +81,25 @@ def test_only_the_leads_scored_by_the_active_model_and_unexplained_are_computed(
     LeadScore.objects.filter(lead=never_scored).delete()
     page = list(Lead.objects.filter(pk__in=[lead.pk for lead in unexplained[:4]]).order_by("id"))
 
-    explanations.ensure_explanations(leads=page)
+    scoring.explain_leads(leads=page)
 
     assert feature_reads == [[current.pk]]
     by_pk = {lead.pk: lead.explanation for lead in page}
     assert by_pk[current.pk] and by_pk[old_model.pk] == [] and by_pk[never_scored.pk] is None
     assert by_pk[explained.pk] == ["+5 points: already said"]
-    assert stored(page)[old_model.pk] is None, "nothing stored for a lead the next rescore will score again"
+    assert stored(page)[old_model.pk] is None
 
 
 @pytest.mark.django_db
 def test_a_page_with_nothing_missing_reads_no_features(unexplained: list[Lead], feature_reads: list[list[int]]) -> None:
-    explanations.ensure_explanations(leads=[])
-    explanations.ensure_explanations(leads=[Lead.objects.create(external_id="NEW")])
+    scoring.explain_leads(leads=[])
+    scoring.explain_leads(leads=[Lead.objects.create(external_id="NEW")])
 
     assert feature_reads == []
 
 
 @pytest.mark.django_db
-def test_under_a_trained_model_the_explanations_are_the_models_and_are_stored_under_its_version(
+def test_under_a_trained_model_the_explanations_are_the_models(
     make_leads: Any, monkeypatch: pytest.MonkeyPatch, feature_reads: list[list[int]]
 ) -> None:
     make_leads(90, seed=5, labeled=0.5)
@@ -108,9 +109,9 @@ def test_under_a_trained_model_the_explanations_are_the_models_and_are_stored_un
     page = list(Lead.objects.filter(status=LeadStatus.OPEN).order_by("id")[:4])
     feature_reads.clear()
 
-    explanations.ensure_explanations(leads=page)
+    scoring.explain_leads(leads=page)
 
     assert feature_reads == [[lead.pk for lead in page]]
     assert all(lead.model_version == version.version for lead in page)
     assert all(lead.explanation and all(line[0] in "▲▼" for line in lead.explanation) for lead in page)
-    assert stored(page) == {lead.pk: lead.explanation for lead in page}
+    assert set(stored(page).values()) == {None}

@@ -16,7 +16,7 @@ from feedback.services import label_submit, label_undo
 from leads.models import Lead
 from learning import tasks
 from learning.cache import loop_cache
-from learning.models import LoopState
+from learning.models import LoopLock, LoopState
 from learning.services import workers
 
 pytestmark = pytest.mark.django_db
@@ -136,5 +136,4 @@ def test_with_celery_running_tasks_at_once_no_flag_is_left_behind(label: Callabl
     label()  # Celery is eager here: the message runs the loop before the label returns
 
     assert not flag_is_up()
-    state = LoopState.objects.get()
-    assert state.running_since is None and state.labels_revision == 1
+    assert LoopLock.objects.get().running_since is None and LoopState.objects.get().labels_revision == 1

@@ -10,8 +10,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from learning.models import LoopState
-from learning.selectors import loop_state
+from learning.models import LoopLock, LoopState
+from learning.selectors import loop_lock, loop_state
 from learning.services import loop, workers
 
 pytestmark = pytest.mark.django_db
@@ -19,9 +19,10 @@ pytestmark = pytest.mark.django_db
 
 def claimed(by: str, *, beat_ago: timedelta) -> None:
     now = timezone.now()
-    LoopState.objects.filter(pk=loop_state().pk).update(
-        running_since=now - beat_ago, heartbeat_at=now - beat_ago, claimed_by=by, rescore_requested=False
+    LoopLock.objects.update_or_create(
+        pk=1, defaults={"running_since": now - beat_ago, "heartbeat_at": now - beat_ago, "claimed_by": by}
     )
+    LoopState.objects.update_or_create(pk=1, defaults={"rescore_requested": False})
 
 
 def dead_pid() -> int:
@@ -40,20 +41,19 @@ def test_a_claim_whose_heartbeat_stopped_is_taken_over_and_rescored(defaults: No
 
     assert loop._claim()
 
-    state = loop_state()
-    assert state.claimed_by == workers.worker_id()
-    assert state.rescore_requested, "the dead worker may have died before its scores committed"
+    assert loop_lock().claimed_by == workers.worker_id()
+    assert loop_state().rescore_requested, "the dead worker may have died before its scores committed"
 
 
 def test_a_claim_by_a_dead_process_on_this_machine_is_taken_over_at_once(defaults: None) -> None:
     claimed(f"{socket.gethostname()}:{dead_pid()}", beat_ago=timedelta(seconds=1))
 
     assert loop._claim()
-    assert loop_state().claimed_by == workers.worker_id()
+    assert loop_lock().claimed_by == workers.worker_id()
 
 
 def test_the_loop_releases_its_claim_when_done(defaults: None) -> None:
     workers.rescore_requested()
     assert loop.run_learning_loop() == 1
-    state = loop_state()
-    assert (state.running_since, state.heartbeat_at, state.claimed_by) == (None, None, "")
+    lock = loop_lock()
+    assert (lock.running_since, lock.heartbeat_at, lock.claimed_by) == (None, None, "")

@@ -12,7 +12,7 @@ import pytest
 
 from feedback.models import Label
 from leads.models import Lead, LeadStatus
-from learning.models import LoopState, ModelVersion
+from learning.models import LoopLock, ModelVersion
 from learning.services.loop import run_learning_loop
 from tests.reliability.conftest import Workers, settled, wait_for
 
@@ -52,7 +52,7 @@ def test_a_worker_killed_mid_loop_loses_nothing_and_the_next_one_finishes(
     labeled = label_some(api_for(rep), 8)
     labels = Label.objects.count()
     wait_for(lambda: f"fault pause: {stage}" in workers.log(doomed), timeout=120, what=f"the worker to reach {stage}")
-    assert LoopState.objects.get().claimed_by.endswith(f":{doomed.pid}")
+    assert LoopLock.objects.get().claimed_by.endswith(f":{doomed.pid}")
     if stage == "rescore":
         # The new scores are written but not committed: readers still see the old version, whole.
         assert one_score_version() == before
@@ -79,4 +79,4 @@ def test_a_worker_killed_mid_loop_loses_nothing_and_the_next_one_finishes(
     after = one_score_version()
     assert after != before and after[0] == ModelVersion.objects.get(status="active").version
     # No claim is left behind (a no-op catch-up run may hold one for a moment: wait it out).
-    wait_for(lambda: LoopState.objects.get().claimed_by == "", timeout=30, what="the claim to be released")
+    wait_for(lambda: LoopLock.objects.get().claimed_by == "", timeout=30, what="the claim to be released")

@@ -12,7 +12,7 @@ def retired_strategies_to_adaptive(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("learning", "0012_modelversion_drop_unused_kind"),
+        ("learning", "0013_looplock_split_from_loopstate"),
     ]
 
     operations = [

@@ -1,0 +1,111 @@
+"""Notes become reasons: group the notes no reason fits, so people can name what the data groups.
+
+TF-IDF over words and word pairs, then agglomerative clustering on cosine distances (average
+linkage, cut at a distance, so the number of groups follows the notes). Small groups are dropped;
+each group is described by its heaviest terms and its most typical notes (the closest to the
+group's centre). No Django here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.cluster import AgglomerativeClustering
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+MIN_GROUP = 5
+MAX_GROUPS = 8
+DISTANCE = 0.95  # average cosine distance at which two groups stay apart
+
+
+@dataclass(frozen=True)
+class NoteGroup:
+    terms: list[str]  # the heaviest terms of the group's centre, heaviest first
+    notes: list[str]  # its most typical notes, most typical first
+    size: int
+    outcome: str  # the outcome most of its labels have
+    outcome_share: float
+
+    @property
+    def label(self) -> str:
+        """A suggested reason label: the two heaviest terms."""
+        return " / ".join(self.terms[:2]).capitalize()
+
+    @property
+    def code(self) -> str:
+        """A suggested reason code (a slug of the label)."""
+        return re.sub(r"[^a-z0-9]+", "_", " ".join(self.terms[:2]).lower()).strip("_")[:50] or "note_group"
+
+
+def note_groups(
+    notes: Sequence[str],
+    outcomes: Sequence[str],
+    *,
+    min_size: int = MIN_GROUP,
+    max_groups: int = MAX_GROUPS,
+    typical: int = 3,
+    distance: float = DISTANCE,
+) -> list[NoteGroup]:
+    """Groups of at least ``min_size`` similar notes, biggest first (none when there are too few
+    notes or words to group). ``outcomes[i]`` is the outcome of the label ``notes[i]`` came with."""
+    if len(notes) != len(outcomes):
+        raise ValueError(f"{len(notes)} notes but {len(outcomes)} outcomes")
+    if len(notes) < 2 * min_size:
+        return []
+    vectorizer = TfidfVectorizer(stop_words="english", ngram_range=(1, 2), min_df=2, max_df=0.5, sublinear_tf=True)
+    try:
+        matrix = vectorizer.fit_transform(notes)
+    except ValueError:  # no term left after the stop words and document-frequency cuts
+        return []
+    has_words = np.asarray(matrix.getnnz(axis=1)) > 0
+    rows = np.flatnonzero(has_words)
+    if len(rows) < 2 * min_size:
+        return []
+    worded = matrix[rows]
+    distances = np.clip(1.0 - (worded @ worded.T).toarray(), 0.0, None)  # cosine: the rows are unit length
+    clusters = AgglomerativeClustering(
+        n_clusters=None, metric="precomputed", linkage="average", distance_threshold=distance
+    ).fit_predict(distances)
+    terms = vectorizer.get_feature_names_out()
+    groups: list[NoteGroup] = []
+    for cluster in np.unique(clusters):
+        members = rows[clusters == cluster]
+        if len(members) < min_size:
+            continue
+        centre = np.asarray(matrix[members].mean(axis=0)).ravel()
+        closeness = np.asarray(matrix[members] @ centre).ravel()
+        order = members[np.argsort(-closeness, kind="stable")]
+        typical_notes: list[str] = []
+        for i in order:
+            if notes[i] not in typical_notes:
+                typical_notes.append(notes[i])
+            if len(typical_notes) == typical:
+                break
+        outcome, count = Counter(outcomes[i] for i in members).most_common(1)[0]
+        groups.append(
+            NoteGroup(
+                terms=[str(terms[j]) for j in _distinct_terms(np.argsort(-centre)[:12], terms)][:4],
+                notes=typical_notes,
+                size=len(members),
+                outcome=outcome,
+                outcome_share=count / len(members),
+            )
+        )
+    return sorted(groups, key=lambda g: -g.size)[:max_groups]
+
+
+def _distinct_terms(indices: np.ndarray, terms: np.ndarray) -> list[int]:
+    """Drop a term that repeats a word of a heavier one ("budget freeze" after "budget")."""
+    kept: list[int] = []
+    said: set[str] = set()
+    for j in indices:
+        words = set(str(terms[j]).split())
+        if words & said:
+            continue
+        kept.append(int(j))
+        said |= words
+    return kept

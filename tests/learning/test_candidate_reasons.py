@@ -1,0 +1,142 @@
+"""Notes become reasons: notes no reason fits are grouped and offered on the taxonomy page."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+
+from config.models import AuditLog
+from feedback.models import Label, Reason
+from feedback.selectors import unexplained_notes
+from leads.models import Lead
+from learning.core.notes import note_groups
+from learning.why import candidate_reasons
+
+THEMES = {
+    "security": [
+        "failed the security review",
+        "security team blocked us, no SOC2 report",
+        "their security review wants a SOC2 report",
+        "security questionnaire not passed",
+    ],
+    "acquired": [
+        "they were acquired, new owner decides",
+        "company acquired last month, purchases frozen",
+        "acquired by a bigger company, vendor list frozen",
+        "got acquired and the new owner froze purchases",
+    ],
+}
+THEME_WORDS = {"security": ("security", "SOC2"), "acquired": ("acquired", "owner", "froze")}
+NOISE = ["ok", "call later", "n/a", "misc"]
+
+
+def themed_notes(per_theme: int = 10, *, seed: int = 0) -> list[str]:
+    rng = random.Random(seed)
+    notes = [
+        rng.choice(phrases) + rng.choice(["", " again", " per the CTO"])
+        for phrases in THEMES.values()
+        for _ in range(per_theme)
+    ]
+    return notes + [rng.choice(NOISE) for _ in range(6)]
+
+
+def test_notes_with_shared_words_fall_into_one_group_each() -> None:
+    notes = themed_notes()
+    outcomes = ["not_converted"] * 20 + ["converted"] * 6
+
+    groups = note_groups(notes, outcomes)
+
+    assert len(groups) == 2
+    themes = [("security" if "security" in group.terms else "acquired") for group in groups]
+    assert sorted(themes) == ["acquired", "security"]
+    for group, theme in zip(groups, themes, strict=True):
+        assert all(any(word in note for word in THEME_WORDS[theme]) for note in group.notes)
+        assert (group.size, group.outcome, group.outcome_share) == (10, "not_converted", 1.0)
+        assert group.code == group.code.lower() and " " not in group.code and group.label
+
+
+def test_groups_below_the_minimum_size_are_dropped() -> None:
+    notes = themed_notes(per_theme=10)
+
+    assert len(note_groups(notes, ["converted"] * len(notes), min_size=11)) == 0
+    assert note_groups(notes[:6], ["converted"] * 6) == []
+    assert note_groups(NOISE * 3, ["converted"] * 12) == []
+
+
+def test_notes_and_outcomes_must_pair_up() -> None:
+    with pytest.raises(ValueError, match="3 notes but 2 outcomes"):
+        note_groups(["a", "b", "c"], ["converted", "converted"])
+
+
+def _label(lead: Lead, *, note: str, reason: str | None, outcome: str = "not_converted") -> Label:
+    return Label.objects.create(
+        lead=lead, outcome=outcome, note=note, reason=Reason.objects.get(code=reason) if reason else None
+    )
+
+
+@pytest.fixture
+def noted(make_leads: Any) -> list[Label]:
+    """Notes: the themed ones under "other" (or no reason), a fitting one under "no_budget"."""
+    ids = make_leads(40)
+    leads = list(Lead.objects.filter(external_id__in=ids).order_by("external_id"))
+    labels = [
+        _label(lead, note=note, reason="other_not_converted" if i % 2 else None)
+        for i, (lead, note) in enumerate(zip(leads, themed_notes(), strict=False))
+    ]
+    labels.append(_label(leads[-1], note="security budget gone", reason="no_budget"))
+    cache.clear()
+    return labels
+
+
+@pytest.mark.django_db
+def test_only_notes_given_with_other_or_no_reason_are_read_newest_first_up_to_the_cap(noted: list[Label]) -> None:
+    rows = unexplained_notes(limit=5)
+
+    assert [label_id for label_id, _, _ in rows] == [label.pk for label in reversed(noted[:-1])][:5]
+    assert "security budget gone" not in [note for _, note, _ in unexplained_notes(limit=1000)]
+
+
+@pytest.mark.django_db
+def test_candidate_reasons_come_from_the_notes_and_a_taken_code_is_not_offered(noted: list[Label]) -> None:
+    groups = candidate_reasons()
+    assert len(groups) == 2
+
+    Reason.objects.create(code=groups[0].code, label="Taken", outcome="not_converted")
+
+    assert [group.code for group in candidate_reasons()] == [groups[1].code]
+
+
+@pytest.mark.django_db
+def test_the_grouping_is_cached_until_a_note_arrives(noted: list[Label], monkeypatch: pytest.MonkeyPatch) -> None:
+    candidate_reasons()
+    calls: list[int] = []
+    monkeypatch.setattr("learning.why.note_groups", lambda notes, outcomes: calls.append(len(notes)) or [])
+
+    candidate_reasons()
+    assert calls == []
+
+    Label.objects.filter(pk=noted[0].pk).delete()
+    candidate_reasons()
+    assert calls == [25]
+
+
+@pytest.mark.django_db
+def test_the_taxonomy_page_offers_them_and_one_click_adds_one_audited(
+    noted: list[Label], admin: Any, page_for: Any
+) -> None:
+    client = page_for(admin)
+    page = client.get("/settings/").content.decode()
+    group = candidate_reasons()[0]
+    assert "Candidate reasons from the notes" in page
+    assert f'name="code" value="{group.code}"' in page
+    assert group.notes[0].replace("'", "&#x27;") in page
+
+    client.post("/settings/reasons/", {"code": group.code, "label": group.label, "outcome": group.outcome})
+
+    added = Reason.objects.get(code=group.code)
+    assert (added.label, added.outcome, added.active) == (group.label, "not_converted", True)
+    assert AuditLog.objects.get(action="reason.add").target == f"reason {group.code}"
+    assert group.code not in [g.code for g in candidate_reasons()]

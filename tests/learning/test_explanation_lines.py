@@ -1,0 +1,81 @@
+"""Which field an explanation line speaks about: column_of_line inverts describe and the rule lines."""
+
+from __future__ import annotations
+
+import pytest
+
+from learning.core.explain import column_of_line, describe
+from learning.core.fields import field_of
+from learning.core.model import Factor
+from learning.core.rules import PointRules, ProfileRule, score_by_rules
+
+COLUMNS = [
+    "industry",
+    "employees",
+    "deal_value",
+    "crm_stage",
+    "count__pricing_visit",
+    "recent30__pricing_visit",
+    "count__demo-request",
+    "count__page_visit",
+    "recent30__page_visit",
+    "act_total",
+    "act_last_7d",
+    "act_last_30d",
+    "act_active_days",
+    "act_days_since_last",
+    "act_span_days",
+    "act_decayed",
+    "lead_age_days",
+]
+
+
+@pytest.mark.parametrize("column", COLUMNS)
+@pytest.mark.parametrize("value", [3.0, 0.5, "software", None, 1250.0])
+@pytest.mark.parametrize("weight", [0.4, -0.4])
+def test_every_line_describe_writes_names_its_own_column(column: str, value: object, weight: float) -> None:
+    line = describe(Factor(column, value, weight))
+
+    assert column_of_line(line, COLUMNS) == column
+
+
+def test_the_fields_of_the_lines_follow_the_field_vocabulary() -> None:
+    lines = [describe(Factor(c, 2.0, 1.0)) for c in ["recent30__pricing_visit", "act_last_30d", "deal_value"]]
+
+    assert [field_of(column_of_line(line, COLUMNS) or "") for line in lines] == [
+        "activity:pricing_visit",
+        "recency",
+        "deal_value",
+    ]
+
+
+def test_the_cold_start_rules_lines_name_their_column_too() -> None:
+    import pandas as pd
+
+    rules = PointRules(
+        activity_points={"pricing_visit": 10.0, "demo-request": 20.0},
+        profile_rules=[ProfileRule(field="industry", value="software", points=15.0)],
+    )
+    frame = pd.DataFrame(
+        {"industry": ["software"], "count__pricing_visit": [3.0], "count__demo-request": [1.0]},
+    )
+    lines = score_by_rules(frame, rules).explanations[0]
+
+    assert sorted(column_of_line(line, COLUMNS) for line in lines) == [
+        "count__demo-request",
+        "count__pricing_visit",
+        "industry",
+    ]
+
+
+def test_a_line_no_column_fits_names_none() -> None:
+    assert column_of_line("▲ region: EMEA", COLUMNS) is None
+    assert column_of_line("▲ 3 × webinar in total", COLUMNS) is None
+    assert column_of_line("", COLUMNS) is None
+
+
+def test_a_custom_column_that_reads_like_a_behaviour_line_does_not_take_it() -> None:
+    columns = ["lead_created", "lead_age_days"]
+
+    assert column_of_line(describe(Factor("lead_age_days", 12.0, 1.0)), columns) == "lead_age_days"
+    assert column_of_line(describe(Factor("lead_created", "yes", 1.0)), columns) == "lead_created"
