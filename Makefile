@@ -5,8 +5,9 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 PORT ?= 8000
+NODE_STAMP := node_modules/.installed
 
-.PHONY: install install-dev install-bench run test bench lint lint-imports typecheck format migrate worker clean
+.PHONY: install install-dev install-test install-bench run test bench lint lint-imports typecheck format migrate worker clean
 
 # One stamp per requirements file: the runtime for `make run`, + tests/lint for `make test`,
 # + the benchmark inputs for `make bench`.
@@ -24,6 +25,13 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	$(PIP) -r requirements-dev.txt
 	touch $@
 
+# Test-only front-end tools (axe-core for the accessibility tests), pinned in package-lock.json.
+install-test: install-dev $(NODE_STAMP)
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 $(VENV)/.installed-bench: $(VENV)/.installed-dev requirements-bench.txt
 	$(PIP) -r requirements-bench.txt
 	touch $@
@@ -38,11 +46,12 @@ run: migrate
 worker: install
 	$(BIN)/celery -A config worker -B --loglevel=INFO --concurrency=2
 
-test: install-dev
+test: install-test
 	$(BIN)/pytest
 
 bench: install-bench
 	$(PY) -m bench.backtest
+	$(PY) -m bench.reasons
 	$(PY) -m bench.run
 
 lint: lint-imports typecheck

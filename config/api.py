@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
@@ -34,6 +36,20 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
     return api.create_response(request, {"detail": detail, "errors": errors}, status=400)
 
 
+def _size(limit: int) -> str:
+    for unit, size in (("MB", 1024 * 1024), ("KB", 1024)):
+        if limit >= size and limit % size == 0:
+            return f"{limit // size} {unit}"
+    return f"{limit} bytes"
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_body_too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    limit = _size(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+    detail = f"body: larger than the {limit} the API accepts; send fewer items per request"
+    return api.create_response(request, {"detail": detail, "field": "body"}, status=413)
+
+
 @api.exception_handler(OperationalError)
 @api.exception_handler(InterfaceError)
 def on_database_unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
@@ -53,7 +69,7 @@ def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpRespons
 
 
 def _on_label_error(request: HttpRequest, exc: LabelError) -> HttpResponse:
-    return api.create_response(request, {"detail": str(exc), "field": exc.field}, status=exc.status)
+    return api.create_response(request, {"detail": str(exc), "field": exc.field, **exc.detail}, status=exc.status)
 
 
 api.add_router("/", leads_router)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from ninja import Schema
 from ninja.errors import HttpError
 from ninja.security import APIKeyHeader
+from pydantic import Field
 
 from config.roles import Role, has_role
 from config.tokens import token_user
@@ -46,3 +48,27 @@ def token_auth(roles: tuple[Role, ...]) -> TokenAuth:
 def require_role(request: HttpRequest, roles: tuple[Role, ...]) -> None:
     if not has_role(request.user, roles):
         raise HttpError(403, "Your role cannot use this endpoint.")
+
+
+class FieldError(Schema):
+    field: str = Field(description="the body field or parameter, dotted for nested ones")
+    message: str
+
+
+class Error(Schema):
+    """Every error the API answers (4xx, 5xx) is JSON of this shape; some add fields of their own
+    (a 409 on a leased lead says who holds it until when)."""
+
+    detail: str = Field(description="what went wrong, naming the field or parameter")
+    field: str | None = Field(None, description="the field at fault, when there is one")
+    errors: list[FieldError] | None = Field(None, description="each invalid field, when the input failed validation")
+
+
+# What any endpoint may answer: no or a bad token, another role's endpoint, the database down.
+EVERY_ENDPOINT_ERRORS = (401, 403, 503)
+
+
+def responses(ok: dict[int, Any], *errors: int) -> dict[int, Any]:
+    """An operation's responses for its OpenAPI description: its successes, the errors it can give
+    besides those of every endpoint (400 bad input, 404, 409, 413), each with the Error body."""
+    return {**ok, **dict.fromkeys(sorted({*errors, *EVERY_ENDPOINT_ERRORS}), Error)}

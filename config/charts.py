@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-GREENS = ["#137a3c", "#2e9d5b", "#52b87a", "#7fcf9c", "#a9e2bd", "#cdeed8", "#0b5a2b"]
-REDS = ["#b42318", "#d8452f", "#ea6a4f", "#f4907a", "#f8b4a5", "#fbd3c9", "#7d1a12"]
-SERIES = ["#2f5bea", "#e8890c", "#137a3c", "#9b3fd1", "#b42318", "#0e9384", "#667085", "#c11574"]
+# Categorical colours: distinct hues that stay apart under deuteranopia, protanopia and tritanopia
+# (CIELAB distance >= 10 between any two, simulated), each at least 3:1 against white (WCAG 1.4.11).
+SERIES = ["#0072B2", "#D55E00", "#11A579", "#332288", "#E6194B", "#800000", "#9A6324", "#AA3377"]
+NEUTRAL = "#6B7280"  # the "no reason given" bucket: grey, 4.8:1 against white
 INK, MUTED, GRID = "#1d2433", "#667085", "#e4e7ec"
 
 
@@ -24,13 +25,17 @@ def _num(value: float) -> str:
 
 
 def _svg(width: int, height: int, title: str, body: SafeString) -> SafeString:
+    # A chart whose bars are links is a group of links, not an image: role="img" would hide them
+    # from assistive technology and nest interactive controls in an image (axe: nested-interactive).
+    role = "group" if "<a " in body else "img"
     return format_html(
-        '<svg class="chart" width="{}" height="{}" viewBox="0 0 {} {}" role="img" aria-label="{}" '
+        '<svg class="chart" width="{}" height="{}" viewBox="0 0 {} {}" role="{}" aria-label="{}" '
         'preserveAspectRatio="xMinYMin meet" xmlns="http://www.w3.org/2000/svg">{}</svg>',
         width,
         height,
         width,
         height,
+        role,
         title,
         body,
     )
@@ -180,6 +185,7 @@ def line_chart(
     y_label: str,
     x_max: float | None = None,
     y_max: float = 1.0,
+    y_min: float = 0.0,
     x_min: float = 0.0,
     diagonal: bool = False,
     x_format: Callable[[float], str] = lambda v: _num(v),
@@ -200,11 +206,12 @@ def line_chart(
         return left + plot_w * (x - x_lo) / (x_hi - x_lo)
 
     def py(y: float) -> float:
-        return top + plot_h * (1 - y / y_max)
+        y = min(y_max, max(y_min, y))  # a value off the scale sits on its edge
+        return top + plot_h * (1 - (y - y_min) / (y_max - y_min))
 
     parts: list[SafeString] = []
     for i in range(5):
-        value = y_max * i / 4
+        value = y_min + (y_max - y_min) * i / 4
         parts.append(
             format_html(
                 '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="{}"/>'
@@ -238,7 +245,7 @@ def line_chart(
                 _num(py(0)),
                 _num(px(x_hi)),
                 _num(py(min(y_max, x_hi))),
-                "#98a2b3",
+                MUTED,
             )
         )
     for s in series:
@@ -304,7 +311,7 @@ def column_chart(
                 left - 5,
                 _num(y + 4),
                 MUTED,
-                f"{value:.0f}",
+                f"{value:,.0f}",
             )
         )
     for i, column in enumerate(columns):
@@ -325,7 +332,7 @@ def column_chart(
                     color,
                     column,
                     name,
-                    _num(values[i]),
+                    f"{values[i]:,.0f}",
                 )
             )
         if len(columns) <= 16 or i % 2 == 0:
@@ -345,6 +352,9 @@ def legend(items: Sequence[tuple[str, str]]) -> SafeString:
     return format_html(
         '<ul class="legend">{}</ul>',
         format_html_join(
-            "", '<li><span class="swatch" style="background:{}"></span>{}</li>', ((c, n) for n, c in items)
+            "",
+            '<li><svg class="swatch" viewBox="0 0 12 12" aria-hidden="true">'
+            '<rect width="12" height="12" rx="3" fill="{}"></rect></svg>{}</li>',
+            ((c, n) for n, c in items),
         ),
     )

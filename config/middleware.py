@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from http import HTTPStatus
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -34,3 +35,37 @@ class DatabaseUnavailableMiddleware:
             response = HttpResponse("Leadloop's database is unavailable; try again in a moment.", status=503)
         response["Retry-After"] = "5"
         return response
+
+
+class ApiErrorsAsJsonMiddleware:
+    """Errors under /api/ that Django answers before or around the API's own handlers (no such
+    endpoint, a method an endpoint does not take, a bad request) are JSON like the API's own."""
+
+    KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            request.path.startswith("/api/")
+            and response.status_code >= 400
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            return self.as_json(request, response)
+        return response
+
+    def as_json(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        status = response.status_code
+        if status == 404:
+            detail = f"no API endpoint at {request.path}; see /api/openapi.json"
+        elif status == 405:
+            detail = f"{request.method} is not allowed here; use {response.get('Allow', 'another method')}"
+        else:
+            detail = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "error"
+        replacement = JsonResponse({"detail": detail}, status=status)
+        for name in self.KEPT_HEADERS:
+            if name in response:
+                replacement[name] = response[name]
+        return replacement

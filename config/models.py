@@ -33,3 +33,13 @@ class AuditLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.user} {self.action} {self.target}"
+
+
+class SiteSettings(models.Model):
+    """How the site shows things to everyone; one row (pk=1), edited by admins on /settings/."""
+
+    currency = models.CharField(max_length=3, default="USD", help_text="ISO 4217 code used for every amount shown")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return "Site settings"

@@ -77,6 +77,12 @@ def set_role(*, user: User, role: Role) -> None:
     user._leadloop_role = role  # type: ignore[attr-defined]  # per-request cache
 
 
+def roles_in_words(roles: tuple[Role, ...]) -> str:
+    """(MANAGER, ADMIN) → 'managers and admins'."""
+    names = [f"{role.value}s" for role in roles]
+    return " and ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else names[0]
+
+
 def role_required(
     roles: tuple[Role, ...],
 ) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
@@ -86,7 +92,7 @@ def role_required(
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not has_role(request.user, roles):
-                raise PermissionDenied("Your role cannot open this page.")
+                raise PermissionDenied(f"This page is for {roles_in_words(roles)}.")
             return view(request, *args, **kwargs)
 
         wrapped.leadloop_roles = roles  # type: ignore[attr-defined]

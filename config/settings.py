@@ -6,11 +6,14 @@ Bad values fail loudly at start-up rather than half-working later.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import dj_database_url
 import django_stubs_ext
+from csp.constants import NONE as CSP_NONE
+from csp.constants import SELF as CSP_SELF
 from django.core.exceptions import ImproperlyConfigured
 
 # Generic Django classes (forms.ModelForm[LoopSettings]) can be subscripted at run time, as mypy reads them.
@@ -30,6 +33,19 @@ def env_bool(name: str, default: bool) -> bool:
     if value in {"0", "false", "no", "off"}:
         return False
     raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}")
+
+
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value}")
+    return value
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
@@ -53,6 +69,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "ninja",  # the API explorer's own Swagger UI files (no CDN)
+    "axes",
+    "csp",
     "config",
     "leads",
     "feedback",
@@ -61,6 +80,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "config.middleware.ApiErrorsAsJsonMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -69,6 +90,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.middleware.DatabaseUnavailableMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -86,6 +109,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "config.context_processors.roles",
+                "learning.context_processors.loop_banner",
             ],
         },
     },
@@ -146,6 +170,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "learning.learn",
         "schedule": float(os.environ.get("LEADLOOP_CATCH_UP_SECONDS", "60")),
     },
+    # Scores follow the clock (recency, last-30-days counts, decay): the task rescores once the
+    # scores are older than the admin's interval (Settings: "Rescore every … hours", nightly by default).
+    "scheduled-rescore": {
+        "task": "learning.rescore_if_stale",
+        "schedule": float(os.environ.get("LEADLOOP_RESCORE_CHECK_SECONDS", "300")),
+    },
     "catch-up-webhooks": {
         "task": "learning.resend_stuck_deliveries",
         "schedule": float(os.environ.get("LEADLOOP_CATCH_UP_SECONDS", "60")),
@@ -167,8 +197,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "inte
 # worker exit with "Unrecoverable error" the moment Redis restarts).
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 
-# Per process: fine for one web process. Several processes (gunicorn workers, machines) need a
-# shared cache for login throttling to count across them: set CACHE_URL=redis://... .
+# Per process by default; CACHE_URL=redis://... shares it between web processes and machines.
 CACHE_URL = os.environ.get("CACHE_URL", "")
 if CACHE_URL.startswith(("redis://", "rediss://")):
     CACHES: dict[str, dict[str, Any]] = {
@@ -203,10 +232,29 @@ else:
         "OPTIONS": {"MAX_ENTRIES": 20_000},
     }
 
-# Login throttling: this many failures for one username from one address within the window
-# answer 429 until the window ends (per address alone: ten times as many).
-LOGIN_FAILURES_ALLOWED = 5
-LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
+# Login throttling (django-axes): failures counted in the database, which every web process shares,
+# per username and address together. Five failures for one username from one address answer 429
+# for 15 minutes; other users behind that address are not affected, and API tokens never are
+# (they do not go through the login form).
+# How many reverse proxies stand in front of the app (0: clients connect straight to gunicorn). Only
+# then are X-Forwarded-For (the client's address) and X-Forwarded-Proto trusted.
+PROXIES_IN_FRONT = env_int("PROXIES_IN_FRONT", 0)
+
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # no row per successful login
+AXES_LOCKOUT_CALLABLE = "config.views.login_locked_out"
+AXES_CLIENT_IP_CALLABLE = "config.client.client_address"
+AXES_USERNAME_CALLABLE = "config.client.login_username"
+
+# Outbound webhook: the private hosts (names or addresses, comma-separated) an on-premise CRM's
+# receiver may use. Loopback and private targets are refused otherwise; link-local and metadata
+# addresses always are.
+WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS", [])
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -226,24 +274,58 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Serve the project's own assets straight from static/ (no collectstatic step needed).
 WHITENOISE_USE_FINDERS = True
+# No uploads are served; a prefix of its own keeps the test live server's media handler off every
+# other path (unset, it took /leads/..%2F../ for a file path and answered 500).
+MEDIA_URL = "/media/"
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
+# Content-Security-Policy on every response: scripts and styles only from our own static files (no
+# inline script, handler or style attribute anywhere), nothing framed, no plugins, forms post home.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [CSP_SELF],
+        "script-src": [CSP_SELF],
+        "style-src": [CSP_SELF],
+        "img-src": [CSP_SELF, "data:"],
+        "font-src": [CSP_SELF],
+        "connect-src": [CSP_SELF],
+        "object-src": [CSP_NONE],
+        "base-uri": [CSP_NONE],
+        "form-action": [CSP_SELF],
+        "frame-ancestors": [CSP_NONE],
+    }
+}
+
+# Behind a TLS-terminating proxy (PROXIES_IN_FRONT), X-Forwarded-Proto says whether the client used
+# HTTPS; without one a client could send it to pass for HTTPS, so it is not read.
+if PROXIES_IN_FRONT:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+ONE_YEAR = 365 * 24 * 3600
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "3600"))
-    # The header alone enrols nobody in the browsers' preload list; set false to opt out.
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", ONE_YEAR)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
-    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Preloading puts the domain in the browsers' built-in HTTPS-only lists, hard to undo: only when
+    # the operator asks, and only with what the lists require (a year or more, subdomains included).
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    if SECURE_HSTS_PRELOAD and (SECURE_HSTS_SECONDS < ONE_YEAR or not SECURE_HSTS_INCLUDE_SUBDOMAINS):
+        raise ImproperlyConfigured(
+            f"SECURE_HSTS_PRELOAD needs SECURE_HSTS_SECONDS of at least {ONE_YEAR} (one year) and "
+            f"SECURE_HSTS_INCLUDE_SUBDOMAINS on, not {SECURE_HSTS_SECONDS} and {SECURE_HSTS_INCLUDE_SUBDOMAINS}"
+        )
+    if not SECURE_HSTS_PRELOAD:
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]  # "preload not set": off by choice, see above
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # axes logs every reset at INFO (one line per login); its lockouts are warnings.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }

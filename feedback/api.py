@@ -7,12 +7,12 @@ from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field
 
-from config.apiauth import token_auth
+from config.apiauth import responses, token_auth
 from config.roles import LABELERS, READERS, signed_in_user
 from feedback.models import LabelSource
 from feedback.selectors import reasons
 from feedback.services import label_submit, lease_next_leads
-from leads.api import LeadOut, leads_out
+from leads.api import LeadOut, OutcomeValue, leads_out
 from leads.selectors import lead_to_label
 from learning.selectors import loop_settings
 from learning.why import known_lead_fields
@@ -28,7 +28,29 @@ class QueueParams(Schema):
     limit: int = Field(10, ge=1, le=100)
 
 
-@router.get("/queue", response=QueueOut, auth=token_auth(LABELERS))
+# What a client does next with a queued lead (OpenAPI links; schemathesis's stateful phase follows them).
+QUEUE_LINKS = {
+    "LabelTheFirstLead": {
+        "operationId": "feedback_api_labels_create",
+        "requestBody": {
+            "lead": "$response.body#/leads/0/external_id",
+            "outcome": "not_converted",
+            "reason": "no_budget",
+        },
+    },
+    "ReadTheFirstLead": {
+        "operationId": "leads_api_lead_detail",
+        "parameters": {"external_id": "$response.body#/leads/0/external_id"},
+    },
+}
+
+
+@router.get(
+    "/queue",
+    response=responses({200: QueueOut}, 400),
+    auth=token_auth(LABELERS),
+    openapi_extra={"responses": {200: {"links": QUEUE_LINKS}}},
+)
 def queue(request: HttpRequest, params: Query[QueueParams]) -> dict[str, Any]:
     """The caller's next leads, most informative first; each is leased to the caller."""
     return {
@@ -42,8 +64,8 @@ def queue(request: HttpRequest, params: Query[QueueParams]) -> dict[str, Any]:
 
 class LabelIn(Schema):
     lead: str = Field(min_length=1, max_length=100)
-    outcome: str
-    reason: str | None = None
+    outcome: OutcomeValue
+    reason: str = Field(description="the code of an active reason for that outcome (GET /api/reasons)")
     note: str = Field("", max_length=2000)
     fields: list[str] = Field(
         default_factory=list,
@@ -57,14 +79,30 @@ class LabelIn(Schema):
 
 class LabelCreated(Schema):
     lead: str
-    outcome: str
+    outcome: OutcomeValue
     reason: str | None
     note: str
     fields: list[str] = Field(description="The lead fields marked as the real reason (empty when none).")
     created: bool
 
 
-@router.post("/labels", response={201: LabelCreated, 200: LabelCreated}, auth=token_auth(LABELERS))
+@router.post(
+    "/labels",
+    response=responses({201: LabelCreated, 200: LabelCreated}, 400, 404, 409, 413),
+    auth=token_auth(LABELERS),
+    openapi_extra={
+        "responses": {
+            201: {
+                "links": {
+                    "ReadTheLabeledLead": {
+                        "operationId": "leads_api_lead_detail",
+                        "parameters": {"external_id": "$response.body#/lead"},
+                    }
+                }
+            }
+        }
+    },
+)
 def labels_create(request: HttpRequest, payload: LabelIn) -> Status[dict[str, object]]:
     """Record an outcome and its reason. 201 when stored; 200 when the same label was already stored."""
     lead = lead_to_label(external_id=payload.lead)
@@ -95,10 +133,10 @@ def labels_create(request: HttpRequest, payload: LabelIn) -> Status[dict[str, ob
 class ReasonOut(Schema):
     code: str
     label: str
-    outcome: str
+    outcome: OutcomeValue
     fields: list[str] = Field(description="The lead fields this reason speaks to.")
 
 
-@router.get("/reasons", response=list[ReasonOut], auth=token_auth(READERS))
+@router.get("/reasons", response=responses({200: list[ReasonOut]}), auth=token_auth(READERS))
 def reasons_list(request: HttpRequest) -> list[Any]:
     return list(reasons())

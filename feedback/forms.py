@@ -1,6 +1,10 @@
+from typing import Any
+
 from django import forms
 
+from feedback.dashboards.filters import SEGMENT_NAMES
 from feedback.models import Outcome
+from feedback.periods import DEFAULT_PERIOD, PERIOD_CHOICES
 
 
 class FieldNamesField(forms.Field):
@@ -28,18 +32,31 @@ class LeadRefForm(forms.Form):
 
 
 class DashboardForm(forms.Form):
-    period = forms.ChoiceField(choices=[("week", "Week"), ("month", "Month")], required=False)
-    segment = forms.ChoiceField(
-        choices=[
-            ("industry", "Industry"),
-            ("source", "Source"),
-            ("country", "Country"),
-            ("rep", "Rep"),
-            ("band", "Score band"),
-        ],
+    """What every chart and drill-down on the dashboards obeys."""
+
+    DEFAULTS = {"period": DEFAULT_PERIOD, "outcome": Outcome.NOT_CONVERTED, "segment": "industry"}
+
+    period = forms.ChoiceField(choices=PERIOD_CHOICES, required=False, initial=DEFAULT_PERIOD, label="Period")
+    start = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(required=False, label="to", widget=forms.DateInput(attrs={"type": "date"}))
+    history = forms.BooleanField(required=False, label="Include imported history")
+    outcome = forms.ChoiceField(
+        choices=[(Outcome.NOT_CONVERTED, "Lost deals"), (Outcome.CONVERTED, "Won deals")],
         required=False,
+        initial=Outcome.NOT_CONVERTED,
+        label="Show",
     )
-    days = forms.IntegerField(min_value=1, max_value=90, required=False)
+    segment = forms.ChoiceField(choices=list(SEGMENT_NAMES.items()), required=False, initial="industry", label="by")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("period") == "custom":
+            start, end = data.get("start"), data.get("end")
+            if not start or not end:
+                self.add_error("start" if not start else "end", "a custom range needs both dates")
+            elif start > end:
+                self.add_error("end", "the range ends before it starts")
+        return data
 
 
 class DrilldownForm(forms.Form):
@@ -52,6 +69,7 @@ class DrilldownForm(forms.Form):
     band = forms.CharField(max_length=10, required=False)
     start = forms.DateField(required=False)
     end = forms.DateField(required=False)
+    history = forms.BooleanField(required=False)
 
 
 class ReasonAddForm(forms.Form):

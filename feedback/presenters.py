@@ -8,8 +8,7 @@ from django.urls import reverse
 from django.utils.safestring import SafeString
 
 from config.charts import (
-    GREENS,
-    REDS,
+    NEUTRAL,
     SERIES,
     Bar,
     Segment,
@@ -21,57 +20,67 @@ from config.charts import (
     line_chart,
     stacked_rows,
 )
+from config.rates import MIN_LABELS, Rate
+from feedback.dashboards.filters import NO_REASON, NO_VALUE
+from feedback.dashboards.mix import MixBucket, ReasonTotal
 from feedback.models import Outcome, Reason
-from feedback.selectors import NO_VALUE, MixBucket
-
-NO_REASON_COLORS = {Outcome.CONVERTED: "#98a2b3", Outcome.NOT_CONVERTED: "#d0d5dd"}
 
 
-def reason_colors() -> dict[tuple[str, str], str]:
-    colors: dict[tuple[str, str], str] = {}
+def reason_colors() -> dict[str, str]:
+    """One colour per reason code: each outcome's reasons take the palette in taxonomy order, so
+    the reasons of one outcome (all a chart shows at once) never share a colour."""
+    colors: dict[str, str] = {NO_VALUE: NEUTRAL}
     counters: dict[str, int] = {Outcome.CONVERTED: 0, Outcome.NOT_CONVERTED: 0}
     for reason in Reason.objects.order_by("outcome", "position", "code"):
-        palette = GREENS if reason.outcome == Outcome.CONVERTED else REDS
-        colors[(reason.outcome, reason.code)] = palette[counters[reason.outcome] % len(palette)]
-        counters[reason.outcome] += 1
-    for outcome, color in NO_REASON_COLORS.items():
-        colors[(outcome, NO_VALUE)] = color
+        colors[reason.code] = SERIES[counters.get(reason.outcome, 0) % len(SERIES)]
+        counters[reason.outcome] = counters.get(reason.outcome, 0) + 1
     return colors
+
+
+def percent(value: float | None) -> str:
+    return "—" if value is None else f"{100 * value:.0f}%"
+
+
+def rate_words(rate: Rate, what: str) -> str:
+    """'62% lost' or, on fewer than MIN_LABELS labels, 'few labels (12)' instead of a shaky 0% or 100%."""
+    if rate.n < MIN_LABELS:
+        return f"few labels ({rate.n:,})"
+    return f"{percent(rate.value)} {what}"
 
 
 def drill_url(query: str) -> str:
     return f"{reverse('reason_drilldown')}?{query}"
 
 
-def reason_bars(rows: list[dict[str, Any]], colors: dict[tuple[str, str], str]) -> SafeString:
+def reason_bars(rows: list[ReasonTotal], colors: dict[str, str]) -> SafeString:
     outcome_names = dict(Outcome.choices)
     bars = [
         Bar(
-            label=row["reason__label"] or "(no reason: imported)",
-            value=row["n"],
-            text=f"{row['n']} · {100 * row['share']:.0f}%",
-            color=colors.get((row["outcome"], row["reason__code"] or NO_VALUE), SERIES[0]),
-            href=drill_url(f"outcome={row['outcome']}&reason={row['reason__code'] or NO_VALUE}"),
-            group=outcome_names.get(row["outcome"], row["outcome"]),
+            label=row.reason_label,
+            value=row.n,
+            text=f"{row.n:,} · {percent(row.share.value)}",
+            color=colors.get(row.reason, NEUTRAL),
+            href=drill_url(row.query),
+            group=outcome_names.get(row.outcome, row.outcome),
         )
         for row in rows
     ]
     return bar_chart(bars, title="Labels by outcome and reason")
 
 
-def mix_chart(buckets: list[MixBucket], colors: dict[tuple[str, str], str], *, title: str) -> SafeString:
+def mix_chart(buckets: list[MixBucket], colors: dict[str, str], *, title: str, what: str) -> SafeString:
     rows = [
         StackRow(
             label=bucket.label,
-            note=f"{bucket.total} · {100 * bucket.win_rate:.0f}% won",
+            note=f"{bucket.count:,} · {rate_words(bucket.outcome_rate, what)}",
             href=drill_url(bucket.query),
             segments=[
                 Segment(
                     name=cell.reason_label,
-                    share=cell.share,
-                    color=colors.get((cell.outcome, cell.reason), SERIES[6]),
+                    share=cell.share.value or 0.0,
+                    color=colors.get(cell.reason, NEUTRAL),
                     href=drill_url(cell.query),
-                    text=f"{cell.n} ({100 * cell.share:.0f}%)",
+                    text=f"{cell.n:,} ({percent(cell.share.value)})",
                 )
                 for cell in bucket.cells
             ],
@@ -81,11 +90,9 @@ def mix_chart(buckets: list[MixBucket], colors: dict[tuple[str, str], str], *, t
     return stacked_rows(rows, title=title)
 
 
-def reason_legend(colors: dict[tuple[str, str], str]) -> SafeString:
-    names = {(r.outcome, r.code): r.label for r in Reason.objects.all()}
-    items = [(names.get(key, "(no reason)"), color) for key, color in colors.items() if key in names]
-    items += [("no reason (imported)", NO_REASON_COLORS[Outcome.CONVERTED])]
-    return legend(items)
+def reason_legend(colors: dict[str, str], *, outcome: str) -> SafeString:
+    items = [(r.label, colors[r.code]) for r in Reason.objects.filter(outcome=outcome) if r.code in colors]
+    return legend([*items, (NO_REASON, NEUTRAL)])
 
 
 def quality_charts(quality: dict[str, Any]) -> dict[str, SafeString]:
@@ -95,9 +102,9 @@ def quality_charts(quality: dict[str, Any]) -> dict[str, SafeString]:
     charts = {
         "calibration": line_chart(
             [Series("actual", [(row["predicted"], row["actual"]) for row in calibration], SERIES[0])],
-            title="Calibration: predicted vs actual conversion by decile",
-            x_label="score reps saw (decile mean)",
-            y_label="actually converted",
+            title="Calibration: predicted vs actual conversion by score group",
+            x_label="score reps saw (group mean)",
+            y_label="actually converted (weighted)",
             x_max=1.0,
             diagonal=True,
             x_format=lambda v: f"{100 * v:.0f}%",
@@ -115,10 +122,10 @@ def quality_charts(quality: dict[str, Any]) -> dict[str, SafeString]:
     peak_lift = max((row["lift"] for row in gain), default=1.0)
     charts["lift"] = bar_chart(
         [
-            Bar(label=f"decile {row['group']}", value=row["lift"], text=f"{row['lift']:.2f}×", color=SERIES[2])
+            Bar(label=f"group {row['group']}", value=row["lift"], text=f"{row['lift']:.2f}×", color=SERIES[2])
             for row in gain
         ],
-        title="Lift by decile",
+        title="Lift by score group",
         max_value=max(peak_lift, 1.0),
         width=460,
     )
@@ -145,7 +152,8 @@ def quality_charts(quality: dict[str, Any]) -> dict[str, SafeString]:
         x_label="labels the version learned from",
         y_label="metric",
         x_min=float(min((v.labels for v in history), default=0)),
-        x_format=lambda v: f"{v:.0f}",
+        y_min=0.5,  # below 0.5 a model ranks worse than chance: the room above is where progress shows
+        x_format=lambda v: f"{v:,.0f}",
         y_format=lambda v: f"{v:.2f}",
         width=720,
         height=260,
@@ -172,7 +180,7 @@ def team_charts(team: dict[str, Any]) -> dict[str, SafeString]:
         ),
         "skips": bar_chart(
             [
-                Bar(rep["rep"], rep["skip_rate"], f"{100 * rep['skip_rate']:.0f}% ({rep['skips']})", SERIES[1])
+                Bar(rep["rep"], rep["skip_rate"], f"{100 * rep['skip_rate']:.0f}% ({rep['skips']:,})", SERIES[1])
                 for rep in per_rep
             ],
             title="Skip rate",

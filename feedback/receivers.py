@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from feedback.services import labels_import
 
 
-def on_outcomes_imported(sender: Any, *, outcomes: Mapping[int, str], **kwargs: Any) -> int:
-    """Historical outcomes came with an import: record them as labels; returns how many."""
-    return labels_import(outcomes=outcomes)
+def on_outcomes_imported(
+    sender: Any, *, outcomes: Mapping[int, str], outcome_dates: Mapping[int, datetime] | None = None, **kwargs: Any
+) -> int:
+    """Historical outcomes came with an import: record them as labels (dated where the import said
+    when); returns how many."""
+    return labels_import(outcomes=outcomes, outcome_dates=outcome_dates)

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from config.audit import audit_record
+from config.roles import ADMINS, has_role
 from feedback.models import SKIP_COOLDOWN, Label, LabelSource, Lease, Outcome, Reason, Skip
 from feedback.signals import labels_changed
 from leads.models import Lead, LeadStatus
@@ -28,11 +30,12 @@ MAX_FIELDS = 20
 class LabelError(Exception):
     """A label cannot be saved as asked; ``field`` names what is wrong."""
 
-    def __init__(self, field: str, message: str, *, status: int = 400) -> None:
+    def __init__(self, field: str, message: str, *, status: int = 400, detail: Mapping[str, Any] | None = None) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
         self.status = status
+        self.detail = dict(detail or {})  # more for an API client (e.g. who holds a lease until when)
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,10 @@ def label_submit(
         # Close the lead if it is open: one conditional UPDATE checks, locks and writes (a second
         # submit of the same lead waits here, then finds it closed).
         closed = Lead.rows.filter(pk=lead.pk, status=LeadStatus.OPEN).update(status=outcome, updated_at=now)
-        if not closed:
+        if closed:
+            # The lead row is locked now: no lease can be taken on it until this transaction ends.
+            _check_lease(user=user, lead=lead, now=now)
+        else:
             if not Lead.rows.select_for_update().filter(pk=lead.pk).exists():
                 raise LabelError("lead", f"no lead with external_id {lead.external_id!r}", status=404)
             existing = Label.objects.filter(lead_id=lead.pk).select_related("reason").first()
@@ -128,14 +134,89 @@ def label_submit(
         )
         leads_leave_queue(lead_ids=[lead.pk])
         score_event_record(lead=lead, cause="label", user=user, outcome=outcome, reason=reason.label if reason else "")
-        Lease.objects.filter(lead_id=lead.pk).delete()
+        # The labeler's lease (or an expired one) ends here; another rep's live lease, which an
+        # admin overrode, runs out on its own, so an undo hands the lead back to that rep.
+        Lease.objects.filter(lead_id=lead.pk).filter(Q(user=user) | Q(expires_at__lte=now)).delete()
         labels_changed.send(sender=Label)
     return LabelResult(label, created=True)
+
+
+def _check_lease(*, user: User, lead: Lead, now: datetime) -> None:
+    """A lead leased to someone else: 409 for a rep, naming who holds it until when; an admin may
+    label it anyway, and the override is audited."""
+    lease = Lease.objects.filter(lead_id=lead.pk, expires_at__gt=now).exclude(user=user).select_related("user").first()
+    if lease is None:
+        return
+    holder = lease.user.get_username()
+    until = lease.expires_at.astimezone(UTC)
+    if not has_role(user, ADMINS):
+        raise LabelError(
+            "lead",
+            f"{lead.external_id} is leased to {holder} until {until:%Y-%m-%d %H:%M} UTC",
+            status=409,
+            detail={"leased_to": holder, "leased_until": until.isoformat()},
+        )
+    audit_record(
+        user=user,
+        action="label.lease_override",
+        target=f"lead {lead.external_id}",
+        changes={"lease": [f"{holder} until {until.isoformat()}", None]},
+    )
+
+
+@dataclass(frozen=True)
+class Undone:
+    """What an undo took back: a label (with the answer, so the rep can edit it) or a skip."""
+
+    kind: str  # "label" or "skip"
+    lead: Lead
+    outcome: str = ""
+    reason: str = ""
+    note: str = ""
+    fields: tuple[str, ...] = ()  # the lines the rep marked as the real reason
+    back_in_queue: bool = True  # False: the lead went to another rep or was closed meanwhile
 
 
 def label_undo(*, user: User, lease_minutes: int) -> Lead | None:
     """Take back the user's last label of the last few minutes (audited: a label edit); the lead
     returns to their queue, leased to them for ``lease_minutes`` (the loop settings')."""
+    undone = _label_take_back(user=user, lease_minutes=lease_minutes)
+    return undone.lead if undone else None
+
+
+def last_action_undo(*, user: User, lease_minutes: int) -> Undone | None:
+    """Undo the user's last action of the last few minutes, whichever it was: a label (taken back,
+    its answer returned for editing) or a skip (the lead comes back to their queue)."""
+    since = timezone.now() - UNDO_WINDOW
+    label_at = (
+        Label.objects.filter(user=user, source__in=[LabelSource.REP, LabelSource.API], created_at__gte=since)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    skip = Skip.objects.filter(user=user, created_at__gte=since).order_by("-created_at", "-id").first()
+    if skip is not None and (label_at is None or skip.created_at > label_at):
+        return _skip_take_back(user=user, skip=skip, lease_minutes=lease_minutes)
+    return _label_take_back(user=user, lease_minutes=lease_minutes)
+
+
+def _skip_take_back(*, user: User, skip: Skip, lease_minutes: int) -> Undone:
+    """Forget the skip and lease the lead to the user again, unless another rep holds it or it closed."""
+    now = timezone.now()
+    with transaction.atomic():
+        Skip.objects.filter(pk=skip.pk).delete()
+        lead = Lead.objects.get(pk=skip.lead_id)
+        held = Lease.objects.filter(lead_id=lead.pk, expires_at__gt=now).exclude(user=user).exists()
+        back = lead.status == LeadStatus.OPEN and not held
+        if back:
+            Lease.objects.update_or_create(
+                lead=lead,
+                defaults={"user": user, "leased_at": now, "expires_at": now + timedelta(minutes=lease_minutes)},
+            )
+    return Undone(kind="skip", lead=lead, back_in_queue=back)
+
+
+def _label_take_back(*, user: User, lease_minutes: int) -> Undone | None:
     now = timezone.now()
     with transaction.atomic():
         label = (
@@ -148,13 +229,14 @@ def label_undo(*, user: User, lease_minutes: int) -> Lead | None:
         if label is None:
             return None
         lead = Lead.objects.get(pk=label.lead_id)  # with its score, for the history row
+        reason_code = label.reason.code if label.reason_id else ""  # type: ignore[union-attr]
         audit_record(
             user=user,
             action="label.undo",
             target=f"label of lead {lead.external_id}",
             changes={
                 "outcome": [label.outcome, None],
-                "reason": [label.reason.code if label.reason_id else None, None],  # type: ignore[union-attr]
+                "reason": [reason_code or None, None],
                 "note": [label.note, None],
                 "fields": [label.fields, None],
             },
@@ -166,40 +248,60 @@ def label_undo(*, user: User, lease_minutes: int) -> Lead | None:
             outcome=label.outcome,
             reason=label.reason.label if label.reason_id else "",  # type: ignore[union-attr]
         )
+        answer = Undone(
+            kind="label",
+            lead=lead,
+            outcome=label.outcome,
+            reason=reason_code,
+            note=label.note,
+            fields=tuple(label.fields or ()),
+        )
+        propensity = label.propensity  # the lead goes back to the queue it was picked from
         label.delete()
         Lead.objects.filter(pk=lead.pk).update(status=LeadStatus.OPEN, updated_at=now)
-        Lease.objects.update_or_create(
-            lead=lead,
-            defaults={
-                "user": user,
-                "leased_at": now,
-                "expires_at": now + timedelta(minutes=lease_minutes),
-                "propensity": label.propensity,  # back on the lease: a relabel lands it on the new label
-            },
-        )
+        # Back to the undoer's queue, unless another rep's lease still runs (an admin labeled over
+        # it): an undo never moves a lease to someone else. The lease keeps the label's pick probability.
+        held = Lease.objects.filter(lead=lead, expires_at__gt=now).exclude(user=user).exists()
+        if not held:
+            Lease.objects.update_or_create(
+                lead=lead,
+                defaults={
+                    "user": user,
+                    "leased_at": now,
+                    "expires_at": now + timedelta(minutes=lease_minutes),
+                    "propensity": propensity,
+                },
+            )
         labels_changed.send(sender=Label)
     lead.status = LeadStatus.OPEN
-    return lead
+    return replace(answer, back_in_queue=not held)
 
 
-def labels_import(*, outcomes: Mapping[int, str]) -> int:
-    """Historical outcomes from an import. A label a rep gave is never overwritten."""
+def labels_import(*, outcomes: Mapping[int, str], outcome_dates: Mapping[int, datetime] | None = None) -> int:
+    """Historical outcomes from an import, dated by ``outcome_dates`` where given (else at import;
+    importing again without a date keeps the label's date). A label a rep gave is never overwritten."""
+    dates = outcome_dates or {}
     kept = set(
         Label.objects.filter(lead_id__in=list(outcomes))
         .exclude(source=LabelSource.IMPORT)
         .values_list("lead_id", flat=True)
     )
+    now = timezone.now()
     rows = [
-        Label(lead_id=lead_id, outcome=outcome, source=LabelSource.IMPORT)
+        Label(lead_id=lead_id, outcome=outcome, source=LabelSource.IMPORT, outcome_at=dates.get(lead_id, now))
         for lead_id, outcome in outcomes.items()
         if lead_id not in kept
     ]
     if not rows:
         return 0
     with transaction.atomic():
-        Label.objects.bulk_create(
-            rows, batch_size=2000, update_conflicts=True, unique_fields=["lead"], update_fields=["outcome"]
-        )
+        dated = [row for row in rows if row.lead_id in dates]
+        undated = [row for row in rows if row.lead_id not in dates]
+        for part, fields in ((dated, ["outcome", "outcome_at"]), (undated, ["outcome"])):
+            if part:
+                Label.objects.bulk_create(
+                    part, batch_size=2000, update_conflicts=True, unique_fields=["lead"], update_fields=fields
+                )
         for outcome in Outcome.values:
             ids = [row.lead_id for row in rows if row.outcome == outcome]
             Lead.rows.filter(id__in=ids).update(status=outcome)

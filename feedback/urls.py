@@ -7,6 +7,7 @@ urlpatterns = [
     path("queue/label/", views.queue_label, name="queue_label"),
     path("queue/skip/", views.queue_skip, name="queue_skip"),
     path("queue/undo/", views.queue_undo, name="queue_undo"),
+    path("leads/<path:external_id>/label/", views.lead_label, name="lead_label"),
     path("dashboards/", views.dashboards, name="dashboards"),
     path("dashboards/reasons/", views.reason_drilldown, name="reason_drilldown"),
     path("settings/reasons/", views.reason_add_view, name="reason_add"),

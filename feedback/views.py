@@ -1,21 +1,27 @@
 from __future__ import annotations
 
-from dataclasses import asdict
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from itertools import groupby
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from config.forms import form_errors
+from config.forms import form_error, form_errors
+from config.rates import MIN_LABELS
 from config.roles import ADMINS, LABELERS, MANAGERS, role_required, signed_in_user
 from feedback import presenters
+from feedback.dashboards.filters import SEGMENT_NAMES, LabelFilters, labels_drilldown, labels_filtered, reason_names
+from feedback.dashboards.matrix import matrix_headline, reason_matrix
+from feedback.dashboards.mix import reason_counts, reason_mix
+from feedback.dashboards.quality import disagreements
+from feedback.dashboards.team import team_activity
 from feedback.forms import (
     DashboardForm,
     DrilldownForm,
@@ -25,27 +31,20 @@ from feedback.forms import (
     ReasonFieldsForm,
     ReasonRenameForm,
 )
-from feedback.models import Reason
+from feedback.models import Outcome, Reason
+from feedback.periods import DEFAULT_PERIOD, period_for
 from feedback.selectors import (
-    NO_VALUE,
     QUEUE_COUNT_CAP,
-    LabelFilters,
-    disagreements,
-    labels_drilldown,
-    labels_filtered,
     labels_today,
     queue_remaining,
-    reason_counts,
-    reason_mix,
     reasons_by_outcome,
-    team_activity,
-    undoable_label,
+    undoable_action,
 )
 from feedback.services import (
     UNDO_WINDOW,
     LabelError,
     label_submit,
-    label_undo,
+    last_action_undo,
     lead_skip,
     lease_next_leads,
     reason_add,
@@ -63,52 +62,59 @@ def _is_fetch(request: HttpRequest) -> bool:
     return request.headers.get("X-Requested-With") == "fetch"
 
 
-def _queue_context(user: User, *, notice: str = "", error: str = "") -> dict[str, Any]:
+ANSWER_KEY = "leadloop-undone-answer"  # the session key of an undone label's answer, shown for editing
+
+
+def _queue_context(request: HttpRequest, *, notice: str = "", error: str = "") -> dict[str, Any]:
+    user = signed_in_user(request)
     leads = lease_next_leads(user=user, limit=1, lease_minutes=loop_settings().lease_minutes)
     lead = leads[0] if leads else None
     if lead is not None:
         explain_leads(leads=[lead])
     activities = lead_activities(lead=lead, limit=100) if lead else []
     timeline = [(day, list(items)) for day, items in groupby(activities, key=lambda a: a.occurred_at.date())]
+    answer = request.session.pop(ANSWER_KEY, None)
     return {
         "lead": lead,
         "timeline": timeline,
         "reasons": reasons_by_outcome(),
+        "answer": answer if lead is not None and answer and answer.get("lead") == lead.external_id else None,
         "remaining": queue_remaining(user=user, cap=QUEUE_COUNT_CAP),
         "remaining_cap": QUEUE_COUNT_CAP,
         "today": labels_today(user=user),
-        "undoable": undoable_label(user=user, window=UNDO_WINDOW),
+        "undoable": undoable_action(user=user, window=UNDO_WINDOW),
         "notice": notice,
         "error": error,
     }
 
 
 def _queue_response(request: HttpRequest, *, notice: str = "", error: str = "", status: int = 200) -> HttpResponse:
-    context = _queue_context(signed_in_user(request), notice=notice, error=error)
-    if _is_fetch(request):
-        return render(request, "feedback/_queue_card.html", context, status=status)
-    if error:
-        return render(request, "feedback/queue.html", context, status=status)
-    if notice:
-        messages.success(request, notice)
-    return redirect("queue")
+    if not _is_fetch(request) and not error:
+        if notice:
+            messages.success(request, notice)
+        return redirect("queue")
+    context = _queue_context(request, notice=notice, error=error)
+    template = "feedback/_queue_card.html" if _is_fetch(request) else "feedback/queue.html"
+    return render(request, template, context, status=status)
 
 
 @require_GET
+@never_cache
 @role_required(LABELERS)
 def queue_page(request: HttpRequest) -> HttpResponse:
-    context = _queue_context(signed_in_user(request))
+    """The rep's queue. Never cached: Back must not show a lead that was labeled since."""
+    context = _queue_context(request)
     template = "feedback/_queue_card.html" if _is_fetch(request) else "feedback/queue.html"
     return render(request, template, context)
 
 
 @require_POST
+@never_cache
 @role_required(LABELERS)
 def queue_label(request: HttpRequest) -> HttpResponse:
     form = LabelForm(request.POST)
     if not form.is_valid():
-        field, errors = next(iter(form.errors.items()))
-        return _queue_response(request, error=f"{field}: {errors[0]}", status=400)
+        return _queue_response(request, error=form_error(form), status=400)
     data = form.cleaned_data
     lead = lead_get_or_404(external_id=data["lead"])
     try:
@@ -130,59 +136,126 @@ def queue_label(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+@never_cache
 @role_required(LABELERS)
 def queue_skip(request: HttpRequest) -> HttpResponse:
     form = LeadRefForm(request.POST)
     if not form.is_valid():
-        return _queue_response(request, error="lead: this field is required", status=400)
+        return _queue_response(request, error=form_error(form), status=400)
     lead = lead_get_or_404(external_id=form.cleaned_data["lead"])
     lead_skip(user=signed_in_user(request), lead=lead)
-    return _queue_response(request, notice=f"Skipped {lead.company or lead.external_id}.")
+    return _queue_response(request, notice=f"Skipped {lead.company or lead.external_id}. Press u to bring it back.")
+
+
+@require_POST
+@never_cache
+@role_required(LABELERS)
+def queue_undo(request: HttpRequest) -> HttpResponse:
+    """Undo the rep's last action: a label comes back with its answer filled in, a skip brings the lead back."""
+    undone = last_action_undo(user=signed_in_user(request), lease_minutes=loop_settings().lease_minutes)
+    if undone is None:
+        nothing = "Nothing to undo: no label or skip of yours in the last 10 minutes."
+        return _queue_response(request, error=nothing, status=409)
+    name = undone.lead.company or undone.lead.external_id
+    if undone.kind == "skip":
+        if not undone.back_in_queue:
+            gone = f"Undid the skip, but {name} is no longer free: another rep has it or it was closed."
+            return _queue_response(request, notice=gone)
+        return _queue_response(request, notice=f"Undid the skip: {name} is back.")
+    request.session[ANSWER_KEY] = {
+        "lead": undone.lead.external_id,
+        "outcome": undone.outcome,
+        "reason": undone.reason,
+        "note": undone.note,
+        "fields": list(undone.fields),
+    }
+    return _queue_response(request, notice=f"Undid the label on {name}: your answer is filled in, change it and save.")
 
 
 @require_POST
 @role_required(LABELERS)
-def queue_undo(request: HttpRequest) -> HttpResponse:
-    lead = label_undo(user=signed_in_user(request), lease_minutes=loop_settings().lease_minutes)
-    if lead is None:
-        return _queue_response(request, error="Nothing to undo: no label of yours in the last 10 minutes.", status=409)
-    return _queue_response(request, notice=f"Undid the label on {lead.company or lead.external_id}.")
+def lead_label(request: HttpRequest, external_id: str) -> HttpResponse:
+    """Label a lead from its own page, with the queue's form; back to the lead page."""
+    lead = lead_get_or_404(external_id=external_id)
+    form = LabelForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form_error(form))
+    else:
+        data = form.cleaned_data
+        try:
+            label_submit(
+                user=signed_in_user(request),
+                lead=lead,
+                outcome=data["outcome"],
+                reason_code=data["reason"],
+                note=data["note"],
+                seconds_to_label=data["seconds"],
+                fields=data["fields"],
+                known_fields=known_lead_fields() if data["fields"] else (),
+            )
+        except LabelError as exc:
+            messages.error(request, str(exc))
+        else:
+            outcome = data["outcome"].replace("_", " ")
+            messages.success(request, f"Labeled {lead.company or lead.external_id}: {outcome}.")
+    return redirect("lead_detail", external_id=lead.external_id)
 
 
 @require_GET
 @role_required(MANAGERS)
 def dashboards(request: HttpRequest) -> HttpResponse:
-    """Reasons, model quality and team activity for managers; every bar links to its labels."""
-    form = DashboardForm(request.GET or None)
-    data = form.cleaned_data if form.is_valid() else {}
-    period, segment, days = data.get("period") or "month", data.get("segment") or "industry", data.get("days") or 14
-    colors = presenters.reason_colors()
-    counts = reason_counts()
-    by_time = reason_mix(by=period)
-    by_segment = reason_mix(by=segment)
-    quality = model_quality()
+    """Reasons, model quality and team activity for one period; every figure links to its labels."""
+    query = request.GET.copy()
+    for name, value in DashboardForm.DEFAULTS.items():  # what the page shows is what the form says
+        query.setdefault(name, value)
+    form = DashboardForm(query)
+    form.is_valid()  # a bad field is reported and left out; the valid ones still apply
+    data = getattr(form, "cleaned_data", {})
     today = timezone.localdate()
-    team = team_activity(since=today - timedelta(days=days - 1), until=today)
+    key = data.get("period") or DEFAULT_PERIOD
+    period = period_for(key=key, today=today, start=data.get("start"), end=data.get("end"))
+    outcome = data.get("outcome") or Outcome.NOT_CONVERTED
+    segment = data.get("segment") or "industry"
+    filters = LabelFilters(start=period.start, end=period.end, history=bool(data.get("history")))
+    what = "lost" if outcome == Outcome.NOT_CONVERTED else "won"
+    segment_name = SEGMENT_NAMES[segment].lower()
+    colors = presenters.reason_colors()
+    matrix = reason_matrix(filters=filters, outcome=outcome, segment=segment)
+    counts = reason_counts(filters=filters)
+    by_time = reason_mix(filters=filters, outcome=outcome, by=period.grain)
+    by_segment = reason_mix(filters=filters, outcome=outcome, by=segment)
+    until = datetime.combine(period.end, time.min, tzinfo=timezone.get_current_timezone())
+    quality = model_quality(filters=filters, until=until)
+    team = team_activity(since=period.start, until=min(period.last_day, today))
     context = {
         "form": form,
         "period": period,
+        "filters": filters,
+        "outcome": outcome,
+        "what": what,
         "segment": segment,
-        "segment_name": dict(DashboardForm.base_fields["segment"].choices)[segment],  # type: ignore[attr-defined]
-        "days": days,
+        "segment_name": segment_name,
+        "matrix": matrix,
+        "headline": matrix_headline(matrix),
         "reason_rows": counts,
         "reason_chart": presenters.reason_bars(counts, colors),
-        "reason_legend": presenters.reason_legend(colors),
+        "reason_legend": presenters.reason_legend(colors, outcome=outcome),
         "by_time": by_time,
-        "time_chart": presenters.mix_chart(by_time, colors, title=f"Outcome and reason mix per {period}"),
+        "time_chart": presenters.mix_chart(
+            by_time, colors, title=f"{what.title()} deals by reason, per {period.grain}", what=what
+        ),
         "by_segment": by_segment,
-        "segment_chart": presenters.mix_chart(by_segment, colors, title=f"Outcome and reason mix by {segment}"),
+        "segment_chart": presenters.mix_chart(
+            by_segment, colors, title=f"{what.title()} deals by reason and {segment_name}", what=what
+        ),
         "quality": quality,
         "why": why_bought(quality["active"].metrics if quality["active"] else None),
         "quality_charts": presenters.quality_charts(quality),
-        "disagree": disagreements(),
+        "disagree": disagreements(filters=filters),
         "team": team,
         "team_charts": presenters.team_charts(team),
         "queue_size": loop_settings().queue_size,
+        "min_labels": MIN_LABELS,
     }
     return render(request, "feedback/dashboards.html", context)
 
@@ -190,18 +263,27 @@ def dashboards(request: HttpRequest) -> HttpResponse:
 @require_GET
 @role_required(MANAGERS)
 def reason_drilldown(request: HttpRequest) -> HttpResponse:
-    """The labels behind a dashboard bar, with the reps' notes."""
+    """The labels behind a dashboard figure, with the reps' notes; its filters in words."""
     form = DrilldownForm(request.GET)
-    data = form.cleaned_data if form.is_valid() else {}
+    form.is_valid()
+    data = getattr(form, "cleaned_data", {})
     filters = LabelFilters(**{k: v for k, v in data.items() if v})
     labels = labels_drilldown(filters=filters)
     total = labels_filtered(filters=filters).count()
-    described = [(name, value) for name, value in asdict(filters).items() if value]
-    return render(
-        request,
-        "feedback/drilldown.html",
-        {"labels": labels, "total": total, "filters": described, "form": form, "no_value": NO_VALUE},
-    )
+    back: dict[str, str] = {"history": "1"} if filters.history else {}
+    if filters.start and filters.end:
+        last = filters.end - timedelta(days=1)
+        back |= {"period": "custom", "start": filters.start.isoformat(), "end": last.isoformat()}
+    if filters.outcome:
+        back["outcome"] = filters.outcome
+    context = {
+        "labels": labels,
+        "total": total,
+        "chips": filters.words(reason_names()),
+        "form": form,
+        "back": urlencode(back),
+    }
+    return render(request, "feedback/drilldown.html", context)
 
 
 @require_POST

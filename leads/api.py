@@ -1,36 +1,45 @@
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.utils import timezone
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from config.apiauth import token_auth
+from config.apiauth import responses, token_auth
 from config.roles import ADMINS, MANAGERS, READERS
 from feedback.selectors import lead_label
 from leads.export import leads_csv_response
 from leads.models import Lead, LeadStatus
+from leads.parsing import storable_text_problem
 from leads.selectors import lead_get
 from leads.services import ImportResult, import_activities, import_announce, import_leads
-from leads.sync import SyncCursor, SyncFilters, lead_sync_page
+from leads.sync import SyncCursor, SyncFilters, lead_sync_page, sync_more
 from learning.scoring import explain_leads
 from learning.selectors import next_actions, next_actions_for
 
 router = Router(tags=["leads"])
+# The enums the schema states, from the models' choices.
+LeadStatusValue = Literal["open", "converted", "not_converted"]
+LeadStatusFilter = Literal["", "open", "converted", "not_converted"]
+OutcomeValue = Literal["converted", "not_converted"]
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 MAX_BULK = 10_000
+MIN_YEAR, MAX_YEAR = 1900, 2200  # what an import accepts as a date
+MAX_OFFSET = timedelta(hours=14)  # Kiribati; the farthest west is -12:00
 
 
 class LabelOut(Schema):
-    outcome: str
+    outcome: OutcomeValue
     reason: str | None
     note: str
     user: str | None
-    source: str
+    source: Literal["rep", "api", "import"]
     created_at: datetime
 
 
@@ -52,7 +61,7 @@ class LeadOut(Schema):
     source: str
     deal_value: float | None
     attributes: dict[str, Any]
-    status: str
+    status: LeadStatusValue
     score: float | None = Field(description="P(convert), 0..1")
     fit_score: float | None
     behavior_score: float | None
@@ -106,13 +115,19 @@ class BulkIn(Schema):
     items: list[dict[str, Any]] = Field(max_length=MAX_BULK)
     outcome_column: str | None = None
     positive: str | None = None
+    outcome_date_column: str | None = Field(
+        None, description="leads: the item key holding when the outcome happened; otherwise dated at import"
+    )
 
 
 class BulkOut(Schema):
     imported: int
     labels: int
     rejected: int
-    errors: list[dict[str, Any]]
+    errors: list[dict[str, Any]] = Field(description="items left out: {item (1-based), field, message}")
+    warnings: list[dict[str, Any]] = Field(
+        default_factory=list, description="values left out of items that were saved: {item, field, message}"
+    )
 
 
 def _bulk_out(result: ImportResult) -> dict[str, Any]:
@@ -121,21 +136,26 @@ def _bulk_out(result: ImportResult) -> dict[str, Any]:
         "labels": result.labels,
         "rejected": result.rejected,
         "errors": [{"item": e.row, "field": e.field, "message": e.message} for e in result.errors],
+        "warnings": [{"item": w.row, "field": w.field, "message": w.message} for w in result.warnings],
     }
 
 
-@router.post("/leads/bulk", response=BulkOut, auth=token_auth(ADMINS))
+@router.post("/leads/bulk", response=responses({200: BulkOut}, 400, 413), auth=token_auth(ADMINS))
 def leads_bulk(request: HttpRequest, payload: BulkIn) -> dict[str, Any]:
     """Upsert up to 10,000 leads by external_id; the same validation as the CSV importer.
-    Errors name the item (1-based) and field; good items are saved."""
+    Only an item without a usable external_id is left out (an error naming the item, 1-based, and
+    field); an invalid optional value is dropped and reported as a warning, and the lead saved."""
     result = import_leads(
-        rows=enumerate(payload.items, start=1), outcome_column=payload.outcome_column, positive=payload.positive
+        rows=enumerate(payload.items, start=1),
+        outcome_column=payload.outcome_column,
+        positive=payload.positive,
+        outcome_date_column=payload.outcome_date_column,
     )
     import_announce(results=[result])
     return _bulk_out(result)
 
 
-@router.post("/activities/bulk", response=BulkOut, auth=token_auth(ADMINS))
+@router.post("/activities/bulk", response=responses({200: BulkOut}, 400, 413), auth=token_auth(ADMINS))
 def activities_bulk(request: HttpRequest, payload: BulkIn) -> dict[str, Any]:
     """Insert up to 10,000 events (`lead`, `type`, `occurred_at`); an event already stored is skipped."""
     result = import_activities(rows=enumerate(payload.items, start=1))
@@ -144,32 +164,64 @@ def activities_bulk(request: HttpRequest, payload: BulkIn) -> dict[str, Any]:
 
 
 class LeadListParams(Schema):
-    status: str = Field("", description="open, converted or not_converted; empty for all")
-    industry: str = ""
-    source: str = ""
+    status: LeadStatusFilter = Field("", description="open, converted or not_converted; empty for all")
+    industry: str = Field("", max_length=100)
+    source: str = Field("", max_length=100)
     min_score: float | None = Field(None, ge=0, le=1)
     max_score: float | None = Field(None, ge=0, le=1)
     updated_since: datetime | None = Field(
         None, description="only leads rescored or updated after this instant (ISO 8601 with a time zone)"
     )
 
+    @field_validator("industry", "source")
+    @classmethod
+    def storable(cls, value: str) -> str:
+        if problem := storable_text_problem(value):
+            raise ValueError(problem)
+        return value
+
+    @field_validator("updated_since", mode="before")
+    @classmethod
+    def iso_instant(cls, value: Any) -> Any:
+        """An ISO 8601 date-time, as the schema says (not a number of seconds, which pydantic would take)."""
+        if value is not None and not (isinstance(value, str) and ISO_DATE.match(value)):
+            raise ValueError("must be an ISO 8601 date-time, e.g. 2026-11-01T12:00:00Z")
+        return value
+
     def filters(self) -> SyncFilters:
         if self.status and self.status not in LeadStatus.values:
             raise HttpError(400, f"status: must be one of {', '.join(LeadStatus.values)}")
-        if self.updated_since is not None and timezone.is_naive(self.updated_since):
-            raise HttpError(400, "updated_since: give a time zone, e.g. 2026-11-01T12:00:00Z")
         return SyncFilters(
             status=self.status,
             industry=self.industry,
             source=self.source,
             score_min=self.min_score,
             score_max=self.max_score,
-            changed_since=self.updated_since,
+            changed_since=_instant("updated_since", self.updated_since),
         )
 
 
+def _instant(name: str, value: datetime | None) -> datetime | None:
+    """An instant a filter compares with, in UTC: 400 naming the parameter when it has no time zone,
+    an offset no place on Earth uses (PostgreSQL refuses those past ±15:59, which Python accepts) or
+    falls outside the years a lead's timestamps can hold."""
+    if value is None:
+        return None
+    if timezone.is_naive(value):
+        raise HttpError(400, f"{name}: give a time zone, e.g. 2026-11-01T12:00:00Z")
+    if abs(value.utcoffset() or timedelta(0)) > MAX_OFFSET:
+        raise HttpError(400, f"{name}: a time zone offset is at most ±14:00")
+    try:
+        instant = value.astimezone(UTC)
+    except OverflowError:
+        instant = None
+    if instant is None or not MIN_YEAR <= instant.year <= MAX_YEAR:
+        raise HttpError(400, f"{name}: must be an instant between the years {MIN_YEAR} and {MAX_YEAR}")
+    return instant
+
+
 class LeadPageParams(LeadListParams):
-    cursor: str | None = Field(None, description="next_cursor of the previous page")
+    cursor: str | None = Field(None, max_length=200, description="next_cursor of the previous page")
     limit: int = Field(100, ge=1, le=1000)
 
 
@@ -178,7 +230,7 @@ class LeadScoreOut(Schema):
     company: str
     industry: str
     source: str
-    status: str
+    status: LeadStatusValue
     deal_value: float | None
     score: float | None = Field(description="P(convert), 0..1")
     fit_score: float | None
@@ -188,28 +240,43 @@ class LeadScoreOut(Schema):
     model_version: int | None
     scored_at: datetime | None
     updated_at: datetime
-    changed_at: datetime = Field(description="the later of scored_at and updated_at; the list's order")
+    changed_at: datetime = Field(description="the later of scored_at and updated_at (what updated_since compares)")
 
 
 class LeadPageOut(Schema):
     leads: list[LeadScoreOut]
     next_cursor: str | None = Field(description="pass as cursor for the next page; null on the last page")
+    sync_started_at: datetime = Field(
+        description="when this sync's snapshot was taken: the next sync's updated_since (minus a few seconds)"
+    )
 
 
-@router.get("/leads", response=LeadPageOut, auth=token_auth(READERS))
+@router.get("/leads", response=responses({200: LeadPageOut}, 400), auth=token_auth(READERS))
 def leads_list(request: HttpRequest, params: Query[LeadPageParams]) -> dict[str, Any]:
-    """Leads with their scores, ordered by (changed_at, id), a page at a time.
-    For CRM sync pass `updated_since` (the last sync's start, minus a few seconds) and follow `next_cursor`."""
+    """Leads with their scores, a page at a time. A sync (the first page and the ones its
+    `next_cursor` leads to) is a snapshot of the leads that existed at its start, in id order: it
+    ends after about total/limit pages whatever changes meanwhile and returns each matching lead at
+    least once. For the next sync pass `updated_since` = this one's `sync_started_at` (minus a few
+    seconds): it catches what changed or arrived since."""
     filters = params.filters()
     try:
         after = SyncCursor.decode(params.cursor) if params.cursor else None
     except ValueError as exc:
         raise HttpError(400, f"cursor: {exc}") from None
-    leads, next_cursor = lead_sync_page(filters=filters, after=after, limit=params.limit)
-    return {"leads": leads, "next_cursor": next_cursor.encode() if next_cursor else None}
+    leads, cursor = lead_sync_page(filters=filters, after=after, limit=params.limit)
+    return {
+        "leads": leads,
+        "next_cursor": cursor.encode() if sync_more(cursor) else None,
+        "sync_started_at": cursor.started_at,
+    }
 
 
-@router.get("/leads.csv", auth=token_auth(MANAGERS), response={200: None})
+@router.get(
+    "/leads.csv",
+    auth=token_auth(MANAGERS),
+    response=responses({200: None}, 400),
+    openapi_extra={"responses": {200: {"content": {"text/csv": {"schema": {"type": "string"}}}}}},
+)
 def leads_csv(request: HttpRequest, params: Query[LeadListParams]) -> HttpResponseBase:
     """Every matching lead with its scores as CSV (streamed; cells that a spreadsheet would run as a
     formula are prefixed with a quote)."""
@@ -217,7 +284,7 @@ def leads_csv(request: HttpRequest, params: Query[LeadListParams]) -> HttpRespon
 
 
 # Registered last: "/leads/bulk" must match before the catch-all path of a lead.
-@router.get("/leads/{path:external_id}", response=LeadOut, auth=token_auth(READERS))
+@router.get("/leads/{path:external_id}", response=responses({200: LeadOut}, 400, 404), auth=token_auth(READERS))
 def lead_detail(request: HttpRequest, external_id: str) -> dict[str, Any]:
     lead = lead_get(external_id=external_id)
     if lead is None:

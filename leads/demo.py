@@ -7,7 +7,7 @@ meetings, recency), so the model has something real to learn.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -98,12 +98,14 @@ def _company(rng: np.random.Generator) -> str:
 class DemoData:
     leads: list[dict[str, str]]
     activities: list[dict[str, str]]
+    probabilities: list[float] = field(default_factory=list)  # each lead's hidden P(convert)
 
 
 def generate(*, n_leads: int = 400, labeled_share: float = 0.3, seed: int = 7, now: datetime) -> DemoData:
     rng = np.random.default_rng(seed)
     leads: list[dict[str, str]] = []
     activities: list[dict[str, str]] = []
+    probabilities: list[float] = []
     industries, seniorities, sources = list(INDUSTRIES), list(SENIORITY), list(SOURCES)
     for i in range(n_leads):
         industry = industries[rng.integers(len(industries))]
@@ -126,6 +128,7 @@ def generate(*, n_leads: int = 400, labeled_share: float = 0.3, seed: int = 7, n
         if last_seen is not None:
             logit -= 0.015 * (now - last_seen).days
         p = 1 / (1 + math.exp(-logit))
+        probabilities.append(p)
         outcome = ""
         if rng.random() < labeled_share:
             outcome = "converted" if rng.random() < p else "not_converted"
@@ -146,4 +149,4 @@ def generate(*, n_leads: int = 400, labeled_share: float = 0.3, seed: int = 7, n
                 "outcome": outcome,
             }
         )
-    return DemoData(leads=leads, activities=activities)
+    return DemoData(leads=leads, activities=activities, probabilities=probabilities)

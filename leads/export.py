@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
@@ -39,10 +40,19 @@ def csv_lines(rows: Iterable[tuple[Any, ...]], *, header: tuple[str, ...]) -> It
         yield writer.writerow([csv_safe(value) for value in row])
 
 
+def _started(rows: Iterator[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+    """The rows, with the first one read now: a query that fails does so before the response starts
+    (an error status, not a 200 with only the header). A failure later ends the stream with the
+    exception, so the transfer is cut short for the client to see, never a complete-looking file."""
+    first = next(rows, None)
+    if first is None:
+        return iter(())
+    return itertools.chain((first,), rows)
+
+
 def leads_csv_response(*, filters: SyncFilters, filename: str = "leads.csv") -> StreamingHttpResponse:
     """Every matching lead with its scores, streamed row by row (no whole file in memory)."""
-    response = StreamingHttpResponse(
-        csv_lines(lead_export_rows(filters=filters), header=EXPORT_COLUMNS), content_type="text/csv; charset=utf-8"
-    )
+    rows = _started(iter(lead_export_rows(filters=filters)))
+    response = StreamingHttpResponse(csv_lines(rows, header=EXPORT_COLUMNS), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -28,3 +28,6 @@ class ImportForm(forms.Form):
         max_length=100, required=False, help_text="leads only: a column of historical outcomes"
     )
     positive = forms.CharField(max_length=100, required=False, help_text="the outcome value that means converted")
+    outcome_date_column = forms.CharField(
+        max_length=100, required=False, help_text="leads only: a column of when each outcome happened"
+    )

@@ -63,16 +63,23 @@ def _id_filter(column: str, lead_ids: LeadIds) -> str:
     return f"{column} IN ({listed})"
 
 
+TEXT_KINDS = (str, object)
+
+
 def _read_frame(sql: str, columns: list[str], dtypes: dict[str, Any]) -> pd.DataFrame:
     """Run a query into a DataFrame. PostgreSQL: the server writes the rows as one CSV text value
     (``string_agg``), read by pandas' C parser: one message instead of one per row (a COPY sends a
-    message per row, and reading a million of them costs seconds in Python). Elsewhere: fetchall."""
+    message per row, and reading a million of them costs seconds in Python). Elsewhere: fetchall.
+
+    Every text column (``str``, or ``object`` for attribute values) is quoted the CSV way, so a
+    value holds any comma, quote, newline or tab; NULL is an unquoted empty field. A ``str`` column
+    reads NULL as "", an ``object`` column as NaN (a lead without that attribute)."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             aliases = [f"c{j}" for j in range(len(columns))]
             fields = ", ".join(
                 f"COALESCE('\"' || replace({alias}::text, '\"', '\"\"') || '\"', '')"
-                if dtypes.get(name) is str
+                if dtypes.get(name, object) in TEXT_KINDS
                 else f"COALESCE({alias}::text, '')"
                 for alias, name in zip(aliases, columns, strict=True)
             )
@@ -85,14 +92,14 @@ def _read_frame(sql: str, columns: list[str], dtypes: dict[str, Any]) -> pd.Data
             return pd.read_csv(
                 io.StringIO(text),
                 names=columns,
-                dtype=dtypes,
+                dtype={name: dtypes.get(name, object) for name in columns},
                 keep_default_na=False,
-                na_values={name: [""] for name, kind in dtypes.items() if kind is not str},
+                na_values={name: [""] for name in columns if dtypes.get(name, object) is not str},
             )
         cursor.execute(sql)
         rows = cursor.fetchall()
     frame = pd.DataFrame.from_records(rows, columns=columns)
-    return frame.astype({name: kind for name, kind in dtypes.items() if kind is not str})
+    return frame.astype({name: kind for name, kind in dtypes.items() if kind not in TEXT_KINDS})
 
 
 def _sql_text(value: str) -> str:
@@ -126,29 +133,59 @@ def lead_profiles_frame(*, lead_ids: LeadIds) -> pd.DataFrame:
         "deal_value": float,
         "created_days": float,
     }
+    wanted = pd.Index(np.asarray(lead_ids, dtype=np.int64), name="lead_id")
     if connection.vendor == "postgresql":
+        # Only objects have keys; a lead whose attributes are not one (never stored by an import) is
+        # flagged, and refused below if it is one of ``lead_ids`` (the range read may hold others).
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT DISTINCT jsonb_object_keys(attributes) FROM {table} WHERE {where}")
+            cursor.execute(
+                f"SELECT DISTINCT jsonb_object_keys(attributes) FROM {table} "
+                f"WHERE {where} AND jsonb_typeof(attributes) = 'object'"
+            )
             keys = sorted(row[0] for row in cursor.fetchall() if row[0] not in columns)
         attribute_names = [f"attr{j}" for j in range(len(keys))]
+        select += ", (jsonb_typeof(attributes) = 'object')::int"
         select += "".join(f", attributes ->> {_sql_text(key)}" for key in keys)
         frame = _read_frame(
             f"SELECT {select} FROM {table} WHERE {where}",
-            [*columns, *attribute_names],
-            dtypes | dict.fromkeys(attribute_names, object),
+            [*columns, "attributes_object", *attribute_names],
+            dtypes | {"attributes_object": float} | dict.fromkeys(attribute_names, object),
         )
         frame = frame.rename(columns=dict(zip(attribute_names, keys, strict=True))).set_index("id")
-    else:
-        dtypes["attributes"] = str
-        frame = _read_frame(
-            f"SELECT {select}, CAST(attributes AS text) FROM {table} WHERE {where}", [*columns, "attributes"], dtypes
-        ).set_index("id")
-        attributes = frame.pop("attributes")
-        filled = attributes[(attributes != "{}") & (attributes != "") & attributes.notna()]
-        if len(filled):
-            extra = pd.DataFrame.from_records([json.loads(text) for text in filled], index=filled.index)
-            frame = frame.join(extra.drop(columns=[c for c in extra.columns if c in frame.columns]))
-    return frame.reindex(pd.Index(np.asarray(lead_ids, dtype=np.int64), name="lead_id"))
+        frame = frame.reindex(wanted)
+        not_objects = frame.index[frame.pop("attributes_object") == 0]
+        if len(not_objects):
+            raise ValueError(f"attributes: expected an object (leads {', '.join(map(str, not_objects[:5]))})")
+        return frame
+    dtypes["attributes"] = str
+    frame = _read_frame(
+        f"SELECT {select}, CAST(attributes AS text) FROM {table} WHERE {where}", [*columns, "attributes"], dtypes
+    ).set_index("id")
+    frame = frame[frame.index.isin(wanted)]  # a range read may hold leads not asked for
+    attributes = frame.pop("attributes")
+    filled = attributes[(attributes != "{}") & (attributes != "") & attributes.notna()]
+    if len(filled):
+        extra = pd.DataFrame.from_records([_attribute_texts(text) for text in filled], index=filled.index)
+        frame = frame.join(extra.drop(columns=[c for c in extra.columns if c in frame.columns]))
+    return frame.reindex(wanted)
+
+
+def _attribute_texts(text: str) -> dict[str, Any]:
+    """One lead's stored attributes as PostgreSQL's ``->>`` reads them: text and numbers as they
+    are, a nested value as its JSON text. Attributes that are not an object raise ValueError (as
+    PostgreSQL's ``jsonb_object_keys`` refuses them)."""
+    parsed = json.loads(text)
+    if not isinstance(parsed, dict):
+        raise ValueError(f"attributes: expected an object, got {type(parsed).__name__}")
+    return {
+        key: json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else value
+        for key, value in parsed.items()
+    }
+
+
+def lead_attributes(*, lead_id: int) -> Any:
+    """A lead's attributes as stored (whatever JSON they hold), for telling what cannot be read."""
+    return Lead.objects.filter(pk=lead_id).values_list("attributes", flat=True).first()
 
 
 def activity_events_frame(*, lead_ids: LeadIds, activity_types: list[str] | None = None) -> pd.DataFrame:
@@ -171,19 +208,6 @@ def activity_events_frame(*, lead_ids: LeadIds, activity_types: list[str] | None
             read = read_fixed(cursor, sql, [("lead_id", "int8"), ("code", "int4"), ("occurred_days", "float8")])
         kinds = pd.Categorical.from_codes(read["code"] - 1, categories=list(activity_types))
         return pd.DataFrame({"lead_id": read["lead_id"], "type": kinds, "occurred_days": read["occurred_days"]})
-    if connection.vendor == "postgresql":
-        # Activity types are normalised to [a-z0-9_] on import, so rows need no CSV quoting: the
-        # server joins them into one text value, read in one message instead of one per event.
-        sql = (
-            "SELECT string_agg(lead_id::text || ',' || type || ',' || "
-            f"(extract(epoch from occurred_at) / 86400.0)::text, chr(10)) FROM {table} WHERE {where}"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql)
-            text = cursor.fetchone()[0]
-        if not text:
-            return pd.DataFrame({name: pd.Series(dtype=kind) for name, kind in dtypes.items()})
-        return pd.read_csv(io.StringIO(text), names=columns, dtype=dtypes)
     sql = f"SELECT lead_id, type, {_epoch_days_sql('occurred_at')} FROM {table} WHERE {where}"
     return _read_frame(sql, columns, dtypes)
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
+from functools import partial
 from typing import Any
 
 from django.utils.dateparse import parse_date, parse_datetime
@@ -22,7 +24,7 @@ PROFILE_TEXT_FIELDS: dict[str, int] = {
     "source": 100,
 }
 KNOWN_LEAD_COLUMNS = {"external_id", *PROFILE_FIELDS}
-MAX_ATTRIBUTE_LENGTH = 500
+MAX_ATTRIBUTE_LENGTH = 10_240  # characters: a long note or description still comes in whole
 MAX_ATTRIBUTES = 100
 MAX_DEAL_VALUE = 1e12
 MAX_EMPLOYEES = 10_000_000
@@ -58,6 +60,9 @@ class LeadRow:
     profile: dict[str, Any]
     attributes: dict[str, str] = field(default_factory=dict)
     outcome: str | None = None
+    outcome_at: datetime | None = None  # when the outcome happened; None: dated at import
+    # Optional values that were invalid and left out: (field, reason); the lead comes in without them.
+    warnings: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -181,46 +186,81 @@ def parse_outcome(raw: Any, *, column: str, positive: str | None) -> str | None:
 
 
 def parse_lead_row(
-    values: dict[str, Any], *, outcome_column: str | None = None, positive: str | None = None
+    values: dict[str, Any],
+    *,
+    outcome_column: str | None = None,
+    positive: str | None = None,
+    outcome_date_column: str | None = None,
 ) -> LeadRow:
-    """Validate one lead; unknown keys become attributes (features)."""
+    """Validate one lead; unknown keys become attributes (features). Only a missing or invalid
+    ``external_id`` raises RowInvalid: any other invalid value is left out and listed in
+    ``warnings``, and the lead comes in without it."""
     external_id = _field_text(values.get("external_id"), "external_id")
     if not external_id:
         raise RowInvalid("external_id", "is required")
     if len(external_id) > 100:
         raise RowInvalid("external_id", "longer than 100 characters")
+    warnings: list[tuple[str, str]] = []
+
+    def optional(parse: Callable[[], Any], default: Any = None) -> Any:
+        try:
+            return parse()
+        except RowInvalid as exc:
+            warnings.append((exc.field, exc.message))
+            return default
 
     profile: dict[str, Any] = {}
     for name, max_length in PROFILE_TEXT_FIELDS.items():
-        text = _field_text(values.get(name), name)
-        if len(text) > max_length:
-            raise RowInvalid(name, f"longer than {max_length} characters")
-        profile[name] = text
-    profile["employees"] = parse_employees(values.get("employees"))
-    profile["deal_value"] = parse_number(values.get("deal_value"), name="deal_value", minimum=0, maximum=MAX_DEAL_VALUE)
-    profile["created_at"] = parse_when(values.get("created_at"), name="created_at")
+        profile[name] = optional(partial(_bounded_text, values, name, max_length), "")
+    profile["employees"] = optional(lambda: parse_employees(values.get("employees")))
+    profile["deal_value"] = optional(
+        lambda: parse_number(values.get("deal_value"), name="deal_value", minimum=0, maximum=MAX_DEAL_VALUE)
+    )
+    profile["created_at"] = optional(lambda: parse_when(values.get("created_at"), name="created_at"))
 
     attributes: dict[str, str] = {}
+    left_out = 0
     for key, raw in values.items():
-        if key is None or key in KNOWN_LEAD_COLUMNS or key == outcome_column:
+        if key is None or key in KNOWN_LEAD_COLUMNS or key in (outcome_column, outcome_date_column):
             continue
         name = str(key).strip()
         if not name:
             continue
         if problem := storable_text_problem(name):
-            raise RowInvalid("attributes", f"a column name {problem}")
-        text = _field_text(raw, name, "expected text or a number")
-        if len(text) > MAX_ATTRIBUTE_LENGTH:
-            raise RowInvalid(name, f"longer than {MAX_ATTRIBUTE_LENGTH} characters")
-        if text:
+            warnings.append(("attributes", f"a column name {problem}"))
+            continue
+        text = optional(partial(_attribute_text, name, raw), "")
+        if text and len(attributes) < MAX_ATTRIBUTES:
             attributes[name[:100]] = text
-    if len(attributes) > MAX_ATTRIBUTES:
-        raise RowInvalid("attributes", f"more than {MAX_ATTRIBUTES} custom columns")
+        elif text:
+            left_out += 1
+    if left_out:
+        warnings.append(("attributes", f"more than {MAX_ATTRIBUTES} custom columns; {left_out} left out"))
 
-    outcome = None
+    outcome = outcome_at = None
     if outcome_column is not None:
-        outcome = parse_outcome(values.get(outcome_column), column=outcome_column, positive=positive)
-    return LeadRow(external_id=external_id, profile=profile, attributes=attributes, outcome=outcome)
+        outcome = optional(lambda: parse_outcome(values.get(outcome_column), column=outcome_column, positive=positive))
+    if outcome is not None and outcome_date_column is not None:
+        outcome_at = optional(lambda: parse_when(values.get(outcome_date_column), name=outcome_date_column))
+    return LeadRow(
+        external_id=external_id,
+        profile=profile,
+        attributes=attributes,
+        outcome=outcome,
+        outcome_at=outcome_at,
+        warnings=warnings,
+    )
+
+
+def _attribute_text(name: str, raw: Any) -> str:
+    return _bounded_text({name: raw}, name, MAX_ATTRIBUTE_LENGTH, "expected text or a number")
+
+
+def _bounded_text(values: dict[str, Any], name: str, max_length: int, expected: str = "expected text") -> str:
+    text = _field_text(values.get(name), name, expected)
+    if len(text) > max_length:
+        raise RowInvalid(name, f"longer than {max_length} characters")
+    return text
 
 
 def normalise_activity_type(raw: str) -> str:

@@ -35,11 +35,17 @@ class ImportResult:
     imported: int = 0
     labels: int = 0
     rejected: int = 0
-    errors: list[RowError] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)  # rows left out
+    warnings: list[RowError] = field(default_factory=list)  # values left out of rows that came in
 
     @property
     def summary(self) -> str:
-        return f"imported={self.imported} labels={self.labels} rejected={self.rejected}"
+        return f"imported={self.imported} labels={self.labels} rejected={self.rejected} warnings={len(self.warnings)}"
+
+    @property
+    def problems(self) -> list[RowError]:
+        """Rejections and warnings in row order, as the import commands print them."""
+        return sorted([*self.errors, *self.warnings], key=lambda problem: problem.row)
 
     def reject(self, error: RowError) -> None:
         self.rejected += 1
@@ -58,6 +64,7 @@ def _validated_leads(
     *,
     outcome_column: str | None,
     positive: str | None,
+    outcome_date_column: str | None,
 ) -> Iterator[LeadRow]:
     first_seen: dict[str, int] = {}
     for number, values in rows:
@@ -65,7 +72,9 @@ def _validated_leads(
             result.reject(RowError(number, "row", values["__error__"]))
             continue
         try:
-            row = parse_lead_row(values, outcome_column=outcome_column, positive=positive)
+            row = parse_lead_row(
+                values, outcome_column=outcome_column, positive=positive, outcome_date_column=outcome_date_column
+            )
         except RowInvalid as exc:
             result.reject(RowError(number, exc.field, exc.message))
             continue
@@ -77,6 +86,7 @@ def _validated_leads(
             )
             continue
         first_seen[row.external_id] = number
+        result.warnings += [RowError(number, name, message) for name, message in row.warnings]
         yield row
 
 
@@ -136,16 +146,21 @@ def import_leads(
     rows: Iterable[tuple[int, dict[str, Any]]],
     outcome_column: str | None = None,
     positive: str | None = None,
+    outcome_date_column: str | None = None,
 ) -> ImportResult:
-    """Import numbered rows (from a CSV or the API). Bad rows are reported and skipped."""
+    """Import numbered rows (from a CSV or the API). A row without a usable external_id is
+    rejected; an invalid optional value is left out with a warning, and its lead comes in."""
     result = ImportResult()
-    validated = _validated_leads(rows, result, outcome_column=outcome_column, positive=positive)
+    validated = _validated_leads(
+        rows, result, outcome_column=outcome_column, positive=positive, outcome_date_column=outcome_date_column
+    )
     for chunk in _chunks(validated, CHUNK_ROWS):
         with transaction.atomic():
             ids = leads_upsert(rows=chunk)
             outcomes = {ids[row.external_id]: row.outcome for row in chunk if row.outcome}
             if outcomes:  # the feedback app records them as labels (see feedback/apps.py)
-                replies = outcomes_imported.send(sender=ImportResult, outcomes=outcomes)
+                dates = {ids[row.external_id]: row.outcome_at for row in chunk if row.outcome and row.outcome_at}
+                replies = outcomes_imported.send(sender=ImportResult, outcomes=outcomes, outcome_dates=dates)
                 # Signal.send's stub types every reply as str | None; this signal's receivers return counts.
                 result.labels += sum(int(count) for _, count in replies)  # type: ignore[misc,arg-type]
         result.imported += len(chunk)
@@ -154,10 +169,19 @@ def import_leads(
 
 
 def import_leads_csv(
-    *, stream: IO[bytes], outcome_column: str | None = None, positive: str | None = None
+    *,
+    stream: IO[bytes],
+    outcome_column: str | None = None,
+    positive: str | None = None,
+    outcome_date_column: str | None = None,
 ) -> ImportResult:
-    required = ("external_id", outcome_column) if outcome_column else ("external_id",)
-    return import_leads(rows=read_rows(stream, required=required), outcome_column=outcome_column, positive=positive)
+    required = tuple(name for name in ("external_id", outcome_column, outcome_date_column) if name)
+    return import_leads(
+        rows=read_rows(stream, required=required),
+        outcome_column=outcome_column,
+        positive=positive,
+        outcome_date_column=outcome_date_column,
+    )
 
 
 def activities_insert(*, rows: Sequence[ActivityRow], lead_ids: dict[str, int]) -> int:

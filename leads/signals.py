@@ -1,7 +1,8 @@
 """News from the leads app, for the apps above it (receivers connect in their ``apps.py``).
 
 ``outcomes_imported`` is sent inside an import's transaction with ``outcomes`` (lead id ->
-outcome); a receiver returns how many labels it recorded. ``leads_imported`` is sent when an
+outcome) and ``outcome_dates`` (lead id -> when the outcome happened, where the import said); a
+receiver returns how many labels it recorded. ``leads_imported`` is sent when an
 import (leads or activities, from a file, the API or the demo) stored rows.
 """
 

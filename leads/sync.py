@@ -5,12 +5,13 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Max, QuerySet
 from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
 
 from leads.models import Lead
 from leads.selectors import common_filters, stored_fields
@@ -45,13 +46,19 @@ class SyncFilters:
 
 @dataclass(frozen=True)
 class SyncCursor:
-    """Where a page ended: the last lead's (changed_at, id); the next page starts strictly after it."""
+    """A sync is a snapshot: the leads that existed when its first page was read (ids up to
+    ``max_id``), walked in id order, so it ends after about total/limit pages whatever changes
+    meanwhile, and returns each of them that matches the filters. ``after_id`` is where the last
+    page ended. What changed or arrived after ``started_at`` is the next sync's, from that time."""
 
-    changed_at: datetime
-    lead_id: int
+    started_at: datetime
+    max_id: int
+    after_id: int = 0
+
+    FORMAT = "s1"
 
     def encode(self) -> str:
-        raw = f"{self.changed_at.isoformat()}|{self.lead_id}".encode()
+        raw = f"{self.FORMAT}|{self.started_at.isoformat()}|{self.max_id}|{self.after_id}".encode()
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
     @classmethod
@@ -59,13 +66,19 @@ class SyncCursor:
         """Raises ValueError for a cursor this API did not hand out."""
         try:
             raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
-            when, lead_id = raw.rsplit("|", 1)
-            changed_at = datetime.fromisoformat(when)
-            if changed_at.tzinfo is None:
+            kind, when, max_id, after_id = raw.split("|")
+            started_at = datetime.fromisoformat(when)
+            if kind != cls.FORMAT or started_at.tzinfo is None:
                 raise ValueError
-            return cls(changed_at=changed_at, lead_id=int(lead_id))
+            return cls(started_at=started_at, max_id=int(max_id), after_id=int(after_id))
         except (ValueError, UnicodeDecodeError, binascii.Error):
-            raise ValueError("not a cursor this API handed out") from None
+            raise ValueError("not a cursor this API handed out (start the sync again without one)") from None
+
+    @classmethod
+    def start(cls) -> SyncCursor:
+        """A new snapshot: now, and the highest lead id so far."""
+        started_at = timezone.now()
+        return cls(started_at=started_at, max_id=Lead.objects.aggregate(top=Max("id"))["top"] or 0)
 
 
 def _changed_at() -> Greatest:
@@ -74,26 +87,34 @@ def _changed_at() -> Greatest:
 
 
 def lead_sync_list(*, filters: SyncFilters) -> QuerySet[Lead]:
-    """Leads matching ``filters``, ordered by (changed_at, id): a stable order for cursor paging."""
+    """Leads matching ``filters``, ordered by (changed_at, id) (the CSV export's order)."""
     leads = common_filters(Lead.objects.get_queryset(), filters).annotate(changed_at=_changed_at())
     if filters.changed_since is not None:
         leads = leads.filter(changed_at__gt=filters.changed_since)
     return leads.order_by("changed_at", "id")
 
 
-def lead_sync_page(
-    *, filters: SyncFilters, after: SyncCursor | None, limit: int
-) -> tuple[list[Lead], SyncCursor | None]:
-    """One page of ``lead_sync_list`` and the cursor of the next (None on the last page)."""
-    leads = lead_sync_list(filters=filters).only(*stored_fields(SYNC_COLUMNS))
-    if after is not None:
-        leads = leads.filter(Q(changed_at__gt=after.changed_at) | Q(changed_at=after.changed_at, id__gt=after.lead_id))
+def lead_sync_page(*, filters: SyncFilters, after: SyncCursor | None, limit: int) -> tuple[list[Lead], SyncCursor]:
+    """One page of a sync (a new snapshot without ``after``): the matching leads of the snapshot
+    past ``after.after_id`` in id order, and the cursor the page ends at (``more`` tells whether
+    another page follows: see ``sync_more``). Filters are read at each page, so a lead that stops
+    matching mid-sync is not returned by the pages after."""
+    cursor = after or SyncCursor.start()
+    leads = (
+        lead_sync_list(filters=filters)
+        .filter(id__gt=cursor.after_id, id__lte=cursor.max_id)
+        .order_by("id")
+        .only(*stored_fields(SYNC_COLUMNS))
+    )
     rows = list(leads[: limit + 1])
     page = rows[:limit]
-    if len(rows) <= limit:
-        return page, None
-    last = page[-1]
-    return page, SyncCursor(changed_at=last.changed_at, lead_id=last.pk)  # type: ignore[attr-defined]
+    more = len(rows) > limit
+    return page, replace(cursor, after_id=page[-1].pk if more else cursor.max_id)
+
+
+def sync_more(cursor: SyncCursor) -> bool:
+    """Whether the snapshot has leads past the cursor."""
+    return cursor.after_id < cursor.max_id
 
 
 EXPORT_COLUMNS = (

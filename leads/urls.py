@@ -6,6 +6,7 @@ urlpatterns = [
     path("leads/", views.lead_list, name="lead_list"),
     path("leads/export.csv", views.lead_export, name="lead_export"),
     path("leads/import/", views.lead_import, name="lead_import"),
+    path("leads/import/problems/<str:token>.csv", views.import_problems_csv, name="import_problems_csv"),
     # External ids come from other systems and may hold a slash; the score route goes first.
     path("leads/<path:external_id>/score/", views.lead_score, name="lead_score"),
     path("leads/<path:external_id>/", views.lead_detail, name="lead_detail"),

@@ -2,13 +2,16 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from config.forms import form_errors
 from config.roles import ADMINS, MANAGERS, READERS, role_required
-from feedback.selectors import lead_label, reasons
+from feedback.selectors import lead_label, reasons, reasons_by_outcome
 from leads.csvfile import CsvFileError
 from leads.export import leads_csv_response
 from leads.forms import ImportForm, LeadFilterForm
+from leads.import_report import import_report, kept_problems, problems_csv
 from leads.selectors import LeadFilters, lead_activities, lead_facets, lead_get_or_404, lead_page, lead_score_history
 from leads.services import import_activities_csv, import_announce, import_leads_csv
 from leads.sync import SyncFilters
@@ -16,6 +19,8 @@ from learning.scoring import explain_leads
 from learning.selectors import next_actions_for
 
 PAGE_SIZE = 50
+MAX_PAGE = 10_000  # a page number past this shows that page (empty beyond the last lead), never an error
+SHOWN_PROBLEMS = 200  # on the page; the CSV has them all
 
 
 def _share(percent: int | None) -> float | None:
@@ -27,7 +32,8 @@ def _share(percent: int | None) -> float | None:
 def lead_list(request: HttpRequest) -> HttpResponse:
 
     form = LeadFilterForm(request.GET or None)
-    form.is_valid()  # a bad field is left out; the valid ones still filter
+    # A bad field is left out (the valid ones still filter) and named on a 400 page.
+    invalid = form.is_bound and not form.is_valid()
     data = getattr(form, "cleaned_data", {})
     filters = LeadFilters(
         status=data.get("status") or "open",
@@ -42,7 +48,7 @@ def lead_list(request: HttpRequest) -> HttpResponse:
         reason=data.get("reason") or "",
     )
     try:
-        number = max(1, int(request.GET.get("page") or 1))
+        number = min(max(1, int(request.GET.get("page") or 1)), MAX_PAGE)
     except ValueError:
         number = 1
     leads, has_next = lead_page(filters=filters, number=number, size=PAGE_SIZE)
@@ -56,24 +62,29 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     }
     query = request.GET.copy()
     query.pop("page", None)
+    scored = [lead.scored_at for lead in leads if lead.scored_at is not None]
     context = {
         "form": form,
         "page": page,
+        "scored_oldest": min(scored, default=None),
+        "scored_newest": max(scored, default=None),
         "facets": lead_facets(),
         "reasons": reasons(),
         "query": query.urlencode(),
         "filters": filters,
+        "filter_errors": form_errors(form) if invalid else "",
     }
     template = "leads/_rows.html" if request.GET.get("fragment") == "rows" else "leads/list.html"
-    return render(request, template, context)
+    return render(request, template, context, status=400 if invalid else 200)
 
 
 @require_GET
 @role_required(MANAGERS)
-def lead_export(request: HttpRequest) -> StreamingHttpResponse:
+def lead_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     """The lead list as CSV with scores, filtered like the list (status, industry, source)."""
     form = LeadFilterForm(request.GET or None)
-    form.is_valid()
+    if form.is_bound and not form.is_valid():
+        return HttpResponse(form_errors(form), status=400, content_type="text/plain; charset=utf-8")
     data = getattr(form, "cleaned_data", {})
     filters = SyncFilters(
         status=data.get("status") or "",
@@ -86,8 +97,10 @@ def lead_export(request: HttpRequest) -> StreamingHttpResponse:
 
 
 @require_GET
+@never_cache
 @role_required(READERS)
 def lead_detail(request: HttpRequest, external_id: str) -> HttpResponse:
+    """A lead's profile, score, activity and history; a rep can label an open lead here."""
 
     lead = lead_get_or_404(external_id=external_id)
     explain_leads(leads=[lead])
@@ -97,6 +110,7 @@ def lead_detail(request: HttpRequest, external_id: str) -> HttpResponse:
         "label": lead_label(lead=lead),
         "history": lead_score_history(lead=lead),
         "next_actions": next_actions_for(lead=lead),
+        "reasons": reasons_by_outcome(),
     }
     return render(request, "leads/detail.html", context)
 
@@ -116,7 +130,7 @@ def lead_score(request: HttpRequest, external_id: str) -> HttpResponse:
 def lead_import(request: HttpRequest) -> HttpResponse:
 
     form = ImportForm(request.POST or None, request.FILES or None)
-    result, file_error = None, ""
+    report, file_error = None, ""
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -125,14 +139,31 @@ def lead_import(request: HttpRequest) -> HttpResponse:
                     stream=data["file"],
                     outcome_column=data["outcome_column"] or None,
                     positive=data["positive"] or None,
+                    outcome_date_column=data["outcome_date_column"] or None,
                 )
             else:
                 result = import_activities_csv(stream=data["file"])
         except CsvFileError as exc:
             file_error = str(exc)
-        if result is not None:
+        else:
+            report = import_report(result=result, kind=data["kind"])
             import_announce(results=[result])
     status = 400 if file_error or (request.method == "POST" and not form.is_valid()) else 200
-    return render(
-        request, "leads/import.html", {"form": form, "result": result, "file_error": file_error}, status=status
-    )
+    context = {"form": form, "report": report, "file_error": file_error, "shown": SHOWN_PROBLEMS}
+    return render(request, "leads/import.html", context, status=status)
+
+
+@require_GET
+@role_required(ADMINS)
+def import_problems_csv(request: HttpRequest, token: str) -> HttpResponse:
+    """The row problems of an import of the last hour, as a CSV file."""
+    problems = kept_problems(token=token)
+    if problems is None:
+        return HttpResponse(
+            "These problems are no longer kept (an hour after the import): import the file again.\n",
+            status=404,
+            content_type="text/plain; charset=utf-8",
+        )
+    response = HttpResponse(problems_csv(problems), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="import-problems.csv"'
+    return response

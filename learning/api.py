@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from config.apiauth import token_auth
+from config.apiauth import responses, token_auth
 from config.roles import READERS
+from learning.models import ModelStatus
 from learning.selectors import model_versions
 
 router = Router(tags=["learning"])
@@ -16,7 +17,7 @@ router = Router(tags=["learning"])
 class ModelOut(Schema):
     version: int
     active: bool
-    status: str
+    status: Literal[tuple(ModelStatus.values)]  # type: ignore[valid-type]
     created_at: datetime
     labels: int
     estimator: str
@@ -24,7 +25,7 @@ class ModelOut(Schema):
     note: str
 
 
-@router.get("/models", response=list[ModelOut], auth=token_auth(READERS))
+@router.get("/models", response=responses({200: list[ModelOut]}), auth=token_auth(READERS))
 def models_list(request: HttpRequest) -> list[Any]:
     """Model versions, newest first, with held-out metrics."""
     return model_versions()

@@ -2,41 +2,85 @@ from typing import Any
 
 from django import forms
 
+from config.site import CURRENCIES
 from learning.core.actions import RuleSyntaxError, parse_rules
 from learning.core.strategies import STRATEGIES
 from learning.models import SETTINGS_FIELDS, LoopSettings, PointRule
 
+# Each query strategy in one sentence, for the admin choosing one.
+STRATEGY_WORDS = {
+    "adaptive": "Mixes random, uncertainty and entropy picks, and leans towards whichever of them has "
+    "been improving the model most (the default).",
+    "uncertainty": "Always the leads the model is least sure about.",
+    "margin": "The leads whose two outcomes are closest in the model's eyes (about the same as uncertainty).",
+    "entropy": "The leads the model finds most mixed (about the same as uncertainty with two outcomes).",
+    "random": "Any open lead, all equally likely: the yardstick the others are measured against.",
+}
+
+
+class PercentField(forms.FloatField):
+    """A share entered and shown as a percentage (50 means 0.5); ``clean`` returns the share.
+
+    One field class for every form that takes the same setting, so a bad value reads the same
+    wherever it is typed (the settings form and its live preview)."""
+
+    def __init__(self, *, low: float, high: float, **kwargs: object) -> None:
+        self.low, self.high = low, high
+        # No min/max on the input: the browser would answer a bad value in its own words.
+        kwargs.setdefault("widget", forms.NumberInput(attrs={"step": "any"}))
+        super().__init__(
+            error_messages={"invalid": self._range_message(), "required": "is required"},
+            **kwargs,  # type: ignore[arg-type]
+        )
+
+    def _range_message(self) -> str:
+        return f"enter a percentage from {self.low:g} to {self.high:g}"
+
+    def prepare_value(self, value: object) -> object:
+        # A saved share (a float) shows as a percentage; typed text shows as typed.
+        return format(round(100 * value, 4), "g") if isinstance(value, float) else value
+
+    def clean(self, value: object) -> float | None:
+        percent: float | None = super().clean(value)
+        if percent is None:
+            return None
+        if not self.low <= percent <= self.high:
+            raise forms.ValidationError(self._range_message(), code="range")
+        return percent / 100
+
+
+def amount_field(*, label: str, low: float | None = None, **kwargs: object) -> forms.FloatField:
+    """An amount of money (in the site's currency), with the same wording in every form."""
+    messages = {"invalid": "enter an amount, e.g. 50", "min_value": "must be 0 or more", "required": "is required"}
+    return forms.FloatField(label=label, min_value=low, error_messages=messages, **kwargs)  # type: ignore[arg-type]
+
+
+def hot_threshold_field(**kwargs: object) -> PercentField:
+    return PercentField(low=1, high=99, label="Hot lead at a chance to convert of at least (%)", **kwargs)
+
 
 class LoopSettingsForm(forms.ModelForm[LoopSettings]):
-    strategy = forms.ChoiceField(choices=[(s, s) for s in STRATEGIES])
+    strategy = forms.ChoiceField(choices=[(s, s) for s in STRATEGIES], label="Queue strategy")
+    hot_threshold = hot_threshold_field()
+    exploration = PercentField(low=0, high=90, label="Random picks in the queue (%)")
+    cost_per_lead = amount_field(label="Cost of working a lead", low=0)
+    expected_value_threshold = amount_field(label="Worth acting when expected value is at least")
 
     class Meta:
         model = LoopSettings
         fields = list(SETTINGS_FIELDS)
         labels = {
-            "hot_threshold": "Hot lead at P(convert) ≥",
-            "cost_per_lead": "Cost per lead worked",
-            "expected_value_threshold": "Act when expected value ≥",
-            "exploration": "Exploration share",
             "min_labels_per_outcome": "Labels of each outcome before the model takes over",
             "retrain_every_labels": "Retrain after this many new labels",
             "retrain_every_minutes": "…or when a label has waited (minutes, 0 = never)",
             "lease_minutes": "Queue lease (minutes)",
             "queue_size": "Queue size",
-            "cold_start_hot_points": "Cold start: hot at points ≥",
+            "cold_start_hot_points": "Starting rules: hot at points of at least",
+            "rescore_every_hours": "Rescore every open lead every (hours, 0 = only after labels and imports)",
         }
-
-    def clean_hot_threshold(self) -> float:
-        value: float = self.cleaned_data["hot_threshold"]
-        if not 0 < value < 1:
-            raise forms.ValidationError("must be between 0 and 1 (a probability)")
-        return value
-
-    def clean_exploration(self) -> float:
-        value: float = self.cleaned_data["exploration"]
-        if not 0 <= value <= 0.9:
-            raise forms.ValidationError("must be between 0 and 0.9")
-        return value
+        help_texts = {
+            "rescore_every_hours": "keeps recency, last-30-days counts and decay true when nothing new arrives",
+        }
 
     def clean_lease_minutes(self) -> int:
         value: int = self.cleaned_data["lease_minutes"]
@@ -66,9 +110,9 @@ class PointRuleForm(forms.ModelForm[PointRule]):
 
 
 class ThresholdPreviewForm(forms.Form):
-    hot_threshold = forms.FloatField(min_value=0.0, max_value=1.0)
-    cost_per_lead = forms.FloatField(min_value=0.0, required=False)
-    expected_value_threshold = forms.FloatField(required=False)
+    hot_threshold = hot_threshold_field()
+    cost_per_lead = amount_field(label="Cost of working a lead", low=0, required=False)
+    expected_value_threshold = amount_field(label="Worth acting when expected value is at least", required=False)
 
 
 class RulePreviewForm(forms.Form):
@@ -106,3 +150,12 @@ class WebhookForm(forms.Form):
         help_text="at least 16 characters; leave empty to keep the current one",
     )
     active = forms.BooleanField(required=False, help_text="post changed scores after each rescore")
+
+
+class CurrencyForm(forms.Form):
+    currency = forms.ChoiceField(
+        choices=[(code, code) for code in CURRENCIES],
+        required=False,
+        label="Currency of every amount shown",
+        help_text="deal values, expected values, costs",
+    )

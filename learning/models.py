@@ -59,6 +59,7 @@ SETTINGS_FIELDS = (
     "lease_minutes",
     "queue_size",
     "cold_start_hot_points",
+    "rescore_every_hours",
 )
 
 
@@ -79,6 +80,9 @@ class LoopSettings(models.Model):
     )
     retrain_every_minutes = models.PositiveIntegerField(
         default=0, help_text="also retrain when any label has waited this long (0: only by count)"
+    )
+    rescore_every_hours = models.PositiveIntegerField(
+        default=24, help_text="rescore every open lead when scores are this old, so time-based features stay true"
     )
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
@@ -131,9 +135,34 @@ class LoopLock(models.Model):
     claimed_by = models.CharField(max_length=200, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True, help_text="when a loop run last finished cleanly")
 
     def __str__(self) -> str:
         return f"claimed by {self.claimed_by}" if self.claimed_by else "free"
+
+    @property
+    def failing(self) -> bool:
+        """The last run failed and none has finished cleanly since."""
+        if not self.last_error or self.last_error_at is None:
+            return False
+        return self.last_success_at is None or self.last_success_at < self.last_error_at
+
+
+class QuarantinedValue(models.Model):
+    """A lead's value the loop could not read: the lead is left out of training and scoring until
+    it reads again (fixed by an import, or by hand), and the loop learns from the rest."""
+
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="quarantined_values")
+    field = models.CharField(max_length=100)
+    error = models.CharField(max_length=500)
+    found_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["lead", "field"], name="quarantine_lead_field")]
+
+    def __str__(self) -> str:
+        return f"lead {self.lead_id}: {self.field}: {self.error}"
 
 
 class NextAction(models.Model):

@@ -127,6 +127,9 @@ def chunk_score(
     ids = open_lead_ids(block=chunk.block)
     token = lead_block_tokens().get(chunk.block)
     frame, cached = block_features(block=chunk.block, lead_ids=ids, as_of=run.as_of, types=inputs.types, token=token)
+    if len(frame) < len(ids):  # quarantined leads are left out, and keep no score
+        ids = ids[np.isin(ids, frame.index.to_numpy())]
+        frame = frame.loc[ids]
     scored, _ = score_frame(frame, scorer=inputs.scorer, rules=inputs.rules, explain=False)
     deal_value = frame["deal_value"].to_numpy(dtype=float) if "deal_value" in frame else np.full(len(ids), np.nan)
     result = ChunkScores(

@@ -27,7 +27,8 @@ from learning.core.features import activity_types_of
 from learning.core.model import LeadScorer, top_factors
 from learning.core.rules import PointRules, score_by_rules
 from learning.models import ModelVersion
-from learning.selectors import active_model, feature_frame, point_rules, scorer_for
+from learning.quarantine import readable_features
+from learning.selectors import active_model, point_rules, scorer_for
 
 FEATURES_MAX_AGE = timedelta(minutes=15)
 FEATURES_CODE = "f1"  # bump when build_frame's output changes, so no worker reads another's features
@@ -116,7 +117,7 @@ def block_features(
             cached_as_of, frame = cached
             if as_of - cached_as_of <= FEATURES_MAX_AGE and pd.Index(lead_ids).isin(frame.index).all():
                 return frame.loc[lead_ids], True
-    frame = feature_frame(lead_ids=lead_ids, as_of=as_of, activity_types=types)
+    frame = readable_features(lead_ids=lead_ids, as_of=as_of, activity_types=types)
     if key is not None:
         loop_cache().set(key, (as_of, frame), timeout=int(FEATURES_MAX_AGE.total_seconds()))
     return frame, False
@@ -127,7 +128,7 @@ def explanations_for(*, lead_ids: Sequence[int], as_of: datetime, inputs: Scorin
     rescore, any other lead on first read."""
     if len(lead_ids) == 0:
         return {}
-    frame = feature_frame(lead_ids=lead_ids, as_of=as_of, activity_types=inputs.types)
+    frame = readable_features(lead_ids=lead_ids, as_of=as_of, activity_types=inputs.types)
     explained = score_frame(frame, scorer=inputs.scorer, rules=inputs.rules)[0]["explanation"]
     return {int(lead_id): text for lead_id, text in explained.items()}
 
@@ -149,4 +150,5 @@ def explain_leads(*, leads: Sequence[Lead]) -> None:
         return
     texts = explanations_for(lead_ids=[lead.pk for lead in current], as_of=timezone.now(), inputs=inputs)
     for lead in current:
-        lead.explanation = json.loads(texts[lead.pk])
+        text = texts.get(lead.pk)  # none for a quarantined lead
+        lead.explanation = json.loads(text) if text else []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -11,8 +11,11 @@ import joblib
 import numpy as np
 import pandas as pd
 from django.utils import timezone
+from django.utils.timesince import timesince
 
-from feedback.selectors import labeled_scores
+from config.rates import MIN_LABELS, weighted_rate
+from feedback.dashboards.filters import LabelFilters
+from feedback.dashboards.quality import labeled_scores
 from leads.frames import LeadIds, activity_events_frame, lead_profiles_frame, open_lead_ids, open_lead_scores
 from leads.selectors import lead_summaries
 from learning.core.actions import RankedAction, rank_actions
@@ -30,14 +33,59 @@ from learning.models import (
     ModelVersion,
     NextAction,
     PointRule,
+    QuarantinedValue,
     QueueMix,
     WebhookDelivery,
     WebhookEndpoint,
 )
 
-
 # The singleton rows (pk=1) are made by a migration or by the first write; a read never writes, and a
 # missing row reads as the defaults in code.
+
+
+def loop_health() -> dict[str, Any]:
+    """What monitoring reads (``/healthz``, no login): how far the loop is behind and whether it
+    fails. Counts and error kinds only, never a lead's data or an error's text."""
+    state, lock = loop_state(), loop_lock()
+    now = timezone.now()
+    queued = max(state.labels_revision - state.trained_revision, 0)
+    lag = (now - state.pending_since).total_seconds() if queued and state.pending_since else 0.0
+    quarantined = QuarantinedValue.objects.values("lead_id").distinct().count()
+    failing = lock.failing
+    return {
+        "status": "failing" if failing else "degraded" if quarantined else "ok",
+        "loop_lag_seconds": round(max(lag, 0.0), 1),
+        "queued_labels": queued,
+        "rescore_pending": state.rescore_requested,
+        "running": lock.running_since is not None,
+        "last_error": {"kind": lock.last_error.split(":", 1)[0][:100], "at": lock.last_error_at.isoformat()}
+        if failing and lock.last_error_at
+        else None,
+        "last_success_at": lock.last_success_at.isoformat() if lock.last_success_at else None,
+        "quarantined": quarantined,
+        "scores_version": state.scores_version,
+        "scores_updated_at": state.scores_updated_at.isoformat() if state.scores_updated_at else None,
+    }
+
+
+def loop_alert() -> str:
+    """The admins' banner: why the loop is not learning from everything, or ""."""
+    lock = loop_lock()
+    parts = []
+    if lock.failing:
+        parts.append(f"the last learning run failed ({lock.last_error.split(':', 1)[0][:100]})")
+    quarantined = QuarantinedValue.objects.values("lead_id").distinct().count()
+    if quarantined:
+        one = quarantined == 1
+        whose = "its" if one else "their"
+        parts.append(f"{quarantined} lead{'' if one else 's'} quarantined: {whose} data cannot be read")
+    return "; ".join(parts)
+
+
+def quarantined_values(*, limit: int = 50) -> list[QuarantinedValue]:
+    return list(QuarantinedValue.objects.select_related("lead").order_by("-found_at")[:limit])
+
+
 def loop_settings() -> LoopSettings:
     return LoopSettings.objects.filter(pk=1).first() or LoopSettings(pk=1)
 
@@ -97,6 +145,30 @@ def scorer_for(*, version: int) -> LeadScorer:
     return _load(version, created_at.isoformat())
 
 
+def loop_status(*, now: datetime | None = None) -> str:
+    """The learning loop in words: 'All labels learned; scores from 2 minutes ago (model v3).'"""
+    state, lock, model = loop_state(), loop_lock(), active_model()
+    now = now or timezone.now()
+    waiting = state.labels_revision - state.trained_revision
+    if lock.running_since is not None:
+        learned = "Learning now"
+    elif waiting > 0:
+        learned = f"{waiting} label change{'s' if waiting != 1 else ''} waiting to be learned"
+    else:
+        learned = "All labels learned"
+    if state.scores_updated_at is None:
+        scores = "no scores yet"
+    elif now - state.scores_updated_at < timedelta(minutes=1):
+        scores = "scores from just now"
+    else:
+        scores = f"scores from {timesince(state.scores_updated_at, now).split(',')[0]} ago"
+    by = f"model v{model.version}" if model else "the starting point rules"
+    text = f"{learned}; {scores} ({by})."
+    if lock.last_error:
+        text += f" The last run failed: {lock.last_error[:200]}"
+    return text
+
+
 def scores_state() -> dict[str, object]:
     """What open pages poll to learn that fresh scores are out."""
     state = loop_state()
@@ -113,20 +185,40 @@ def scores_state() -> dict[str, object]:
 # --- Dashboards and settings previews ---------------------------------------------------------
 
 
-def model_quality() -> dict[str, Any]:
-    """The active model's held-out metrics and history, and calibration / gain from what reps saw."""
+def model_quality(*, filters: LabelFilters | None = None, until: datetime | None = None) -> dict[str, Any]:
+    """The active model's held-out metrics and the versions trained before ``until``, and
+    calibration / gain / lift from the scores reps saw on the labels of ``filters``.
+
+    Every figure from labels is weighted by inverse propensity (``config.rates``). Calibration
+    and gain groups hold at least MIN_LABELS labels each; with fewer than two such groups there
+    are none, and the page says so instead of drawing 0% or 100% from a handful of labels.
+    """
     settings = loop_settings()
-    y, p = labeled_scores()
-    y_arr, p_arr = np.array(y, dtype=int), np.array(p, dtype=float)
-    history = sorted(model_versions(limit=200), key=lambda v: (v.labels, v.version))
+    seen = labeled_scores(filters=filters)
+    y_arr, p_arr = np.array(seen.outcomes, dtype=int), np.array(seen.scores, dtype=float)
+    w_arr = np.array(seen.weights, dtype=float)
+    groups = min(10, len(y_arr) // MIN_LABELS)
+    versions = model_versions(limit=200)
+    if until is not None:
+        versions = [v for v in versions if v.created_at < until]
+    history = sorted(versions, key=lambda v: (v.labels, v.version))
+    bins = calibration_bins(y_arr, p_arr, bins=groups, weights=w_arr) if groups >= 2 else []
+    splits = np.array_split(np.argsort(p_arr, kind="stable"), groups) if bins else []
+    calibration: list[dict[str, Any]] = [  # the same groups calibration_bins cut, with their intervals
+        {**row, "interval": weighted_rate(list(y_arr[idx] == 1), list(w_arr[idx]))}
+        for row, idx in zip(bins, splits, strict=True)
+    ]
     return {
         "active": active_model(),
         "threshold": settings.hot_threshold,
-        "seen_n": len(y),
+        "seen_n": len(y_arr),
         "seen_positives": int(y_arr.sum()),
-        "seen": threshold_stats(y_arr, p_arr, threshold=settings.hot_threshold) if len(y) else None,
-        "calibration": calibration_bins(y_arr, p_arr) if len(y) else [],
-        "gain": gain_table(y_arr, p_arr) if len(y) else [],
+        "seen_rate": weighted_rate(list(y_arr == 1), list(w_arr)),
+        "seen": threshold_stats(y_arr, p_arr, threshold=settings.hot_threshold, weights=w_arr) if len(y_arr) else None,
+        "min_labels": MIN_LABELS,
+        "enough": len(y_arr) >= MIN_LABELS,
+        "calibration": calibration,
+        "gain": gain_table(y_arr, p_arr, groups=groups, weights=w_arr) if groups >= 2 else [],
         "history": history,
     }
 
@@ -138,8 +230,9 @@ def threshold_preview(*, hot_threshold: float, cost_per_lead: float, expected_va
     and worth-acting counts from the open leads' current scores.
     """
     settings = loop_settings()
-    y, p = labeled_scores()
-    y_arr, p_arr = np.array(y, dtype=int), np.array(p, dtype=float)
+    seen = labeled_scores()
+    y_arr, p_arr = np.array(seen.outcomes, dtype=int), np.array(seen.scores, dtype=float)
+    w_arr = np.array(seen.weights, dtype=float)
     scores = open_lead_scores()
     proba = np.array([s for s, _ in scores if s is not None], dtype=float)
     expected = np.array(
@@ -150,8 +243,8 @@ def threshold_preview(*, hot_threshold: float, cost_per_lead: float, expected_va
         "hot_threshold": hot_threshold,
         "cost_per_lead": cost_per_lead,
         "expected_value_threshold": expected_value_threshold,
-        "labeled": threshold_stats(y_arr, p_arr, threshold=hot_threshold),
-        "labeled_now": threshold_stats(y_arr, p_arr, threshold=settings.hot_threshold),
+        "labeled": threshold_stats(y_arr, p_arr, threshold=hot_threshold, weights=w_arr),
+        "labeled_now": threshold_stats(y_arr, p_arr, threshold=settings.hot_threshold, weights=w_arr),
         "open": len(scores),
         "hot": int((proba >= hot_threshold).sum()),
         "hot_now": int((proba >= settings.hot_threshold).sum()),

@@ -4,7 +4,9 @@ from typing import Any
 
 from celery import Task, shared_task
 from celery.signals import worker_ready
+from django.utils import timezone
 
+from learning import scheduled
 from learning.core.webhook import backoff_seconds
 from learning.rescoring import chunks_work
 from learning.services.loop import run_learning_loop
@@ -33,6 +35,12 @@ def rescore_chunks(run_key: str) -> int:
 def resend_stuck_deliveries() -> int:
     """Webhook deliveries whose message was lost while the broker was down go out now."""
     return webhook_deliveries_resend_stuck()
+
+
+@shared_task(name="learning.rescore_if_stale", ignore_result=True, soft_time_limit=60, time_limit=90)
+def rescore_if_stale() -> bool:
+    """Beat's check: rescore every open lead once the scores are older than the admin's interval."""
+    return scheduled.rescore_if_stale(now=timezone.now())
 
 
 @worker_ready.connect

@@ -13,4 +13,5 @@ urlpatterns = [
     path("settings/actions/<int:action_id>/delete/", views.action_delete, name="action_delete"),
     path("settings/webhook/", views.webhook_page, name="webhook"),
     path("scores/state/", views.scores_state_view, name="scores_state"),
+    path("healthz", views.healthz, name="healthz"),
 ]

@@ -10,10 +10,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from config.audit import recent_changes
 from config.forms import form_errors
 from config.roles import ADMINS, READERS, role_required, signed_in_user
+from config.site import currency, currency_set
 from feedback.forms import ReasonAddForm
 from feedback.selectors import reasons
 from learning.core.actions import Rule
+from learning.core.strategies import STRATEGIES
 from learning.forms import (
+    STRATEGY_WORDS,
+    CurrencyForm,
     LoopSettingsForm,
     NextActionForm,
     PointRuleForm,
@@ -24,12 +28,15 @@ from learning.forms import (
 from learning.models import ModelVersion, NextAction, PointRule
 from learning.selectors import (
     active_model,
+    loop_health,
     loop_lock,
     loop_settings,
     loop_state,
+    loop_status,
     model_versions,
     next_actions,
     point_rules_edited,
+    quarantined_values,
     queue_mix_summary,
     rules_preview,
     scores_state,
@@ -48,6 +55,8 @@ from learning.services.admin import (
 from learning.services.webhooks import WebhookError, webhook_configure
 from learning.why import candidate_reasons, field_choices
 
+SMALL_SAMPLE = 30  # fewer labels than this: a preview's precision and recall are too rough to trust
+
 
 def _is_fetch(request: HttpRequest) -> bool:
     return request.headers.get("X-Requested-With") == "fetch"
@@ -59,11 +68,16 @@ def _settings_context(**overrides: Any) -> dict[str, Any]:
     choices = field_choices()
     context: dict[str, Any] = {
         "form": LoopSettingsForm(instance=current),
+        "currency_form": CurrencyForm(initial={"currency": currency()}),
+        "strategies": [(name, STRATEGY_WORDS.get(name, "")) for name in STRATEGIES],
+        "loop_status": loop_status(),
+        "small_sample": SMALL_SAMPLE,
         "rule_form": PointRuleForm(),
         "rules": PointRule.objects.all(),
         "versions": model_versions(limit=20),
         "active": active_model(),
         "state": loop_state(),
+        "quarantined": quarantined_values(),
         "lock": loop_lock(),
         "reasons": reasons(active_only=False),
         "field_choices": choices,
@@ -88,8 +102,9 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, "learning/settings.html", _settings_context())
     form = LoopSettingsForm(request.POST, instance=loop_settings())
-    if not form.is_valid():
-        return render(request, "learning/settings.html", _settings_context(form=form), status=400)
+    money = CurrencyForm(request.POST)
+    if not form.is_valid() or not money.is_valid():
+        return render(request, "learning/settings.html", _settings_context(form=form, currency_form=money), status=400)
     if "preview" in request.POST:
         data = form.cleaned_data
         preview = threshold_preview(
@@ -97,11 +112,17 @@ def settings_page(request: HttpRequest) -> HttpResponse:
             cost_per_lead=data["cost_per_lead"],
             expected_value_threshold=data["expected_value_threshold"],
         )
-        return render(request, "learning/settings.html", _settings_context(form=form, preview=preview))
+        return render(
+            request, "learning/settings.html", _settings_context(form=form, currency_form=money, preview=preview)
+        )
     diff = loop_settings_update(user=signed_in_user(request), changes=form.cleaned_data)
+    code = money.cleaned_data["currency"]
+    currency_changed = bool(code) and currency_set(user=signed_in_user(request), code=code)
     if diff:
         messages.success(request, f"Saved {', '.join(diff)}; open leads are being rescored.")
-    else:
+    if currency_changed:
+        messages.success(request, f"Amounts are shown in {code} from now on.")
+    if not diff and not currency_changed:
         messages.info(request, "Nothing changed.")
     return redirect("settings")
 
@@ -122,7 +143,7 @@ def settings_preview(request: HttpRequest) -> HttpResponse:
         if data["expected_value_threshold"] is None
         else data["expected_value_threshold"],
     )
-    return render(request, "learning/_threshold_preview.html", {"preview": preview})
+    return render(request, "learning/_threshold_preview.html", {"preview": preview, "small_sample": SMALL_SAMPLE})
 
 
 @require_POST
@@ -232,3 +253,11 @@ def webhook_page(request: HttpRequest) -> HttpResponse:
         status = 400
     context = {"form": form, "endpoint": endpoint, "deliveries": webhook_deliveries(limit=50)}
     return render(request, "learning/webhook.html", context, status=status)
+
+
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """For monitoring, without a login: loop lag, queued labels, the last error's kind, quarantined
+    leads. 503 while the learning loop fails (its last run failed and none has finished since)."""
+    health = loop_health()
+    return JsonResponse(health, status=503 if health["status"] == "failing" else 200)

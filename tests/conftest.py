@@ -14,6 +14,7 @@ from django.test import Client
 
 from config.celery import app as celery_app
 from config.roles import Role, set_role
+from config.site import currency_forget
 from config.tokens import token_create
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -27,6 +28,14 @@ def eager_celery() -> Iterator[None]:
     celery_app.conf.task_always_eager = True
     yield
     celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def fresh_currency() -> Iterator[None]:
+    """The currency is cached per process for a few seconds; each test starts from its database's."""
+    currency_forget()
+    yield
+    currency_forget()
 
 
 @pytest.fixture(autouse=True)

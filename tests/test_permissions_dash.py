@@ -18,11 +18,11 @@ MANAGER_GETS = [
 ]
 ADMIN_GETS = [
     "/settings/",
-    "/settings/preview/?hot_threshold=0.4",
+    "/settings/preview/?hot_threshold=40",
     "/settings/rules/preview/?kind=activity&value=meeting&points=20",
 ]
 ADMIN_POSTS = [
-    ("/settings/", {"hot_threshold": "0.3"}),
+    ("/settings/", {"hot_threshold": "30"}),
     ("/settings/rules/", {"kind": "activity", "value": "meeting", "points": "20"}),
     ("/settings/rules/{rule}/delete/", {}),
     ("/settings/models/1/activate/", {}),

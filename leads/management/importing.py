@@ -18,10 +18,10 @@ def run_import(command: BaseCommand, path: str, load: Callable[[IO[bytes]], Impo
     except OSError as exc:
         raise CommandError(f"cannot read {path}: {exc.strerror}") from None
     except CsvFileError as exc:
-        command.stdout.write("imported=0 labels=0 rejected=0")
+        command.stdout.write("imported=0 labels=0 rejected=0 warnings=0")
         raise CommandError(f"{path}: {exc}") from None
-    for error in result.errors:
-        command.stderr.write(str(error))
+    for problem in result.problems:
+        command.stderr.write(str(problem))
     import_announce(results=[result])
     command.stdout.write(result.summary)
     if result.imported == 0:

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,7 @@ from sklearn.model_selection import train_test_split
 from learning.core.features import PreparedFrame, _epoch_days, build_frame
 from learning.core.mix import MixState, credit_ratios, mix_update, weighted_brier_gain
 from learning.core.model import LeadScorer
+from learning.core.rationales import Why, simulated_whys
 from learning.core.strategies import (
     DEFAULT_EXPLORATION,
     DEFAULT_STRATEGY,
@@ -33,6 +35,7 @@ from learning.core.strategies import (
 )
 
 MIN_PER_OUTCOME = 5
+WITH_REASONS = "+reasons"  # the suffix of a curve whose scorer also learns from the simulated rep's whys
 
 
 class BacktestError(ValueError):
@@ -189,12 +192,14 @@ def replay(
     keys: np.ndarray | None = None,
     on_round: Callable[[int, np.ndarray], None] | None = None,
     mixes: list[MixState] | None = None,
+    fit_params: Callable[[np.ndarray], dict[str, Any]] | None = None,
 ) -> Curve:
     """One learning curve: from the labels ``start``, refit, measure, and let ``strategy`` pick
     the next batch (the live queue's ``select_batch``), ``rounds`` times. ``keys`` (one random
     number per pool row) order the random picks; strategies replayed with the same keys share them.
     ``on_round`` sees each round's label count and held-out probabilities (calibration reports).
     ``adaptive`` learns its mix as production does (``learning.core.mix``); ``mixes`` collects its states.
+    ``fit_params`` gives the scorer's fit its extra arguments for the labeled pool rows (the whys).
     """
     labeled = np.zeros(len(split.pool_y), dtype=bool)
     labeled[start] = True
@@ -203,7 +208,8 @@ def replay(
     before_last_batch: ClassifierMixin | None = None  # adaptive: the model trained without the pending batch
     for round_number in range(rounds + 1):
         rows = np.flatnonzero(labeled)
-        scorer = make_scorer().fit(split.pool_frame.iloc[rows], split.pool_y[rows])
+        extra = fit_params(rows) if fit_params is not None else {}
+        scorer = make_scorer().fit(split.pool_frame.iloc[rows], split.pool_y[rows], **extra)
         proba = scorer.predict_proba(split.test_frame)[:, 1]
         curve.append((len(rows), *_quality(split.test_y, proba, threshold)))
         if on_round is not None:
@@ -257,6 +263,7 @@ def run_backtest(
     threshold: float = 0.5,
     make_scorer: Callable[[], ClassifierMixin] | None = None,
     progress: Callable[[str], None] | None = None,
+    simulated_reasons: float | None = None,
 ) -> BacktestResult:
     """Learning curves (means over ``seeds``) for each strategy and for random sampling.
 
@@ -264,6 +271,10 @@ def run_backtest(
     seed starts from the same initial sample. Curve points are at the initial sample and after
     each round's batch. The default scorer is production's ``LeadScorer``, handed the frame
     prepared once (``PreparedFrame``) since every refit and scoring is on rows of it.
+
+    ``simulated_reasons`` (0..1): every label also comes with a why (``simulated_whys``: the
+    informed column with this probability, a random one otherwise), and each curve is replayed
+    a second time, as ``"<name>+reasons"``, with a scorer that learns from them (``fit(whys=...)``).
     """
     started = time.perf_counter()
     y = np.asarray(y).astype(int)
@@ -275,31 +286,43 @@ def run_backtest(
             f"need at least {MIN_PER_OUTCOME} leads of each outcome; got {int(y.sum())} converted "
             f"and {int(len(y) - y.sum())} not converted"
         )
+    if simulated_reasons is not None and not 0.0 <= simulated_reasons <= 1.0:
+        raise BacktestError(f"simulated reasons: accuracy {simulated_reasons} is not between 0 and 1")
+    prepared: dict[str, Any] = {}
     if make_scorer is None:
         frame = frame.reset_index(drop=True)  # rows found by position: cheaper than by lead id
-        prepared = PreparedFrame(frame)
+        prepared["prepared"] = PreparedFrame(frame)
+        make_scorer = LeadScorer
 
-        def make_scorer() -> ClassifierMixin:
-            return LeadScorer(prepared=prepared)
-
-    names = list(dict.fromkeys([*strategies, "random"]))
+    plain = list(dict.fromkeys([*strategies, "random"]))
+    names = plain + ([f"{name}{WITH_REASONS}" for name in plain] if simulated_reasons is not None else [])
     per_seed: dict[str, list[Curve]] = {name: [] for name in names}
     honesty: dict[str, list[list[tuple[int, float, float, float]]]] = {name: [] for name in names}
     full_aucs = []
     final_shares: list[dict[str, float]] = []
     for seed in range(first_seed, first_seed + seeds):
         split = Split.draw(frame, y, seed=seed, test_size=test_size)
-        full = make_scorer().fit(split.pool_frame, split.pool_y)
+        full = make_scorer().fit(split.pool_frame, split.pool_y, **prepared)
+        whys: list[tuple[Why, ...]] = []
+        if simulated_reasons is not None:
+            whys = simulated_whys(
+                full.score_with_contributions(split.pool_frame)[1],
+                split.pool_y,
+                full.feature_names_,
+                accuracy=simulated_reasons,
+                rng=np.random.default_rng([seed, 3]),
+            )
         full_aucs.append(roc_auc_score(split.test_y, full.predict_proba(split.test_frame)[:, 1]))
         start = _initial_sample(split.pool_y, size=initial, batch=batch, rng=np.random.default_rng(seed))
         keys = np.random.default_rng([seed, 2]).random(len(split.pool_y))
         for name in names:
             points: list[tuple[int, float, float, float]] = []
             mixes: list[MixState] = []
+            strategy, learns_whys = name.removesuffix(WITH_REASONS), name.endswith(WITH_REASONS)
             curve = replay(
                 split,
                 start,
-                strategy=name,
+                strategy=strategy,
                 exploration=exploration,
                 rng=np.random.default_rng([seed, 1]),  # common random numbers: strategies differ only by choice
                 keys=keys,
@@ -309,8 +332,9 @@ def run_backtest(
                 make_scorer=make_scorer,
                 on_round=_recorder(points, split.test_y),
                 mixes=mixes,
+                fit_params=_fit_params(prepared, whys if learns_whys else None),
             )
-            if mixes:
+            if mixes and not learns_whys:  # the plain curves' mix (the +reasons replays learn their own)
                 final_shares.append(mixes[-1].shares())
             per_seed[name].append(curve)
             honesty[name].append(points)
@@ -342,8 +366,18 @@ def run_backtest(
             }
             if final_shares
             else None,
+            "simulated_reasons": simulated_reasons,
         },
     )
+
+
+def _fit_params(prepared: dict[str, Any], whys: list[tuple[Why, ...]] | None) -> Callable[[np.ndarray], dict[str, Any]]:
+    """The scorer's fit arguments for some pool rows: the prepared frame, and their whys when the curve learns them."""
+
+    def params(rows: np.ndarray) -> dict[str, Any]:
+        return {**prepared, "whys": [whys[i] for i in rows]} if whys is not None else prepared
+
+    return params
 
 
 def _recorder(points: list[tuple[int, float, float, float]], test_y: np.ndarray) -> Callable[[int, np.ndarray], None]:

@@ -33,6 +33,15 @@ def _number(value: object) -> str:
     return f"{number:,.0f}" if abs(number) >= 100 or number == int(number) else f"{number:.1f}"
 
 
+MAX_VALUE_TEXT = 80  # an attribute value of 10 kB stays on its own page, not in a one-line reason
+
+
+def _text(value: str) -> str:
+    """A value as one short line: whitespace (newlines, tabs) collapsed, long text cut."""
+    line = " ".join(value.split())
+    return line if len(line) <= MAX_VALUE_TEXT else line[: MAX_VALUE_TEXT - 1] + "…"
+
+
 def describe(factor: Factor) -> str:
     """``▲ 3 pricing visit in the last 30 days`` / ``▼ industry: retail``."""
     arrow = "▲" if factor.weight > 0 else "▼"
@@ -54,7 +63,7 @@ def describe(factor: Factor) -> str:
     elif _missing(value):
         text = f"{_words(name)} unknown"
     else:
-        text = f"{_words(name)}: {value if isinstance(value, str) else _number(value)}"
+        text = f"{_words(name)}: {_text(value) if isinstance(value, str) else _number(value)}"
     return f"{arrow} {text}"
 
 

@@ -224,7 +224,7 @@ class PreparedFrame:
 
     The backtest refits the scorer on growing row subsets of one frame and scores the other rows
     every round. Each fit infers a plan and each transform encodes values, and both are per-value
-    work followed by per-subset decisions; handed a PreparedFrame (``LeadScorer(prepared=...)``),
+    work followed by per-subset decisions; handed a PreparedFrame (``LeadScorer().fit(..., prepared=...)``),
     they gather the per-value part from here instead of redoing it. The plan and the encoded
     values are the same as without it. Frames handed over with it must be row subsets of it
     (same index labels, same values).
@@ -351,8 +351,6 @@ class FrameEncoder(TransformerMixin, BaseEstimator):
 
     ``prepared`` (optional): a PreparedFrame the frames handed over are row subsets of; see there.
     """
-
-    prepared: PreparedFrame | None = None  # encoders pickled before the parameter existed load without it
 
     def __init__(self, max_categories: int = 50, prepared: PreparedFrame | None = None) -> None:
         self.max_categories = max_categories

@@ -22,27 +22,43 @@ def evaluate(y_true: np.ndarray, proba: np.ndarray, *, threshold: float) -> dict
     }
 
 
-def threshold_stats(y_true: np.ndarray, proba: np.ndarray, *, threshold: float) -> dict[str, float | int]:
-    """What calling every lead at or above ``threshold`` hot gives on labeled data."""
+def _weights(weights: np.ndarray | None, n: int) -> np.ndarray:
+    return np.ones(n) if weights is None else np.asarray(weights, dtype=float)
+
+
+def threshold_stats(
+    y_true: np.ndarray, proba: np.ndarray, *, threshold: float, weights: np.ndarray | None = None
+) -> dict[str, float | int]:
+    """What calling every lead at or above ``threshold`` hot gives on labeled data.
+
+    Counts are of labels; precision, recall and accuracy are weighted by ``weights`` (inverse
+    propensities, so they describe the pool), unweighted without.
+    """
     y_true = np.asarray(y_true).astype(int)
+    w = _weights(weights, len(y_true))
     hot = np.asarray(proba, dtype=float) >= threshold
-    true_hot = int((hot & (y_true == 1)).sum())
-    positives = int(y_true.sum())
+    won = y_true == 1
+    true_hot = int((hot & won).sum())
+    positives = int(won.sum())
     return {
         "n": len(y_true),
         "hot": int(hot.sum()),
         "true_hot": true_hot,
         "positives": positives,
-        "precision": true_hot / int(hot.sum()) if hot.any() else 0.0,
-        "recall": true_hot / positives if positives else 0.0,
-        "accuracy": float((hot.astype(int) == y_true).mean()) if len(y_true) else 0.0,
+        "precision": float(w[hot & won].sum() / w[hot].sum()) if hot.any() else 0.0,
+        "recall": float(w[hot & won].sum() / w[won].sum()) if positives else 0.0,
+        "accuracy": float(w[hot == won].sum() / w.sum()) if len(y_true) else 0.0,
     }
 
 
-def calibration_bins(y_true: np.ndarray, proba: np.ndarray, *, bins: int = 10) -> list[dict[str, float | int]]:
-    """Predicted vs actual conversion rate by decile of the prediction (equal-count groups, lowest first)."""
+def calibration_bins(
+    y_true: np.ndarray, proba: np.ndarray, *, bins: int = 10, weights: np.ndarray | None = None
+) -> list[dict[str, float | int]]:
+    """Predicted vs actual conversion rate by group of the prediction (equal label counts, lowest
+    first); ``predicted`` and ``actual`` are means weighted by ``weights``."""
     y_true = np.asarray(y_true).astype(int)
     proba = np.asarray(proba, dtype=float)
+    w = _weights(weights, len(y_true))
     order = np.argsort(proba, kind="stable")
     rows: list[dict[str, float | int]] = []
     for i, idx in enumerate(np.array_split(order, min(bins, len(order)))):
@@ -52,8 +68,8 @@ def calibration_bins(y_true: np.ndarray, proba: np.ndarray, *, bins: int = 10) -
             {
                 "bin": i + 1,
                 "n": len(idx),
-                "predicted": float(proba[idx].mean()),
-                "actual": float(y_true[idx].mean()),
+                "predicted": float(np.average(proba[idx], weights=w[idx])),
+                "actual": float(np.average(y_true[idx], weights=w[idx])),
                 "low": float(proba[idx].min()),
                 "high": float(proba[idx].max()),
             }
@@ -61,35 +77,41 @@ def calibration_bins(y_true: np.ndarray, proba: np.ndarray, *, bins: int = 10) -
     return rows
 
 
-def gain_table(y_true: np.ndarray, proba: np.ndarray, *, groups: int = 10) -> list[dict[str, float | int]]:
+def gain_table(
+    y_true: np.ndarray, proba: np.ndarray, *, groups: int = 10, weights: np.ndarray | None = None
+) -> list[dict[str, float | int]]:
     """Lift and cumulative gain: leads sorted by prediction, best first, cut into equal-count groups.
 
     ``gain`` is the share of all conversions found in the top groups so far; ``lift`` the group's
-    conversion rate over the overall rate.
+    conversion rate over the overall rate. With ``weights`` every share and rate is weighted
+    (``n`` and ``converted`` stay label counts).
     """
     y_true = np.asarray(y_true).astype(int)
     proba = np.asarray(proba, dtype=float)
-    total, positives = len(y_true), int(y_true.sum())
+    w = _weights(weights, len(y_true))
+    total, positives = float(w.sum()), float(w[y_true == 1].sum())
     rate = positives / total if total else 0.0
     order = np.argsort(-proba, kind="stable")
     rows: list[dict[str, float | int]] = []
-    seen = found = 0
+    seen = found = 0.0
     for i, idx in enumerate(np.array_split(order, min(groups, len(order)))):
         if len(idx) == 0:
             continue
-        hits = int(y_true[idx].sum())
-        seen += len(idx)
+        group_weight = float(w[idx].sum())
+        hits = float((w[idx] * y_true[idx]).sum())
+        seen += group_weight
         found += hits
+        group_rate = hits / group_weight if group_weight else 0.0
         rows.append(
             {
                 "group": i + 1,
                 "n": len(idx),
-                "converted": hits,
-                "rate": hits / len(idx),
-                "lift": (hits / len(idx)) / rate if rate else 0.0,
+                "converted": int(y_true[idx].sum()),
+                "rate": group_rate,
+                "lift": group_rate / rate if rate else 0.0,
                 "share_of_leads": seen / total,
                 "gain": found / positives if positives else 0.0,
-                "cumulative_lift": (found / seen) / rate if rate else 0.0,
+                "cumulative_lift": (found / seen) / rate if rate and seen else 0.0,
             }
         )
     return rows

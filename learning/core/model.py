@@ -9,7 +9,7 @@ a vectorised gather, so scoring a million leads costs little more than reading t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,9 +21,10 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
+from sklearn.utils.validation import check_is_fitted
 
 from learning.core.features import FrameEncoder, PreparedFrame, is_behaviour
-from learning.core.strategies import SlotCodes
+from learning.core.rationales import Why, learn_whys, resolve
 
 
 @dataclass
@@ -73,14 +74,10 @@ def _fit_categorical(name: str, values: pd.Series, min_frequency: int, max_categ
 class LeadScorer(ClassifierMixin, BaseEstimator):
     """P(convert) from a feature frame; ``score_with_contributions`` explains each prediction.
 
-    ``prepared``: for many fits and scorings on row subsets of one frame (the backtest), that
-    frame as a PreparedFrame; the results are the same, the per-value work is done once.
+    ``solver``: the regression's; "auto" takes liblinear (~50x faster on the few hundred labels
+    of a live loop) below 20,000 labels and lbfgs above. ``random_state`` seeds the folds that
+    calibrate the scores and weigh the whys.
     """
-
-    prepared: PreparedFrame | None = None  # scorers pickled before the parameter existed load without it
-    calibrate = False
-    # Training rows per slot (``representative`` balances on them); scorers pickled before it have None.
-    slot_counts_: np.ndarray | None = None
 
     def __init__(
         self,
@@ -89,18 +86,33 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
         min_frequency: int = 2,
         max_categories: int = 20,
         calibrate: bool = True,
-        prepared: PreparedFrame | None = None,
+        solver: str = "auto",
+        random_state: int | None = 0,
     ) -> None:
         self.C = C
         self.n_bins = n_bins
         self.min_frequency = min_frequency
         self.max_categories = max_categories
         self.calibrate = calibrate
-        self.prepared = prepared
+        self.solver = solver
+        self.random_state = random_state
 
-    def fit(self, X: pd.DataFrame, y: np.ndarray) -> LeadScorer:
+    def fit(
+        self,
+        X: pd.DataFrame,
+        y: np.ndarray,
+        *,
+        whys: Sequence[Sequence[Why]] | None = None,
+        prepared: PreparedFrame | None = None,
+    ) -> LeadScorer:
+        """Fit on the outcomes ``y`` and, when given, each row's ``whys`` (the reasons and marked
+        fields of its label; see ``learning.core.rationales``). ``prepared``: for many fits and
+        scorings on row subsets of one frame (the backtest), that frame prepared once; the result
+        is the same, the per-value work is done once."""
         y = np.asarray(y).astype(int)
-        self.encoder_ = FrameEncoder(prepared=self.prepared).fit(X)
+        if whys is not None and len(whys) != len(y):
+            raise ValueError(f"whys: {len(whys)} rows for {len(y)} labels")
+        self.encoder_ = FrameEncoder(prepared=prepared).fit(X)
         encoded = self.encoder_.transform(X)
         plan = self.encoder_.plan_
         n_bins = max(2, min(self.n_bins, len(X) // 4))
@@ -116,16 +128,34 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
         self.n_slots_ = offset
         self.feature_names_ = [column.name for column in columns]
         codes = self._codes(encoded)
-        self.slot_counts_ = np.bincount(codes.ravel(), minlength=self.n_slots_)  # training rows per slot
         self.n_train_ = len(y)
-        # liblinear is ~50x faster on the few hundred labels of a live loop; lbfgs on big backtests.
-        solver = "liblinear" if len(y) < 20_000 else "lbfgs"
         design = self._design(codes)
-        self.classifier_ = LogisticRegression(C=self.C, solver=solver, max_iter=2000).fit(design, y)
+        solver = self.solver if self.solver != "auto" else ("liblinear" if len(y) < 20_000 else "lbfgs")
+        regression = LogisticRegression(C=self.C, solver=solver, max_iter=2000, random_state=self.random_state)
+        folds = _folds(y, self.random_state)
+        rationales = resolve(whys, self.feature_names_) if whys is not None else []
+        learned = learn_whys(
+            design,
+            y,
+            codes,
+            rationales,
+            offsets=np.array([column.offset for column in columns], dtype=np.int64),
+            widths=np.array([column.width for column in columns], dtype=np.int64),
+            estimator=regression,
+            folds=folds,
+        )
+        self.why_strength_ = learned.strength
+        self.reason_trust_ = learned.reason_trust
+        self.field_weights_ = learned.field_weights
+        self.classifier_ = regression.fit(learned.design, learned.y, sample_weight=learned.weights)
         self.calibration_ = (1.0, 0.0)
         self.out_of_fold_auc_: float | None = None
-        if self.calibrate:
-            scale, shift, self.out_of_fold_auc_ = platt_scaling(design, y, estimator=self.classifier_)
+        if self.calibrate and folds:
+            logits = learned.out_of_fold
+            if logits is None:
+                logits = out_of_fold_logits(design, y, estimator=regression, folds=folds)
+            scale, shift = platt_scaling(logits, y)
+            self.out_of_fold_auc_ = float(roc_auc_score(y, logits))
             # Folded into the regression: its probabilities and the contributions are then the calibrated ones.
             self.classifier_.coef_ = self.classifier_.coef_ * scale
             self.classifier_.intercept_ = self.classifier_.intercept_ * scale + shift
@@ -154,19 +184,11 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
 
     def slot_codes(self, X: pd.DataFrame) -> np.ndarray:
         """Per row and input column, the slot (number bin or category, numbered across columns) it falls in."""
+        check_is_fitted(self)
         return self._codes(self.encoder_.transform(X))
 
-    def pool_slots(self, frame_of: Callable[[np.ndarray], pd.DataFrame]) -> SlotCodes | None:
-        """What ``representative`` balances on: the slots of the pool rows it asks for (``frame_of``
-        gives their features, in the order asked) and of this scorer's training rows. None for a
-        scorer pickled before it counted its slots."""
-        if self.slot_counts_ is None:
-            return None
-        return SlotCodes(
-            codes=lambda rows: self.slot_codes(frame_of(rows)), labeled=self.slot_counts_, labeled_rows=self.n_train_
-        )
-
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        check_is_fitted(self)
         return self.classifier_.predict_proba(self._design(self.slot_codes(X)))
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
@@ -174,6 +196,7 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
 
     def score_with_contributions(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """P(convert) and, per input column, its push on the log-odds against an average lead."""
+        check_is_fitted(self)
         codes = self.slot_codes(X)
         coef = self.classifier_.coef_.ravel()
         pushes = coef[codes]
@@ -189,23 +212,36 @@ CALIBRATION_FOLDS = 5
 MIN_CALIBRATION_SCALE = 0.05  # a positive scale keeps the ranking (and the AUC) of the uncalibrated scores
 
 
-def platt_scaling(
-    design: sparse.csr_matrix, y: np.ndarray, *, estimator: LogisticRegression
-) -> tuple[float, float, float | None]:
+def _folds(y: np.ndarray, random_state: int | None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Stratified folds for calibration and the whys' trust; none when an outcome has fewer than 2 labels."""
+    folds = int(min(CALIBRATION_FOLDS, np.bincount(y, minlength=2).min()))
+    if folds < 2:
+        return []
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=random_state)
+    return list(splitter.split(np.zeros(len(y)), y))
+
+
+def out_of_fold_logits(
+    design: sparse.csr_matrix,
+    y: np.ndarray,
+    *,
+    estimator: LogisticRegression,
+    folds: Sequence[tuple[np.ndarray, np.ndarray]],
+) -> np.ndarray:
+    """Each row's log-odds under ``estimator`` refit (a clone) without its fold."""
+    logits = np.empty(len(y))
+    for train, test in folds:
+        logits[test] = clone(estimator).fit(design[train], y[train]).decision_function(design[test])
+    return logits
+
+
+def platt_scaling(logits: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """Platt's sigmoid on out-of-fold log-odds: ``scale * logit + shift`` is calibrated.
 
     A strongly regularised regression squeezes its log-odds towards the average where the signal is
     strong, and spreads them where it fits noise; the out-of-fold fit measures by how much. Platt's
-    smoothed targets keep a few labels from giving certainties. Returns the scale, the shift and the
-    out-of-fold ROC AUC; (1, 0, None) when a fold would lack an outcome. ``estimator`` is refit (a
-    clone) on each fold, before the caller rescales its coefficients.
+    smoothed targets keep a few labels from giving certainties.
     """
-    folds = int(min(CALIBRATION_FOLDS, np.bincount(y, minlength=2).min()))
-    if folds < 2:
-        return 1.0, 0.0, None
-    logits = np.empty(len(y))
-    for train, test in StratifiedKFold(n_splits=folds, shuffle=True, random_state=0).split(np.zeros(len(y)), y):
-        logits[test] = clone(estimator).fit(design[train], y[train]).decision_function(design[test])
     positives = int(y.sum())
     target = np.where(y == 1, (positives + 1) / (positives + 2), 1 / (len(y) - positives + 2))
 
@@ -217,7 +253,23 @@ def platt_scaling(
     fitted = minimize(
         loss, x0=np.array([1.0, 0.0]), jac=True, method="L-BFGS-B", bounds=[(MIN_CALIBRATION_SCALE, None), (None, None)]
     )
-    return float(fitted.x[0]), float(fitted.x[1]), float(roc_auc_score(y, logits))
+    return float(fitted.x[0]), float(fitted.x[1])
+
+
+def cross_val_proba(
+    scorer: LeadScorer, X: pd.DataFrame, y: np.ndarray, *, whys: Sequence[Sequence[Why]] | None = None, folds: int = 5
+) -> np.ndarray:
+    """Each row's P(convert) under ``scorer`` refit (a clone) without its fold, on the other folds'
+    outcomes and, when given, their whys: the held-out predictions a model version is judged on."""
+    y = np.asarray(y).astype(int)
+    n_splits = int(min(folds, np.bincount(y, minlength=2).min()))
+    splitter = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=0)
+    proba = np.empty(len(y))
+    for train, test in splitter.split(np.zeros(len(y)), y):
+        fold_whys = [whys[i] for i in train] if whys is not None else None
+        fitted = clone(scorer).fit(X.iloc[train], y[train], whys=fold_whys)
+        proba[test] = fitted.predict_proba(X.iloc[test])[:, 1]
+    return proba
 
 
 @dataclass(frozen=True)

@@ -214,13 +214,3 @@ def select_batch(
     ranking = rank_pool(proba, strategy=strategy, exploration=exploration, rng=rng, shares=shares, keys=keys)
     ranking.order = ranking.order[:size]
     return ranking
-
-
-@dataclass
-class SlotCodes:
-    """The scorer's slot (a number bin or a category, numbered across all columns) of pool rows,
-    column by column, and the labeled leads per slot (``LeadScorer.pool_slots``)."""
-
-    codes: Callable[[np.ndarray], np.ndarray]  # pool row indices → one row of slot numbers each, a column per input
-    labeled: np.ndarray  # per slot: the labeled leads in it (``LeadScorer.slot_counts_``)
-    labeled_rows: int  # the labeled leads

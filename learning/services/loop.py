@@ -121,8 +121,12 @@ def run_learning_loop(*, max_rounds: int = 10) -> int:
         with _heartbeat():
             rounds = _loop_rounds(max_rounds)
     except Exception as exc:
-        LoopLock.objects.filter(pk=1).update(last_error=f"{type(exc).__name__}: {exc}"[:2000])
+        LoopLock.objects.filter(pk=1).update(
+            last_error=f"{type(exc).__name__}: {exc}"[:2000], last_error_at=timezone.now()
+        )
         raise
+    else:
+        LoopLock.objects.filter(pk=1).update(last_success_at=timezone.now())
     finally:
         LoopLock.objects.filter(pk=1).update(running_since=None, heartbeat_at=None, claimed_by="")
     if _work_due(loop_state()):

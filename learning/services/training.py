@@ -6,8 +6,10 @@ import io
 import logging
 import platform
 import time
+from collections.abc import Sequence
 from datetime import datetime
 from importlib.metadata import version as package_version
+from typing import Any
 
 import joblib
 import modAL  # noqa: F401  (recorded: the strategies depend on it)
@@ -17,13 +19,14 @@ import sklearn
 from django.db import transaction
 from django.utils import timezone
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-from feedback.selectors import training_labels
+from feedback.selectors import label_whys, training_labels
 from learning.core.metrics import evaluate
-from learning.core.model import LeadScorer
+from learning.core.model import LeadScorer, cross_val_proba
+from learning.core.rationales import MARKED, Why
 from learning.models import ModelStatus, ModelVersion
-from learning.selectors import active_model, feature_frame, loop_settings, scorer_for
+from learning.quarantine import readable_features
+from learning.selectors import active_model, loop_settings, scorer_for
 from learning.services.mix import queue_label_metrics, queue_mix_learn
 from learning.services.workers import fault_pause, rescore_requested
 
@@ -43,11 +46,35 @@ def _library_versions() -> dict[str, str]:
     }
 
 
-def _out_of_fold(frame: pd.DataFrame, y: np.ndarray) -> np.ndarray:
-    folds = int(min(5, np.bincount(y).min()))
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
-    proba: np.ndarray = cross_val_predict(LeadScorer(), frame, y, cv=splitter, method="predict_proba")[:, 1]
-    return proba
+def _out_of_fold(frame: pd.DataFrame, y: np.ndarray, whys: Sequence[Sequence[Why]] | None = None) -> np.ndarray:
+    return cross_val_proba(LeadScorer(), frame, y, whys=whys)
+
+
+def _label_whys(label_ids: Sequence[int]) -> list[tuple[Why, ...]]:
+    """Each label's whys, in ``label_ids``' order: its reason's fields (trusted per reason code) and
+    the fields the rep marked (trusted together, as ``MARKED``)."""
+    stored = label_whys(label_ids=label_ids)
+    whys = []
+    for label_id in label_ids:
+        code, reason_fields, marked = stored.get(label_id, (None, [], []))
+        row = []
+        if code and reason_fields:
+            row.append(Why(key=code, fields=tuple(reason_fields)))
+        if marked:
+            row.append(Why(key=MARKED, fields=tuple(marked)))
+        whys.append(tuple(row))
+    return whys
+
+
+def _why_metrics(scorer: LeadScorer, y: np.ndarray, plain: np.ndarray, *, threshold: float) -> dict[str, Any]:
+    """What the whys bought: the held-out metrics without them (the ablation fit), the trust each
+    reason earned and the weight each field carries in the fitted scorer."""
+    return {
+        "without_reasons": evaluate(y, plain, threshold=threshold),
+        "reason_trust": dict(scorer.reason_trust_),
+        "field_weights": dict(scorer.field_weights_),
+        "reason_strength": scorer.why_strength_,
+    }
 
 
 def train_model_version(*, labels_revision: int, now: datetime | None = None) -> ModelVersion | None:
@@ -62,14 +89,23 @@ def train_model_version(*, labels_revision: int, now: datetime | None = None) ->
         return None
     started = time.perf_counter()
     now = now or timezone.now()
-    frame = feature_frame(lead_ids=[lead_id for _, lead_id, _ in labels], as_of=now)
-    out_of_fold = _out_of_fold(frame, y)
-    metrics: dict[str, object] = {**evaluate(y, out_of_fold, threshold=settings.hot_threshold)}
+    lead_ids = np.array([lead_id for _, lead_id, _ in labels], dtype=np.int64)
+    frame = readable_features(lead_ids=lead_ids, as_of=now)
+    readable = np.isin(lead_ids, frame.index.to_numpy())  # a quarantined lead teaches nothing
+    labels = [label for label, keep in zip(labels, readable, strict=True) if keep]
+    y = y[readable]
+    if min(y.sum(), len(y) - y.sum()) < max(settings.min_labels_per_outcome, 2):
+        return None
+    whys = _label_whys([label_id for label_id, _, _ in labels])
+    out_of_fold = _out_of_fold(frame, y, whys)
+    metrics: dict[str, Any] = {**evaluate(y, out_of_fold, threshold=settings.hot_threshold)}
     label_ids = np.array([label_id for label_id, _, _ in labels])
     metrics["weighted"] = queue_label_metrics(
         y=y, out_of_fold=out_of_fold, label_ids=label_ids, threshold=settings.hot_threshold
     )
-    scorer = LeadScorer().fit(frame, y)
+    scorer = LeadScorer().fit(frame, y, whys=whys)
+    without = _out_of_fold(frame, y) if any(whys) else out_of_fold
+    metrics.update(_why_metrics(scorer, y, without, threshold=settings.hot_threshold))
     fault_pause("train")  # tests kill the worker here: no version is recorded, the labels stay pending
     buffer = io.BytesIO()
     joblib.dump(scorer, buffer, compress=3)

@@ -8,13 +8,22 @@ from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from config.audit import audit_record, changed_fields
-from learning.core.webhook import SIGNATURE_HEADER, post, sign
+from learning.core.webhook import (
+    DELIVERY_ERRORS,
+    SIGNATURE_HEADER,
+    TargetRefused,
+    check_url,
+    delivery_error,
+    post,
+    sign,
+)
 from learning.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from learning.services.workers import enqueue
 
@@ -37,6 +46,11 @@ def webhook_configure(*, user: User, url: str, secret: str, active: bool) -> Web
     url = url.strip()
     if active and not url.startswith(("https://", "http://")):
         raise WebhookError("url", "must be an http(s) URL")
+    if url:
+        try:
+            check_url(url, allowed_hosts=settings.WEBHOOK_ALLOWED_HOSTS)
+        except TargetRefused as exc:
+            raise WebhookError("url", str(exc)) from None
     if active and len(secret) < 16:
         raise WebhookError("secret", "must be at least 16 characters")
     with transaction.atomic():
@@ -127,10 +141,12 @@ def webhook_deliver(*, delivery_id: int, last_attempt: bool) -> str:
     headers = {SIGNATURE_HEADER: sign(body, secret), "X-Leadloop-Delivery": str(delivery.pk)}
     status: int | None = None
     try:
-        status = post(delivery.url, body, headers)
+        status = post(delivery.url, body, headers, allowed_hosts=settings.WEBHOOK_ALLOWED_HOSTS)
         error = "" if 200 <= status < 300 else f"HTTP {status}"
-    except OSError as exc:
-        error = f"{type(exc).__name__}: {exc}"[:500]
+    except DELIVERY_ERRORS as exc:
+        # The details (address, port, errno) go to the server's log only.
+        logger.warning("webhook delivery %s failed: %r", delivery.pk, exc)
+        error = delivery_error(exc)
     now = timezone.now()
     if not error:
         outcome, state, finished = "delivered", DeliveryStatus.DELIVERED, now

@@ -4,7 +4,12 @@
 (function () {
   "use strict";
   const root = document.getElementById("queue");
-  if (!root) return;
+  if (!root) {
+    // The lead page's label form: the same reason filtering, a plain form post.
+    document.addEventListener("change", (event) => { if (event.target.name === "outcome") filterReasons(); });
+    filterReasons();
+    return;
+  }
   const help = document.getElementById("shortcuts");
   let shownAt = performance.now();
   let busy = false; // one request at a time: a second Enter or a double click sends nothing
@@ -12,17 +17,20 @@
   function card() { return document.getElementById("queue-card"); }
   function csrf() { const input = root.querySelector("input[name=csrfmiddlewaretoken]"); return input ? input.value : ""; }
 
+  // Only the chosen outcome's reasons are shown (and numbered); before a choice, none are.
   function filterReasons() {
-    const form = card().querySelector("form[data-action=label]");
-    if (!form) return;
-    const chosen = form.querySelector("input[name=outcome]:checked");
-    for (const group of form.querySelectorAll(".reason-group")) {
-      const visible = !chosen || group.dataset.outcome === chosen.value;
-      group.hidden = !visible;
-      for (const input of group.querySelectorAll("input")) {
-        input.disabled = !visible;
-        if (!visible) input.checked = false;
+    for (const form of document.querySelectorAll("form[data-action=label]")) {
+      const chosen = form.querySelector("input[name=outcome]:checked");
+      for (const group of form.querySelectorAll(".reason-group")) {
+        const visible = Boolean(chosen) && group.dataset.outcome === chosen.value;
+        group.hidden = !visible;
+        for (const input of group.querySelectorAll("input")) {
+          input.disabled = !visible;
+          if (!visible) input.checked = false;
+        }
       }
+      const hint = form.querySelector(".reason-hint");
+      if (hint) hint.hidden = Boolean(chosen);
     }
   }
 

@@ -27,6 +27,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 PASSWORD = "password-123"
+CSP_REFUSAL = "Content Security Policy"  # Chromium's console words for a refused resource
 
 
 def _require_chromium() -> None:
@@ -72,15 +73,24 @@ def site(live_server: Any, transactional_db: None, defaults: None) -> str:
 
 @pytest.fixture
 def login(browser: Any, site: str) -> Any:
-    """``login(username, role)`` → a page of a fresh browser context, signed in through the login form."""
+    """``login(username, role)`` → a page of a fresh browser context, signed in through the login form.
+    A test whose pages broke the Content-Security-Policy (the browser refused a script, a style or
+    a connection) fails at its end."""
     contexts: list[Any] = []
+    violations: list[str] = []
 
-    def make(username: str, role: Role = Role.REP, *, javascript: bool = True) -> Any:
+    def make(
+        username: str, role: Role = Role.REP, *, javascript: bool = True, width: int = 1280, bypass_csp: bool = False
+    ) -> Any:
+        """``bypass_csp`` lets a test inject its own tools (axe-core) into pages that forbid inline scripts."""
         make_user(username, role, PASSWORD)
-        context = browser.new_context(java_script_enabled=javascript, viewport={"width": 1280, "height": 900})
+        context = browser.new_context(
+            java_script_enabled=javascript, viewport={"width": width, "height": 900}, bypass_csp=bypass_csp
+        )
         context.set_default_timeout(10_000)
         contexts.append(context)
         page = context.new_page()
+        page.on("console", lambda message: violations.append(message.text) if CSP_REFUSAL in message.text else None)
         page.goto(f"{site}/accounts/login/")
         page.fill("input[name=username]", username)
         page.fill("input[name=password]", PASSWORD)
@@ -91,3 +101,4 @@ def login(browser: Any, site: str) -> Any:
     yield make
     for context in contexts:
         context.close()
+    assert not violations, f"Content-Security-Policy violations: {violations}"

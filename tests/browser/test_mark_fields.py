@@ -49,7 +49,7 @@ def queue(login: Any, make_leads: Any) -> Any:
     return page
 
 
-def test_two_lines_marked_by_keyboard_land_on_the_label_and_undo_takes_them_away(queue: Any) -> None:
+def test_two_lines_marked_by_keyboard_land_on_the_label_and_undo_brings_them_back_to_edit(queue: Any) -> None:
     page = queue
     lead = shown(page)
     fields = line_fields(page)
@@ -70,9 +70,12 @@ def test_two_lines_marked_by_keyboard_land_on_the_label_and_undo_takes_them_away
     assert (label.outcome, label.reason.code if label.reason else None) == ("not_converted", "no_budget")
     assert label.fields == list(dict.fromkeys(fields[:2]))
 
+    # u takes the label back and shows its answer for editing: the marked fields come back checked,
+    # those the card still offers (undoing retrains, and the score's why may change with it).
     assert next_card(page, "u", shown(page)) == lead
     assert not Label.objects.filter(lead__external_id=lead).exists()
-    assert marked(page) == []
+    offered = page.eval_on_selector_all("[data-mark-fields] input", "els => els.map(e => e.value)")
+    assert set(marked(page)) == {name for name in fields[:2] if name in offered}
 
 
 def test_a_label_without_marking_takes_no_extra_key_and_stores_no_fields(queue: Any) -> None:

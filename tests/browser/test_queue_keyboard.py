@@ -219,7 +219,7 @@ def test_the_queue_works_as_plain_forms_without_javascript(login: Any, make_lead
     label = Label.objects.get()
     assert (label.lead.external_id, label.outcome, label.note) == (lead, "not_converted", "no budget this year")
 
-    page.get_by_role("button", name="Undo last label").click()
+    page.get_by_role("button", name="Undo label of").click()
     page.wait_for_load_state()
     assert shown(page) == lead
     assert not Label.objects.exists()

@@ -46,7 +46,8 @@ def build_team(users: dict[str, Any]) -> None:
             seconds_to_label=seconds,
             note=note,
         )
-        Label.objects.filter(pk=label.pk).update(created_at=datetime(*day, 12, 0, tzinfo=UTC))
+        when = datetime(*day, 12, 0, tzinfo=UTC)
+        Label.objects.filter(pk=label.pk).update(created_at=when, outcome_at=when)
     # Two skips by rep1 on 2 Nov, one by rep2 on 3 Nov.
     for rep, day in (("rep1", 2), ("rep1", 2), ("rep2", 3)):
         skip = Skip.objects.create(lead=Lead.objects.get(external_id="L4"), user=users[rep])

@@ -53,7 +53,7 @@ def test_it_imports_events_and_prints_the_summary_last(leads: None, tmp_path: Pa
 
     out, err = run_import(path)
 
-    assert last_line(out) == "imported=3 labels=0 rejected=0"
+    assert last_line(out) == "imported=3 labels=0 rejected=0 warnings=0"
     assert err == ""
     events = list(
         Activity.objects.filter(lead__external_id="L1").order_by("occurred_at").values_list("type", "occurred_at")
@@ -85,7 +85,7 @@ def test_it_reports_a_bad_row_with_its_number_and_field_and_imports_the_others(
 
     out, err = run_import(path)
 
-    assert last_line(out) == "imported=2 labels=0 rejected=1"
+    assert last_line(out) == "imported=2 labels=0 rejected=1 warnings=0"
     lines = err.strip().splitlines()
     assert len(lines) == 1
     assert lines[0].startswith(f"row 3: {field}: ")
@@ -116,7 +116,7 @@ def test_importing_the_same_file_again_duplicates_no_event(leads: None, tmp_path
 
     out, err = run_import(path)
 
-    assert last_line(out).endswith(" rejected=0")
+    assert last_line(out).endswith(" rejected=0 warnings=0")
     assert err == ""
     assert Activity.objects.count() == 3
 
@@ -145,7 +145,7 @@ def test_it_fails_when_no_row_can_be_imported(leads: None, tmp_path: Path) -> No
     with pytest.raises(CommandError, match="nothing could be imported"):
         call_command("import_activities", str(path), stdout=out, stderr=err)
 
-    assert last_line(out.getvalue()) == "imported=0 labels=0 rejected=2"
+    assert last_line(out.getvalue()) == "imported=0 labels=0 rejected=2 warnings=0"
     assert "row 2: lead: " in err.getvalue()
     assert "row 3: occurred_at: " in err.getvalue()
 

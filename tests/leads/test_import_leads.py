@@ -48,7 +48,7 @@ def test_it_imports_every_good_row_and_prints_the_summary_last(defaults: None, t
 
     out, err = run_import(path)
 
-    assert last_line(out) == "imported=2 labels=0 rejected=0"
+    assert last_line(out) == "imported=2 labels=0 rejected=0 warnings=0"
     assert err == ""
     lead = Lead.objects.get(external_id="L2")
     assert lead.company == "Globex"
@@ -61,12 +61,6 @@ def test_it_imports_every_good_row_and_prints_the_summary_last(defaults: None, t
 
 BAD_ROWS = [
     pytest.param(["", "Acme", "", "", "", ""], "external_id", id="missing external_id"),
-    pytest.param(["B1", "Acme", "", "lots", "", ""], "employees", id="employees not a number"),
-    pytest.param(["B1", "Acme", "", "200-51", "", ""], "employees", id="employees range backwards"),
-    pytest.param(["B1", "Acme", "", "", "-5", ""], "deal_value", id="negative deal_value"),
-    pytest.param(["B1", "Acme", "", "", "abc", ""], "deal_value", id="deal_value not a number"),
-    pytest.param(["B1", "Acme", "", "", "", "not-a-date"], "created_at", id="created_at not a date"),
-    pytest.param(["B1", "A" * 201, "", "", "", ""], "company", id="company over its max length"),
     pytest.param(["B1", "Acme", "", "", "", "", "extra"], "row", id="too many fields"),
 ]
 
@@ -80,7 +74,7 @@ def test_it_reports_a_bad_row_with_its_number_and_field_and_imports_the_others(
 
     out, err = run_import(path)
 
-    assert last_line(out) == "imported=2 labels=0 rejected=1"
+    assert last_line(out) == "imported=2 labels=0 rejected=1 warnings=0"
     lines = err.strip().splitlines()
     assert len(lines) == 1
     assert lines[0].startswith(f"row 3: {field}: ")
@@ -88,17 +82,19 @@ def test_it_reports_a_bad_row_with_its_number_and_field_and_imports_the_others(
 
 
 @pytest.mark.django_db
-def test_it_rejects_an_outcome_that_is_neither_converted_nor_not_converted(defaults: None, tmp_path: Path) -> None:
+def test_an_outcome_that_is_neither_converted_nor_not_converted_leaves_the_lead_open_with_a_warning(
+    defaults: None, tmp_path: Path
+) -> None:
     path = write_csv(
         tmp_path, [["O1", "converted"], ["O2", "maybe"], ["O3", "not_converted"]], header=["external_id", "outcome"]
     )
 
     out, err = run_import(path, "--outcome-column", "outcome")
 
-    assert last_line(out) == "imported=2 labels=2 rejected=1"
+    assert last_line(out) == "imported=3 labels=2 rejected=0 warnings=1"
     assert err.strip().startswith("row 3: outcome: ")
     assert "maybe" in err
-    assert not Lead.objects.filter(external_id="O2").exists()
+    assert Lead.objects.get(external_id="O2").status == "open"
 
 
 @pytest.mark.django_db
@@ -107,7 +103,7 @@ def test_it_rejects_the_second_row_with_the_same_external_id(defaults: None, tmp
 
     out, err = run_import(path)
 
-    assert last_line(out) == "imported=2 labels=0 rejected=1"
+    assert last_line(out) == "imported=2 labels=0 rejected=1 warnings=0"
     assert err.strip().startswith("row 4: external_id: ")
     assert "row 2" in err
     assert Lead.objects.get(external_id="D1").company == "First"
@@ -148,7 +144,7 @@ def test_an_outcome_column_creates_labels_and_closes_the_leads(defaults: None, t
 
     out, err = run_import(path, "--outcome-column", "won")
 
-    assert last_line(out) == "imported=3 labels=2 rejected=0"
+    assert last_line(out) == "imported=3 labels=2 rejected=0 warnings=0"
     assert err == ""
     labels = {label.lead.external_id: label for label in Label.objects.select_related("lead")}
     assert set(labels) == {"H1", "H2"}
@@ -172,7 +168,7 @@ def test_positive_maps_that_value_to_converted_and_any_other_value_to_not_conver
 
     out, _ = run_import(path, "--outcome-column", "stage", "--positive", "Won")
 
-    assert last_line(out) == "imported=4 labels=3 rejected=0"
+    assert last_line(out) == "imported=4 labels=3 rejected=0 warnings=0"
     assert dict(Label.objects.values_list("lead__external_id", "outcome")) == {
         "P1": "converted",
         "P2": "not_converted",
@@ -201,7 +197,7 @@ def test_importing_the_same_file_again_duplicates_nothing(defaults: None, tmp_pa
     out, err = run_import(path, "--outcome-column", "outcome")
 
     assert last_line(out).startswith("imported=2 ")
-    assert last_line(out).endswith(" rejected=0")
+    assert last_line(out).endswith(" rejected=0 warnings=0")
     assert err == ""
     assert Lead.objects.count() == 2
     assert Label.objects.count() == 1
@@ -220,7 +216,7 @@ def test_importing_a_changed_file_updates_the_leads_and_their_imported_labels(de
     path = write_csv(tmp_path, [["U1", "Acme Corp", "51-200", "salesforce", "not_converted"]], header=header)
     out, _ = run_import(path, "--outcome-column", "outcome")
 
-    assert last_line(out) == "imported=1 labels=1 rejected=0"
+    assert last_line(out) == "imported=1 labels=1 rejected=0 warnings=0"
     lead = Lead.objects.get(external_id="U1")
     assert (lead.company, lead.employees, lead.attributes) == ("Acme Corp", 125, {"crm": "salesforce"})
     assert lead.status == "not_converted"
@@ -236,7 +232,7 @@ def test_an_import_never_overwrites_a_label_a_rep_gave(defaults: None, rep: Any,
     path = write_csv(tmp_path, [["K1", "Acme Corp", "not_converted"]], header=header)
     out, _ = run_import(path, "--outcome-column", "outcome")
 
-    assert last_line(out) == "imported=1 labels=0 rejected=0"
+    assert last_line(out) == "imported=1 labels=0 rejected=0 warnings=0"
     label = Label.objects.get()
     assert (label.outcome, label.source, label.user, label.reason.code) == ("converted", "rep", rep, "budget_approved")
     lead = Lead.objects.get(external_id="K1")
@@ -246,15 +242,15 @@ def test_an_import_never_overwrites_a_label_a_rep_gave(defaults: None, rep: Any,
 
 @pytest.mark.django_db
 def test_it_fails_when_no_row_can_be_imported(defaults: None, tmp_path: Path) -> None:
-    path = write_csv(tmp_path, [["", "Acme", "", "", "", ""], ["X1", "Acme", "", "many", "", ""]])
+    path = write_csv(tmp_path, [["", "Acme", "", "", "", ""], ["X" * 101, "Acme", "", "many", "", ""]])
     out, err = io.StringIO(), io.StringIO()
 
     with pytest.raises(CommandError, match="nothing could be imported"):
         call_command("import_leads", str(path), stdout=out, stderr=err)
 
-    assert last_line(out.getvalue()) == "imported=0 labels=0 rejected=2"
-    assert "row 2: external_id: " in err.getvalue()
-    assert "row 3: employees: " in err.getvalue()
+    assert last_line(out.getvalue()) == "imported=0 labels=0 rejected=2 warnings=0"
+    assert "row 2: external_id: is required" in err.getvalue()
+    assert "row 3: external_id: longer than 100 characters" in err.getvalue()
 
 
 @pytest.mark.django_db
@@ -273,7 +269,7 @@ def test_it_fails_on_a_file_without_the_external_id_column_and_names_it(defaults
     with pytest.raises(CommandError, match="external_id"):
         call_command("import_leads", str(path), stdout=out, stderr=io.StringIO())
 
-    assert last_line(out.getvalue()) == "imported=0 labels=0 rejected=0"
+    assert last_line(out.getvalue()) == "imported=0 labels=0 rejected=0 warnings=0"
     assert not Lead.objects.exists()
 
 
@@ -301,7 +297,7 @@ def test_it_imports_a_semicolon_delimited_file(defaults: None, tmp_path: Path) -
 
     out, _ = run_import(path)
 
-    assert last_line(out) == "imported=2 labels=0 rejected=0"
+    assert last_line(out) == "imported=2 labels=0 rejected=0 warnings=0"
     lead = Lead.objects.get(external_id="S1")
     assert (lead.company, lead.employees, lead.deal_value) == ("Acme, Inc.", 125, 1500)
 
@@ -313,7 +309,7 @@ def test_it_imports_a_cp1252_encoded_file(defaults: None, tmp_path: Path) -> Non
 
     out, _ = run_import(path)
 
-    assert last_line(out) == "imported=1 labels=0 rejected=0"
+    assert last_line(out) == "imported=1 labels=0 rejected=0 warnings=0"
     lead = Lead.objects.get(external_id="W1")
     assert (lead.company, lead.country, lead.deal_value) == ("Société Générale", "Österreich", 900)
 
@@ -327,7 +323,7 @@ def test_it_imports_an_excel_utf8_file_with_a_bom_and_crlf_line_endings(defaults
 
     out, _ = run_import(path, "--outcome-column", "outcome")
 
-    assert last_line(out) == "imported=2 labels=2 rejected=0"
+    assert last_line(out) == "imported=2 labels=2 rejected=0 warnings=0"
     assert dict(Lead.objects.values_list("company", "status")) == {"Zürich AG": "converted", "Ørsted": "not_converted"}
 
 
@@ -346,7 +342,8 @@ def test_the_upload_page_imports_like_the_command_and_shows_the_summary(admin: A
 
     assert response.status_code == 200
     body = response.content.decode()
-    assert "imported=3 labels=2 rejected=1" in body
+    assert "Imported 3 leads, 2 of them with a historical outcome" in body
+    assert "1 row was rejected and not imported." in body
     assert "external_id" in body
     assert Lead.objects.get(external_id="W1").employees == 125
     assert dict(Label.objects.values_list("lead__external_id", "outcome")) == {
@@ -369,7 +366,8 @@ def test_the_upload_page_imports_activities_too(admin: Any, page_for: Any) -> No
     )
 
     assert response.status_code == 200
-    assert "imported=1 labels=0 rejected=1" in response.content.decode()
+    body = response.content.decode()
+    assert "Imported 1 activity event." in body and "1 row was rejected and not imported." in body
     assert Lead.objects.get(external_id="L1").activities.count() == 1
 
 

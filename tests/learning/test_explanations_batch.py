@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from leads.models import Lead, LeadScore, LeadStatus
-from learning import rescoring, scoring, selectors
+from learning import quarantine, rescoring, scoring, selectors
 from learning.services import training
 from tests.scores import set_score
 
@@ -35,7 +35,7 @@ def feature_reads(monkeypatch: pytest.MonkeyPatch) -> list[list[int]]:
         reads.append(sorted(int(i) for i in kwargs["lead_ids"]))
         return real(**kwargs)
 
-    monkeypatch.setattr(scoring, "feature_frame", counting)
+    monkeypatch.setattr(quarantine, "feature_frame", counting)  # the bulk read readable_features makes
     return reads
 
 

@@ -82,13 +82,3 @@ def test_calibration_keeps_the_ranking_and_brings_the_average_score_to_the_conve
     assert abs(calibrated.mean() - y_held_out.mean()) < abs(raw.mean() - y_held_out.mean())
     assert abs(calibrated.mean() - y_held_out.mean()) < 0.02
     assert calibrated_scorer.calibration_[0] > 0 and calibrated_scorer.out_of_fold_auc_ is not None
-
-
-def test_a_scorer_pickled_before_calibration_and_prepared_frames_still_scores() -> None:
-    frame, y = data()
-    scorer = LeadScorer().fit(frame, y)
-    for name in ("calibrate", "prepared", "calibration_", "out_of_fold_auc_"):
-        scorer.__dict__.pop(name)
-    scorer.encoder_.__dict__.pop("prepared")
-    assert scorer.predict_proba(frame).shape == (300, 2)
-    assert scorer.get_params()["calibrate"] is False

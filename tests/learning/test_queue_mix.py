@@ -76,7 +76,7 @@ def test_settings_naming_a_retired_strategy_fall_back_to_the_adaptive_default(de
 
     from django.apps import apps
 
-    migration = importlib.import_module("learning.migrations.0014_queue_mix_adaptive_default_retired_strategies")
+    migration = importlib.import_module("learning.migrations.0016_queue_mix_adaptive_default_retired_strategies")
     for retired in ("representative", "weighted", "balanced", "diverse"):
         LoopSettings.objects.update(strategy=retired)
         migration.retired_strategies_to_adaptive(apps, None)

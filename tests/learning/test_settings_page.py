@@ -8,8 +8,10 @@ import pytest
 
 from config.audit import audit_record
 from config.models import AuditLog
+from feedback.dashboards.filters import LabelFilters
+from feedback.dashboards.mix import reason_counts
 from feedback.models import Label, Reason
-from feedback.selectors import reason_counts, reasons_by_outcome
+from feedback.selectors import reasons_by_outcome
 from feedback.services import LabelError, label_submit
 from learning.models import LoopSettings, LoopState, ModelVersion, NextAction
 from learning.selectors import threshold_preview
@@ -24,17 +26,18 @@ from learning.core.strategies import DEFAULT_EXPLORATION, DEFAULT_STRATEGY  # no
 
 def settings_body(**change: Any) -> dict[str, Any]:
     body = {
-        "hot_threshold": 0.5,
+        "hot_threshold": 50,  # percent, as the form shows it
         "cost_per_lead": 50,
         "expected_value_threshold": 0,
         "strategy": DEFAULT_STRATEGY,
-        "exploration": DEFAULT_EXPLORATION,
+        "exploration": 100 * DEFAULT_EXPLORATION,
         "min_labels_per_outcome": 5,
         "retrain_every_labels": 1,
         "retrain_every_minutes": 0,
         "lease_minutes": 15,
         "queue_size": 10,
         "cold_start_hot_points": 50,
+        "rescore_every_hours": 24,
     }
     return {**body, **change}
 
@@ -50,7 +53,7 @@ def scored(rep: Any, rep2: Any) -> None:
 
 @pytest.mark.django_db
 def test_saving_settings_records_who_changed_what_from_what_to_what(admin: Any, page_for: Any) -> None:
-    response = page_for(admin).post("/settings/", settings_body(hot_threshold=0.35, queue_size=12))
+    response = page_for(admin).post("/settings/", settings_body(hot_threshold=35, queue_size=12))
 
     assert response.status_code == 302
     saved = LoopSettings.objects.get()
@@ -78,7 +81,7 @@ def test_retrain_trigger_fields_are_saved(admin: Any, page_for: Any) -> None:
 
 @pytest.mark.django_db
 def test_a_bad_threshold_is_400_and_nothing_is_saved(admin: Any, page_for: Any) -> None:
-    response = page_for(admin).post("/settings/", settings_body(hot_threshold=1.5))
+    response = page_for(admin).post("/settings/", settings_body(hot_threshold=150))
 
     assert response.status_code == 400
     assert LoopSettings.objects.get().hot_threshold == 0.5
@@ -108,20 +111,20 @@ def test_a_lower_threshold_finds_more_and_is_less_precise(scored: None) -> None:
 
 @pytest.mark.django_db
 def test_the_preview_endpoint_answers_a_fragment_without_saving(admin: Any, page_for: Any, scored: None) -> None:
-    response = page_for(admin).get("/settings/preview/", {"hot_threshold": "0.5"}, headers=FETCH)
+    response = page_for(admin).get("/settings/preview/", {"hot_threshold": "50"}, headers=FETCH)
 
     text = response.content.decode()
     assert response.status_code == 200
     assert "<html" not in text
     assert "67%" in text  # precision and recall
-    assert "<strong>2</strong> of 2 open leads with a deal value, worth 2,500" in text  # EV 550 + 1950 > 0
+    assert "<strong>2</strong> of 2 open leads with a deal value, worth $2,500" in text  # EV 550 + 1950 > 0
     assert LoopSettings.objects.get().hot_threshold == 0.5
     assert not AuditLog.objects.exists()
 
 
 @pytest.mark.django_db
 def test_the_preview_endpoint_rejects_a_bad_threshold(admin: Any, page_for: Any) -> None:
-    response = page_for(admin).get("/settings/preview/", {"hot_threshold": "2"})
+    response = page_for(admin).get("/settings/preview/", {"hot_threshold": "200"})
 
     assert response.status_code == 400
     assert "hot_threshold" in response.content.decode()
@@ -129,7 +132,7 @@ def test_the_preview_endpoint_rejects_a_bad_threshold(admin: Any, page_for: Any)
 
 @pytest.mark.django_db
 def test_the_no_js_preview_button_shows_the_effect_and_saves_nothing(admin: Any, page_for: Any, scored: None) -> None:
-    response = page_for(admin).post("/settings/", settings_body(hot_threshold=0.05, preview="1"))
+    response = page_for(admin).post("/settings/", settings_body(hot_threshold=5, preview="1"))
 
     text = response.content.decode()
     assert response.status_code == 200
@@ -189,7 +192,8 @@ def test_a_retired_reason_leaves_the_label_form_and_keeps_its_history(
     assert response.status_code == 302
     assert "no_budget" not in [r.code for r in reasons_by_outcome()["not_converted"]]
     assert Label.objects.filter(reason__code="no_budget").count() == 2
-    assert ("not_converted", "no_budget", 2) in [(r["outcome"], r["reason__code"], r["n"]) for r in reason_counts()]
+    totals = reason_counts(filters=LabelFilters(history=True))
+    assert ("not_converted", "no_budget", 2) in [(r.outcome, r.reason, r.n) for r in totals]
     lead = create_scored_lead(external_id="NEW")
     with pytest.raises(LabelError):
         label_submit(user=rep, lead=lead, outcome="not_converted", reason_code="no_budget")
@@ -281,7 +285,7 @@ def test_audit_record_is_callable_by_other_code(admin: Any) -> None:
 @pytest.mark.django_db
 def test_the_settings_page_lists_the_audit_log(admin: Any, page_for: Any) -> None:
     client = page_for(admin)
-    client.post("/settings/", settings_body(hot_threshold=0.42))
+    client.post("/settings/", settings_body(hot_threshold=42))
 
     text = client.get("/settings/").content.decode()
 

@@ -97,6 +97,55 @@ def test_simulate_all_strategies_compares_each_with_random(tmp_path: Path) -> No
     assert set(result["curves"]) == set(STRATEGIES)
 
 
+def test_simulated_reasons_add_the_reasons_curves_on_the_same_seeds_and_splits(tmp_path: Path) -> None:
+    result, printed = simulate(tmp_path, "--simulated-reasons", "0.8")
+    names = {DEFAULT_STRATEGY, "random", f"{DEFAULT_STRATEGY}+reasons", "random+reasons"}
+    assert set(result["curves"]) == names
+    assert set(result["seed_mean_aucs"]) == names
+    assert result["settings"]["simulated_reasons"] == 0.8
+    plain, taught = result["curves"]["random"], result["curves"]["random+reasons"]
+    assert [point["labels"] for point in plain] == [point["labels"] for point in taught]
+    assert plain[0]["labels"] == result["curves"][f"{DEFAULT_STRATEGY}+reasons"][0]["labels"]
+    for point in taught:
+        assert set(point) == {"labels", "auc", "precision", "recall"}
+    assert "random+reasons AUC" in printed
+
+
+def test_an_informed_simulated_rep_teaches_the_model_and_a_random_one_costs_nothing_much() -> None:
+    rng = np.random.default_rng(7)
+    n = 900
+    frame = pd.DataFrame(
+        {
+            "count__demo": rng.poisson(1.0, size=n).astype(float),
+            **{f"noise{i}": rng.choice(["a", "b", "c"], size=n) for i in range(6)},
+        }
+    )
+    y = (rng.random(n) < 1 / (1 + np.exp(-(-2.0 + 1.6 * frame["count__demo"])))).astype(int).to_numpy()
+    informed = run_backtest(
+        frame, y, strategies=["random"], initial=20, batch=20, rounds=2, seeds=3, simulated_reasons=1
+    )
+    assert informed.mean_auc("random+reasons") > informed.mean_auc("random") + 0.01
+    random = run_backtest(frame, y, strategies=["random"], initial=20, batch=20, rounds=2, seeds=3, simulated_reasons=0)
+    assert random.curves["random"] == informed.curves["random"]  # the plain curves do not depend on the rep
+    assert random.mean_auc("random+reasons") > random.mean_auc("random") - 0.02
+
+
+def test_simulated_reasons_outside_0_to_1_are_a_clear_error(tmp_path: Path) -> None:
+    leads_csv, _ = tiny_csvs(tmp_path)
+    with pytest.raises(CommandError, match="--simulated-reasons"):
+        call_command(
+            "simulate",
+            "--csv",
+            str(leads_csv),
+            "--outcome-column",
+            "result",
+            "--simulated-reasons",
+            "1.5",
+            "--json",
+            "x",
+        )
+
+
 def test_a_missing_outcome_column_is_a_clear_error(tmp_path: Path) -> None:
     leads_csv, _ = tiny_csvs(tmp_path)
     with pytest.raises(CommandError, match=r"missing required column\(s\): outcome"):

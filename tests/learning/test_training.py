@@ -56,7 +56,7 @@ def test_the_guard_keeps_a_worse_model_out_and_says_why(history: list[str], monk
     # New labels the active model never saw, then a candidate that scores them worse.
     monkeypatch.setattr(training, "GUARD_MIN_LABELS", 5)
     ModelVersion.objects.filter(pk=first.pk).update(last_label_id=0)  # every label is new to v1
-    monkeypatch.setattr(training, "_out_of_fold", lambda frame, y: 1.0 - y * 0.9)  # perfectly wrong
+    monkeypatch.setattr(training, "_out_of_fold", lambda frame, y, whys=None: 1.0 - y * 0.9)  # perfectly wrong
     second = training.train_model_version(labels_revision=2)
     assert second.status == ModelStatus.REJECTED
     assert "below active v1" in second.note
@@ -173,3 +173,41 @@ def test_the_new_default_strategy_reaches_settings_no_admin_has_saved(defaults: 
     LoopSettings.objects.update(updated_by=admin)
     migration.follow_new_default(apps, None)
     assert LoopSettings.objects.get().strategy == "weighted", "an admin's choice stays"
+
+
+def test_a_version_records_its_metrics_with_and_without_the_reasons_and_what_each_reason_earned(
+    history: list[str],
+) -> None:
+    from feedback.models import Reason
+
+    urgent = Reason.objects.get(code="urgent_pain")
+    urgent.fields = ["activity:pricing_visit"]
+    urgent.save()
+    silent = Reason.objects.get(code="unresponsive")
+    silent.fields = ["activity:pricing_visit", "recency"]
+    silent.save()
+    Label.objects.filter(outcome="converted").update(reason=urgent)
+    Label.objects.filter(outcome="not_converted").update(reason=silent)
+    marked = Label.objects.order_by("id").first()
+    marked.fields = ["industry"]
+    marked.save()
+
+    version = training.train_model_version(labels_revision=1)
+
+    assert version is not None
+    plain_keys = {"roc_auc", "precision", "recall", "accuracy", "brier", "threshold", "n", "positives"}
+    assert set(version.metrics) >= plain_keys | {"without_reasons", "reason_trust", "field_weights"}
+    assert set(version.metrics["without_reasons"]) == plain_keys
+    assert version.metrics["without_reasons"]["n"] == version.metrics["n"] == version.labels
+    trust = version.metrics["reason_trust"]
+    assert set(trust) == {"urgent_pain", "unresponsive", "marked"}
+    assert all(0.0 <= weight <= 1.0 for weight in trust.values())
+    assert set(version.metrics["field_weights"]) == {"activity:pricing_visit", "recency", "industry"}
+
+
+def test_without_any_reason_fields_both_metrics_are_the_plain_models(history: list[str]) -> None:
+    version = training.train_model_version(labels_revision=1)
+    assert version is not None
+    without = version.metrics["without_reasons"]
+    assert without["roc_auc"] == version.metrics["roc_auc"] and without["brier"] == version.metrics["brier"]
+    assert version.metrics["reason_trust"] == {} and version.metrics["field_weights"] == {}

@@ -10,7 +10,10 @@ from leads.services import import_leads_csv
 
 
 class Command(BaseCommand):
-    help = "Import leads from a CSV (one per row, external_id required); bad rows are reported and skipped."
+    help = (
+        "Import leads from a CSV (one per row, external_id required): a row without a usable external_id is "
+        "rejected; an invalid optional value is left out with a warning (row N: field: reason)."
+    )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("file")
@@ -19,14 +22,23 @@ class Command(BaseCommand):
             "--positive",
             help="with --outcome-column: the value meaning converted; any other non-empty value is not_converted",
         )
+        parser.add_argument(
+            "--outcome-date-column",
+            help="with --outcome-column: when the outcome happened (a date or datetime); otherwise dated at import",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["positive"] is not None and not options["outcome_column"]:
             raise CommandError("--positive needs --outcome-column")
+        if options["outcome_date_column"] and not options["outcome_column"]:
+            raise CommandError("--outcome-date-column needs --outcome-column")
         run_import(
             self,
             options["file"],
             lambda stream: import_leads_csv(
-                stream=stream, outcome_column=options["outcome_column"], positive=options["positive"]
+                stream=stream,
+                outcome_column=options["outcome_column"],
+                positive=options["positive"],
+                outcome_date_column=options["outcome_date_column"],
             ),
         )

@@ -1,48 +1,52 @@
 from __future__ import annotations
 
+import time
 from argparse import ArgumentParser
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from config.roles import Role, set_role
-from leads.demo import generate
 from leads.models import Lead
-from leads.services import import_activities, import_announce, import_leads
+from learning.demo import demo_users, tell_story
 from learning.services.loop import run_learning_loop
-
-DEMO_USERS = [
-    ("riley", Role.REP, "leadloop-rep"),
-    ("sam", Role.REP, "leadloop-rep"),
-    ("morgan", Role.MANAGER, "leadloop-manager"),
-    ("alex", Role.ADMIN, "leadloop-admin"),
-]
+from learning.services.workers import rescore_requested
 
 
 class Command(BaseCommand):
-    help = "Load the demo team: a few hundred B2B leads with activity and some known outcomes, and demo users."
+    help = (
+        "Load the demo team: B2B leads with activity, imported history, ten weeks of rep labels with "
+        "reasons and notes, and the models trained as the labels came. Does nothing twice."
+    )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--leads", type=int, default=400)
+        parser.add_argument("--leads", type=int, default=1100)
         parser.add_argument("--force", action="store_true", help="load the leads even if the database has some")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        started = time.perf_counter()
         User = get_user_model()
-        for name, role, password in DEMO_USERS:
+        users = {}
+        hashes: dict[str, str] = {}  # one slow hash per demo password, not per user
+        for name, role, password in demo_users():
             user, created = User.objects.get_or_create(username=name)
             if created:
-                user.set_password(password)
+                user.password = hashes.setdefault(password, make_password(password))
                 user.save()
-            set_role(user=user, role=role)
+            set_role(user=user, role=Role(role))
+            users[name] = user
         if Lead.objects.exists() and not options["force"]:
             self.stdout.write("demo leads already loaded; users checked")
         else:
-            data = generate(n_leads=options["leads"], now=timezone.now())
-            leads = import_leads(rows=enumerate(data.leads, start=2), outcome_column="outcome")
-            events = import_activities(rows=enumerate(data.activities, start=2))
-            self.stdout.write(f"demo: {leads.summary}; activities={events.imported}")
-            import_announce(results=[leads, events])
-            run_learning_loop()  # first model and scores now, so the first page shows them
-        self.stdout.write("demo logins: " + ", ".join(f"{n} / {p} ({r.value})" for n, r, p in DEMO_USERS))
+            story = tell_story(users=users, n_leads=options["leads"], now=timezone.now())
+            rescore_requested()
+            run_learning_loop()  # the model of today and fresh scores, so the first page shows them
+            self.stdout.write(
+                f"demo: {options['leads']:,} leads, {story.history:,} imported outcomes, {story.labels:,} rep labels, "
+                f"model versions trained along the way: {len(story.versions)}"
+            )
+        self.stdout.write(f"seconds={time.perf_counter() - started:.1f}")
+        self.stdout.write("demo logins: " + ", ".join(f"{n} / {p} ({r})" for n, r, p in demo_users()))

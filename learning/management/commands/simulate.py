@@ -78,6 +78,13 @@ class Command(BaseCommand):
         parser.add_argument("--strategy", default=DEFAULT_STRATEGY, help=f"{', '.join(STRATEGIES)} or all")
         parser.add_argument("--exploration", type=_share, default=DEFAULT_EXPLORATION)
         parser.add_argument("--threshold", type=_share, default=0.5, help="hot threshold for precision and recall")
+        parser.add_argument(
+            "--simulated-reasons",
+            type=_share,
+            metavar="ACC",
+            help="with every label the simulated rep also names a column: the one pushing hardest towards the "
+            "outcome with probability ACC (0..1), a random one otherwise; adds the +reasons curves",
+        )
         parser.add_argument("--json", required=True, help="where to write the curves")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -126,6 +133,7 @@ class Command(BaseCommand):
                 seeds=options["seeds"],
                 exploration=options["exploration"],
                 threshold=options["threshold"],
+                simulated_reasons=options["simulated_reasons"],
                 progress=(lambda line: self.stdout.write(line)) if options["verbosity"] > 1 else None,
             )
         except BacktestError as exc:

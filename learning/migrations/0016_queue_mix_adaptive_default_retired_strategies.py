@@ -12,7 +12,7 @@ def retired_strategies_to_adaptive(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("learning", "0013_looplock_split_from_loopstate"),
+        ("learning", "0015_loopsettings_rescore_every_hours"),
     ]
 
     operations = [

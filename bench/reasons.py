@@ -1,0 +1,196 @@
+"""The why's benchmark: what a simulated rep's reasons buy on the backtest set.
+
+    python -m bench.reasons [--seeds 20] [--rounds 15] [--only NAME[,NAME]] [--quick]
+
+Replays, seed by seed and on the same splits, first samples and random keys as
+``simulate --simulated-reasons ACC`` (``run_backtest``): random sampling and the default strategy
+without reasons, the default strategy and random sampling with an informed rep (ACC 0.8,
+``"<strategy>+reasons"`` and ``"random+reasons"``), and the default strategy with a rep who names
+columns at random (ACC 0). The curves without reasons do not depend on the rep, so they are
+replayed once. ``--quick`` leaves out ``random+reasons``. Prints, per dataset: random sampling's
+AUC at 300 labels, the labels each mean curve needed to reach it, and seed-paired differences
+(± standard error over the seeds) of the mean AUC over the curve and of the AUC at 120 labels
+against random's at 300. Results are saved after every seed to bench/out/reasons.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from bench.backtest import OUT, load, setup_django, table
+
+SEEDS = 20
+TARGET_LABELS = 300  # "reach random sampling's AUC at 300 labels"
+WITHIN = 120  # ... within this many labels
+INFORMED = 0.8
+
+
+def curve_names(strategy: str, *, quick: bool) -> list[tuple[str, str, float | None]]:
+    """(curve name, strategy replayed, the simulated rep's accuracy or None for no reasons)."""
+    names = [
+        ("random", "random", None),
+        (strategy, strategy, None),
+        (f"{strategy}+reasons", strategy, INFORMED),
+        (f"{strategy}+reasons@0", strategy, 0.0),
+    ]
+    return names if quick else [*names, ("random+reasons", "random", INFORMED)]
+
+
+def replay_seed(frame: object, y: np.ndarray, *, seed: int, rounds: int, quick: bool) -> dict[str, list[list[float]]]:
+    """One seed's curves (labels, AUC per point), as run_backtest replays them."""
+    from learning.core.backtest import Split, _fit_params, _initial_sample, replay
+    from learning.core.model import LeadScorer
+    from learning.core.rationales import simulated_whys
+    from learning.core.strategies import DEFAULT_EXPLORATION, DEFAULT_STRATEGY
+
+    prepared, data = frame  # type: ignore[misc]
+    split = Split.draw(data, y, seed=seed, test_size=0.3)
+    full = LeadScorer().fit(split.pool_frame, split.pool_y, prepared=prepared)
+    contributions = full.score_with_contributions(split.pool_frame)[1]
+    start = _initial_sample(split.pool_y, size=20, batch=20, rng=np.random.default_rng(seed))
+    keys = np.random.default_rng([seed, 2]).random(len(split.pool_y))
+    curves = {}
+    for name, strategy, accuracy in curve_names(DEFAULT_STRATEGY, quick=quick):
+        whys = None
+        if accuracy is not None:
+            rng = np.random.default_rng([seed, 3])
+            whys = simulated_whys(contributions, split.pool_y, full.feature_names_, accuracy=accuracy, rng=rng)
+        curve = replay(
+            split,
+            start,
+            strategy=strategy,
+            exploration=DEFAULT_EXPLORATION,
+            rng=np.random.default_rng([seed, 1]),
+            keys=keys,
+            rounds=rounds,
+            batch=20,
+            threshold=0.5,
+            make_scorer=LeadScorer,
+            fit_params=_fit_params({"prepared": prepared}, whys),
+        )
+        curves[name] = [[float(point[0]), float(point[1])] for point in curve]
+    return curves
+
+
+def summary(name: str, seeds: list[dict[str, list[list[float]]]], strategy: str) -> dict[str, object]:
+    """Mean curves, labels to reach random's AUC at 300 on them, and seed-paired differences."""
+    length = min(len(curve) for run in seeds for curve in run.values())
+    mean = {key: np.mean([run[key][:length] for run in seeds], axis=0) for key in seeds[0]}
+    labels = mean["random"][:, 0]
+    at = int(np.argmin(np.abs(labels - TARGET_LABELS)))
+    within = int(np.argmin(np.abs(labels - WITHIN)))
+    target = float(mean["random"][at, 1])
+
+    def paired(a: np.ndarray) -> list[float]:
+        return [float(a.mean()), float(a.std(ddof=1) / np.sqrt(len(a))) if len(a) > 1 else float("nan")]
+
+    def auc(key: str) -> np.ndarray:
+        return np.array([[point[1] for point in run[key][:length]] for run in seeds])
+
+    random = auc("random")
+    row: dict[str, object] = {
+        "dataset": name,
+        "seeds": len(seeds),
+        "target_auc": target,
+        "reach": {
+            key: next((int(point[0]) for point in curve if point[1] >= target), None) for key, curve in mean.items()
+        },
+        "mean_auc": {key: float(curve[:, 1].mean()) for key, curve in mean.items()},
+        "informed_gain": paired(auc(f"{strategy}+reasons").mean(axis=1) - auc(strategy).mean(axis=1)),
+        "random_rep_gain": paired(auc(f"{strategy}+reasons@0").mean(axis=1) - auc(strategy).mean(axis=1)),
+        "at_120_vs_random_at_300": paired(auc(f"{strategy}+reasons")[:, within] - random[:, at]),
+        "curves": {key: curve.tolist() for key, curve in mean.items()},
+    }
+    if "random+reasons" in mean:
+        row["random_informed_gain"] = paired(auc("random+reasons").mean(axis=1) - random.mean(axis=1))
+    return row
+
+
+def report(rows: list[dict[str, object]], strategy: str) -> str:
+    lines = [
+        [
+            "dataset",
+            "seeds",
+            "random's AUC at 300",
+            f"labels to reach it: random / {strategy} / {strategy}+reasons",
+            f"{strategy}+reasons at 120 − random at 300",
+            f"{strategy}+reasons − {strategy}, ACC 0.8",
+            "same, ACC 0",
+            "random+reasons − random, ACC 0.8",
+        ]
+    ]
+    for row in rows:
+        reach = row["reach"]
+        shown = [reach[key] for key in ("random", strategy, f"{strategy}+reasons")]  # type: ignore[index]
+        informed = row.get("random_informed_gain")
+        lines.append(
+            [
+                str(row["dataset"]),
+                str(row["seeds"]),
+                f"{row['target_auc']:.3f}",
+                " / ".join(str(value) if value is not None else "not reached" for value in shown),
+                "{:+.4f} ± {:.4f}".format(*row["at_120_vs_random_at_300"]),  # type: ignore[str-format]
+                "{:+.4f} ± {:.4f}".format(*row["informed_gain"]),  # type: ignore[str-format]
+                "{:+.4f} ± {:.4f}".format(*row["random_rep_gain"]),  # type: ignore[str-format]
+                "{:+.4f} ± {:.4f}".format(*informed) if informed else "—",  # type: ignore[str-format]
+            ]
+        )
+    return table(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seeds", type=int, default=SEEDS)
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--only", help="the datasets whose name contains this (or any of these, comma-separated)")
+    parser.add_argument("--quick", action="store_true", help="leave out random+reasons")
+    parser.add_argument("--json", default=str(OUT / "reasons.json"))
+    args = parser.parse_args()
+    setup_django()
+    from bench.datasets import build
+    from learning.core.features import PreparedFrame
+    from learning.core.strategies import DEFAULT_STRATEGY
+
+    started = time.perf_counter()
+    datasets = [
+        dataset
+        for dataset in build(OUT / "data")
+        if not args.only or any(part.strip().lower() in dataset.name.lower() for part in args.only.split(","))
+    ]
+    frames = {}
+    for dataset in datasets:
+        frame, y = load(dataset)
+        frame = frame.reset_index(drop=True)
+        frames[dataset.name] = ((PreparedFrame(frame), frame), y)
+    print(f"reasons: {DEFAULT_STRATEGY} and random, with and without a simulated rep's reasons, seed by seed")
+    document: dict[str, object] = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "strategy": DEFAULT_STRATEGY,
+        "rounds": args.rounds,
+    }
+    runs: dict[str, list[dict[str, list[list[float]]]]] = {name: [] for name in frames}
+    rows: list[dict[str, object]] = []
+    for seed in range(args.seeds):  # seeds outermost: a run cut short still covers every dataset
+        for name, (frame, y) in frames.items():
+            runs[name].append(replay_seed(frame, y, seed=seed, rounds=args.rounds, quick=args.quick))
+        rows = [summary(name, seeds, DEFAULT_STRATEGY) for name, seeds in runs.items()]
+        document.update(rows=rows, seeds=seed + 1, seconds=time.perf_counter() - started)
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(document, indent=2, default=float))
+        print(f"  seed {seed + 1}/{args.seeds} done in {time.perf_counter() - started:.0f} s", flush=True)
+    print()
+    print(report(rows, DEFAULT_STRATEGY))
+    print(f"\n{document['date']}, {document['machine']}: {document['seconds']:.0f} s; written to {args.json}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+"""Who is asking: the client's address, taken from proxy headers only when a proxy is configured."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+
+def client_address(request: HttpRequest) -> str:
+    """The address the request came from. With ``PROXIES_IN_FRONT`` = N, the address the Nth proxy
+    from us saw (each proxy appends its peer to X-Forwarded-For, so earlier entries are whatever the
+    client sent); without a proxy, the socket's peer: a forged X-Forwarded-For changes nothing."""
+    peer = str(request.META.get("REMOTE_ADDR", ""))
+    hops = settings.PROXIES_IN_FRONT
+    if hops:
+        header = str(request.META.get("HTTP_X_FORWARDED_FOR", ""))
+        forwarded = [part.strip() for part in header.split(",") if part.strip()]
+        if len(forwarded) >= hops:
+            candidate = forwarded[-hops]
+            try:
+                return str(ipaddress.ip_address(candidate))
+            except ValueError:
+                return peer
+    return peer
+
+
+def login_username(request: HttpRequest, credentials: dict[str, Any] | None = None) -> str:
+    """The user name a login attempt is counted under: as typed, bounded, without NUL (it is stored)."""
+    raw = (credentials or {}).get("username") or request.POST.get("username", "")
+    return str(raw).replace("\x00", "")[:150]

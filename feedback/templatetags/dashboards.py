@@ -1,0 +1,78 @@
+"""Figures on the dashboards: thousands separators, percentages, and rates that admit few labels."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+
+from config.rates import MIN_LABELS, Rate
+
+register = template.Library()
+
+HEAT_STEPS = 6
+
+
+@register.filter
+def num(value: object) -> str:
+    """12345 → '12,345'; anything not a number → a dash."""
+    if not isinstance(value, int | float):
+        return "—"
+    return f"{float(value):,.0f}"
+
+
+@register.filter
+def pct(value: Rate | float | None) -> str:
+    """A share (or a Rate's value) as a whole percentage."""
+    share = value.value if isinstance(value, Rate) else value
+    return "—" if share is None else f"{100 * float(share):.0f}%"
+
+
+@register.filter
+def interval(rate: Rate) -> str:
+    """The 95% interval of a weighted rate, such as 51-72%."""
+    if rate.low is None or rate.high is None:
+        return ""
+    return f"{100 * rate.low:.0f}–{100 * rate.high:.0f}%"
+
+
+@register.filter
+def rate(rate: Rate) -> SafeString:
+    """A rate with its interval and sample size; on fewer than MIN_LABELS labels, says so instead."""
+    if rate.n == 0 or rate.value is None:
+        return mark_safe('<span class="few">no labels</span>')
+    if rate.n < MIN_LABELS:
+        return format_html(
+            '<span class="few" title="{}% on {} labels: too few to read as a rate">few labels ({})</span>',
+            f"{100 * rate.value:.0f}",
+            f"{rate.n:,}",
+            f"{rate.n:,}",
+        )
+    return format_html(
+        '{} <span class="ci" title="95% interval, {} labels">{} · n={}</span>',
+        pct(rate),
+        f"{rate.n:,}",
+        interval(rate),
+        f"{rate.n:,}",
+    )
+
+
+@register.filter
+def heat(rate: Rate) -> str:
+    """A CSS class shading a matrix cell by its share (heat-0 … heat-5), ``thin`` on few labels."""
+    if rate.value is None or rate.hits == 0:
+        return "heat-0"
+    step = min(HEAT_STEPS - 1, 1 + int(rate.value * (HEAT_STEPS - 1) / 0.6))  # 60% or more is the darkest
+    return f"heat-{step}{' thin' if rate.n < MIN_LABELS else ''}"
+
+
+@register.filter
+def few_mark(count: int) -> SafeString:
+    """A row's count, marked when the shares in the row stand on fewer than MIN_LABELS labels."""
+    if count >= MIN_LABELS or count == 0:
+        return format_html("{}", f"{count:,}")
+    return format_html(
+        '{} <abbr class="few" title="fewer than {} labels: the shares in this row are a hint, not a figure">few</abbr>',
+        f"{count:,}",
+        MIN_LABELS,
+    )

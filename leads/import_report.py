@@ -1,0 +1,101 @@
+"""What the import page shows of an import: the counts in words and every row problem, kept for an
+hour so the page can offer them as a CSV file."""
+
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+from dataclasses import dataclass
+
+from django.core.cache import cache
+
+from leads.parsing import RowError
+from leads.services import ImportResult
+
+KEEP_SECONDS = 3600
+MAX_KEPT = 100_000  # problems kept for the download; a file with more is broken as a whole
+CSV_HEADER = ["row", "field", "problem", "what happened"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    row: int
+    field: str
+    message: str
+    outcome: str  # what happened to the row: "row rejected" or "value dropped, row imported"
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    kind: str  # leads or activities
+    imported: int
+    labels: int
+    rejected: int
+    warned: int
+    problems: list[Problem]
+    token: str
+
+    @property
+    def sentences(self) -> list[str]:
+        """The counts in words, the thing that happened first."""
+        noun = "lead" if self.kind == "leads" else "activity event"
+        plural = "leads" if self.kind == "leads" else "activity events"
+        done = f"Imported {self.imported:,} {noun if self.imported == 1 else plural}"
+        if self.kind == "leads":
+            done += f", {self.labels:,} of them with a historical outcome (a label the model learns from)"
+        lines = [done + "."]
+        if self.rejected:
+            lines.append(
+                f"{self.rejected:,} row{'s were' if self.rejected != 1 else ' was'} rejected and not imported."
+            )
+        if self.warned:
+            was = "values were" if self.warned != 1 else "value was"
+            lines.append(f"{self.warned:,} {was} dropped with a warning; those rows came in without them.")
+        if not self.rejected and not self.warned:
+            lines.append("No row had a problem.")
+        return lines
+
+    @property
+    def ok(self) -> bool:
+        return self.imported > 0
+
+
+def _warnings(result: ImportResult) -> list[RowError]:
+    """The importer's warnings (an optional value dropped, the row kept), where it reports them."""
+    return list(result.warnings)
+
+
+def import_report(*, result: ImportResult, kind: str) -> ImportReport:
+    """Build the page's report from the importer's problem lists, and keep them for the download."""
+    warnings = _warnings(result)
+    problems = [Problem(e.row, e.field, e.message, "row rejected") for e in result.errors]
+    problems += [Problem(w.row, w.field, w.message, "value dropped, row imported") for w in warnings]
+    problems.sort(key=lambda p: (p.row, p.field))
+    token = secrets.token_urlsafe(16)
+    if problems:
+        cache.set(f"import-problems:{token}", problems[:MAX_KEPT], KEEP_SECONDS)
+    return ImportReport(
+        kind=kind,
+        imported=result.imported,
+        labels=result.labels,
+        rejected=result.rejected,
+        warned=len(warnings),
+        problems=problems,
+        token=token,
+    )
+
+
+def kept_problems(*, token: str) -> list[Problem] | None:
+    """The problems of an import of the last hour, or None when they are gone (or never were)."""
+    problems: list[Problem] | None = cache.get(f"import-problems:{token}")
+    return problems
+
+
+def problems_csv(problems: list[Problem]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_HEADER)
+    for p in problems:
+        writer.writerow([p.row, p.field, p.message, p.outcome])
+    return out.getvalue()

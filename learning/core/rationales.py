@@ -1,0 +1,232 @@
+"""Learning from the why: a label's reason fields and marked fields shape the scorer (no Django here).
+
+A rep who says "lost: no budget" says which part of the lead explains the outcome. Each such
+*why* becomes a rationale row (Zaidan, Eisner & Piatko 2007, in the simplest form of Sharma,
+Zhuang & Bilgic 2015): a copy of the labeled lead that keeps the named columns and sets every
+other column to the average training lead, with the label's outcome. Its coefficients can only
+explain that row through the named columns, so the regression learns "these columns of this lead
+carry its outcome".
+
+Trust is earned, twice over, on held-out labels only:
+
+- per reason (``Why.key``): in K-fold cross-validation, a model fitted on the other folds with
+  every rationale row at full weight scores each held-out label; the columns the label's why
+  names should push it towards its outcome harder than the other columns do. Their rank among
+  the lead's columns, raised to the number of columns named, is uniform on 0..1 when the why is
+  chance; the trust of a reason is ``2 m - 1`` (floored at 0), where ``m`` is the mean of those
+  ranks shrunk towards chance by ``TRUST_PRIOR`` pseudo-labels.
+- overall: the rationale rows, weighted by their reason's trust, are scaled by a strength chosen
+  from ``STRENGTHS`` by the same folds' held-out log-loss on outcomes; a strength other than 0
+  must beat the plain model by more than one standard error of the paired per-label difference.
+
+So a taxonomy that does not match the outcomes costs (nearly) nothing: its reasons earn no trust,
+or the strength falls back to 0 and the model is the plain one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+from scipy.special import log_expit
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+
+from learning.core.fields import columns_of, field_of
+
+TRUST_PRIOR = 2.0  # pseudo-labels at chance a reason starts with: a handful of agreeing labels earn trust
+STRENGTHS = (0.0, 1.0, 4.0)  # rationale row weight per unit of trust; 0 is the plain model
+MARKED = "marked"  # the trust key of the fields a rep marked on the lead itself
+
+
+@dataclass(frozen=True)
+class Why:
+    """One reason a label gives: what earns the trust (a reason's code, or ``MARKED``) and the fields it names."""
+
+    key: str
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Rationale:
+    """A why resolved against the scorer's input columns: the row it explains and the column indices it names."""
+
+    row: int
+    key: str
+    columns: np.ndarray
+    fields: tuple[str, ...]
+
+
+@dataclass
+class WhyFit:
+    """What the whys add to a fit: the extra rows and their weights, and how much they were trusted."""
+
+    design: sparse.csr_matrix  # the training rows followed by the rationale rows
+    y: np.ndarray
+    weights: np.ndarray
+    strength: float
+    reason_trust: dict[str, float]
+    field_weights: dict[str, float]
+    out_of_fold: np.ndarray | None  # held-out log-odds of the chosen fit, per training row
+
+
+def resolve(whys: Sequence[Sequence[Why]], feature_names: Sequence[str]) -> list[Rationale]:
+    """The whys of each training row that name at least one column the scorer knows."""
+    resolved = []
+    for row, row_whys in enumerate(whys):
+        for why in row_whys:
+            names = {column for field in why.fields for column in columns_of(field, feature_names)}
+            columns = np.array([j for j, name in enumerate(feature_names) if name in names], dtype=np.int64)
+            if len(columns):
+                resolved.append(Rationale(row=row, key=why.key, columns=columns, fields=why.fields))
+    return resolved
+
+
+def rationale_design(
+    codes: np.ndarray, rationales: Sequence[Rationale], *, offsets: np.ndarray, widths: np.ndarray, n_slots: int
+) -> sparse.csr_matrix:
+    """One row per rationale: its lead's one-hot slots in the named columns, the average training
+    lead's slot shares in every other column."""
+    average = np.bincount(codes.ravel(), minlength=n_slots) / max(len(codes), 1)
+    rows = np.tile(average, (len(rationales), 1))
+    for i, rationale in enumerate(rationales):
+        for j in rationale.columns:
+            rows[i, offsets[j] : offsets[j] + widths[j]] = 0.0
+            rows[i, codes[rationale.row, j]] = 1.0
+    return sparse.csr_matrix(rows)
+
+
+def agreement(pushes: np.ndarray, columns: np.ndarray) -> float:
+    """How much harder the named columns push a lead towards its outcome than the others: the best
+    named column's rank share among all columns, to the power of the number named (uniform on 0..1
+    when the columns are named at random)."""
+    best = pushes[columns].max()
+    share = (np.count_nonzero(pushes < best) + 0.5 * np.count_nonzero(pushes == best)) / len(pushes)
+    return float(share ** len(columns))
+
+
+def earned_trust(agreements: dict[str, list[float]]) -> dict[str, float]:
+    """Per reason: ``2 m - 1`` floored at 0, ``m`` the mean agreement shrunk towards chance (0.5)."""
+    trust = {}
+    for key, values in agreements.items():
+        mean = (sum(values) + 0.5 * TRUST_PRIOR) / (len(values) + TRUST_PRIOR)
+        trust[key] = max(0.0, 2.0 * mean - 1.0)
+    return trust
+
+
+def learn_whys(
+    design: sparse.csr_matrix,
+    y: np.ndarray,
+    codes: np.ndarray,
+    rationales: Sequence[Rationale],
+    *,
+    offsets: np.ndarray,
+    widths: np.ndarray,
+    estimator: LogisticRegression,
+    folds: Sequence[tuple[np.ndarray, np.ndarray]],
+) -> WhyFit:
+    """Rationale rows for ``rationales``, weighted by the trust each reason earns and the strength
+    the held-out outcomes choose (see the module's docstring). Without ``folds`` (too few labels of
+    an outcome to hold any out) nothing can be earned and the fit is the plain one."""
+    n_slots = design.shape[1]
+    extra = rationale_design(codes, rationales, offsets=offsets, widths=widths, n_slots=n_slots)
+    owner = np.array([r.row for r in rationales], dtype=np.int64)
+    keys = [r.key for r in rationales]
+    if not folds or not rationales:
+        return _chosen(design, y, extra, owner, rationales, np.zeros(len(rationales)), 0.0, {}, None)
+    agreements: dict[str, list[float]] = {key: [] for key in keys}
+    for train, test in folds:
+        mine = np.isin(owner, train)
+        model = _fit(estimator, design, y, train, extra[mine], y[owner[mine]], np.ones(int(mine.sum())))
+        coef = model.coef_.ravel()
+        held = np.flatnonzero(np.isin(owner, test))
+        baseline = np.array([coef[codes[train, j]].mean() for j in range(codes.shape[1])])
+        for i in held:
+            rationale = rationales[int(i)]
+            sign = 1.0 if y[rationale.row] == 1 else -1.0
+            pushes = sign * (coef[codes[rationale.row]] - baseline)
+            agreements[rationale.key].append(agreement(pushes, rationale.columns))
+    trust = earned_trust(agreements)
+    unit = np.array([trust[key] for key in keys])
+    losses = {}
+    logits = {}
+    for strength in STRENGTHS if unit.any() else (0.0,):
+        out = np.empty(len(y))
+        for train, test in folds:
+            mine = np.isin(owner, train) & (unit > 0) & (strength > 0)
+            model = _fit(estimator, design, y, train, extra[mine], y[owner[mine]], strength * unit[mine])
+            out[test] = model.decision_function(design[test])
+        logits[strength] = out
+        losses[strength] = -log_expit(np.where(y == 1, out, -out))  # per-label held-out log-loss
+    chosen = 0.0
+    for strength in STRENGTHS[1:]:
+        if strength not in losses:
+            continue
+        gain = losses[0.0] - losses[strength]
+        error = gain.std(ddof=1) / np.sqrt(len(gain))
+        best = losses[0.0] - losses[chosen]
+        if gain.mean() > error and gain.mean() > best.mean():
+            chosen = strength
+    return _chosen(design, y, extra, owner, rationales, chosen * unit, chosen, trust, logits[chosen])
+
+
+def _fit(
+    estimator: LogisticRegression,
+    design: sparse.csr_matrix,
+    y: np.ndarray,
+    train: np.ndarray,
+    extra: sparse.csr_matrix,
+    extra_y: np.ndarray,
+    extra_weights: np.ndarray,
+) -> LogisticRegression:
+    keep = extra_weights > 0
+    stacked = sparse.vstack([design[train], extra[keep]]).tocsr()
+    weights = np.concatenate([np.ones(len(train)), extra_weights[keep]])
+    return clone(estimator).fit(stacked, np.concatenate([y[train], extra_y[keep]]), sample_weight=weights)
+
+
+def _chosen(
+    design: sparse.csr_matrix,
+    y: np.ndarray,
+    extra: sparse.csr_matrix,
+    owner: np.ndarray,
+    rationales: Sequence[Rationale],
+    weights: np.ndarray,
+    strength: float,
+    trust: dict[str, float],
+    out_of_fold: np.ndarray | None,
+) -> WhyFit:
+    keep = weights > 0
+    named: dict[str, list[float]] = {}
+    for rationale, weight in zip(rationales, weights, strict=True):
+        for field in rationale.fields:
+            named.setdefault(field, []).append(float(weight))
+    return WhyFit(
+        design=sparse.vstack([design, extra[keep]]).tocsr(),
+        y=np.concatenate([y, y[owner[keep]]]),
+        weights=np.concatenate([np.ones(len(y)), weights[keep]]),
+        strength=strength,
+        reason_trust=trust,
+        field_weights={field: float(np.mean(values)) for field, values in named.items()},
+        out_of_fold=out_of_fold,
+    )
+
+
+def simulated_whys(
+    contributions: np.ndarray,
+    y: np.ndarray,
+    feature_names: Sequence[str],
+    *,
+    accuracy: float,
+    rng: np.random.Generator,
+) -> list[tuple[Why, ...]]:
+    """The backtest's rep: for each lead, with probability ``accuracy`` the column whose contribution
+    (under a scorer fitted on the whole pool, ``contributions``) pushes hardest towards its outcome
+    ``y``, otherwise a column drawn at random; named as its field, which is also the trust key."""
+    sign = np.where(np.asarray(y) == 1, 1.0, -1.0)[:, None]
+    informed = np.argmax(sign * contributions, axis=1)
+    drawn = rng.integers(0, len(feature_names), size=len(informed))
+    named = np.where(rng.random(len(informed)) < accuracy, informed, drawn)
+    return [(Why(key=field_of(feature_names[j]), fields=(field_of(feature_names[j]),)),) for j in named]

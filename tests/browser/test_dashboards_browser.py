@@ -1,0 +1,111 @@
+"""A manager in a real browser: picks a period, reads the reason matrix, opens a cell's labels;
+an admin uploads a file and watches its progress."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from config.roles import Role
+from feedback.models import Label, Reason
+from leads.models import Lead
+from tests.conftest import make_user
+
+pytestmark = [pytest.mark.browser]
+
+
+def label(rep: Any, external_id: str, industry: str, outcome: str, reason: str, days_ago: int, note: str = "") -> None:
+    lead = Lead.objects.create(external_id=external_id, company=f"Co {external_id}", industry=industry, status=outcome)
+    when = timezone.now() - timedelta(days=days_ago)
+    made = Label.objects.create(lead=lead, outcome=outcome, reason=Reason.objects.get(code=reason), user=rep, note=note)
+    Label.objects.filter(pk=made.pk).update(created_at=when, outcome_at=when)
+
+
+@pytest.fixture
+def team(site: str) -> None:
+    rep = make_user("riley", Role.REP)
+    label(rep, "R1", "retail", "not_converted", "no_budget", 2, "CFO froze spend this week")
+    label(rep, "R2", "retail", "not_converted", "no_budget", 3)
+    label(rep, "M1", "manufacturing", "not_converted", "competitor", 4, "Went with Quotient")
+    label(rep, "S1", "software", "converted", "strong_fit", 5)
+    label(rep, "OLD", "retail", "not_converted", "bad_timing", 200, "Old story")  # outside every short period
+
+
+def test_the_period_filter_drives_the_matrix_and_the_drill_down_keeps_it(login: Any, site: str, team: None) -> None:
+    page = login("morgan", Role.MANAGER)
+    page.goto(f"{site}/dashboards/")
+
+    assert "Last 30 days" in page.locator("#period-box").inner_text()
+    assert page.locator(".custom-range").is_hidden()
+    matrix = page.locator("#reason-matrix")
+    assert "Bad timing" in matrix.inner_text()  # a column, but no old label counted in it
+    assert "Old story" not in page.content()
+    retail = matrix.locator("tbody tr", has_text="retail")
+    assert retail.locator("td").nth(0).inner_text().startswith("2")
+
+    page.select_option("select[name=period]", "custom")  # shows the range; waits for the dates
+    assert page.locator(".custom-range").is_visible()
+    start = (timezone.localdate() - timedelta(days=400)).isoformat()
+    page.fill("input[name=start]", start)
+    page.fill("input[name=end]", timezone.localdate().isoformat())
+    with page.expect_navigation():
+        page.click("#dash-filters button")
+    assert "period=custom" in page.url
+    retail = page.locator("#reason-matrix tbody tr", has_text="retail")
+    assert retail.locator("td").nth(0).inner_text().startswith("3")  # the old label is in now
+
+    with page.expect_navigation():
+        retail.locator("a.cell").first.click()  # retail x No budget
+    assert "/dashboards/reasons/" in page.url
+    chips = page.locator(".chips").inner_text()
+    assert "Outcome: Not converted" in chips and "Reason: No budget" in chips and "Industry: retail" in chips
+    assert "not_converted" not in chips
+    assert "CFO froze spend this week" in page.content()
+    assert page.locator("#drill-count").inner_text().startswith("2 labels")
+
+    with page.expect_navigation():
+        page.click("text=← Dashboards, same period")
+    assert page.locator("select[name=period]").input_value() == "custom"
+    assert page.locator("input[name=start]").input_value() == start
+
+
+def test_changing_the_outcome_applies_at_once_and_answers_for_won_deals(login: Any, site: str, team: None) -> None:
+    page = login("morgan", Role.MANAGER)
+    page.goto(f"{site}/dashboards/")
+
+    with page.expect_navigation():
+        page.select_option("select[name=outcome]", "converted")
+
+    assert "Won deals by reason and industry" in page.locator("#answer h2").inner_text()
+    assert "Strong product fit" in page.locator("#answer .answer").inner_text()
+
+
+def test_a_large_upload_shows_progress_then_the_report_in_place(login: Any, site: str, tmp_path: Any) -> None:
+    page = login("alex", Role.ADMIN)
+    page.goto(f"{site}/leads/import/")
+    rows = "external_id,company,notes\n" + "".join(f"B{i},Company {i},{'x' * 400}\n" for i in range(20_000))
+    rows += ",No id,\n"
+    path = tmp_path / "big.csv"
+    path.write_text(rows)
+    page.evaluate("window.__progress = []")
+    page.evaluate(
+        """() => new MutationObserver(() => window.__progress.push(
+             document.querySelector('.import-progress-text').textContent)).observe(
+             document.getElementById('import-progress'), {subtree: true, childList: true, characterData: true})"""
+    )
+
+    page.set_input_files("input[name=file]", str(path))
+    page.click("#import-form button")
+    page.wait_for_selector("#import-report", timeout=60_000)
+
+    seen = page.evaluate("window.__progress")
+    assert any(text.startswith("Uploading") for text in seen)
+    assert any("Importing rows" in text for text in seen)
+    report = page.locator("#import-report").inner_text()
+    assert "Imported 20,000 leads" in report
+    assert "1 row was rejected" in report
+    assert page.url.endswith("/leads/import/")
+    assert Lead.objects.count() == 20_000

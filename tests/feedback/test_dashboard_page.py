@@ -1,0 +1,129 @@
+"""The dashboards page as a manager reads it: one period for everything, the answer on top."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+from urllib.parse import parse_qsl
+
+import pytest
+
+from feedback.models import Label
+from tests.feedback.dashboard_fixture import build_team
+
+AUTUMN = {"period": "custom", "start": "2026-10-01", "end": "2026-11-30"}
+
+
+@pytest.fixture
+def team(rep: Any, rep2: Any, manager: Any) -> None:
+    build_team({"rep1": rep, "rep2": rep2})
+
+
+def get(page_for: Any, manager: Any, query: dict[str, str]) -> str:
+    response = page_for(manager).get("/dashboards/", query)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_page_says_which_period_it_shows_and_answers_on_top(team: Any, manager: Any, page_for: Any) -> None:
+    text = get(page_for, manager, AUTUMN)
+
+    assert "1 Oct – 30 Nov 2026" in text
+    assert "imported history left out" in text
+    assert "Lost deals by reason and industry, 1 Oct – 30 Nov 2026" in text
+    assert re.search(r"Top reason: <a [^>]+><strong>No budget</strong></a>, 2 of 2:", text)
+    assert "<strong>No budget</strong> in retail" in text
+
+
+@pytest.mark.django_db
+def test_every_matrix_cell_and_chart_links_carry_the_period(team: Any, manager: Any, page_for: Any) -> None:
+    text = html.unescape(get(page_for, manager, AUTUMN))
+
+    links = re.findall(r'href="/dashboards/reasons/\?([^"]*)"', text)
+    assert links
+    dates = [(dict(parse_qsl(q)).get("start", ""), dict(parse_qsl(q)).get("end", "")) for q in links]
+    outside = [d for d in dates if not ("2026-10-01" <= d[0] < d[1] <= "2026-12-01")]
+    assert outside == []
+    assert "outcome=not_converted&reason=no_budget&industry=retail&start=2026-10-01&end=2026-12-01" in text
+
+
+@pytest.mark.django_db
+def test_the_history_toggle_brings_imported_labels_in(team: Any, manager: Any, page_for: Any) -> None:
+    without = get(page_for, manager, {**AUTUMN, "segment": "source"})
+    with_history = get(page_for, manager, {**AUTUMN, "segment": "source", "history": "on"})
+
+    assert "Poor fit" in with_history and "history=1" in with_history
+    assert "imported history <strong>included</strong>" in with_history
+    assert "history=1" not in without
+
+
+@pytest.mark.django_db
+def test_won_deals_by_rep(team: Any, manager: Any, page_for: Any) -> None:
+    text = get(page_for, manager, {**AUTUMN, "outcome": "converted", "segment": "rep"})
+
+    assert "Won deals by reason and rep" in text
+    assert "Strong internal champion" in text
+
+
+@pytest.mark.django_db
+def test_figures_on_fewer_than_thirty_labels_say_so(team: Any, manager: Any, page_for: Any) -> None:
+    text = get(page_for, manager, AUTUMN)
+
+    assert "few labels (5)" in text  # the lost rate of all five rep labels
+    assert "Too few labels with a score" in text
+    assert "0%" not in re.sub(r"<[^>]+>", "", text.split('id="quality"')[1].split('id="disagree"')[0]).replace(
+        "100%", ""
+    )
+
+
+@pytest.mark.django_db
+def test_counts_have_thousands_separators(defaults: None, rep: Any, manager: Any, page_for: Any) -> None:
+    from leads.models import Lead
+
+    leads = Lead.objects.bulk_create(Lead(external_id=f"B{i}", industry="retail") for i in range(1200))
+    Label.objects.bulk_create(Label(lead=lead, outcome="not_converted", user=rep) for lead in leads)
+
+    text = get(page_for, manager, {})
+
+    assert "1,200" in text and "1200" not in text
+
+
+@pytest.mark.django_db
+def test_a_custom_range_without_dates_is_reported_and_the_default_shown(team: Any, manager: Any, page_for: Any) -> None:
+    text = get(page_for, manager, {"period": "custom", "start": "2026-10-01"})
+
+    assert "a custom range needs both dates" in text
+    assert "Showing <strong>Last 30 days (" in text
+
+
+@pytest.mark.django_db
+def test_the_page_draws_svg_charts_with_tables_and_no_inline_script(team: Any, manager: Any, page_for: Any) -> None:
+    text = get(page_for, manager, {**AUTUMN, "segment": "band"})
+
+    assert text.count("<svg") >= 6
+    assert text.count("<details>") >= 5
+    assert "cdn" not in text.lower()
+    assert "Surprise win" in text  # the disagreement table shows the rep's note
+    assert re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text) is None
+    assert 'style="' not in text
+    assert "dashboards.js" in text and "dashboards.css" in text
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "query",
+    [{}, {"period": "week", "segment": "rep"}, {"period": "quarter", "outcome": "converted"}, {"segment": "nonsense"}],
+)
+def test_the_page_answers_on_an_empty_database(manager: Any, page_for: Any, query: dict[str, str]) -> None:
+    assert page_for(manager).get("/dashboards/", query).status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_filters_show_the_defaults_the_page_uses(team: Any, manager: Any, page_for: Any) -> None:
+    text = get(page_for, manager, {"outcome": "converted"})
+
+    assert re.search(r'<option value="30d" selected>Last 30 days</option>', text)
+    assert re.search(r'<option value="industry" selected>', text)
+    assert re.search(r'<option value="converted" selected>', text)

@@ -1,0 +1,48 @@
+"""The dashboards' period: calendar week, month and quarter, the last 30 days, a custom range."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from feedback.periods import period_for
+
+TODAY = date(2026, 12, 2)  # a Wednesday
+
+
+@pytest.mark.parametrize(
+    ("key", "start", "end", "words", "grain"),
+    [
+        ("week", date(2026, 11, 30), date(2026, 12, 7), "this week (30 Nov – 6 Dec 2026)", "day"),
+        ("month", date(2026, 12, 1), date(2027, 1, 1), "this month (1–31 Dec 2026)", "week"),
+        ("quarter", date(2026, 10, 1), date(2027, 1, 1), "this quarter (1 Oct – 31 Dec 2026)", "week"),
+        ("30d", date(2026, 11, 3), date(2026, 12, 3), "last 30 days (3 Nov – 2 Dec 2026)", "week"),
+    ],
+)
+def test_named_periods(key: str, start: date, end: date, words: str, grain: str) -> None:
+    period = period_for(key=key, today=TODAY)
+
+    assert (period.start, period.end, period.words, period.grain) == (start, end, words, grain)
+
+
+def test_a_custom_range_includes_its_last_day_and_picks_its_grain() -> None:
+    period = period_for(key="custom", today=TODAY, start=date(2026, 1, 1), end=date(2026, 11, 30))
+
+    assert (period.start, period.end, period.words, period.grain) == (
+        date(2026, 1, 1),
+        date(2026, 12, 1),
+        "1 Jan – 30 Nov 2026",
+        "month",
+    )
+
+
+@pytest.mark.parametrize(("start", "end"), [(None, date(2026, 11, 30)), (date(2026, 11, 30), date(2026, 11, 1))])
+def test_an_incomplete_or_reversed_range_falls_back_to_the_last_30_days(start: date | None, end: date) -> None:
+    assert period_for(key="custom", today=TODAY, start=start, end=end).key == "30d"
+
+
+def test_the_first_quarter_of_a_year() -> None:
+    period = period_for(key="quarter", today=date(2027, 2, 14))
+
+    assert (period.start, period.end) == (date(2027, 1, 1), date(2027, 4, 1))

@@ -1,0 +1,111 @@
+"""The import page's report: counts in words, the row problems in a table and as a CSV file."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from leads.import_report import import_report
+from leads.parsing import RowError
+from leads.services import ImportResult
+
+ROWS = "external_id,company,stage\nW1,Acme,Won\nW2,Globex,Lost\n,Nobody,\nW1,Again,\n"
+
+
+def upload(rows: str) -> SimpleUploadedFile:
+    return SimpleUploadedFile("leads.csv", rows.encode(), content_type="text/csv")
+
+
+def post(client: Any, rows: str = ROWS) -> str:
+    response = client.post(
+        "/leads/import/", {"kind": "leads", "file": upload(rows), "outcome_column": "stage", "positive": "Won"}
+    )
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_summary_reads_as_sentences_with_a_table_of_row_problems(admin: Any, page_for: Any) -> None:
+    body = post(page_for(admin))
+
+    assert "Imported 2 leads, 2 of them with a historical outcome" in body
+    assert "2 rows were rejected and not imported." in body
+    assert "imported=" not in body
+    table = body.split('class="problems"')[1]
+    assert re.search(r'<td class="num">4</td><td>row</td>', table) is None
+    assert "<td>external_id</td>" in table and "already appears on row 2" in table
+    assert table.count("row rejected") == 2
+
+
+@pytest.mark.django_db
+def test_the_row_problems_download_as_csv(admin: Any, page_for: Any) -> None:
+    client = page_for(admin)
+    body = post(client)
+    link = re.search(r'href="(/leads/import/problems/[^"]+\.csv)"', body)
+    assert link is not None
+
+    response = client.get(link.group(1))
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0] == ["row", "field", "problem", "what happened"]
+    assert [(r[0], r[1], r[3]) for r in rows[1:]] == [
+        ("4", "external_id", "row rejected"),
+        ("5", "external_id", "row rejected"),
+    ]
+
+
+@pytest.mark.django_db
+def test_a_clean_file_says_so_and_offers_no_download(admin: Any, page_for: Any) -> None:
+    body = post(page_for(admin), "external_id,company,stage\nA1,Acme,\n")
+
+    assert "No row had a problem." in body
+    assert "problems.csv" not in body
+
+
+@pytest.mark.django_db
+def test_an_unknown_or_expired_download_is_404_in_words(admin: Any, page_for: Any) -> None:
+    response = page_for(admin).get("/leads/import/problems/nope.csv")
+
+    assert response.status_code == 404
+    assert "import the file again" in response.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ["rep", "manager"])
+def test_only_an_admin_downloads_problems(role: str, request: pytest.FixtureRequest, page_for: Any) -> None:
+    assert page_for(request.getfixturevalue(role)).get("/leads/import/problems/x.csv").status_code == 403
+
+
+def test_the_importers_warnings_show_as_values_dropped_and_rows_kept() -> None:
+    result = ImportResult(imported=3, labels=1)
+    result.reject(RowError(7, "external_id", "missing"))
+    warnings = [RowError(3, "deal_value", "not a number: 'lots'"), RowError(5, "created_at", "not a date")]
+    result.warnings = warnings  # type: ignore[attr-defined]
+
+    report = import_report(result=result, kind="leads")
+
+    assert report.sentences == [
+        "Imported 3 leads, 1 of them with a historical outcome (a label the model learns from).",
+        "1 row was rejected and not imported.",
+        "2 values were dropped with a warning; those rows came in without them.",
+    ]
+    assert [(p.row, p.field, p.outcome) for p in report.problems] == [
+        (3, "deal_value", "value dropped, row imported"),
+        (5, "created_at", "value dropped, row imported"),
+        (7, "external_id", "row rejected"),
+    ]
+
+
+def test_activity_imports_count_events() -> None:
+    assert import_report(result=ImportResult(imported=1_234), kind="activities").sentences == [
+        "Imported 1,234 activity events.",
+        "No row had a problem.",
+    ]

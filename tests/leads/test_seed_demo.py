@@ -1,0 +1,68 @@
+"""The demo tells a story a manager can find: months of rep labels with patterns, dated history,
+models trained as the labels came. Loading it twice changes nothing."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.db.models import Max, Min
+from django.utils import timezone
+
+from feedback.models import Label
+from learning.models import ModelVersion
+
+
+def seed() -> str:
+    out = io.StringIO()
+    call_command("seed_demo", leads=500, stdout=out)
+    return out.getvalue()
+
+
+def lost_reasons(**where: object) -> Counter[str]:
+    labels = Label.objects.filter(outcome="not_converted", source="rep", **where)
+    return Counter(labels.values_list("reason__code", flat=True))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_tells_a_story_and_loads_once(defaults: None) -> None:
+    first = seed()
+    counts = (Label.objects.count(), ModelVersion.objects.count())
+    second = seed()
+
+    assert "rep labels" in first and "already loaded" in second
+    assert (Label.objects.count(), ModelVersion.objects.count()) == counts
+
+    reps = Label.objects.filter(source="rep")
+    span = reps.aggregate(first=Min("outcome_at"), last=Max("outcome_at"))
+    assert span["last"] - span["first"] >= timedelta(days=60)
+    assert set(reps.values_list("user__username", flat=True)) == {"riley", "sam", "jordan", "casey"}
+    assert not reps.filter(reason__isnull=True).exists()
+    assert reps.exclude(note="").count() > reps.count() / 2
+    assert not reps.filter(propensity__isnull=True).exists()
+    assert reps.filter(propensity__gt=0, propensity__lte=1).count() == reps.count()
+    assert reps.filter(score_seen__isnull=False).count() == reps.count()
+    jordan_first = reps.filter(user__username="jordan").aggregate(first=Min("outcome_at"))["first"]
+    assert jordan_first >= timezone.now() - timedelta(days=31)
+
+    history = Label.objects.filter(source="import")
+    assert history.exists()
+    assert history.aggregate(last=Max("outcome_at"))["last"] < span["first"]  # dated, not the import day
+
+    # Patterns a manager can find.
+    retail = lost_reasons(lead__industry="retail")
+    assert retail.most_common(1)[0][0] == "no_budget"
+    recent = timezone.now() - timedelta(days=30)
+    assert lost_reasons(lead__industry="manufacturing", outcome_at__gte=recent).most_common(1)[0][0] == "competitor"
+    webinar = Counter(reps.filter(outcome="converted", lead__source="webinar").values_list("reason__code", flat=True))
+    assert webinar.most_common(1)[0][0] == "urgent_pain"
+
+    # Models trained along the way, on the labels of their day.
+    versions = list(ModelVersion.objects.order_by("version"))
+    assert len(versions) >= 4
+    assert [v.labels for v in versions] == sorted(v.labels for v in versions)
+    assert versions[-1].created_at - versions[0].created_at >= timedelta(days=40)
+    assert ModelVersion.objects.filter(status="active").count() == 1

@@ -1,0 +1,142 @@
+"""Training from the why: rationale rows, earned trust, and the scorer with and without reasons."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.metrics import roc_auc_score
+
+from learning.core.model import LeadScorer, cross_val_proba
+from learning.core.rationales import (
+    Why,
+    agreement,
+    earned_trust,
+    rationale_design,
+    resolve,
+    simulated_whys,
+)
+
+
+def leads(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """Conversion driven by pricing visits alone, among a few columns of noise."""
+    rng = np.random.default_rng(seed)
+    visits = rng.poisson(1.5, size=n).astype(float)
+    y = (rng.random(n) < 1 / (1 + np.exp(-(-2.0 + 1.5 * visits)))).astype(int)
+    frame = pd.DataFrame(
+        {
+            "count__pricing_visit": visits,
+            "industry": rng.choice(["software", "retail", "logistics", "banking"], size=n),
+            "seniority": rng.choice(["vp", "manager", "director"], size=n),
+            "employees": rng.integers(10, 2000, size=n).astype(float),
+            "deal_value": rng.normal(20_000, 5_000, size=n),
+        }
+    )
+    return frame, y
+
+
+def whys_naming(field: str, n: int) -> list[tuple[Why, ...]]:
+    return [(Why(key="pricing", fields=(field,)),)] * n
+
+
+def test_a_why_names_the_columns_of_its_fields_and_unknown_fields_are_dropped() -> None:
+    names = ["industry", "count__demo", "recent30__demo", "act_last_7d"]
+    whys = [(Why("fit", ("industry", "nonexistent")),), (), (Why("demo", ("activity:demo",)), Why("x", ("nope",)))]
+    resolved = resolve(whys, names)
+    assert [(r.row, r.key, r.columns.tolist()) for r in resolved] == [(0, "fit", [0]), (2, "demo", [1, 2])]
+
+
+def test_a_rationale_row_keeps_the_named_column_and_averages_the_others() -> None:
+    codes = np.array([[0, 2], [1, 3], [1, 3], [1, 2]])  # two columns of two slots each
+    resolved = resolve([(Why("k", ("a",)),)], ["a", "b"])
+    row = rationale_design(codes, resolved, offsets=np.array([0, 2]), widths=np.array([2, 2]), n_slots=4).toarray()[0]
+    assert row.tolist() == [1.0, 0.0, 0.5, 0.5]
+
+
+def test_the_named_column_agrees_fully_when_it_pushes_hardest_and_by_chance_when_random() -> None:
+    pushes = np.array([0.1, -0.3, 0.9, 0.0])
+    assert agreement(pushes, np.array([2])) == pytest.approx(0.875)
+    rng = np.random.default_rng(0)
+    chance = [agreement(rng.normal(size=20), rng.choice(20, size=k, replace=False)) for k in (1, 3) for _ in range(500)]
+    assert np.mean(chance) == pytest.approx(0.5, abs=0.04)
+
+
+def test_trust_is_earned_by_agreeing_labels_and_not_by_chance() -> None:
+    trust = earned_trust({"agrees": [0.95] * 30, "chance": [0.2, 0.8, 0.5, 0.4], "one": [1.0]})
+    assert trust["agrees"] > 0.75
+    assert trust["chance"] == 0.0
+    assert 0 < trust["one"] < 0.5  # one label earns a little
+
+
+def test_informed_whys_earn_trust_and_help_the_scorer_with_few_labels() -> None:
+    gains = []
+    for seed in range(4):
+        frame, y = leads(40, seed)
+        test_frame, test_y = leads(2000, seed + 100)
+        plain = LeadScorer().fit(frame, y)
+        taught = LeadScorer().fit(frame, y, whys=whys_naming("activity:pricing_visit", len(y)))
+        assert taught.reason_trust_["pricing"] > 0.1
+        assert taught.field_weights_["activity:pricing_visit"] > 0
+        gains.append(
+            roc_auc_score(test_y, taught.predict_proba(test_frame)[:, 1])
+            - roc_auc_score(test_y, plain.predict_proba(test_frame)[:, 1])
+        )
+    assert np.mean(gains) > 0.01
+
+
+def test_whys_that_point_at_noise_earn_no_weight_and_leave_the_plain_model() -> None:
+    frame, y = leads(200, 1)
+    plain = LeadScorer().fit(frame, y)
+    misled = LeadScorer().fit(frame, y, whys=whys_naming("deal_value", len(y)))
+    assert misled.reason_trust_["pricing"] < 0.2
+    assert misled.why_strength_ == 0.0
+    assert np.allclose(misled.predict_proba(frame), plain.predict_proba(frame))
+
+
+def test_without_whys_the_scorer_is_the_plain_one_and_says_nothing_was_trusted() -> None:
+    frame, y = leads(120, 2)
+    plain = LeadScorer().fit(frame, y)
+    empty = LeadScorer().fit(frame, y, whys=[()] * len(y))
+    assert np.allclose(plain.predict_proba(frame), empty.predict_proba(frame))
+    assert empty.reason_trust_ == {} and empty.field_weights_ == {} and empty.why_strength_ == 0.0
+
+
+def test_whys_must_come_one_row_per_label() -> None:
+    frame, y = leads(60, 3)
+    with pytest.raises(ValueError, match="whys: 3 rows for 60 labels"):
+        LeadScorer().fit(frame, y, whys=[()] * 3)
+
+
+def test_the_held_out_predictions_use_only_the_other_folds_whys() -> None:
+    frame, y = leads(100, 4)
+    whys = whys_naming("activity:pricing_visit", len(y))
+    with_whys = cross_val_proba(LeadScorer(), frame, y, whys=whys)
+    without = cross_val_proba(LeadScorer(), frame, y)
+    assert with_whys.shape == without.shape == (100,)
+    assert not np.allclose(with_whys, without)
+
+
+def test_the_scorer_follows_scikit_learns_conventions() -> None:
+    scorer = LeadScorer(C=0.1, solver="lbfgs", random_state=3)
+    assert scorer.get_params()["solver"] == "lbfgs" and scorer.get_params()["random_state"] == 3
+    assert "prepared" not in scorer.get_params()
+    with pytest.raises(NotFittedError):
+        scorer.predict_proba(leads(5, 0)[0])
+    frame, y = leads(80, 5)
+    fitted = clone(scorer).fit(frame, y)
+    assert fitted.classifier_.solver == "lbfgs"
+    assert not hasattr(scorer, "classifier_")
+
+
+def test_the_simulated_rep_names_the_hardest_push_when_informed_and_any_column_otherwise() -> None:
+    contributions = np.array([[0.1, 0.9, -0.5], [0.4, 0.2, -0.8], [0.0, 0.3, 0.2]])
+    y = np.array([1, 0, 1])
+    names = ["industry", "count__demo", "act_last_7d"]
+    informed = simulated_whys(contributions, y, names, accuracy=1.0, rng=np.random.default_rng(0))
+    assert [why[0].fields for why in informed] == [("activity:demo",), ("recency",), ("activity:demo",)]
+    assert informed[1][0].key == "recency"
+    many = np.tile(contributions, (300, 1))
+    drawn = simulated_whys(many, np.tile(y, 300), names, accuracy=0.0, rng=np.random.default_rng(1))
+    assert {why[0].fields[0] for why in drawn} == {"industry", "activity:demo", "recency"}
