@@ -132,9 +132,9 @@ def weighted_evaluate(
     weight = 1.0 / np.asarray(propensity, dtype=float)
     weight = weight / weight.mean()
     predicted = (proba >= threshold).astype(int)
-    both = len(np.unique(y_true)) == 2
+    both = len(np.unique(y_true)) == 2  # one outcome only: no AUC (and no NaN, which JSON columns refuse)
     return {
-        "roc_auc": float(roc_auc_score(y_true, proba, sample_weight=weight)) if both else float("nan"),
+        **({"roc_auc": float(roc_auc_score(y_true, proba, sample_weight=weight))} if both else {}),
         "precision": float(precision_score(y_true, predicted, sample_weight=weight, zero_division=0)),
         "recall": float(recall_score(y_true, predicted, sample_weight=weight, zero_division=0)),
         "accuracy": float(accuracy_score(y_true, predicted, sample_weight=weight)),

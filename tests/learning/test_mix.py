@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -89,3 +91,11 @@ def test_weighted_metrics_count_each_label_by_its_inverse_pick_probability() -> 
     )
     assert skewed["effective_n"] < 6
     assert weighted_evaluate(y[:0], proba[:0], propensity=np.array([]), threshold=0.5)["n"] == 0
+
+
+def test_weighted_metrics_on_one_outcome_have_no_auc_and_nothing_a_json_column_refuses() -> None:
+    only_lost = weighted_evaluate(
+        np.array([0, 0, 0]), np.array([0.2, 0.7, 0.1]), propensity=np.full(3, 0.02), threshold=0.5
+    )
+    assert "roc_auc" not in only_lost and only_lost["n"] == 3
+    json.dumps(only_lost, allow_nan=False)  # PostgreSQL's jsonb refuses NaN
