@@ -1,21 +1,27 @@
-"""The learning benchmark: the backtest set, and training time against label count.
+"""The learning benchmark: the report set of the backtest, and training time against label count.
 
-    python -m bench.backtest [--seeds 40] [--rounds 15] [--only NAME] [--training-only]
+    python -m bench.backtest [--set report|tuning] [--seeds 20] [--rounds 15] [--jobs N] [--only NAME]
+                             [--training-only | --no-training]
 
 Builds the datasets offline (bench/datasets.py, cached under bench/out/data/), replays the
-active-learning loop on each with the production feature, model and strategy code (the same
-functions ``manage.py simulate`` calls), and prints the table the README shows; the curves are
-written to bench/out/backtest.json. No database is used.
+active-learning loop on each with the production feature, model, strategy and mix code (the same
+functions ``manage.py simulate`` calls), and prints the table docs/backtest.md shows: every
+strategy of the registry against random sampling, seed-paired. Strategies are tuned on the tuning
+set only; the report set is what is reported (docs/backtest.md says how the two were split). The
+curves are written to bench/out/backtest-<set>.json. No database is used.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
 import time
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +30,9 @@ import pandas as pd
 OUT = Path(__file__).resolve().parent / "out"
 TRAINING_LABELS = (100, 1_000, 5_000, 20_000)
 CALIBRATION_LABELS = (40, 100, 200, 320)
-SEEDS = 40  # ~5 minutes on 2 cores; the README's table is from a run with --seeds 100
+SEEDS = 20  # the least the report's standard errors are quoted over
+ROUNDS = 15  # 20 + 15 x 20 labels: 300 and one batch more, where random's AUC is the target to reach
+MATCH_AT = 300  # "labels to reach random's AUC at this many labels"
 
 
 def setup_django() -> None:
@@ -57,45 +65,149 @@ def table(rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def backtest_set(*, seeds: int, rounds: int, only: str | None) -> list[dict[str, object]]:
-    from bench.datasets import build
-    from learning.core.backtest import run_backtest
-    from learning.core.strategies import DEFAULT_EXPLORATION, DEFAULT_STRATEGY
+def report_strategies() -> list[str]:
+    """The default first, then every single strategy but random (the baseline every run has), skipping
+    ``margin``: on two outcomes its draw is ``uncertainty``'s (tests/learning/test_strategies.py)."""
+    from learning.core.strategies import DEFAULT_STRATEGY, STRATEGIES
 
-    results = []
-    for dataset in build(OUT / "data"):
-        if only and only.lower() not in dataset.name.lower():
-            continue
-        frame, y = load(dataset)
-        result = run_backtest(
-            frame, y, strategies=[DEFAULT_STRATEGY], seeds=seeds, rounds=rounds, exploration=DEFAULT_EXPLORATION
+    return [DEFAULT_STRATEGY, *[s for s in STRATEGIES if s not in (DEFAULT_STRATEGY, "random", "margin")]]
+
+
+def backtest_set(*, which: str, seeds: int, rounds: int, only: str | None, jobs: int = 1) -> list[dict[str, object]]:
+    """Every dataset of the set (whose name contains ``only``), ``jobs`` datasets at a time."""
+    from bench.datasets import SETS, build
+
+    names = [d.name for d in build(OUT / "data", only=SETS[which]) if not only or only.lower() in d.name.lower()]
+    chunks = max(1, jobs // max(len(names), 1))  # spare processes split a dataset's seeds
+    bounds = np.linspace(0, seeds, chunks + 1).round().astype(int)
+    work = [(name, int(a), int(b - a)) for name in names for a, b in itertools.pairwise(bounds)]
+    if jobs <= 1:
+        parts = [replay_part(*item, which=which, rounds=rounds) for item in work]
+    else:
+        with ProcessPoolExecutor(max_workers=jobs, initializer=setup_django) as pool:
+            parts = list(pool.map(partial(replay_part, which=which, rounds=rounds), *zip(*work, strict=True)))
+    return [summarise(name, [part for (n, _, _), part in zip(work, parts, strict=True) if n == name]) for name in names]
+
+
+def replay_part(name: str, first_seed: int, seeds: int, *, which: str, rounds: int) -> tuple[object, int, float]:
+    """One dataset's backtest over seeds ``first_seed``..: the result, the rows and the positive share."""
+    from bench.datasets import SETS, build
+    from learning.core.backtest import run_backtest
+    from learning.core.strategies import DEFAULT_EXPLORATION
+
+    dataset = next(d for d in build(OUT / "data", only=SETS[which]) if d.name == name)
+    frame, y = load(dataset)
+    result = run_backtest(
+        frame,
+        y,
+        strategies=report_strategies(),
+        seeds=seeds,
+        first_seed=first_seed,
+        rounds=rounds,
+        exploration=DEFAULT_EXPLORATION,
+    )
+    print(f"  {name}: seeds {first_seed}-{first_seed + seeds - 1} done in {result.seconds:.0f} s", flush=True)
+    parts = OUT / "parts"  # each seed range's curves, kept in case a later one fails
+    parts.mkdir(parents=True, exist_ok=True)
+    (parts / f"{which}-{name.replace(' ', '_')}-{first_seed}.json").write_text(
+        json.dumps(result.as_json(), default=float)
+    )
+    return result, len(y), float(y.mean())
+
+
+def merged(results: list[object]) -> object:
+    """The results of one dataset's seed ranges as one: curves and calibration weighted by seeds."""
+    from learning.core.backtest import BacktestResult, CalibrationPoint, CurvePoint
+
+    parts = [r for r in results if isinstance(r, BacktestResult)]
+    if len(parts) == 1:
+        return parts[0]
+    weights = np.array([part.settings["seeds"] for part in parts], dtype=float)
+
+    def mean_points(rows: list[list[object]], kind: type) -> list[object]:
+        length = min(len(row) for row in rows)
+        table = np.array([[list(vars(point).values()) for point in row[:length]] for row in rows], dtype=float)
+        means = np.tensordot(weights / weights.sum(), table, axes=1)
+        return [kind(round(m[0]), *m[1:]) for m in means]
+
+    first = parts[0]
+    return BacktestResult(
+        strategy=first.strategy,
+        full_data_auc=float(np.average([part.full_data_auc for part in parts], weights=weights)),
+        curves={name: mean_points([p.curves[name] for p in parts], CurvePoint) for name in first.curves},
+        rows=first.rows,
+        positives=first.positives,
+        seconds=sum(part.seconds for part in parts),
+        settings={**first.settings, "seeds": int(weights.sum()), "first_seed": 0, "adaptive_final_shares": None},
+        seed_mean_aucs={name: [a for p in parts for a in p.seed_mean_aucs[name]] for name in first.seed_mean_aucs},
+        calibration={
+            name: mean_points([p.calibration[name] for p in parts], CalibrationPoint) for name in first.calibration
+        },
+    )
+
+
+def summarise(name: str, parts: list[tuple[object, int, float]]) -> dict[str, object]:
+    """One dataset's row of the report, from its seed ranges."""
+    strategies = report_strategies()
+    result = merged([part[0] for part in parts])
+    rows, positive_rate = parts[0][1], parts[0][2]
+    shares = [part[0].settings.get("adaptive_final_shares") for part in parts]  # type: ignore[attr-defined]
+    dataset = name
+    row: dict[str, object] = {
+        "dataset": dataset,
+        "rows": rows,
+        "positive_rate": positive_rate,
+        "full_data_auc": result.full_data_auc,
+        "random_mean_auc": result.mean_auc("random"),
+        "random_labels_to_match": result.labels_to_match("random", at=MATCH_AT),
+        "strategies": {
+            name: {
+                "mean_auc": result.mean_auc(name),
+                "gap": result.gap(name)[0],
+                "gap_se": result.gap(name)[1],
+                "labels_to_match": result.labels_to_match(name, at=MATCH_AT),
+            }
+            for name in strategies
+        },
+        "adaptive_final_shares": [share for share in shares if share],
+        "seconds": result.seconds,
+        "calibration": {  # the curve points nearest each budget (a topped-up first sample shifts them)
+            name: [vars(min(points, key=lambda point, n=n: abs(point.labels - n))) for n in CALIBRATION_LABELS]
+            for name, points in result.calibration.items()
+        },
+        "result": result.as_json(),
+    }
+    gaps = ", ".join(f"{name} {result.gap(name)[0]:+.4f} ± {result.gap(name)[1]:.4f}" for name in strategies)
+    print(f"  {dataset}: full {result.full_data_auc:.3f}; vs random: {gaps} ({result.seconds:.0f} s)", flush=True)
+    return row
+
+
+def report_table(rows: list[dict[str, object]], strategies: list[str]) -> str:
+    """Per dataset: full-data AUC, random's mean AUC over the curve, each strategy's seed-paired
+    difference from random, the default's distance from the best single strategy, and labels to reach
+    random's AUC at MATCH_AT labels."""
+    default, singles = strategies[0], strategies[1:]
+    header = ["dataset", "full-data AUC", "random (mean AUC)"]
+    header += [f"{name} − random" for name in strategies]
+    header += [f"{default} − best single", f"labels to random's AUC at {MATCH_AT} ({default} / random)"]
+    lines = [header]
+    for row in rows:
+        figures = row["strategies"]
+        assert isinstance(figures, dict)
+        best = max(["random", *singles], key=lambda n: figures[n]["gap"] if n != "random" else 0.0)
+        best_gap = figures[best]["gap"] if best != "random" else 0.0
+        reach = [figures[default]["labels_to_match"], row["random_labels_to_match"]]
+        lines.append(
+            [
+                str(row["dataset"]),
+                f"{row['full_data_auc']:.3f}",
+                f"{row['random_mean_auc']:.4f}",
+                *[f"{figures[name]['gap']:+.4f} ± {figures[name]['gap_se']:.4f}" for name in strategies],
+                f"{figures[default]['gap'] - best_gap:+.4f} ({best})",
+                " / ".join(str(r) if r is not None else "not reached" for r in reach),
+            ]
         )
-        gap, error = result.gap(DEFAULT_STRATEGY)
-        row = {
-            "dataset": dataset.name,
-            "rows": len(y),
-            "positive_rate": float(y.mean()),
-            "full_data_auc": result.full_data_auc,
-            "default_mean_auc": result.mean_auc(DEFAULT_STRATEGY),
-            "random_mean_auc": result.mean_auc("random"),
-            "gap": gap,
-            "gap_se": error,
-            "default_labels_to_95": result.labels_to_reach(DEFAULT_STRATEGY),
-            "random_labels_to_95": result.labels_to_reach("random"),
-            "seconds": result.seconds,
-            "calibration": {  # the curve points nearest each budget (a topped-up first sample shifts them)
-                name: [vars(min(points, key=lambda point, n=n: abs(point.labels - n))) for n in CALIBRATION_LABELS]
-                for name, points in result.calibration.items()
-            },
-            "result": result.as_json(),
-        }
-        results.append(row)
-        print(
-            f"  {dataset.name}: full {result.full_data_auc:.3f}, {DEFAULT_STRATEGY} {row['default_mean_auc']:.3f}, "
-            f"random {row['random_mean_auc']:.3f} ({gap:+.4f} ± {error:.4f}) in {result.seconds:.0f} s",
-            flush=True,
-        )
-    return results
+    return table(lines)
 
 
 def training_times(frame: pd.DataFrame, y: np.ndarray) -> list[dict[str, float]]:
@@ -121,64 +233,61 @@ def training_times(frame: pd.DataFrame, y: np.ndarray) -> list[dict[str, float]]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--set", dest="which", choices=("report", "tuning"), default="report")
     parser.add_argument("--seeds", type=int, default=SEEDS)
-    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--rounds", type=int, default=ROUNDS)
     parser.add_argument("--only", help="run the datasets whose name contains this")
+    parser.add_argument(
+        "--jobs", type=int, default=os.cpu_count() or 1, help="processes replaying datasets (and seed ranges)"
+    )
     parser.add_argument("--training-only", action="store_true")
+    parser.add_argument("--no-training", action="store_true", help="skip the training-time figures")
     args = parser.parse_args()
     setup_django()
     from bench.datasets import build
     from learning.core.strategies import DEFAULT_EXPLORATION, DEFAULT_STRATEGY
 
     started = time.perf_counter()
+    strategies = report_strategies()
     report: dict[str, object] = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "set": args.which,
         "strategy": DEFAULT_STRATEGY,
+        "strategies": strategies,
         "exploration": DEFAULT_EXPLORATION,
         "seeds": args.seeds,
         "rounds": args.rounds,
     }
     if not args.training_only:
-        print(f"backtest set: {DEFAULT_STRATEGY} (exploration {DEFAULT_EXPLORATION}) against random sampling")
-        rows = backtest_set(seeds=args.seeds, rounds=args.rounds, only=args.only)
+        print(f"{args.which} set, {args.seeds} seeds: {', '.join(strategies)} against random sampling")
+        rows = backtest_set(which=args.which, seeds=args.seeds, rounds=args.rounds, only=args.only, jobs=args.jobs)
         report["backtest"] = rows
-        lines = [["dataset", "rows", "pos.", "full-data AUC", f"mean AUC {DEFAULT_STRATEGY}", "mean AUC random"]]
-        lines[0] += ["difference ± s.e."]
-        lines[0] += [f"labels to 95% ({DEFAULT_STRATEGY} / random)"]
-        for row in rows:
-            reach = [row["default_labels_to_95"], row["random_labels_to_95"]]
-            lines.append(
-                [
-                    str(row["dataset"]),
-                    str(row["rows"]),
-                    f"{round(row['positive_rate'] * row['rows'])} ({row['positive_rate']:.1%})",
-                    f"{row['full_data_auc']:.3f}",
-                    f"{row['default_mean_auc']:.3f}",
-                    f"{row['random_mean_auc']:.3f}",
-                    f"{row['gap']:+.4f} ± {row['gap_se']:.4f}",
-                    " / ".join(str(r) if r is not None else "not reached" for r in reach),
-                ]
-            )
+        OUT.mkdir(parents=True, exist_ok=True)
+        (OUT / f"backtest-{args.which}-rows.json").write_text(json.dumps(report, indent=2, default=float))
         print()
-        print(table(lines))
+        print(report_table(rows, strategies))
         print(f"\nheld-out calibration: Brier, mean probability / conversion rate ({DEFAULT_STRATEGY}); Brier (random)")
         honesty = [["dataset", *[f"~{n} labels" for n in CALIBRATION_LABELS]]]
         for row in rows:
-            ours, theirs = row["calibration"][DEFAULT_STRATEGY], row["calibration"]["random"]
+            calibration = row["calibration"]
+            assert isinstance(calibration, dict)
+            ours, theirs = calibration[DEFAULT_STRATEGY], calibration["random"]
             honesty.append([str(row["dataset"])])
             for mine, other in zip(ours, theirs, strict=True):
                 honesty[-1].append(
                     f"{mine['brier']:.3f}, {mine['predicted']:.3f}/{mine['actual']:.3f}; {other['brier']:.3f}"
                 )
         print(table(honesty))
-    print("\ntraining time (train_model_version's model work) against label count:")
-    dataset = build(OUT / "data")[0]
-    frame, y = load(dataset)
-    report["training_times"] = training_times(frame, y)
+    if not args.no_training:
+        print("\ntraining time (train_model_version's model work) against label count:")
+        dataset = build(OUT / "data")[0]
+        frame, y = load(dataset)
+        report["training_times"] = training_times(frame, y)
     report["seconds"] = time.perf_counter() - started
     OUT.mkdir(parents=True, exist_ok=True)
-    name = "backtest.json" if not args.only and not args.training_only else "backtest-partial.json"
+    whole = not args.only and not args.training_only
+    name = f"backtest-{args.which}.json" if whole else "backtest-partial.json"
     (OUT / name).write_text(json.dumps(report, indent=2, default=float))
     print(f"\n{report['date']}, {report['machine']}: {report['seconds']:.0f} s; written to {OUT / name}")
 

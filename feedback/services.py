@@ -117,8 +117,11 @@ def label_submit(
                     return LabelResult(existing, created=False)
                 raise LabelError("lead", f"{lead.external_id} is already labeled {existing.outcome}", status=409)
             Lead.rows.filter(pk=lead.pk).update(status=outcome, updated_at=now)  # closed without a label
+        # A lead the queue leased to this rep carries its pick probability onto the label.
+        propensity = Lease.objects.filter(lead_id=lead.pk, user=user).values_list("propensity", flat=True).first()
         label = Label.objects.create(
             lead_id=lead.pk,
+            propensity=propensity,
             outcome=outcome,
             reason=reason,
             note=note,
@@ -346,12 +349,18 @@ def lease_next_leads(*, user: User, limit: int, lease_minutes: int) -> list[Lead
             if claimed:
                 Lease.objects.bulk_create(
                     [
-                        Lease(lead=lead, user=user, leased_at=now, expires_at=now + timedelta(minutes=minutes))
+                        Lease(
+                            lead=lead,
+                            user=user,
+                            leased_at=now,
+                            expires_at=now + timedelta(minutes=minutes),
+                            propensity=lead.propensity,  # the pick probability of the rescore that ranked it
+                        )
                         for lead in claimed
                     ],
                     update_conflicts=True,
                     unique_fields=["lead"],
-                    update_fields=["user", "leased_at", "expires_at"],
+                    update_fields=["user", "leased_at", "expires_at", "propensity"],
                 )
     return own + claimed
 

@@ -36,6 +36,7 @@ SCORE_FIELDS = (
     "expected_value",
     "uncertainty",
     "priority",
+    "propensity",
     "queue_reason",
     "model_version",
     "scored_at",
@@ -92,6 +93,7 @@ class Lead(models.Model):
     expected_value: float | None = None
     uncertainty: float | None = None
     priority: float | None = None
+    propensity: float | None = None
     queue_reason: str = ""
     model_version: int | None = None
     scored_at: datetime | None = None
@@ -138,6 +140,9 @@ class LeadScore(models.Model):
     expected_value = models.FloatField(null=True)
     uncertainty = models.FloatField(null=True)
     priority = models.FloatField(null=True)
+    # The queue's per-draw pick probability at this rescore (``learning.core.strategies.rank_pool``);
+    # a lease copies it onto the lease, a label from the queue onto the label.
+    propensity = models.FloatField(null=True)
     queue_reason = models.CharField(max_length=100, blank=True, default="")
     model_version = models.PositiveIntegerField(null=True)
     scored_at = models.DateTimeField(null=True)

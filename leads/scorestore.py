@@ -38,7 +38,7 @@ PRIMARY_KEY = f"{LIVE}_pkey"  # PostgreSQL's name for the primary key Django's C
 SWAP_LOCK_TIMEOUT = "100ms"
 SWAP_ATTEMPTS = 300
 SWAP_RETRY_PAUSE = 0.1
-FLOAT_COLUMNS = ("score", "fit_score", "behavior_score", "expected_value", "uncertainty", "priority")
+FLOAT_COLUMNS = ("score", "fit_score", "behavior_score", "expected_value", "uncertainty", "priority", "propensity")
 
 
 @dataclass
@@ -55,6 +55,12 @@ class ScoreRows:
     priority: np.ndarray
     queue_reason: np.ndarray
     explanations: dict[int, str] = field(default_factory=dict)
+    # Per lead: one draw's probability of picking it under the queue's sampling distribution (none: NULL).
+    propensity: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.propensity is None:
+            self.propensity = np.full(len(self.lead_ids), np.nan)
 
     def __len__(self) -> int:
         return len(self.lead_ids)
@@ -176,7 +182,10 @@ def scores_replace(
         keep = np.setdiff1d(closed_lead_ids(), rows.lead_ids)
         if len(keep):
             carried = [f.column for f in LeadScore._meta.concrete_fields if f.column]
-            values = ["NULL" if name == "priority" else "''" if name == "queue_reason" else name for name in carried]
+            values = [
+                "NULL" if name in ("priority", "propensity") else "''" if name == "queue_reason" else name
+                for name in carried
+            ]
             cursor.execute(
                 f"INSERT INTO {NEXT} ({', '.join(carried)}) SELECT {', '.join(values)} FROM {LIVE} "
                 "WHERE lead_id = ANY(%s::bigint[])",
@@ -230,10 +239,11 @@ def _upsert_rows(rows: ScoreRows, *, model_version: int | None, scored_at: datet
             score_history_prune(cursor, since=scored_at)
         cursor.executemany(
             f"INSERT INTO {LIVE} (lead_id, score, fit_score, behavior_score, expected_value, uncertainty, priority, "
-            "queue_reason, model_version, scored_at, explanation) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+            "propensity, queue_reason, model_version, scored_at, explanation) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
             "ON CONFLICT (lead_id) DO UPDATE SET score = excluded.score, fit_score = excluded.fit_score, "
             "behavior_score = excluded.behavior_score, expected_value = excluded.expected_value, "
-            "uncertainty = excluded.uncertainty, priority = excluded.priority, "
+            "uncertainty = excluded.uncertainty, priority = excluded.priority, propensity = excluded.propensity, "
             "queue_reason = excluded.queue_reason, model_version = excluded.model_version, "
             "scored_at = excluded.scored_at, explanation = excluded.explanation",
             [
@@ -259,4 +269,4 @@ def leads_leave_queue(*, lead_ids: list[int]) -> None:
     """Labeled leads have no queue priority until a rescore scores them again (if they reopen): the
     queue's walk down the priority index does not step over the leads labeled since the last
     rescore."""
-    LeadScore.objects.filter(lead_id__in=lead_ids).update(priority=None)
+    LeadScore.objects.filter(lead_id__in=lead_ids).update(priority=None, propensity=None)

@@ -9,11 +9,8 @@ from learning.models import SETTINGS_FIELDS, LoopSettings, PointRule
 
 # Each query strategy in one sentence, for the admin choosing one.
 STRATEGY_WORDS = {
-    "representative": "Picks leads the model is unsure about, while keeping every industry, size and source "
-    "in its fair share of the queue (the default).",
-    "weighted": "Picks leads at random, more often the ones the model is unsure about.",
-    "balanced": "Like uncertainty, but also shows some of the highest-scoring leads, so rare wins are seen.",
-    "diverse": "Picks uncertain leads that differ from each other, so the queue does not repeat one kind of lead.",
+    "adaptive": "Mixes random, uncertainty and entropy picks, and leans towards whichever of them has "
+    "been improving the model most (the default).",
     "uncertainty": "Always the leads the model is least sure about.",
     "margin": "The leads whose two outcomes are closest in the model's eyes (about the same as uncertainty).",
     "entropy": "The leads the model finds most mixed (about the same as uncertainty with two outcomes).",

@@ -264,3 +264,23 @@ class RescoreChunk(models.Model):
 
     def __str__(self) -> str:
         return f"chunk {self.block} of {self.run_id} ({self.status})"
+
+
+class QueueMix(models.Model):
+    """The adaptive queue's learned mix (``learning.core.mix``) for this deployment; one row (pk=1).
+
+    ``state``: the experts' log-weights, the credit of the batch not yet paid and the rewards so far.
+    ``totals``/``pool``: each expert's total weight over the open pool and the pool's size at the last
+    rescore, so a label's pick probability under each expert can be recovered from its score.
+    """
+
+    state = models.JSONField(default=dict)
+    totals = models.JSONField(default=dict)
+    pool = models.PositiveIntegerField(default=0)
+    exploration = models.FloatField(default=DEFAULT_EXPLORATION)  # the floor of that rescore
+    last_label_id = models.PositiveBigIntegerField(default=0, help_text="queue labels up to this one are credited")
+    model_version = models.PositiveIntegerField(null=True, blank=True, help_text="the active model at the last update")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"queue mix after {self.state.get('rounds', 0)} rounds"

@@ -30,10 +30,11 @@ from leads.frames import lead_block_tokens, open_lead_ids, open_lead_keys_and_sc
 from leads.models import BLOCK_SIZE
 from leads.scorestore import ScoreRows, scores_replace
 from learning.cache import loop_cache
-from learning.core.strategies import FEATURE_STRATEGIES, SLOT_STRATEGIES, Ranking, rank_pool
+from learning.core.strategies import EXPERTS, Ranking, rank_pool
 from learning.models import ChunkStatus, LoopSettings, LoopState, RescoreChunk, RescoreRun, WebhookEndpoint
-from learning.scoring import ScoringInputs, block_features, explanations_for, pool_slots, score_frame, scoring_inputs
+from learning.scoring import ScoringInputs, block_features, explanations_for, score_frame, scoring_inputs
 from learning.selectors import loop_settings, loop_state
+from learning.services.mix import queue_mix_record_pool, queue_mix_shares
 from learning.services.webhooks import WEBHOOK_FIELDS, webhook_deliveries_create
 from learning.services.workers import claimant_is_dead, enqueue, fault_pause, loop_state_update, worker_id
 
@@ -57,15 +58,14 @@ class RescoreResult:
 
 @dataclass
 class ChunkScores:
-    """One chunk's scores, row for row with ``lead_ids``; ``contributions`` only for the strategies
-    that compare leads by them. The same shape holds the whole pool once the chunks are joined."""
+    """One chunk's scores, row for row with ``lead_ids``. The same shape holds the whole pool once
+    the chunks are joined."""
 
     lead_ids: np.ndarray
     score: np.ndarray
     fit_score: np.ndarray
     behavior_score: np.ndarray
     expected_value: np.ndarray
-    contributions: np.ndarray | None
 
 
 @dataclass
@@ -130,7 +130,7 @@ def chunk_score(
     if len(frame) < len(ids):  # quarantined leads are left out, and keep no score
         ids = ids[np.isin(ids, frame.index.to_numpy())]
         frame = frame.loc[ids]
-    scored, contributions = score_frame(frame, scorer=inputs.scorer, rules=inputs.rules, explain=False)
+    scored, _ = score_frame(frame, scorer=inputs.scorer, rules=inputs.rules, explain=False)
     deal_value = frame["deal_value"].to_numpy(dtype=float) if "deal_value" in frame else np.full(len(ids), np.nan)
     result = ChunkScores(
         lead_ids=ids,
@@ -138,10 +138,6 @@ def chunk_score(
         fit_score=scored["fit_score"].to_numpy(dtype=float),
         behavior_score=scored["behavior_score"].to_numpy(dtype=float),
         expected_value=scored["score"].to_numpy(dtype=float) * deal_value - settings.cost_per_lead,
-        # Per-feature contributions only for the strategies that compare leads by them.
-        contributions=None
-        if contributions is None or settings.strategy not in FEATURE_STRATEGIES
-        else contributions.astype(np.float32),
     )
     if share:
         loop_cache().set(_result_key(run, chunk.block), result, timeout=RESULT_TIMEOUT)
@@ -239,7 +235,7 @@ def rescore_open_leads(*, now: datetime | None = None) -> RescoreResult:
     laps.lap("plan")
     pool = _pool_of(_gather(run=run, inputs=inputs, settings=settings))
     laps.lap("score_chunks")
-    ranking = _rank(pool, inputs=inputs, settings=settings, as_of=now)
+    ranking = _rank(pool, settings=settings)
     laps.lap("rank")
     explanations = explanations_for(lead_ids=pool.lead_ids[ranking.order[:EXPLAIN_HEAD]], as_of=now, inputs=inputs)
     laps.lap("explain_head")
@@ -270,16 +266,12 @@ def _pool_of(results: list[ChunkScores]) -> ChunkScores:
         parts = [getattr(result, name) for result in results]
         return np.concatenate(parts) if parts else np.zeros(0, dtype)
 
-    contributions = (
-        np.concatenate([r.contributions for r in results]) if results and results[0].contributions is not None else None
-    )
     return ChunkScores(
         lead_ids=column("lead_ids", np.int64).astype(np.int64),
         score=column("score"),
         fit_score=column("fit_score"),
         behavior_score=column("behavior_score"),
         expected_value=column("expected_value"),
-        contributions=contributions,
     )
 
 
@@ -287,22 +279,19 @@ def _two_class(pool: ChunkScores) -> np.ndarray:
     return np.column_stack([1 - pool.score, pool.score])
 
 
-def _rank(pool: ChunkScores, *, inputs: ScoringInputs, settings: LoopSettings, as_of: datetime) -> Ranking:
-    """The queue's order under the admin's strategy."""
-    slots = None
-    if settings.strategy in SLOT_STRATEGIES:
-        slots = pool_slots(lead_ids=pool.lead_ids, as_of=as_of, inputs=inputs)
-    return rank_pool(
+def _rank(pool: ChunkScores, *, settings: LoopSettings) -> Ranking:
+    """The queue's order: one draw from the admin's strategy (the adaptive mix at its learned shares);
+    for the mix, each expert's total weight over this pool is recorded for the next training's credit."""
+    ranking = rank_pool(
         _two_class(pool),
         strategy=settings.strategy,
         exploration=settings.exploration,
         rng=np.random.default_rng(),
-        features=pool.contributions,
-        labels=inputs.model.labels if inputs.model else None,
-        positives=inputs.model.positives if inputs.model else None,
-        model_auc=getattr(inputs.scorer, "out_of_fold_auc_", None),
-        slots=slots,
+        shares=queue_mix_shares(),
     )
+    if set(ranking.totals) == set(EXPERTS):
+        queue_mix_record_pool(totals=ranking.totals, pool=len(pool.score), exploration=settings.exploration)
+    return ranking
 
 
 def _score_rows(
@@ -310,7 +299,6 @@ def _score_rows(
 ) -> ScoreRows:
     """What the score store writes: scores, queue priority and reason, the head's explanations."""
     label = "model unsure" if inputs.scorer is not None else "cold start: near the hot threshold"
-    hot = ranking.hot if ranking.hot is not None else np.zeros(len(pool.score), dtype=bool)
     return ScoreRows(
         lead_ids=pool.lead_ids,
         score=pool.score,
@@ -319,8 +307,9 @@ def _score_rows(
         expected_value=pool.expected_value,
         uncertainty=1.0 - _two_class(pool).max(axis=1) if len(pool.score) else np.zeros(0),
         priority=ranking.priority(),
-        queue_reason=np.where(ranking.explored, "exploration", np.where(hot, "high score", label)).astype(object),
+        queue_reason=np.where(ranking.explored, "exploration", label).astype(object),
         explanations=explanations,
+        propensity=ranking.propensity,
     )
 
 

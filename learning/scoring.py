@@ -1,6 +1,6 @@
 """Scoring a frame of leads: the inputs (active model or cold-start rules), the scores and
 explanations (stored for the queue's head at rescore, computed on read for the rest), a block's
-features from the loop cache, and the slots ``representative`` reads.
+features from the loop cache.
 
 A block's features (profile, attributes, behaviour) are cached, keyed by the block's token,
 which every write of a lead or an activity in the block changes: after a label, rescoring reads
@@ -26,7 +26,6 @@ from learning.core.explain import describe
 from learning.core.features import activity_types_of
 from learning.core.model import LeadScorer, top_factors
 from learning.core.rules import PointRules, score_by_rules
-from learning.core.strategies import SlotCodes
 from learning.models import ModelVersion
 from learning.quarantine import readable_features
 from learning.selectors import active_model, point_rules, scorer_for
@@ -153,20 +152,3 @@ def explain_leads(*, leads: Sequence[Lead]) -> None:
     for lead in current:
         text = texts.get(lead.pk)  # none for a quarantined lead
         lead.explanation = json.loads(text) if text else []
-
-
-def pool_slots(*, lead_ids: np.ndarray, as_of: datetime, inputs: ScoringInputs) -> SlotCodes | None:
-    """What ``representative`` balances the queue's head on: the active scorer's slots of the few
-    hundred pool leads it looks at (and a random sample standing for the pool), read from the
-    database when asked, and its training labels' slots. None for the point rules."""
-    if inputs.scorer is None:
-        return None
-
-    def frame_of(rows: np.ndarray) -> pd.DataFrame:
-        wanted = lead_ids[rows]
-        return readable_features(lead_ids=wanted, as_of=as_of, activity_types=inputs.types).reindex(wanted)
-
-    scorer = inputs.scorer
-    return SlotCodes(
-        codes=lambda rows: scorer.slot_codes(frame_of(rows)), labeled=scorer.slot_counts_, labeled_rows=scorer.n_train_
-    )

@@ -21,8 +21,10 @@ from leads.selectors import lead_summaries
 from learning.core.actions import RankedAction, rank_actions
 from learning.core.features import build_frame
 from learning.core.metrics import calibration_bins, gain_table, threshold_stats
+from learning.core.mix import MixState, mix_summary
 from learning.core.model import LeadScorer
 from learning.core.rules import PointRules, ProfileRule, score_by_rules
+from learning.core.strategies import strategy_named
 from learning.models import (
     LoopLock,
     LoopSettings,
@@ -32,6 +34,7 @@ from learning.models import (
     NextAction,
     PointRule,
     QuarantinedValue,
+    QueueMix,
     WebhookDelivery,
     WebhookEndpoint,
 )
@@ -335,3 +338,29 @@ def webhook_endpoint() -> WebhookEndpoint | None:
 def webhook_deliveries(*, limit: int = 50) -> list[WebhookDelivery]:
     """The delivery log, newest first (without the bodies)."""
     return list(WebhookDelivery.objects.defer("body")[:limit])
+
+
+def queue_mix() -> QueueMix:
+    """The adaptive queue's mix; a deployment whose queue never drew from it reads the starting mix."""
+    return QueueMix.objects.filter(pk=1).first() or QueueMix(pk=1)
+
+
+def queue_mix_summary() -> dict[str, Any]:
+    """What the settings page says about the queue's mix: each strategy's share of a draw (the floor's
+    uniform share counted as random) and why, in a sentence."""
+    settings = loop_settings()
+    state = MixState.from_json(queue_mix().state)
+    floor = settings.exploration
+    if strategy_named(settings.strategy).weigh is None:
+        shares = {name: (1 - floor) * share for name, share in state.shares().items()}
+        why = mix_summary(state)
+    else:
+        shares = {settings.strategy: 1 - floor}
+        why = f"The queue follows {settings.strategy} alone (chosen on this page), not the adaptive mix."
+    shares["random"] = shares.get("random", 0.0) + floor
+    return {
+        "strategy": settings.strategy,
+        "floor": floor,
+        "shares": sorted(shares.items(), key=lambda item: -item[1]),
+        "why": why,
+    }

@@ -37,6 +37,7 @@ from learning.selectors import (
     next_actions,
     point_rules_edited,
     quarantined_values,
+    queue_mix_summary,
     rules_preview,
     scores_state,
     threshold_preview,
@@ -86,6 +87,7 @@ def _settings_context(**overrides: Any) -> dict[str, Any]:
         "actions": [(a, [str(Rule(**r)) for r in a.rules]) for a in actions],
         "action_form": NextActionForm(initial={"active": True}),
         "audit": recent_changes(limit=30),
+        "queue_mix": queue_mix_summary(),
         "preview": None,
         "rules_preview": None,
     }

@@ -21,15 +21,17 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
 from learning.core.features import PreparedFrame, _epoch_days, build_frame
+from learning.core.mix import MixState, credit_ratios, mix_update, weighted_brier_gain
 from learning.core.model import LeadScorer
 from learning.core.rationales import Why, simulated_whys
 from learning.core.strategies import (
     DEFAULT_EXPLORATION,
     DEFAULT_STRATEGY,
-    SLOT_STRATEGIES,
+    EXPERTS,
     STRATEGIES,
-    SlotCodes,
+    needs_probabilities,
     select_batch,
+    strategy_named,
 )
 
 MIN_PER_OUTCOME = 5
@@ -91,6 +93,12 @@ class BacktestResult:
         diffs = np.array(self.seed_mean_aucs[strategy]) - np.array(self.seed_mean_aucs[baseline])
         error = float(diffs.std(ddof=1) / np.sqrt(len(diffs))) if len(diffs) > 1 else float("nan")
         return float(diffs.mean()), error
+
+    def labels_to_match(self, strategy: str, *, baseline: str = "random", at: int = 300) -> int | None:
+        """Labels ``strategy`` needed to reach the AUC ``baseline`` had at ``at`` labels (its curve point
+        nearest ``at``, on the mean curves); None if it never did."""
+        target = min(self.curves[baseline], key=lambda point: abs(point.labels - at)).auc
+        return next((point.labels for point in self.curves[strategy] if point.auc >= target), None)
 
     def labels_to_reach(self, strategy: str, share: float = 0.95) -> int | None:
         """Labels the strategy needed to reach ``share`` of the full-data AUC; None if it never did."""
@@ -183,17 +191,21 @@ def replay(
     make_scorer: Callable[[], ClassifierMixin],
     keys: np.ndarray | None = None,
     on_round: Callable[[int, np.ndarray], None] | None = None,
+    mixes: list[MixState] | None = None,
     fit_params: Callable[[np.ndarray], dict[str, Any]] | None = None,
 ) -> Curve:
     """One learning curve: from the labels ``start``, refit, measure, and let ``strategy`` pick
     the next batch (the live queue's ``select_batch``), ``rounds`` times. ``keys`` (one random
     number per pool row) order the random picks; strategies replayed with the same keys share them.
     ``on_round`` sees each round's label count and held-out probabilities (calibration reports).
+    ``adaptive`` learns its mix as production does (``learning.core.mix``); ``mixes`` collects its states.
     ``fit_params`` gives the scorer's fit its extra arguments for the labeled pool rows (the whys).
     """
     labeled = np.zeros(len(split.pool_y), dtype=bool)
     labeled[start] = True
     curve: Curve = []
+    mix = MixState()
+    before_last_batch: ClassifierMixin | None = None  # adaptive: the model trained without the pending batch
     for round_number in range(rounds + 1):
         rows = np.flatnonzero(labeled)
         extra = fit_params(rows) if fit_params is not None else {}
@@ -206,46 +218,34 @@ def replay(
         if round_number == rounds or len(unlabeled) == 0:
             break
         candidates = split.pool_frame.iloc[unlabeled]
-        pool_proba, features = _pool_scores(scorer, candidates, strategy=strategy)
-        chosen = select_batch(
+        pool_proba = (
+            scorer.predict_proba(candidates) if needs_probabilities(strategy) else np.full((len(candidates), 2), 0.5)
+        )
+        ranking = select_batch(
             pool_proba,
             size=batch,
             strategy=strategy,
             exploration=exploration,
             rng=rng,
-            features=features,
-            labels=len(rows),
-            positives=int(split.pool_y[rows].sum()),
+            shares=mix.shares(),
             keys=keys[unlabeled] if keys is not None else None,
-            model_auc=getattr(scorer, "out_of_fold_auc_", None),
-            slots=_pool_slots(scorer, candidates) if strategy in SLOT_STRATEGIES else None,
         )
-        labeled[unlabeled[chosen]] = True
+        chosen = ranking.order
+        picked = unlabeled[chosen]
+        if strategy_named(strategy).weigh is None:  # the adaptive mix: pay the last batch, credit this one
+            reward = None
+            if before_last_batch is not None:
+                earlier = before_last_batch.predict_proba(split.pool_frame.iloc[picked])[:, 1]
+                reward = weighted_brier_gain(
+                    split.pool_y[picked], earlier, pool_proba[chosen, 1], ranking.propensity[chosen]
+                )
+            advice = {name: ranking.advice[name][chosen] for name in EXPERTS}
+            mix = mix_update(mix, reward=reward, ratios=credit_ratios(ranking.propensity[chosen], advice))
+            before_last_batch = scorer
+            if mixes is not None:
+                mixes.append(mix)
+        labeled[picked] = True
     return curve
-
-
-def _pool_slots(scorer: ClassifierMixin, candidates: pd.DataFrame) -> SlotCodes | None:
-    """The pool's slots as production hands them to ``representative`` (None for a scorer without slots)."""
-    if not hasattr(scorer, "slot_counts_"):
-        return None
-    return SlotCodes(
-        codes=lambda rows: scorer.slot_codes(candidates.iloc[rows]),
-        labeled=scorer.slot_counts_,
-        labeled_rows=scorer.n_train_,
-    )
-
-
-def _pool_scores(
-    scorer: ClassifierMixin, candidates: pd.DataFrame, *, strategy: str
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """The pool's probabilities (and per-feature contributions, for diversity), as production
-    hands them to the queue. Random sampling never looks at them, so they are not computed for it."""
-    if strategy == "random":
-        return np.full((len(candidates), 2), 0.5), None
-    if hasattr(scorer, "score_with_contributions"):
-        p, features = scorer.score_with_contributions(candidates)
-        return np.column_stack([1 - p, p]), features
-    return scorer.predict_proba(candidates), None
 
 
 def run_backtest(
@@ -257,6 +257,7 @@ def run_backtest(
     batch: int = 20,
     rounds: int = 15,
     seeds: int = 3,
+    first_seed: int = 0,
     exploration: float = DEFAULT_EXPLORATION,
     test_size: float = 0.3,
     threshold: float = 0.5,
@@ -298,7 +299,8 @@ def run_backtest(
     per_seed: dict[str, list[Curve]] = {name: [] for name in names}
     honesty: dict[str, list[list[tuple[int, float, float, float]]]] = {name: [] for name in names}
     full_aucs = []
-    for seed in range(seeds):
+    final_shares: list[dict[str, float]] = []
+    for seed in range(first_seed, first_seed + seeds):
         split = Split.draw(frame, y, seed=seed, test_size=test_size)
         full = make_scorer().fit(split.pool_frame, split.pool_y, **prepared)
         whys: list[tuple[Why, ...]] = []
@@ -315,6 +317,7 @@ def run_backtest(
         keys = np.random.default_rng([seed, 2]).random(len(split.pool_y))
         for name in names:
             points: list[tuple[int, float, float, float]] = []
+            mixes: list[MixState] = []
             strategy, learns_whys = name.removesuffix(WITH_REASONS), name.endswith(WITH_REASONS)
             curve = replay(
                 split,
@@ -328,12 +331,15 @@ def run_backtest(
                 threshold=threshold,
                 make_scorer=make_scorer,
                 on_round=_recorder(points, split.test_y),
+                mixes=mixes,
                 fit_params=_fit_params(prepared, whys if learns_whys else None),
             )
+            if mixes and not learns_whys:  # the plain curves' mix (the +reasons replays learn their own)
+                final_shares.append(mixes[-1].shares())
             per_seed[name].append(curve)
             honesty[name].append(points)
             if progress:
-                progress(f"seed {seed + 1}/{seeds} {name}: AUC {curve[0][1]:.3f} → {curve[-1][1]:.3f}")
+                progress(f"seed {seed + 1 - first_seed}/{seeds} {name}: AUC {curve[0][1]:.3f} → {curve[-1][1]:.3f}")
     curves = {name: _mean_curve(runs) for name, runs in per_seed.items()}
     return BacktestResult(
         strategy=strategies[0] if strategies else "random",
@@ -351,9 +357,15 @@ def run_backtest(
             "batch": batch,
             "rounds": rounds,
             "seeds": seeds,
+            "first_seed": first_seed,
             "exploration": exploration,
             "test_size": test_size,
             "threshold": threshold,
+            "adaptive_final_shares": {
+                name: float(np.mean([shares[name] for shares in final_shares])) for name in EXPERTS
+            }
+            if final_shares
+            else None,
             "simulated_reasons": simulated_reasons,
         },
     )

@@ -115,3 +115,33 @@ def gain_table(
             }
         )
     return rows
+
+
+def weighted_evaluate(
+    y_true: np.ndarray, proba: np.ndarray, *, propensity: np.ndarray, threshold: float
+) -> dict[str, float]:
+    """``evaluate`` for labels the queue picked, each weighted by its inverse pick probability, so the
+    figures describe the whole pool rather than the leads the queue favoured (Horvitz-Thompson,
+    self-normalised). ``n`` is the labels behind them, ``effective_n`` what they are worth after
+    weighting (Kish: (sum w)^2 / sum w^2)."""
+    y_true = np.asarray(y_true).astype(int)
+    proba = np.asarray(proba, dtype=float)
+    n = len(y_true)
+    if n == 0:
+        return {"n": 0, "effective_n": 0.0, "positives": 0, "threshold": float(threshold)}
+    weight = 1.0 / np.asarray(propensity, dtype=float)
+    weight = weight / weight.mean()
+    predicted = (proba >= threshold).astype(int)
+    both = len(np.unique(y_true)) == 2  # one outcome only: no AUC (and no NaN, which JSON columns refuse)
+    return {
+        **({"roc_auc": float(roc_auc_score(y_true, proba, sample_weight=weight))} if both else {}),
+        "precision": float(precision_score(y_true, predicted, sample_weight=weight, zero_division=0)),
+        "recall": float(recall_score(y_true, predicted, sample_weight=weight, zero_division=0)),
+        "accuracy": float(accuracy_score(y_true, predicted, sample_weight=weight)),
+        "brier": float(brier_score_loss(y_true, proba, sample_weight=weight)),
+        "conversion_rate": float(np.average(y_true, weights=weight)),
+        "threshold": float(threshold),
+        "n": n,
+        "effective_n": float(weight.sum() ** 2 / (weight**2).sum()),
+        "positives": int(y_true.sum()),
+    }

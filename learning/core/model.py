@@ -128,7 +128,6 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
         self.n_slots_ = offset
         self.feature_names_ = [column.name for column in columns]
         codes = self._codes(encoded)
-        self.slot_counts_ = np.bincount(codes.ravel(), minlength=self.n_slots_)  # training rows per slot
         self.n_train_ = len(y)
         design = self._design(codes)
         solver = self.solver if self.solver != "auto" else ("liblinear" if len(y) < 20_000 else "lbfgs")
@@ -184,8 +183,7 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
         return sparse.csr_matrix((data, codes.ravel(), indptr), shape=(n, self.n_slots_))
 
     def slot_codes(self, X: pd.DataFrame) -> np.ndarray:
-        """Per row and input column, the slot (number bin or category, numbered across columns) it falls in.
-        ``slot_counts_`` holds the training rows per slot."""
+        """Per row and input column, the slot (number bin or category, numbered across columns) it falls in."""
         check_is_fitted(self)
         return self._codes(self.encoder_.transform(X))
 

@@ -27,6 +27,7 @@ from learning.core.rationales import MARKED, Why
 from learning.models import ModelStatus, ModelVersion
 from learning.quarantine import readable_features
 from learning.selectors import active_model, loop_settings, scorer_for
+from learning.services.mix import queue_label_metrics, queue_mix_learn
 from learning.services.workers import fault_pause, rescore_requested
 
 logger = logging.getLogger(__name__)
@@ -97,7 +98,11 @@ def train_model_version(*, labels_revision: int, now: datetime | None = None) ->
         return None
     whys = _label_whys([label_id for label_id, _, _ in labels])
     out_of_fold = _out_of_fold(frame, y, whys)
-    metrics: dict[str, Any] = evaluate(y, out_of_fold, threshold=settings.hot_threshold)
+    metrics: dict[str, Any] = {**evaluate(y, out_of_fold, threshold=settings.hot_threshold)}
+    label_ids = np.array([label_id for label_id, _, _ in labels])
+    metrics["weighted"] = queue_label_metrics(
+        y=y, out_of_fold=out_of_fold, label_ids=label_ids, threshold=settings.hot_threshold
+    )
     scorer = LeadScorer().fit(frame, y, whys=whys)
     without = _out_of_fold(frame, y) if any(whys) else out_of_fold
     metrics.update(_why_metrics(scorer, y, without, threshold=settings.hot_threshold))
@@ -106,7 +111,7 @@ def train_model_version(*, labels_revision: int, now: datetime | None = None) ->
     joblib.dump(scorer, buffer, compress=3)
 
     current = active_model()
-    label_ids = np.array([label_id for label_id, _, _ in labels])
+    queue_mix_learn(frame=frame, y=y, label_ids=label_ids, current=current)
     promote, note, guard = _promotion_decision(
         current=current, frame=frame, y=y, out_of_fold=out_of_fold, label_ids=label_ids
     )

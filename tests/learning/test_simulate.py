@@ -184,14 +184,26 @@ def test_the_backtest_refuses_data_with_one_outcome() -> None:
         run_backtest(frame, np.zeros(50), strategies=["uncertainty"])
 
 
-def test_strategies_that_rank_alike_give_the_same_curve() -> None:
-    """uncertainty, margin and entropy order two-class probabilities the same way; with common
-    random numbers the backtest must show no difference between them."""
+def test_strategies_that_draw_alike_give_the_same_curve() -> None:
+    """On two outcomes margin's draw is uncertainty's; with common random numbers the backtest must
+    show no difference between them (and entropy, a different shape, differs)."""
     rng = np.random.default_rng(4)
     frame = pd.DataFrame({"x": rng.normal(size=400), "kind": rng.choice(["a", "b", "c"], size=400)})
     y = (frame["x"] + rng.normal(scale=0.8, size=400) > 0.8).astype(int).to_numpy()
     result = run_backtest(frame, y, strategies=["uncertainty", "margin", "entropy"], rounds=3, seeds=2)
-    assert result.curves["uncertainty"] == result.curves["margin"] == result.curves["entropy"]
+    assert result.curves["uncertainty"] == result.curves["margin"]
+    assert result.curves["uncertainty"] != result.curves["entropy"]
+
+
+def test_the_backtest_replays_the_adaptive_mix_and_reports_its_shares() -> None:
+    rng = np.random.default_rng(6)
+    frame = pd.DataFrame({"x": rng.normal(size=400), "kind": rng.choice(["a", "b", "c"], size=400)})
+    y = (frame["x"] + rng.normal(scale=0.8, size=400) > 0.8).astype(int).to_numpy()
+    result = run_backtest(frame, y, strategies=["adaptive"], initial=20, batch=10, rounds=4, seeds=2)
+    shares = result.settings["adaptive_final_shares"]
+    assert set(shares) == {"random", "uncertainty", "entropy"} and sum(shares.values()) == pytest.approx(1.0)
+    assert shares != pytest.approx(dict.fromkeys(shares, 1 / 3)), "three paid batches moved the mix"
+    assert result.labels_to_match("random", at=50) is not None
 
 
 def test_the_prepared_backtest_gives_the_same_curves_as_refitting_from_scratch() -> None:
@@ -210,7 +222,7 @@ def test_the_prepared_backtest_gives_the_same_curves_as_refitting_from_scratch()
         index=[f"L{i}" for i in range(n)],
     )
     y = (frame["x"] + (frame["kind"] == "a") + rng.normal(scale=0.8, size=n) > 1.0).astype(int).to_numpy()
-    settings = {"strategies": ["balanced", "uncertainty"], "initial": 10, "batch": 10, "rounds": 3, "seeds": 2}
+    settings = {"strategies": ["adaptive", "uncertainty"], "initial": 10, "batch": 10, "rounds": 3, "seeds": 2}
     fast = run_backtest(frame, y, **settings)
     reference = run_backtest(frame, y, make_scorer=LeadScorer, **settings)
     assert fast.curves == reference.curves

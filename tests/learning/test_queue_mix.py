@@ -1,0 +1,86 @@
+"""The adaptive mix in production: rescores record what the draw was made of, training runs pay it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from feedback.services import label_submit, lease_next_leads
+from learning import rescoring
+from learning.core.mix import MixState
+from learning.core.strategies import EXPERTS
+from learning.models import LoopSettings, ModelVersion, QueueMix
+from learning.selectors import queue_mix_summary
+from learning.services import training
+
+
+def label_from_queue(rep: Any, count: int) -> None:
+    for lead in lease_next_leads(user=rep, limit=count, lease_minutes=15):
+        outcome = "converted" if (lead.score or 0) > 0.5 else "not_converted"
+        label_submit(
+            user=rep, lead=lead, outcome=outcome, reason_code="champion" if outcome == "converted" else "no_budget"
+        )
+
+
+def test_training_runs_learn_the_mix_from_queue_labels_and_the_settings_page_says_why(
+    make_leads: Any, rep: Any, admin: Any, page_for: Any
+) -> None:
+    make_leads(90, seed=5, labeled=0.5)
+    assert LoopSettings.objects.get().strategy == "adaptive"
+    training.train_model_version(labels_revision=1)
+    rescoring.rescore_open_leads()
+    mix = QueueMix.objects.get()
+    assert set(mix.totals) == set(EXPERTS) and mix.pool > 0
+    label_from_queue(rep, 6)
+    training.train_model_version(labels_revision=2)  # the first batch: credited, nothing to pay it with yet
+    state = MixState.from_json(QueueMix.objects.get().state)
+    assert state.rounds == 0 and set(state.pending) == set(EXPERTS)
+    rescoring.rescore_open_leads()
+    label_from_queue(rep, 6)
+    version = training.train_model_version(labels_revision=3)
+    state = MixState.from_json(QueueMix.objects.get().state)
+    assert state.rounds == 1 and state.last_reward is not None, "the second batch paid the first"
+    assert state.shares() != pytest.approx(MixState().shares())
+    weighted = version.metrics["weighted"]
+    assert weighted["n"] == 12 and 0 < weighted["effective_n"] <= 12 + 1e-9
+    assert ModelVersion.objects.get(version=1).metrics["weighted"]["n"] == 0, "imported history is its own stream"
+    summary = queue_mix_summary()
+    assert sum(share for _, share in summary["shares"]) == pytest.approx(1.0)
+    page = page_for(admin).get("/settings/")
+    assert "Queue mix" in page.content.decode() and "measured batches" in page.content.decode()
+
+
+def test_labels_given_outside_the_queue_leave_the_mix_alone(make_leads: Any, rep: Any) -> None:
+    from leads.models import Lead
+
+    make_leads(90, seed=5, labeled=0.5)
+    training.train_model_version(labels_revision=1)
+    rescoring.rescore_open_leads()
+    for lead in Lead.objects.filter(status="open").order_by("id")[:5]:
+        label_submit(user=rep, lead=lead, outcome="not_converted", reason_code="no_budget")
+    training.train_model_version(labels_revision=2)
+    mix = QueueMix.objects.get()
+    assert MixState.from_json(mix.state).pending == {} and mix.last_label_id == 0
+
+
+def test_a_single_strategy_setting_says_the_mix_is_not_used(defaults: None) -> None:
+    LoopSettings.objects.update(strategy="uncertainty", exploration=0.3)
+    summary = queue_mix_summary()
+    assert dict(summary["shares"]) == pytest.approx({"uncertainty": 0.7, "random": 0.3})
+    assert "uncertainty alone" in summary["why"]
+
+
+def test_settings_naming_a_retired_strategy_fall_back_to_the_adaptive_default(defaults: None) -> None:
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("learning.migrations.0016_queue_mix_adaptive_default_retired_strategies")
+    for retired in ("representative", "weighted", "balanced", "diverse"):
+        LoopSettings.objects.update(strategy=retired)
+        migration.retired_strategies_to_adaptive(apps, None)
+        assert LoopSettings.objects.get().strategy == "adaptive"
+    LoopSettings.objects.update(strategy="entropy")
+    migration.retired_strategies_to_adaptive(apps, None)
+    assert LoopSettings.objects.get().strategy == "entropy", "a live strategy stays"
