@@ -54,7 +54,7 @@ def learning_defaults_create(apps: Any) -> None:
     for field, value, points in PROFILE_POINTS:
         point_rule.objects.get_or_create(kind="profile", field=field, value=value, defaults={"points": points})
     next_action = apps.get_model("learning", "NextAction")
-    for position, (code, label, value, rules) in enumerate(DEFAULT_ACTIONS):
+    for position, (code, label, worth, rules) in enumerate(DEFAULT_ACTIONS):
         next_action.objects.get_or_create(
-            code=code, defaults={"label": label, "value": value, "rules": rules, "position": position}
+            code=code, defaults={"label": label, "value": worth, "rules": rules, "position": position}
         )
