@@ -38,6 +38,31 @@ OTHER_CODES = frozenset(code for code, _, _ in OTHER_REASONS)
 OTHER_POSITION = 90  # after every shipped and added reason of its outcome
 
 
+# The shipped taxonomy: (code, label, outcome), in the order the label form lists them.
+DEFAULT_REASONS = [
+    ("budget_approved", "Budget approved", "converted"),
+    ("urgent_pain", "Urgent pain", "converted"),
+    ("champion", "Strong internal champion", "converted"),
+    ("strong_fit", "Strong product fit", "converted"),
+    ("price_value", "Clear value for the price", "converted"),
+    ("no_budget", "No budget", "not_converted"),
+    ("bad_timing", "Bad timing", "not_converted"),
+    ("no_authority", "No decision authority", "not_converted"),
+    ("competitor", "Chose a competitor", "not_converted"),
+    ("poor_fit", "Poor fit", "not_converted"),
+    ("unresponsive", "Went silent", "not_converted"),
+]
+
+
+def default_reasons_create(reason_model: Any) -> None:
+    """The shipped reasons, where missing, then their fields and the "other" reasons."""
+    for position, (code, label, outcome) in enumerate(DEFAULT_REASONS):
+        reason_model.objects.get_or_create(
+            code=code, defaults={"label": label, "outcome": outcome, "position": position}
+        )
+    default_reasons_apply(reason_model)
+
+
 def default_reasons_apply(reason_model: Any) -> None:
     """Give the shipped reasons their default fields where an admin has set none, and add the
     "other" reasons. ``reason_model`` is the Reason class (a migration passes its historical one)."""

@@ -9,13 +9,20 @@ from typing import Any
 
 import numpy as np
 import pytest
+from django.apps import apps as django_apps
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.test import Client
 
 from config.celery import app as celery_app
+from config.defaults import roles_create
 from config.roles import Role, set_role
 from config.site import currency_forget
 from config.tokens import token_create
+from feedback.models import Reason
+from feedback.taxonomy import default_reasons_create
+from learning.defaults import learning_defaults_create
+from learning.models import NextAction, PointRule
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -47,25 +54,10 @@ def fast_password_hashing(settings: Any) -> None:
 @pytest.fixture
 def defaults(db: None) -> None:
     """The rows data migrations create; a transactional test flushes them, so put them back."""
-    from django.apps import apps as django_apps
-    from django.db import connection
-
-    from feedback.models import Reason
-    from feedback.taxonomy import default_reasons_apply
-    from learning.models import NextAction, PointRule
-
     if not Reason.objects.exists() or not PointRule.objects.exists() or not NextAction.objects.exists():
-        import importlib
-
-        reasons = importlib.import_module("feedback.migrations.0002_default_reasons")
-        defaults_ = importlib.import_module("learning.migrations.0002_defaults")
-        roles = importlib.import_module("config.migrations.0002_roles")
-        actions = importlib.import_module("learning.migrations.0005_retrain_trigger_next_actions")
-        actions.create_actions(django_apps, connection.schema_editor)
-        reasons.create_reasons(django_apps, connection.schema_editor)
-        default_reasons_apply(Reason)
-        defaults_.create_defaults(django_apps, connection.schema_editor)
-        roles.create_roles(django_apps, connection.schema_editor)
+        default_reasons_create(Reason)
+        learning_defaults_create(django_apps)
+        roles_create(Group)
 
 
 def make_user(name: str, role: Role, password: str = "password-123") -> Any:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 import pytest
-from django.apps import apps as django_apps
 
 from config.models import AuditLog
 from feedback.models import Reason
-from feedback.taxonomy import DEFAULT_REASON_FIELDS, OTHER_CODES, default_reasons_apply
+from feedback.taxonomy import DEFAULT_REASON_FIELDS, OTHER_CODES, default_reasons_apply, default_reasons_create
 from learning.core.fields import ACTIVITY_PREFIX, ENGAGEMENT, LEAD_AGE, RECENCY
 from learning.models import ModelVersion
 from learning.why import known_lead_fields
@@ -46,12 +44,10 @@ def test_every_default_field_is_a_name_of_the_field_vocabulary() -> None:
 
 
 @pytest.mark.django_db
-def test_the_migration_keeps_the_fields_an_admin_chose(defaults: None) -> None:
+def test_the_defaults_keep_the_fields_an_admin_chose(defaults: None) -> None:
     Reason.objects.filter(code="no_budget").update(fields=["crm_stage"])
     Reason.objects.filter(code="other_converted").delete()
-    migration = importlib.import_module("feedback.migrations.0004_default_reason_fields")
-
-    migration.apply_defaults(django_apps, None)
+    default_reasons_create(Reason)  # what the initial data migration runs
     default_reasons_apply(Reason)  # twice: nothing more changes
 
     assert Reason.objects.get(code="no_budget").fields == ["crm_stage"]

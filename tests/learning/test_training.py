@@ -157,24 +157,6 @@ def test_rescoring_marks_why_each_lead_is_queued(history: list[str]) -> None:
     assert reasons == {"exploration", "model unsure"}
 
 
-def test_the_new_default_strategy_reaches_settings_no_admin_has_saved(defaults: None, admin: Any) -> None:
-    import importlib
-
-    from django.apps import apps
-
-    from learning.models import LoopSettings
-
-    migration = importlib.import_module("learning.migrations.0011_default_strategy_representative")
-    LoopSettings.objects.update(strategy="weighted", exploration=0.2, updated_by=None)
-    migration.follow_new_default(apps, None)
-    assert LoopSettings.objects.get().strategy == "representative"
-    migration.back_to_old_default(apps, None)
-    assert LoopSettings.objects.get().strategy == "weighted"
-    LoopSettings.objects.update(updated_by=admin)
-    migration.follow_new_default(apps, None)
-    assert LoopSettings.objects.get().strategy == "weighted", "an admin's choice stays"
-
-
 def test_a_version_records_its_metrics_with_and_without_the_reasons_and_what_each_reason_earned(
     history: list[str],
 ) -> None:
