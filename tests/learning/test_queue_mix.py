@@ -69,18 +69,3 @@ def test_a_single_strategy_setting_says_the_mix_is_not_used(defaults: None) -> N
     summary = queue_mix_summary()
     assert dict(summary["shares"]) == pytest.approx({"uncertainty": 0.7, "random": 0.3})
     assert "uncertainty alone" in summary["why"]
-
-
-def test_settings_naming_a_retired_strategy_fall_back_to_the_adaptive_default(defaults: None) -> None:
-    import importlib
-
-    from django.apps import apps
-
-    migration = importlib.import_module("learning.migrations.0016_queue_mix_adaptive_default_retired_strategies")
-    for retired in ("representative", "weighted", "balanced", "diverse"):
-        LoopSettings.objects.update(strategy=retired)
-        migration.retired_strategies_to_adaptive(apps, None)
-        assert LoopSettings.objects.get().strategy == "adaptive"
-    LoopSettings.objects.update(strategy="entropy")
-    migration.retired_strategies_to_adaptive(apps, None)
-    assert LoopSettings.objects.get().strategy == "entropy", "a live strategy stays"
