@@ -47,7 +47,7 @@ def test_a_rep_whose_candidates_were_all_just_leased_by_another_looks_further(
 ) -> None:
     """Under READ COMMITTED a rep can lock leads another rep leased a moment before (their lease
     committed after this rep's snapshot): those are dropped, and the queue looks further down."""
-    from feedback import services
+    from feedback.services import queue as services
 
     make_leads(10)
     theirs = services.lease_next_leads(user=rep2, limit=4, lease_minutes=15)

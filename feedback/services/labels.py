@@ -1,0 +1,196 @@
+"""Label writes: submit (with the lease rule) and historical outcomes from imports."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from config.audit import audit_record
+from config.roles import ADMINS, has_role
+from feedback.models import Label, LabelSource, Lease, Outcome, Reason
+from feedback.signals import labels_changed
+from leads.models import Lead, LeadStatus
+from leads.parsing import storable_text_problem
+from leads.scorestore import leads_leave_queue
+from leads.services import score_event_record
+
+MAX_NOTE = 2000
+MAX_FIELDS = 20
+
+
+class LabelError(Exception):
+    """A label cannot be saved as asked; ``field`` names what is wrong."""
+
+    def __init__(self, field: str, message: str, *, status: int = 400, detail: Mapping[str, Any] | None = None) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+        self.status = status
+        self.detail = dict(detail or {})  # more for an API client (e.g. who holds a lease until when)
+
+
+@dataclass(frozen=True)
+class LabelResult:
+    label: Label
+    created: bool
+
+
+def _reason_for(outcome: str, code: str | None, *, required: bool) -> Reason | None:
+    if not code:
+        if required:
+            raise LabelError("reason", "is required")
+        return None
+    if storable_text_problem(code):
+        raise LabelError("reason", f"unknown reason {code[:50]!r}")
+    reason = Reason.objects.filter(code=code, active=True).first()
+    if reason is None:
+        raise LabelError("reason", f"unknown reason {code[:50]!r}")
+    if reason.outcome != outcome:
+        raise LabelError("reason", f"{code!r} is a reason for {reason.outcome}, not {outcome}")
+    return reason
+
+
+def checked_fields(fields: Sequence[object], *, known: Collection[str], kept: Collection[str] = ()) -> list[str]:
+    """Lead field names as given, each once in their order; ``fields`` names the first one that is
+    not a string, or that is neither among ``known`` (the fields the model knows) nor in ``kept``."""
+    checked: list[str] = []
+    for name in fields:
+        if not isinstance(name, str) or storable_text_problem(name) or (name not in known and name not in kept):
+            raise LabelError("fields", f"unknown field {str(name)[:60]!r}")
+        if name not in checked:
+            checked.append(name)
+    if len(checked) > MAX_FIELDS:
+        raise LabelError("fields", f"at most {MAX_FIELDS} fields, not {len(checked)}")
+    return checked
+
+
+def label_submit(
+    *,
+    user: User,
+    lead: Lead,
+    outcome: str,
+    reason_code: str | None,
+    note: str = "",
+    source: str = LabelSource.REP,
+    seconds_to_label: float | None = None,
+    fields: Sequence[object] = (),
+    known_fields: Collection[str] = (),
+) -> LabelResult:
+    """Record what happened to a lead and why; committed here, learning follows after commit.
+
+    ``fields`` are the lead fields the rep marked as the real reason, each among ``known_fields``
+    (the caller passes the fields the model knows). Submitting the same label twice (a retried
+    request, two tabs) returns the first one.
+    """
+    if outcome not in Outcome.values:
+        raise LabelError("outcome", f"must be one of {', '.join(Outcome.values)}, not {str(outcome)[:40]!r}")
+    reason = _reason_for(outcome, reason_code, required=True)
+    note = (note or "").strip()
+    if problem := storable_text_problem(note):
+        raise LabelError("note", problem)
+    if len(note) > MAX_NOTE:
+        raise LabelError("note", f"longer than {MAX_NOTE} characters")
+    marked = checked_fields(fields, known=known_fields)
+    with transaction.atomic():
+        now = timezone.now()
+        # Close the lead if it is open: one conditional UPDATE checks, locks and writes (a second
+        # submit of the same lead waits here, then finds it closed).
+        closed = Lead.rows.filter(pk=lead.pk, status=LeadStatus.OPEN).update(status=outcome, updated_at=now)
+        if closed:
+            # The lead row is locked now: no lease can be taken on it until this transaction ends.
+            _check_lease(user=user, lead=lead, now=now)
+        else:
+            if not Lead.rows.select_for_update().filter(pk=lead.pk).exists():
+                raise LabelError("lead", f"no lead with external_id {lead.external_id!r}", status=404)
+            existing = Label.objects.filter(lead_id=lead.pk).select_related("reason").first()
+            if existing is not None:
+                if existing.outcome == outcome and existing.reason_id == (reason.pk if reason else None):
+                    return LabelResult(existing, created=False)
+                raise LabelError("lead", f"{lead.external_id} is already labeled {existing.outcome}", status=409)
+            Lead.rows.filter(pk=lead.pk).update(status=outcome, updated_at=now)  # closed without a label
+        # A lead the queue leased to this rep carries its pick probability onto the label.
+        propensity = Lease.objects.filter(lead_id=lead.pk, user=user).values_list("propensity", flat=True).first()
+        label = Label.objects.create(
+            lead_id=lead.pk,
+            propensity=propensity,
+            outcome=outcome,
+            reason=reason,
+            note=note,
+            user=user,
+            source=source,
+            score_seen=lead.score,
+            model_version_seen=lead.model_version,
+            seconds_to_label=seconds_to_label,
+            fields=marked,
+        )
+        leads_leave_queue(lead_ids=[lead.pk])
+        score_event_record(lead=lead, cause="label", user=user, outcome=outcome, reason=reason.label if reason else "")
+        # The labeler's lease (or an expired one) ends here; another rep's live lease, which an
+        # admin overrode, runs out on its own, so an undo hands the lead back to that rep.
+        Lease.objects.filter(lead_id=lead.pk).filter(Q(user=user) | Q(expires_at__lte=now)).delete()
+        labels_changed.send(sender=Label)
+    return LabelResult(label, created=True)
+
+
+def _check_lease(*, user: User, lead: Lead, now: datetime) -> None:
+    """A lead leased to someone else: 409 for a rep, naming who holds it until when; an admin may
+    label it anyway, and the override is audited."""
+    lease = Lease.objects.filter(lead_id=lead.pk, expires_at__gt=now).exclude(user=user).select_related("user").first()
+    if lease is None:
+        return
+    holder = lease.user.get_username()
+    until = lease.expires_at.astimezone(UTC)
+    if not has_role(user, ADMINS):
+        raise LabelError(
+            "lead",
+            f"{lead.external_id} is leased to {holder} until {until:%Y-%m-%d %H:%M} UTC",
+            status=409,
+            detail={"leased_to": holder, "leased_until": until.isoformat()},
+        )
+    audit_record(
+        user=user,
+        action="label.lease_override",
+        target=f"lead {lead.external_id}",
+        changes={"lease": [f"{holder} until {until.isoformat()}", None]},
+    )
+
+
+def labels_import(*, outcomes: Mapping[int, str], outcome_dates: Mapping[int, datetime] | None = None) -> int:
+    """Historical outcomes from an import, dated by ``outcome_dates`` where given (else at import;
+    importing again without a date keeps the label's date). A label a rep gave is never overwritten."""
+    dates = outcome_dates or {}
+    kept = set(
+        Label.objects.filter(lead_id__in=list(outcomes))
+        .exclude(source=LabelSource.IMPORT)
+        .values_list("lead_id", flat=True)
+    )
+    now = timezone.now()
+    rows = [
+        Label(lead_id=lead_id, outcome=outcome, source=LabelSource.IMPORT, outcome_at=dates.get(lead_id, now))
+        for lead_id, outcome in outcomes.items()
+        if lead_id not in kept
+    ]
+    if not rows:
+        return 0
+    with transaction.atomic():
+        dated = [row for row in rows if row.lead_id in dates]
+        undated = [row for row in rows if row.lead_id not in dates]
+        for part, fields in ((dated, ["outcome", "outcome_at"]), (undated, ["outcome"])):
+            if part:
+                Label.objects.bulk_create(
+                    part, batch_size=2000, update_conflicts=True, unique_fields=["lead"], update_fields=fields
+                )
+        for outcome in Outcome.values:
+            ids = [row.lead_id for row in rows if row.outcome == outcome]
+            Lead.rows.filter(id__in=ids).update(status=outcome)
+            leads_leave_queue(lead_ids=ids)
+        Lease.objects.filter(lead_id__in=[row.lead_id for row in rows]).delete()
+        labels_changed.send(sender=Label)
+    return len(rows)

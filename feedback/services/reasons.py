@@ -1,0 +1,83 @@
+"""The reason taxonomy: add, rename, retire and point reasons at lead fields (audited)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+from django.contrib.auth.models import User
+from django.db import transaction
+
+from config.audit import audit_record
+from feedback.models import Outcome, Reason
+from feedback.services.labels import LabelError, checked_fields
+
+
+def reason_create(*, code: str, label: str, outcome: str) -> Reason:
+    if outcome not in Outcome.values:
+        raise LabelError("outcome", f"must be one of {', '.join(Outcome.values)}")
+    position = Reason.objects.filter(outcome=outcome).count()
+    return Reason.objects.create(code=code, label=label, outcome=outcome, position=position)
+
+
+def reason_add(*, user: User, code: str, label: str, outcome: str) -> Reason:
+    if Reason.objects.filter(code=code).exists():
+        raise LabelError("code", f"{code!r} is taken; rename or restore that reason instead")
+    with transaction.atomic():
+        reason = reason_create(code=code, label=label, outcome=outcome)
+        audit_record(
+            user=user,
+            action="reason.add",
+            target=f"reason {code}",
+            changes={"label": [None, label], "outcome": [None, outcome]},
+        )
+    return reason
+
+
+def reason_rename(*, user: User, reason: Reason, label: str) -> Reason:
+    """A new wording; the labels keep pointing at the same reason, so history follows the rename."""
+    label = label.strip()
+    if not label:
+        raise LabelError("label", "is required")
+    if label != reason.label:
+        with transaction.atomic():
+            audit_record(
+                user=user,
+                action="reason.rename",
+                target=f"reason {reason.code}",
+                changes={"label": [reason.label, label]},
+            )
+            reason.label = label
+            reason.save(update_fields=["label"])
+    return reason
+
+
+def reason_set_active(*, user: User, reason: Reason, active: bool) -> Reason:
+    """Retire (or restore) a reason: a retired one leaves the label form, its labels stay."""
+    if reason.active != active:
+        with transaction.atomic():
+            audit_record(
+                user=user,
+                action="reason.restore" if active else "reason.retire",
+                target=f"reason {reason.code}",
+                changes={"active": [reason.active, active]},
+            )
+            reason.active = active
+            reason.save(update_fields=["active"])
+    return reason
+
+
+def reason_set_fields(*, user: User, reason: Reason, fields: Sequence[object], known: Collection[str]) -> Reason:
+    """The lead fields a reason speaks to (audited). Each is one the model knows (``known``), or
+    one the reason already had: a field the data lost can be kept or dropped, never added."""
+    chosen = checked_fields(fields, known=known, kept=reason.fields)
+    if chosen != reason.fields:
+        with transaction.atomic():
+            audit_record(
+                user=user,
+                action="reason.fields",
+                target=f"reason {reason.code}",
+                changes={"fields": [reason.fields, chosen]},
+            )
+            reason.fields = chosen
+            reason.save(update_fields=["fields"])
+    return reason
