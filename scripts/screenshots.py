@@ -65,6 +65,7 @@ LOGINS = {
 }
 # name -> (role, path, CSS selector of the part to capture; "" for the whole page)
 SECTIONS = {
+    "dashboard-why": ("manager", "/dashboards/", "#answer"),
     "dashboard-reasons": ("manager", "/dashboards/", "#reasons"),
     "dashboard-quality": ("manager", "/dashboards/", "#quality"),
     "dashboard-disagreements": ("manager", "/dashboards/", "#disagree"),
