@@ -52,10 +52,25 @@ from feedback.services import (
     reason_set_active,
     reason_set_fields,
 )
+from leads.models import Lead
 from leads.selectors import lead_activities, lead_get_or_404
 from learning.scoring import explain_leads
 from learning.selectors import loop_settings, model_quality
 from learning.why import known_lead_fields, why_bought
+
+
+def _label_from_form(request: HttpRequest, *, lead: Lead, data: dict[str, Any]) -> None:
+    """The label form's answer (queue card or lead page), submitted for the signed-in rep."""
+    label_submit(
+        user=signed_in_user(request),
+        lead=lead,
+        outcome=data["outcome"],
+        reason_code=data["reason"],
+        note=data["note"],
+        seconds_to_label=data["seconds"],
+        fields=data["fields"],
+        known_fields=known_lead_fields() if data["fields"] else (),
+    )
 
 
 def _is_fetch(request: HttpRequest) -> bool:
@@ -118,16 +133,7 @@ def queue_label(request: HttpRequest) -> HttpResponse:
     data = form.cleaned_data
     lead = lead_get_or_404(external_id=data["lead"])
     try:
-        label_submit(
-            user=signed_in_user(request),
-            lead=lead,
-            outcome=data["outcome"],
-            reason_code=data["reason"],
-            note=data["note"],
-            seconds_to_label=data["seconds"],
-            fields=data["fields"],
-            known_fields=known_lead_fields() if data["fields"] else (),
-        )
+        _label_from_form(request, lead=lead, data=data)
     except LabelError as exc:
         return _queue_response(request, error=str(exc), status=exc.status)
     return _queue_response(
@@ -183,16 +189,7 @@ def lead_label(request: HttpRequest, external_id: str) -> HttpResponse:
     else:
         data = form.cleaned_data
         try:
-            label_submit(
-                user=signed_in_user(request),
-                lead=lead,
-                outcome=data["outcome"],
-                reason_code=data["reason"],
-                note=data["note"],
-                seconds_to_label=data["seconds"],
-                fields=data["fields"],
-                known_fields=known_lead_fields() if data["fields"] else (),
-            )
+            _label_from_form(request, lead=lead, data=data)
         except LabelError as exc:
             messages.error(request, str(exc))
         else:
