@@ -75,7 +75,7 @@ def main() -> None:
     from django.conf import settings
     from django.db import connection
 
-    from bench import scale
+    from bench import load, scale
     from bench.data import write_csvs
 
     size = int(os.environ.get("BENCH_LEADS", "100000"))
@@ -145,10 +145,10 @@ def main() -> None:
         )
 
     load_seconds = float(os.environ.get("BENCH_LOAD_SECONDS", "30"))
-    with scale.gunicorn() as port:
+    with load.gunicorn() as port:
         with workers(1):
-            paced = scale.paced_reps(port, seconds=load_seconds)
-        throughput = scale.label_throughput(port, seconds=load_seconds)
+            paced = load.paced_reps(port, seconds=load_seconds)
+        throughput = load.label_throughput(port, seconds=load_seconds)
     results["paced_reps"] = paced
     results["label_throughput"] = throughput
     rows.append(
