@@ -1,6 +1,7 @@
 """The why's benchmark: what a simulated rep's reasons buy on the backtest set.
 
-    python -m bench.reasons [--seeds 20] [--rounds 15] [--only NAME[,NAME]] [--quick]
+    python -m bench.reasons [--set report|tuning] [--seeds 20] [--rounds 15] [--jobs N] [--only NAME[,NAME]]
+                            [--quick]
 
 Replays, seed by seed and on the same splits, first samples and random keys as
 ``simulate --simulated-reasons ACC`` (``run_backtest``): random sampling and the default strategy
@@ -20,12 +21,14 @@ import json
 import os
 import platform
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
 from bench.backtest import OUT, load, setup_django, table
+from bench.datasets import SETS
 
 SEEDS = 20
 TARGET_LABELS = 300  # "reach random sampling's AUC at 300 labels"
@@ -146,50 +149,78 @@ def report(rows: list[dict[str, object]], strategy: str) -> str:
     return table(lines)
 
 
+_FRAMES: dict[str, tuple[object, np.ndarray]] = {}  # per process: the datasets loaded so far
+
+
+def _frame(which: str, name: str) -> tuple[object, np.ndarray]:
+    if name not in _FRAMES:
+        from bench.datasets import build
+        from learning.core.features import PreparedFrame
+
+        dataset = next(d for d in build(OUT / "data", log=False, only=SETS[which]) if d.name == name)
+        frame, y = load(dataset)
+        frame = frame.reset_index(drop=True)
+        _FRAMES[name] = ((PreparedFrame(frame), frame), y)
+    return _FRAMES[name]
+
+
+def replay_task(which: str, name: str, seed: int, rounds: int, quick: bool) -> dict[str, list[list[float]]]:
+    frame, y = _frame(which, name)
+    return replay_seed(frame, y, seed=seed, rounds=rounds, quick=quick)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--set", dest="which", choices=tuple(SETS), default="report")
     parser.add_argument("--seeds", type=int, default=SEEDS)
     parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument(
+        "--jobs", type=int, default=os.cpu_count() or 1, help="processes replaying (dataset, seed) pairs"
+    )
     parser.add_argument("--only", help="the datasets whose name contains this (or any of these, comma-separated)")
     parser.add_argument("--quick", action="store_true", help="leave out random+reasons")
-    parser.add_argument("--json", default=str(OUT / "reasons.json"))
+    parser.add_argument("--json", help="where to write the results (default bench/out/reasons-<set>.json)")
     args = parser.parse_args()
     setup_django()
     from bench.datasets import build
-    from learning.core.features import PreparedFrame
     from learning.core.strategies import DEFAULT_STRATEGY
 
     started = time.perf_counter()
-    datasets = [
-        dataset
-        for dataset in build(OUT / "data")
+    names = [
+        dataset.name
+        for dataset in build(OUT / "data", only=SETS[args.which])
         if not args.only or any(part.strip().lower() in dataset.name.lower() for part in args.only.split(","))
     ]
-    frames = {}
-    for dataset in datasets:
-        frame, y = load(dataset)
-        frame = frame.reset_index(drop=True)
-        frames[dataset.name] = ((PreparedFrame(frame), frame), y)
-    print(f"reasons: {DEFAULT_STRATEGY} and random, with and without a simulated rep's reasons, seed by seed")
+    out = Path(args.json) if args.json else OUT / f"reasons-{args.which}.json"
+    print(f"reasons, {args.which} set: {DEFAULT_STRATEGY} and random, with and without a simulated rep's reasons")
     document: dict[str, object] = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "set": args.which,
         "strategy": DEFAULT_STRATEGY,
         "rounds": args.rounds,
     }
-    runs: dict[str, list[dict[str, list[list[float]]]]] = {name: [] for name in frames}
+    runs: dict[str, dict[int, dict[str, list[list[float]]]]] = {name: {} for name in names}
     rows: list[dict[str, object]] = []
-    for seed in range(args.seeds):  # seeds outermost: a run cut short still covers every dataset
-        for name, (frame, y) in frames.items():
-            runs[name].append(replay_seed(frame, y, seed=seed, rounds=args.rounds, quick=args.quick))
-        rows = [summary(name, seeds, DEFAULT_STRATEGY) for name, seeds in runs.items()]
-        document.update(rows=rows, seeds=seed + 1, seconds=time.perf_counter() - started)
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(document, indent=2, default=float))
-        print(f"  seed {seed + 1}/{args.seeds} done in {time.perf_counter() - started:.0f} s", flush=True)
+    tasks = [(name, seed) for seed in range(args.seeds) for name in names]  # seeds outermost
+    with ProcessPoolExecutor(max_workers=max(1, args.jobs), initializer=setup_django) as pool:
+        futures = {
+            pool.submit(replay_task, args.which, name, seed, args.rounds, args.quick): (name, seed)
+            for name, seed in tasks
+        }
+        for done, future in enumerate(as_completed(futures), start=1):
+            name, seed = futures[future]
+            runs[name][seed] = future.result()
+            rows = [
+                summary(n, [seeds[k] for k in sorted(seeds)], DEFAULT_STRATEGY) for n, seeds in runs.items() if seeds
+            ]
+            document.update(rows=rows, seeds=min(len(s) for s in runs.values()), seconds=time.perf_counter() - started)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(json.dumps(document, indent=2, default=float))
+            print(f"  {name} seed {seed}: {done}/{len(tasks)} in {time.perf_counter() - started:.0f} s", flush=True)
     print()
     print(report(rows, DEFAULT_STRATEGY))
-    print(f"\n{document['date']}, {document['machine']}: {document['seconds']:.0f} s; written to {args.json}")
+    print(f"\n{document['date']}, {document['machine']}: {document['seconds']:.0f} s; written to {out}")
 
 
 if __name__ == "__main__":
