@@ -6,10 +6,11 @@ The patterns (what the dashboards should let a manager discover):
 - in the last 30 days manufacturing started losing to a competitor ("Quotient");
 - webinar leads are won on urgency, referrals through a champion, software on product fit.
 
-Each period's labels are drawn the way the queue draws them (a random floor plus a share in
-proportion to the current model's uncertainty), and carry that pick probability as propensity and
-the score the model of the day showed. Models are trained with the production trainer on the labels
-that existed at each checkpoint, with features as of that day.
+Each period's labels are drawn the way the queue draws them (the default strategy's distribution
+with its random floor, ``learning.core.strategies.select_batch``), and carry what the queue stores
+as propensity (the per-draw pick probability) and the score the model of the day showed. Models are
+trained with the production trainer on the labels that existed at each checkpoint, with features as
+of that day.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from leads.demo import DemoData, generate
 from leads.models import Lead
 from leads.services import import_activities, import_leads
 from learning.core.rules import score_by_rules
+from learning.core.strategies import DEFAULT_EXPLORATION, DEFAULT_STRATEGY, select_batch
 from learning.models import ModelVersion
 from learning.selectors import feature_frame, point_rules, scorer_for
 from learning.services.training import train_model_version
@@ -36,7 +38,6 @@ HISTORY_BEFORE_DAYS = 80  # imported outcomes happened before the team started l
 CHECKPOINT_DAYS = (62, 45, 28, 12)  # a model was trained this many days ago (then, at the end, now)
 LABELS_PER_PERIOD = (60, 90, 110, 130, 140)  # rep labels per period for STORY_LEADS leads (scaled to others)
 STORY_LEADS = 1100
-RANDOM_FLOOR = 0.3  # the queue's share of uniformly random picks
 REPS = {"riley": 0.35, "sam": 0.3, "jordan": 0.2, "casey": 0.15}
 JORDAN_JOINED_DAYS = 30  # jordan joined a month ago: no labels before that
 COMPETITOR_DAYS = 30  # a competitor ("Quotient") entered manufacturing this many days ago
@@ -161,11 +162,13 @@ def _scores(lead_ids: Sequence[int], as_of: datetime) -> tuple[np.ndarray, int |
 
 
 def _queue_draw(proba: np.ndarray, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` rows drawn like the queue draws (random floor + uncertainty), and each one's pick probability."""
-    uncertainty = 1 - np.maximum(proba, 1 - proba)
-    share = RANDOM_FLOOR / len(proba) + (1 - RANDOM_FLOOR) * uncertainty / max(uncertainty.sum(), 1e-12)
-    picked = rng.choice(len(proba), size=min(n, len(proba)), replace=False, p=share / share.sum())
-    return picked, np.minimum(1.0, n * share[picked])
+    """``n`` rows drawn as the queue draws them (the default strategy at its start), and each one's
+    per-draw pick probability: the propensity the queue stores on a lease and its label."""
+    two = np.column_stack([1 - proba, proba])
+    ranking = select_batch(
+        two, size=min(n, len(proba)), strategy=DEFAULT_STRATEGY, exploration=DEFAULT_EXPLORATION, rng=rng
+    )
+    return ranking.order, ranking.propensity[ranking.order]
 
 
 def play_labels(
@@ -234,7 +237,7 @@ def _label(
         note=notes[int(rng.integers(len(notes)))],
         score_seen=round(score, 4),
         model_version_seen=version,
-        propensity=round(propensity, 5),
+        propensity=propensity,
         seconds_to_label=round(float(rng.lognormal(1.3, 0.5)), 1),
     )
 

@@ -70,6 +70,7 @@ class WhyFit:
     reason_trust: dict[str, float]
     field_weights: dict[str, float]
     out_of_fold: np.ndarray | None  # held-out log-odds of the chosen fit, per training row
+    plain_out_of_fold: np.ndarray | None = None  # the same folds' held-out log-odds without the whys
 
 
 def resolve(whys: Sequence[Sequence[Why]], feature_names: Sequence[str]) -> list[Rationale]:
@@ -169,7 +170,9 @@ def learn_whys(
         best = losses[0.0] - losses[chosen]
         if gain.mean() > error and gain.mean() > best.mean():
             chosen = strength
-    return _chosen(design, y, extra, owner, rationales, chosen * unit, chosen, trust, logits[chosen])
+    fit = _chosen(design, y, extra, owner, rationales, chosen * unit, chosen, trust, logits[chosen])
+    fit.plain_out_of_fold = logits[0.0]
+    return fit
 
 
 def _fit(

@@ -22,7 +22,7 @@ from sklearn.metrics import roc_auc_score
 
 from feedback.selectors import label_whys, training_labels
 from learning.core.metrics import evaluate
-from learning.core.model import LeadScorer, cross_val_proba
+from learning.core.model import LeadScorer
 from learning.core.rationales import MARKED, Why
 from learning.models import ModelStatus, ModelVersion
 from learning.quarantine import readable_features
@@ -46,8 +46,10 @@ def _library_versions() -> dict[str, str]:
     }
 
 
-def _out_of_fold(frame: pd.DataFrame, y: np.ndarray, whys: Sequence[Sequence[Why]] | None = None) -> np.ndarray:
-    return cross_val_proba(LeadScorer(), frame, y, whys=whys)
+def _held_out(scorer: LeadScorer, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each label's held-out P(convert), with the whys and without them (the ablation), from the
+    scorer's own folds: no label is predicted by a model that saw it, and no extra fit is needed."""
+    return scorer.held_out_proba(y), scorer.held_out_proba(y, whys=False)
 
 
 def _label_whys(label_ids: Sequence[int]) -> list[tuple[Why, ...]]:
@@ -97,14 +99,13 @@ def train_model_version(*, labels_revision: int, now: datetime | None = None) ->
     if min(y.sum(), len(y) - y.sum()) < max(settings.min_labels_per_outcome, 2):
         return None
     whys = _label_whys([label_id for label_id, _, _ in labels])
-    out_of_fold = _out_of_fold(frame, y, whys)
+    scorer = LeadScorer().fit(frame, y, whys=whys)
+    out_of_fold, without = _held_out(scorer, y)
     metrics: dict[str, Any] = {**evaluate(y, out_of_fold, threshold=settings.hot_threshold)}
     label_ids = np.array([label_id for label_id, _, _ in labels])
     metrics["weighted"] = queue_label_metrics(
         y=y, out_of_fold=out_of_fold, label_ids=label_ids, threshold=settings.hot_threshold
     )
-    scorer = LeadScorer().fit(frame, y, whys=whys)
-    without = _out_of_fold(frame, y) if any(whys) else out_of_fold
     metrics.update(_why_metrics(scorer, y, without, threshold=settings.hot_threshold))
     fault_pause("train")  # tests kill the worker here: no version is recorded, the labels stay pending
     buffer = io.BytesIO()

@@ -118,6 +118,33 @@ def test_the_held_out_predictions_use_only_the_other_folds_whys() -> None:
     assert not np.allclose(with_whys, without)
 
 
+def test_the_fits_own_folds_give_the_held_out_figures_with_and_without_the_whys() -> None:
+    frame, y = leads(200, 6)
+    whys = whys_naming("activity:pricing_visit", len(y))
+    scorer = LeadScorer().fit(frame, y, whys=whys)
+    with_whys, without = scorer.held_out_proba(y), scorer.held_out_proba(y, whys=False)
+    assert with_whys.shape == without.shape == (200,)
+    assert ((with_whys > 0) & (with_whys < 1)).all()
+    # Without whys the ablation is the plain scorer's own held-out figures, exactly.
+    plain = LeadScorer().fit(frame, y)
+    assert np.allclose(without, plain.held_out_proba(y)) and np.allclose(without, plain.held_out_proba(y, whys=False))
+    # Close to the strict nested cross-validation (every fold relearning trust and strength).
+    strict = cross_val_proba(LeadScorer(), frame, y, whys=whys)
+    assert abs(roc_auc_score(y, with_whys) - roc_auc_score(y, strict)) < 0.05
+    assert scorer.why_strength_ > 0 and not np.allclose(with_whys, without)
+
+
+def test_a_stored_scorer_keeps_no_training_rows_figures() -> None:
+    import pickle
+
+    frame, y = leads(120, 7)
+    stored = pickle.loads(pickle.dumps(LeadScorer().fit(frame, y)))
+    assert "held_out_logits_" not in vars(stored)
+    assert stored.predict_proba(frame).shape == (120, 2)
+    with pytest.raises(ValueError, match="no held-out predictions"):
+        stored.held_out_proba(y)
+
+
 def test_the_scorer_follows_scikit_learns_conventions() -> None:
     scorer = LeadScorer(C=0.1, solver="lbfgs", random_state=3)
     assert scorer.get_params()["solver"] == "lbfgs" and scorer.get_params()["random_state"] == 3

@@ -56,7 +56,8 @@ def test_the_guard_keeps_a_worse_model_out_and_says_why(history: list[str], monk
     # New labels the active model never saw, then a candidate that scores them worse.
     monkeypatch.setattr(training, "GUARD_MIN_LABELS", 5)
     ModelVersion.objects.filter(pk=first.pk).update(last_label_id=0)  # every label is new to v1
-    monkeypatch.setattr(training, "_out_of_fold", lambda frame, y, whys=None: 1.0 - y * 0.9)  # perfectly wrong
+    wrong = lambda scorer, y: (1.0 - y * 0.9, 1.0 - y * 0.9)  # noqa: E731  (perfectly wrong)
+    monkeypatch.setattr(training, "_held_out", wrong)
     second = training.train_model_version(labels_revision=2)
     assert second.status == ModelStatus.REJECTED
     assert "below active v1" in second.note
