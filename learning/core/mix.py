@@ -121,9 +121,9 @@ def mix_summary(state: MixState) -> str:
     shares = state.shares()
     mix = ", ".join(f"{name} {share:.0%}" for name, share in sorted(shares.items(), key=lambda kv: -kv[1]))
     if state.rounds == 0:
-        return f"Equal shares ({mix}): no batch of queue labels has been measured yet."
+        return f"The rest is shared equally ({mix}): no batch of queue labels has been measured yet."
     best = max(state.rewards, key=lambda name: state.rewards[name])
     return (
-        f"{mix} after {state.rounds} measured batches: {best}'s picks bought the most "
+        f"The rest is shared {mix} after {state.rounds} measured batches: {best}'s picks bought the most "
         f"(Brier score gain on the next batch, importance-weighted)."
     )
