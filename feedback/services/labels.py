@@ -103,10 +103,7 @@ def label_submit(
         # Close the lead if it is open: one conditional UPDATE checks, locks and writes (a second
         # submit of the same lead waits here, then finds it closed).
         closed = Lead.rows.filter(pk=lead.pk, status=LeadStatus.OPEN).update(status=outcome, updated_at=now)
-        if closed:
-            # The lead row is locked now: no lease can be taken on it until this transaction ends.
-            _check_lease(user=user, lead=lead, now=now)
-        else:
+        if not closed:
             if not Lead.rows.select_for_update().filter(pk=lead.pk).exists():
                 raise LabelError("lead", f"no lead with external_id {lead.external_id!r}", status=404)
             existing = Label.objects.filter(lead_id=lead.pk).select_related("reason").first()
@@ -115,8 +112,12 @@ def label_submit(
                     return LabelResult(existing, created=False)
                 raise LabelError("lead", f"{lead.external_id} is already labeled {existing.outcome}", status=409)
             Lead.rows.filter(pk=lead.pk).update(status=outcome, updated_at=now)  # closed without a label
+        # The lead row is locked now: no lease can be taken or changed on it until this transaction ends.
+        lease = Lease.objects.filter(lead_id=lead.pk).select_related("user").first()
+        if closed:
+            _check_lease(user=user, lead=lead, lease=lease, now=now)
         # A lead the queue leased to this rep carries its pick probability onto the label.
-        propensity = Lease.objects.filter(lead_id=lead.pk, user=user).values_list("propensity", flat=True).first()
+        propensity = lease.propensity if lease is not None and lease.user_id == user.pk else None
         label = Label.objects.create(
             lead_id=lead.pk,
             propensity=propensity,
@@ -134,16 +135,16 @@ def label_submit(
         score_event_record(lead=lead, cause="label", user=user, outcome=outcome, reason=reason.label if reason else "")
         # The labeler's lease (or an expired one) ends here; another rep's live lease, which an
         # admin overrode, runs out on its own, so an undo hands the lead back to that rep.
-        Lease.objects.filter(lead_id=lead.pk).filter(Q(user=user) | Q(expires_at__lte=now)).delete()
+        if lease is not None and (lease.user_id == user.pk or lease.expires_at <= now):
+            Lease.objects.filter(lead_id=lead.pk).filter(Q(user=user) | Q(expires_at__lte=now)).delete()
         labels_changed.send(sender=Label)
     return LabelResult(label, created=True)
 
 
-def _check_lease(*, user: User, lead: Lead, now: datetime) -> None:
+def _check_lease(*, user: User, lead: Lead, lease: Lease | None, now: datetime) -> None:
     """A lead leased to someone else: 409 for a rep, naming who holds it until when; an admin may
     label it anyway, and the override is audited."""
-    lease = Lease.objects.filter(lead_id=lead.pk, expires_at__gt=now).exclude(user=user).select_related("user").first()
-    if lease is None:
+    if lease is None or lease.user_id == user.pk or lease.expires_at <= now:
         return
     holder = lease.user.get_username()
     until = lease.expires_at.astimezone(UTC)
