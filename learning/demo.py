@@ -36,7 +36,7 @@ from learning.services.training import train_model_version
 
 HISTORY_BEFORE_DAYS = 80  # imported outcomes happened before the team started labeling
 CHECKPOINT_DAYS = (62, 45, 28, 12)  # a model was trained this many days ago (then, at the end, now)
-LABELS_PER_PERIOD = (60, 90, 110, 130, 140)  # rep labels per period for STORY_LEADS leads (scaled to others)
+LABELS_PER_PERIOD = (60, 90, 110, 160, 200)  # rep labels per period for STORY_LEADS leads (scaled to others)
 STORY_LEADS = 1100
 REPS = {"riley": 0.35, "sam": 0.3, "jordan": 0.2, "casey": 0.15}
 JORDAN_JOINED_DAYS = 30  # jordan joined a month ago: no labels before that
@@ -103,7 +103,7 @@ def _lost_reason(lead: dict[str, str], days_ago: float, rng: np.random.Generator
     if lead["industry"] == "education":
         weights["bad_timing"] += 3
     if lead["industry"] == "manufacturing" and days_ago <= COMPETITOR_DAYS:
-        weights["competitor"] += 14
+        weights["competitor"] += 20
     if lead["source"] == "outbound":
         weights["unresponsive"] += 4
     if lead["seniority"] == "individual contributor":
