@@ -58,6 +58,13 @@ def load(dataset: object) -> tuple[pd.DataFrame, np.ndarray]:
     return feature_frame(leads.profiles, events), y
 
 
+def load_named(which: str, name: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """The dataset of set ``which`` called ``name``, loaded (built first if it is not cached)."""
+    from bench.datasets import SETS, build
+
+    return load(next(d for d in build(OUT / "data", log=False, only=SETS[which]) if d.name == name))
+
+
 def table(rows: list[list[str]]) -> str:
     widths = [max(len(row[j]) for row in rows) for j in range(len(rows[0]))]
     lines = ["| " + " | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) + " |" for row in rows]
@@ -91,12 +98,10 @@ def backtest_set(*, which: str, seeds: int, rounds: int, only: str | None, jobs:
 
 def replay_part(name: str, first_seed: int, seeds: int, *, which: str, rounds: int) -> tuple[object, int, float]:
     """One dataset's backtest over seeds ``first_seed``..: the result, the rows and the positive share."""
-    from bench.datasets import SETS, build
     from learning.core.backtest import run_backtest
     from learning.core.strategies import DEFAULT_EXPLORATION
 
-    dataset = next(d for d in build(OUT / "data", only=SETS[which]) if d.name == name)
-    frame, y = load(dataset)
+    frame, y = load_named(which, name)
     result = run_backtest(
         frame,
         y,

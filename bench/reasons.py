@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.backtest import OUT, load, setup_django, table
+from bench.backtest import OUT, load_named, setup_django, table
 from bench.datasets import SETS
 
 SEEDS = 20
@@ -154,11 +154,9 @@ _FRAMES: dict[str, tuple[object, np.ndarray]] = {}  # per process: the datasets 
 
 def _frame(which: str, name: str) -> tuple[object, np.ndarray]:
     if name not in _FRAMES:
-        from bench.datasets import build
         from learning.core.features import PreparedFrame
 
-        dataset = next(d for d in build(OUT / "data", log=False, only=SETS[which]) if d.name == name)
-        frame, y = load(dataset)
+        frame, y = load_named(which, name)
         frame = frame.reset_index(drop=True)
         _FRAMES[name] = ((PreparedFrame(frame), frame), y)
     return _FRAMES[name]
@@ -201,7 +199,7 @@ def main() -> None:
         "rounds": args.rounds,
     }
     runs: dict[str, dict[int, dict[str, list[list[float]]]]] = {name: {} for name in names}
-    rows: list[dict[str, object]] = []
+    rows: dict[str, dict[str, object]] = {}  # per dataset, in the order of ``names`` once all have a seed
     tasks = [(name, seed) for seed in range(args.seeds) for name in names]  # seeds outermost
     with ProcessPoolExecutor(max_workers=max(1, args.jobs), initializer=setup_django) as pool:
         futures = {
@@ -211,15 +209,17 @@ def main() -> None:
         for done, future in enumerate(as_completed(futures), start=1):
             name, seed = futures[future]
             runs[name][seed] = future.result()
-            rows = [
-                summary(n, [seeds[k] for k in sorted(seeds)], DEFAULT_STRATEGY) for n, seeds in runs.items() if seeds
-            ]
-            document.update(rows=rows, seeds=min(len(s) for s in runs.values()), seconds=time.perf_counter() - started)
+            rows[name] = summary(name, [runs[name][k] for k in sorted(runs[name])], DEFAULT_STRATEGY)
+            document.update(
+                rows=[rows[n] for n in names if n in rows],
+                seeds=min(len(s) for s in runs.values()),
+                seconds=time.perf_counter() - started,
+            )
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(json.dumps(document, indent=2, default=float))
             print(f"  {name} seed {seed}: {done}/{len(tasks)} in {time.perf_counter() - started:.0f} s", flush=True)
     print()
-    print(report(rows, DEFAULT_STRATEGY))
+    print(report([rows[n] for n in names if n in rows], DEFAULT_STRATEGY))
     print(f"\n{document['date']}, {document['machine']}: {document['seconds']:.0f} s; written to {out}")
 
 

@@ -9,7 +9,6 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from config.audit import audit_record
@@ -114,8 +113,9 @@ def label_submit(
             Lead.rows.filter(pk=lead.pk).update(status=outcome, updated_at=now)  # closed without a label
         # The lead row is locked now: no lease can be taken or changed on it until this transaction ends.
         lease = Lease.objects.filter(lead_id=lead.pk).select_related("user").first()
-        if closed:
-            _check_lease(user=user, lead=lead, lease=lease, now=now)
+        others = lease if lease is not None and lease.user_id != user.pk and lease.expires_at > now else None
+        if closed and others is not None:
+            _lease_override(user=user, lead=lead, lease=others)
         # A lead the queue leased to this rep carries its pick probability onto the label.
         propensity = lease.propensity if lease is not None and lease.user_id == user.pk else None
         label = Label.objects.create(
@@ -135,17 +135,15 @@ def label_submit(
         score_event_record(lead=lead, cause="label", user=user, outcome=outcome, reason=reason.label if reason else "")
         # The labeler's lease (or an expired one) ends here; another rep's live lease, which an
         # admin overrode, runs out on its own, so an undo hands the lead back to that rep.
-        if lease is not None and (lease.user_id == user.pk or lease.expires_at <= now):
-            Lease.objects.filter(lead_id=lead.pk).filter(Q(user=user) | Q(expires_at__lte=now)).delete()
+        if lease is not None and others is None:
+            Lease.objects.filter(lead_id=lead.pk).delete()  # the lead row is locked: still that lease
         labels_changed.send(sender=Label)
     return LabelResult(label, created=True)
 
 
-def _check_lease(*, user: User, lead: Lead, lease: Lease | None, now: datetime) -> None:
+def _lease_override(*, user: User, lead: Lead, lease: Lease) -> None:
     """A lead leased to someone else: 409 for a rep, naming who holds it until when; an admin may
     label it anyway, and the override is audited."""
-    if lease is None or lease.user_id == user.pk or lease.expires_at <= now:
-        return
     holder = lease.user.get_username()
     until = lease.expires_at.astimezone(UTC)
     if not has_role(user, ADMINS):

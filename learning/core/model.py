@@ -184,7 +184,7 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
         if held_out is None:
             raise ValueError("no held-out predictions: fitted uncalibrated, without folds, or loaded from storage")
         logits = held_out[0 if whys else 1]
-        scale, shift = platt_scaling(logits, np.asarray(y).astype(int))
+        scale, shift = self.calibration_ if whys else platt_scaling(logits, np.asarray(y).astype(int))
         return np.asarray(expit(scale * logits + shift))
 
     def __getstate__(self) -> dict[str, object]:
