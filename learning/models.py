@@ -269,7 +269,8 @@ class RescoreChunk(models.Model):
 class QueueMix(models.Model):
     """The adaptive queue's learned mix (``learning.core.mix``) for this deployment; one row (pk=1).
 
-    ``state``: the experts' log-weights, the credit of the batch not yet paid and the rewards so far.
+    ``state``: the experts' cumulative losses and AdaHedge's gap, the batch not yet paid (label ids and
+    each expert's importance weights) and the last gains.
     ``totals``/``pool``: each expert's total weight over the open pool and the pool's size at the last
     rescore, so a label's pick probability under each expert can be recovered from its score.
     """
@@ -279,7 +280,6 @@ class QueueMix(models.Model):
     pool = models.PositiveIntegerField(default=0)
     exploration = models.FloatField(default=DEFAULT_EXPLORATION)  # the floor of that rescore
     last_label_id = models.PositiveBigIntegerField(default=0, help_text="queue labels up to this one are credited")
-    model_version = models.PositiveIntegerField(null=True, blank=True, help_text="the active model at the last update")
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

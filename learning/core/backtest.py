@@ -21,7 +21,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
 from learning.core.features import PreparedFrame, _epoch_days, build_frame
-from learning.core.mix import MixState, credit_ratios, mix_update, weighted_brier_gain
+from learning.core.mix import MixState, counterfactual_gains, draw_ratios, mix_update
 from learning.core.model import LeadScorer
 from learning.core.rationales import Why, simulated_whys
 from learning.core.strategies import (
@@ -205,7 +205,7 @@ def replay(
     labeled[start] = True
     curve: Curve = []
     mix = MixState()
-    before_last_batch: ClassifierMixin | None = None  # adaptive: the model trained without the pending batch
+    pending: tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]] | None = None  # adaptive: before, batch, ratios
     for round_number in range(rounds + 1):
         rows = np.flatnonzero(labeled)
         extra = fit_params(rows) if fit_params is not None else {}
@@ -232,16 +232,23 @@ def replay(
         )
         chosen = ranking.order
         picked = unlabeled[chosen]
-        if strategy_named(strategy).weigh is None:  # the adaptive mix: pay the last batch, credit this one
-            reward = None
-            if before_last_batch is not None:
-                earlier = before_last_batch.predict_proba(split.pool_frame.iloc[picked])[:, 1]
-                reward = weighted_brier_gain(
-                    split.pool_y[picked], earlier, pool_proba[chosen, 1], ranking.propensity[chosen]
+        if strategy_named(strategy).weigh is None:  # the adaptive mix: pay the last batch, make this one pending
+            gains = None
+            if pending is not None and hasattr(scorer, "design"):
+                before, last_batch, ratios = pending
+                gains = counterfactual_gains(
+                    scorer.design(split.pool_frame),
+                    split.pool_y,
+                    before=before,
+                    batch=last_batch,
+                    ratios=ratios,
+                    validation=picked,
+                    validation_propensity=ranking.propensity[chosen],
+                    estimator=scorer.regression(),
                 )
             advice = {name: ranking.advice[name][chosen] for name in EXPERTS}
-            mix = mix_update(mix, reward=reward, ratios=credit_ratios(ranking.propensity[chosen], advice))
-            before_last_batch = scorer
+            pending = (np.flatnonzero(labeled), picked, draw_ratios(ranking.propensity[chosen], advice))
+            mix = mix_update(mix, gains=gains, pending={"labels": len(picked)})
             if mixes is not None:
                 mixes.append(mix)
         labeled[picked] = True

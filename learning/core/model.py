@@ -130,8 +130,7 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
         codes = self._codes(encoded)
         self.n_train_ = len(y)
         design = self._design(codes)
-        solver = self.solver if self.solver != "auto" else ("liblinear" if len(y) < 20_000 else "lbfgs")
-        regression = LogisticRegression(C=self.C, solver=solver, max_iter=2000, random_state=self.random_state)
+        regression = self.regression(len(y))
         folds = _folds(y, self.random_state)
         rationales = resolve(whys, self.feature_names_) if whys is not None else []
         learned = learn_whys(
@@ -170,6 +169,16 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
             np.array([coef[codes[:, j]].mean() for j in range(codes.shape[1])]) if len(codes) else np.zeros(0)
         )
         return self
+
+    def regression(self, n_labels: int = 0) -> LogisticRegression:
+        """The plain regression this scorer fits on its design (unfitted), for ``n_labels`` labels."""
+        solver = self.solver if self.solver != "auto" else ("liblinear" if n_labels < 20_000 else "lbfgs")
+        return LogisticRegression(C=self.C, solver=solver, max_iter=2000, random_state=self.random_state)
+
+    def design(self, X: pd.DataFrame) -> sparse.csr_matrix:
+        """The one-hot design matrix the regression sees for ``X`` (one slot per number bin or category)."""
+        check_is_fitted(self)
+        return self._design(self.slot_codes(X))
 
     def held_out_proba(self, y: np.ndarray, *, whys: bool = True) -> np.ndarray:
         """Each training row's calibrated P(convert) from the fit's own folds (a model that never saw

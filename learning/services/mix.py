@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -18,10 +19,11 @@ from django.db import transaction
 
 from feedback.selectors import queue_picks
 from learning.core.metrics import weighted_evaluate
-from learning.core.mix import MixState, credit_ratios, mix_update, weighted_brier_gain
+from learning.core.mix import MixState, counterfactual_gains, draw_ratios, mix_update
+from learning.core.model import LeadScorer
 from learning.core.strategies import EXPERTS, advice, strategy_named
-from learning.models import ModelStatus, ModelVersion, QueueMix
-from learning.selectors import loop_settings, queue_mix, scorer_for
+from learning.models import QueueMix
+from learning.selectors import loop_settings, queue_mix
 
 logger = logging.getLogger(__name__)
 
@@ -36,14 +38,14 @@ def queue_mix_record_pool(*, totals: Mapping[str, float], pool: int, exploration
     QueueMix.objects.update_or_create(pk=1, defaults={"totals": dict(totals), "pool": pool, "exploration": exploration})
 
 
-def queue_mix_learn(
-    *, frame: pd.DataFrame, y: np.ndarray, label_ids: np.ndarray, current: ModelVersion | None
-) -> QueueMix:
-    """One step of the mix after a training run on ``frame``/``y`` (rows in ``label_ids`` order).
+def queue_mix_learn(*, frame: pd.DataFrame, y: np.ndarray, label_ids: np.ndarray, scorer: LeadScorer) -> QueueMix:
+    """One step of the mix after a training run on ``frame``/``y`` (rows in ``label_ids`` order) that
+    fitted ``scorer``.
 
     The queue labels that arrived since the last step are an importance-weighted sample of the pool:
-    they score the active model (trained with the previous batch) against the model before it, and
-    that Brier gain pays the previous batch's experts; then their own credit becomes pending.
+    they score, for every expert, a refit with the previous batch reweighted as that expert's draw
+    against the fit without it (``learning.core.mix``), and those gains move the shares; then the new
+    labels become the pending batch.
     """
     with transaction.atomic():
         QueueMix.objects.get_or_create(pk=1)
@@ -57,47 +59,63 @@ def queue_mix_learn(
         if len(rows) == 0:
             return mix
         state = MixState.from_json(mix.state)
-        reward = _reward(frame.iloc[rows], y[rows], propensity, current=current, paid_for=mix.model_version)
+        gains = _gains(frame, y, label_ids, rows, propensity, pending=state.pending, scorer=scorer)
         ratios = _ratios(seen, propensity, totals=mix.totals, pool=mix.pool)
-        state = mix_update(state, reward=reward, ratios=ratios)
+        pending = {"labels": label_ids[rows].tolist(), "ratios": {k: v.tolist() for k, v in ratios.items()}}
+        state = mix_update(state, gains=gains, pending=pending if ratios else {})
         mix.state = state.as_json()
         mix.last_label_id = int(label_ids.max())
-        mix.model_version = current.version if current else None
-        mix.save(update_fields=["state", "last_label_id", "model_version", "updated_at"])
-    logger.info("queue mix after %s labels: %s (reward %s)", len(rows), state.shares(), reward)
+        mix.save(update_fields=["state", "last_label_id", "updated_at"])
+    logger.info("queue mix after %s labels: %s (gains %s)", len(rows), state.shares(), gains)
     return mix
 
 
-def _reward(
-    frame: pd.DataFrame, y: np.ndarray, propensity: np.ndarray, *, current: ModelVersion | None, paid_for: int | None
-) -> float | None:
-    """The active model's Brier gain over the model it replaced, on these labels (None when there is
-    no earlier model, or the active one was already paid for)."""
-    if current is None or current.version == paid_for:
+def _gains(
+    frame: pd.DataFrame,
+    y: np.ndarray,
+    label_ids: np.ndarray,
+    rows: np.ndarray,
+    propensity: np.ndarray,
+    *,
+    pending: Mapping[str, Any],
+    scorer: LeadScorer,
+) -> dict[str, float] | None:
+    """What the pending batch would have bought under each expert, scored on the new queue labels
+    (``rows``); None when there is no pending batch or none of its labels is still here (undone)."""
+    pending_ids = np.asarray(pending.get("labels") or [], dtype=np.int64)
+    ratios = {name: np.asarray(values, dtype=float) for name, values in dict(pending.get("ratios") or {}).items()}
+    if len(pending_ids) == 0 or set(ratios) != set(EXPERTS):
         return None
-    earlier = (
-        ModelVersion.objects.filter(version__lt=current.version)
-        .exclude(status__in=[ModelStatus.REJECTED, ModelStatus.CANDIDATE])
-        .order_by("-version")
-        .first()
+    position = {int(label_id): i for i, label_id in enumerate(label_ids)}
+    kept = np.array([int(label_id) in position for label_id in pending_ids], dtype=bool)
+    if not kept.any():
+        return None
+    batch = np.array([position[int(label_id)] for label_id in pending_ids[kept]], dtype=np.int64)
+    before = np.setdiff1d(np.arange(len(label_ids)), np.concatenate([batch, rows]))
+    return counterfactual_gains(
+        scorer.design(frame),
+        y,
+        before=before,
+        batch=batch,
+        ratios={name: ratio[kept] for name, ratio in ratios.items()},
+        validation=rows,
+        validation_propensity=propensity,
+        estimator=scorer.regression(len(y)),
     )
-    if earlier is None:
-        return None
-    before = scorer_for(version=earlier.version).predict_proba(frame)[:, 1]
-    after = scorer_for(version=current.version).predict_proba(frame)[:, 1]
-    return weighted_brier_gain(y, before, after, propensity)
 
 
-def _ratios(seen: np.ndarray, propensity: np.ndarray, *, totals: Mapping[str, float], pool: int) -> dict[str, float]:
-    """Each expert's credit for these labels: its advice for the score the rep saw over the pick
-    probability (NaN scores, from before any scoring, count as the pool's average)."""
+def _ratios(
+    seen: np.ndarray, propensity: np.ndarray, *, totals: Mapping[str, float], pool: int
+) -> dict[str, np.ndarray]:
+    """Each expert's importance weight for these labels: its advice for the score the rep saw over
+    the pick probability (NaN scores, from before any scoring, count as the pool's average)."""
     if not totals or pool == 0 or not all(name in totals for name in EXPERTS):
         return {}
     p = np.where(np.isnan(seen), 0.5, seen)
     proba = np.column_stack([1 - p, p])
     advised = {name: advice(proba, name, total=float(totals[name])) for name in EXPERTS}
     advised["random"] = np.full(len(p), 1.0 / pool)
-    return credit_ratios(propensity, advised)
+    return draw_ratios(propensity, advised)
 
 
 def queue_label_metrics(

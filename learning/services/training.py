@@ -112,7 +112,7 @@ def train_model_version(*, labels_revision: int, now: datetime | None = None) ->
     joblib.dump(scorer, buffer, compress=3)
 
     current = active_model()
-    queue_mix_learn(frame=frame, y=y, label_ids=label_ids, current=current)
+    queue_mix_learn(frame=frame, y=y, label_ids=label_ids, scorer=scorer)
     promote, note, guard = _promotion_decision(
         current=current, frame=frame, y=y, out_of_fold=out_of_fold, label_ids=label_ids
     )

@@ -33,14 +33,14 @@ def test_training_runs_learn_the_mix_from_queue_labels_and_the_settings_page_say
     mix = QueueMix.objects.get()
     assert set(mix.totals) == set(EXPERTS) and mix.pool > 0
     label_from_queue(rep, 6)
-    training.train_model_version(labels_revision=2)  # the first batch: credited, nothing to pay it with yet
+    training.train_model_version(labels_revision=2)  # the first batch: pending, nothing to score it on yet
     state = MixState.from_json(QueueMix.objects.get().state)
-    assert state.rounds == 0 and set(state.pending) == set(EXPERTS)
+    assert state.rounds == 0 and len(state.pending["labels"]) == 6 and set(state.pending["ratios"]) == set(EXPERTS)
     rescoring.rescore_open_leads()
     label_from_queue(rep, 6)
     version = training.train_model_version(labels_revision=3)
     state = MixState.from_json(QueueMix.objects.get().state)
-    assert state.rounds == 1 and state.last_reward is not None, "the second batch paid the first"
+    assert state.rounds == 1 and set(state.last_gains) == set(EXPERTS), "the second batch scored the first"
     assert state.shares() != pytest.approx(MixState().shares())
     weighted = version.metrics["weighted"]
     assert weighted["n"] == 12 and 0 < weighted["effective_n"] <= 12 + 1e-9
@@ -69,3 +69,20 @@ def test_a_single_strategy_setting_says_the_mix_is_not_used(defaults: None) -> N
     summary = queue_mix_summary()
     assert dict(summary["shares"]) == pytest.approx({"uncertainty": 0.7, "random": 0.3})
     assert "uncertainty alone" in summary["why"]
+
+
+def test_an_undone_label_of_the_pending_batch_leaves_it_out_of_the_measure(make_leads: Any, rep: Any) -> None:
+    from feedback.services import label_undo
+
+    make_leads(90, seed=5, labeled=0.5)
+    training.train_model_version(labels_revision=1)
+    rescoring.rescore_open_leads()
+    label_from_queue(rep, 6)
+    training.train_model_version(labels_revision=2)
+    label_undo(user=rep, lease_minutes=15)  # the batch's last label is gone before it was scored
+    rescoring.rescore_open_leads()
+    label_from_queue(rep, 6)
+    training.train_model_version(labels_revision=3)
+    state = MixState.from_json(QueueMix.objects.get().state)
+    assert state.rounds == 1 and set(state.last_gains) == set(EXPERTS)
+    assert len(state.pending["labels"]) == 6
