@@ -1,10 +1,10 @@
 """Writes of the adaptive queue's mix: what each rescore drew from, and what each training learned.
 
 The rescore records each expert's total weight over the open pool (``queue_mix_record_pool``), so
-that when labels come back the training run can tell how much of each label's pick probability
-each expert supplied (``queue_mix_learn``) and pay the experts by what the previous batch bought
-(``learning.core.mix``). Labels without a propensity (imported history, labels given outside the
-queue) play no part.
+that when labels come back the training run can tell how each expert would have weighted each
+label (``queue_mix_learn``) and score every expert on what the previous batch, so weighted, would
+have bought (``learning.core.mix``). Labels without a propensity (imported history, labels given
+outside the queue) play no part.
 """
 
 from __future__ import annotations
