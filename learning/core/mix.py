@@ -35,6 +35,8 @@ from sklearn.linear_model import LogisticRegression
 
 from learning.core.strategies import EXPERTS
 
+MIN_BATCH = 20  # queue labels per measured batch, as in the backtest: fewer wait for the next training run
+
 
 @dataclass
 class MixState:

@@ -19,7 +19,7 @@ from django.db import transaction
 
 from feedback.selectors import queue_picks
 from learning.core.metrics import weighted_evaluate
-from learning.core.mix import MixState, counterfactual_gains, draw_ratios, mix_update
+from learning.core.mix import MIN_BATCH, MixState, counterfactual_gains, draw_ratios, mix_update
 from learning.core.model import LeadScorer
 from learning.core.strategies import EXPERTS, advice, strategy_named
 from learning.models import QueueMix
@@ -45,7 +45,8 @@ def queue_mix_learn(*, frame: pd.DataFrame, y: np.ndarray, label_ids: np.ndarray
     The queue labels that arrived since the last step are an importance-weighted sample of the pool:
     they score, for every expert, a refit with the previous batch reweighted as that expert's draw
     against the fit without it (``learning.core.mix``), and those gains move the shares; then the new
-    labels become the pending batch.
+    labels become the pending batch. Until ``MIN_BATCH`` queue labels have arrived (the backtest's
+    batch), nothing moves: the labels wait for the next run.
     """
     with transaction.atomic():
         QueueMix.objects.get_or_create(pk=1)
@@ -56,7 +57,7 @@ def queue_mix_learn(*, frame: pd.DataFrame, y: np.ndarray, label_ids: np.ndarray
             mix.save(update_fields=["state", "last_label_id", "updated_at"])
             return mix
         rows, propensity, seen = _picked_rows(label_ids, queue_picks(after_id=mix.last_label_id))
-        if len(rows) == 0:
+        if len(rows) < MIN_BATCH:  # too few to tell the experts apart: they wait for the next run
             return mix
         state = MixState.from_json(mix.state)
         gains = _gains(frame, y, label_ids, rows, propensity, pending=state.pending, scorer=scorer)

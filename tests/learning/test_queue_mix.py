@@ -8,7 +8,7 @@ import pytest
 
 from feedback.services import label_submit, lease_next_leads
 from learning import rescoring
-from learning.core.mix import MixState
+from learning.core.mix import MIN_BATCH, MixState
 from learning.core.strategies import EXPERTS
 from learning.models import LoopSettings, ModelVersion, QueueMix
 from learning.selectors import queue_mix_summary
@@ -32,23 +32,39 @@ def test_training_runs_learn_the_mix_from_queue_labels_and_the_settings_page_say
     rescoring.rescore_open_leads()
     mix = QueueMix.objects.get()
     assert set(mix.totals) == set(EXPERTS) and mix.pool > 0
-    label_from_queue(rep, 6)
+    label_from_queue(rep, MIN_BATCH)
     training.train_model_version(labels_revision=2)  # the first batch: pending, nothing to score it on yet
     state = MixState.from_json(QueueMix.objects.get().state)
-    assert state.rounds == 0 and len(state.pending["labels"]) == 6 and set(state.pending["ratios"]) == set(EXPERTS)
+    assert (
+        state.rounds == 0 and len(state.pending["labels"]) == MIN_BATCH and set(state.pending["ratios"]) == set(EXPERTS)
+    )
     rescoring.rescore_open_leads()
-    label_from_queue(rep, 6)
+    label_from_queue(rep, MIN_BATCH)
     version = training.train_model_version(labels_revision=3)
     state = MixState.from_json(QueueMix.objects.get().state)
     assert state.rounds == 1 and set(state.last_gains) == set(EXPERTS), "the second batch scored the first"
     assert state.shares() != pytest.approx(MixState().shares())
     weighted = version.metrics["weighted"]
-    assert weighted["n"] == 12 and 0 < weighted["effective_n"] <= 12 + 1e-9
+    assert weighted["n"] == 2 * MIN_BATCH and 0 < weighted["effective_n"] <= 2 * MIN_BATCH + 1e-9
     assert ModelVersion.objects.get(version=1).metrics["weighted"]["n"] == 0, "imported history is its own stream"
     summary = queue_mix_summary()
     assert sum(share for _, share in summary["shares"]) == pytest.approx(1.0)
     page = page_for(admin).get("/settings/")
     assert "Queue mix" in page.content.decode() and "measured batches" in page.content.decode()
+
+
+def test_fewer_queue_labels_than_a_batch_wait_for_the_next_run(make_leads: Any, rep: Any) -> None:
+    make_leads(90, seed=5, labeled=0.5)
+    training.train_model_version(labels_revision=1)
+    rescoring.rescore_open_leads()
+    label_from_queue(rep, MIN_BATCH - 1)
+    training.train_model_version(labels_revision=2)
+    mix = QueueMix.objects.get()
+    assert MixState.from_json(mix.state).pending == {} and mix.last_label_id == 0, "too few: nothing moved"
+    label_from_queue(rep, 1)
+    training.train_model_version(labels_revision=3)
+    state = MixState.from_json(QueueMix.objects.get().state)
+    assert len(state.pending["labels"]) == MIN_BATCH, "the waiting labels make the batch"
 
 
 def test_labels_given_outside_the_queue_leave_the_mix_alone(make_leads: Any, rep: Any) -> None:
@@ -77,12 +93,12 @@ def test_an_undone_label_of_the_pending_batch_leaves_it_out_of_the_measure(make_
     make_leads(90, seed=5, labeled=0.5)
     training.train_model_version(labels_revision=1)
     rescoring.rescore_open_leads()
-    label_from_queue(rep, 6)
+    label_from_queue(rep, MIN_BATCH)
     training.train_model_version(labels_revision=2)
     label_undo(user=rep, lease_minutes=15)  # the batch's last label is gone before it was scored
     rescoring.rescore_open_leads()
-    label_from_queue(rep, 6)
+    label_from_queue(rep, MIN_BATCH)
     training.train_model_version(labels_revision=3)
     state = MixState.from_json(QueueMix.objects.get().state)
     assert state.rounds == 1 and set(state.last_gains) == set(EXPERTS)
-    assert len(state.pending["labels"]) == 6
+    assert len(state.pending["labels"]) == MIN_BATCH
