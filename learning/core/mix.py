@@ -169,7 +169,8 @@ def mix_summary(state: MixState) -> str:
     gains = state.gains()
     best = max(gains, key=lambda name: gains[name])
     return (
-        f"The rest is shared {mix} after {state.rounds} measured batches: {best}'s way of drawing them "
+        f"The rest is shared {mix} after {state.rounds} measured {'batch' if state.rounds == 1 else 'batches'}: "
+        f"{best}'s way of drawing them "
         f"would have bought the most (the model refitted with each strategy's share of a batch, "
         f"Brier score on the next batch, importance-weighted)."
     )

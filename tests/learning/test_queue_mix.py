@@ -50,7 +50,7 @@ def test_training_runs_learn_the_mix_from_queue_labels_and_the_settings_page_say
     summary = queue_mix_summary()
     assert sum(share for _, share in summary["shares"]) == pytest.approx(1.0)
     page = page_for(admin).get("/settings/")
-    assert "Queue mix" in page.content.decode() and "measured batches" in page.content.decode()
+    assert "Queue mix" in page.content.decode() and "after 1 measured batch:" in page.content.decode()
 
 
 def test_fewer_queue_labels_than_a_batch_wait_for_the_next_run(make_leads: Any, rep: Any) -> None:
