@@ -248,7 +248,7 @@ def replay(
                 )
             advice = {name: ranking.advice[name][chosen] for name in EXPERTS}
             pending = (np.flatnonzero(labeled), picked, draw_ratios(ranking.propensity[chosen], advice))
-            mix = mix_update(mix, gains=gains, pending={"labels": len(picked)})
+            mix = mix_update(mix, gains=gains, pending={})  # the replay keeps its pending batch itself
             if mixes is not None:
                 mixes.append(mix)
         labeled[picked] = True

@@ -143,7 +143,8 @@ def mix_update(state: MixState, *, gains: Mapping[str, float] | None, pending: M
     if gains is not None and all(name in gains for name in EXPERTS):
         names = list(EXPERTS)
         loss = -np.array([float(gains[name]) for name in names])
-        weights = np.array([state.shares()[name] for name in names])
+        shares = state.shares()
+        weights = np.array([shares[name] for name in names])
         mixed = float(weights @ loss)
         if updated.gap <= 0:
             best = float(loss[weights > 0].min())

@@ -87,11 +87,11 @@ def _gains(
     ratios = {name: np.asarray(values, dtype=float) for name, values in dict(pending.get("ratios") or {}).items()}
     if len(pending_ids) == 0 or set(ratios) != set(EXPERTS):
         return None
-    position = {int(label_id): i for i, label_id in enumerate(label_ids)}
-    kept = np.array([int(label_id) in position for label_id in pending_ids], dtype=bool)
+    found = pd.Index(label_ids).get_indexer(pending_ids)  # -1: the label is gone (undone)
+    kept = found >= 0
     if not kept.any():
         return None
-    batch = np.array([position[int(label_id)] for label_id in pending_ids[kept]], dtype=np.int64)
+    batch = found[kept].astype(np.int64)
     before = np.setdiff1d(np.arange(len(label_ids)), np.concatenate([batch, rows]))
     return counterfactual_gains(
         scorer.design(frame),
