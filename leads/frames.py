@@ -103,8 +103,12 @@ def _read_frame(sql: str, columns: list[str], dtypes: dict[str, Any]) -> pd.Data
 
 
 def _sql_text(value: str) -> str:
-    """A PostgreSQL string literal (standard_conforming_strings: only the quote is special)."""
-    return "'" + value.replace("'", "''") + "'"
+    """A PostgreSQL string literal, quoted by psycopg for this connection (``sql.Literal``): for the
+    attribute keys and activity types a COPY or a wrapped query takes as text, not as parameters."""
+    from psycopg import sql
+
+    connection.ensure_connection()
+    return sql.Literal(value).as_string(connection.connection)
 
 
 def _epoch_days_sql(column: str) -> str:

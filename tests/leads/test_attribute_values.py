@@ -129,3 +129,19 @@ def test_any_attribute_values_survive_import_train_rescore_and_explanation(defau
     assert result.leads == len(open_leads) == len(cities)
     assert all(isinstance(lead.explanation, list) for lead in open_leads)
     assert all(isinstance(line, str) for lead in open_leads for line in lead.explanation)
+
+
+@pytest.mark.django_db
+def test_attribute_names_with_quotes_backslashes_and_percent_signs_are_read_back_by_name(defaults: None) -> None:
+    """The bulk read names each attribute key in its SQL (quoted by psycopg): a key is data, never SQL."""
+    keys = ["owner's region", "back\\slash", "100% sure", "'); DROP TABLE leads_lead; --"]
+    result = import_leads(
+        rows=enumerate([{"external_id": "K1", **{key: f"v{j}" for j, key in enumerate(keys)}}], start=2)
+    )
+    assert result.rejected == 0, [str(error) for error in result.errors]
+    ids = list(Lead.objects.values_list("id", flat=True))
+
+    frame = lead_profiles_frame(lead_ids=ids)
+
+    assert [frame.loc[ids[0], key] for key in keys] == ["v0", "v1", "v2", "v3"]
+    assert Lead.objects.count() == 1
