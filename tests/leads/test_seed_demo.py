@@ -53,8 +53,11 @@ def test_the_demo_tells_a_story_and_loads_once(defaults: None) -> None:
     assert history.aggregate(last=Max("outcome_at"))["last"] < span["first"]  # dated, not the import day
 
     # Patterns a manager can find.
-    retail = lost_reasons(lead__industry="retail")
-    assert retail.most_common(1)[0][0] == "no_budget"
+    # The demo's leads and label dates follow the day it is loaded, so a pattern is checked as a
+    # share against the rest of the team, not as a strict first place among a dozen labels.
+    retail, elsewhere = lost_reasons(lead__industry="retail"), lost_reasons()
+    elsewhere.subtract(retail)
+    assert retail["no_budget"] / retail.total() > 2 * elsewhere["no_budget"] / elsewhere.total()
     recent = timezone.now() - timedelta(days=30)
     assert lost_reasons(lead__industry="manufacturing", outcome_at__gte=recent).most_common(1)[0][0] == "competitor"
     webinar = Counter(reps.filter(outcome="converted", lead__source="webinar").values_list("reason__code", flat=True))
