@@ -25,7 +25,9 @@ from learning.defaults import learning_defaults_create
 from learning.models import NextAction, PointRule
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+# The synthetic data is four weeks old on every day the tests run, as it was when they were written:
+# a fixed date would slide out of the features' windows (pricing visits "in the last 30 days") as time passes.
+NOW = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0) - timedelta(days=28)
 
 
 @pytest.fixture(autouse=True)

@@ -53,14 +53,15 @@ def test_two_lines_marked_by_keyboard_land_on_the_label_and_undo_brings_them_bac
     page = queue
     lead = shown(page)
     fields = line_fields(page)
-    assert len(fields) >= 3
+    assert len(fields) >= 2
+    last = min(3, len(fields))  # the queue's first pick is a draw: most cards have five lines, a few two
 
     page.keyboard.press("x")
     page.keyboard.press("1")
     page.keyboard.press("Shift+Digit1")
     page.keyboard.press("Shift+Digit2")
-    page.keyboard.press("Shift+Digit3")
-    page.keyboard.press("Shift+Digit3")  # again: unmarked
+    page.keyboard.press(f"Shift+Digit{last}")
+    page.keyboard.press(f"Shift+Digit{last}")  # again: back as it was
     assert marked(page) == [name for name in fields if name in fields[:2]]
     assert page.locator("[data-mark-fields] li:has(input:checked)").count() == len(marked(page))
 
