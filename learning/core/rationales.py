@@ -13,11 +13,14 @@ Trust is earned, twice over, on held-out labels only:
   every rationale row at full weight scores each held-out label; the columns the label's why
   names should push it towards its outcome harder than the other columns do. Their rank among
   the lead's columns, raised to the number of columns named, is uniform on 0..1 when the why is
-  chance; the trust of a reason is ``2 m - 1`` (floored at 0), where ``m`` is the mean of those
-  ranks shrunk towards chance by ``TRUST_PRIOR`` pseudo-labels.
-- overall: the rationale rows, weighted by their reason's trust, are scaled by a strength chosen
-  from ``STRENGTHS`` by the same folds' held-out log-loss on outcomes; a strength other than 0
-  must beat the plain model by more than one standard error of the paired per-label difference.
+  chance. A reason's mean is shrunk by empirical Bayes (partial pooling): towards the mean of all
+  the whys' agreements (itself shrunk towards chance by ``TRUST_PRIOR`` pseudo-labels), the more
+  the fewer labels the reason has and the less the reasons differ. Its trust is ``2 m - 1``
+  (floored at 0). A rep whose reasons agree with the outcomes lends that to a reason heard twice;
+  reasons given at random share a pooled mean near chance, however many there are.
+- overall: the rationale rows, weighted by their reason's trust, are scaled by the strength from
+  ``STRENGTHS`` with the lowest held-out log-loss on outcomes in the same folds (cross-validation;
+  0 is the plain model, and a tie goes to the weaker).
 
 So a taxonomy that does not match the outcomes costs (nearly) nothing: its reasons earn no trust,
 or the strength falls back to 0 and the model is the plain one.
@@ -108,12 +111,32 @@ def agreement(pushes: np.ndarray, columns: np.ndarray) -> float:
     return float(share ** len(columns))
 
 
+CHANCE_VARIANCE = 1.0 / 12.0  # an agreement's variance when the why is chance (uniform on 0..1)
+
+
 def earned_trust(agreements: dict[str, list[float]]) -> dict[str, float]:
-    """Per reason: ``2 m - 1`` floored at 0, ``m`` the mean agreement shrunk towards chance (0.5)."""
-    trust = {}
-    for key, values in agreements.items():
-        mean = (sum(values) + 0.5 * TRUST_PRIOR) / (len(values) + TRUST_PRIOR)
-        trust[key] = max(0.0, 2.0 * mean - 1.0)
+    """Per reason: ``2 m - 1`` floored at 0, ``m`` its mean agreement shrunk by empirical Bayes
+    (partial pooling, a normal-normal model): towards the mean agreement of all the whys (itself
+    shrunk towards chance, 0.5, by ``TRUST_PRIOR`` pseudo-labels), the more the fewer labels the
+    reason has and the less the reasons differ (their spread beyond chance, by DerSimonian and
+    Laird's moments). A rep whose reasons agree with the outcomes lends that to a reason heard
+    twice; reasons given at random share a pooled mean near chance, whatever their number."""
+    keys = [key for key, values in agreements.items() if values]
+    trust = {key: 0.0 for key in agreements}
+    if not keys:
+        return trust
+    counts = np.array([len(agreements[key]) for key in keys], dtype=float)
+    means = np.array([np.mean(agreements[key]) for key in keys])
+    total = float(counts.sum())
+    pooled = (float((counts * means).sum()) + 0.5 * TRUST_PRIOR) / (total + TRUST_PRIOR)
+    precision = counts / CHANCE_VARIANCE
+    centre = float((precision * means).sum() / precision.sum())
+    q = float((precision * (means - centre) ** 2).sum())
+    scale = float(precision.sum() - (precision**2).sum() / precision.sum())
+    spread = max(0.0, (q - (len(keys) - 1)) / scale) if scale > 0 else 0.0
+    for key, n, mean in zip(keys, counts, means, strict=True):
+        keep = spread / (spread + CHANCE_VARIANCE / n)
+        trust[key] = max(0.0, 2.0 * float(pooled + keep * (mean - pooled)) - 1.0)
     return trust
 
 
@@ -161,15 +184,7 @@ def learn_whys(
             out[test] = model.decision_function(design[test])
         logits[strength] = out
         losses[strength] = -log_expit(np.where(y == 1, out, -out))  # per-label held-out log-loss
-    chosen = 0.0
-    for strength in STRENGTHS[1:]:
-        if strength not in losses:
-            continue
-        gain = losses[0.0] - losses[strength]
-        error = gain.std(ddof=1) / np.sqrt(len(gain))
-        best = losses[0.0] - losses[chosen]
-        if gain.mean() > error and gain.mean() > best.mean():
-            chosen = strength
+    chosen = min(losses, key=lambda strength: (float(losses[strength].mean()), strength))  # ties: the weaker
     fit = _chosen(design, y, extra, owner, rationales, chosen * unit, chosen, trust, logits[chosen])
     fit.plain_out_of_fold = logits[0.0]
     return fit

@@ -63,11 +63,23 @@ def test_the_named_column_agrees_fully_when_it_pushes_hardest_and_by_chance_when
     assert np.mean(chance) == pytest.approx(0.5, abs=0.04)
 
 
-def test_trust_is_earned_by_agreeing_labels_and_not_by_chance() -> None:
-    trust = earned_trust({"agrees": [0.95] * 30, "chance": [0.2, 0.8, 0.5, 0.4], "one": [1.0]})
+def test_trust_is_earned_by_agreeing_labels_and_a_reason_heard_once_borrows_the_reps_record() -> None:
+    trust = earned_trust({"agrees": [0.95] * 30, "chance": [0.2, 0.8, 0.5, 0.4] * 3, "one": [1.0], "none": []})
     assert trust["agrees"] > 0.75
-    assert trust["chance"] == 0.0
-    assert 0 < trust["one"] < 0.5  # one label earns a little
+    assert trust["chance"] < 0.2  # its own twelve labels outweigh the others' record
+    assert trust["one"] > 0.5  # one label from a rep whose reasons agree: close to the rep's record
+    assert trust["none"] == 0.0
+
+
+def test_reasons_given_at_random_earn_no_trust_however_many_there_are() -> None:
+    rng = np.random.default_rng(0)
+    fits = [list(earned_trust({f"field {k}": list(rng.random(3)) for k in range(40)}).values()) for _ in range(50)]
+    # Each reason alone, shrunk only towards chance, would earn about 0.08 on average and 0.4 at the
+    # most in a fit of forty; pooled, chance lifts them hardly at all.
+    assert np.mean(fits) < 0.05
+    assert np.median([max(trust) for trust in fits]) < 0.15
+    alone = earned_trust({"only": [0.5] * 10})
+    assert alone["only"] == 0.0
 
 
 def test_informed_whys_earn_trust_and_help_the_scorer_with_few_labels() -> None:
