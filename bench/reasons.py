@@ -1,7 +1,8 @@
 """The why's benchmark: what a simulated rep's reasons buy on the backtest set.
 
-    python -m bench.reasons [--set report|tuning] [--seeds 20] [--rounds 15] [--jobs N] [--only NAME[,NAME]]
-                            [--quick]
+    python -m bench.reasons [--set report|tuning] [--seeds 20] [--first-seed 0] [--rounds 15] [--jobs N]
+                            [--only NAME[,NAME]] [--quick]
+    python -m bench.reasons --compare BEFORE.json AFTER.json
 
 Replays, seed by seed and on the same splits, first samples and random keys as
 ``simulate --simulated-reasons ACC`` (``run_backtest``): random sampling and the default strategy
@@ -11,7 +12,11 @@ columns at random (ACC 0). The curves without reasons do not depend on the rep, 
 replayed once. ``--quick`` leaves out ``random+reasons``. Prints, per dataset: random sampling's
 AUC at 300 labels, the labels each mean curve needed to reach it, and seed-paired differences
 (± standard error over the seeds) of the mean AUC over the curve and of the AUC at 120 labels
-against random's at 300. Results are saved after every seed to bench/out/reasons.json.
+against random's at 300. Results, with every seed's curves, are saved after every seed to
+bench/out/reasons-<set>.json. ``--compare`` reads two such files (a method before and after a
+change, run on the same seeds) and prints, per dataset, the labels to reach the target and the
+seed-paired differences of the two, with and without an informed rep: how a change to the why's
+method is judged on the tuning set (docs/backtest-reasons.md).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -117,6 +123,54 @@ def summary(name: str, seeds: list[dict[str, list[list[float]]]], strategy: str)
     return row
 
 
+def compare(before: dict[str, Any], after: dict[str, Any]) -> str:
+    """Per dataset of both runs: the labels the default with reasons needed to reach random's 300-label
+    AUC, before → after, the random-rep cost of each, and the seed-paired difference after - before of
+    the mean AUC over the curve with a random rep and with an informed one (on the seeds both ran)."""
+    strategy = str(after["strategy"])
+    lines = [
+        [
+            "dataset",
+            "seeds",
+            "labels to reach it: before → after",
+            "random-rep cost: before → after",
+            "after − before, random rep",
+            "after − before, informed rep",
+        ]
+    ]
+    rows_before = {row["dataset"]: row for row in before["rows"]}
+    for row in after["rows"]:
+        name = row["dataset"]
+        if name not in rows_before or name not in before.get("seed_curves", {}):
+            continue
+        runs_before, runs_after = before["seed_curves"][name], after["seed_curves"][name]
+        seeds = sorted(set(runs_before) & set(runs_after), key=int)
+
+        reach = [r["reach"][f"{strategy}+reasons"] for r in (rows_before[name], row)]
+        lines.append(
+            [
+                str(name),
+                str(len(seeds)),
+                " → ".join(str(value) if value is not None else "not reached" for value in reach),
+                " → ".join("{:+.4f} ± {:.4f}".format(*r["random_rep_gain"]) for r in (rows_before[name], row)),
+                _paired(runs_before, runs_after, seeds, f"{strategy}+reasons@0"),
+                _paired(runs_before, runs_after, seeds, f"{strategy}+reasons"),
+            ]
+        )
+    return table(lines)
+
+
+def _paired(before: dict[str, Any], after: dict[str, Any], seeds: list[str], curve: str) -> str:
+    """Seed-paired difference after - before of one curve's mean AUC, ± its standard error."""
+    gaps = np.array([_mean_auc(after[seed][curve]) - _mean_auc(before[seed][curve]) for seed in seeds])
+    error = gaps.std(ddof=1) / np.sqrt(len(gaps)) if len(gaps) > 1 else float("nan")
+    return f"{gaps.mean():+.4f} ± {error:.4f}"
+
+
+def _mean_auc(curve: list[list[float]]) -> float:
+    return float(np.mean([point[1] for point in curve]))
+
+
 def report(rows: list[dict[str, object]], strategy: str) -> str:
     lines = [
         [
@@ -171,6 +225,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--set", dest="which", choices=tuple(SETS), default="report")
     parser.add_argument("--seeds", type=int, default=SEEDS)
+    parser.add_argument("--first-seed", type=int, default=0, help="replay seeds first-seed .. first-seed + seeds - 1")
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument(
         "--jobs", type=int, default=os.cpu_count() or 1, help="processes replaying (dataset, seed) pairs"
@@ -178,7 +233,12 @@ def main() -> None:
     parser.add_argument("--only", help="the datasets whose name contains this (or any of these, comma-separated)")
     parser.add_argument("--quick", action="store_true", help="leave out random+reasons")
     parser.add_argument("--json", help="where to write the results (default bench/out/reasons-<set>.json)")
+    parser.add_argument("--compare", nargs=2, metavar=("BEFORE", "AFTER"), help="compare two results files")
     args = parser.parse_args()
+    if args.compare:
+        before, after = (json.loads(Path(path).read_text()) for path in args.compare)
+        print(compare(before, after))
+        return
     setup_django()
     from bench.datasets import build
     from learning.core.strategies import DEFAULT_STRATEGY
@@ -197,10 +257,12 @@ def main() -> None:
         "set": args.which,
         "strategy": DEFAULT_STRATEGY,
         "rounds": args.rounds,
+        "first_seed": args.first_seed,
     }
     runs: dict[str, dict[int, dict[str, list[list[float]]]]] = {name: {} for name in names}
     rows: dict[str, dict[str, object]] = {}  # per dataset, in the order of ``names`` once all have a seed
-    tasks = [(name, seed) for seed in range(args.seeds) for name in names]  # seeds outermost
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    tasks = [(name, seed) for seed in seeds for name in names]  # seeds outermost
     with ProcessPoolExecutor(max_workers=max(1, args.jobs), initializer=setup_django) as pool:
         futures = {
             pool.submit(replay_task, args.which, name, seed, args.rounds, args.quick): (name, seed)
@@ -214,6 +276,7 @@ def main() -> None:
                 rows=[rows[n] for n in names if n in rows],
                 seeds=min(len(s) for s in runs.values()),
                 seconds=time.perf_counter() - started,
+                seed_curves=runs,
             )
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(json.dumps(document, indent=2, default=float))
