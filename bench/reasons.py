@@ -125,8 +125,9 @@ def summary(name: str, seeds: list[dict[str, list[list[float]]]], strategy: str)
 
 def compare(before: dict[str, Any], after: dict[str, Any]) -> str:
     """Per dataset of both runs: the labels the default with reasons needed to reach random's 300-label
-    AUC, before → after, the random-rep cost of each, and the seed-paired difference after - before of
-    the mean AUC over the curve with a random rep and with an informed one (on the seeds both ran)."""
+    AUC, before → after, and the random-rep cost of each (each run on all its seeds); and the
+    seed-paired difference after - before of the mean AUC over the curve with a random rep and with
+    an informed one, on the seeds both ran (a dataset with none in common is left out)."""
     strategy = str(after["strategy"])
     lines = [
         [
@@ -138,13 +139,18 @@ def compare(before: dict[str, Any], after: dict[str, Any]) -> str:
             "after − before, informed rep",
         ]
     ]
+    for which, document in (("BEFORE", before), ("AFTER", after)):
+        if "seed_curves" not in document:
+            raise SystemExit(f"{which} keeps no seed's curves (written before 2026-12-04?): run it again to compare")
     rows_before = {row["dataset"]: row for row in before["rows"]}
     for row in after["rows"]:
         name = row["dataset"]
-        if name not in rows_before or name not in before.get("seed_curves", {}):
+        if name not in rows_before or name not in before["seed_curves"]:
             continue
         runs_before, runs_after = before["seed_curves"][name], after["seed_curves"][name]
         seeds = sorted(set(runs_before) & set(runs_after), key=int)
+        if not seeds:
+            continue
 
         reach = [r["reach"][f"{strategy}+reasons"] for r in (rows_before[name], row)]
         lines.append(

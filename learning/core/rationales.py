@@ -39,7 +39,8 @@ from sklearn.linear_model import LogisticRegression
 
 from learning.core.fields import columns_of, field_of
 
-TRUST_PRIOR = 2.0  # pseudo-labels at chance a reason starts with: a handful of agreeing labels earn trust
+TRUST_PRIOR = 2.0  # pseudo-labels at chance the pooled agreement of a fit's whys starts with
+CHANCE_VARIANCE = 1.0 / 12.0  # an agreement's variance when the why is chance (uniform on 0..1)
 STRENGTHS = (0.0, 1.0, 4.0)  # rationale row weight per unit of trust; 0 is the plain model
 MARKED = "marked"  # the trust key of the fields a rep marked on the lead itself
 
@@ -111,17 +112,15 @@ def agreement(pushes: np.ndarray, columns: np.ndarray) -> float:
     return float(share ** len(columns))
 
 
-CHANCE_VARIANCE = 1.0 / 12.0  # an agreement's variance when the why is chance (uniform on 0..1)
-
-
 def earned_trust(agreements: dict[str, list[float]]) -> dict[str, float]:
     """Per reason: ``2 m - 1`` floored at 0, ``m`` its mean agreement shrunk by empirical Bayes
-    (partial pooling, a normal-normal model): towards the mean agreement of all the whys (itself
-    shrunk towards chance, 0.5, by ``TRUST_PRIOR`` pseudo-labels), the more the fewer labels the
+    (partial pooling, a normal-normal model): towards the mean agreement of all the whys, every
+    label counted once (itself shrunk towards chance, 0.5, by ``TRUST_PRIOR`` pseudo-labels; with
+    a single reason this is the whole estimate), the more the fewer labels the
     reason has and the less the reasons differ (their spread beyond chance, by DerSimonian and
     Laird's moments). A rep whose reasons agree with the outcomes lends that to a reason heard
     twice; reasons given at random share a pooled mean near chance, whatever their number."""
-    keys = [key for key, values in agreements.items() if values]
+    keys = [key for key, values in agreements.items() if len(values)]
     trust = {key: 0.0 for key in agreements}
     if not keys:
         return trust

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from bench.reasons import compare, summary
 
 
@@ -30,6 +32,7 @@ def test_compare_pairs_the_seeds_both_runs_have_and_reads_the_reach_off_each() -
     cells = [cell.strip() for cell in row.strip("|").split("|")]
     assert cells[1] == "2"  # seeds 0 and 1: the only ones both ran
     assert cells[2] == "not reached → 20"  # flat curves: below random's 300-label AUC throughout, above it at once
+    assert cells[3] == "+0.0000 ± 0.0000 → -0.0020 ± 0.0000"  # the random rep's cost in each run
     assert cells[4] == "-0.0020 ± 0.0000"  # the random rep's paired difference
     assert cells[5] == "+0.0600 ± 0.0000"  # from 0.01 below random to 0.05 above (seeds 0 and 1 shift both alike)
 
@@ -38,3 +41,10 @@ def test_a_dataset_missing_from_the_earlier_run_is_left_out() -> None:
     before = run({0: 0.70, 1: 0.71}, informed=0.0, chance=0.0)
     before["rows"][0]["dataset"] = "elsewhere"
     assert "world" not in compare(before, run({0: 0.70, 1: 0.71}, informed=0.01, chance=0.0))
+
+
+def test_a_run_without_its_seeds_curves_cannot_be_compared() -> None:
+    before = run({0: 0.70, 1: 0.71}, informed=0.0, chance=0.0)
+    del before["seed_curves"]
+    with pytest.raises(SystemExit, match="BEFORE keeps no seed's curves"):
+        compare(before, run({0: 0.70, 1: 0.71}, informed=0.01, chance=0.0))
