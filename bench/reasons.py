@@ -89,6 +89,15 @@ def replay_seed(frame: object, y: np.ndarray, *, seed: int, rounds: int, quick: 
     return curves
 
 
+def paired(gaps: np.ndarray) -> list[float]:
+    """Seed-paired differences: their mean and its standard error over the seeds."""
+    return [float(gaps.mean()), float(gaps.std(ddof=1) / np.sqrt(len(gaps))) if len(gaps) > 1 else float("nan")]
+
+
+def plus_minus(pair: Any) -> str:
+    return "{:+.4f} ± {:.4f}".format(*pair)
+
+
 def summary(name: str, seeds: list[dict[str, list[list[float]]]], strategy: str) -> dict[str, object]:
     """Mean curves, labels to reach random's AUC at 300 on them, and seed-paired differences."""
     length = min(len(curve) for run in seeds for curve in run.values())
@@ -97,9 +106,6 @@ def summary(name: str, seeds: list[dict[str, list[list[float]]]], strategy: str)
     at = int(np.argmin(np.abs(labels - TARGET_LABELS)))
     within = int(np.argmin(np.abs(labels - WITHIN)))
     target = float(mean["random"][at, 1])
-
-    def paired(a: np.ndarray) -> list[float]:
-        return [float(a.mean()), float(a.std(ddof=1) / np.sqrt(len(a))) if len(a) > 1 else float("nan")]
 
     def auc(key: str) -> np.ndarray:
         return np.array([[point[1] for point in run[key][:length]] for run in seeds])
@@ -151,14 +157,13 @@ def compare(before: dict[str, Any], after: dict[str, Any]) -> str:
         seeds = sorted(set(runs_before) & set(runs_after), key=int)
         if not seeds:
             continue
-
         reach = [r["reach"][f"{strategy}+reasons"] for r in (rows_before[name], row)]
         lines.append(
             [
                 str(name),
                 str(len(seeds)),
                 " → ".join(str(value) if value is not None else "not reached" for value in reach),
-                " → ".join("{:+.4f} ± {:.4f}".format(*r["random_rep_gain"]) for r in (rows_before[name], row)),
+                " → ".join(plus_minus(r["random_rep_gain"]) for r in (rows_before[name], row)),
                 _paired(runs_before, runs_after, seeds, f"{strategy}+reasons@0"),
                 _paired(runs_before, runs_after, seeds, f"{strategy}+reasons"),
             ]
@@ -168,9 +173,7 @@ def compare(before: dict[str, Any], after: dict[str, Any]) -> str:
 
 def _paired(before: dict[str, Any], after: dict[str, Any], seeds: list[str], curve: str) -> str:
     """Seed-paired difference after - before of one curve's mean AUC, ± its standard error."""
-    gaps = np.array([_mean_auc(after[seed][curve]) - _mean_auc(before[seed][curve]) for seed in seeds])
-    error = gaps.std(ddof=1) / np.sqrt(len(gaps)) if len(gaps) > 1 else float("nan")
-    return f"{gaps.mean():+.4f} ± {error:.4f}"
+    return plus_minus(paired(np.array([_mean_auc(after[s][curve]) - _mean_auc(before[s][curve]) for s in seeds])))
 
 
 def _mean_auc(curve: list[list[float]]) -> float:
@@ -200,10 +203,10 @@ def report(rows: list[dict[str, object]], strategy: str) -> str:
                 str(row["seeds"]),
                 f"{row['target_auc']:.3f}",
                 " / ".join(str(value) if value is not None else "not reached" for value in shown),
-                "{:+.4f} ± {:.4f}".format(*row["at_120_vs_random_at_300"]),  # type: ignore[str-format]
-                "{:+.4f} ± {:.4f}".format(*row["informed_gain"]),  # type: ignore[str-format]
-                "{:+.4f} ± {:.4f}".format(*row["random_rep_gain"]),  # type: ignore[str-format]
-                "{:+.4f} ± {:.4f}".format(*informed) if informed else "—",  # type: ignore[str-format]
+                plus_minus(row["at_120_vs_random_at_300"]),
+                plus_minus(row["informed_gain"]),
+                plus_minus(row["random_rep_gain"]),
+                plus_minus(informed) if informed else "—",
             ]
         )
     return table(lines)

@@ -116,18 +116,17 @@ def earned_trust(agreements: dict[str, list[float]]) -> dict[str, float]:
     """Per reason: ``2 m - 1`` floored at 0, ``m`` its mean agreement shrunk by empirical Bayes
     (partial pooling, a normal-normal model): towards the mean agreement of all the whys, every
     label counted once (itself shrunk towards chance, 0.5, by ``TRUST_PRIOR`` pseudo-labels; with
-    a single reason this is the whole estimate), the more the fewer labels the
-    reason has and the less the reasons differ (their spread beyond chance, by DerSimonian and
-    Laird's moments). A rep whose reasons agree with the outcomes lends that to a reason heard
-    twice; reasons given at random share a pooled mean near chance, whatever their number."""
+    a single reason this is the whole estimate), the more the fewer labels the reason has and the
+    less the reasons differ (their spread beyond chance, by DerSimonian and Laird's moments). A rep
+    whose reasons agree with the outcomes lends that to a reason heard twice; reasons given at
+    random share a pooled mean near chance, whatever their number."""
     keys = [key for key, values in agreements.items() if len(values)]
     trust = {key: 0.0 for key in agreements}
     if not keys:
         return trust
     counts = np.array([len(agreements[key]) for key in keys], dtype=float)
     means = np.array([np.mean(agreements[key]) for key in keys])
-    total = float(counts.sum())
-    pooled = (float((counts * means).sum()) + 0.5 * TRUST_PRIOR) / (total + TRUST_PRIOR)
+    pooled = (float((counts * means).sum()) + 0.5 * TRUST_PRIOR) / (float(counts.sum()) + TRUST_PRIOR)
     precision = counts / CHANCE_VARIANCE
     centre = float((precision * means).sum() / precision.sum())
     q = float((precision * (means - centre) ** 2).sum())
@@ -182,8 +181,8 @@ def learn_whys(
             model = _fit(estimator, design, y, train, extra[mine], y[owner[mine]], strength * unit[mine])
             out[test] = model.decision_function(design[test])
         logits[strength] = out
-        losses[strength] = -log_expit(np.where(y == 1, out, -out))  # per-label held-out log-loss
-    chosen = min(losses, key=lambda strength: (float(losses[strength].mean()), strength))  # ties: the weaker
+        losses[strength] = float(-log_expit(np.where(y == 1, out, -out)).mean())  # mean held-out log-loss
+    chosen = min(losses, key=lambda strength: (losses[strength], strength))  # ties: the weaker
     fit = _chosen(design, y, extra, owner, rationales, chosen * unit, chosen, trust, logits[chosen])
     fit.plain_out_of_fold = logits[0.0]
     return fit
