@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from scipy.optimize import minimize
 from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
@@ -23,6 +22,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
+from learning.core.calibration import platt_scaling
 from learning.core.features import FrameEncoder, PreparedFrame, is_behaviour
 from learning.core.rationales import Why, learn_whys, resolve
 
@@ -242,7 +242,6 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
 
 
 CALIBRATION_FOLDS = 5
-MIN_CALIBRATION_SCALE = 0.05  # a positive scale keeps the ranking (and the AUC) of the uncalibrated scores
 
 
 def _folds(y: np.ndarray, random_state: int | None) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -266,27 +265,6 @@ def out_of_fold_logits(
     for train, test in folds:
         logits[test] = clone(estimator).fit(design[train], y[train]).decision_function(design[test])
     return logits
-
-
-def platt_scaling(logits: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """Platt's sigmoid on out-of-fold log-odds: ``scale * logit + shift`` is calibrated.
-
-    A strongly regularised regression squeezes its log-odds towards the average where the signal is
-    strong, and spreads them where it fits noise; the out-of-fold fit measures by how much. Platt's
-    smoothed targets keep a few labels from giving certainties.
-    """
-    positives = int(y.sum())
-    target = np.where(y == 1, (positives + 1) / (positives + 2), 1 / (len(y) - positives + 2))
-
-    def loss(params: np.ndarray) -> tuple[float, np.ndarray]:
-        z = params[0] * logits + params[1]
-        error = expit(z) - target
-        return float(np.sum(np.logaddexp(0, z) - target * z)), np.array([error @ logits, error.sum()])
-
-    fitted = minimize(
-        loss, x0=np.array([1.0, 0.0]), jac=True, method="L-BFGS-B", bounds=[(MIN_CALIBRATION_SCALE, None), (None, None)]
-    )
-    return float(fitted.x[0]), float(fitted.x[1])
 
 
 def cross_val_proba(

@@ -15,12 +15,18 @@ Trust is earned, twice over, on held-out labels only:
   the lead's columns, raised to the number of columns named, is uniform on 0..1 when the why is
   chance. A reason's mean is shrunk by empirical Bayes (partial pooling): towards the mean of all
   the whys' agreements (itself shrunk towards chance by ``TRUST_PRIOR`` pseudo-labels), the more
-  the fewer labels the reason has and the less the reasons differ. Its trust is ``2 m - 1``
-  (floored at 0). A rep whose reasons agree with the outcomes lends that to a reason heard twice;
-  reasons given at random share a pooled mean near chance, however many there are.
+  the fewer labels the reason has and the less the reasons differ. One test per fit asks whether
+  the whys beat chance at all (their mean agreement, one-sided at 1%). If they do, a reason's
+  trust is its distance from chance relative to the rep's record (the pooled mean's), capped at 1:
+  an average reason is trusted fully, whatever the fold models' weakness at a few labels makes the
+  agreement of a good why look like. If not, it is ``2 m - 1`` (floored at 0). A rep whose reasons
+  agree with the outcomes lends that to a reason heard twice; reasons given at random share a
+  pooled mean near chance, however many there are, and pass the test in about one fit in a hundred.
 - overall: the rationale rows, weighted by their reason's trust, are scaled by the strength from
-  ``STRENGTHS`` with the lowest held-out log-loss on outcomes in the same folds (cross-validation;
-  0 is the plain model, and a tie goes to the weaker).
+  ``STRENGTHS`` with the lowest held-out log-loss on outcomes in the same folds, after Platt's
+  sigmoid on each strength's held-out log-odds (the chosen fit is calibrated so anyway; raw
+  log-loss would punish the spread the rows give the log-odds, not their ranking). 0 is the plain
+  model, and a tie goes to the weaker.
 
 So a taxonomy that does not match the outcomes costs (nearly) nothing: its reasons earn no trust,
 or the strength falls back to 0 and the model is the plain one.
@@ -33,14 +39,15 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
-from scipy.special import log_expit
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 
+from learning.core.calibration import calibrated_log_loss
 from learning.core.fields import columns_of, field_of
 
 TRUST_PRIOR = 2.0  # pseudo-labels at chance the pooled agreement of a fit's whys starts with
 CHANCE_VARIANCE = 1.0 / 12.0  # an agreement's variance when the why is chance (uniform on 0..1)
+RECORD_Z = 2.326  # one-sided 1%: the whys' mean agreement is above chance, so trust is relative to it
 STRENGTHS = (0.0, 1.0, 4.0)  # rationale row weight per unit of trust; 0 is the plain model
 MARKED = "marked"  # the trust key of the fields a rep marked on the lead itself
 
@@ -113,12 +120,14 @@ def agreement(pushes: np.ndarray, columns: np.ndarray) -> float:
 
 
 def earned_trust(agreements: dict[str, list[float]]) -> dict[str, float]:
-    """Per reason: ``2 m - 1`` floored at 0, ``m`` its mean agreement shrunk by empirical Bayes
-    (partial pooling, a normal-normal model): towards the mean agreement of all the whys, every
-    label counted once (itself shrunk towards chance, 0.5, by ``TRUST_PRIOR`` pseudo-labels; with
-    a single reason this is the whole estimate), the more the fewer labels the reason has and the
-    less the reasons differ (their spread beyond chance, by DerSimonian and Laird's moments). A rep
-    whose reasons agree with the outcomes lends that to a reason heard twice; reasons given at
+    """Per reason, 0..1: ``m``, its mean agreement shrunk by empirical Bayes (partial pooling, a
+    normal-normal model) towards the mean agreement of all the whys, every label counted once
+    (itself shrunk towards chance, 0.5, by ``TRUST_PRIOR`` pseudo-labels; with a single reason this
+    is the whole estimate), the more the fewer labels the reason has and the less the reasons
+    differ (their spread beyond chance, by DerSimonian and Laird's moments). When all the whys'
+    raw mean agreement is above chance by ``RECORD_Z`` standard errors, trust is ``(m - ½) /
+    (pooled - ½)`` capped at 1 (relative to the rep's record); otherwise ``2 m - 1`` floored at 0.
+    A rep whose reasons agree with the outcomes lends that to a reason heard twice; reasons given at
     random share a pooled mean near chance, whatever their number."""
     keys = [key for key, values in agreements.items() if len(values)]
     trust = {key: 0.0 for key in agreements}
@@ -132,9 +141,15 @@ def earned_trust(agreements: dict[str, list[float]]) -> dict[str, float]:
     q = float((precision * (means - centre) ** 2).sum())
     scale = float(precision.sum() - (precision**2).sum() / precision.sum())
     spread = max(0.0, (q - (len(keys) - 1)) / scale) if scale > 0 else 0.0
+    total = float(counts.sum())
+    above_chance = (float((counts * means).sum()) / total - 0.5) / np.sqrt(CHANCE_VARIANCE / total) > RECORD_Z
     for key, n, mean in zip(keys, counts, means, strict=True):
         keep = spread / (spread + CHANCE_VARIANCE / n)
-        trust[key] = max(0.0, 2.0 * float(pooled + keep * (mean - pooled)) - 1.0)
+        shrunk = float(pooled + keep * (mean - pooled))
+        if above_chance and pooled > 0.5:
+            trust[key] = float(np.clip((shrunk - 0.5) / (pooled - 0.5), 0.0, 1.0))
+        else:
+            trust[key] = max(0.0, 2.0 * shrunk - 1.0)
     return trust
 
 
@@ -181,7 +196,7 @@ def learn_whys(
             model = _fit(estimator, design, y, train, extra[mine], y[owner[mine]], strength * unit[mine])
             out[test] = model.decision_function(design[test])
         logits[strength] = out
-        losses[strength] = float(-log_expit(np.where(y == 1, out, -out)).mean())  # mean held-out log-loss
+        losses[strength] = calibrated_log_loss(out, y)
     chosen = min(losses, key=lambda strength: (losses[strength], strength))  # ties: the weaker
     fit = _chosen(design, y, extra, owner, rationales, chosen * unit, chosen, trust, logits[chosen])
     fit.plain_out_of_fold = logits[0.0]

@@ -72,15 +72,21 @@ def test_trust_is_earned_by_agreeing_labels_and_a_reason_heard_once_borrows_the_
 
 
 def test_trust_is_the_normal_normal_posterior_mean_worked_by_hand() -> None:
-    # Eight labels agreeing fully, two at chance. Pooled: (8 + 1 + 2 x 0.5) / (10 + 2) = 5/6.
+    # Eight labels agreeing fully, two at chance: their mean 0.9 is above chance by 0.4 / sqrt(1/120)
+    # = 4.4 standard errors, so trust is relative to the rep's record.
+    # Pooled: (8 + 1 + 2 x 0.5) / (10 + 2) = 5/6.
     # Precisions n / (1/12): 96 and 24; their centre 0.9; Q = 96 x 0.01 + 24 x 0.16 = 4.8;
     # scale 120 - (96^2 + 24^2) / 120 = 38.4; tau^2 = (4.8 - 1) / 38.4 = 0.098958...;
     # kept: tau^2 / (tau^2 + 1/96) = 19/21 and tau^2 / (tau^2 + 1/24) = 19/27 of the distance from 5/6.
+    # "b": 5/6 - 19/27 x 1/3 = 0.5988..., (0.5988 - 1/2) / (5/6 - 1/2) = 8/27; "a" is above the record: 1.
     trust = earned_trust({"a": [1.0] * 8, "b": [0.5, 0.5]})
-    assert trust["a"] == pytest.approx(2 * (5 / 6 + 19 / 21 * (1 - 5 / 6)) - 1)
-    assert trust["b"] == pytest.approx(2 * (5 / 6 + 19 / 27 * (0.5 - 5 / 6)) - 1)
-    # One reason alone: nothing to pool with, its mean shrunk towards chance by two pseudo-labels.
-    assert earned_trust({"only": [1.0] * 4})["only"] == pytest.approx(2 * (4 + 1) / 6 - 1)
+    assert trust["a"] == 1.0
+    assert trust["b"] == pytest.approx(8 / 27)
+    # Below the gate, today's 2m - 1: four labels at 0.75 are 0.25 / sqrt(1/48) = 1.7 s.e. above chance,
+    # shrunk towards chance by two pseudo-labels: (3 + 1) / 6.
+    assert earned_trust({"only": [0.75] * 4})["only"] == pytest.approx(2 * (3 + 1) / 6 - 1)
+    # One reason alone, above the gate: nothing to pool with, it is the rep's record.
+    assert earned_trust({"only": [1.0] * 4})["only"] == 1.0
 
 
 def test_reasons_given_at_random_earn_little_trust_however_many_there_are() -> None:
@@ -90,6 +96,8 @@ def test_reasons_given_at_random_earn_little_trust_however_many_there_are() -> N
     # most in a fit of forty; pooled, chance lifts them little (the most in a fit: about 0.03 typically).
     assert np.mean(fits) < 0.05
     assert np.median([max(trust) for trust in fits]) < 0.1
+    # The test that makes trust relative to the rep's record lets chance through about once in a hundred fits.
+    assert sum(max(trust) > 0.5 for trust in fits) <= 2
     alone = earned_trust({"only": [0.5] * 10})
     assert alone["only"] == 0.0
 
