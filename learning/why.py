@@ -80,12 +80,15 @@ def field_choices() -> list[tuple[str, str]]:
 
 def why_bought(metrics: dict[str, Any] | None) -> dict[str, Any]:
     """What the why bought the active model: its held-out metrics with and without the reasons
-    (an ablation fit), and per reason the fields it points at with the weight they carry now.
+    (an ablation fit), and per reason its trust, the weight its rows carry now (trust times the
+    strength the held-out outcomes chose) and the fields it points at with theirs.
     ``measured`` is False while the model's metrics hold no ablation."""
     metrics = metrics or {}
     without = metrics.get("without_reasons")
     trust = metrics.get("reason_trust") or {}
     weights = metrics.get("field_weights") or {}
+    strength = metrics.get("reason_strength")
+    strength = float(strength) if isinstance(strength, int | float) else None
     rows = []
     if isinstance(without, dict):
         for key, name, higher_is_better in QUALITY_KEYS:
@@ -97,6 +100,7 @@ def why_bought(metrics: dict[str, Any] | None) -> dict[str, Any]:
         {
             "reason": reason,
             "trust": trust.get(reason.code),
+            "weight": trust[reason.code] * strength if reason.code in trust and strength is not None else None,
             "fields": [(name, field_words(name), weights.get(name)) for name in reason.fields],
         }
         for reason in reasons()
@@ -105,6 +109,7 @@ def why_bought(metrics: dict[str, Any] | None) -> dict[str, Any]:
         "measured": bool(rows),
         "metrics": rows,
         "trust_measured": bool(trust) or bool(weights),
+        "strength": strength,
         "reasons": per_reason,
     }
 

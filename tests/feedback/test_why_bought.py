@@ -51,7 +51,10 @@ def test_without_any_model_it_says_not_measured_yet(manager: Any, page_for: Any)
 def test_the_difference_with_and_without_the_reasons_and_the_weights_now(manager: Any, page_for: Any) -> None:
     without = {**METRICS, "roc_auc": 0.77, "recall": 0.65, "brier": 0.20}
     trust = {"no_budget": 0.8, "poor_fit": 0.25}
-    active({**METRICS, "without_reasons": without, "reason_trust": trust, "field_weights": {"deal_value": 0.9}})
+    weights = {"deal_value": 0.9}
+    active(
+        {**METRICS, "without_reasons": without, "reason_trust": trust, "field_weights": weights, "reason_strength": 4.0}
+    )
 
     shown = text(section(page_for(manager).get("/dashboards/").content.decode()))
 
@@ -59,9 +62,21 @@ def test_the_difference_with_and_without_the_reasons_and_the_weights_now(manager
     assert "recall 0.600 0.650 -0.050 worse" in shown
     assert "Brier score 0.180 0.200 +0.020 better" in shown  # lower is better
     assert "precision 0.700 0.700 0.000 same" in shown
-    assert "No budget not converted 80% deal value (0.90), employees (not measured)" in shown
-    assert "Poor fit not converted 25% industry (not measured)" in shown
-    assert "Bad timing not converted not measured recent activity" in shown
+    assert "the strength the held-out outcomes chose (now 4)" in shown
+    assert "No budget not converted 80% 3.20 deal value (0.90), employees (not measured)" in shown
+    assert "Poor fit not converted 25% 1.00 industry (not measured)" in shown
+    assert "Bad timing not converted not measured not measured recent activity" in shown
+
+
+@pytest.mark.django_db
+def test_trusted_reasons_carry_no_weight_when_the_plain_model_won(manager: Any, page_for: Any) -> None:
+    metrics = {**METRICS, "without_reasons": METRICS, "reason_trust": {"no_budget": 1.0}, "reason_strength": 0.0}
+    active({**metrics, "field_weights": {"deal_value": 0.0}})
+
+    shown = text(section(page_for(manager).get("/dashboards/").content.decode()))
+
+    assert "the plain model won, the reasons carry no weight" in shown
+    assert "No budget not converted 100% 0.00 deal value (0.00)" in shown
 
 
 @pytest.mark.django_db
