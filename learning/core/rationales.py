@@ -135,21 +135,19 @@ def earned_trust(agreements: dict[str, list[float]]) -> dict[str, float]:
         return trust
     counts = np.array([len(agreements[key]) for key in keys], dtype=float)
     means = np.array([np.mean(agreements[key]) for key in keys])
-    pooled = (float((counts * means).sum()) + 0.5 * TRUST_PRIOR) / (float(counts.sum()) + TRUST_PRIOR)
+    total, agreeing = float(counts.sum()), float((counts * means).sum())
+    pooled = (agreeing + 0.5 * TRUST_PRIOR) / (total + TRUST_PRIOR)
     precision = counts / CHANCE_VARIANCE
     centre = float((precision * means).sum() / precision.sum())
     q = float((precision * (means - centre) ** 2).sum())
     scale = float(precision.sum() - (precision**2).sum() / precision.sum())
     spread = max(0.0, (q - (len(keys) - 1)) / scale) if scale > 0 else 0.0
-    total = float(counts.sum())
-    above_chance = (float((counts * means).sum()) / total - 0.5) / np.sqrt(CHANCE_VARIANCE / total) > RECORD_Z
-    for key, n, mean in zip(keys, counts, means, strict=True):
-        keep = spread / (spread + CHANCE_VARIANCE / n)
-        shrunk = float(pooled + keep * (mean - pooled))
-        if above_chance and pooled > 0.5:
-            trust[key] = float(np.clip((shrunk - 0.5) / (pooled - 0.5), 0.0, 1.0))
-        else:
-            trust[key] = max(0.0, 2.0 * shrunk - 1.0)
+    shrunk = pooled + spread / (spread + CHANCE_VARIANCE / counts) * (means - pooled)
+    if (agreeing / total - 0.5) / np.sqrt(CHANCE_VARIANCE / total) > RECORD_Z:  # then pooled > 0.5 too
+        earned = np.clip((shrunk - 0.5) / (pooled - 0.5), 0.0, 1.0)
+    else:
+        earned = np.maximum(0.0, 2.0 * shrunk - 1.0)
+    trust.update(zip(keys, earned.tolist(), strict=True))
     return trust
 
 
