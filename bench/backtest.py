@@ -122,7 +122,7 @@ def replay_part(name: str, first_seed: int, seeds: int, *, which: str, rounds: i
 
 def merged(results: list[object]) -> object:
     """The results of one dataset's seed ranges as one: curves and calibration weighted by seeds."""
-    from learning.core.backtest import BacktestResult, CalibrationPoint, CurvePoint
+    from learning.core.backtest import BacktestResult, CalibrationPoint, CurvePoint, at_common_labels
 
     parts = [r for r in results if isinstance(r, BacktestResult)]
     if len(parts) == 1:
@@ -130,8 +130,7 @@ def merged(results: list[object]) -> object:
     weights = np.array([part.settings["seeds"] for part in parts], dtype=float)
 
     def mean_points(rows: list[list[object]], kind: type) -> list[object]:
-        length = min(len(row) for row in rows)
-        table = np.array([[list(vars(point).values()) for point in row[:length]] for row in rows], dtype=float)
+        table = np.array(at_common_labels([[list(vars(point).values()) for point in row] for row in rows]), dtype=float)
         means = np.tensordot(weights / weights.sum(), table, axes=1)
         return [kind(round(m[0]), *m[1:]) for m in means]
 

@@ -100,15 +100,20 @@ def plus_minus(pair: Any) -> str:
 
 def summary(name: str, seeds: list[dict[str, list[list[float]]]], strategy: str) -> dict[str, object]:
     """Mean curves, labels to reach random's AUC at 300 on them, and seed-paired differences."""
-    length = min(len(curve) for run in seeds for curve in run.values())
-    mean = {key: np.mean([run[key][:length] for run in seeds], axis=0) for key in seeds[0]}
+    from learning.core.backtest import at_common_labels
+
+    # every curve of every seed at the same label counts
+    keys = list(seeds[0])
+    aligned = iter(at_common_labels([run[key] for run in seeds for key in keys]))
+    seeds = [{key: next(aligned) for key in keys} for _ in seeds]
+    mean = {key: np.mean([run[key] for run in seeds], axis=0) for key in keys}
     labels = mean["random"][:, 0]
     at = int(np.argmin(np.abs(labels - TARGET_LABELS)))
     within = int(np.argmin(np.abs(labels - WITHIN)))
     target = float(mean["random"][at, 1])
 
     def auc(key: str) -> np.ndarray:
-        return np.array([[point[1] for point in run[key][:length]] for run in seeds])
+        return np.array([[point[1] for point in run[key]] for run in seeds])
 
     random = auc("random")
     row: dict[str, object] = {

@@ -396,10 +396,22 @@ def _recorder(points: list[tuple[int, float, float, float]], test_y: np.ndarray)
     return record
 
 
+def at_common_labels(runs: Sequence[Sequence[Sequence[float]]]) -> list[list[Sequence[float]]]:
+    """Each run's points (label count first) at the label counts every run has a point at. A seed
+    whose first sample needed topping up starts (and ends) a batch later than the others, so its
+    points are matched with theirs by label count, not by position: the AUC "at 120 labels" is then
+    every seed's at 120. With no label count in common (tiny pools), the first points of each run,
+    as many as the shortest has."""
+    shared = set.intersection(*({round(point[0]) for point in run} for run in runs)) if runs else set()
+    if not shared:
+        length = min((len(run) for run in runs), default=0)
+        return [list(run[:length]) for run in runs]
+    return [[point for point in run if round(point[0]) in shared] for run in runs]
+
+
 def _mean_rows(runs: list[list[tuple[int, float, float, float]]]) -> np.ndarray:
-    """Point by point means over the seeds (as long as the shortest run)."""
-    length = min(len(run) for run in runs)
-    return np.array([run[:length] for run in runs], dtype=float).mean(axis=0)
+    """Means over the seeds at the label counts they all reached (``at_common_labels``)."""
+    return np.array(at_common_labels(runs), dtype=float).mean(axis=0)
 
 
 def _mean_curve(runs: list[Curve]) -> list[CurvePoint]:

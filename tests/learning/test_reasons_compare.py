@@ -48,3 +48,16 @@ def test_a_run_without_its_seeds_curves_cannot_be_compared() -> None:
     del before["seed_curves"]
     with pytest.raises(SystemExit, match="BEFORE keeps no seed's curves"):
         compare(before, run({0: 0.70, 1: 0.71}, informed=0.01, chance=0.0))
+
+
+def test_a_seed_whose_first_sample_was_topped_up_is_averaged_at_the_same_label_counts() -> None:
+    # seed 1's first 20 labels had one outcome only, so it starts (and ends) a batch later
+    early = {name: [[float(n), n / 1000] for n in range(20, 340, 20)] for name in ("random", "adaptive")}
+    late = {name: [[float(n), n / 1000 + 0.1] for n in range(40, 360, 20)] for name in ("random", "adaptive")}
+    for run in (early, late):
+        run["adaptive+reasons"] = run["adaptive+reasons@0"] = run["adaptive"]
+    row = summary("world", [early, late], "adaptive")
+    labels = [point[0] for point in row["curves"]["random"]]
+    assert labels == list(range(40, 340, 20))  # the counts both seeds reached, not 30, 50, ... 330
+    assert row["curves"]["random"][4] == [120.0, pytest.approx(0.12 + 0.05)]  # both seeds' AUC at 120 labels
+    assert row["target_auc"] == pytest.approx(0.3 + 0.05)  # random's at exactly 300

@@ -228,3 +228,14 @@ def test_the_prepared_backtest_gives_the_same_curves_as_refitting_from_scratch()
     assert fast.curves == reference.curves
     assert fast.seed_mean_aucs == reference.seed_mean_aucs
     assert fast.full_data_auc == reference.full_data_auc
+
+
+def test_the_mean_curve_matches_seeds_by_label_count_not_by_position() -> None:
+    from learning.core.backtest import _mean_curve, at_common_labels
+
+    started_at_20 = [(20, 0.60, 0.1, 0.2), (40, 0.62, 0.1, 0.2), (60, 0.64, 0.1, 0.2)]
+    topped_up = [(40, 0.70, 0.3, 0.4), (60, 0.72, 0.3, 0.4), (80, 0.74, 0.3, 0.4)]
+    curve = _mean_curve([started_at_20, topped_up])
+    assert [(point.labels, point.auc) for point in curve] == [(40, pytest.approx(0.66)), (60, pytest.approx(0.68))]
+    # pools too small to share a label count: the first points, as many as the shortest run has
+    assert at_common_labels([[(20, 0.5), (27, 0.6)], [(40, 0.7)]]) == [[(20, 0.5)], [(40, 0.7)]]
