@@ -239,3 +239,29 @@ def test_the_mean_curve_matches_seeds_by_label_count_not_by_position() -> None:
     assert [(point.labels, point.auc) for point in curve] == [(40, pytest.approx(0.66)), (60, pytest.approx(0.68))]
     # pools too small to share a label count: the first points, as many as the shortest run has
     assert at_common_labels([[(20, 0.5), (27, 0.6)], [(40, 0.7)]]) == [[(20, 0.5)], [(40, 0.7)]]
+
+
+def test_the_benchmark_merges_seed_ranges_at_the_label_counts_they_share() -> None:
+    from bench.backtest import merged
+    from learning.core.backtest import BacktestResult, CalibrationPoint, CurvePoint
+
+    def part(first: int, auc: float, seeds: int) -> BacktestResult:
+        labels = range(first, first + 60, 20)
+        return BacktestResult(
+            strategy="random",
+            full_data_auc=0.8,
+            curves={"random": [CurvePoint(n, auc + n / 1000, 0.5, 0.5) for n in labels]},
+            rows=100,
+            positives=20,
+            settings={"seeds": seeds},
+            seed_mean_aucs={"random": [auc] * seeds},
+            calibration={"random": [CalibrationPoint(n, 0.2, 0.3, 0.3) for n in labels]},
+        )
+
+    # the second range holds a seed that was topped up: its points start a batch later
+    result = merged([part(20, 0.60, 3), part(40, 0.70, 1)])
+    assert [(point.labels, point.auc) for point in result.curves["random"]] == [
+        (40, pytest.approx(0.64 + 0.025)),
+        (60, pytest.approx(0.66 + 0.025)),
+    ]
+    assert [point.labels for point in result.calibration["random"]] == [40, 60]
