@@ -16,7 +16,7 @@ Trust is earned, twice over, on held-out labels only:
   chance. A reason's mean is shrunk by empirical Bayes (partial pooling): towards the mean of all
   the whys' agreements (itself shrunk towards chance by ``TRUST_PRIOR`` pseudo-labels), the more
   the fewer labels the reason has and the less the reasons differ. One test per fit asks whether
-  the whys beat chance at all (their mean agreement, one-sided at 1%). If they do, a reason's
+  the whys beat chance at all (the labels' mean agreement, one-sided at 1%). If they do, a reason's
   trust is its distance from chance relative to the rep's record (the pooled mean's), capped at 1:
   an average reason is trusted fully, whatever the fold models' weakness at a few labels makes the
   agreement of a good why look like. If not, it is ``2 m - 1`` (floored at 0). A rep whose reasons
@@ -119,7 +119,7 @@ def agreement(pushes: np.ndarray, columns: np.ndarray) -> float:
     return float(share ** len(columns))
 
 
-def earned_trust(agreements: dict[str, list[float]]) -> dict[str, float]:
+def earned_trust(agreements: dict[str, list[float]], *, per_label: Sequence[float] | None = None) -> dict[str, float]:
     """Per reason, 0..1: ``m``, its mean agreement shrunk by empirical Bayes (partial pooling, a
     normal-normal model) towards the mean agreement of all the whys, every label counted once
     (itself shrunk towards chance, 0.5, by ``TRUST_PRIOR`` pseudo-labels; with a single reason this
@@ -128,7 +128,12 @@ def earned_trust(agreements: dict[str, list[float]]) -> dict[str, float]:
     raw mean agreement is above chance by ``RECORD_Z`` standard errors, trust is ``(m - ½) /
     (pooled - ½)`` capped at 1 (relative to the rep's record); otherwise ``2 m - 1`` floored at 0.
     A rep whose reasons agree with the outcomes lends that to a reason heard twice; reasons given at
-    random share a pooled mean near chance, whatever their number."""
+    random share a pooled mean near chance, whatever their number.
+
+    ``per_label``: each label's mean agreement, when a label can give more than one (a reason and
+    marked fields). The test then counts labels, not agreements: two whys of one lead name columns
+    of the same pushes and are not independent, and the mean of a label's agreements has at most
+    the chance variance of one. Default: every agreement is a label of its own."""
     keys = [key for key, values in agreements.items() if len(values)]
     trust = {key: 0.0 for key in agreements}
     if not keys:
@@ -143,7 +148,8 @@ def earned_trust(agreements: dict[str, list[float]]) -> dict[str, float]:
     scale = float(precision.sum() - (precision**2).sum() / precision.sum())
     spread = max(0.0, (q - (len(keys) - 1)) / scale) if scale > 0 else 0.0
     shrunk = pooled + spread / (spread + CHANCE_VARIANCE / counts) * (means - pooled)
-    if (agreeing / total - 0.5) / np.sqrt(CHANCE_VARIANCE / total) > RECORD_Z:  # then pooled > 0.5 too
+    labels = np.asarray(per_label if per_label is not None else [v for key in keys for v in agreements[key]])
+    if (labels.mean() - 0.5) / np.sqrt(CHANCE_VARIANCE / len(labels)) > RECORD_Z and pooled > 0.5:
         earned = np.clip((shrunk - 0.5) / (pooled - 0.5), 0.0, 1.0)
     else:
         earned = np.maximum(0.0, 2.0 * shrunk - 1.0)
@@ -172,6 +178,7 @@ def learn_whys(
     if not folds or not rationales:
         return _chosen(design, y, extra, owner, rationales, np.zeros(len(rationales)), 0.0, {}, None)
     agreements: dict[str, list[float]] = {key: [] for key in keys}
+    by_row: dict[int, list[float]] = {}
     for train, test in folds:
         mine = np.isin(owner, train)
         model = _fit(estimator, design, y, train, extra[mine], y[owner[mine]], np.ones(int(mine.sum())))
@@ -182,8 +189,10 @@ def learn_whys(
             rationale = rationales[int(i)]
             sign = 1.0 if y[rationale.row] == 1 else -1.0
             pushes = sign * (coef[codes[rationale.row]] - baseline)
-            agreements[rationale.key].append(agreement(pushes, rationale.columns))
-    trust = earned_trust(agreements)
+            agreed = agreement(pushes, rationale.columns)
+            agreements[rationale.key].append(agreed)
+            by_row.setdefault(rationale.row, []).append(agreed)
+    trust = earned_trust(agreements, per_label=[float(np.mean(values)) for values in by_row.values()])
     unit = np.array([trust[key] for key in keys])
     losses = {}
     logits = {}

@@ -102,6 +102,21 @@ def test_reasons_given_at_random_earn_little_trust_however_many_there_are() -> N
     assert alone["only"] == 0.0
 
 
+def test_a_label_with_a_reason_and_marked_fields_counts_once_in_the_test_of_the_reps_record() -> None:
+    # A random rep who also marks the field the reason names: each label gives two equal agreements.
+    rng = np.random.default_rng(1)
+    passed = {"per agreement": 0, "per label": 0}
+    for _ in range(1000):
+        values = rng.random(40)
+        agreements: dict[str, list[float]] = {"marked": list(values)}
+        for k, value in enumerate(values):
+            agreements.setdefault(f"reason {k % 8}", []).append(float(value))
+        passed["per agreement"] += max(earned_trust(agreements).values()) > 0.5
+        passed["per label"] += max(earned_trust(agreements, per_label=list(values)).values()) > 0.5
+    assert passed["per agreement"] > 30  # counted twice, chance passes the 1% test about one fit in twenty
+    assert passed["per label"] <= 20  # counted once per label, about one in a hundred
+
+
 def test_informed_whys_earn_trust_and_help_the_scorer_with_few_labels() -> None:
     gains = []
     for seed in range(4):
