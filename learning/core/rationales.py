@@ -124,8 +124,8 @@ def earned_trust(agreements: dict[str, list[float]], *, per_label: Sequence[floa
     normal-normal model) towards the mean agreement of all the whys, every label counted once
     (itself shrunk towards chance, 0.5, by ``TRUST_PRIOR`` pseudo-labels; with a single reason this
     is the whole estimate), the more the fewer labels the reason has and the less the reasons
-    differ (their spread beyond chance, by DerSimonian and Laird's moments). When all the whys'
-    raw mean agreement is above chance by ``RECORD_Z`` standard errors, trust is ``(m - ½) /
+    differ (their spread beyond chance, by DerSimonian and Laird's moments). When the
+    labels' raw mean agreement is above chance by ``RECORD_Z`` standard errors, trust is ``(m - ½) /
     (pooled - ½)`` capped at 1 (relative to the rep's record); otherwise ``2 m - 1`` floored at 0.
     A rep whose reasons agree with the outcomes lends that to a reason heard twice; reasons given at
     random share a pooled mean near chance, whatever their number.
@@ -148,7 +148,7 @@ def earned_trust(agreements: dict[str, list[float]], *, per_label: Sequence[floa
     scale = float(precision.sum() - (precision**2).sum() / precision.sum())
     spread = max(0.0, (q - (len(keys) - 1)) / scale) if scale > 0 else 0.0
     shrunk = pooled + spread / (spread + CHANCE_VARIANCE / counts) * (means - pooled)
-    labels = np.asarray(per_label if per_label is not None else [v for key in keys for v in agreements[key]])
+    labels = np.asarray(per_label if per_label else [v for key in keys for v in agreements[key]])
     if (labels.mean() - 0.5) / np.sqrt(CHANCE_VARIANCE / len(labels)) > RECORD_Z and pooled > 0.5:
         earned = np.clip((shrunk - 0.5) / (pooled - 0.5), 0.0, 1.0)
     else:
