@@ -27,7 +27,8 @@ class LeadFrames:
 
 def lead_frames_from_csv(*, stream: IO[bytes], outcome_column: str, positive: str | None = None) -> LeadFrames:
     """Leads with a known outcome. Rows are parsed as ``import_leads`` parses them; without an
-    ``external_id`` column the row number stands in for it. Bad rows are reported and skipped."""
+    ``external_id`` column the row number stands in for it. Bad rows are reported and skipped,
+    among them rows whose outcome is neither empty nor a value it can mean."""
     records: list[dict[str, Any]] = []
     outcomes: dict[str, str] = {}
     errors: list[RowError] = []
@@ -47,7 +48,11 @@ def lead_frames_from_csv(*, stream: IO[bytes], outcome_column: str, positive: st
             errors.append(RowError(number, "external_id", f"{row.external_id!r} appears twice"))
             continue
         if row.outcome is None:
-            unlabeled += 1
+            problem = next((message for name, message in row.warnings if name == outcome_column), None)
+            if problem:  # a value the outcome column cannot mean: say so, rather than count it as unlabeled
+                errors.append(RowError(number, outcome_column, problem))
+            else:
+                unlabeled += 1
             continue
         record = {"external_id": row.external_id, **row.profile}
         for key, value in row.attributes.items():

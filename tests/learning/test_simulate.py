@@ -168,6 +168,31 @@ def test_a_positive_value_that_never_occurs_is_a_clear_error(tmp_path: Path) -> 
         )
 
 
+def test_outcomes_it_cannot_read_are_reported_by_row_and_column_not_counted_as_unlabeled(tmp_path: Path) -> None:
+    from io import StringIO
+
+    leads_csv, _ = tiny_csvs(tmp_path)  # its result column says Won / Lost: without --positive, neither is read
+    stdout, stderr = StringIO(), StringIO()
+    with pytest.raises(CommandError, match="at least 5 leads of each outcome"):
+        call_command(
+            "simulate",
+            "--csv",
+            str(leads_csv),
+            "--outcome-column",
+            "result",
+            "--json",
+            "x",
+            stdout=stdout,
+            stderr=stderr,
+        )
+    assert "row 3: result: expected converted or not_converted, got 'Won' (or pass --positive VALUE)" in (
+        stderr.getvalue()
+    )  # row 2, the first lead, has no outcome
+    assert "more rows skipped" in stderr.getvalue()
+    empty = int(pd.read_csv(leads_csv, keep_default_na=False)["result"].eq("").sum())
+    assert f"{empty} rows without an outcome left out" in stdout.getvalue()  # only the truly open leads
+
+
 def test_the_backtest_starts_every_strategy_from_the_same_sample_with_both_outcomes() -> None:
     rng = np.random.default_rng(3)
     frame = pd.DataFrame({"x": rng.normal(size=300), "kind": rng.choice(["a", "b"], size=300)})
