@@ -148,8 +148,8 @@ def earned_trust(agreements: dict[str, list[float]], *, per_label: Sequence[floa
     scale = float(precision.sum() - (precision**2).sum() / precision.sum())
     spread = max(0.0, (q - (len(keys) - 1)) / scale) if scale > 0 else 0.0
     shrunk = pooled + spread / (spread + CHANCE_VARIANCE / counts) * (means - pooled)
-    labels = np.asarray(per_label if per_label else [v for key in keys for v in agreements[key]])
-    if (labels.mean() - 0.5) / np.sqrt(CHANCE_VARIANCE / len(labels)) > RECORD_Z and pooled > 0.5:
+    record, n = (float(np.mean(per_label)), len(per_label)) if per_label else (agreeing / total, total)
+    if (record - 0.5) / np.sqrt(CHANCE_VARIANCE / n) > RECORD_Z and pooled > 0.5:
         earned = np.clip((shrunk - 0.5) / (pooled - 0.5), 0.0, 1.0)
     else:
         earned = np.maximum(0.0, 2.0 * shrunk - 1.0)
