@@ -48,27 +48,35 @@ def queue_mix_learn(*, frame: pd.DataFrame, y: np.ndarray, label_ids: np.ndarray
     labels become the pending batch. Until ``MIN_BATCH`` queue labels have arrived (the backtest's
     batch), nothing moves: the labels wait for the next run.
     """
-    with transaction.atomic():
-        QueueMix.objects.get_or_create(pk=1)
-        mix = QueueMix.objects.select_for_update().get(pk=1)
-        if strategy_named(loop_settings().strategy).weigh is not None:  # one strategy alone: nothing mixed to learn
+    QueueMix.objects.get_or_create(pk=1)
+    if strategy_named(loop_settings().strategy).weigh is not None:  # one strategy alone: nothing mixed to learn
+        with transaction.atomic():
+            mix = QueueMix.objects.select_for_update().get(pk=1)
             mix.state = {**mix.state, "pending": {}}
             mix.last_label_id = max(mix.last_label_id, int(label_ids.max(initial=0)))
             mix.save(update_fields=["state", "last_label_id", "updated_at"])
-            return mix
-        rows, propensity, seen = _picked_rows(label_ids, queue_picks(after_id=mix.last_label_id))
-        if len(rows) < MIN_BATCH:  # too few to tell the experts apart: they wait for the next run
-            return mix
-        state = MixState.from_json(mix.state)
-        gains = _gains(frame, y, label_ids, rows, propensity, pending=state.pending, scorer=scorer)
-        ratios = _ratios(seen, propensity, totals=mix.totals, pool=mix.pool)
-        pending = {"labels": label_ids[rows].tolist(), "ratios": {k: v.tolist() for k, v in ratios.items()}}
-        state = mix_update(state, gains=gains, pending=pending if ratios else {})
-        mix.state = state.as_json()
-        mix.last_label_id = int(label_ids.max())
-        mix.save(update_fields=["state", "last_label_id", "updated_at"])
+        return mix
+    # Read without a lock: the refits below take seconds at scale, and a rescore recording its pool
+    # must not wait for them. The step is written only if no other run moved the mix meanwhile.
+    mix = QueueMix.objects.get(pk=1)
+    rows, propensity, seen = _picked_rows(label_ids, queue_picks(after_id=mix.last_label_id))
+    if len(rows) < MIN_BATCH:  # too few to tell the experts apart: they wait for the next run
+        return mix
+    state = MixState.from_json(mix.state)
+    gains = _gains(frame, y, label_ids, rows, propensity, pending=state.pending, scorer=scorer)
+    ratios = _ratios(seen, propensity, totals=mix.totals, pool=mix.pool)
+    pending = {"labels": label_ids[rows].tolist(), "ratios": {k: v.tolist() for k, v in ratios.items()}}
+    state = mix_update(state, gains=gains, pending=pending if ratios else {})
+    with transaction.atomic():
+        current = QueueMix.objects.select_for_update().get(pk=1)
+        if (current.last_label_id, current.state) != (mix.last_label_id, mix.state):
+            logger.info("queue mix moved by another training run meanwhile: its step stands, this one is dropped")
+            return current
+        current.state = state.as_json()
+        current.last_label_id = int(label_ids.max())
+        current.save(update_fields=["state", "last_label_id", "updated_at"])
     logger.info("queue mix after %s labels: %s (gains %s)", len(rows), state.shares(), gains)
-    return mix
+    return current
 
 
 def _gains(

@@ -102,3 +102,28 @@ def test_an_undone_label_of_the_pending_batch_leaves_it_out_of_the_measure(make_
     state = MixState.from_json(QueueMix.objects.get().state)
     assert state.rounds == 1 and set(state.last_gains) == set(EXPERTS)
     assert len(state.pending["labels"]) == MIN_BATCH
+
+
+def test_a_step_is_dropped_when_another_run_moved_the_mix_while_its_gains_were_computed(
+    make_leads: Any, rep: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from learning.services import mix as mix_service
+
+    make_leads(90, seed=5, labeled=0.5)
+    training.train_model_version(labels_revision=1)
+    rescoring.rescore_open_leads()
+    label_from_queue(rep, MIN_BATCH)
+    training.train_model_version(labels_revision=2)
+    rescoring.rescore_open_leads()
+    label_from_queue(rep, MIN_BATCH)
+    computing = mix_service._gains
+
+    def meanwhile(*args: Any, **kwargs: Any) -> Any:
+        gains = computing(*args, **kwargs)  # computed without holding the row: another run steps now
+        QueueMix.objects.filter(pk=1).update(last_label_id=10**9, state={**MixState().as_json(), "rounds": 7})
+        return gains
+
+    monkeypatch.setattr(mix_service, "_gains", meanwhile)
+    training.train_model_version(labels_revision=3)
+    mix = QueueMix.objects.get()
+    assert mix.last_label_id == 10**9 and MixState.from_json(mix.state).rounds == 7, "the other run's step stands"
