@@ -56,8 +56,8 @@ def queue_mix_learn(*, frame: pd.DataFrame, y: np.ndarray, label_ids: np.ndarray
             mix.last_label_id = max(mix.last_label_id, int(label_ids.max(initial=0)))
             mix.save(update_fields=["state", "last_label_id", "updated_at"])
         return mix
-    # Read without a lock: the refits below take seconds at scale, and a rescore recording its pool
-    # must not wait for them. The step is written only if no other run moved the mix meanwhile.
+    # Read without a lock, so the refits below hold no row lock (a rescore recording its pool after a
+    # claim takeover need not wait for them); the step is written only if the mix did not change meanwhile.
     mix = QueueMix.objects.get(pk=1)
     rows, propensity, seen = _picked_rows(label_ids, queue_picks(after_id=mix.last_label_id))
     if len(rows) < MIN_BATCH:  # too few to tell the experts apart: they wait for the next run
@@ -70,7 +70,7 @@ def queue_mix_learn(*, frame: pd.DataFrame, y: np.ndarray, label_ids: np.ndarray
     with transaction.atomic():
         current = QueueMix.objects.select_for_update().get(pk=1)
         if (current.last_label_id, current.state) != (mix.last_label_id, mix.state):
-            logger.info("queue mix moved by another training run meanwhile: its step stands, this one is dropped")
+            logger.info("queue mix changed while this step was computed (another run, or the strategy): dropped")
             return current
         current.state = state.as_json()
         current.last_label_id = int(label_ids.max())

@@ -104,8 +104,9 @@ def test_an_undone_label_of_the_pending_batch_leaves_it_out_of_the_measure(make_
     assert len(state.pending["labels"]) == MIN_BATCH
 
 
-def test_a_step_is_dropped_when_another_run_moved_the_mix_while_its_gains_were_computed(
-    make_leads: Any, rep: Any, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("moved", ["step", "state only"])
+def test_a_step_is_dropped_when_the_mix_changed_while_its_gains_were_computed(
+    make_leads: Any, rep: Any, monkeypatch: pytest.MonkeyPatch, moved: str
 ) -> None:
     from learning.services import mix as mix_service
 
@@ -118,12 +119,18 @@ def test_a_step_is_dropped_when_another_run_moved_the_mix_while_its_gains_were_c
     label_from_queue(rep, MIN_BATCH)
     computing = mix_service._gains
 
+    before = QueueMix.objects.get()
+    # Another run's step moves both; a switch of the strategy setting clears the pending batch only.
+    changed = {"last_label_id": 10**9, "state": {**MixState().as_json(), "rounds": 7}}
+    if moved == "state only":
+        changed = {"last_label_id": before.last_label_id, "state": {**before.state, "pending": {}}}
+
     def meanwhile(*args: Any, **kwargs: Any) -> Any:
-        gains = computing(*args, **kwargs)  # computed without holding the row: another run steps now
-        QueueMix.objects.filter(pk=1).update(last_label_id=10**9, state={**MixState().as_json(), "rounds": 7})
+        gains = computing(*args, **kwargs)  # computed without holding the row: the mix changes now
+        QueueMix.objects.filter(pk=1).update(**changed)
         return gains
 
     monkeypatch.setattr(mix_service, "_gains", meanwhile)
     training.train_model_version(labels_revision=3)
     mix = QueueMix.objects.get()
-    assert mix.last_label_id == 10**9 and MixState.from_json(mix.state).rounds == 7, "the other run's step stands"
+    assert (mix.last_label_id, mix.state) == (changed["last_label_id"], changed["state"]), "the change stands"
