@@ -48,7 +48,7 @@ def queue_mix_learn(*, frame: pd.DataFrame, y: np.ndarray, label_ids: np.ndarray
     labels become the pending batch. Until ``MIN_BATCH`` queue labels have arrived (the backtest's
     batch), nothing moves: the labels wait for the next run.
     """
-    QueueMix.objects.get_or_create(pk=1)
+    mix = QueueMix.objects.get_or_create(pk=1)[0]
     if strategy_named(loop_settings().strategy).weigh is not None:  # one strategy alone: nothing mixed to learn
         with transaction.atomic():
             mix = QueueMix.objects.select_for_update().get(pk=1)
@@ -58,7 +58,6 @@ def queue_mix_learn(*, frame: pd.DataFrame, y: np.ndarray, label_ids: np.ndarray
         return mix
     # Read without a lock, so the refits below hold no row lock (a rescore recording its pool after a
     # claim takeover need not wait for them); the step is written only if the mix did not change meanwhile.
-    mix = QueueMix.objects.get(pk=1)
     rows, propensity, seen = _picked_rows(label_ids, queue_picks(after_id=mix.last_label_id))
     if len(rows) < MIN_BATCH:  # too few to tell the experts apart: they wait for the next run
         return mix
