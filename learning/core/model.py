@@ -24,7 +24,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from learning.core.calibration import platt_scaling
 from learning.core.features import FrameEncoder, PreparedFrame, is_behaviour
-from learning.core.rationales import Why, learn_whys, resolve, without_offset
+from learning.core.rationales import Why, learn_whys, resolve
 
 
 @dataclass
@@ -146,8 +146,7 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
         self.why_strength_ = learned.strength
         self.reason_trust_ = learned.reason_trust
         self.field_weights_ = learned.field_weights
-        fitted = regression.fit(learned.design, learned.y, sample_weight=learned.weights)
-        self.classifier_ = without_offset(fitted, self.n_slots_)
+        self.classifier_ = regression.fit(learned.design, learned.y, sample_weight=learned.weights)
         self.calibration_ = (1.0, 0.0)
         self.out_of_fold_auc_: float | None = None
         self.held_out_logits_: tuple[np.ndarray, np.ndarray] | None = None

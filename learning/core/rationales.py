@@ -1,15 +1,11 @@
 """Learning from the why: a label's reason fields and marked fields shape the scorer (no Django here).
 
 A rep who says "lost: no budget" says which part of the lead explains the outcome. Each such
-*why* becomes a pair of contrast examples (Zaidan, Eisner & Piatko 2007, in logistic form): ``d``,
-the lead's one-hot slots minus the average training lead's slot shares in the named columns (zero in
-every other), labeled with the outcome, and ``-d`` labeled with the other one. A pair asks the
-coefficients of the named columns alone to tell this lead's outcome from its opposite, whatever the
-base rate: the pairs carry their own offset column, which no lead has, so the regression's intercept
-stays the real rows' and a "lost" why teaches as much as a "won" one. (Rationale rows, the lead kept
-in the named columns and set to the average elsewhere, ask the named columns to beat the base rate,
-which a "lost" why at a low conversion rate barely does; measured against each other and against
-per-example scaling in docs/backtest-reasons.md.)
+*why* becomes a rationale row (Zaidan, Eisner & Piatko 2007, in the simplest form of Sharma,
+Zhuang & Bilgic 2015): a copy of the labeled lead that keeps the named columns and sets every
+other column to the average training lead, with the label's outcome. Its coefficients can only
+explain that row through the named columns, so the regression learns "these columns of this lead
+carry its outcome".
 
 Trust is earned, twice over, on held-out labels only:
 
@@ -26,10 +22,10 @@ Trust is earned, twice over, on held-out labels only:
   agreement of a good why look like. If not, it is ``2 m - 1`` (floored at 0). A rep whose reasons
   agree with the outcomes lends that to a reason heard twice; reasons given at random share a
   pooled mean near chance, however many there are, and pass the test in about one fit in a hundred.
-- overall: the contrast pairs, weighted by their reason's trust, are scaled by the strength from
+- overall: the rationale rows, weighted by their reason's trust, are scaled by the strength from
   ``STRENGTHS`` with the lowest held-out log-loss on outcomes in the same folds, after Platt's
   sigmoid on each strength's held-out log-odds (the chosen fit is calibrated so anyway; raw
-  log-loss would punish the spread the pairs give the log-odds, not their ranking). 0 is the plain
+  log-loss would punish the spread the rows give the log-odds, not their ranking). 0 is the plain
   model, and a tie goes to the weaker.
 
 So a taxonomy that does not match the outcomes costs (nearly) nothing: its reasons earn no trust,
@@ -52,8 +48,7 @@ from learning.core.fields import columns_of, field_of
 TRUST_PRIOR = 2.0  # pseudo-labels at chance the pooled agreement of a fit's whys starts with
 CHANCE_VARIANCE = 1.0 / 12.0  # an agreement's variance when the why is chance (uniform on 0..1)
 RECORD_Z = 2.326  # one-sided 1%: the whys' mean agreement is above chance, so trust is relative to it
-STRENGTHS = (0.0, 1.0, 4.0)  # a contrast pair's weight per unit of trust; 0 is the plain model
-PAIR_OFFSET = 10.0  # the contrast pairs' own offset column: large, so its coefficient is barely penalised
+STRENGTHS = (0.0, 1.0, 4.0)  # rationale row weight per unit of trust; 0 is the plain model
 MARKED = "marked"  # the trust key of the fields a rep marked on the lead itself
 
 
@@ -79,7 +74,7 @@ class Rationale:
 class WhyFit:
     """What the whys add to a fit: the extra rows and their weights, and how much they were trusted."""
 
-    design: sparse.csr_matrix  # the training rows followed by the contrast pairs (one column wider: see without_offset)
+    design: sparse.csr_matrix  # the training rows followed by the rationale rows
     y: np.ndarray
     weights: np.ndarray
     strength: float
@@ -113,37 +108,6 @@ def rationale_design(
             rows[i, offsets[j] : offsets[j] + widths[j]] = 0.0
             rows[i, codes[rationale.row, j]] = 1.0
     return sparse.csr_matrix(rows)
-
-
-def contrast_design(
-    codes: np.ndarray, rationales: Sequence[Rationale], *, offsets: np.ndarray, widths: np.ndarray, n_slots: int
-) -> sparse.csr_matrix:
-    """Two rows per rationale, all of the first then all of the second: ``d``, its lead's one-hot
-    slots minus the average training lead's slot shares in the named columns (0 elsewhere), and
-    ``-d``; both with ``PAIR_OFFSET`` in one more column, the pairs' own offset."""
-    average = np.bincount(codes.ravel(), minlength=n_slots) / max(len(codes), 1)
-    rows: list[int] = []
-    cols: list[int] = []
-    data: list[float] = []
-    for i, rationale in enumerate(rationales):
-        for j in rationale.columns:
-            slots = np.arange(offsets[j], offsets[j] + widths[j])
-            values = (slots == codes[rationale.row, j]).astype(float) - average[slots]
-            rows += [i] * len(slots)
-            cols += slots.tolist()
-            data += values.tolist()
-    d = sparse.csr_matrix((data, (rows, cols)), shape=(len(rationales), n_slots))
-    offset = sparse.csr_matrix(np.full((2 * len(rationales), 1), PAIR_OFFSET))
-    return sparse.hstack([sparse.vstack([d, -d]), offset]).tocsr()
-
-
-def without_offset(model: LogisticRegression, n_slots: int) -> LogisticRegression:
-    """``model`` fitted with contrast pairs, without their offset column (no lead has it), so it
-    scores the plain design; a model fitted without pairs is returned as it is."""
-    if model.coef_.shape[1] > n_slots:
-        model.coef_ = model.coef_[:, :n_slots]
-        model.n_features_in_ = n_slots
-    return model
 
 
 def agreement(pushes: np.ndarray, columns: np.ndarray) -> float:
@@ -204,16 +168,15 @@ def learn_whys(
     estimator: LogisticRegression,
     folds: Sequence[tuple[np.ndarray, np.ndarray]],
 ) -> WhyFit:
-    """Contrast pairs for ``rationales``, weighted by the trust each reason earns and the strength
+    """Rationale rows for ``rationales``, weighted by the trust each reason earns and the strength
     the held-out outcomes choose (see the module's docstring). Without ``folds`` (too few labels of
     an outcome to hold any out) nothing can be earned and the fit is the plain one."""
     n_slots = design.shape[1]
+    extra = rationale_design(codes, rationales, offsets=offsets, widths=widths, n_slots=n_slots)
     owner = np.array([r.row for r in rationales], dtype=np.int64)
     keys = [r.key for r in rationales]
     if not folds or not rationales:
-        no_pairs = sparse.csr_matrix((0, n_slots))
-        return _chosen(design, y, rationales, no_pairs, np.zeros(0), np.zeros(len(rationales)), 0.0, {})
-    extra = rationale_design(codes, rationales, offsets=offsets, widths=widths, n_slots=n_slots)
+        return _chosen(design, y, extra, owner, rationales, np.zeros(len(rationales)), 0.0, {}, None)
     agreements: dict[str, list[float]] = {key: [] for key in keys}
     by_row: dict[int, list[float]] = {}
     for train, test in folds:
@@ -231,22 +194,18 @@ def learn_whys(
             by_row.setdefault(rationale.row, []).append(agreed)
     trust = earned_trust(agreements, per_label=[float(np.mean(values)) for values in by_row.values()])
     unit = np.array([trust[key] for key in keys])
-    pairs = contrast_design(codes, rationales, offsets=offsets, widths=widths, n_slots=n_slots)
-    pair_owner, pair_y = np.concatenate([owner, owner]), np.concatenate([y[owner], 1 - y[owner]])
-    wide = sparse.hstack([design, sparse.csr_matrix((len(y), 1))]).tocsr()  # no real row has the pairs' offset
     losses = {}
     logits = {}
     for strength in STRENGTHS if unit.any() else (0.0,):
-        weights = strength * np.concatenate([unit, unit]) / 2.0  # a pair weighs what one row would
         out = np.empty(len(y))
         for train, test in folds:
-            mine = np.isin(pair_owner, train)
-            model = _fit(estimator, wide, y, train, pairs[mine], pair_y[mine], weights[mine])
-            out[test] = model.decision_function(wide[test])
+            mine = np.isin(owner, train) & (unit > 0) & (strength > 0)
+            model = _fit(estimator, design, y, train, extra[mine], y[owner[mine]], strength * unit[mine])
+            out[test] = model.decision_function(design[test])
         logits[strength] = out
         losses[strength] = calibrated_log_loss(out, y)
     chosen = min(losses, key=lambda strength: (losses[strength], strength))  # ties: the weaker
-    fit = _chosen(wide, y, rationales, pairs, pair_y, chosen * unit, chosen, trust, logits[chosen])
+    fit = _chosen(design, y, extra, owner, rationales, chosen * unit, chosen, trust, logits[chosen])
     fit.plain_out_of_fold = logits[0.0]
     return fit
 
@@ -269,26 +228,23 @@ def _fit(
 def _chosen(
     design: sparse.csr_matrix,
     y: np.ndarray,
+    extra: sparse.csr_matrix,
+    owner: np.ndarray,
     rationales: Sequence[Rationale],
-    pairs: sparse.csr_matrix,
-    pair_y: np.ndarray,
     weights: np.ndarray,
     strength: float,
     trust: dict[str, float],
-    out_of_fold: np.ndarray | None = None,
+    out_of_fold: np.ndarray | None,
 ) -> WhyFit:
-    """The fit's rows: ``design`` followed by the pairs of the rationales with a weight (each of a
-    pair at half of it)."""
-    pair_weights = np.concatenate([weights, weights]) / 2.0
-    keep = pair_weights > 0
+    keep = weights > 0
     named: dict[str, list[float]] = {}
     for rationale, weight in zip(rationales, weights, strict=True):
         for field in rationale.fields:
             named.setdefault(field, []).append(float(weight))
     return WhyFit(
-        design=sparse.vstack([design, pairs[keep]]).tocsr() if keep.any() else design,
-        y=np.concatenate([y, pair_y[keep]]) if keep.any() else y,
-        weights=np.concatenate([np.ones(len(y)), pair_weights[keep]]),
+        design=sparse.vstack([design, extra[keep]]).tocsr(),
+        y=np.concatenate([y, y[owner[keep]]]),
+        weights=np.concatenate([np.ones(len(y)), weights[keep]]),
         strength=strength,
         reason_trust=trust,
         field_weights={field: float(np.mean(values)) for field, values in named.items()},

@@ -11,10 +11,8 @@ from sklearn.metrics import roc_auc_score
 
 from learning.core.model import LeadScorer, cross_val_proba
 from learning.core.rationales import (
-    PAIR_OFFSET,
     Why,
     agreement,
-    contrast_design,
     earned_trust,
     rationale_design,
     resolve,
@@ -55,22 +53,6 @@ def test_a_rationale_row_keeps_the_named_column_and_averages_the_others() -> Non
     resolved = resolve([(Why("k", ("a",)),)], ["a", "b"])
     row = rationale_design(codes, resolved, offsets=np.array([0, 2]), widths=np.array([2, 2]), n_slots=4).toarray()[0]
     assert row.tolist() == [1.0, 0.0, 0.5, 0.5]
-
-
-def test_a_contrast_pair_is_the_named_columns_deviation_from_the_average_lead_and_its_mirror() -> None:
-    codes = np.array([[0, 2], [1, 3], [1, 3], [1, 2]])  # column a: slot 0 in 1 of 4 leads, slot 1 in 3
-    resolved = resolve([(Why("k", ("a",)),)], ["a", "b"])
-    pairs = contrast_design(codes, resolved, offsets=np.array([0, 2]), widths=np.array([2, 2]), n_slots=4).toarray()
-    assert pairs.tolist() == [[0.75, -0.75, 0.0, 0.0, PAIR_OFFSET], [-0.75, 0.75, 0.0, 0.0, PAIR_OFFSET]]
-
-
-def test_the_pairs_offset_column_is_dropped_so_the_scorer_reads_the_plain_design() -> None:
-    frame, y = leads(120, 8)
-    taught = LeadScorer().fit(frame, y, whys=whys_naming("activity:pricing_visit", len(y)))
-    assert taught.why_strength_ > 0
-    assert taught.classifier_.coef_.shape == (1, taught.n_slots_)
-    assert taught.classifier_.n_features_in_ == taught.n_slots_
-    assert taught.predict_proba(frame).shape == (120, 2)
 
 
 def test_the_named_column_agrees_fully_when_it_pushes_hardest_and_by_chance_when_random() -> None:
