@@ -35,12 +35,13 @@ def read_rows(stream: IO[bytes], *, required: tuple[str, ...]) -> Iterator[tuple
     text = _decode(raw)
     if not text.strip():
         raise CsvFileError("the file is empty")
-    sample = text[:65536]
+    # Only the delimiter is guessed, from the header line; quoting is always the standard one (RFC 4180:
+    # a quote inside a quoted value is doubled), which a guess from a header without quotes would turn off.
     try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample.split("\n", 1)[0], delimiters=DELIMITERS)
+        delimiter = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=DELIMITERS).delimiter
     except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+        delimiter = ","
+    reader = csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=delimiter)
     try:
         header = next(reader)
     except (StopIteration, csv.Error) as exc:

@@ -123,6 +123,8 @@ def generate(*, n_leads: int = 400, labeled_share: float = 0.3, seed: int = 7, n
             for _ in range(count):
                 at = created + timedelta(days=float(rng.uniform(0, max(age_days, 1))), hours=float(rng.uniform(8, 18)))
                 at = at.replace(microsecond=0)
+                if at > now:  # working hours of today that have not come yet: the day before
+                    at -= timedelta(days=1)
                 activities.append({"lead": f"L{i + 1:05d}", "type": kind, "occurred_at": at.isoformat()})
                 last_seen = at if last_seen is None or at > last_seen else last_seen
         if last_seen is not None:

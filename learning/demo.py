@@ -219,7 +219,9 @@ def _label(
 ) -> PastLabel:
     row, p = row_p
     when = _workday(begin + (end - begin) * float(rng.uniform(0, 1)), rng)
-    when = min(when, now - timedelta(minutes=5))
+    # Not before the period (a weekend moves back, which at the first period's start would date the
+    # label before the imported history), not in the future.
+    when = min(max(when, begin), now - timedelta(minutes=5))
     days_ago = (now - when).total_seconds() / 86400
     reps = {name: share for name, share in REPS.items() if name != "jordan" or days_ago <= JORDAN_JOINED_DAYS}
     rep = _pick(reps, rng)

@@ -43,6 +43,23 @@ def good_row(external_id: str, company: str = "Acme") -> list[str]:
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("delimiter", [",", ";"])
+def test_a_quote_inside_a_quoted_value_is_read_as_one_quote(defaults: None, tmp_path: Path, delimiter: str) -> None:
+    # A spreadsheet doubles a quote inside a quoted value (RFC 4180); the header has no quotes to guess from.
+    companies = ['Acme "Best" Ltd', 'Says "call back, next week"; please', 'Trailing quote"']
+    path = tmp_path / "quoted.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, delimiter=delimiter)
+        writer.writerow(HEADER)
+        writer.writerows(good_row(f"Q{i}", company) for i, company in enumerate(companies))
+
+    out, _ = run_import(path)
+
+    assert last_line(out) == "imported=3 labels=0 rejected=0 warnings=0"
+    assert [Lead.objects.get(external_id=f"Q{i}").company for i in range(3)] == companies
+
+
+@pytest.mark.django_db
 def test_it_imports_every_good_row_and_prints_the_summary_last(defaults: None, tmp_path: Path) -> None:
     path = write_csv(tmp_path, [good_row("L1"), good_row("L2", "Globex")])
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.management import call_command
@@ -13,6 +13,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 
 from feedback.models import Label
+from leads.models import Activity
 from learning.models import ModelVersion
 
 
@@ -69,3 +70,24 @@ def test_the_demo_tells_a_story_and_loads_once(defaults: None) -> None:
     assert [v.labels for v in versions] == sorted(v.labels for v in versions)
     assert versions[-1].created_at - versions[0].created_at >= timedelta(days=40)
     assert ModelVersion.objects.filter(status="active").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "now",
+    [
+        datetime(2026, 12, 4, 5, 0, tzinfo=UTC),  # the team started labeling on a Saturday
+        datetime(2026, 12, 5, 5, 0, tzinfo=UTC),  # ... on a Sunday, early in the day
+        datetime(2026, 12, 5, 20, 0, tzinfo=UTC),  # ... on a Sunday, late in the day
+    ],
+)
+def test_the_history_comes_before_the_reps_and_nothing_happens_after_now(
+    defaults: None, monkeypatch: pytest.MonkeyPatch, now: datetime
+) -> None:
+    monkeypatch.setattr(timezone, "now", lambda: now)
+    seed()
+
+    history = Label.objects.filter(source="import").aggregate(last=Max("outcome_at"))["last"]
+    reps = Label.objects.filter(source="rep").aggregate(first=Min("outcome_at"), last=Max("outcome_at"))
+    assert history < reps["first"] and reps["last"] <= now
+    assert Activity.objects.aggregate(last=Max("occurred_at"))["last"] <= now
