@@ -5,16 +5,18 @@
   "use strict";
   const root = document.getElementById("queue");
   if (!root) {
-    // The lead page's label form: the same reason filtering, a plain form post.
+    // The lead page's label form: the same reason filtering and keys (c/x, 1-9, n, Enter), a plain form post.
     document.addEventListener("change", (event) => { if (event.target.name === "outcome") filterReasons(); });
     filterReasons();
+    if (document.querySelector("form[data-action=label]")) document.addEventListener("keydown", onKey);
     return;
   }
   const help = document.getElementById("shortcuts");
   let shownAt = performance.now();
   let busy = false; // one request at a time: a second Enter or a double click sends nothing
 
-  function card() { return document.getElementById("queue-card"); }
+  // The queue's card, or on the lead page the page itself.
+  function card() { return document.getElementById("queue-card") || document; }
   function csrf() { const input = root.querySelector("input[name=csrfmiddlewaretoken]"); return input ? input.value : ""; }
 
   // Only the chosen outcome's reasons are shown (and numbered); before a choice, none are.
@@ -95,9 +97,12 @@
     if (form) form.requestSubmit();
   }
 
-  document.addEventListener("keydown", (event) => {
+  document.addEventListener("keydown", onKey);
+
+  function onKey(event) {
     if (event.ctrlKey || event.metaKey || event.altKey || event.isComposing) return;
-    if (help.open) return; // the dialog has the keyboard; Esc closes it
+    const help = document.getElementById("shortcuts");
+    if (help && help.open) return; // the dialog has the keyboard; Esc closes it
     const target = event.target;
     if (target.matches("textarea, input[type=text], input[type=search], select")) {
       if (event.key === "Escape") target.blur();
@@ -108,7 +113,7 @@
       return;
     }
     const key = event.key;
-    if (key === "?") { event.preventDefault(); help.showModal(); return; }
+    if (key === "?") { if (help) { event.preventDefault(); help.showModal(); } return; }
     if (key === "Enter" && target.matches("a, button")) return; // Enter on a link or button does what it says
     const handlers = {
       c: () => pickOutcome("converted"),
@@ -123,7 +128,7 @@
     event.preventDefault();
     if (event.repeat && (key === "Enter" || key === "s" || key === "u")) return; // a held key acts once
     handler();
-  });
+  }
 
   filterReasons();
 })();

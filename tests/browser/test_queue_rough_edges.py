@@ -184,6 +184,25 @@ def test_a_rep_labels_a_lead_from_its_page_with_the_same_form(login: Any, make_l
     assert "Labeled" in page.inner_text("main")
 
 
+def test_the_lead_pages_form_takes_the_keys_it_shows(login: Any, make_leads: Any, site: str) -> None:
+    ids = make_leads(3)
+    page = login("riley")
+    page.goto(f"{site}/leads/{ids[2]}/")
+    page.keyboard.press("x")
+    page.keyboard.press("2")
+    second = page.locator(".reason-group[data-outcome=not_converted] input[name=reason]").nth(1)
+    assert second.is_checked() and second.locator("xpath=..").locator("kbd").inner_text() == "2"
+    chosen = second.get_attribute("value")
+    page.keyboard.press("n")
+    page.keyboard.type("Chose the incumbent")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+    assert page.url.endswith(f"/leads/{ids[2]}/")
+    label = Label.objects.get(lead__external_id=ids[2])
+    assert (label.outcome, label.reason.code, label.note) == ("not_converted", chosen, "Chose the incumbent")
+
+
 def test_no_page_scrolls_sideways_on_a_390_px_phone(browser: Any, site: str, make_leads: Any) -> None:
     labeler = make_user("riley", Role.REP, PASSWORD)
     ids = fill_the_app(make_leads, labeler)
