@@ -6,16 +6,21 @@ from collections.abc import Collection, Sequence
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import Max
 
 from config.audit import audit_record
 from feedback.models import Outcome, Reason
 from feedback.services.labels import LabelError, checked_fields
+from feedback.taxonomy import OTHER_POSITION
 
 
 def reason_create(*, code: str, label: str, outcome: str) -> Reason:
     if outcome not in Outcome.values:
         raise LabelError("outcome", f"must be one of {', '.join(Outcome.values)}")
-    position = Reason.objects.filter(outcome=outcome).count()
+    # After the outcome's last reason and before its "Other": the reps' number keys for the others stay.
+    below_other = Reason.objects.filter(outcome=outcome, position__lt=OTHER_POSITION)
+    last = below_other.aggregate(last=Max("position"))["last"]
+    position = min(OTHER_POSITION - 1, 0 if last is None else last + 1)
     return Reason.objects.create(code=code, label=label, outcome=outcome, position=position)
 
 

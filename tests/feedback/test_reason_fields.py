@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
 
 from config.models import AuditLog
 from feedback.models import Reason
+from feedback.selectors import reasons_by_outcome
+from feedback.services import reason_add
 from feedback.taxonomy import DEFAULT_REASON_FIELDS, OTHER_CODES, default_reasons_apply, default_reasons_create
 from learning.core.fields import ACTIVITY_PREFIX, ENGAGEMENT, LEAD_AGE, RECENCY
 from learning.models import ModelVersion
@@ -142,3 +145,15 @@ def test_under_a_model_the_known_fields_are_the_ones_its_columns_speak_to(make_l
     ModelVersion.objects.create(version=1, labels=50, estimator="x", artifact=b"", status="active", features=columns)
 
     assert known_lead_fields() == ["industry", "crm_stage", "activity:webinar", RECENCY]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("code", ["aaa_first_by_code", "built_in_house", "zzz_last_by_code"])
+def test_an_added_reason_comes_last_before_other_so_the_reps_keys_stay(defaults: None, code: str) -> None:
+    before = [reason.code for reason in reasons_by_outcome()["not_converted"]]
+    admin = get_user_model().objects.create_user(username="admin-reasons")
+    reason_add(user=admin, code=code, label="Built it in-house", outcome="not_converted")
+
+    after = [reason.code for reason in reasons_by_outcome()["not_converted"]]
+    assert after == [*before[:-1], code, before[-1]]  # the last before is "Other"
+    assert before[-1] in OTHER_CODES
