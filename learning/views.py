@@ -119,7 +119,8 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     code = money.cleaned_data["currency"]
     currency_changed = bool(code) and currency_set(user=signed_in_user(request), code=code)
     if diff:
-        messages.success(request, f"Saved {', '.join(diff)}; open leads are being rescored.")
+        names = [str(form.fields[name].label or name).split(" (")[0] for name in diff]  # the labels the page shows
+        messages.success(request, f"Saved: {'; '.join(names)}. Open leads are being rescored.")
     if currency_changed:
         messages.success(request, f"Amounts are shown in {code} from now on.")
     if not diff and not currency_changed:

@@ -53,7 +53,8 @@ def scored(rep: Any, rep2: Any) -> None:
 
 @pytest.mark.django_db
 def test_saving_settings_records_who_changed_what_from_what_to_what(admin: Any, page_for: Any) -> None:
-    response = page_for(admin).post("/settings/", settings_body(hot_threshold=35, queue_size=12))
+    client = page_for(admin)
+    response = client.post("/settings/", settings_body(hot_threshold=35, queue_size=12))
 
     assert response.status_code == 302
     saved = LoopSettings.objects.get()
@@ -62,6 +63,9 @@ def test_saving_settings_records_who_changed_what_from_what_to_what(admin: Any, 
     assert (entry.user, entry.action, entry.target) == (admin, "settings.update", "loop settings")
     assert entry.changes == {"hot_threshold": [0.5, 0.35], "queue_size": [10, 12]}
     assert LoopState.objects.get().rescore_requested is True  # learning runs after commit
+    page = client.get("/settings/").content.decode()
+    assert "Saved: Hot lead at a chance to convert of at least; Queue size." in page  # the page's words
+    assert "hot_threshold" not in page.split("Saved:")[1].split("</")[0]
 
 
 @pytest.mark.django_db
