@@ -106,7 +106,10 @@ def index(sequence: list[object] | tuple[object, ...], position: int) -> object:
 # Why the queue showed a lead, in a rep's words (keys: the score table's queue_reason).
 WHY_PICKED = {
     "exploration": "Picked at random from all open leads, so the model keeps learning about every kind of lead.",
-    "model unsure": "The model cannot tell whether this lead converts: your answer teaches it the most.",
+    # Every queue pick is a draw (strategies are distributions), so this says what the draw favours, not
+    # that this lead is a coin flip: the score panel says how sure the model is about it.
+    "model unsure": "Drawn by the queue, which picks leads the model is less sure about more often: "
+    "answers there teach it the most.",
     "high score": "One of the leads most likely to convert: your answer checks the model's best bets.",
     "cold start: near the hot threshold": "Close to the hot line under the starting point rules: "
     "your answer gets the model going.",

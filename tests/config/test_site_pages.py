@@ -42,6 +42,8 @@ def test_column_names_read_as_words(name: str, words: str) -> None:
 def test_the_card_words_never_repeat_the_score_nor_say_exploration() -> None:
     assert "exploration" not in why_picked("exploration").lower()
     assert why_picked("") == "Next in your queue."
+    # A draw that favours unsure leads, not a claim that this lead is a coin flip (the score panel says that).
+    assert "cannot tell" not in why_picked("model unsure") and "less sure" in why_picked("model unsure")
     assert sureness(0.48) == "unsure: close to a coin flip"
     assert sureness(0.32) == "fairly sure"
     assert sureness(0.05) == "sure"
