@@ -14,6 +14,7 @@ from config.site import currency, currency_set
 from feedback.forms import ReasonAddForm
 from feedback.selectors import reasons
 from learning.core.actions import Rule
+from learning.core.notes import MIN_GROUP
 from learning.core.strategies import STRATEGIES
 from learning.forms import (
     STRATEGY_WORDS,
@@ -83,6 +84,7 @@ def _settings_context(**overrides: Any) -> dict[str, Any]:
         "field_choices": choices,
         "known_field_names": {name for name, _ in choices},
         "candidates": candidate_reasons(),
+        "candidate_sizes": {"notes": 2 * MIN_GROUP, "group": MIN_GROUP},  # when the empty list says why
         "reason_form": ReasonAddForm(),
         "actions": [(a, [str(Rule(**r)) for r in a.rules]) for a in actions],
         "action_form": NextActionForm(initial={"active": True}),

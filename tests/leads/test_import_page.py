@@ -68,6 +68,14 @@ def test_a_clean_file_says_so_and_offers_no_download(admin: Any, page_for: Any) 
 
     assert "No row had a problem." in body
     assert "problems.csv" not in body
+    assert "<strong>0</strong> rows rejected" in body
+
+
+@pytest.mark.django_db
+def test_one_rejected_row_reads_in_the_singular(admin: Any, page_for: Any) -> None:
+    body = post(page_for(admin), "external_id,company,stage\nA1,Acme,\n,Nameless,\n")
+
+    assert "<strong>1</strong> row rejected" in body and "1 rows" not in body
 
 
 @pytest.mark.django_db

@@ -12,7 +12,7 @@ from config.models import AuditLog
 from feedback.models import Label, Reason
 from feedback.selectors import unexplained_notes
 from leads.models import Lead
-from learning.core.notes import note_groups
+from learning.core.notes import MIN_GROUP, note_groups
 from learning.why import candidate_reasons
 
 THEMES = {
@@ -140,3 +140,10 @@ def test_the_taxonomy_page_offers_them_and_one_click_adds_one_audited(
     assert (added.label, added.outcome, added.active) == (group.label, "not_converted", True)
     assert AuditLog.objects.get(action="reason.add").target == f"reason {group.code}"
     assert group.code not in [g.code for g in candidate_reasons()]
+
+
+@pytest.mark.django_db
+def test_without_candidates_the_page_says_how_many_notes_it_takes(admin: Any, page_for: Any) -> None:
+    page = page_for(admin).get("/settings/").content.decode()
+
+    assert f"at least {2 * MIN_GROUP} notes without a fitting reason and {MIN_GROUP} of them share words" in page
