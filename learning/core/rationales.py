@@ -89,10 +89,12 @@ def resolve(whys: Sequence[Sequence[Why]], feature_names: Sequence[str]) -> list
     resolved = []
     for row, row_whys in enumerate(whys):
         for why in row_whys:
-            names = {column for field in why.fields for column in columns_of(field, feature_names)}
+            by_field = {field: set(columns_of(field, feature_names)) for field in why.fields}
+            names = set().union(*by_field.values())
             columns = np.array([j for j, name in enumerate(feature_names) if name in names], dtype=np.int64)
-            if len(columns):
-                resolved.append(Rationale(row=row, key=why.key, columns=columns, fields=why.fields))
+            if len(columns):  # only the fields the scorer knows carry the why's weight (and are shown with it)
+                known = tuple(field for field, found in by_field.items() if found)
+                resolved.append(Rationale(row=row, key=why.key, columns=columns, fields=known))
     return resolved
 
 

@@ -46,6 +46,7 @@ def test_a_why_names_the_columns_of_its_fields_and_unknown_fields_are_dropped() 
     whys = [(Why("fit", ("industry", "nonexistent")),), (), (Why("demo", ("activity:demo",)), Why("x", ("nope",)))]
     resolved = resolve(whys, names)
     assert [(r.row, r.key, r.columns.tolist()) for r in resolved] == [(0, "fit", [0]), (2, "demo", [1, 2])]
+    assert resolved[0].fields == ("industry",)  # a field the data lacks gets no weight to show
 
 
 def test_a_rationale_row_keeps_the_named_column_and_averages_the_others() -> None:
