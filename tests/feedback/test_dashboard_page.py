@@ -127,3 +127,13 @@ def test_the_filters_show_the_defaults_the_page_uses(team: Any, manager: Any, pa
     assert re.search(r'<option value="30d" selected>Last 30 days</option>', text)
     assert re.search(r'<option value="industry" selected>', text)
     assert re.search(r'<option value="converted" selected>', text)
+
+
+@pytest.mark.django_db
+def test_a_disagreement_shows_the_score_precisely_enough_to_sit_under_its_cut(
+    team: Any, manager: Any, page_for: Any
+) -> None:
+    Label.objects.filter(lead__external_id="L5").update(score_seen=0.196)  # under 20%, "20%" when rounded
+    text = get(page_for, manager, AUTUMN).split('id="disagree"')[1]
+
+    assert '<td class="num">19.6%</td>' in text
