@@ -5,6 +5,12 @@ from __future__ import annotations
 from django import forms
 
 
+def field_words(form: forms.BaseForm, name: str) -> str:
+    """A field as the page labels it, without a unit in brackets ("Queue size (leads)" → "Queue size")."""
+    label = form.fields[name].label if name in form.fields else None
+    return str(label or name).split(" (")[0]
+
+
 def form_errors(form: forms.BaseForm) -> str:
     """``field: first error; …`` — one line naming each bad field."""
     return "; ".join(f"{field}: {errors[0]}" for field, errors in form.errors.items())

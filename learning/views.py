@@ -8,13 +8,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.audit import recent_changes
-from config.forms import form_errors
+from config.forms import field_words, form_errors
 from config.roles import ADMINS, READERS, role_required, signed_in_user
 from config.site import currency, currency_set
 from feedback.forms import ReasonAddForm
 from feedback.selectors import reasons
 from learning.core.actions import Rule
-from learning.core.notes import MIN_GROUP
+from learning.core.notes import MIN_GROUP, min_notes
 from learning.core.strategies import STRATEGIES
 from learning.forms import (
     STRATEGY_WORDS,
@@ -84,7 +84,7 @@ def _settings_context(**overrides: Any) -> dict[str, Any]:
         "field_choices": choices,
         "known_field_names": {name for name, _ in choices},
         "candidates": candidate_reasons(),
-        "candidate_sizes": {"notes": 2 * MIN_GROUP, "group": MIN_GROUP},  # when the empty list says why
+        "candidate_sizes": {"notes": min_notes(), "group": MIN_GROUP},  # when the empty list says why
         "reason_form": ReasonAddForm(),
         "actions": [(a, [str(Rule(**r)) for r in a.rules]) for a in actions],
         "action_form": NextActionForm(initial={"active": True}),
@@ -121,7 +121,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     code = money.cleaned_data["currency"]
     currency_changed = bool(code) and currency_set(user=signed_in_user(request), code=code)
     if diff:
-        names = [str(form.fields[name].label or name).split(" (")[0] for name in diff]  # the labels the page shows
+        names = [field_words(form, name) for name in diff]
         messages.success(request, f"Saved: {'; '.join(names)}. Open leads are being rescored.")
     if currency_changed:
         messages.success(request, f"Amounts are shown in {code} from now on.")

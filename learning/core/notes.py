@@ -22,6 +22,11 @@ MAX_GROUPS = 8
 DISTANCE = 0.95  # average cosine distance at which two groups stay apart
 
 
+def min_notes(min_size: int = MIN_GROUP) -> int:
+    """The fewest worded notes that can be grouped: two groups' worth (a word in every note says nothing)."""
+    return 2 * min_size
+
+
 @dataclass(frozen=True)
 class NoteGroup:
     terms: list[str]  # the heaviest terms of the group's centre, heaviest first
@@ -54,7 +59,7 @@ def note_groups(
     notes or words to group). ``outcomes[i]`` is the outcome of the label ``notes[i]`` came with."""
     if len(notes) != len(outcomes):
         raise ValueError(f"{len(notes)} notes but {len(outcomes)} outcomes")
-    if len(notes) < 2 * min_size:
+    if len(notes) < min_notes(min_size):
         return []
     vectorizer = TfidfVectorizer(stop_words="english", ngram_range=(1, 2), min_df=2, max_df=0.5, sublinear_tf=True)
     try:
@@ -63,7 +68,7 @@ def note_groups(
         return []
     has_words = np.asarray(matrix.getnnz(axis=1)) > 0
     rows = np.flatnonzero(has_words)
-    if len(rows) < 2 * min_size:
+    if len(rows) < min_notes(min_size):
         return []
     worded = matrix[rows]
     distances = np.clip(1.0 - (worded @ worded.T).toarray(), 0.0, None)  # cosine: the rows are unit length
