@@ -20,6 +20,9 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 MIN_GROUP = 5
 MAX_GROUPS = 8
 DISTANCE = 0.95  # average cosine distance at which two groups stay apart
+# scikit-learn's default words, except that a hyphen or apostrophe inside a word keeps it whole:
+# "in-house" stays one word instead of "house" (its "in" is a stop word), "didn't" stays "didn't".
+WORD = r"(?u)\b\w(?:[\w'’-]*\w)?\b"
 
 
 def min_notes(min_size: int = MIN_GROUP) -> int:
@@ -61,7 +64,9 @@ def note_groups(
         raise ValueError(f"{len(notes)} notes but {len(outcomes)} outcomes")
     if len(notes) < min_notes(min_size):
         return []
-    vectorizer = TfidfVectorizer(stop_words="english", ngram_range=(1, 2), min_df=2, max_df=0.5, sublinear_tf=True)
+    vectorizer = TfidfVectorizer(
+        stop_words="english", token_pattern=WORD, ngram_range=(1, 2), min_df=2, max_df=0.5, sublinear_tf=True
+    )
     try:
         matrix = vectorizer.fit_transform(notes)
     except ValueError:  # no term left after the stop words and document-frequency cuts

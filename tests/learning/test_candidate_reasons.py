@@ -71,6 +71,17 @@ def test_notes_and_outcomes_must_pair_up() -> None:
         note_groups(["a", "b", "c"], ["converted", "converted"])
 
 
+def test_a_hyphenated_word_stays_whole_in_the_group_terms() -> None:
+    notes = [f"decided to build in-house {tail}" for tail in ("", "again", "per the CTO", "this year", "")] * 2
+    notes += [f"went with a competitor {tail}" for tail in ("", "again", "cheaper", "this year", "")] * 2
+
+    groups = note_groups(notes, ["not_converted"] * len(notes))
+
+    built = next(group for group in groups if "build" in group.terms)
+    assert "in-house" in built.terms
+    assert not any("house" in term.split() for group in groups for term in group.terms)
+
+
 def _label(lead: Lead, *, note: str, reason: str | None, outcome: str = "not_converted") -> Label:
     return Label.objects.create(
         lead=lead, outcome=outcome, note=note, reason=Reason.objects.get(code=reason) if reason else None
