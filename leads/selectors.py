@@ -45,7 +45,10 @@ def lead_get_or_404(*, external_id: str) -> Lead:
     return lead
 
 
-def lead_activities(*, lead: Lead, limit: int = 200) -> list[Activity]:
+ACTIVITIES_SHOWN = 200  # a lead page lists this many of a lead's activities, newest first
+
+
+def lead_activities(*, lead: Lead, limit: int = ACTIVITIES_SHOWN) -> list[Activity]:
     return list(lead.activities.order_by("-occurred_at")[:limit])
 
 

@@ -12,7 +12,15 @@ from leads.csvfile import CsvFileError
 from leads.export import leads_csv_response
 from leads.forms import ImportForm, LeadFilterForm
 from leads.import_report import import_report, kept_problems, problems_csv
-from leads.selectors import LeadFilters, lead_activities, lead_facets, lead_get_or_404, lead_page, lead_score_history
+from leads.selectors import (
+    ACTIVITIES_SHOWN,
+    LeadFilters,
+    lead_activities,
+    lead_facets,
+    lead_get_or_404,
+    lead_page,
+    lead_score_history,
+)
 from leads.services import import_activities_csv, import_announce, import_leads_csv
 from leads.sync import SyncFilters
 from learning.scoring import explain_leads
@@ -106,7 +114,8 @@ def lead_detail(request: HttpRequest, external_id: str) -> HttpResponse:
     explain_leads(leads=[lead])
     context = {
         "lead": lead,
-        "activities": lead_activities(lead=lead),
+        "activities": lead_activities(lead=lead, limit=ACTIVITIES_SHOWN),
+        "activity_limit": ACTIVITIES_SHOWN,
         "label": lead_label(lead=lead),
         "history": lead_score_history(lead=lead),
         "next_actions": next_actions_for(lead=lead),

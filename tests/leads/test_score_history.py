@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from django.db.models import Count
 from django.utils import timezone
 
 from feedback.services import label_submit, label_undo
@@ -96,3 +97,20 @@ def test_the_lead_page_shows_its_history(rep: Any, page_for: Any, make_leads: An
     assert "History of labels and scores" in html
     assert "Labeled: not converted" in html
     assert "rep1" in html
+
+
+@pytest.mark.django_db
+def test_the_lead_page_says_how_many_activities_it_lists(
+    rep: Any, page_for: Any, make_leads: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_leads(5)
+    lead = Lead.objects.annotate(n=Count("activities")).filter(n__gte=3).order_by("id").first()
+    assert lead is not None
+
+    html = page_for(rep).get(f"/leads/{lead.external_id}/").content.decode()
+    assert f"{lead.n}, newest first" in html
+
+    monkeypatch.setattr("leads.views.ACTIVITIES_SHOWN", 2)
+    html = page_for(rep).get(f"/leads/{lead.external_id}/").content.decode()
+    assert "the latest 2, newest first" in html
+    assert html.count("<li><time>") == 2
