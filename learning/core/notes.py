@@ -26,7 +26,7 @@ WORD = r"(?u)\b\w(?:[\w'’-]*\w)?\b"
 
 
 def min_notes(min_size: int = MIN_GROUP) -> int:
-    """The fewest worded notes that can be grouped: two groups' worth (a word in every note says nothing)."""
+    """The fewest worded notes that can be grouped: two groups' worth."""
     return 2 * min_size
 
 
@@ -65,7 +65,7 @@ def note_groups(
     if len(notes) < min_notes(min_size):
         return []
     vectorizer = TfidfVectorizer(
-        stop_words="english", token_pattern=WORD, ngram_range=(1, 2), min_df=2, max_df=0.5, sublinear_tf=True
+        stop_words="english", token_pattern=WORD, ngram_range=(1, 2), min_df=2, sublinear_tf=True
     )
     try:
         matrix = vectorizer.fit_transform(notes)

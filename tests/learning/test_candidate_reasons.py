@@ -71,6 +71,16 @@ def test_notes_and_outcomes_must_pair_up() -> None:
         note_groups(["a", "b", "c"], ["converted", "converted"])
 
 
+def test_notes_that_all_share_one_theme_make_one_group() -> None:
+    tails = ["", "again", "for weeks", "per the CTO", "still", "since March"]
+    notes = [f"security questionnaire stalled in legal review {tail}" for tail in tails * 2][:11]
+
+    groups = note_groups(notes, ["not_converted"] * len(notes))
+
+    assert [group.size for group in groups] == [11]
+    assert {"security", "questionnaire", "legal"} & set(groups[0].terms)
+
+
 def test_a_hyphenated_word_stays_whole_in_the_group_terms() -> None:
     notes = [f"decided to build in-house {tail}" for tail in ("", "again", "per the CTO", "this year", "")] * 2
     notes += [f"went with a competitor {tail}" for tail in ("", "again", "cheaper", "this year", "")] * 2
