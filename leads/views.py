@@ -127,11 +127,13 @@ def lead_detail(request: HttpRequest, external_id: str) -> HttpResponse:
 @require_GET
 @role_required(READERS)
 def lead_score(request: HttpRequest, external_id: str) -> HttpResponse:
-    """The score panel alone, for pages refreshing live."""
+    """The score panel alone, for pages refreshing live; ``?part=marks``: the label form's lines to
+    mark as the real reason, which follow the score's why."""
 
     lead = lead_get_or_404(external_id=external_id)
     explain_leads(leads=[lead])
-    return render(request, "leads/_score.html", {"lead": lead})
+    template = "leads/_marks.html" if request.GET.get("part") == "marks" else "leads/_score.html"
+    return render(request, template, {"lead": lead})
 
 
 @require_http_methods(["GET", "POST"])

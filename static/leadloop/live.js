@@ -23,8 +23,14 @@
       const holder = document.createElement("div");
       holder.innerHTML = html;
       const fresh = holder.firstElementChild;
+      // Boxes the user ticked stay ticked where the fresh fragment still offers them.
+      const ticked = new Set(Array.from(node.querySelectorAll("input[type=checkbox]:checked"), (box) => box.name + "=" + box.value));
       if (fresh && fresh.dataset.liveFragment) node.replaceWith(fresh);
       else node.innerHTML = html;
+      const scope = fresh && fresh.dataset.liveFragment ? fresh : node;
+      for (const box of scope.querySelectorAll("input[type=checkbox]")) {
+        if (ticked.has(box.name + "=" + box.value)) box.checked = true;
+      }
     }
   }
 

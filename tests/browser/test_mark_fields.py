@@ -108,3 +108,28 @@ def test_a_click_marks_a_line_and_typing_a_note_marks_nothing(queue: Any) -> Non
 
     label = Label.objects.get(lead__external_id=lead)
     assert (label.fields, label.note) == ([fields[1]], "Found the pricing page twice!")
+
+
+def test_fresh_scores_bring_fresh_lines_to_mark_and_keep_the_reps_marks(queue: Any) -> None:
+    from learning.rescoring import rescore_open_leads
+
+    page = queue
+    fields = line_fields(page)
+    assert len(fields) >= 2
+    page.keyboard.press("Shift+Digit1")
+    assert marked(page) == [fields[0]]
+    # Stand in for lines that no longer match the score: drop the last one, and tag the fieldset.
+    page.evaluate(
+        "() => { const f = document.querySelector('[data-mark-fields]'); f.dataset.stale = 'yes';"
+        " const items = f.querySelectorAll('li'); items[items.length - 1].remove(); }"
+    )
+    assert line_fields(page) == fields[:-1]
+
+    rescore_open_leads()
+
+    page.wait_for_selector("[data-mark-fields]:not([data-stale])", state="attached", timeout=15_000)
+    lines = page.eval_on_selector_all("#queue-card .score-panel .explanation li", "els => els.map(e => e.textContent)")
+    offered = page.eval_on_selector_all("[data-mark-fields] label", "els => els.map(e => e.textContent)")
+    assert {text.split("⇧")[0].strip() for text in offered} <= {line.strip() for line in lines}
+    assert line_fields(page) == fields
+    assert marked(page) == [name for name in fields if name == fields[0]]

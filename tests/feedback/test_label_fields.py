@@ -50,6 +50,19 @@ def test_the_card_offers_each_explanation_line_with_the_field_it_names(card: tup
 
 
 @pytest.mark.django_db
+def test_the_lines_to_mark_come_alone_for_a_live_refresh_and_hide_without_a_why(card: tuple[Any, str, str]) -> None:
+    client, lead_id, html = card
+
+    fragment = client.get(f"/leads/{lead_id}/score/?part=marks").content.decode()
+
+    assert fragment.lstrip().startswith("<fieldset") and card_marks(fragment) == card_marks(html)
+    assert f'data-live-fragment="/leads/{lead_id}/score/?part=marks"' in fragment
+    unexplained = SimpleNamespace(external_id=lead_id, explanation=None)
+    empty = Template("{% load why %}{% mark_fields lead %}").render(Context({"lead": unexplained}))
+    assert card_marks(empty) == [] and " hidden>" in empty
+
+
+@pytest.mark.django_db
 def test_marked_lines_are_stored_on_the_label_as_fields(card: tuple[Any, str, str]) -> None:
     client, lead, html = card
     (first, _), (second, _) = card_marks(html)[:2]
