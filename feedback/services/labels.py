@@ -48,9 +48,11 @@ def _reason_for(outcome: str, code: str | None, *, required: bool) -> Reason | N
         return None
     if storable_text_problem(code):
         raise LabelError("reason", f"unknown reason {code[:50]!r}")
-    reason = Reason.objects.filter(code=code, active=True).first()
+    reason = Reason.objects.filter(code=code).first()
     if reason is None:
         raise LabelError("reason", f"unknown reason {code[:50]!r}")
+    if not reason.active:
+        raise LabelError("reason", f"{code!r} is retired: give one of the reasons in use")
     if reason.outcome != outcome:
         raise LabelError("reason", f"{code!r} is a reason for {reason.outcome}, not {outcome}")
     return reason
@@ -86,7 +88,8 @@ def label_submit(
 
     ``fields`` are the lead fields the rep marked as the real reason, each among ``known_fields``
     (the caller passes the fields the model knows). Submitting the same label twice (a retried
-    request, two tabs) returns the first one.
+    request, two tabs) returns the first one; a different answer for a labeled lead (even only its
+    note) is refused, never dropped.
     """
     if outcome not in Outcome.values:
         raise LabelError("outcome", f"must be one of {', '.join(Outcome.values)}, not {str(outcome)[:40]!r}")
@@ -107,9 +110,17 @@ def label_submit(
                 raise LabelError("lead", f"no lead with external_id {lead.external_id!r}", status=404)
             existing = Label.objects.filter(lead_id=lead.pk).select_related("reason").first()
             if existing is not None:
-                if existing.outcome == outcome and existing.reason_id == (reason.pk if reason else None):
+                same = (existing.outcome, existing.reason_id, existing.note, list(existing.fields or []))
+                if same == (outcome, reason.pk if reason else None, note, marked):
                     return LabelResult(existing, created=False)
-                raise LabelError("lead", f"{lead.external_id} is already labeled {existing.outcome}", status=409)
+                what = (
+                    existing.outcome
+                    if existing.outcome != outcome
+                    else f"{existing.outcome} with another reason, note or fields"
+                )
+                raise LabelError(
+                    "lead", f"{lead.external_id} is already labeled {what}; undo that label to change it", status=409
+                )
             Lead.rows.filter(pk=lead.pk).update(status=outcome, updated_at=now)  # closed without a label
         # The lead row is locked now: no lease can be taken or changed on it until this transaction ends.
         lease = Lease.objects.filter(lead_id=lead.pk).select_related("user").first()

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from feedback.models import Label, Lease
+from feedback.models import Label, Lease, Reason
 from leads.models import Lead
 from tests.conftest import ApiClient
 
@@ -80,6 +80,33 @@ def test_another_outcome_on_a_labeled_lead_answers_409(rep: Any, rep2: Any, api_
     assert response.json()["field"] == "lead"
     label = Label.objects.get()
     assert (label.outcome, label.user) == ("converted", rep)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("change", [{"note": "they called back: budget after all"}, {"fields": ["industry"]}])
+def test_another_note_or_fields_on_a_labeled_lead_answers_409_and_keeps_the_first(
+    rep: Any, api_for: Any, lead_id: str, change: dict[str, Any]
+) -> None:
+    client = api_for(rep)
+    first = {"lead": lead_id, "outcome": "not_converted", "reason": "no_budget", "note": "no budget this year"}
+    assert client.post("/api/labels", first).status_code == 201
+
+    response = client.post("/api/labels", {**first, **change})
+
+    assert response.status_code == 409
+    assert response.json()["field"] == "lead" and "undo that label to change it" in response.json()["detail"]
+    assert Label.objects.values_list("note", "fields").get() == ("no budget this year", [])
+
+
+@pytest.mark.django_db
+def test_a_retired_reason_is_named_as_retired(rep: Any, api_for: Any, lead_id: str) -> None:
+    Reason.objects.filter(code="no_budget").update(active=False)
+
+    response = api_for(rep).post("/api/labels", {"lead": lead_id, "outcome": "not_converted", "reason": "no_budget"})
+
+    assert response.status_code == 400
+    assert response.json()["field"] == "reason" and "retired" in response.json()["detail"]
+    assert not Label.objects.exists()
 
 
 @pytest.mark.django_db
