@@ -113,3 +113,13 @@ def queue_picks(*, after_id: int = 0) -> dict[int, tuple[float, float | None]]:
     the queue (a propensity on the label); labels given outside the queue and imported history are left out."""
     rows = Label.objects.filter(id__gt=after_id, propensity__isnull=False).values_list("id", "propensity", "score_seen")
     return {label_id: (propensity, score) for label_id, propensity, score in rows if propensity is not None}
+
+
+def lead_lease_held(*, lead: Lead, by_other_than: User) -> Lease | None:
+    """The live lease another user holds on ``lead`` (the lead is in their queue), if any."""
+    return (
+        Lease.objects.filter(lead=lead, expires_at__gt=timezone.now())
+        .exclude(user=by_other_than)
+        .select_related("user")
+        .first()
+    )

@@ -6,8 +6,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from config.forms import form_errors
-from config.roles import ADMINS, MANAGERS, READERS, role_required
-from feedback.selectors import lead_label, reasons, reasons_by_outcome
+from config.roles import ADMINS, MANAGERS, READERS, has_role, role_required, signed_in_user
+from feedback.selectors import lead_label, lead_lease_held, reasons, reasons_by_outcome
 from leads.csvfile import CsvFileError
 from leads.export import leads_csv_response
 from leads.forms import ImportForm, LeadFilterForm
@@ -112,8 +112,11 @@ def lead_detail(request: HttpRequest, external_id: str) -> HttpResponse:
 
     lead = lead_get_or_404(external_id=external_id)
     explain_leads(leads=[lead])
+    user = signed_in_user(request)
     context = {
         "lead": lead,
+        "leased": lead_lease_held(lead=lead, by_other_than=user) if lead.status == "open" else None,
+        "may_override": has_role(user, ADMINS),
         "activities": lead_activities(lead=lead, limit=ACTIVITIES_SHOWN),
         "activity_limit": ACTIVITIES_SHOWN,
         "label": lead_label(lead=lead),

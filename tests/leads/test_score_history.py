@@ -114,3 +114,22 @@ def test_the_lead_page_says_how_many_activities_it_lists(
     html = page_for(rep).get(f"/leads/{lead.external_id}/").content.decode()
     assert "the latest 2, newest first" in html
     assert html.count("<li><time>") == 2
+
+
+@pytest.mark.django_db
+def test_the_lead_page_says_whose_queue_a_leased_lead_is_in_and_offers_a_rep_no_form(
+    rep: Any, rep2: Any, admin: Any, page_for: Any, make_leads: Any
+) -> None:
+    from feedback.services import lease_next_leads
+
+    make_leads(3)
+    leased = lease_next_leads(user=rep2, limit=1, lease_minutes=30)[0]
+    url = f"/leads/{leased.external_id}/"
+
+    for_rep = page_for(rep).get(url).content.decode()
+    for_admin = page_for(admin).get(url).content.decode()
+    for_holder = page_for(rep2).get(url).content.decode()
+
+    assert f"In {rep2.get_username()}'s queue until" in for_rep and 'name="outcome"' not in for_rep
+    assert "your label takes it over" in for_admin and 'name="outcome"' in for_admin
+    assert "queue until" not in for_holder and 'name="outcome"' in for_holder
