@@ -324,8 +324,15 @@ if not DEBUG:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"refusal_without_traceback": {"()": "config.logs.RefusalWithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    # axes logs every reset at INFO (one line per login); its lockouts are warnings.
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        # Django's own console handler would print its records a second time beside the root's.
+        "django": {"handlers": [], "propagate": True},
+        "django.request": {"filters": ["refusal_without_traceback"]},
+        "django.db.backends": {"level": "WARNING"},
+        # axes logs every reset at INFO (one line per login); its lockouts are warnings.
+        "axes": {"level": "WARNING"},
+    },
 }

@@ -1,0 +1,24 @@
+"""The log: a refused request is one line, without a traceback, and printed once."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+
+
+@pytest.mark.django_db
+def test_a_refused_page_logs_one_line_without_a_traceback(rep: Any, page_for: Any, caplog: Any) -> None:
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        assert page_for(rep).get("/settings/").status_code == 403
+
+    refusals = [record for record in caplog.records if record.name == "django.request"]
+    assert len(refusals) == 1
+    assert refusals[0].getMessage() == "Forbidden (Permission denied): /settings/"
+    assert refusals[0].exc_info is None and "Traceback" not in caplog.text
+
+
+def test_django_prints_through_the_root_handler_only() -> None:
+    assert logging.getLogger("django").handlers == []
+    assert logging.getLogger("django").propagate
