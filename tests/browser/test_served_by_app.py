@@ -51,3 +51,16 @@ def test_a_missing_page_is_styled_with_the_menu(login: Any, site: str) -> None:
     assert response.status == 404
     assert "My queue" in page.inner_text("header nav[aria-label=Main]")
     assert "There is nothing at this address" in page.inner_text("main")
+
+
+def test_a_page_asks_for_nothing_the_app_does_not_serve(login: Any, site: str) -> None:
+    page = login("riley")
+    missing: list[str] = []
+    page.on("response", lambda response: missing.append(response.url) if response.status >= 400 else None)
+
+    page.goto(f"{site}/leads/")
+    page.wait_for_load_state("networkidle")
+
+    assert missing == []  # the favicon included: the page links its own, so the browser asks for no /favicon.ico
+    icon = page.get_attribute("link[rel=icon]", "href")
+    assert icon and page.request.get(f"{site}{icon}").status == 200
