@@ -73,25 +73,24 @@ NAME_A = [
     "River",
 ]
 NAME_B = ["wind", "field", "stone", "bridge", "path", "point", "gate", "line", "wave", "works", "peak", "light"]
-NAME_C = [
-    "Systems",
-    "Group",
-    "Labs",
-    "Logistics",
-    "Health",
-    "Partners",
-    "Industries",
-    "Analytics",
-    "Retail",
-    "Energy",
-    "Learning",
-    "Capital",
-]
+NAME_C = ["Systems", "Group", "Partners", "Industries", "Holdings", "Co"]  # fit any industry
+KINDS = {  # words a company of the industry would have in its name
+    "software": ["Software", "Labs", "Analytics", "Cloud"],
+    "logistics": ["Logistics", "Freight", "Transport"],
+    "manufacturing": ["Manufacturing", "Works", "Components"],
+    "healthcare": ["Health", "Medical", "Care"],
+    "finance": ["Capital", "Financial", "Bank"],
+    "retail": ["Retail", "Stores", "Outlet"],
+    "education": ["Learning", "Academy", "Education"],
+    "energy": ["Energy", "Power", "Renewables"],
+}
+NAME_DRAW = 12  # each name draws its last word from 0..11 (the demo's random stream stays as it was)
 
 
-def _company(rng: np.random.Generator) -> str:
-    first, second, kind = (part[rng.integers(len(part))] for part in (NAME_A, NAME_B, NAME_C))
-    return f"{first}{second} {kind}"
+def _company(rng: np.random.Generator, industry: str) -> str:
+    first, second = (part[rng.integers(len(part))] for part in (NAME_A, NAME_B))
+    kinds = NAME_C + KINDS.get(industry, [])
+    return f"{first}{second} {kinds[int(rng.integers(NAME_DRAW)) % len(kinds)]}"
 
 
 @dataclass
@@ -137,7 +136,7 @@ def generate(*, n_leads: int = 400, labeled_share: float = 0.3, seed: int = 7, n
         leads.append(
             {
                 "external_id": f"L{i + 1:05d}",
-                "company": _company(rng),
+                "company": _company(rng, industry),
                 "industry": industry,
                 "employees": SIZES[size],
                 "title": TITLES[seniority][rng.integers(len(TITLES[seniority]))],

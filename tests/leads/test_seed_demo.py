@@ -35,6 +35,8 @@ def test_the_demo_tells_a_story_and_loads_once(defaults: None) -> None:
     second = seed()
 
     assert "rep labels" in first and "already loaded" in second
+    active = ModelVersion.objects.get(status="active").version
+    assert f"model versions: {ModelVersion.objects.count()} (active v{active}" in first
     assert (Label.objects.count(), ModelVersion.objects.count()) == counts
 
     reps = Label.objects.filter(source="rep")

@@ -12,6 +12,7 @@ from django.utils import timezone
 from config.roles import Role, set_role
 from leads.models import Lead
 from learning.demo import demo_users, tell_story
+from learning.models import ModelVersion
 from learning.services.loop import run_learning_loop
 from learning.services.workers import rescore_requested
 
@@ -46,7 +47,16 @@ class Command(BaseCommand):
             run_learning_loop()  # the model of today and fresh scores, so the first page shows them
             self.stdout.write(
                 f"demo: {options['leads']:,} leads, {story.history:,} imported outcomes, {story.labels:,} rep labels, "
-                f"model versions trained along the way: {len(story.versions)}"
+                f"{_versions_said()}"
             )
         self.stdout.write(f"seconds={time.perf_counter() - started:.1f}")
         self.stdout.write("demo logins: " + ", ".join(f"{n} / {p} ({r})" for n, r, p in demo_users()))
+
+
+def _versions_said() -> str:
+    """``model versions: 5 (active v5; 1 rejected by the promotion guard)``."""
+    statuses = list(ModelVersion.objects.values_list("version", "status"))
+    active = [version for version, status in statuses if status == "active"]
+    rejected = sum(status == "rejected" for _, status in statuses)
+    said = f"model versions: {len(statuses)} (active " + (f"v{active[0]}" if active else "none")
+    return said + (f"; {rejected} rejected by the promotion guard)" if rejected else ")")
