@@ -304,11 +304,15 @@ def reason_add_view(request: HttpRequest) -> HttpResponse:
 def reason_rename_view(request: HttpRequest, code: str) -> HttpResponse:
     reason = get_object_or_404(Reason, code=code)
     form = ReasonRenameForm(request.POST)
-    if form.is_valid():
+    if not form.is_valid():
+        messages.error(request, f"Reason {code}: {form_errors(form)}")
+        return redirect(f"{reverse('settings')}#reasons")
+    try:
         reason_rename(user=signed_in_user(request), reason=reason, label=form.cleaned_data["label"])
-        messages.success(request, f"Reason {code} renamed; its labels follow.")
+    except LabelError as exc:
+        messages.error(request, f"Reason {code}: {exc}")
     else:
-        messages.error(request, "label: this field is required")
+        messages.success(request, f"Reason {code} renamed; its labels follow.")
     return redirect(f"{reverse('settings')}#reasons")
 
 
@@ -318,8 +322,12 @@ def reason_retire_view(request: HttpRequest, code: str) -> HttpResponse:
     """Retire a reason (it leaves the label form; its labels stay), or restore it."""
     reason = get_object_or_404(Reason, code=code)
     restore = request.POST.get("restore") == "1"
-    reason_set_active(user=signed_in_user(request), reason=reason, active=restore)
-    messages.success(request, f"Reason {reason.label!r} {'restored' if restore else 'retired'}.")
+    try:
+        reason_set_active(user=signed_in_user(request), reason=reason, active=restore)
+    except LabelError as exc:
+        messages.error(request, f"Reason {code} not restored: {exc}")
+    else:
+        messages.success(request, f"Reason {reason.label!r} {'restored' if restore else 'retired'}.")
     return redirect(f"{reverse('settings')}#reasons")
 
 
