@@ -50,7 +50,7 @@ class MatrixRow:
 class ReasonMatrix:
     outcome: str
     segment: str
-    reasons: list[tuple[str, str]]  # (code, name), the outcome's reasons in taxonomy order
+    reasons: list[tuple[str, str]]  # (code, name) in taxonomy order: the active reasons, retired ones with labels
     rows: list[MatrixRow]
     total: MatrixRow
     hidden_rows: int = 0  # segments beyond the limit
@@ -85,7 +85,6 @@ def reason_matrix(*, filters: LabelFilters, outcome: str, segment: str, limit: i
     labels = labels_filtered(filters=base)
     keys = {"bucket": F(SEGMENTS[segment]), "o": F("outcome"), "r": F("reason__code")}
     grouped, scale = grouped_tallies(labels, keys)
-    reasons = [(r.code, r.label) for r in Reason.objects.filter(outcome=outcome)]
     per_row: dict[str, dict[str, Tally]] = {}
     row_all: dict[str, Tally] = {}
     for key_values, tally in grouped:
@@ -93,6 +92,14 @@ def reason_matrix(*, filters: LabelFilters, outcome: str, segment: str, limit: i
         row_all.setdefault(bucket, Tally()).add(tally)
         if key_values["o"] == outcome:
             per_row.setdefault(bucket, {}).setdefault(key_values["r"] or NO_VALUE, Tally()).add(tally)
+    # Every active reason has a column (an empty one says nobody picked it); a retired one only when
+    # labels of the period carry it, named as retired (an active reason may have taken its wording).
+    used = {code for cells in per_row.values() for code in cells}
+    reasons = [
+        (r.code, r.label if r.active else f"{r.label} (retired)")
+        for r in Reason.objects.filter(outcome=outcome)
+        if r.active or r.code in used
+    ]
     codes = [code for code, _ in reasons]
     if any(NO_VALUE in cells for cells in per_row.values()):
         reasons.append((NO_VALUE, NO_REASON))

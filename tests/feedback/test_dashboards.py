@@ -14,7 +14,7 @@ from feedback.dashboards.mix import reason_counts, reason_mix
 from feedback.dashboards.quality import disagreements, labeled_scores
 from feedback.dashboards.team import team_activity as select_team
 from feedback.forms import DrilldownForm
-from feedback.models import Label, Lease
+from feedback.models import Label, Lease, Reason
 from leads.models import Lead
 from learning.models import ModelVersion
 from learning.selectors import model_quality
@@ -337,3 +337,19 @@ def test_median_seconds_over_a_longer_window(team: Any) -> None:
 
     assert per_rep["rep1"]["median_seconds"] == 3.0
     assert per_rep["rep2"]["median_seconds"] == 8.0
+
+
+@pytest.mark.django_db
+def test_a_retired_reason_gets_a_matrix_column_only_while_labels_of_the_period_carry_it(team: Any) -> None:
+    Reason.objects.filter(code__in=["no_budget", "unresponsive"]).update(active=False)  # L3, L4 carry no_budget
+
+    autumn = reason_matrix(filters=AUTUMN, outcome="not_converted", segment="industry")
+    spring = reason_matrix(
+        filters=LabelFilters(start=date(2026, 3, 1), end=date(2026, 4, 1)), outcome="not_converted", segment="industry"
+    )
+
+    codes = [code for code, _ in autumn.reasons]
+    assert "unresponsive" not in codes and "bad_timing" in codes  # active reasons keep their columns, even empty
+    assert ("no_budget", "No budget (retired)") in autumn.reasons
+    assert "no_budget" not in [code for code, _ in spring.reasons]
+    assert all(len(row.cells) == len(autumn.reasons) for row in [*autumn.rows, autumn.total])
