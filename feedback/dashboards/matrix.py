@@ -145,22 +145,30 @@ def reason_matrix(*, filters: LabelFilters, outcome: str, segment: str, limit: i
 
 
 def matrix_headline(matrix: ReasonMatrix) -> dict[str, Any] | None:
-    """The answer in one sentence's worth of numbers: the top reason overall and the biggest cell."""
+    """The answer in one sentence's worth of numbers: the top reason overall and the biggest cell.
+
+    "Why" is answered by reasons given: labels without one (imported outcomes carry none) are
+    counted apart (``no_reason_n``), never named the top reason or the biggest spot.
+    """
     total = matrix.total
     if not total.count:
         return None
     names = dict(matrix.reasons)
-    top = max(total.cells, key=lambda c: (c.n, c.reason != NO_VALUE))
-    candidates = [(row, cell) for row in matrix.rows for cell in row.cells if cell.reason != NO_VALUE]
+    given = [cell for cell in total.cells if cell.reason != NO_VALUE and cell.n]
+    top = max(given, key=lambda c: c.n, default=None)  # on a tie, the first in taxonomy order
+    none = next((cell for cell in total.cells if cell.reason == NO_VALUE), None)
+    candidates = [(row, cell) for row in matrix.rows for cell in row.cells if cell.reason != NO_VALUE and cell.n]
     row, cell = max(candidates, key=lambda rc: (rc[1].n, rc[1].share.value or 0), default=(None, None))
     return {
         "count": total.count,
         "labels": total.labels,
         "rate": total.outcome_rate,
-        "top_reason": names[top.reason],
-        "top_share": top.share,
-        "top_n": top.n,
-        "top_query": top.query,
+        "top_reason": names[top.reason] if top else "",
+        "top_share": top.share if top else None,
+        "top_n": top.n if top else 0,
+        "top_query": top.query if top else "",
+        "no_reason_n": none.n if none else 0,
+        "no_reason_query": none.query if none else "",
         "row": row,
         "cell": cell,
         "cell_reason": names[cell.reason] if cell else "",

@@ -137,3 +137,17 @@ def test_a_disagreement_shows_the_score_precisely_enough_to_sit_under_its_cut(
     text = get(page_for, manager, AUTUMN).split('id="disagree"')[1]
 
     assert '<td class="num">19.6%</td>' in text
+
+
+@pytest.mark.django_db
+def test_the_answer_names_the_top_reason_given_and_says_apart_how_many_gave_none(
+    team: Any, manager: Any, page_for: Any
+) -> None:
+    Label.objects.filter(lead__external_id__in=["L3", "L6"]).update(reason=None)
+
+    text = get(page_for, manager, {**AUTUMN, "history": "on"})
+    answer = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", text.split('class="answer"')[1].split("</p>")[0]))
+
+    assert "Top reason: No budget, 1 of 3" in answer
+    assert "2 of the 3 lost deals give no reason." in answer
+    assert "Top reason: No reason given" not in answer

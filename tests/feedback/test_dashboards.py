@@ -353,3 +353,29 @@ def test_a_retired_reason_gets_a_matrix_column_only_while_labels_of_the_period_c
     assert ("no_budget", "No budget (retired)") in autumn.reasons
     assert "no_budget" not in [code for code, _ in spring.reasons]
     assert all(len(row.cells) == len(autumn.reasons) for row in [*autumn.rows, autumn.total])
+
+
+@pytest.mark.django_db
+def test_the_headline_names_a_reason_given_and_counts_the_labels_without_one_apart(team: Any) -> None:
+    Label.objects.filter(lead__external_id__in=["L3", "L6"]).update(reason=None)  # L4 keeps no_budget
+    history = LabelFilters(start=AUTUMN.start, end=AUTUMN.end, history=True)
+
+    headline = matrix_headline(reason_matrix(filters=history, outcome="not_converted", segment="industry"))
+
+    assert headline is not None
+    assert (headline["count"], headline["top_reason"], headline["top_n"]) == (3, "No budget", 1)
+    assert headline["no_reason_n"] == 2
+    assert ids(labels_drilldown(filters=filters_of(headline["no_reason_query"]))) == ["L3", "L6"]
+    assert (headline["cell_reason"], headline["row"].label) == ("No budget", "retail")
+
+
+@pytest.mark.django_db
+def test_a_headline_over_labels_without_reasons_names_no_reason(team: Any) -> None:
+    Label.objects.filter(outcome="not_converted").update(reason=None)
+    history = LabelFilters(start=AUTUMN.start, end=AUTUMN.end, history=True)
+
+    headline = matrix_headline(reason_matrix(filters=history, outcome="not_converted", segment="industry"))
+
+    assert headline is not None
+    assert (headline["top_n"], headline["top_reason"], headline["no_reason_n"]) == (0, "", 3)
+    assert headline["cell"] is None
