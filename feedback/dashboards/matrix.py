@@ -68,6 +68,20 @@ def _segment_label(segment: str, key: str) -> str:
     return "(none)" if key == NO_VALUE else key
 
 
+def segment_phrase(segment: str, key: str) -> str:
+    """Where a row is, as the end of a sentence: 'in retail', 'for rep sam', 'at score 80-100%'."""
+    if key == NO_VALUE:
+        unknown = {"rep": "among imported labels (no rep)", "band": "with no score seen"}
+        return unknown.get(segment, f"with no {segment}")
+    if segment == "band":
+        return f"at {band_words(key)}"
+    if segment == "rep":
+        return f"for rep {key}"
+    if segment == "source":
+        return f"from source {key}"
+    return f"in {key}"
+
+
 def _segment_filters(base: LabelFilters, segment: str, key: str) -> LabelFilters:
     value: dict[str, Any] = {segment: key}  # a text field of LabelFilters (a SEGMENTS key)
     return replace(base, **value)
@@ -172,4 +186,5 @@ def matrix_headline(matrix: ReasonMatrix) -> dict[str, Any] | None:
         "row": row,
         "cell": cell,
         "cell_reason": names[cell.reason] if cell else "",
+        "where": segment_phrase(matrix.segment, row.key) if row else "",
     }

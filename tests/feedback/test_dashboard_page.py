@@ -151,3 +151,10 @@ def test_the_answer_names_the_top_reason_given_and_says_apart_how_many_gave_none
     assert "Top reason: No budget, 1 of 3" in answer
     assert "2 of the 3 lost deals give no reason." in answer
     assert "Top reason: No reason given" not in answer
+
+
+@pytest.mark.django_db
+def test_the_biggest_spot_of_a_rep_names_the_rep_as_a_rep(team: Any, manager: Any, page_for: Any) -> None:
+    text = get(page_for, manager, {**AUTUMN, "segment": "rep"})
+
+    assert "<strong>No budget</strong> for rep rep2</a>, 2 of 2 lost there" in text

@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl
 import pytest
 
 from feedback.dashboards.filters import LabelFilters, labels_drilldown
-from feedback.dashboards.matrix import matrix_headline, reason_matrix
+from feedback.dashboards.matrix import matrix_headline, reason_matrix, segment_phrase
 from feedback.dashboards.mix import reason_counts, reason_mix
 from feedback.dashboards.quality import disagreements, labeled_scores
 from feedback.dashboards.team import team_activity as select_team
@@ -379,3 +379,20 @@ def test_a_headline_over_labels_without_reasons_names_no_reason(team: Any) -> No
     assert headline is not None
     assert (headline["top_n"], headline["top_reason"], headline["no_reason_n"]) == (0, "", 3)
     assert headline["cell"] is None
+
+
+@pytest.mark.parametrize(
+    ("segment", "key", "words"),
+    [
+        ("industry", "retail", "in retail"),
+        ("country", "DE", "in DE"),
+        ("source", "referral", "from source referral"),
+        ("rep", "sam", "for rep sam"),
+        ("rep", "-", "among imported labels (no rep)"),
+        ("band", "80-100", "at score 80–100%"),
+        ("band", "-", "with no score seen"),
+        ("industry", "-", "with no industry"),
+    ],
+)
+def test_a_segment_reads_as_the_end_of_a_sentence(segment: str, key: str, words: str) -> None:
+    assert segment_phrase(segment, key) == words
