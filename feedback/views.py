@@ -260,11 +260,20 @@ def dashboards(request: HttpRequest) -> HttpResponse:
 @require_GET
 @role_required(MANAGERS)
 def reason_drilldown(request: HttpRequest) -> HttpResponse:
-    """The labels behind a dashboard figure, with the reps' notes; its filters in words."""
+    """The labels behind a dashboard figure, with the reps' notes; its filters in words.
+
+    Checked as the dashboards check their filters: a bad field is reported and left out, bad or
+    reversed dates give the dashboards' default period; the valid fields still apply.
+    """
     form = DrilldownForm(request.GET)
     form.is_valid()
-    data = getattr(form, "cleaned_data", {})
-    filters = LabelFilters(**{k: v for k, v in data.items() if v})
+    data = {name: value for name, value in getattr(form, "cleaned_data", {}).items() if value}
+    today = timezone.localdate()
+    fallback = None
+    if form.has_error("start") or form.has_error("end"):
+        fallback = period_for(key=DEFAULT_PERIOD, today=today)
+        data |= {"start": fallback.start, "end": fallback.end}
+    filters = LabelFilters(**data)
     labels = labels_drilldown(filters=filters)
     total = labels_filtered(filters=filters).count()
     back: dict[str, str] = {"history": "1"} if filters.history else {}
@@ -278,6 +287,7 @@ def reason_drilldown(request: HttpRequest) -> HttpResponse:
         "total": total,
         "chips": filters.words(reason_names()),
         "form": form,
+        "fallback": fallback,
         "back": urlencode(back),
     }
     return render(request, "feedback/drilldown.html", context)
