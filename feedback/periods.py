@@ -79,3 +79,13 @@ def period_for(*, key: str, today: date, start: date | None = None, end: date | 
     if key == "custom" and start and end and start <= end:
         return Period("custom", start, end + timedelta(days=1))
     return Period("30d", today - timedelta(days=29), today + timedelta(days=1))
+
+
+def period_named(*, start: date, end: date, today: date) -> str:
+    """The key of the named period (this week, month, quarter, the last 30 days) that runs from
+    ``start`` to ``end`` (exclusive) as of ``today``; "custom" when none does."""
+    for key, _ in PERIOD_CHOICES:
+        period = period_for(key=key, today=today)
+        if key != "custom" and (period.start, period.end) == (start, end):
+            return key
+    return "custom"

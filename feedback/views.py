@@ -32,7 +32,7 @@ from feedback.forms import (
     ReasonRenameForm,
 )
 from feedback.models import Outcome, Reason
-from feedback.periods import DEFAULT_PERIOD, period_for
+from feedback.periods import DEFAULT_PERIOD, period_for, period_named
 from feedback.selectors import (
     QUEUE_COUNT_CAP,
     labels_today,
@@ -278,8 +278,10 @@ def reason_drilldown(request: HttpRequest) -> HttpResponse:
     total = labels_filtered(filters=filters).count()
     back: dict[str, str] = {"history": "1"} if filters.history else {}
     if filters.start and filters.end:
-        last = filters.end - timedelta(days=1)
-        back |= {"period": "custom", "start": filters.start.isoformat(), "end": last.isoformat()}
+        key = period_named(start=filters.start, end=filters.end, today=today)
+        back["period"] = key
+        if key == "custom":
+            back |= {"start": filters.start.isoformat(), "end": (filters.end - timedelta(days=1)).isoformat()}
     if filters.outcome:
         back["outcome"] = filters.outcome
     context = {

@@ -1,4 +1,4 @@
-"""The drill-down checks its filters as the dashboards do."""
+"""The drill-down checks its filters as the dashboards do, and its way back keeps a named period."""
 
 from __future__ import annotations
 
@@ -80,3 +80,21 @@ def test_good_filters_raise_no_error(team: Any, manager: Any, page_for: Any) -> 
     query = {"outcome": "not_converted", "reason": "-", "band": "80-100", "start": "2026-10-01", "end": "2026-12-01"}
 
     assert 'id="drill-errors"' not in drill(page_for, manager, query)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("key", ["week", "month", "quarter", "30d"])
+def test_the_way_back_keeps_a_named_period(team: Any, manager: Any, page_for: Any, key: str) -> None:
+    period = period_for(key=key, today=timezone.localdate())
+
+    text = drill(page_for, manager, {"start": period.start.isoformat(), "end": period.end.isoformat()})
+
+    back = re.search(r'<a href="/dashboards/\?([^"]*)">← Dashboards, same period</a>', text)
+    assert back is not None and back.group(1) == f"period={key}"
+
+
+@pytest.mark.django_db
+def test_the_way_back_from_a_custom_range_keeps_its_dates(team: Any, manager: Any, page_for: Any) -> None:
+    text = drill(page_for, manager, {"outcome": "converted", "start": "2026-10-01", "end": "2026-11-01"})
+
+    assert '<a href="/dashboards/?period=custom&start=2026-10-01&end=2026-10-31&outcome=converted">' in text

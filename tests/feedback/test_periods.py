@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from feedback.periods import period_for
+from feedback.periods import period_for, period_named
 
 TODAY = date(2026, 12, 2)  # a Wednesday
 
@@ -46,3 +46,14 @@ def test_the_first_quarter_of_a_year() -> None:
     period = period_for(key="quarter", today=date(2027, 2, 14))
 
     assert (period.start, period.end) == (date(2027, 1, 1), date(2027, 4, 1))
+
+
+@pytest.mark.parametrize("key", ["week", "month", "quarter", "30d"])
+def test_a_named_period_is_known_by_its_dates(key: str) -> None:
+    period = period_for(key=key, today=TODAY)
+
+    assert period_named(start=period.start, end=period.end, today=TODAY) == key
+
+
+def test_other_dates_are_a_custom_range() -> None:
+    assert period_named(start=date(2026, 12, 1), end=date(2026, 12, 2), today=TODAY) == "custom"
