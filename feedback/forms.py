@@ -2,8 +2,8 @@ from typing import Any
 
 from django import forms
 
-from feedback.dashboards.filters import SEGMENT_NAMES
-from feedback.models import Outcome
+from feedback.dashboards.filters import NO_VALUE, SCORE_BANDS, SEGMENT_NAMES
+from feedback.models import Outcome, Reason
 from feedback.periods import DEFAULT_PERIOD, PERIOD_CHOICES
 
 
@@ -60,16 +60,34 @@ class DashboardForm(forms.Form):
 
 
 class DrilldownForm(forms.Form):
-    outcome = forms.CharField(max_length=20, required=False)
+    """The labels behind a dashboard figure; ``end`` is exclusive (the day after the last one)."""
+
+    outcome = forms.ChoiceField(choices=[("", "both"), *Outcome.choices], required=False)
     reason = forms.CharField(max_length=50, required=False)
     industry = forms.CharField(max_length=100, required=False)
     source = forms.CharField(max_length=100, required=False)
     country = forms.CharField(max_length=100, required=False)
     rep = forms.CharField(max_length=150, required=False)
-    band = forms.CharField(max_length=10, required=False)
+    band = forms.ChoiceField(
+        choices=[("", "any"), *[(code, code) for code, _, _ in SCORE_BANDS], (NO_VALUE, "no score seen")],
+        required=False,
+    )
     start = forms.DateField(required=False)
     end = forms.DateField(required=False)
     history = forms.BooleanField(required=False)
+
+    def clean_reason(self) -> str:
+        code: str = self.cleaned_data.get("reason", "")
+        if code and code != NO_VALUE and not Reason.objects.filter(code=code).exists():
+            raise forms.ValidationError(f"unknown reason {code!r}")
+        return code
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("start"), data.get("end")
+        if start and end and end <= start:
+            self.add_error("end", "the range ends before it starts")
+        return data
 
 
 class ReasonAddForm(forms.Form):

@@ -36,6 +36,7 @@ class Period:
     key: str  # one of PERIOD_CHOICES
     start: date
     end: date  # exclusive
+    today: date | None = None  # when the period runs past it, its words stop at today, "so far"
 
     @property
     def last_day(self) -> date:
@@ -54,6 +55,9 @@ class Period:
 
     @property
     def span(self) -> str:
+        """Its days, up to today when it runs past it: "1-5 Dec 2026 so far", not days to come."""
+        if self.today is not None and self.start <= self.today < self.last_day:
+            return f"{_span(self.start, self.today)} so far"
         return _span(self.start, self.last_day)
 
     @property
@@ -69,13 +73,23 @@ def period_for(*, key: str, today: date, start: date | None = None, end: date | 
     gives the default period."""
     if key == "week":
         first = today - timedelta(days=today.weekday())
-        return Period("week", first, first + timedelta(days=7))
+        return Period("week", first, first + timedelta(days=7), today)
     if key == "quarter":
         first = _month_start(today, (today.month - 1) % 3)
-        return Period("quarter", first, _month_start(first, -3))
+        return Period("quarter", first, _month_start(first, -3), today)
     if key == "month":
         first = _month_start(today)
-        return Period("month", first, _month_start(first, -1))
+        return Period("month", first, _month_start(first, -1), today)
     if key == "custom" and start and end and start <= end:
-        return Period("custom", start, end + timedelta(days=1))
-    return Period("30d", today - timedelta(days=29), today + timedelta(days=1))
+        return Period("custom", start, end + timedelta(days=1), today)
+    return Period("30d", today - timedelta(days=29), today + timedelta(days=1), today)
+
+
+def period_named(*, start: date, end: date, today: date) -> str:
+    """The key of the named period (this week, month, quarter, the last 30 days) that runs from
+    ``start`` to ``end`` (exclusive) as of ``today``; "custom" when none does."""
+    for key, _ in PERIOD_CHOICES:
+        period = period_for(key=key, today=today)
+        if key != "custom" and (period.start, period.end) == (start, end):
+            return key
+    return "custom"

@@ -80,7 +80,7 @@ def mix_chart(buckets: list[MixBucket], colors: dict[str, str], *, title: str, w
                     share=cell.share.value or 0.0,
                     color=colors.get(cell.reason, NEUTRAL),
                     href=drill_url(cell.query),
-                    text=f"{cell.n:,} ({percent(cell.share.value)})",
+                    text=f"{cell.n:,} label{'s' if cell.n != 1 else ''} · {percent(cell.share.value)} weighted share",
                 )
                 for cell in bucket.cells
             ],

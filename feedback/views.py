@@ -32,7 +32,7 @@ from feedback.forms import (
     ReasonRenameForm,
 )
 from feedback.models import Outcome, Reason
-from feedback.periods import DEFAULT_PERIOD, period_for
+from feedback.periods import DEFAULT_PERIOD, period_for, period_named
 from feedback.selectors import (
     QUEUE_COUNT_CAP,
     labels_today,
@@ -260,17 +260,28 @@ def dashboards(request: HttpRequest) -> HttpResponse:
 @require_GET
 @role_required(MANAGERS)
 def reason_drilldown(request: HttpRequest) -> HttpResponse:
-    """The labels behind a dashboard figure, with the reps' notes; its filters in words."""
+    """The labels behind a dashboard figure, with the reps' notes; its filters in words.
+
+    Checked as the dashboards check their filters: a bad field is reported and left out, bad or
+    reversed dates give the dashboards' default period; the valid fields still apply.
+    """
     form = DrilldownForm(request.GET)
     form.is_valid()
-    data = getattr(form, "cleaned_data", {})
-    filters = LabelFilters(**{k: v for k, v in data.items() if v})
+    data = {name: value for name, value in getattr(form, "cleaned_data", {}).items() if value}
+    today = timezone.localdate()
+    fallback = None
+    if form.has_error("start") or form.has_error("end"):
+        fallback = period_for(key=DEFAULT_PERIOD, today=today)
+        data |= {"start": fallback.start, "end": fallback.end}
+    filters = LabelFilters(**data)
     labels = labels_drilldown(filters=filters)
     total = labels_filtered(filters=filters).count()
     back: dict[str, str] = {"history": "1"} if filters.history else {}
     if filters.start and filters.end:
-        last = filters.end - timedelta(days=1)
-        back |= {"period": "custom", "start": filters.start.isoformat(), "end": last.isoformat()}
+        key = period_named(start=filters.start, end=filters.end, today=today)
+        back["period"] = key
+        if key == "custom":
+            back |= {"start": filters.start.isoformat(), "end": (filters.end - timedelta(days=1)).isoformat()}
     if filters.outcome:
         back["outcome"] = filters.outcome
     context = {
@@ -278,6 +289,7 @@ def reason_drilldown(request: HttpRequest) -> HttpResponse:
         "total": total,
         "chips": filters.words(reason_names()),
         "form": form,
+        "fallback": fallback,
         "back": urlencode(back),
     }
     return render(request, "feedback/drilldown.html", context)
@@ -304,11 +316,15 @@ def reason_add_view(request: HttpRequest) -> HttpResponse:
 def reason_rename_view(request: HttpRequest, code: str) -> HttpResponse:
     reason = get_object_or_404(Reason, code=code)
     form = ReasonRenameForm(request.POST)
-    if form.is_valid():
+    if not form.is_valid():
+        messages.error(request, f"Reason {code}: {form_errors(form)}")
+        return redirect(f"{reverse('settings')}#reasons")
+    try:
         reason_rename(user=signed_in_user(request), reason=reason, label=form.cleaned_data["label"])
-        messages.success(request, f"Reason {code} renamed; its labels follow.")
+    except LabelError as exc:
+        messages.error(request, f"Reason {code}: {exc}")
     else:
-        messages.error(request, "label: this field is required")
+        messages.success(request, f"Reason {code} renamed; its labels follow.")
     return redirect(f"{reverse('settings')}#reasons")
 
 
@@ -318,8 +334,12 @@ def reason_retire_view(request: HttpRequest, code: str) -> HttpResponse:
     """Retire a reason (it leaves the label form; its labels stay), or restore it."""
     reason = get_object_or_404(Reason, code=code)
     restore = request.POST.get("restore") == "1"
-    reason_set_active(user=signed_in_user(request), reason=reason, active=restore)
-    messages.success(request, f"Reason {reason.label!r} {'restored' if restore else 'retired'}.")
+    try:
+        reason_set_active(user=signed_in_user(request), reason=reason, active=restore)
+    except LabelError as exc:
+        messages.error(request, f"Reason {code} not restored: {exc}")
+    else:
+        messages.success(request, f"Reason {reason.label!r} {'restored' if restore else 'retired'}.")
     return redirect(f"{reverse('settings')}#reasons")
 
 

@@ -50,7 +50,7 @@ class MatrixRow:
 class ReasonMatrix:
     outcome: str
     segment: str
-    reasons: list[tuple[str, str]]  # (code, name), the outcome's reasons in taxonomy order
+    reasons: list[tuple[str, str]]  # (code, name) in taxonomy order: the active reasons, retired ones with labels
     rows: list[MatrixRow]
     total: MatrixRow
     hidden_rows: int = 0  # segments beyond the limit
@@ -66,6 +66,20 @@ def _segment_label(segment: str, key: str) -> str:
     if segment == "rep" and key == NO_VALUE:
         return "imported (no rep)"
     return "(none)" if key == NO_VALUE else key
+
+
+def segment_phrase(segment: str, key: str) -> str:
+    """Where a row is, as the end of a sentence: 'in retail', 'for rep sam', 'at score 80-100%'."""
+    if key == NO_VALUE:
+        unknown = {"rep": "among imported labels (no rep)", "band": "with no score seen"}
+        return unknown.get(segment, f"with no {segment}")
+    if segment == "band":
+        return f"at {band_words(key)}"
+    if segment == "rep":
+        return f"for rep {key}"
+    if segment == "source":
+        return f"from source {key}"
+    return f"in {key}"
 
 
 def _segment_filters(base: LabelFilters, segment: str, key: str) -> LabelFilters:
@@ -85,7 +99,6 @@ def reason_matrix(*, filters: LabelFilters, outcome: str, segment: str, limit: i
     labels = labels_filtered(filters=base)
     keys = {"bucket": F(SEGMENTS[segment]), "o": F("outcome"), "r": F("reason__code")}
     grouped, scale = grouped_tallies(labels, keys)
-    reasons = [(r.code, r.label) for r in Reason.objects.filter(outcome=outcome)]
     per_row: dict[str, dict[str, Tally]] = {}
     row_all: dict[str, Tally] = {}
     for key_values, tally in grouped:
@@ -93,6 +106,14 @@ def reason_matrix(*, filters: LabelFilters, outcome: str, segment: str, limit: i
         row_all.setdefault(bucket, Tally()).add(tally)
         if key_values["o"] == outcome:
             per_row.setdefault(bucket, {}).setdefault(key_values["r"] or NO_VALUE, Tally()).add(tally)
+    # Every active reason has a column (an empty one says nobody picked it); a retired one only when
+    # labels of the period carry it, named as retired (an active reason may have taken its wording).
+    used = {code for cells in per_row.values() for code in cells}
+    reasons = [
+        (r.code, r.label if r.active else f"{r.label} (retired)")
+        for r in Reason.objects.filter(outcome=outcome)
+        if r.active or r.code in used
+    ]
     codes = [code for code, _ in reasons]
     if any(NO_VALUE in cells for cells in per_row.values()):
         reasons.append((NO_VALUE, NO_REASON))
@@ -138,23 +159,32 @@ def reason_matrix(*, filters: LabelFilters, outcome: str, segment: str, limit: i
 
 
 def matrix_headline(matrix: ReasonMatrix) -> dict[str, Any] | None:
-    """The answer in one sentence's worth of numbers: the top reason overall and the biggest cell."""
+    """The answer in one sentence's worth of numbers: the top reason overall and the biggest cell.
+
+    "Why" is answered by reasons given: labels without one (imported outcomes carry none) are
+    counted apart (``no_reason_n``), never named the top reason or the biggest spot.
+    """
     total = matrix.total
     if not total.count:
         return None
     names = dict(matrix.reasons)
-    top = max(total.cells, key=lambda c: (c.n, c.reason != NO_VALUE))
-    candidates = [(row, cell) for row in matrix.rows for cell in row.cells if cell.reason != NO_VALUE]
+    given = [cell for cell in total.cells if cell.reason != NO_VALUE and cell.n]
+    top = max(given, key=lambda c: c.n, default=None)  # on a tie, the first in taxonomy order
+    none = next((cell for cell in total.cells if cell.reason == NO_VALUE), None)
+    candidates = [(row, cell) for row in matrix.rows for cell in row.cells if cell.reason != NO_VALUE and cell.n]
     row, cell = max(candidates, key=lambda rc: (rc[1].n, rc[1].share.value or 0), default=(None, None))
     return {
         "count": total.count,
         "labels": total.labels,
         "rate": total.outcome_rate,
-        "top_reason": names[top.reason],
-        "top_share": top.share,
-        "top_n": top.n,
-        "top_query": top.query,
+        "top_reason": names[top.reason] if top else "",
+        "top_share": top.share if top else None,
+        "top_n": top.n if top else 0,
+        "top_query": top.query if top else "",
+        "no_reason_n": none.n if none else 0,
+        "no_reason_query": none.query if none else "",
         "row": row,
         "cell": cell,
         "cell_reason": names[cell.reason] if cell else "",
+        "where": segment_phrase(matrix.segment, row.key) if row else "",
     }

@@ -14,6 +14,27 @@ from feedback.services.labels import LabelError, checked_fields
 from feedback.taxonomy import OTHER_POSITION
 
 
+def _label_clash(*, label: str, outcome: str, exclude: Reason | None = None) -> Reason | None:
+    """Another active reason of ``outcome`` that already reads ``label`` (trimmed, any case): two
+    reasons of one outcome with one label would show twice on the label form, filters and dashboards."""
+    wanted = label.strip().casefold()
+    others = Reason.objects.filter(outcome=outcome, active=True)
+    if exclude is not None:
+        others = others.exclude(pk=exclude.pk)
+    return next((r for r in others.order_by("position", "code") if r.label.strip().casefold() == wanted), None)
+
+
+def _refuse_clash(
+    *, label: str, outcome: str, exclude: Reason | None = None, then: str = "pick another wording"
+) -> None:
+    clash = _label_clash(label=label, outcome=outcome, exclude=exclude)
+    if clash is not None:
+        outcome_words = clash.get_outcome_display().lower()
+        raise LabelError(
+            "label", f"{label.strip()!r} is already the label of reason {clash.code} ({outcome_words}); {then}"
+        )
+
+
 def reason_create(*, code: str, label: str, outcome: str) -> Reason:
     if outcome not in Outcome.values:
         raise LabelError("outcome", f"must be one of {', '.join(Outcome.values)}")
@@ -27,6 +48,10 @@ def reason_create(*, code: str, label: str, outcome: str) -> Reason:
 def reason_add(*, user: User, code: str, label: str, outcome: str) -> Reason:
     if Reason.objects.filter(code=code).exists():
         raise LabelError("code", f"{code!r} is taken; rename or restore that reason instead")
+    label = label.strip()
+    if not label:
+        raise LabelError("label", "is required")
+    _refuse_clash(label=label, outcome=outcome)
     with transaction.atomic():
         reason = reason_create(code=code, label=label, outcome=outcome)
         audit_record(
@@ -43,6 +68,7 @@ def reason_rename(*, user: User, reason: Reason, label: str) -> Reason:
     label = label.strip()
     if not label:
         raise LabelError("label", "is required")
+    _refuse_clash(label=label, outcome=reason.outcome, exclude=reason)
     if label != reason.label:
         with transaction.atomic():
             audit_record(
@@ -57,7 +83,10 @@ def reason_rename(*, user: User, reason: Reason, label: str) -> Reason:
 
 
 def reason_set_active(*, user: User, reason: Reason, active: bool) -> Reason:
-    """Retire (or restore) a reason: a retired one leaves the label form, its labels stay."""
+    """Retire (or restore) a reason: a retired one leaves the label form, its labels stay. A reason
+    whose label an active one of its outcome took meanwhile is not restored: rename one of them first."""
+    if active and not reason.active:
+        _refuse_clash(label=reason.label, outcome=reason.outcome, exclude=reason, then="rename one of them first")
     if reason.active != active:
         with transaction.atomic():
             audit_record(

@@ -37,20 +37,24 @@ def interval(rate: Rate) -> str:
 
 
 @register.filter
-def rate(rate: Rate) -> SafeString:
-    """A rate with its interval and sample size; on fewer than MIN_LABELS labels, says so instead."""
+def rate(rate: Rate, word: str = "") -> SafeString:
+    """A rate with its interval and sample size; on fewer than MIN_LABELS labels, says so instead.
+    ``word`` follows the percentage: ``rate:"weighted"`` beside raw counts, so 28% next to '49 of
+    169' reads as the weighted share it is, not as 49 ÷ 169."""
     if rate.n == 0 or rate.value is None:
         return mark_safe('<span class="few">no labels</span>')
     if rate.n < MIN_LABELS:
         return format_html(
-            '<span class="few" title="{}% on {} labels: too few to read as a rate">few labels ({})</span>',
+            '<span class="few" title="{}%{} on {} labels: too few to read as a rate">few labels ({})</span>',
             f"{100 * rate.value:.0f}",
+            f" {word}" if word else "",
             f"{rate.n:,}",
             f"{rate.n:,}",
         )
     return format_html(
-        '{} <span class="ci" title="95% interval, {} labels">{} · n={}</span>',
+        '{}{} <span class="ci" title="95% interval, {} labels">{} · n={}</span>',
         pct(rate),
+        f" {word}" if word else "",
         f"{rate.n:,}",
         interval(rate),
         f"{rate.n:,}",

@@ -9,7 +9,8 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from feedback.models import Label
+from feedback.models import Label, Reason
+from leads.models import Lead
 from tests.feedback.dashboard_fixture import build_team
 
 AUTUMN = {"period": "custom", "start": "2026-10-01", "end": "2026-11-30"}
@@ -33,7 +34,7 @@ def test_the_page_says_which_period_it_shows_and_answers_on_top(team: Any, manag
     assert "1 Oct – 30 Nov 2026" in text
     assert "imported history left out" in text
     assert "Lost deals by reason and industry, 1 Oct – 30 Nov 2026" in text
-    assert re.search(r"Top reason: <a [^>]+><strong>No budget</strong></a>, 2 of 2:", text)
+    assert re.search(r"Top reason: <a [^>]+><strong>No budget</strong></a>, 2 of 2 lost deals · ", text)
     assert "<strong>No budget</strong> in retail" in text
 
 
@@ -80,8 +81,6 @@ def test_figures_on_fewer_than_thirty_labels_say_so(team: Any, manager: Any, pag
 
 @pytest.mark.django_db
 def test_counts_have_thousands_separators(defaults: None, rep: Any, manager: Any, page_for: Any) -> None:
-    from leads.models import Lead
-
     leads = Lead.objects.bulk_create(Lead(external_id=f"B{i}", industry="retail") for i in range(1200))
     Label.objects.bulk_create(Label(lead=lead, outcome="not_converted", user=rep) for lead in leads)
 
@@ -137,3 +136,48 @@ def test_a_disagreement_shows_the_score_precisely_enough_to_sit_under_its_cut(
     text = get(page_for, manager, AUTUMN).split('id="disagree"')[1]
 
     assert '<td class="num">19.6%</td>' in text
+
+
+@pytest.mark.django_db
+def test_the_answer_names_the_top_reason_given_and_says_apart_how_many_gave_none(
+    team: Any, manager: Any, page_for: Any
+) -> None:
+    Label.objects.filter(lead__external_id__in=["L3", "L6"]).update(reason=None)
+
+    text = get(page_for, manager, {**AUTUMN, "history": "on"})
+    answer = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", text.split('class="answer"')[1].split("</p>")[0]))
+
+    assert "Top reason: No budget, 1 of 3" in answer
+    assert "2 of the 3 lost deals give no reason." in answer
+    assert "Top reason: No reason given" not in answer
+
+
+@pytest.mark.django_db
+def test_the_biggest_spot_of_a_rep_names_the_rep_as_a_rep(team: Any, manager: Any, page_for: Any) -> None:
+    text = get(page_for, manager, {**AUTUMN, "segment": "rep"})
+
+    assert "<strong>No budget</strong> for rep rep2</a>, 2 of 2 lost there" in text
+
+
+@pytest.mark.django_db
+def test_a_weighted_share_beside_raw_counts_says_it_is_weighted(
+    defaults: None, rep: Any, manager: Any, page_for: Any
+) -> None:
+    leads = Lead.objects.bulk_create(Lead(external_id=f"W{i}", industry="retail") for i in range(40))
+    picks = [("competitor", 0.5)] * 12 + [("no_budget", 0.1)] * 28  # the queue picked the no-budget leads rarely
+    reasons = {code: Reason.objects.get(code=code) for code in ("competitor", "no_budget")}
+    Label.objects.bulk_create(
+        Label(lead=lead, outcome="not_converted", reason=reasons[code], user=rep, propensity=p)
+        for lead, (code, p) in zip(leads, picks, strict=True)
+    )
+
+    text = get(page_for, manager, {})
+    answer = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", text.split('class="answer"')[1].split("</p>")[0]))
+
+    # 12 of 40 is 30% of the labels, but 8% once weighted: the page must not print "12 of 40: 8%".
+    assert "Top reason: No budget, 28 of 40 lost deals · 92% weighted" in answer
+    assert "lost rate 100% weighted" in answer
+    assert 'title="12 of 40 lost deals; weighted share 8%"' in text
+    assert 'Lost rate <span class="small">(weighted)</span>' in text
+    assert "<strong>weighted</strong> share of the row" in text
+    assert "Weighted share of outcome" in text

@@ -9,12 +9,12 @@ from urllib.parse import parse_qsl
 import pytest
 
 from feedback.dashboards.filters import LabelFilters, labels_drilldown
-from feedback.dashboards.matrix import matrix_headline, reason_matrix
+from feedback.dashboards.matrix import matrix_headline, reason_matrix, segment_phrase
 from feedback.dashboards.mix import reason_counts, reason_mix
 from feedback.dashboards.quality import disagreements, labeled_scores
 from feedback.dashboards.team import team_activity as select_team
 from feedback.forms import DrilldownForm
-from feedback.models import Label, Lease
+from feedback.models import Label, Lease, Reason
 from leads.models import Lead
 from learning.models import ModelVersion
 from learning.selectors import model_quality
@@ -337,3 +337,62 @@ def test_median_seconds_over_a_longer_window(team: Any) -> None:
 
     assert per_rep["rep1"]["median_seconds"] == 3.0
     assert per_rep["rep2"]["median_seconds"] == 8.0
+
+
+@pytest.mark.django_db
+def test_a_retired_reason_gets_a_matrix_column_only_while_labels_of_the_period_carry_it(team: Any) -> None:
+    Reason.objects.filter(code__in=["no_budget", "unresponsive"]).update(active=False)  # L3, L4 carry no_budget
+
+    autumn = reason_matrix(filters=AUTUMN, outcome="not_converted", segment="industry")
+    spring = reason_matrix(
+        filters=LabelFilters(start=date(2026, 3, 1), end=date(2026, 4, 1)), outcome="not_converted", segment="industry"
+    )
+
+    codes = [code for code, _ in autumn.reasons]
+    assert "unresponsive" not in codes and "bad_timing" in codes  # active reasons keep their columns, even empty
+    assert ("no_budget", "No budget (retired)") in autumn.reasons
+    assert "no_budget" not in [code for code, _ in spring.reasons]
+    assert all(len(row.cells) == len(autumn.reasons) for row in [*autumn.rows, autumn.total])
+
+
+@pytest.mark.django_db
+def test_the_headline_names_a_reason_given_and_counts_the_labels_without_one_apart(team: Any) -> None:
+    Label.objects.filter(lead__external_id__in=["L3", "L6"]).update(reason=None)  # L4 keeps no_budget
+    history = LabelFilters(start=AUTUMN.start, end=AUTUMN.end, history=True)
+
+    headline = matrix_headline(reason_matrix(filters=history, outcome="not_converted", segment="industry"))
+
+    assert headline is not None
+    assert (headline["count"], headline["top_reason"], headline["top_n"]) == (3, "No budget", 1)
+    assert headline["no_reason_n"] == 2
+    assert ids(labels_drilldown(filters=filters_of(headline["no_reason_query"]))) == ["L3", "L6"]
+    assert (headline["cell_reason"], headline["row"].label) == ("No budget", "retail")
+
+
+@pytest.mark.django_db
+def test_a_headline_over_labels_without_reasons_names_no_reason(team: Any) -> None:
+    Label.objects.filter(outcome="not_converted").update(reason=None)
+    history = LabelFilters(start=AUTUMN.start, end=AUTUMN.end, history=True)
+
+    headline = matrix_headline(reason_matrix(filters=history, outcome="not_converted", segment="industry"))
+
+    assert headline is not None
+    assert (headline["top_n"], headline["top_reason"], headline["no_reason_n"]) == (0, "", 3)
+    assert headline["cell"] is None
+
+
+@pytest.mark.parametrize(
+    ("segment", "key", "words"),
+    [
+        ("industry", "retail", "in retail"),
+        ("country", "DE", "in DE"),
+        ("source", "referral", "from source referral"),
+        ("rep", "sam", "for rep sam"),
+        ("rep", "-", "among imported labels (no rep)"),
+        ("band", "80-100", "at score 80–100%"),
+        ("band", "-", "with no score seen"),
+        ("industry", "-", "with no industry"),
+    ],
+)
+def test_a_segment_reads_as_the_end_of_a_sentence(segment: str, key: str, words: str) -> None:
+    assert segment_phrase(segment, key) == words

@@ -1,0 +1,87 @@
+"""One label per reason of an outcome: an admin cannot add, rename or restore a reason into a twin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.messages import get_messages
+
+from config.models import AuditLog
+from feedback.models import Reason
+from feedback.selectors import reasons_by_outcome
+from feedback.services import LabelError, reason_add, reason_rename, reason_set_active
+
+
+def flashed(response: Any) -> list[str]:
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+@pytest.mark.django_db
+def test_it_refuses_to_rename_a_reason_to_the_label_of_another_of_its_outcome(admin: Any, page_for: Any) -> None:
+    response = page_for(admin).post("/settings/reasons/no_budget/rename/", {"label": "  bad TIMING "})
+
+    assert response.status_code == 302
+    assert Reason.objects.get(code="no_budget").label == "No budget"
+    assert flashed(response) == [
+        "Reason no_budget: label: 'bad TIMING' is already the label of reason bad_timing (not converted); "
+        "pick another wording"
+    ]
+    assert not AuditLog.objects.exists()
+
+
+@pytest.mark.django_db
+def test_it_refuses_to_add_a_reason_with_a_label_its_outcome_already_has(admin: Any, page_for: Any) -> None:
+    response = page_for(admin).post(
+        "/settings/reasons/", {"code": "rival", "label": "Chose a competitor", "outcome": "not_converted"}
+    )
+
+    assert not Reason.objects.filter(code="rival").exists()
+    assert flashed(response) == [
+        "label: 'Chose a competitor' is already the label of reason competitor (not converted); pick another wording"
+    ]
+    labels = [r.label for r in reasons_by_outcome()["not_converted"]]
+    assert len(labels) == len(set(labels))
+
+
+@pytest.mark.django_db
+def test_the_same_label_may_serve_the_other_outcome_or_a_retired_reason(admin: Any) -> None:
+    reason_add(user=admin, code="timing_won", label="Bad timing", outcome="converted")  # the other outcome
+    bad_timing = Reason.objects.get(code="bad_timing")
+    reason_set_active(user=admin, reason=bad_timing, active=False)
+
+    reason_add(user=admin, code="timing", label="Bad timing", outcome="not_converted")  # the first is retired
+
+    assert Reason.objects.filter(label="Bad timing").count() == 3
+
+
+@pytest.mark.django_db
+def test_a_reason_keeps_its_own_label_in_another_case(admin: Any) -> None:
+    reason = reason_rename(user=admin, reason=Reason.objects.get(code="bad_timing"), label="Bad Timing")
+
+    assert reason.label == "Bad Timing"
+
+
+@pytest.mark.django_db
+def test_a_retired_reason_whose_label_was_taken_is_not_restored(admin: Any, page_for: Any) -> None:
+    bad_timing = Reason.objects.get(code="bad_timing")
+    reason_set_active(user=admin, reason=bad_timing, active=False)
+    reason_add(user=admin, code="timing", label="bad timing", outcome="not_converted")
+
+    response = page_for(admin).post("/settings/reasons/bad_timing/retire/", {"restore": "1"})
+
+    assert not Reason.objects.get(code="bad_timing").active
+    assert flashed(response) == [
+        "Reason bad_timing not restored: label: 'Bad timing' is already the label of reason timing (not converted); "
+        "rename one of them first"
+    ]
+    with pytest.raises(LabelError, match=r"^label: "):
+        reason_set_active(user=admin, reason=bad_timing, active=True)
+
+
+@pytest.mark.django_db
+def test_an_empty_rename_names_the_field(admin: Any, page_for: Any) -> None:
+    response = page_for(admin).post("/settings/reasons/no_budget/rename/", {"label": "   "})
+
+    assert flashed(response) == ["Reason no_budget: label: This field is required."]
+    assert Reason.objects.get(code="no_budget").label == "No budget"
