@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -124,6 +125,36 @@ def active_model() -> ModelVersion | None:
     return ModelVersion.objects.filter(status=ModelStatus.ACTIVE).defer("artifact").first()
 
 
+@dataclass(frozen=True)
+class ModelPin:
+    """The version an admin promoted or rolled back to by hand: it stays active, and the versions
+    trained since (``newer`` of them, ``newest`` the last) are measured against it but not promoted."""
+
+    version: int
+    by: str
+    since: datetime
+    newer: int
+    newest: ModelVersion | None
+
+
+def model_pin() -> ModelPin | None:
+    """The pinned version, or None while each new version that passes the guard is promoted."""
+    settings = LoopSettings.objects.filter(pk=1).select_related("pinned_by").first()
+    if settings is None or settings.pinned_version_id is None or settings.pinned_at is None:
+        return None
+    version = ModelVersion.objects.filter(pk=settings.pinned_version_id).values_list("version", flat=True).first()
+    if version is None:
+        return None
+    newer = ModelVersion.objects.defer("artifact").filter(created_at__gt=settings.pinned_at).order_by("-version")
+    return ModelPin(
+        version=version,
+        by=settings.pinned_by.get_username() if settings.pinned_by else "",
+        since=settings.pinned_at,
+        newer=newer.count(),
+        newest=newer.first(),
+    )
+
+
 def model_versions(*, limit: int = 50) -> list[ModelVersion]:
     return list(ModelVersion.objects.defer("artifact").order_by("-version")[:limit])
 
@@ -163,6 +194,8 @@ def loop_status(*, now: datetime | None = None) -> str:
     else:
         scores = f"scores from {timesince(state.scores_updated_at, now).split(',')[0]} ago"
     by = f"model v{model.version}" if model else "the starting point rules"
+    if model is not None and loop_settings().pinned_version_id == model.pk:
+        by += ", pinned by hand"
     text = f"{learned}; {scores} ({by})."
     if lock.last_error:
         text += f" The last run failed: {lock.last_error[:200]}"

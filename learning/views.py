@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.audit import recent_changes
@@ -34,6 +35,7 @@ from learning.selectors import (
     loop_settings,
     loop_state,
     loop_status,
+    model_pin,
     model_versions,
     next_actions,
     point_rules_edited,
@@ -46,8 +48,10 @@ from learning.selectors import (
     webhook_endpoint,
 )
 from learning.services.admin import (
+    GuardOverrideError,
     loop_settings_update,
     model_promote,
+    model_promotion_resume,
     next_action_delete,
     next_action_save,
     point_rule_delete,
@@ -77,6 +81,7 @@ def _settings_context(**overrides: Any) -> dict[str, Any]:
         "rules": PointRule.objects.all(),
         "versions": model_versions(limit=20),
         "active": active_model(),
+        "pin": model_pin(),
         "state": loop_state(),
         "quarantined": quarantined_values(),
         "lock": loop_lock(),
@@ -201,12 +206,36 @@ def rule_delete(request: HttpRequest, rule_id: int) -> HttpResponse:
 @require_POST
 @role_required(ADMINS)
 def model_promote_view(request: HttpRequest, version: int) -> HttpResponse:
-    """Promote a version, or roll back to an older one; audited, rescoring follows."""
-    model_promote(
-        user=signed_in_user(request), version=get_object_or_404(ModelVersion.objects.defer("artifact"), version=version)
+    """Promote a version, or roll back to an older one: it stays active (pinned) until automatic
+    promotion is resumed; audited, rescoring follows. A version the guard rejected is promoted once the
+    admin confirms: settings.js asks in the browser; without JavaScript this answer asks."""
+    model = get_object_or_404(ModelVersion.objects.defer("artifact"), version=version)
+    try:
+        model_promote(user=signed_in_user(request), version=model, override_guard=request.POST.get("confirm") == "1")
+    except GuardOverrideError:
+        return render(request, "learning/model_promote.html", {"model": model, "active": active_model()})
+    messages.success(
+        request,
+        f"Model v{version} is now active and pinned: new versions are still trained and measured, but none "
+        "is promoted until you resume automatic promotion. Open leads are being rescored.",
     )
-    messages.success(request, f"Model v{version} is now active; open leads are being rescored.")
-    return redirect("settings")
+    return redirect(f"{reverse('settings')}#models")
+
+
+@require_POST
+@role_required(ADMINS)
+def model_resume_view(request: HttpRequest) -> HttpResponse:
+    """Release the pin: the next version trained that passes the guard becomes active again."""
+    pinned = model_promotion_resume(user=signed_in_user(request))
+    if pinned is None:
+        messages.info(request, "Automatic promotion is already on.")
+    else:
+        messages.success(
+            request,
+            f"Automatic promotion resumed: v{pinned} is no longer pinned; "
+            "the next version trained that passes the guard becomes active.",
+        )
+    return redirect(f"{reverse('settings')}#models")
 
 
 @require_POST

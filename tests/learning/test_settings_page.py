@@ -264,7 +264,8 @@ def test_rolling_back_a_model_is_audited(admin: Any, page_for: Any) -> None:
     assert response.status_code == 302
     assert ModelVersion.objects.get(status="active").version == 1
     entry = AuditLog.objects.get()
-    assert (entry.user, entry.action, entry.changes) == (admin, "model.rollback", {"active": ["v2", "v1"]})
+    assert (entry.user, entry.action) == (admin, "model.rollback")
+    assert entry.changes == {"active": ["v2", "v1"], "pinned": [None, "v1"]}
 
 
 @pytest.mark.django_db
@@ -272,7 +273,7 @@ def test_promoting_a_newer_model_is_audited(admin: Any, page_for: Any) -> None:
     make_version(1, "active")
     make_version(2, "rejected")
 
-    page_for(admin).post("/settings/models/2/activate/")
+    page_for(admin).post("/settings/models/2/activate/", {"confirm": "1"})  # rejected: the admin confirmed
 
     assert AuditLog.objects.get().action == "model.promote"
     assert "Roll back to v1" in page_for(admin).get("/settings/").content.decode()
