@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.audit import recent_changes
-from config.forms import field_words, form_errors
+from config.forms import field_words, form_errors, form_errors_in_words
 from config.roles import ADMINS, READERS, role_required, signed_in_user
 from config.site import currency, currency_set
 from feedback.forms import ReasonAddForm
@@ -97,6 +97,7 @@ def _settings_context(**overrides: Any) -> dict[str, Any]:
         "queue_mix": queue_mix_summary(),
         "preview": None,
         "rules_preview": None,
+        "problems": "",  # the loop settings form's errors in a line, by the fields' labels
     }
     context.update(overrides)
     return context
@@ -111,7 +112,9 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     form = LoopSettingsForm(request.POST, instance=loop_settings())
     money = CurrencyForm(request.POST)
     if not form.is_valid() or not money.is_valid():
-        return render(request, "learning/settings.html", _settings_context(form=form, currency_form=money), status=400)
+        problems = "; ".join(words for words in (form_errors_in_words(form), form_errors_in_words(money)) if words)
+        context = _settings_context(form=form, currency_form=money, problems=problems)
+        return render(request, "learning/settings.html", context, status=400)
     if "preview" in request.POST:
         data = form.cleaned_data
         preview = threshold_preview(
