@@ -391,9 +391,27 @@ def queue_mix_summary() -> dict[str, Any]:
         shares = {settings.strategy: 1 - floor}
         why = f"The queue follows {settings.strategy} alone (chosen on this page), not the adaptive mix."
     shares["random"] = shares.get("random", 0.0) + floor
+    ranked = sorted(shares.items(), key=lambda item: -item[1])
+    percents = whole_percents([share for _, share in ranked])
     return {
         "strategy": settings.strategy,
         "floor": floor,
-        "shares": sorted(shares.items(), key=lambda item: -item[1]),
+        "shares": ranked,
+        "percents": [(name, percent) for (name, _), percent in zip(ranked, percents, strict=True)],
         "why": why,
     }
+
+
+def whole_percents(shares: list[float]) -> list[int]:
+    """Shares of a whole as whole percentages that add up to 100 (largest remainder): a third each
+    reads 34%, 33%, 33%, not 33% three times. Ties go to the earlier share."""
+    total = sum(shares)
+    if total <= 0:
+        return [0 for _ in shares]
+    exact = [100 * share / total for share in shares]
+    percents = [int(value) for value in exact]
+    # Remainders equal but for float noise (a floor plus thirds) are ties.
+    by_remainder = sorted(range(len(exact)), key=lambda i: (-round(exact[i] - percents[i], 9), i))
+    for i in by_remainder[: 100 - sum(percents)]:
+        percents[i] += 1
+    return percents
