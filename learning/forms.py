@@ -169,7 +169,9 @@ class NextActionForm(forms.Form):
 
 
 class WebhookForm(forms.Form):
-    url = forms.URLField(max_length=500, required=False, assume_scheme="https", help_text="the CRM's receiver")
+    url = forms.URLField(
+        label="URL", max_length=500, required=False, assume_scheme="https", help_text="the CRM's receiver"
+    )
     secret = forms.CharField(
         max_length=200,
         required=False,
