@@ -234,7 +234,7 @@ def model_quality(*, filters: LabelFilters | None = None, until: datetime | None
     versions = model_versions(limit=200)
     if until is not None:
         versions = [v for v in versions if v.created_at < until]
-    history = sorted(versions, key=lambda v: (v.labels, v.version))
+    history = sorted(versions, key=lambda v: v.version)  # in the order they were trained, whatever their label counts
     bins = calibration_bins(y_arr, p_arr, bins=groups, weights=w_arr) if groups >= 2 else []
     splits = np.array_split(np.argsort(p_arr, kind="stable"), groups) if bins else []
     calibration: list[dict[str, Any]] = [  # the same groups calibration_bins cut, with their intervals
