@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.audit import recent_changes
-from config.forms import field_words, form_errors, form_errors_in_words
+from config.forms import field_words, form_errors_in_words
 from config.roles import ADMINS, READERS, role_required, signed_in_user
 from config.site import currency, currency_set
 from feedback.forms import ReasonAddForm
@@ -144,7 +144,7 @@ def settings_preview(request: HttpRequest) -> HttpResponse:
     """What a hot / expected-value threshold would give, before saving: a fragment for fetch."""
     form = ThresholdPreviewForm(request.GET)
     if not form.is_valid():
-        return HttpResponse(form_errors(form), status=400, content_type="text/plain")
+        return HttpResponse(form_errors_in_words(form), status=400, content_type="text/plain")
     data = form.cleaned_data
     current = loop_settings()
     preview = threshold_preview(
@@ -172,7 +172,7 @@ def rule_add(request: HttpRequest) -> HttpResponse:
         )
         messages.success(request, "Rule saved; open leads are being rescored.")
     else:
-        messages.error(request, form_errors(form))
+        messages.error(request, form_errors_in_words(form))
     return redirect("settings")
 
 
@@ -182,7 +182,7 @@ def rule_preview(request: HttpRequest) -> HttpResponse:
     """Scores under the rules with one rule added or changed: the top leads and the hot count."""
     form = RulePreviewForm(request.GET)
     if not form.is_valid():
-        return HttpResponse(form_errors(form), status=400, content_type="text/plain")
+        return HttpResponse(form_errors_in_words(form), status=400, content_type="text/plain")
     data = form.cleaned_data
     rules = point_rules_edited(
         kind=data["kind"] or "",
