@@ -6,9 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
 
 from config.roles import Role
 from learning.models import LoopSettings, ModelVersion
+from learning.services.admin import model_promote
+from tests.browser.pages import AXE
+from tests.browser.test_accessibility import RUN_AXE, _require_axe
 
 pytestmark = [pytest.mark.browser]
 
@@ -74,3 +78,18 @@ def test_without_javascript_the_server_asks_first(login: Any, site: str, version
     page.wait_for_load_state()
     assert active() == 1
     assert "v1 is pinned by alex" in page.inner_text("#model-pin")
+
+
+def test_the_pin_and_the_confirm_page_have_no_serious_axe_violation(login: Any, site: str, versions: None) -> None:
+    _require_axe()
+    page = login("alex", Role.ADMIN, bypass_csp=True)  # axe is injected as an inline script
+    model_promote(user=get_user_model().objects.get(username="alex"), version=ModelVersion.objects.get(version=2))
+    page.goto(f"{site}/settings/#models")
+    page.add_script_tag(path=str(AXE))
+    assert page.evaluate(RUN_AXE) == []
+
+    page.evaluate("() => document.querySelector('form[data-confirm]').submit()")  # no submit event: no dialog
+    page.wait_for_load_state()
+    assert "Promote v1, which the guard rejected?" in page.inner_text("h1")
+    page.add_script_tag(path=str(AXE))
+    assert page.evaluate(RUN_AXE) == []
