@@ -97,7 +97,7 @@ def _settings_context(**overrides: Any) -> dict[str, Any]:
         "queue_mix": queue_mix_summary(),
         "preview": None,
         "rules_preview": None,
-        "problems": "",  # the loop settings form's errors in a line, by the fields' labels
+        "problems": "",  # why the loop settings were refused, each bad field by its label
     }
     context.update(overrides)
     return context
@@ -113,6 +113,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     money = CurrencyForm(request.POST)
     if not form.is_valid() or not money.is_valid():
         problems = "; ".join(words for words in (form_errors_in_words(form), form_errors_in_words(money)) if words)
+        problems = f"{'No preview' if 'preview' in request.POST else 'Not saved'}: {problems}."
         context = _settings_context(form=form, currency_form=money, problems=problems)
         return render(request, "learning/settings.html", context, status=400)
     if "preview" in request.POST:

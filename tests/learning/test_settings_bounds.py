@@ -78,3 +78,10 @@ def test_the_bounds_themselves_are_saved(change: dict[str, int], admin: Any, pag
 @pytest.mark.django_db
 def test_a_valid_page_shows_no_line_of_problems(admin: Any, page_for: Any) -> None:
     assert 'id="settings-problems"' not in page_for(admin).get("/settings/").content.decode()
+
+
+@pytest.mark.django_db
+def test_a_refused_preview_says_there_is_no_preview(admin: Any, page_for: Any) -> None:
+    response = page_for(admin).post("/settings/", settings_body(queue_size=0, preview="1"))
+
+    assert refused(response) == "No preview: Queue size: must be between 1 and 100 leads."
