@@ -25,3 +25,24 @@ def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[
 
 def recent_changes(*, limit: int = 50) -> list[AuditLog]:
     return list(AuditLog.objects.select_related("user")[:limit])
+
+
+def value_words(value: Any) -> str:
+    """An audited value as people read it: a list as its items ("seniority, industry"), a rule
+    ({"field", "op", "value"}) as "score >= 0.5", a flag as yes/no, nothing as "—"."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(value_words(item) for item in value) if value else "none"
+    if isinstance(value, dict):
+        return " ".join(value_words(item) for item in value.values())
+    return str(value)
+
+
+def change_words(change: Any) -> str:
+    """One audited change in words: ``[from, to]`` as "from → to", any other detail as it reads."""
+    if isinstance(change, list) and len(change) == 2:
+        return f"{value_words(change[0])} → {value_words(change[1])}"
+    return value_words(change)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
 
 
 def field_words(form: forms.BaseForm, name: str) -> str:
@@ -14,6 +15,14 @@ def field_words(form: forms.BaseForm, name: str) -> str:
 def form_errors(form: forms.BaseForm) -> str:
     """``field: first error; …`` — one line naming each bad field."""
     return "; ".join(f"{field}: {errors[0]}" for field, errors in form.errors.items())
+
+
+def form_errors_in_words(form: forms.BaseForm) -> str:
+    """``Label: first error; …`` — one line naming each bad field as the page labels it."""
+    return "; ".join(
+        str(errors[0]) if field == NON_FIELD_ERRORS else f"{field_words(form, field)}: {errors[0]}"
+        for field, errors in form.errors.items()
+    )
 
 
 def form_error(form: forms.BaseForm) -> str:

@@ -18,6 +18,13 @@ STRATEGY_WORDS = {
 }
 
 
+# Bounds of the whole-number loop settings: a queue of at least one lead and at most what the queue API
+# hands out at once; a retrain after at least one label; the clock's rescore at least monthly (or never).
+MAX_QUEUE_SIZE = 100
+MAX_RETRAIN_LABELS = 1000
+MAX_RESCORE_HOURS = 30 * 24
+
+
 class PercentField(forms.FloatField):
     """A share entered and shown as a percentage (50 means 0.5); ``clean`` returns the share.
 
@@ -88,6 +95,26 @@ class LoopSettingsForm(forms.ModelForm[LoopSettings]):
             raise forms.ValidationError("must be between 1 and 1440 minutes")
         return value
 
+    def clean_queue_size(self) -> int:
+        value: int = self.cleaned_data["queue_size"]
+        if not 1 <= value <= MAX_QUEUE_SIZE:
+            raise forms.ValidationError(f"must be between 1 and {MAX_QUEUE_SIZE} leads")
+        return value
+
+    def clean_retrain_every_labels(self) -> int:
+        value: int = self.cleaned_data["retrain_every_labels"]
+        if not 1 <= value <= MAX_RETRAIN_LABELS:
+            raise forms.ValidationError(f"must be between 1 and {MAX_RETRAIN_LABELS:,} labels")
+        return value
+
+    def clean_rescore_every_hours(self) -> int:
+        value: int = self.cleaned_data["rescore_every_hours"]
+        if value > MAX_RESCORE_HOURS:  # 0 is allowed: no rescore by the clock
+            raise forms.ValidationError(
+                f"must be 0 (only after labels and imports) or between 1 and {MAX_RESCORE_HOURS} hours (30 days)"
+            )
+        return value
+
     def clean_min_labels_per_outcome(self) -> int:
         value: int = self.cleaned_data["min_labels_per_outcome"]
         if value < 2:
@@ -142,7 +169,9 @@ class NextActionForm(forms.Form):
 
 
 class WebhookForm(forms.Form):
-    url = forms.URLField(max_length=500, required=False, assume_scheme="https", help_text="the CRM's receiver")
+    url = forms.URLField(
+        label="URL", max_length=500, required=False, assume_scheme="https", help_text="the CRM's receiver"
+    )
     secret = forms.CharField(
         max_length=200,
         required=False,

@@ -86,6 +86,13 @@ class LoopSettings(models.Model):
     )
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    # The version an admin promoted or rolled back to by hand: while it is set, new versions are still
+    # trained and measured against it, but none is promoted automatically.
+    pinned_version = models.ForeignKey(ModelVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    pinned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    pinned_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return "Loop settings"

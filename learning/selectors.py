@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -124,6 +125,36 @@ def active_model() -> ModelVersion | None:
     return ModelVersion.objects.filter(status=ModelStatus.ACTIVE).defer("artifact").first()
 
 
+@dataclass(frozen=True)
+class ModelPin:
+    """The version an admin promoted or rolled back to by hand: it stays active, and the versions
+    trained since (``newer`` of them, ``newest`` the last) are measured against it but not promoted."""
+
+    version: int
+    by: str
+    since: datetime
+    newer: int
+    newest: ModelVersion | None
+
+
+def model_pin() -> ModelPin | None:
+    """The pinned version, or None while each new version that passes the guard is promoted."""
+    settings = LoopSettings.objects.filter(pk=1).select_related("pinned_by").first()
+    if settings is None or settings.pinned_version_id is None or settings.pinned_at is None:
+        return None
+    version = ModelVersion.objects.filter(pk=settings.pinned_version_id).values_list("version", flat=True).first()
+    if version is None:
+        return None
+    newer = ModelVersion.objects.defer("artifact").filter(created_at__gt=settings.pinned_at).order_by("-version")
+    return ModelPin(
+        version=version,
+        by=settings.pinned_by.get_username() if settings.pinned_by else "",
+        since=settings.pinned_at,
+        newer=newer.count(),
+        newest=newer.first(),
+    )
+
+
 def model_versions(*, limit: int = 50) -> list[ModelVersion]:
     return list(ModelVersion.objects.defer("artifact").order_by("-version")[:limit])
 
@@ -163,6 +194,8 @@ def loop_status(*, now: datetime | None = None) -> str:
     else:
         scores = f"scores from {timesince(state.scores_updated_at, now).split(',')[0]} ago"
     by = f"model v{model.version}" if model else "the starting point rules"
+    if model is not None and loop_settings().pinned_version_id == model.pk:
+        by += ", pinned by hand"
     text = f"{learned}; {scores} ({by})."
     if lock.last_error:
         text += f" The last run failed: {lock.last_error[:200]}"
@@ -201,7 +234,7 @@ def model_quality(*, filters: LabelFilters | None = None, until: datetime | None
     versions = model_versions(limit=200)
     if until is not None:
         versions = [v for v in versions if v.created_at < until]
-    history = sorted(versions, key=lambda v: (v.labels, v.version))
+    history = sorted(versions, key=lambda v: v.version)  # in the order they were trained, whatever their label counts
     bins = calibration_bins(y_arr, p_arr, bins=groups, weights=w_arr) if groups >= 2 else []
     splits = np.array_split(np.argsort(p_arr, kind="stable"), groups) if bins else []
     calibration: list[dict[str, Any]] = [  # the same groups calibration_bins cut, with their intervals
@@ -358,9 +391,27 @@ def queue_mix_summary() -> dict[str, Any]:
         shares = {settings.strategy: 1 - floor}
         why = f"The queue follows {settings.strategy} alone (chosen on this page), not the adaptive mix."
     shares["random"] = shares.get("random", 0.0) + floor
+    ranked = sorted(shares.items(), key=lambda item: -item[1])
+    percents = whole_percents([share for _, share in ranked])
     return {
         "strategy": settings.strategy,
         "floor": floor,
-        "shares": sorted(shares.items(), key=lambda item: -item[1]),
+        "shares": ranked,
+        "percents": [(name, percent) for (name, _), percent in zip(ranked, percents, strict=True)],
         "why": why,
     }
+
+
+def whole_percents(shares: list[float]) -> list[int]:
+    """Shares of a whole as whole percentages that add up to 100 (largest remainder): a third each
+    reads 34%, 33%, 33%, not 33% three times. Ties go to the earlier share."""
+    total = sum(shares)
+    if total <= 0:
+        return [0 for _ in shares]
+    exact = [100 * share / total for share in shares]
+    percents = [int(value) for value in exact]
+    # Remainders equal but for float noise (a floor plus thirds) are ties.
+    by_remainder = sorted(range(len(exact)), key=lambda i: (-round(exact[i] - percents[i], 9), i))
+    for i in by_remainder[: 100 - sum(percents)]:
+        percents[i] += 1
+    return percents

@@ -9,6 +9,7 @@ urlpatterns = [
     path("settings/rules/preview/", views.rule_preview, name="rule_preview"),
     path("settings/rules/<int:rule_id>/delete/", views.rule_delete, name="rule_delete"),
     path("settings/models/<int:version>/activate/", views.model_promote_view, name="model_promote"),
+    path("settings/models/resume/", views.model_resume_view, name="model_resume"),
     path("settings/actions/", views.action_save, name="action_save"),
     path("settings/actions/<int:action_id>/delete/", views.action_delete, name="action_delete"),
     path("settings/webhook/", views.webhook_page, name="webhook"),

@@ -5,10 +5,11 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.audit import recent_changes
-from config.forms import field_words, form_errors
+from config.forms import field_words, form_errors_in_words
 from config.roles import ADMINS, READERS, role_required, signed_in_user
 from config.site import currency, currency_set
 from feedback.forms import ReasonAddForm
@@ -34,6 +35,7 @@ from learning.selectors import (
     loop_settings,
     loop_state,
     loop_status,
+    model_pin,
     model_versions,
     next_actions,
     point_rules_edited,
@@ -46,8 +48,10 @@ from learning.selectors import (
     webhook_endpoint,
 )
 from learning.services.admin import (
+    GuardOverrideError,
     loop_settings_update,
     model_promote,
+    model_promotion_resume,
     next_action_delete,
     next_action_save,
     point_rule_delete,
@@ -77,6 +81,7 @@ def _settings_context(**overrides: Any) -> dict[str, Any]:
         "rules": PointRule.objects.all(),
         "versions": model_versions(limit=20),
         "active": active_model(),
+        "pin": model_pin(),
         "state": loop_state(),
         "quarantined": quarantined_values(),
         "lock": loop_lock(),
@@ -92,6 +97,7 @@ def _settings_context(**overrides: Any) -> dict[str, Any]:
         "queue_mix": queue_mix_summary(),
         "preview": None,
         "rules_preview": None,
+        "problems": "",  # why the loop settings were refused, each bad field by its label
     }
     context.update(overrides)
     return context
@@ -106,7 +112,10 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     form = LoopSettingsForm(request.POST, instance=loop_settings())
     money = CurrencyForm(request.POST)
     if not form.is_valid() or not money.is_valid():
-        return render(request, "learning/settings.html", _settings_context(form=form, currency_form=money), status=400)
+        problems = "; ".join(words for words in (form_errors_in_words(form), form_errors_in_words(money)) if words)
+        problems = f"{'No preview' if 'preview' in request.POST else 'Not saved'}: {problems}."
+        context = _settings_context(form=form, currency_form=money, problems=problems)
+        return render(request, "learning/settings.html", context, status=400)
     if "preview" in request.POST:
         data = form.cleaned_data
         preview = threshold_preview(
@@ -136,7 +145,7 @@ def settings_preview(request: HttpRequest) -> HttpResponse:
     """What a hot / expected-value threshold would give, before saving: a fragment for fetch."""
     form = ThresholdPreviewForm(request.GET)
     if not form.is_valid():
-        return HttpResponse(form_errors(form), status=400, content_type="text/plain")
+        return HttpResponse(form_errors_in_words(form), status=400, content_type="text/plain")
     data = form.cleaned_data
     current = loop_settings()
     preview = threshold_preview(
@@ -164,7 +173,7 @@ def rule_add(request: HttpRequest) -> HttpResponse:
         )
         messages.success(request, "Rule saved; open leads are being rescored.")
     else:
-        messages.error(request, form_errors(form))
+        messages.error(request, form_errors_in_words(form))
     return redirect("settings")
 
 
@@ -174,7 +183,7 @@ def rule_preview(request: HttpRequest) -> HttpResponse:
     """Scores under the rules with one rule added or changed: the top leads and the hot count."""
     form = RulePreviewForm(request.GET)
     if not form.is_valid():
-        return HttpResponse(form_errors(form), status=400, content_type="text/plain")
+        return HttpResponse(form_errors_in_words(form), status=400, content_type="text/plain")
     data = form.cleaned_data
     rules = point_rules_edited(
         kind=data["kind"] or "",
@@ -201,12 +210,36 @@ def rule_delete(request: HttpRequest, rule_id: int) -> HttpResponse:
 @require_POST
 @role_required(ADMINS)
 def model_promote_view(request: HttpRequest, version: int) -> HttpResponse:
-    """Promote a version, or roll back to an older one; audited, rescoring follows."""
-    model_promote(
-        user=signed_in_user(request), version=get_object_or_404(ModelVersion.objects.defer("artifact"), version=version)
+    """Promote a version, or roll back to an older one: it stays active (pinned) until automatic
+    promotion is resumed; audited, rescoring follows. A version the guard rejected is promoted once the
+    admin confirms: settings.js asks in the browser; without JavaScript this answer asks."""
+    model = get_object_or_404(ModelVersion.objects.defer("artifact"), version=version)
+    try:
+        model_promote(user=signed_in_user(request), version=model, override_guard=request.POST.get("confirm") == "1")
+    except GuardOverrideError:
+        return render(request, "learning/model_promote.html", {"model": model, "active": active_model()})
+    messages.success(
+        request,
+        f"Model v{version} is now active and pinned: new versions are still trained and measured, but none "
+        "is promoted until you resume automatic promotion. Open leads are being rescored.",
     )
-    messages.success(request, f"Model v{version} is now active; open leads are being rescored.")
-    return redirect("settings")
+    return redirect(f"{reverse('settings')}#models")
+
+
+@require_POST
+@role_required(ADMINS)
+def model_resume_view(request: HttpRequest) -> HttpResponse:
+    """Release the pin: the next version trained that passes the guard becomes active again."""
+    pinned = model_promotion_resume(user=signed_in_user(request))
+    if pinned is None:
+        messages.info(request, "Automatic promotion is already on.")
+    else:
+        messages.success(
+            request,
+            f"Automatic promotion resumed: v{pinned} is no longer pinned; "
+            "the next version trained that passes the guard becomes active.",
+        )
+    return redirect(f"{reverse('settings')}#models")
 
 
 @require_POST

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.core.cache import cache
@@ -24,6 +25,7 @@ GROUP_COLUMNS = ["act_total", "act_last_30d", "act_days_since_last", "act_active
 NOTES_READ = 2000  # candidate reasons read at most this many notes, the newest
 QUALITY_KEYS = [("roc_auc", "ROC AUC", True), ("precision", "precision", True), ("recall", "recall", True)]
 QUALITY_KEYS += [("accuracy", "accuracy", True), ("brier", "Brier score", False)]
+SHOWN_PLACES = 3  # the metrics are shown to three decimals (floatformat:3)
 
 
 def feature_columns() -> list[str]:
@@ -78,6 +80,11 @@ def field_choices() -> list[tuple[str, str]]:
     return [(name, field_words(name)) for name in known_lead_fields()]
 
 
+def shown(value: float, places: int = SHOWN_PLACES) -> float:
+    """``value`` as the page shows it: rounded half up from its decimal form, as ``floatformat`` does."""
+    return float(Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
+
+
 def why_bought(metrics: dict[str, Any] | None) -> dict[str, Any]:
     """What the why bought the active model: its held-out metrics with and without the reasons
     (an ablation fit), and per reason its trust, the weight its rows carry now (trust times the
@@ -94,7 +101,10 @@ def why_bought(metrics: dict[str, Any] | None) -> dict[str, Any]:
         for key, name, higher_is_better in QUALITY_KEYS:
             with_, without_ = metrics.get(key), without.get(key)
             if isinstance(with_, int | float) and isinstance(without_, int | float):
-                gain = (with_ - without_) if higher_is_better else (without_ - with_)
+                # The difference of the values shown, so that the row adds up as read (0.756 vs 0.749: +0.007).
+                with_shown, without_shown = shown(with_), shown(without_)
+                gain = with_shown - without_shown if higher_is_better else without_shown - with_shown
+                gain = round(gain, SHOWN_PLACES)
                 rows.append({"key": key, "name": name, "with": with_, "without": without_, "gain": gain})
     per_reason = [
         {

@@ -1,4 +1,4 @@
-"""The admin's changes, each one audited: loop settings, point rules, promotions, next actions."""
+"""The admin's changes, each one audited: loop settings, point rules, promotions and pins, next actions."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.utils import timezone
 
 from config.audit import audit_record, changed_fields
-from learning.models import SETTINGS_FIELDS, LoopSettings, ModelVersion, NextAction, PointRule
+from learning.models import SETTINGS_FIELDS, LoopSettings, ModelStatus, ModelVersion, NextAction, PointRule
 from learning.selectors import active_model
 from learning.services.training import model_activate
 from learning.services.workers import rescore_requested
@@ -54,20 +55,60 @@ def point_rule_delete(*, user: User, rule: PointRule) -> None:
         rescore_requested()
 
 
-def model_promote(*, user: User, version: ModelVersion) -> None:
-    """An admin's promote or roll back: activate the version, audited; rescoring follows."""
+class GuardOverrideError(Exception):
+    """Promoting a version the promotion guard rejected, without saying so."""
+
+
+def model_promote(*, user: User, version: ModelVersion, override_guard: bool = False) -> None:
+    """An admin's promote or roll back: activate the version and pin it, so that the versions trained
+    next are measured against it but not promoted until the admin resumes automatic promotion.
+    Audited; rescoring follows. A version the guard rejected needs ``override_guard`` (the admin
+    confirmed)."""
+    if version.status == ModelStatus.REJECTED and not override_guard:
+        raise GuardOverrideError(f"v{version.version} was rejected by the promotion guard: confirm to override it")
     with transaction.atomic():
+        # The lock training takes before it promotes: a version trained meanwhile never overrides the pin.
+        settings = LoopSettings.objects.select_for_update().get_or_create(pk=1)[0]
+        pinned_before = _pinned_words(settings)
         current = active_model()
-        if current is not None and current.pk == version.pk:
+        if current is not None and current.pk == version.pk and settings.pinned_version_id == version.pk:
             return
-        action = "model.rollback" if current is not None and version.version < current.version else "model.promote"
-        model_activate(version=version)
-        audit_record(
-            user=user,
-            action=action,
-            target=f"model v{version.version}",
-            changes={"active": [f"v{current.version}" if current else None, f"v{version.version}"]},
+        if current is not None and current.pk == version.pk:
+            action = "model.pin"
+        elif current is not None and version.version < current.version:
+            action = "model.rollback"
+        else:
+            action = "model.promote"
+        changes: dict[str, list[str | None]] = {}
+        if action != "model.pin":
+            model_activate(version=version)
+            changes["active"] = [f"v{current.version}" if current else None, f"v{version.version}"]
+        changes["pinned"] = [pinned_before, f"v{version.version}"]
+        LoopSettings.objects.filter(pk=1).update(
+            pinned_version=version, pinned_by=user if user.is_authenticated else None, pinned_at=timezone.now()
         )
+        audit_record(user=user, action=action, target=f"model v{version.version}", changes=changes)
+
+
+def model_promotion_resume(*, user: User) -> int | None:
+    """Release the pin: from the next training on, a version that passes the guard is promoted
+    again. Audited. Returns the version that was pinned (None: nothing was)."""
+    with transaction.atomic():
+        settings = LoopSettings.objects.select_for_update().filter(pk=1).first()
+        if settings is None or settings.pinned_version_id is None:
+            return None
+        pinned = ModelVersion.objects.values_list("version", flat=True).get(pk=settings.pinned_version_id)
+        LoopSettings.objects.filter(pk=1).update(pinned_version=None, pinned_by=None, pinned_at=None)
+        audit_record(
+            user=user, action="model.resume", target="automatic promotion", changes={"pinned": [f"v{pinned}", None]}
+        )
+    return pinned
+
+
+def _pinned_words(settings: LoopSettings) -> str | None:
+    if settings.pinned_version_id is None:
+        return None
+    return f"v{ModelVersion.objects.values_list('version', flat=True).get(pk=settings.pinned_version_id)}"
 
 
 def next_action_save(

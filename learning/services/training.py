@@ -1,4 +1,4 @@
-"""Training: fit a model version on every label, the promotion guard, activating a version."""
+"""Training: fit a model version on every label, the promotion guard, an admin's pin, activating a version."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from feedback.selectors import label_whys, training_labels
 from learning.core.metrics import evaluate
 from learning.core.model import LeadScorer
 from learning.core.rationales import MARKED, Why
-from learning.models import ModelStatus, ModelVersion
+from learning.models import LoopSettings, ModelStatus, ModelVersion
 from learning.quarantine import readable_features
 from learning.selectors import active_model, loop_settings, scorer_for
 from learning.services.mix import queue_label_metrics, queue_mix_learn
@@ -119,6 +119,9 @@ def train_model_version(*, labels_revision: int, now: datetime | None = None) ->
     if guard:
         metrics["guard"] = guard
     with transaction.atomic():
+        pinned = _pinned_version() if promote else None
+        if pinned is not None:  # it passed the guard, but an admin pinned a version by hand
+            note = _held_back_note(pinned=pinned, guard=guard)
         last = ModelVersion.objects.select_for_update().order_by("-version").first()
         version = ModelVersion.objects.create(
             version=(last.version + 1) if last else 1,
@@ -132,10 +135,10 @@ def train_model_version(*, labels_revision: int, now: datetime | None = None) ->
             library_versions=_library_versions(),
             artifact=buffer.getvalue(),
             train_seconds=time.perf_counter() - started,
-            status=ModelStatus.REJECTED if not promote else ModelStatus.CANDIDATE,
+            status=ModelStatus.CANDIDATE if promote else ModelStatus.REJECTED,
             note=note,
         )
-        if promote:
+        if promote and pinned is None:
             model_activate(version=version)
     logger.info("model v%s trained on %s labels: %s (%s)", version.version, len(y), metrics, note or "promoted")
     return version
@@ -165,6 +168,25 @@ def _promotion_decision(
         note = f"ROC AUC {new_auc:.3f} on {count} new labels is below active v{current.version}'s {old_auc:.3f}"
         return False, note, guard
     return True, "", guard
+
+
+def _pinned_version() -> int | None:
+    """The version an admin pinned, if any. Read under the settings row's lock, the lock an admin's
+    promote takes too: a pin set while this version trained holds, and is never overridden."""
+    settings = LoopSettings.objects.select_for_update().filter(pk=1)
+    pinned_id = settings.values_list("pinned_version_id", flat=True).first()
+    if pinned_id is None:
+        return None
+    return ModelVersion.objects.filter(pk=pinned_id).values_list("version", flat=True).first()
+
+
+def _held_back_note(*, pinned: int, guard: dict[str, float]) -> str:
+    """Why a version that passed the guard is not active: an admin pinned another."""
+    if "candidate_auc" in guard:
+        count = int(guard["held_out"])
+        measured = f"ROC AUC {guard['candidate_auc']:.3f} on {count} new labels, v{pinned}'s {guard['active_auc']:.3f}"
+        return f"passed the guard ({measured}); not promoted while v{pinned} is pinned"
+    return f"not promoted while v{pinned} is pinned"
 
 
 def model_activate(*, version: ModelVersion) -> None:

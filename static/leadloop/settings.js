@@ -1,4 +1,5 @@
-// Settings: show a change's effect before it is saved. Without JS the Preview buttons do the same.
+// Settings: show a change's effect before it is saved (without JS the Preview buttons do the same), and
+// ask before a rejected model version is promoted.
 (function () {
   "use strict";
 
@@ -47,4 +48,17 @@
     document.getElementById("threshold-preview")
   );
   wire(document.getElementById("rule-form"), ["kind", "field", "value", "points"], document.getElementById("rules-preview"));
+
+  // Promoting a version the guard rejected overrides the guard: ask first. Confirmed, the form says so
+  // (confirm=1); without JavaScript the server asks on a page of its own instead.
+  for (const form of document.querySelectorAll("form[data-confirm]")) {
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm(form.dataset.confirm)) {
+        event.preventDefault();
+        return;
+      }
+      const confirmed = form.elements.namedItem("confirm");
+      if (confirmed) confirmed.value = "1";
+    });
+  }
 })();

@@ -50,7 +50,7 @@ def test_a_bad_threshold_reads_the_same_in_the_preview_and_on_save(login: Any, s
     page.fill("input[name=hot_threshold]", "150")
     page.wait_for_function("() => document.getElementById('threshold-preview').textContent.includes('percentage')")
     live = page.inner_text("#threshold-preview")
-    assert live == "hot_threshold: enter a percentage from 1 to 99"
+    assert live == "Hot lead at a chance to convert of at least: enter a percentage from 1 to 99"
 
     page.click("#settings-form button.primary")
     page.wait_for_load_state()

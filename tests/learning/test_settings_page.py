@@ -131,7 +131,7 @@ def test_the_preview_endpoint_rejects_a_bad_threshold(admin: Any, page_for: Any)
     response = page_for(admin).get("/settings/preview/", {"hot_threshold": "200"})
 
     assert response.status_code == 400
-    assert "hot_threshold" in response.content.decode()
+    assert response.content.decode() == "Hot lead at a chance to convert of at least: enter a percentage from 1 to 99"
 
 
 @pytest.mark.django_db
@@ -264,7 +264,8 @@ def test_rolling_back_a_model_is_audited(admin: Any, page_for: Any) -> None:
     assert response.status_code == 302
     assert ModelVersion.objects.get(status="active").version == 1
     entry = AuditLog.objects.get()
-    assert (entry.user, entry.action, entry.changes) == (admin, "model.rollback", {"active": ["v2", "v1"]})
+    assert (entry.user, entry.action) == (admin, "model.rollback")
+    assert entry.changes == {"active": ["v2", "v1"], "pinned": [None, "v1"]}
 
 
 @pytest.mark.django_db
@@ -272,7 +273,7 @@ def test_promoting_a_newer_model_is_audited(admin: Any, page_for: Any) -> None:
     make_version(1, "active")
     make_version(2, "rejected")
 
-    page_for(admin).post("/settings/models/2/activate/")
+    page_for(admin).post("/settings/models/2/activate/", {"confirm": "1"})  # rejected: the admin confirmed
 
     assert AuditLog.objects.get().action == "model.promote"
     assert "Roll back to v1" in page_for(admin).get("/settings/").content.decode()
@@ -328,3 +329,21 @@ def test_a_next_action_with_a_bad_rule_is_400(admin: Any, page_for: Any) -> None
     assert response.status_code == 400
     assert "needs a number" in response.content.decode()
     assert not NextAction.objects.filter(code="x").exists()
+
+
+@pytest.mark.django_db
+def test_the_preview_names_a_cost_by_its_label(admin: Any, page_for: Any) -> None:
+    response = page_for(admin).get("/settings/preview/", {"hot_threshold": "40", "cost_per_lead": "-1"})
+
+    assert response.status_code == 400
+    assert response.content.decode() == "Cost of working a lead: must be 0 or more"
+
+
+@pytest.mark.django_db
+def test_a_refused_rule_names_its_field_by_label(admin: Any, page_for: Any) -> None:
+    client = page_for(admin)
+    client.post("/settings/rules/", {"kind": "profile", "value": "software", "points": "20"})
+
+    page = client.get("/settings/").content.decode()
+
+    assert "Field: a profile rule needs the field it matches (e.g. industry)" in page

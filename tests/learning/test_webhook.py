@@ -162,3 +162,10 @@ def test_a_delivery_lost_while_the_broker_was_down_is_sent_by_the_catch_up(
     assert webhooks.webhook_deliveries_resend_stuck() == 1
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts, len(crm.requests)) == (DeliveryStatus.DELIVERED, 1, 1)
+
+
+def test_the_webhook_form_labels_its_url_url(admin: Any, page_for: Any) -> None:
+    html = page_for(admin).get("/settings/webhook/").content.decode()
+
+    assert '<label for="id_url">URL:</label>' in html
+    assert ">Url:<" not in html

@@ -1,0 +1,17 @@
+"""Template filters of the audit log on /settings/."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from config.audit import change_words
+
+register = template.Library()
+
+
+@register.filter(name="change_words")
+def change_words_filter(change: Any) -> str:
+    """``[["seniority"], None]`` → ``seniority → —``."""
+    return change_words(change)

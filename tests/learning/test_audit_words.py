@@ -1,0 +1,35 @@
+"""The audit log on /settings/ prints values as people read them, not as Python writes them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from config.audit import audit_record, change_words
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ([["seniority"], None], "seniority → —"),
+        ([["seniority", "industry"], []], "seniority, industry → none"),
+        ([0.5, 0.42], "0.5 → 0.42"),
+        ([True, False], "yes → no"),
+        (["", "Asked about pricing"], "— → Asked about pricing"),
+        ([None, [{"field": "score", "op": ">=", "value": 0.5}]], "— → score >= 0.5"),
+        ({"rows": 12}, "12"),
+    ],
+)
+def test_a_change_reads_in_words(change: Any, words: str) -> None:
+    assert change_words(change) == words
+
+
+@pytest.mark.django_db
+def test_the_audit_log_prints_a_list_as_its_items(admin: Any, page_for: Any) -> None:
+    audit_record(user=admin, action="label.undo", target="label of lead L1", changes={"fields": [["seniority"], None]})
+
+    page = page_for(admin).get("/settings/").content.decode()
+
+    assert "fields: seniority → —" in page
+    assert "[&#x27;seniority&#x27;]" not in page

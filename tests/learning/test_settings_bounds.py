@@ -1,0 +1,87 @@
+"""The loop settings refuse values that make no sense (a queue of no leads, a rescore every eleven
+years) with an error that names the setting as the page labels it; nothing is saved."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import pytest
+
+from config.models import AuditLog
+from learning.models import LoopSettings
+from tests.learning.test_settings_page import settings_body
+
+
+def refused(response: Any) -> str:
+    """The page's line of problems."""
+    assert response.status_code == 400
+    page = html.unescape(response.content.decode())
+    return page.split('id="settings-problems">')[1].split("</p>")[0]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"queue_size": 0}, "Queue size: must be between 1 and 100 leads"),
+        ({"queue_size": 101}, "Queue size: must be between 1 and 100 leads"),
+        ({"retrain_every_labels": 0}, "Retrain after this many new labels: must be between 1 and 1,000 labels"),
+        (
+            {"rescore_every_hours": 100000},
+            "Rescore every open lead every: must be 0 (only after labels and imports) or between 1 and 720 hours "
+            "(30 days)",
+        ),
+    ],
+)
+def test_a_silly_value_is_refused_by_its_label_and_nothing_is_saved(
+    change: dict[str, int], problem: str, admin: Any, page_for: Any
+) -> None:
+    response = page_for(admin).post("/settings/", settings_body(**change))
+
+    assert refused(response) == f"Not saved: {problem}."
+    saved = LoopSettings.objects.get()
+    assert (saved.queue_size, saved.retrain_every_labels, saved.rescore_every_hours) == (10, 1, 24)
+    assert not AuditLog.objects.exists()
+
+
+@pytest.mark.django_db
+def test_each_bad_setting_is_named_in_the_one_line(admin: Any, page_for: Any) -> None:
+    response = page_for(admin).post("/settings/", settings_body(queue_size=0, hot_threshold=150))
+
+    assert refused(response) == (
+        "Not saved: Hot lead at a chance to convert of at least: enter a percentage from 1 to 99; "
+        "Queue size: must be between 1 and 100 leads."
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"queue_size": 1},
+        {"queue_size": 100},
+        {"retrain_every_labels": 1000},
+        {"rescore_every_hours": 0},  # no rescore by the clock
+        {"rescore_every_hours": 1},
+        {"rescore_every_hours": 720},
+    ],
+)
+def test_the_bounds_themselves_are_saved(change: dict[str, int], admin: Any, page_for: Any) -> None:
+    response = page_for(admin).post("/settings/", settings_body(**change))
+
+    assert response.status_code == 302
+    saved = LoopSettings.objects.get()
+    assert {name: getattr(saved, name) for name in change} == change
+
+
+@pytest.mark.django_db
+def test_a_valid_page_shows_no_line_of_problems(admin: Any, page_for: Any) -> None:
+    assert 'id="settings-problems"' not in page_for(admin).get("/settings/").content.decode()
+
+
+@pytest.mark.django_db
+def test_a_refused_preview_says_there_is_no_preview(admin: Any, page_for: Any) -> None:
+    response = page_for(admin).post("/settings/", settings_body(queue_size=0, preview="1"))
+
+    assert refused(response) == "No preview: Queue size: must be between 1 and 100 leads."
