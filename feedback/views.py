@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -357,5 +358,6 @@ def reason_fields_view(request: HttpRequest, code: str) -> HttpResponse:
     except LabelError as exc:
         messages.error(request, f"Reason {code}: {exc}")
     else:
-        messages.success(request, f"Reason {reason.label!r} now speaks to {len(reason.fields)} fields.")
+        count = len(reason.fields)
+        messages.success(request, f"Reason {reason.label!r} now speaks to {count} field{pluralize(count)}.")
     return redirect(f"{reverse('settings')}#reasons")

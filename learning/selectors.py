@@ -22,7 +22,7 @@ from leads.selectors import lead_summaries
 from learning.core.actions import RankedAction, rank_actions
 from learning.core.features import build_frame
 from learning.core.metrics import calibration_bins, gain_table, threshold_stats
-from learning.core.mix import MixState, mix_summary
+from learning.core.mix import MixState, mix_summary, whole_percents
 from learning.core.model import LeadScorer
 from learning.core.rules import PointRules, ProfileRule, score_by_rules
 from learning.core.strategies import strategy_named
@@ -400,18 +400,3 @@ def queue_mix_summary() -> dict[str, Any]:
         "percents": [(name, percent) for (name, _), percent in zip(ranked, percents, strict=True)],
         "why": why,
     }
-
-
-def whole_percents(shares: list[float]) -> list[int]:
-    """Shares of a whole as whole percentages that add up to 100 (largest remainder): a third each
-    reads 34%, 33%, 33%, not 33% three times. Ties go to the earlier share."""
-    total = sum(shares)
-    if total <= 0:
-        return [0 for _ in shares]
-    exact = [100 * share / total for share in shares]
-    percents = [int(value) for value in exact]
-    # Remainders equal but for float noise (a floor plus thirds) are ties.
-    by_remainder = sorted(range(len(exact)), key=lambda i: (-round(exact[i] - percents[i], 9), i))
-    for i in by_remainder[: 100 - sum(percents)]:
-        percents[i] += 1
-    return percents

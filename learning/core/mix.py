@@ -163,8 +163,9 @@ def mix_update(state: MixState, *, gains: Mapping[str, float] | None, pending: M
 
 def mix_summary(state: MixState) -> str:
     """The current mix and why, in a sentence (the settings page shows it)."""
-    shares = state.shares()
-    mix = ", ".join(f"{name} {share:.0%}" for name, share in sorted(shares.items(), key=lambda kv: -kv[1]))
+    ranked = sorted(state.shares().items(), key=lambda kv: -kv[1])
+    percents = whole_percents([share for _, share in ranked])
+    mix = ", ".join(f"{name} {percent}%" for (name, _), percent in zip(ranked, percents, strict=True))
     if state.rounds == 0:
         return f"The rest is shared equally ({mix}): no batch of queue labels has been measured yet."
     gains = state.gains()
@@ -175,3 +176,18 @@ def mix_summary(state: MixState) -> str:
         f"would have bought the most (the model refitted with each strategy's share of a batch, "
         f"Brier score on the next batch, importance-weighted)."
     )
+
+
+def whole_percents(shares: list[float]) -> list[int]:
+    """Shares of a whole as whole percentages that add up to 100 (largest remainder): a third each
+    reads 34%, 33%, 33%, not 33% three times. Ties go to the earlier share."""
+    total = sum(shares)
+    if total <= 0:
+        return [0 for _ in shares]
+    exact = [100 * share / total for share in shares]
+    percents = [int(value) for value in exact]
+    # Remainders equal but for float noise (a floor plus thirds) are ties.
+    by_remainder = sorted(range(len(exact)), key=lambda i: (-round(exact[i] - percents[i], 9), i))
+    for i in by_remainder[: 100 - sum(percents)]:
+        percents[i] += 1
+    return percents

@@ -109,8 +109,9 @@ def test_a_field_the_data_lacks_can_be_kept_or_dropped(make_leads: Any, admin: A
     client.post("/settings/reasons/no_budget/fields/", {"fields": ["deal_value", "annual_revenue"]})
     assert Reason.objects.get(code="no_budget").fields == ["deal_value", "annual_revenue"]
 
-    client.post("/settings/reasons/no_budget/fields/", {"fields": ["deal_value"]})
+    response = client.post("/settings/reasons/no_budget/fields/", {"fields": ["deal_value"]}, follow=True)
     assert Reason.objects.get(code="no_budget").fields == ["deal_value"]
+    assert "now speaks to 1 field." in response.content.decode()
 
 
 @pytest.mark.django_db

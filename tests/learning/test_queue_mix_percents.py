@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from learning.selectors import queue_mix_summary, whole_percents
+from learning.core.mix import whole_percents
+from learning.selectors import queue_mix_summary
 
 
 @pytest.mark.parametrize(
@@ -35,3 +36,11 @@ def test_the_starting_mix_on_the_settings_page_adds_up_to_100(admin: Any, page_f
     line = page.split("How the next pick is drawn: ")[1].split(" (")[0]
     assert line == "random 47% · uncertainty 27% · entropy 26%"
     assert sum(int(n) for n in re.findall(r"(\d+)%", line)) == 100
+
+
+def test_the_mix_sentence_adds_up_to_100_too() -> None:
+    from learning.core.mix import MixState, mix_summary
+
+    sentence = mix_summary(MixState())
+
+    assert "(random 34%, uncertainty 33%, entropy 33%)" in sentence  # a third each, rounded one by one: 99
