@@ -94,6 +94,15 @@ class ReasonAddForm(forms.Form):
     code = forms.SlugField(max_length=50)
     label = forms.CharField(max_length=100)
     outcome = forms.ChoiceField(choices=Outcome.choices)
+    # A candidate reason's labels (ids, comma-separated), filed under the new reason when ticked.
+    file_labels = forms.CharField(required=False, max_length=40_000)
+
+    def clean_file_labels(self) -> list[int]:
+        text = self.cleaned_data.get("file_labels") or ""
+        try:
+            return [int(part) for part in text.split(",") if part.strip()]
+        except ValueError:
+            raise forms.ValidationError("must be label ids separated by commas") from None
 
 
 class ReasonRenameForm(forms.Form):

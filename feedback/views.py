@@ -49,6 +49,7 @@ from feedback.services import (
     lead_skip,
     lease_next_leads,
     reason_add,
+    reason_file_labels,
     reason_rename,
     reason_set_active,
     reason_set_fields,
@@ -303,12 +304,17 @@ def reason_add_view(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, form_errors(form))
         return redirect(f"{reverse('settings')}#reasons")
+    data = dict(form.cleaned_data)
+    file_labels = data.pop("file_labels")
+    user = signed_in_user(request)
     try:
-        reason_add(user=signed_in_user(request), **form.cleaned_data)
+        reason = reason_add(user=user, **data)
     except LabelError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"Reason {form.cleaned_data['label']!r} added.")
+        filed = reason_file_labels(user=user, reason=reason, label_ids=file_labels) if file_labels else 0
+        also = f"; {filed} label{pluralize(filed)} filed under it" if filed else ""
+        messages.success(request, f"Reason {reason.label!r} added{also}.")
     return redirect(f"{reverse('settings')}#reasons")
 
 

@@ -125,16 +125,20 @@ def why_bought(metrics: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def candidate_reasons(*, limit: int = NOTES_READ) -> list[NoteGroup]:
-    """Groups of notes no reason fits, offered as new reasons; a group whose suggested code is
-    already a reason is left out. Reads at most ``limit`` notes; the grouping is cached per set of
-    notes, so a page view costs one small query until a note arrives."""
+    """Groups of notes no reason fits, offered as new reasons (``members``: their labels' ids); a
+    group whose suggested code is already a reason is left out. Reads at most ``limit`` notes; the
+    grouping is cached per set of notes, so a page view costs one small query until a note arrives."""
     rows = unexplained_notes(limit=limit)
     if not rows:
         return []
     digest = hashlib.sha1(",".join(str(label_id) for label_id, _, _ in rows).encode()).hexdigest()
     groups = cache.get_or_set(
-        f"why:note-groups:{digest}",
-        lambda: note_groups([note for _, note, _ in rows], [outcome for _, _, outcome in rows]),
+        f"why:note-groups:v2:{digest}",
+        lambda: note_groups(
+            [note for _, note, _ in rows],
+            [outcome for _, _, outcome in rows],
+            keys=[label_id for label_id, _, _ in rows],
+        ),
         timeout=24 * 3600,
     )
     taken = set(Reason.objects.values_list("code", flat=True))

@@ -10,7 +10,14 @@ from feedback.services.labels import (
     labels_import,
 )
 from feedback.services.queue import CLAIM_ATTEMPTS, lead_skip, lease_next_leads
-from feedback.services.reasons import reason_add, reason_create, reason_rename, reason_set_active, reason_set_fields
+from feedback.services.reasons import (
+    reason_add,
+    reason_create,
+    reason_file_labels,
+    reason_rename,
+    reason_set_active,
+    reason_set_fields,
+)
 from feedback.services.undo import UNDO_WINDOW, Undone, label_undo, last_action_undo
 
 __all__ = [
@@ -30,6 +37,7 @@ __all__ = [
     "lease_next_leads",
     "reason_add",
     "reason_create",
+    "reason_file_labels",
     "reason_rename",
     "reason_set_active",
     "reason_set_fields",

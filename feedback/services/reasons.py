@@ -6,12 +6,13 @@ from collections.abc import Collection, Sequence
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 
 from config.audit import audit_record
-from feedback.models import Outcome, Reason
+from feedback.models import Label, Outcome, Reason
 from feedback.services.labels import LabelError, checked_fields
-from feedback.taxonomy import OTHER_POSITION
+from feedback.signals import labels_changed
+from feedback.taxonomy import OTHER_CODES, OTHER_POSITION
 
 
 def _label_clash(*, label: str, outcome: str, exclude: Reason | None = None) -> Reason | None:
@@ -61,6 +62,24 @@ def reason_add(*, user: User, code: str, label: str, outcome: str) -> Reason:
             changes={"label": [None, label], "outcome": [None, outcome]},
         )
     return reason
+
+
+def reason_file_labels(*, user: User, reason: Reason, label_ids: Sequence[int]) -> int:
+    """Files ``label_ids`` (say, the labels whose notes asked for the reason) under ``reason``: those
+    of its outcome that still give "Other" or no reason; the others keep theirs. Audited; the loop
+    learns the labels' new why. Returns how many were filed."""
+    unexplained = Q(reason__isnull=True) | Q(reason__code__in=OTHER_CODES)
+    with transaction.atomic():
+        filed = Label.objects.filter(unexplained, pk__in=list(label_ids), outcome=reason.outcome).update(reason=reason)
+        if filed:
+            audit_record(
+                user=user,
+                action="reason.file_labels",
+                target=f"reason {reason.code}",
+                changes={"labels": [None, filed]},
+            )
+            labels_changed.send(sender=Label)
+    return filed
 
 
 def reason_rename(*, user: User, reason: Reason, label: str) -> Reason:

@@ -37,6 +37,7 @@ class NoteGroup:
     size: int
     outcome: str  # the outcome most of its labels have
     outcome_share: float
+    members: tuple[int, ...] = ()  # its notes' keys (``keys`` given to note_groups; else their positions)
 
     @property
     def label(self) -> str:
@@ -57,11 +58,15 @@ def note_groups(
     max_groups: int = MAX_GROUPS,
     typical: int = 3,
     distance: float = DISTANCE,
+    keys: Sequence[int] | None = None,
 ) -> list[NoteGroup]:
     """Groups of at least ``min_size`` similar notes, biggest first (none when there are too few
-    notes or words to group). ``outcomes[i]`` is the outcome of the label ``notes[i]`` came with."""
+    notes or words to group). ``outcomes[i]`` is the outcome of the label ``notes[i]`` came with,
+    ``keys[i]`` its key (say, the label's id) for the group's ``members``."""
     if len(notes) != len(outcomes):
         raise ValueError(f"{len(notes)} notes but {len(outcomes)} outcomes")
+    if keys is not None and len(keys) != len(notes):
+        raise ValueError(f"{len(notes)} notes but {len(keys)} keys")
     if len(notes) < min_notes(min_size):
         return []
     vectorizer = TfidfVectorizer(
@@ -103,6 +108,7 @@ def note_groups(
                 size=len(members),
                 outcome=outcome,
                 outcome_share=count / len(members),
+                members=tuple(int(keys[i]) if keys is not None else int(i) for i in members),
             )
         )
     return sorted(groups, key=lambda g: -g.size)[:max_groups]

@@ -69,6 +69,21 @@ def test_groups_below_the_minimum_size_are_dropped() -> None:
 def test_notes_and_outcomes_must_pair_up() -> None:
     with pytest.raises(ValueError, match="3 notes but 2 outcomes"):
         note_groups(["a", "b", "c"], ["converted", "converted"])
+    with pytest.raises(ValueError, match="3 notes but 1 keys"):
+        note_groups(["a", "b", "c"], ["converted"] * 3, keys=[7])
+
+
+def test_a_group_names_its_members_by_position_or_by_the_keys_given() -> None:
+    notes = themed_notes()
+    outcomes = ["not_converted"] * len(notes)
+
+    by_position = note_groups(notes, outcomes)
+    by_key = note_groups(notes, outcomes, keys=[1000 + i for i in range(len(notes))])
+
+    for group, keyed in zip(by_position, by_key, strict=True):
+        assert len(group.members) == group.size
+        assert keyed.members == tuple(1000 + i for i in group.members)
+    assert {notes[i] for i in by_position[0].members} >= set(by_position[0].notes)
 
 
 def test_notes_that_all_share_one_theme_make_one_group() -> None:
@@ -134,7 +149,7 @@ def test_candidate_reasons_come_from_the_notes_and_a_taken_code_is_not_offered(n
 def test_the_grouping_is_cached_until_a_note_arrives(noted: list[Label], monkeypatch: pytest.MonkeyPatch) -> None:
     candidate_reasons()
     calls: list[int] = []
-    monkeypatch.setattr("learning.why.note_groups", lambda notes, outcomes: calls.append(len(notes)) or [])
+    monkeypatch.setattr("learning.why.note_groups", lambda notes, outcomes, keys: calls.append(len(notes)) or [])
 
     candidate_reasons()
     assert calls == []
@@ -161,6 +176,66 @@ def test_the_taxonomy_page_offers_them_and_one_click_adds_one_audited(
     assert (added.label, added.outcome, added.active) == (group.label, "not_converted", True)
     assert AuditLog.objects.get(action="reason.add").target == f"reason {group.code}"
     assert group.code not in [g.code for g in candidate_reasons()]
+
+
+@pytest.mark.django_db
+def test_adding_a_candidate_files_its_labels_under_it_and_only_those_still_unexplained(
+    noted: list[Label], admin: Any, page_for: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = page_for(admin)
+    group = candidate_reasons()[0]
+    members = set(group.members)
+    assert len(members) == group.size and members <= {label.pk for label in noted}
+    assert (
+        f'name="file_labels" value="{",".join(str(i) for i in group.members)}" checked'
+        in client.get("/settings/").content.decode()
+    )
+    given_meanwhile = Label.objects.get(pk=min(members))  # a reason was chosen for one of them since
+    given_meanwhile.reason = Reason.objects.get(code="no_budget")
+    given_meanwhile.save()
+    learned: list[object] = []
+    monkeypatch.setattr("feedback.services.reasons.labels_changed.send", lambda sender: learned.append(sender))
+
+    response = client.post(
+        "/settings/reasons/",
+        {
+            "code": group.code,
+            "label": "Security review",
+            "outcome": group.outcome,
+            "file_labels": ",".join(map(str, members)),
+        },
+        follow=True,
+    )
+
+    filed = set(Label.objects.filter(reason__code=group.code).values_list("pk", flat=True))
+    assert filed == members - {given_meanwhile.pk}
+    assert Label.objects.get(pk=given_meanwhile.pk).reason.code == "no_budget"
+    assert f"Reason &#x27;Security review&#x27; added; {len(filed)} labels filed under it." in response.content.decode()
+    assert AuditLog.objects.get(action="reason.file_labels").changes == {"labels": [None, len(filed)]}
+    assert learned == [Label]
+
+
+@pytest.mark.django_db
+def test_a_candidate_added_without_filing_leaves_its_labels_as_they_were(
+    noted: list[Label], admin: Any, page_for: Any
+) -> None:
+    group = candidate_reasons()[0]
+
+    page_for(admin).post(
+        "/settings/reasons/", {"code": group.code, "label": "Security review", "outcome": group.outcome}
+    )
+
+    assert not Label.objects.filter(reason__code=group.code).exists()
+    assert not AuditLog.objects.filter(action="reason.file_labels").exists()
+
+
+@pytest.mark.django_db
+def test_label_ids_that_are_not_numbers_are_refused_by_name(admin: Any, page_for: Any) -> None:
+    body = {"code": "security", "label": "Security review", "outcome": "not_converted", "file_labels": "1,two"}
+
+    response = page_for(admin).post("/settings/reasons/", body, follow=True)
+
+    assert "file_labels" in response.content.decode() and not Reason.objects.filter(code="security").exists()
 
 
 @pytest.mark.django_db
