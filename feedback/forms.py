@@ -95,7 +95,7 @@ class ReasonAddForm(forms.Form):
     label = forms.CharField(max_length=100)
     outcome = forms.ChoiceField(choices=Outcome.choices)
     # A candidate reason's labels (ids, comma-separated), filed under the new reason when ticked.
-    file_labels = forms.CharField(required=False, max_length=40_000)
+    file_labels = forms.CharField(required=False, max_length=40_000, widget=forms.HiddenInput)
 
     def clean_file_labels(self) -> list[int]:
         text = self.cleaned_data.get("file_labels") or ""
