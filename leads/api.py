@@ -17,7 +17,7 @@ from feedback.selectors import lead_label
 from leads.export import leads_csv_response
 from leads.models import Lead, LeadStatus
 from leads.parsing import storable_text_problem
-from leads.selectors import lead_get
+from leads.selectors import LeadFilters, lead_get
 from leads.services import ImportResult, import_activities, import_announce, import_leads
 from leads.sync import SyncCursor, SyncFilters, lead_sync_page, sync_more
 from learning.scoring import explain_leads
@@ -192,11 +192,13 @@ class LeadListParams(Schema):
         if self.status and self.status not in LeadStatus.values:
             raise HttpError(400, f"status: must be one of {', '.join(LeadStatus.values)}")
         return SyncFilters(
-            status=self.status,
-            industry=self.industry,
-            source=self.source,
-            score_min=self.min_score,
-            score_max=self.max_score,
+            leads=LeadFilters(
+                status=self.status,
+                industry=self.industry,
+                source=self.source,
+                score_min=self.min_score,
+                score_max=self.max_score,
+            ),
             changed_since=_instant("updated_since", self.updated_since),
         )
 

@@ -1,7 +1,11 @@
 from django import forms
 
 from leads.models import LeadStatus
-from leads.selectors import SORTS
+from leads.selectors import SORTS, LeadFilters
+
+
+def _share(percent: int | None) -> float | None:
+    return None if percent is None else percent / 100
 
 
 class LeadFilterForm(forms.Form):
@@ -19,6 +23,23 @@ class LeadFilterForm(forms.Form):
         required=False,
         initial="score",
     )
+
+    def lead_filters(self) -> LeadFilters:
+        """The filters the valid fields ask for (after ``is_valid()``); a field left empty or invalid
+        takes its default. The list and its CSV export both read their filters here."""
+        data = getattr(self, "cleaned_data", {})
+        return LeadFilters(
+            status=data.get("status") or "open",
+            industry=data.get("industry") or "",
+            source=data.get("source") or "",
+            q=data.get("q") or "",
+            sort=data.get("sort") or "score",
+            score_min=_share(data.get("score_min")),
+            score_max=_share(data.get("score_max")),
+            expected_value_min=data.get("ev_min"),
+            uncertainty_min=_share(data.get("uncertainty_min")),
+            reason=data.get("reason") or "",
+        )
 
 
 class ImportForm(forms.Form):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, cast
+from typing import cast
 
 from django.core.cache import cache
 from django.db.models import F, Q
@@ -70,11 +70,14 @@ SORTS = {
 
 @dataclass(frozen=True)
 class LeadFilters:
-    status: str = "open"
+    """What the lead list filters by. The list, its CSV export and the API's sync and CSV all apply
+    them through ``leads_matching``, so a filter cannot work on one and be ignored by another."""
+
+    status: str = "open"  # a LeadStatus value; anything else ("all", "") for every status
     industry: str = ""
     source: str = ""
-    q: str = ""
-    sort: str = "score"
+    q: str = ""  # an external id (exactly, any case) or part of a company name
+    sort: str = "score"  # the list's order (a key of SORTS); the sync and the export keep their own
     score_min: float | None = None  # P(convert), 0..1
     score_max: float | None = None
     expected_value_min: float | None = None
@@ -82,26 +85,10 @@ class LeadFilters:
     reason: str = ""  # a reason code of the lead's label
 
 
-class CommonFilters(Protocol):
-    """What the lead list's filters and the sync filters (``leads.sync``) have in common (read-only,
-    so the frozen dataclasses match)."""
-
-    @property
-    def status(self) -> str: ...
-    @property
-    def industry(self) -> str: ...
-    @property
-    def source(self) -> str: ...
-    @property
-    def score_min(self) -> float | None: ...
-    @property
-    def score_max(self) -> float | None: ...
-
-
 # `score`, `expected_value` and `uncertainty` below are LeadManager's annotations (the current score),
 # which the django-stubs plugin cannot see: hence the targeted ignores on those lookups.
-def common_filters(leads: LeadQuerySet, filters: CommonFilters) -> LeadQuerySet:
-    """The filters the lead list, the CSV export and CRM sync share."""
+def leads_matching(leads: LeadQuerySet, filters: LeadFilters) -> LeadQuerySet:
+    """``leads`` narrowed by every filter of ``filters`` (the one place they are applied)."""
     if filters.status in LeadStatus.values:
         leads = leads.filter(status=filters.status)
     if filters.industry:
@@ -112,11 +99,6 @@ def common_filters(leads: LeadQuerySet, filters: CommonFilters) -> LeadQuerySet:
         leads = leads.filter(score__gte=filters.score_min)  # type: ignore[misc]
     if filters.score_max is not None:
         leads = leads.filter(score__lte=filters.score_max)  # type: ignore[misc]
-    return leads
-
-
-def lead_list(*, filters: LeadFilters) -> LeadQuerySet:
-    leads = common_filters(Lead.objects.get_queryset(), filters)
     if filters.expected_value_min is not None:
         leads = leads.filter(expected_value__gte=filters.expected_value_min)  # type: ignore[misc]
     if filters.uncertainty_min is not None:
@@ -125,6 +107,11 @@ def lead_list(*, filters: LeadFilters) -> LeadQuerySet:
         leads = leads.filter(label__reason__code=filters.reason)
     if filters.q:
         leads = leads.filter(Q(external_id__iexact=filters.q) | Q(company__icontains=filters.q))
+    return leads
+
+
+def lead_list(*, filters: LeadFilters) -> LeadQuerySet:
+    leads = leads_matching(Lead.objects.get_queryset(), filters)
     return leads.order_by(*SORTS.get(filters.sort, SORTS["score"]))
 
 

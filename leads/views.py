@@ -14,7 +14,6 @@ from leads.forms import ImportForm, LeadFilterForm
 from leads.import_report import import_report, kept_problems, problems_csv
 from leads.selectors import (
     ACTIVITIES_SHOWN,
-    LeadFilters,
     lead_activities,
     lead_facets,
     lead_get_or_404,
@@ -31,10 +30,6 @@ MAX_PAGE = 10_000  # a page number past this shows that page (empty beyond the l
 SHOWN_PROBLEMS = 200  # on the page; the CSV has them all
 
 
-def _share(percent: int | None) -> float | None:
-    return None if percent is None else percent / 100
-
-
 @require_GET
 @role_required(READERS)
 def lead_list(request: HttpRequest) -> HttpResponse:
@@ -42,19 +37,7 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     form = LeadFilterForm(request.GET or None)
     # A bad field is left out (the valid ones still filter) and named on a 400 page.
     invalid = form.is_bound and not form.is_valid()
-    data = getattr(form, "cleaned_data", {})
-    filters = LeadFilters(
-        status=data.get("status") or "open",
-        industry=data.get("industry") or "",
-        source=data.get("source") or "",
-        q=data.get("q") or "",
-        sort=data.get("sort") or "score",
-        score_min=_share(data.get("score_min")),
-        score_max=_share(data.get("score_max")),
-        expected_value_min=data.get("ev_min"),
-        uncertainty_min=_share(data.get("uncertainty_min")),
-        reason=data.get("reason") or "",
-    )
+    filters = form.lead_filters()
     try:
         number = min(max(1, int(request.GET.get("page") or 1)), MAX_PAGE)
     except ValueError:
@@ -89,19 +72,12 @@ def lead_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 @role_required(MANAGERS)
 def lead_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
-    """The lead list as CSV with scores, filtered like the list (status, industry, source)."""
+    """The lead list as CSV with scores: the leads the list shows for the same query, every filter
+    and default included (in the export's own order)."""
     form = LeadFilterForm(request.GET or None)
     if form.is_bound and not form.is_valid():
         return HttpResponse(form_errors(form), status=400, content_type="text/plain; charset=utf-8")
-    data = getattr(form, "cleaned_data", {})
-    filters = SyncFilters(
-        status=data.get("status") or "",
-        industry=data.get("industry") or "",
-        source=data.get("source") or "",
-        score_min=_share(data.get("score_min")),
-        score_max=_share(data.get("score_max")),
-    )
-    return leads_csv_response(filters=filters)
+    return leads_csv_response(filters=SyncFilters(leads=form.lead_filters()))
 
 
 @require_GET
