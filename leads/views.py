@@ -5,12 +5,11 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from config.forms import form_errors
 from config.roles import ADMINS, MANAGERS, READERS, has_role, role_required, signed_in_user
 from feedback.selectors import lead_label, lead_lease_held, reasons, reasons_by_outcome
 from leads.csvfile import CsvFileError
 from leads.export import leads_csv_response
-from leads.forms import ImportForm, LeadFilterForm
+from leads.forms import ImportForm, lead_filter_form
 from leads.import_report import import_report, kept_problems, problems_csv
 from leads.selectors import (
     ACTIVITIES_SHOWN,
@@ -34,9 +33,8 @@ SHOWN_PROBLEMS = 200  # on the page; the CSV has them all
 @role_required(READERS)
 def lead_list(request: HttpRequest) -> HttpResponse:
 
-    form = LeadFilterForm(request.GET or None)
-    # A bad field is left out (the valid ones still filter) and named on a 400 page.
-    invalid = form.is_bound and not form.is_valid()
+    # A bad field is left out (the form shows its default, as the list applies it) and named on a 400 page.
+    form, problems = lead_filter_form(request.GET)
     filters = form.lead_filters()
     try:
         number = min(max(1, int(request.GET.get("page") or 1)), MAX_PAGE)
@@ -51,8 +49,6 @@ def lead_list(request: HttpRequest) -> HttpResponse:
         "has_next": has_next,
         "next_page_number": number + 1,
     }
-    query = request.GET.copy()
-    query.pop("page", None)
     scored = [lead.scored_at for lead in leads if lead.scored_at is not None]
     context = {
         "form": form,
@@ -61,12 +57,12 @@ def lead_list(request: HttpRequest) -> HttpResponse:
         "scored_newest": max(scored, default=None),
         "facets": lead_facets(),
         "reasons": reasons(),
-        "query": query.urlencode(),
+        "query": form.query(),
         "filters": filters,
-        "filter_errors": form_errors(form) if invalid else "",
+        "filter_errors": problems,
     }
     template = "leads/_rows.html" if request.GET.get("fragment") == "rows" else "leads/list.html"
-    return render(request, template, context, status=400 if invalid else 200)
+    return render(request, template, context, status=400 if problems else 200)
 
 
 @require_GET
@@ -74,9 +70,9 @@ def lead_list(request: HttpRequest) -> HttpResponse:
 def lead_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     """The lead list as CSV with scores: the leads the list shows for the same query, every filter
     and default included (in the export's own order)."""
-    form = LeadFilterForm(request.GET or None)
-    if form.is_bound and not form.is_valid():
-        return HttpResponse(form_errors(form), status=400, content_type="text/plain; charset=utf-8")
+    form, problems = lead_filter_form(request.GET)
+    if problems:
+        return HttpResponse(problems, status=400, content_type="text/plain; charset=utf-8")
     return leads_csv_response(filters=SyncFilters(leads=form.lead_filters()))
 
 

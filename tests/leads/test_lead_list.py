@@ -69,11 +69,87 @@ def test_a_bad_filter_value_is_named_on_a_400_page_and_the_others_still_apply(
     response = page_for(rep).get("/leads/", {"score_min": "lots", "industry": "retail"})
 
     assert response.status_code == 400
-    assert "score_min: " in response.content.decode()
+    assert "Score ≥ % (“lots”): " in response.content.decode()
     assert re.findall(r'<td><a href="/leads/[^"]+/">([^<]+)</a>', response.content.decode()) == [
         scored[4],
         scored[1],
     ]
+
+
+def selected(body: str, name: str) -> str:
+    """The value a <select> of the filter form shows."""
+    select = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', body, re.S)
+    assert select is not None, name
+    return re.findall(r'<option value="([^"]*)"[^>]*selected', select.group(1))[0]
+
+
+def field_value(body: str, name: str) -> str | None:
+    field = re.search(rf'<input type="number" name="{name}"[^>]*>', body)
+    assert field is not None, name
+    value = re.search(r'value="([^"]*)"', field.group(0))
+    return value.group(1) if value else None
+
+
+@pytest.mark.django_db
+def test_a_bad_filter_value_leaves_the_other_choices_on_the_form_and_names_the_field_by_its_label(
+    scored: list[str], rep: Any, page_for: Any
+) -> None:
+    query = {"score_min": "abc", "status": "all", "sort": "company", "ev_min": "1000"}
+
+    response = page_for(rep).get("/leads/", query)
+
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert (selected(body, "status"), selected(body, "sort"), field_value(body, "ev_min")) == ("all", "company", "1000")
+    assert field_value(body, "score_min") is None  # left out, as the table leaves it out
+    assert "Some filters were left out: Score ≥ % (“abc”): Enter a whole number." in body
+    assert "score_min" not in re.search(r'<p class="flash error".*?</p>', body, re.S).group(0)
+    listed_ids = re.findall(r'<td><a href="/leads/[^"]+/">([^<]+)</a>', body)
+    companies = [Lead.objects.get(external_id=i).company for i in listed_ids]
+    assert companies == sorted(companies) and set(listed_ids) == set(scored[1:])
+
+
+@pytest.mark.django_db
+def test_with_a_bad_value_alone_the_form_shows_the_defaults_the_table_applies(
+    scored: list[str], rep: Any, page_for: Any
+) -> None:
+    Lead.objects.filter(external_id=scored[5]).update(status="converted")
+
+    body = page_for(rep).get("/leads/", {"score_min": "abc"}).content.decode()
+
+    assert (selected(body, "status"), selected(body, "sort")) == ("open", "score")
+    assert re.findall(r'<td><a href="/leads/[^"]+/">([^<]+)</a>', body) == scored[4::-1]
+
+
+@pytest.mark.django_db
+def test_the_pager_and_export_links_carry_the_filters_the_page_applies_not_the_bad_value(
+    make_leads: Any, manager: Any, page_for: Any
+) -> None:
+    make_leads(60)
+
+    body = page_for(manager).get("/leads/", {"score_min": "abc", "status": "all", "sort": "company"}).content.decode()
+
+    assert 'href="/leads/export.csv?status=all&amp;sort=company"' in body
+    assert 'href="?status=all&amp;sort=company&page=2"' in body
+    assert "abc" not in re.sub(r'<p class="flash error".*?</p>', "", body, flags=re.S)
+
+
+@pytest.mark.django_db
+def test_an_industry_outside_the_known_ones_stays_chosen_on_the_form(
+    scored: list[str], rep: Any, page_for: Any
+) -> None:
+    body = page_for(rep).get("/leads/", {"industry": "nonexistent"}).content.decode()
+
+    assert re.search(r'<select name="industry">.*?<option selected>nonexistent</option>', body, re.S)
+    assert "No leads match." in body
+
+
+@pytest.mark.django_db
+def test_the_export_names_a_bad_filter_by_its_label(scored: list[str], manager: Any, page_for: Any) -> None:
+    response = page_for(manager).get("/leads/export.csv", {"uncertainty_min": "x"})
+
+    assert response.status_code == 400
+    assert response.content.decode().startswith("Uncertainty ≥ % (“x”): ")
 
 
 @pytest.mark.django_db
