@@ -10,8 +10,17 @@ from leads.selectors import SORTS, LeadFilters
 FILTER_DEFAULTS = {"status": "open", "sort": "score"}  # what the list shows for a field left empty or invalid
 
 
-def _share(percent: int | None) -> float | None:
-    return None if percent is None else percent / 100
+# The list shows percents whole (0.496 reads "50%"), so a percent filter takes in every value shown
+# as that percent: "≥ 50" from 49.5%, "≤ 60" up to 60.5%.
+SHOWN_STEP = 0.5
+
+
+def _share_from(percent: int | None) -> float | None:
+    return None if percent is None else (percent - SHOWN_STEP) / 100
+
+
+def _share_to(percent: int | None) -> float | None:
+    return None if percent is None else (percent + SHOWN_STEP) / 100
 
 
 class LeadFilterForm(forms.Form):
@@ -23,7 +32,21 @@ class LeadFilterForm(forms.Form):
     score_min = forms.IntegerField(min_value=0, max_value=100, required=False, label="Score ≥ %")
     score_max = forms.IntegerField(min_value=0, max_value=100, required=False, label="Score ≤ %")
     ev_min = forms.FloatField(required=False, label="Expected value ≥")
-    uncertainty_min = forms.IntegerField(min_value=0, max_value=50, required=False, label="Uncertainty ≥ %")
+    # Uncertainty is modAL's 1 - the likelier outcome's chance: 0..50%, 50 being a coin flip. The list shows
+    # it through the score: "≥ N" lists the leads scored between N% and (100 - N)%.
+    uncertainty_min = forms.IntegerField(
+        min_value=0,
+        max_value=50,
+        required=False,
+        label="Uncertainty ≥ %",
+        error_messages={
+            "min_value": "Enter 0 to 50.",
+            "max_value": "Enter 0 to 50: a coin flip (a score of 50%%) is as uncertain as a lead gets.",
+        },
+        widget=forms.NumberInput(
+            attrs={"title": "0 to 50: 50 lists the leads scored 50%, 40 those scored 40% to 60%, 0 every scored lead"}
+        ),
+    )
     reason = forms.CharField(max_length=50, required=False, label="Label reason")
     sort = forms.ChoiceField(
         choices=[(key, key.replace("_", " ").replace("-score", "score (lowest first)")) for key in SORTS],
@@ -41,10 +64,10 @@ class LeadFilterForm(forms.Form):
             source=data.get("source") or "",
             q=data.get("q") or "",
             sort=data.get("sort") or FILTER_DEFAULTS["sort"],
-            score_min=_share(data.get("score_min")),
-            score_max=_share(data.get("score_max")),
+            score_min=_share_from(data.get("score_min")),
+            score_max=_share_to(data.get("score_max")),
             expected_value_min=data.get("ev_min"),
-            uncertainty_min=_share(data.get("uncertainty_min")),
+            uncertainty_min=_share_from(data.get("uncertainty_min")),
             reason=data.get("reason") or "",
         )
 

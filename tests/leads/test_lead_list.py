@@ -178,3 +178,54 @@ def test_a_score_sort_lists_the_leads_not_scored_yet_after_the_scored_ones_acros
         [unscored[1]],
     ]
     assert [more for _, more in pages] == [True, True, False]
+
+
+@pytest.fixture
+def near_the_middle(defaults: None) -> dict[str, Lead]:
+    """Leads the list shows at 50%, 40%, 39% and 60%, their uncertainty as a rescore writes it."""
+    scores = {"fifty": 0.497, "forty": 0.396, "thirty_nine": 0.394, "sixty": 0.604}
+    return {
+        name: create_scored_lead(external_id=name, score=score, uncertainty=1 - max(score, 1 - score))
+        for name, score in scores.items()
+    }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"uncertainty_min": "50"}, {"fifty"}),
+        ({"uncertainty_min": "40"}, {"fifty", "forty", "sixty"}),
+        ({"uncertainty_min": "0"}, {"fifty", "forty", "thirty_nine", "sixty"}),
+        ({"score_min": "40", "score_max": "50"}, {"fifty", "forty"}),
+        ({"score_min": "60"}, {"sixty"}),
+    ],
+)
+def test_a_percent_filter_takes_in_every_lead_the_list_shows_at_that_percent(
+    near_the_middle: dict[str, Lead], rep: Any, page_for: Any, query: dict[str, str], expected: set[str]
+) -> None:
+    assert set(listed(page_for(rep).get("/leads/", query))) == expected
+
+
+@pytest.mark.django_db
+def test_the_list_shows_those_leads_at_the_percents_the_filters_take(
+    near_the_middle: dict[str, Lead], rep: Any, page_for: Any
+) -> None:
+    body = page_for(rep).get("/leads/").content.decode()
+
+    shown = dict(re.findall(r'<td><a href="/leads/[^"]+/">([^<]+)</a>.*?</meter> (\d+%)</td>', body, re.S))
+    assert shown == {"fifty": "50%", "forty": "40%", "thirty_nine": "39%", "sixty": "60%"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", ["51", "100", "-1"])
+def test_the_uncertainty_filter_takes_0_to_50_and_says_so(
+    near_the_middle: dict[str, Lead], rep: Any, page_for: Any, value: str
+) -> None:
+    response = page_for(rep).get("/leads/", {"uncertainty_min": value, "status": "all"})
+
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert f"Uncertainty ≥ % (“{value}”): Enter 0 to 50" in body
+    assert re.search(r'<input type="number" name="uncertainty_min"[^>]* min="0" max="50"', body)
+    assert set(re.findall(r'<td><a href="/leads/[^"]+/">([^<]+)</a>', body)) == set(near_the_middle)
