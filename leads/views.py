@@ -25,7 +25,7 @@ from learning.scoring import explain_leads
 from learning.selectors import next_actions_for
 
 PAGE_SIZE = 50
-MAX_PAGE = 10_000  # a page number past this shows that page (empty beyond the last lead), never an error
+MAX_PAGE = 10_000  # a page number past this shows that page (the last one beyond the last lead), never an error
 SHOWN_PROBLEMS = 200  # on the page; the CSV has them all
 
 
@@ -40,14 +40,18 @@ def lead_list(request: HttpRequest) -> HttpResponse:
         number = min(max(1, int(request.GET.get("page") or 1)), MAX_PAGE)
     except ValueError:
         number = 1
-    leads, has_next = lead_page(filters=filters, number=number, size=PAGE_SIZE)
+    shown = lead_page(filters=filters, number=number, size=PAGE_SIZE)
+    leads = shown.rows
     page = {
         "object_list": leads,
-        "number": number,
-        "has_previous": number > 1,
-        "previous_page_number": number - 1,
-        "has_next": has_next,
-        "next_page_number": number + 1,
+        "number": shown.number,
+        "pages": shown.pages,
+        "has_previous": shown.number > 1,
+        "previous_page_number": shown.number - 1,
+        "has_next": shown.has_next,
+        "next_page_number": shown.number + 1,
+        "matches": shown.matches,
+        "more": shown.more,
     }
     scored = [lead.scored_at for lead in leads if lead.scored_at is not None]
     context = {

@@ -172,12 +172,12 @@ def test_a_score_sort_lists_the_leads_not_scored_yet_after_the_scored_ones_acros
 
     pages = [lead_page(filters=LeadFilters(sort="score"), number=n, size=2) for n in (1, 2, 3)]
 
-    assert [[lead.external_id for lead in rows] for rows, _ in pages] == [
+    assert [[lead.external_id for lead in page.rows] for page in pages] == [
         [scored[2], scored[1]],
         [scored[0], unscored[0]],
         [unscored[1]],
     ]
-    assert [more for _, more in pages] == [True, True, False]
+    assert [page.has_next for page in pages] == [True, True, False]
 
 
 @pytest.fixture
@@ -229,3 +229,60 @@ def test_the_uncertainty_filter_takes_0_to_50_and_says_so(
     assert f"Uncertainty ≥ % (“{value}”): Enter 0 to 50" in body
     assert re.search(r'<input type="number" name="uncertainty_min"[^>]* min="0" max="50"', body)
     assert set(re.findall(r'<td><a href="/leads/[^"]+/">([^<]+)</a>', body)) == set(near_the_middle)
+
+
+def count_line(body: str) -> str:
+    found = re.search(r'<p class="muted small lead-count">([^<]*)</p>', body)
+    return found.group(1) if found else ""
+
+
+@pytest.mark.django_db
+def test_the_list_says_how_many_leads_match(make_leads: Any, rep: Any, page_for: Any) -> None:
+    make_leads(60)
+    client = page_for(rep)
+
+    assert count_line(client.get("/leads/").content.decode()) == "60 leads match."
+    assert count_line(client.get("/leads/", {"page": "2"}).content.decode()) == "60 leads match."
+    assert count_line(client.get("/leads/", {"industry": "retail"}).content.decode()) == "20 leads match."
+    assert count_line(client.get("/leads/", {"q": "Company 7"}).content.decode()) == "1 lead matches."
+    body = client.get("/leads/", {"q": "nobody"}).content.decode()
+    assert count_line(body) == "" and "No leads match." in body
+
+
+@pytest.mark.django_db
+def test_the_count_stops_at_its_cap(make_leads: Any) -> None:
+    from leads.selectors import LeadFilters, lead_page
+
+    make_leads(12)
+
+    first = lead_page(filters=LeadFilters(), number=1, size=2, cap=5)
+    deep = lead_page(filters=LeadFilters(), number=4, size=2, cap=5)
+    last = lead_page(filters=LeadFilters(), number=6, size=2, cap=5)
+
+    assert (first.matches, first.more, first.pages) == (5, True, None)
+    assert (deep.matches, deep.more) == (8, True)  # past the cap: at least the rows up to this page
+    assert (last.matches, last.more, last.pages) == (12, False, 6)  # the last page counts exactly
+
+
+@pytest.mark.django_db
+def test_the_list_says_1000_plus_past_its_cap(rep: Any, page_for: Any) -> None:
+    Lead.objects.bulk_create([Lead(external_id=f"B{i:04d}", company=f"Bulk {i}") for i in range(1001)])
+    client = page_for(rep)
+
+    assert count_line(client.get("/leads/").content.decode()) == "1,000+ leads match."
+    assert count_line(client.get("/leads/", {"page": "21"}).content.decode()) == "1,001 leads match."  # the last
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("sort", ["score", "company"])
+def test_a_page_past_the_end_shows_the_last_page(make_leads: Any, rep: Any, page_for: Any, sort: str) -> None:
+    make_leads(60)
+    client = page_for(rep)
+    last = listed(client.get("/leads/", {"page": "2", "sort": sort}))
+
+    response = client.get("/leads/", {"page": "9999", "sort": sort})
+
+    body = response.content.decode()
+    assert listed(response) == last and len(last) == 10
+    assert "Page 2 of 2" in body and "← Previous" in body and "Next →" not in body
+    assert count_line(body) == "60 leads match."
