@@ -6,6 +6,7 @@ import json
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from itertools import islice
 from typing import IO, Any
 
@@ -28,6 +29,7 @@ from leads.selectors import FACETS_CACHE_KEY
 from leads.signals import leads_imported, outcomes_imported
 
 CHUNK_ROWS = 5000
+FUTURE_SLACK = timedelta(days=1)  # an event dated up to this far ahead is kept (time zones, clocks a little off)
 
 
 @dataclass
@@ -223,14 +225,17 @@ def lead_blocks_touch(*, lead_ids: Iterable[int]) -> None:
 
 
 def import_activities(*, rows: Iterable[tuple[int, dict[str, Any]]]) -> ImportResult:
+    """Insert numbered events (from a CSV or the API); a bad row, an unknown lead or an event dated
+    more than a day ahead (a clock or a typo: it would read as recent activity for years) is rejected."""
     result = ImportResult()
+    latest = timezone.now() + FUTURE_SLACK
     parsed: list[tuple[int, ActivityRow]] = []
     for number, values in rows:
         if "__error__" in values:
             result.reject(RowError(number, "row", values["__error__"]))
             continue
         try:
-            parsed.append((number, parse_activity_row(values)))
+            parsed.append((number, parse_activity_row(values, latest=latest)))
         except RowInvalid as exc:
             result.reject(RowError(number, exc.field, exc.message))
     for chunk in _chunks(parsed, CHUNK_ROWS):

@@ -117,3 +117,19 @@ def test_activity_imports_count_events() -> None:
         "Imported 1,234 activity events.",
         "No row had a problem.",
     ]
+
+
+@pytest.mark.django_db
+def test_an_activity_dated_in_the_future_is_a_row_problem_on_the_page(admin: Any, page_for: Any) -> None:
+    from leads.models import Activity, Lead
+
+    Lead.objects.create(external_id="L1")
+    rows = "lead,type,occurred_at\nL1,call,2026-10-01\nL1,meeting,2030-01-01\n"
+
+    response = page_for(admin).post("/leads/import/", {"kind": "activities", "file": upload(rows)})
+
+    body = response.content.decode()
+    assert "Imported 1 activity event." in body and "1 row was rejected and not imported." in body
+    table = body.split('class="problems"')[1]
+    assert re.search(r'<td class="num">3</td><td>occurred_at</td><td>2030-01-01 00:00 UTC is in the future', table)
+    assert Activity.objects.count() == 1
