@@ -39,10 +39,14 @@ class ImportResult:
     rejected: int = 0
     errors: list[RowError] = field(default_factory=list)  # rows left out
     warnings: list[RowError] = field(default_factory=list)  # values left out of rows that came in
+    # Activities: valid events already stored (or repeated in the import), skipped and not in ``imported``.
+    # None for leads, which an import updates.
+    duplicates: int | None = None
 
     @property
     def summary(self) -> str:
-        return f"imported={self.imported} labels={self.labels} rejected={self.rejected} warnings={len(self.warnings)}"
+        counts = f"imported={self.imported} labels={self.labels} rejected={self.rejected} warnings={len(self.warnings)}"
+        return counts if self.duplicates is None else f"{counts} duplicates={self.duplicates}"
 
     @property
     def problems(self) -> list[RowError]:
@@ -187,7 +191,8 @@ def import_leads_csv(
 
 
 def activities_insert(*, rows: Sequence[ActivityRow], lead_ids: dict[str, int]) -> int:
-    """Insert events; an event already stored (same lead, type and time) is left as it is."""
+    """Insert events; an event already stored (same lead, type and time) is left as it is. Returns
+    how many were new."""
     if connection.vendor == "postgresql":
         table = Activity._meta.db_table
         with connection.cursor() as cursor:
@@ -203,11 +208,16 @@ def activities_insert(*, rows: Sequence[ActivityRow], lead_ids: dict[str, int]) 
                 f"INSERT INTO {table} (lead_id, type, occurred_at) SELECT lead_id, type, occurred_at "
                 "FROM activity_load ON CONFLICT DO NOTHING"
             )
+            inserted = int(cursor.rowcount)  # the rows ON CONFLICT DO NOTHING did insert
     else:
+        # bulk_create does not say which rows it ignored: count the leads' events before and after.
+        touched = Activity.objects.filter(lead_id__in={lead_ids[row.lead] for row in rows})
+        before = touched.count()
         objects = [Activity(lead_id=lead_ids[row.lead], type=row.type, occurred_at=row.occurred_at) for row in rows]
         Activity.objects.bulk_create(objects, batch_size=2000, ignore_conflicts=True)
+        inserted = touched.count() - before
     lead_blocks_touch(lead_ids={lead_ids[row.lead] for row in rows})
-    return len(rows)
+    return inserted
 
 
 def lead_blocks_touch(*, lead_ids: Iterable[int]) -> None:
@@ -226,8 +236,9 @@ def lead_blocks_touch(*, lead_ids: Iterable[int]) -> None:
 
 def import_activities(*, rows: Iterable[tuple[int, dict[str, Any]]]) -> ImportResult:
     """Insert numbered events (from a CSV or the API); a bad row, an unknown lead or an event dated
-    more than a day ahead (a clock or a typo: it would read as recent activity for years) is rejected."""
-    result = ImportResult()
+    more than a day ahead (a clock or a typo: it would read as recent activity for years) is rejected.
+    ``imported`` counts the new events, ``duplicates`` the ones already stored."""
+    result = ImportResult(duplicates=0)
     latest = timezone.now() + FUTURE_SLACK
     parsed: list[tuple[int, ActivityRow]] = []
     for number, values in rows:
@@ -248,7 +259,9 @@ def import_activities(*, rows: Iterable[tuple[int, dict[str, Any]]]) -> ImportRe
             else:
                 result.reject(RowError(number, "lead", f"no lead with external_id {row.lead!r}"))
         with transaction.atomic():
-            result.imported += activities_insert(rows=good, lead_ids=lead_ids)
+            inserted = activities_insert(rows=good, lead_ids=lead_ids)
+        result.imported += inserted
+        result.duplicates = (result.duplicates or 0) + len(good) - inserted
     analyze_if_stale([Activity])
     return result
 
