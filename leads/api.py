@@ -17,7 +17,7 @@ from feedback.selectors import lead_label
 from leads.export import leads_csv_response
 from leads.models import Lead, LeadStatus
 from leads.parsing import storable_text_problem
-from leads.selectors import lead_get
+from leads.selectors import LeadFilters, lead_get
 from leads.services import ImportResult, import_activities, import_announce, import_leads
 from leads.sync import SyncCursor, SyncFilters, lead_sync_page, sync_more
 from learning.scoring import explain_leads
@@ -128,6 +128,10 @@ class BulkOut(Schema):
     warnings: list[dict[str, Any]] = Field(
         default_factory=list, description="values left out of items that were saved: {item, field, message}"
     )
+    duplicates: int | None = Field(
+        None,
+        description="activities: events already stored (or sent twice), skipped and not in imported; null for leads",
+    )
 
 
 def _bulk_out(result: ImportResult) -> dict[str, Any]:
@@ -137,6 +141,7 @@ def _bulk_out(result: ImportResult) -> dict[str, Any]:
         "rejected": result.rejected,
         "errors": [{"item": e.row, "field": e.field, "message": e.message} for e in result.errors],
         "warnings": [{"item": w.row, "field": w.field, "message": w.message} for w in result.warnings],
+        "duplicates": result.duplicates,
     }
 
 
@@ -157,7 +162,9 @@ def leads_bulk(request: HttpRequest, payload: BulkIn) -> dict[str, Any]:
 
 @router.post("/activities/bulk", response=responses({200: BulkOut}, 400, 413), auth=token_auth(ADMINS))
 def activities_bulk(request: HttpRequest, payload: BulkIn) -> dict[str, Any]:
-    """Insert up to 10,000 events (`lead`, `type`, `occurred_at`); an event already stored is skipped."""
+    """Insert up to 10,000 events (`lead`, `type`, `occurred_at`); an event already stored is skipped
+    and counted in `duplicates` (`imported` counts the new ones), one dated more than a day ahead is
+    left out as an error."""
     result = import_activities(rows=enumerate(payload.items, start=1))
     import_announce(results=[result])
     return _bulk_out(result)
@@ -192,11 +199,13 @@ class LeadListParams(Schema):
         if self.status and self.status not in LeadStatus.values:
             raise HttpError(400, f"status: must be one of {', '.join(LeadStatus.values)}")
         return SyncFilters(
-            status=self.status,
-            industry=self.industry,
-            source=self.source,
-            score_min=self.min_score,
-            score_max=self.max_score,
+            leads=LeadFilters(
+                status=self.status,
+                industry=self.industry,
+                source=self.source,
+                score_min=self.min_score,
+                score_max=self.max_score,
+            ),
             changed_since=_instant("updated_since", self.updated_since),
         )
 

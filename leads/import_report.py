@@ -35,6 +35,7 @@ class ImportReport:
     warned: int
     problems: list[Problem]
     token: str
+    duplicates: int | None = None  # activities: events already stored, skipped (None for leads)
 
     @property
     def sentences(self) -> list[str]:
@@ -44,6 +45,12 @@ class ImportReport:
         done = f"Imported {self.imported:,} {noun if self.imported == 1 else plural}"
         if self.kind == "leads":
             done += f", {self.labels:,} of them with a historical outcome (a label the model learns from)"
+        elif self.duplicates is not None:
+            done = f"Imported {self.imported:,} new {noun if self.imported == 1 else plural}"
+            if self.duplicates:
+                done += (
+                    f", {self.duplicates:,} already there (left as {'it was' if self.duplicates == 1 else 'they were'})"
+                )
         lines = [done + "."]
         if self.rejected:
             lines.append(
@@ -58,7 +65,8 @@ class ImportReport:
 
     @property
     def ok(self) -> bool:
-        return self.imported > 0
+        """Something came in, or every event was there already (a file imported again)."""
+        return self.imported > 0 or bool(self.duplicates)
 
 
 def _warnings(result: ImportResult) -> list[RowError]:
@@ -83,6 +91,7 @@ def import_report(*, result: ImportResult, kind: str) -> ImportReport:
         warned=len(warnings),
         problems=problems,
         token=token,
+        duplicates=result.duplicates,
     )
 
 

@@ -267,7 +267,8 @@ def normalise_activity_type(raw: str) -> str:
     return _ACTIVITY_TYPE.sub("_", raw.strip().lower()).strip("_")
 
 
-def parse_activity_row(values: dict[str, Any]) -> ActivityRow:
+def parse_activity_row(values: dict[str, Any], *, latest: datetime | None = None) -> ActivityRow:
+    """Validate one event; with ``latest``, an event after it (a date in the future) is invalid."""
     lead = _field_text(values.get("lead"), "lead")
     if not lead:
         raise RowInvalid("lead", "is required")
@@ -279,4 +280,8 @@ def parse_activity_row(values: dict[str, Any]) -> ActivityRow:
     occurred_at = parse_when(values.get("occurred_at"), name="occurred_at")
     if occurred_at is None:
         raise RowInvalid("occurred_at", "is required")
+    if latest is not None and occurred_at > latest:
+        raise RowInvalid(
+            "occurred_at", f"{occurred_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC is in the future (more than a day ahead)"
+        )
     return ActivityRow(lead=lead, type=kind, occurred_at=occurred_at)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, cast
+from typing import cast
 
 from django.core.cache import cache
 from django.db.models import F, Q
@@ -70,11 +70,14 @@ SORTS = {
 
 @dataclass(frozen=True)
 class LeadFilters:
-    status: str = "open"
+    """What the lead list filters by. The list, its CSV export and the API's sync and CSV all apply
+    them through ``leads_matching``, so a filter cannot work on one and be ignored by another."""
+
+    status: str = "open"  # a LeadStatus value; anything else ("all", "") for every status
     industry: str = ""
     source: str = ""
-    q: str = ""
-    sort: str = "score"
+    q: str = ""  # an external id (exactly, any case) or part of a company name
+    sort: str = "score"  # the list's order (a key of SORTS); the sync and the export keep their own
     score_min: float | None = None  # P(convert), 0..1
     score_max: float | None = None
     expected_value_min: float | None = None
@@ -82,26 +85,10 @@ class LeadFilters:
     reason: str = ""  # a reason code of the lead's label
 
 
-class CommonFilters(Protocol):
-    """What the lead list's filters and the sync filters (``leads.sync``) have in common (read-only,
-    so the frozen dataclasses match)."""
-
-    @property
-    def status(self) -> str: ...
-    @property
-    def industry(self) -> str: ...
-    @property
-    def source(self) -> str: ...
-    @property
-    def score_min(self) -> float | None: ...
-    @property
-    def score_max(self) -> float | None: ...
-
-
 # `score`, `expected_value` and `uncertainty` below are LeadManager's annotations (the current score),
 # which the django-stubs plugin cannot see: hence the targeted ignores on those lookups.
-def common_filters(leads: LeadQuerySet, filters: CommonFilters) -> LeadQuerySet:
-    """The filters the lead list, the CSV export and CRM sync share."""
+def leads_matching(leads: LeadQuerySet, filters: LeadFilters) -> LeadQuerySet:
+    """``leads`` narrowed by every filter of ``filters`` (the one place they are applied)."""
     if filters.status in LeadStatus.values:
         leads = leads.filter(status=filters.status)
     if filters.industry:
@@ -112,11 +99,6 @@ def common_filters(leads: LeadQuerySet, filters: CommonFilters) -> LeadQuerySet:
         leads = leads.filter(score__gte=filters.score_min)  # type: ignore[misc]
     if filters.score_max is not None:
         leads = leads.filter(score__lte=filters.score_max)  # type: ignore[misc]
-    return leads
-
-
-def lead_list(*, filters: LeadFilters) -> LeadQuerySet:
-    leads = common_filters(Lead.objects.get_queryset(), filters)
     if filters.expected_value_min is not None:
         leads = leads.filter(expected_value__gte=filters.expected_value_min)  # type: ignore[misc]
     if filters.uncertainty_min is not None:
@@ -125,6 +107,11 @@ def lead_list(*, filters: LeadFilters) -> LeadQuerySet:
         leads = leads.filter(label__reason__code=filters.reason)
     if filters.q:
         leads = leads.filter(Q(external_id__iexact=filters.q) | Q(company__icontains=filters.q))
+    return leads
+
+
+def lead_list(*, filters: LeadFilters) -> LeadQuerySet:
+    leads = leads_matching(Lead.objects.get_queryset(), filters)
     return leads.order_by(*SORTS.get(filters.sort, SORTS["score"]))
 
 
@@ -147,9 +134,30 @@ LIST_COLUMNS = (
 )
 
 
-def lead_page(*, filters: LeadFilters, number: int, size: int) -> tuple[list[Lead], bool]:
-    """One page of the list and whether another follows: reads ``size + 1`` rows and never counts
-    the whole match (a COUNT(*) over 100k leads costs more than the page itself)."""
+COUNT_CAP = 1000  # the list says "1,000+ leads" beyond this: counting a million leads per page costs too much
+
+
+@dataclass(frozen=True)
+class LeadPage:
+    rows: list[Lead]
+    number: int  # the page shown: the last one when the one asked for is past the end
+    size: int
+    has_next: bool
+    matches: int  # how many leads match, or at least how many when ``more``
+    more: bool = False  # more than ``matches`` match (the count stopped there)
+
+    @property
+    def pages(self) -> int | None:
+        """How many pages there are, when the count is exact."""
+        return None if self.more else _pages(self.matches, self.size)
+
+
+def _pages(matches: int, size: int) -> int:
+    return max(1, -(-matches // size))
+
+
+def _page_rows(filters: LeadFilters, number: int, size: int) -> tuple[list[Lead], bool]:
+    """One page of the list and whether another follows: reads ``size + 1`` rows."""
     start = (max(number, 1) - 1) * size
     leads = lead_list(filters=filters).only(*stored_fields(LIST_COLUMNS))
     if SORTS.get(filters.sort, SORTS["score"])[0].lstrip("-") not in SCORE_FIELDS:
@@ -164,6 +172,32 @@ def lead_page(*, filters: LeadFilters, number: int, size: int) -> tuple[list[Lea
         skip = max(start - scored_total, 0)
         rows += list(unscored[skip : skip + size + 1 - len(rows)])
     return rows[:size], len(rows) > size
+
+
+def lead_count(*, filters: LeadFilters, cap: int) -> int:
+    """How many leads match, counted up to ``cap + 1`` at most (a short scan however many there are)."""
+    return leads_matching(Lead.objects.get_queryset(), filters).order_by()[: cap + 1].count()
+
+
+def lead_page(*, filters: LeadFilters, number: int, size: int, cap: int = COUNT_CAP) -> LeadPage:
+    """One page of the list and how many leads match, never counting the whole match (a COUNT(*)
+    over 100k leads costs more than the page itself): a page that is not full gives the count, a
+    page past the end counts no further than its offset (the rows it skipped) and shows the last
+    page, and otherwise the count stops at ``cap``."""
+    number = max(number, 1)
+    rows, has_next = _page_rows(filters, number, size)
+    start = (number - 1) * size
+    if not rows and number > 1:
+        matches = lead_count(filters=filters, cap=start - 1)  # the page is empty: at most ``start`` match
+        number = _pages(matches, size)
+        rows, has_next = _page_rows(filters, number, size)
+        return LeadPage(rows=rows, number=number, size=size, has_next=has_next, matches=matches)
+    if not has_next:
+        return LeadPage(rows=rows, number=number, size=size, has_next=False, matches=start + len(rows))
+    if start + size >= cap:  # this far in, more than the cap match: no need to count them
+        return LeadPage(rows=rows, number=number, size=size, has_next=True, matches=start + size, more=True)
+    matches = lead_count(filters=filters, cap=cap)
+    return LeadPage(rows=rows, number=number, size=size, has_next=True, matches=min(matches, cap), more=matches > cap)
 
 
 def lead_facets() -> dict[str, list[str]]:

@@ -6,6 +6,7 @@ import json
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from itertools import islice
 from typing import IO, Any
 
@@ -28,6 +29,7 @@ from leads.selectors import FACETS_CACHE_KEY
 from leads.signals import leads_imported, outcomes_imported
 
 CHUNK_ROWS = 5000
+FUTURE_SLACK = timedelta(days=1)  # an event dated up to this far ahead is kept (time zones, clocks a little off)
 
 
 @dataclass
@@ -37,10 +39,14 @@ class ImportResult:
     rejected: int = 0
     errors: list[RowError] = field(default_factory=list)  # rows left out
     warnings: list[RowError] = field(default_factory=list)  # values left out of rows that came in
+    # Activities: valid events already stored (or repeated in the import), skipped and not in ``imported``.
+    # None for leads, which an import updates.
+    duplicates: int | None = None
 
     @property
     def summary(self) -> str:
-        return f"imported={self.imported} labels={self.labels} rejected={self.rejected} warnings={len(self.warnings)}"
+        counts = f"imported={self.imported} labels={self.labels} rejected={self.rejected} warnings={len(self.warnings)}"
+        return counts if self.duplicates is None else f"{counts} duplicates={self.duplicates}"
 
     @property
     def problems(self) -> list[RowError]:
@@ -185,7 +191,8 @@ def import_leads_csv(
 
 
 def activities_insert(*, rows: Sequence[ActivityRow], lead_ids: dict[str, int]) -> int:
-    """Insert events; an event already stored (same lead, type and time) is left as it is."""
+    """Insert events; an event already stored (same lead, type and time) is left as it is. Returns
+    how many were new."""
     if connection.vendor == "postgresql":
         table = Activity._meta.db_table
         with connection.cursor() as cursor:
@@ -201,11 +208,16 @@ def activities_insert(*, rows: Sequence[ActivityRow], lead_ids: dict[str, int]) 
                 f"INSERT INTO {table} (lead_id, type, occurred_at) SELECT lead_id, type, occurred_at "
                 "FROM activity_load ON CONFLICT DO NOTHING"
             )
+            inserted = int(cursor.rowcount)  # the rows ON CONFLICT DO NOTHING did insert
     else:
+        # bulk_create does not say which rows it ignored: count the leads' events before and after.
+        touched = Activity.objects.filter(lead_id__in={lead_ids[row.lead] for row in rows})
+        before = touched.count()
         objects = [Activity(lead_id=lead_ids[row.lead], type=row.type, occurred_at=row.occurred_at) for row in rows]
         Activity.objects.bulk_create(objects, batch_size=2000, ignore_conflicts=True)
+        inserted = touched.count() - before
     lead_blocks_touch(lead_ids={lead_ids[row.lead] for row in rows})
-    return len(rows)
+    return inserted
 
 
 def lead_blocks_touch(*, lead_ids: Iterable[int]) -> None:
@@ -223,14 +235,18 @@ def lead_blocks_touch(*, lead_ids: Iterable[int]) -> None:
 
 
 def import_activities(*, rows: Iterable[tuple[int, dict[str, Any]]]) -> ImportResult:
-    result = ImportResult()
+    """Insert numbered events (from a CSV or the API); a bad row, an unknown lead or an event dated
+    more than a day ahead (a clock or a typo: it would read as recent activity for years) is rejected.
+    ``imported`` counts the new events, ``duplicates`` the ones already stored."""
+    result = ImportResult(duplicates=0)
+    latest = timezone.now() + FUTURE_SLACK
     parsed: list[tuple[int, ActivityRow]] = []
     for number, values in rows:
         if "__error__" in values:
             result.reject(RowError(number, "row", values["__error__"]))
             continue
         try:
-            parsed.append((number, parse_activity_row(values)))
+            parsed.append((number, parse_activity_row(values, latest=latest)))
         except RowInvalid as exc:
             result.reject(RowError(number, exc.field, exc.message))
     for chunk in _chunks(parsed, CHUNK_ROWS):
@@ -243,7 +259,9 @@ def import_activities(*, rows: Iterable[tuple[int, dict[str, Any]]]) -> ImportRe
             else:
                 result.reject(RowError(number, "lead", f"no lead with external_id {row.lead!r}"))
         with transaction.atomic():
-            result.imported += activities_insert(rows=good, lead_ids=lead_ids)
+            inserted = activities_insert(rows=good, lead_ids=lead_ids)
+        result.imported += inserted
+        result.duplicates = (result.duplicates or 0) + len(good) - inserted
     analyze_if_stale([Activity])
     return result
 

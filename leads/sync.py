@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +14,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from leads.models import Lead
-from leads.selectors import common_filters, stored_fields
+from leads.selectors import LeadFilters, leads_matching, stored_fields
 
 SYNC_COLUMNS = (
     "external_id",
@@ -36,11 +36,9 @@ SYNC_COLUMNS = (
 
 @dataclass(frozen=True)
 class SyncFilters:
-    status: str = ""  # "" for every status
-    industry: str = ""
-    source: str = ""
-    score_min: float | None = None
-    score_max: float | None = None
+    """The lead list's filters (every status unless one is given) and, for a sync, when a lead last changed."""
+
+    leads: LeadFilters = field(default_factory=lambda: LeadFilters(status=""))
     changed_since: datetime | None = None
 
 
@@ -88,7 +86,7 @@ def _changed_at() -> Greatest:
 
 def lead_sync_list(*, filters: SyncFilters) -> QuerySet[Lead]:
     """Leads matching ``filters``, ordered by (changed_at, id) (the CSV export's order)."""
-    leads = common_filters(Lead.objects.get_queryset(), filters).annotate(changed_at=_changed_at())
+    leads = leads_matching(Lead.objects.get_queryset(), filters.leads).annotate(changed_at=_changed_at())
     if filters.changed_since is not None:
         leads = leads.filter(changed_at__gt=filters.changed_since)
     return leads.order_by("changed_at", "id")

@@ -5,16 +5,14 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from config.forms import form_errors
 from config.roles import ADMINS, MANAGERS, READERS, has_role, role_required, signed_in_user
 from feedback.selectors import lead_label, lead_lease_held, reasons, reasons_by_outcome
 from leads.csvfile import CsvFileError
 from leads.export import leads_csv_response
-from leads.forms import ImportForm, LeadFilterForm
+from leads.forms import ImportForm, lead_filter_form
 from leads.import_report import import_report, kept_problems, problems_csv
 from leads.selectors import (
     ACTIVITIES_SHOWN,
-    LeadFilters,
     lead_activities,
     lead_facets,
     lead_get_or_404,
@@ -27,49 +25,34 @@ from learning.scoring import explain_leads
 from learning.selectors import next_actions_for
 
 PAGE_SIZE = 50
-MAX_PAGE = 10_000  # a page number past this shows that page (empty beyond the last lead), never an error
+MAX_PAGE = 10_000  # a page number past this shows that page (the last one beyond the last lead), never an error
 SHOWN_PROBLEMS = 200  # on the page; the CSV has them all
-
-
-def _share(percent: int | None) -> float | None:
-    return None if percent is None else percent / 100
 
 
 @require_GET
 @role_required(READERS)
 def lead_list(request: HttpRequest) -> HttpResponse:
 
-    form = LeadFilterForm(request.GET or None)
-    # A bad field is left out (the valid ones still filter) and named on a 400 page.
-    invalid = form.is_bound and not form.is_valid()
-    data = getattr(form, "cleaned_data", {})
-    filters = LeadFilters(
-        status=data.get("status") or "open",
-        industry=data.get("industry") or "",
-        source=data.get("source") or "",
-        q=data.get("q") or "",
-        sort=data.get("sort") or "score",
-        score_min=_share(data.get("score_min")),
-        score_max=_share(data.get("score_max")),
-        expected_value_min=data.get("ev_min"),
-        uncertainty_min=_share(data.get("uncertainty_min")),
-        reason=data.get("reason") or "",
-    )
+    # A bad field is left out (the form shows its default, as the list applies it) and named on a 400 page.
+    form, problems = lead_filter_form(request.GET)
+    filters = form.lead_filters()
     try:
         number = min(max(1, int(request.GET.get("page") or 1)), MAX_PAGE)
     except ValueError:
         number = 1
-    leads, has_next = lead_page(filters=filters, number=number, size=PAGE_SIZE)
+    shown = lead_page(filters=filters, number=number, size=PAGE_SIZE)
+    leads = shown.rows
     page = {
         "object_list": leads,
-        "number": number,
-        "has_previous": number > 1,
-        "previous_page_number": number - 1,
-        "has_next": has_next,
-        "next_page_number": number + 1,
+        "number": shown.number,
+        "pages": shown.pages,
+        "has_previous": shown.number > 1,
+        "previous_page_number": shown.number - 1,
+        "has_next": shown.has_next,
+        "next_page_number": shown.number + 1,
+        "matches": shown.matches,
+        "more": shown.more,
     }
-    query = request.GET.copy()
-    query.pop("page", None)
     scored = [lead.scored_at for lead in leads if lead.scored_at is not None]
     context = {
         "form": form,
@@ -78,30 +61,23 @@ def lead_list(request: HttpRequest) -> HttpResponse:
         "scored_newest": max(scored, default=None),
         "facets": lead_facets(),
         "reasons": reasons(),
-        "query": query.urlencode(),
+        "query": form.query(),
         "filters": filters,
-        "filter_errors": form_errors(form) if invalid else "",
+        "filter_errors": problems,
     }
     template = "leads/_rows.html" if request.GET.get("fragment") == "rows" else "leads/list.html"
-    return render(request, template, context, status=400 if invalid else 200)
+    return render(request, template, context, status=400 if problems else 200)
 
 
 @require_GET
 @role_required(MANAGERS)
 def lead_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
-    """The lead list as CSV with scores, filtered like the list (status, industry, source)."""
-    form = LeadFilterForm(request.GET or None)
-    if form.is_bound and not form.is_valid():
-        return HttpResponse(form_errors(form), status=400, content_type="text/plain; charset=utf-8")
-    data = getattr(form, "cleaned_data", {})
-    filters = SyncFilters(
-        status=data.get("status") or "",
-        industry=data.get("industry") or "",
-        source=data.get("source") or "",
-        score_min=_share(data.get("score_min")),
-        score_max=_share(data.get("score_max")),
-    )
-    return leads_csv_response(filters=filters)
+    """The lead list as CSV with scores: the leads the list shows for the same query, every filter
+    and default included (in the export's own order)."""
+    form, problems = lead_filter_form(request.GET)
+    if problems:
+        return HttpResponse(problems, status=400, content_type="text/plain; charset=utf-8")
+    return leads_csv_response(filters=SyncFilters(leads=form.lead_filters()))
 
 
 @require_GET

@@ -24,5 +24,5 @@ def run_import(command: BaseCommand, path: str, load: Callable[[IO[bytes]], Impo
         command.stderr.write(str(problem))
     import_announce(results=[result])
     command.stdout.write(result.summary)
-    if result.imported == 0:
+    if result.imported == 0 and not result.duplicates:  # a file of events all stored already is not a failure
         raise CommandError("nothing could be imported")

@@ -105,6 +105,21 @@ def test_it_inserts_activities_and_reports_an_unknown_lead(admin: Any, api_for: 
 
 
 @pytest.mark.django_db
+def test_it_counts_new_activities_and_the_ones_already_stored_apart(admin: Any, api_for: Any) -> None:
+    Lead.objects.create(external_id="L1")
+    items = [{"lead": "L1", "type": "call", "occurred_at": f"2026-10-0{day}"} for day in range(1, 4)]
+    client = api_for(admin)
+    client.post("/api/activities/bulk", {"items": items[:1]})
+
+    body = client.post("/api/activities/bulk", {"items": items}).json()
+    leads = client.post("/api/leads/bulk", {"items": [{"external_id": "L2"}]}).json()
+
+    assert (body["imported"], body["duplicates"], body["rejected"]) == (2, 1, 0)
+    assert leads["duplicates"] is None
+    assert Activity.objects.count() == 3
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("path", ["/api/leads/bulk", "/api/activities/bulk"])
 def test_a_body_without_items_answers_400_naming_items(path: str, admin: Any, api_for: Any) -> None:
     response = api_for(admin).post(path, {"rows": []})

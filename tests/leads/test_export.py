@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Any
 
 import pytest
 
+from feedback.services import label_submit
 from leads.export import csv_safe
+from leads.forms import LeadFilterForm
+from leads.models import Lead
 from leads.services import import_leads
+from tests.scores import set_score
 
 pytestmark = pytest.mark.django_db
 
@@ -76,3 +81,57 @@ def test_the_api_export_filters_like_the_list(scored_leads: list[str], admin: An
 def test_reps_cannot_export(rep: Any, page_for: Any, api_for: Any) -> None:
     assert page_for(rep).get("/leads/export.csv").status_code == 403
     assert api_for(rep).get("/api/leads.csv").status_code == 403
+
+
+@pytest.fixture
+def varied_leads(make_leads: Any, rep: Any) -> list[str]:
+    """Six leads with different scores, expected values and uncertainties; two labeled with reasons."""
+    ids = make_leads(6)
+    for i, external_id in enumerate(ids):
+        set_score(
+            Lead.objects.get(external_id=external_id),
+            score=0.1 + 0.15 * i,
+            expected_value=1000.0 * i,
+            uncertainty=[0.1, 0.45, 0.3, 0.2, 0.05, 0.4][i],
+        )
+    for i, (outcome, reason) in {1: ("converted", "champion"), 2: ("not_converted", "no_budget")}.items():
+        label_submit(user=rep, lead=Lead.objects.get(external_id=ids[i]), outcome=outcome, reason_code=reason)
+    return ids
+
+
+# One query per filter of the list's form (and the default: open leads), each narrowing the six leads.
+LIST_QUERIES = [
+    pytest.param({}, id="defaults"),
+    pytest.param({"status": "converted"}, id="status"),
+    pytest.param({"status": "all", "industry": "retail"}, id="industry"),
+    pytest.param({"status": "all", "source": "referral"}, id="source"),
+    pytest.param({"status": "all", "q": "Company 3"}, id="q"),
+    pytest.param({"status": "all", "q": "acme", "industry": "retail"}, id="q matching nothing"),
+    pytest.param({"status": "all", "score_min": "40", "score_max": "80"}, id="score range"),
+    pytest.param({"status": "all", "ev_min": "3500"}, id="ev_min"),
+    pytest.param({"status": "all", "uncertainty_min": "30"}, id="uncertainty_min"),
+    pytest.param({"status": "all", "reason": "no_budget"}, id="reason"),
+    pytest.param({"status": "all", "sort": "company"}, id="sort"),
+]
+
+
+def test_every_filter_of_the_list_has_an_export_case() -> None:
+    named = {name for case in LIST_QUERIES for name in case.values[0]}
+
+    assert set(LeadFilterForm.base_fields) <= named
+
+
+@pytest.mark.parametrize("query", LIST_QUERIES)
+def test_the_export_holds_exactly_the_leads_the_list_shows_for_the_same_query(
+    varied_leads: list[str], manager: Any, page_for: Any, query: dict[str, str]
+) -> None:
+    client = page_for(manager)
+    page = client.get("/leads/", query)
+    assert page.status_code == 200
+    listed = set(re.findall(r'<td><a href="/leads/[^"]+/">([^<]+)</a>', page.content.decode()))
+
+    exported = {row["external_id"] for row in read_csv(client.get("/leads/export.csv", query))}
+
+    assert exported == listed
+    if query.get("status") == "all" and "sort" not in query:
+        assert len(listed) < len(varied_leads)  # the case narrows the list, so it tests its filter

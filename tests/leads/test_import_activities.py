@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -53,7 +53,7 @@ def test_it_imports_events_and_prints_the_summary_last(leads: None, tmp_path: Pa
 
     out, err = run_import(path)
 
-    assert last_line(out) == "imported=3 labels=0 rejected=0 warnings=0"
+    assert last_line(out) == "imported=3 labels=0 rejected=0 warnings=0 duplicates=0"
     assert err == ""
     events = list(
         Activity.objects.filter(lead__external_id="L1").order_by("occurred_at").values_list("type", "occurred_at")
@@ -73,6 +73,7 @@ BAD_ROWS = [
     pytest.param(["L1", "call", ""], "occurred_at", id="missing occurred_at"),
     pytest.param(["L1", "x" * 51, "2026-10-01"], "type", id="type over its max length"),
     pytest.param(["L1", "call", "2026-10-01", "extra"], "row", id="too many fields"),
+    pytest.param(["L1", "call", "2030-01-01"], "occurred_at", id="in the future"),
 ]
 
 
@@ -85,11 +86,31 @@ def test_it_reports_a_bad_row_with_its_number_and_field_and_imports_the_others(
 
     out, err = run_import(path)
 
-    assert last_line(out) == "imported=2 labels=0 rejected=1 warnings=0"
+    assert last_line(out) == "imported=2 labels=0 rejected=1 warnings=0 duplicates=0"
     lines = err.strip().splitlines()
     assert len(lines) == 1
     assert lines[0].startswith(f"row 3: {field}: ")
     assert Activity.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_an_event_more_than_a_day_ahead_is_a_row_problem_and_one_within_a_day_comes_in(
+    leads: None, tmp_path: Path
+) -> None:
+    soon = (datetime.now(UTC) + timedelta(hours=20)).isoformat()
+    later = (datetime.now(UTC) + timedelta(days=2)).replace(microsecond=0)
+    path = write_csv(
+        tmp_path, [["L1", "call", soon], ["L1", "meeting", later.isoformat()], ["L2", "call", "2030-01-01"]]
+    )
+
+    out, err = run_import(path)
+
+    assert last_line(out) == "imported=1 labels=0 rejected=2 warnings=0 duplicates=0"
+    assert err.strip().splitlines() == [
+        f"row 3: occurred_at: {later:%Y-%m-%d %H:%M} UTC is in the future (more than a day ahead)",
+        "row 4: occurred_at: 2030-01-01 00:00 UTC is in the future (more than a day ahead)",
+    ]
+    assert list(Activity.objects.values_list("type", flat=True)) == ["call"]
 
 
 @pytest.mark.django_db
@@ -114,9 +135,9 @@ def test_importing_the_same_file_again_duplicates_no_event(leads: None, tmp_path
     )
     run_import(path)
 
-    out, err = run_import(path)
+    out, err = run_import(path)  # nothing new, and not a failure
 
-    assert last_line(out).endswith(" rejected=0 warnings=0")
+    assert last_line(out) == "imported=0 labels=0 rejected=0 warnings=0 duplicates=3"
     assert err == ""
     assert Activity.objects.count() == 3
 
@@ -132,9 +153,30 @@ def test_the_same_event_written_differently_is_stored_once(leads: None, tmp_path
         ],
     )
 
-    run_import(path)
+    out, _ = run_import(path)
 
+    assert last_line(out) == "imported=1 labels=0 rejected=0 warnings=0 duplicates=2"
     assert Activity.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_count_is_of_new_events_and_an_event_already_there_is_counted_apart(leads: None, tmp_path: Path) -> None:
+    run_import(write_csv(tmp_path, [["L1", "call", "2026-10-01"]]))
+    path = write_csv(
+        tmp_path,
+        [
+            ["L1", "call", "2026-10-01"],
+            ["L1", "call", "2026-10-02"],
+            ["L1", "meeting", "2026-10-02"],
+            ["L2", "call", "2026-10-01"],
+            ["L2", "call", "2026-10-03"],
+        ],
+    )
+
+    out, _ = run_import(path)
+
+    assert last_line(out) == "imported=4 labels=0 rejected=0 warnings=0 duplicates=1"
+    assert Activity.objects.count() == 5
 
 
 @pytest.mark.django_db
@@ -145,7 +187,7 @@ def test_it_fails_when_no_row_can_be_imported(leads: None, tmp_path: Path) -> No
     with pytest.raises(CommandError, match="nothing could be imported"):
         call_command("import_activities", str(path), stdout=out, stderr=err)
 
-    assert last_line(out.getvalue()) == "imported=0 labels=0 rejected=2 warnings=0"
+    assert last_line(out.getvalue()) == "imported=0 labels=0 rejected=2 warnings=0 duplicates=0"
     assert "row 2: lead: " in err.getvalue()
     assert "row 3: occurred_at: " in err.getvalue()
 

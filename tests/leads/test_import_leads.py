@@ -384,7 +384,7 @@ def test_the_upload_page_imports_activities_too(admin: Any, page_for: Any) -> No
 
     assert response.status_code == 200
     body = response.content.decode()
-    assert "Imported 1 activity event." in body and "1 row was rejected and not imported." in body
+    assert "Imported 1 new activity event." in body and "1 row was rejected and not imported." in body
     assert Lead.objects.get(external_id="L1").activities.count() == 1
 
 

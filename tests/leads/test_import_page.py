@@ -112,8 +112,55 @@ def test_the_importers_warnings_show_as_values_dropped_and_rows_kept() -> None:
     ]
 
 
-def test_activity_imports_count_events() -> None:
-    assert import_report(result=ImportResult(imported=1_234), kind="activities").sentences == [
-        "Imported 1,234 activity events.",
+def test_activity_imports_count_new_events() -> None:
+    assert import_report(result=ImportResult(imported=1_234, duplicates=0), kind="activities").sentences == [
+        "Imported 1,234 new activity events.",
         "No row had a problem.",
     ]
+
+
+@pytest.mark.django_db
+def test_an_activity_dated_in_the_future_is_a_row_problem_on_the_page(admin: Any, page_for: Any) -> None:
+    from leads.models import Activity, Lead
+
+    Lead.objects.create(external_id="L1")
+    rows = "lead,type,occurred_at\nL1,call,2026-10-01\nL1,meeting,2030-01-01\n"
+
+    response = page_for(admin).post("/leads/import/", {"kind": "activities", "file": upload(rows)})
+
+    body = response.content.decode()
+    assert "Imported 1 new activity event." in body and "1 row was rejected and not imported." in body
+    table = body.split('class="problems"')[1]
+    assert re.search(r'<td class="num">3</td><td>occurred_at</td><td>2030-01-01 00:00 UTC is in the future', table)
+    assert Activity.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_an_activity_import_counts_new_events_and_the_ones_already_there_apart(admin: Any, page_for: Any) -> None:
+    from leads.models import Activity, Lead
+
+    Lead.objects.create(external_id="L1")
+    client = page_for(admin)
+    client.post("/leads/import/", {"kind": "activities", "file": upload("lead,type,occurred_at\nL1,call,2026-10-01\n")})
+    rows = "lead,type,occurred_at\n" + "".join(f"L1,call,2026-10-0{day}\n" for day in range(1, 6))
+
+    body = client.post("/leads/import/", {"kind": "activities", "file": upload(rows)}).content.decode()
+
+    assert "Imported 4 new activity events, 1 already there (left as it was)." in body
+    assert "<strong>4</strong> new" in body and "<strong>1</strong> already there" in body
+    assert Activity.objects.count() == 5
+
+
+@pytest.mark.django_db
+def test_importing_the_same_activities_again_reads_as_done_with_nothing_new(admin: Any, page_for: Any) -> None:
+    from leads.models import Lead
+
+    Lead.objects.create(external_id="L1")
+    client = page_for(admin)
+    rows = "lead,type,occurred_at\nL1,call,2026-10-01\nL1,call,2026-10-02\n"
+    client.post("/leads/import/", {"kind": "activities", "file": upload(rows)})
+
+    body = client.post("/leads/import/", {"kind": "activities", "file": upload(rows)}).content.decode()
+
+    assert "Import done" in body
+    assert "Imported 0 new activity events, 2 already there (left as they were)." in body
