@@ -103,7 +103,7 @@ def note_groups(
         outcome, count = Counter(outcomes[i] for i in members).most_common(1)[0]
         groups.append(
             NoteGroup(
-                terms=[str(terms[j]) for j in _distinct_terms(np.argsort(-centre)[:12], terms)][:4],
+                terms=[str(terms[j]) for j in _distinct_terms(_heaviest(centre, terms, typical_notes[0]), terms)][:4],
                 notes=typical_notes,
                 size=len(members),
                 outcome=outcome,
@@ -114,7 +114,21 @@ def note_groups(
     return sorted(groups, key=lambda g: -g.size)[:max_groups]
 
 
-def _distinct_terms(indices: np.ndarray, terms: np.ndarray) -> list[int]:
+def _heaviest(centre: np.ndarray, terms: np.ndarray, typical: str, top: int = 12) -> list[int]:
+    """The ``top`` heaviest terms; terms of equal weight (notes that all say the same words) in the
+    order the most typical note says them, a word pair before its first word."""
+    text = typical.lower()
+
+    def said_at(j: int) -> int:
+        at = text.find(str(terms[j]))
+        return len(text) if at < 0 else at
+
+    nonzero = [int(j) for j in np.flatnonzero(centre > 0)]
+    ranked = sorted(nonzero, key=lambda j: (-round(float(centre[j]), 9), said_at(j), -len(str(terms[j]))))
+    return ranked[:top]
+
+
+def _distinct_terms(indices: Sequence[int], terms: np.ndarray) -> list[int]:
     """Drop a term that repeats a word of a heavier one ("budget freeze" after "budget")."""
     kept: list[int] = []
     said: set[str] = set()

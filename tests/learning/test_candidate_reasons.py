@@ -93,7 +93,8 @@ def test_notes_that_all_share_one_theme_make_one_group() -> None:
     groups = note_groups(notes, ["not_converted"] * len(notes))
 
     assert [group.size for group in groups] == [11]
-    assert {"security", "questionnaire", "legal"} & set(groups[0].terms)
+    # Every word weighs the same in every note: the suggestion takes them in the order a note says them.
+    assert groups[0].label == "Security questionnaire / stalled"
 
 
 def test_a_hyphenated_word_stays_whole_in_the_group_terms() -> None:
@@ -102,8 +103,8 @@ def test_a_hyphenated_word_stays_whole_in_the_group_terms() -> None:
 
     groups = note_groups(notes, ["not_converted"] * len(notes))
 
-    built = next(group for group in groups if "build" in group.terms)
-    assert "in-house" in built.terms
+    built = next(group for group in groups if any("in-house" in term for term in group.terms))
+    assert "build in-house" in built.terms
     assert not any("house" in term.split() for group in groups for term in group.terms)
 
 
