@@ -108,7 +108,12 @@ class ImportForm(forms.Form):
     outcome_column = forms.CharField(
         max_length=100, required=False, help_text="leads only: a column of historical outcomes"
     )
-    positive = forms.CharField(max_length=100, required=False, help_text="the outcome value that means converted")
+    positive = forms.CharField(
+        label="Value that means converted",
+        max_length=100,
+        required=False,
+        help_text="leads only: when the outcome column holds other words (won / lost, yes / no)",
+    )
     outcome_date_column = forms.CharField(
         max_length=100, required=False, help_text="leads only: a column of when each outcome happened"
     )

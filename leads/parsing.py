@@ -173,6 +173,12 @@ def parse_when(raw: Any, *, name: str) -> datetime | None:
     return parsed
 
 
+# How to say which value of an outcome column means converted, on the command line and the upload page.
+NAME_POSITIVE = (
+    "or name the value that means converted: --positive VALUE, on the upload page 'Value that means converted'"
+)
+
+
 def parse_outcome(raw: Any, *, column: str, positive: str | None) -> str | None:
     text = _field_text(raw, column)
     if text == "":
@@ -182,7 +188,10 @@ def parse_outcome(raw: Any, *, column: str, positive: str | None) -> str | None:
     normalised = text.lower().replace(" ", "_").replace("-", "_")
     if normalised in OUTCOMES:
         return normalised
-    raise RowInvalid(column, f"expected converted or not_converted, got {text[:40]!r} (or pass --positive VALUE)")
+    raise RowInvalid(
+        column,
+        f"expected converted or not_converted, got {text[:40]!r} ({NAME_POSITIVE})",
+    )
 
 
 def parse_lead_row(

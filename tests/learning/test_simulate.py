@@ -185,9 +185,9 @@ def test_outcomes_it_cannot_read_are_reported_by_row_and_column_not_counted_as_u
             stdout=stdout,
             stderr=stderr,
         )
-    assert "row 3: result: expected converted or not_converted, got 'Won' (or pass --positive VALUE)" in (
-        stderr.getvalue()
-    )  # row 2, the first lead, has no outcome
+    # row 2, the first lead, has no outcome
+    assert "row 3: result: expected converted or not_converted, got 'Won' (or name the value" in stderr.getvalue()
+    assert "--positive VALUE" in stderr.getvalue()
     assert "more rows skipped" in stderr.getvalue()
     empty = int(pd.read_csv(leads_csv, keep_default_na=False)["result"].eq("").sum())
     assert f"{empty} rows without an outcome left out" in stdout.getvalue()  # only the truly open leads
