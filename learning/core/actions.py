@@ -24,7 +24,13 @@ class Rule:
         return {"field": self.field, "op": self.op, "value": self.value}
 
     def __str__(self) -> str:
-        value = ", ".join(map(str, self.value)) if isinstance(self.value, list) else self.value
+        """As an admin writes it: ``employees >= 51``, not ``51.0``."""
+        if isinstance(self.value, list):
+            value = ", ".join(map(str, self.value))
+        elif isinstance(self.value, float):
+            value = str(int(self.value)) if self.value.is_integer() else str(self.value)
+        else:
+            value = str(self.value)
         return f"{self.field} {self.op} {value}"
 
 

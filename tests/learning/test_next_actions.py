@@ -139,3 +139,17 @@ def test_the_openapi_document_describes_next_actions(rep: Any, api_for: Any) -> 
     schema = api_for(rep).get("/api/openapi.json").json()
 
     assert "next_actions" in schema["components"]["schemas"]["LeadOut"]["properties"]
+
+
+@pytest.mark.parametrize(
+    ("line", "shown"),
+    [
+        ("employees >= 51", "employees >= 51"),
+        ("score >= 0.3", "score >= 0.3"),
+        ("deal_value > 1234567", "deal_value > 1234567"),
+        ("industry in software,  logistics", "industry in software, logistics"),
+        ("country = Germany", "country = Germany"),
+    ],
+)
+def test_a_rule_reads_back_as_it_was_written(line: str, shown: str) -> None:
+    assert str(parse_rule(line)) == shown
