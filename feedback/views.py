@@ -253,7 +253,6 @@ def dashboards(request: HttpRequest) -> HttpResponse:
         "disagree": disagreements(filters=filters),
         "team": team,
         "team_charts": presenters.team_charts(team),
-        "queue_size": loop_settings().queue_size,
         "min_labels": MIN_LABELS,
     }
     return render(request, "feedback/dashboards.html", context)

@@ -20,7 +20,6 @@ STRATEGY_WORDS = {
 
 # Bounds of the whole-number loop settings: a queue of at least one lead and at most what the queue API
 # hands out at once; a retrain after at least one label; the clock's rescore at least monthly (or never).
-MAX_QUEUE_SIZE = 100
 MAX_RETRAIN_LABELS = 1000
 MAX_RESCORE_HOURS = 30 * 24
 
@@ -81,7 +80,6 @@ class LoopSettingsForm(forms.ModelForm[LoopSettings]):
             "retrain_every_labels": "Retrain after this many new labels",
             "retrain_every_minutes": "…or when a label has waited (minutes, 0 = never)",
             "lease_minutes": "Queue lease (minutes)",
-            "queue_size": "Queue size",
             "cold_start_hot_points": "Starting rules: hot at points of at least",
             "rescore_every_hours": "Rescore every open lead every (hours, 0 = only after labels and imports)",
         }
@@ -93,12 +91,6 @@ class LoopSettingsForm(forms.ModelForm[LoopSettings]):
         value: int = self.cleaned_data["lease_minutes"]
         if not 1 <= value <= 24 * 60:
             raise forms.ValidationError("must be between 1 and 1440 minutes")
-        return value
-
-    def clean_queue_size(self) -> int:
-        value: int = self.cleaned_data["queue_size"]
-        if not 1 <= value <= MAX_QUEUE_SIZE:
-            raise forms.ValidationError(f"must be between 1 and {MAX_QUEUE_SIZE} leads")
         return value
 
     def clean_retrain_every_labels(self) -> int:

@@ -57,7 +57,6 @@ SETTINGS_FIELDS = (
     "retrain_every_labels",
     "retrain_every_minutes",
     "lease_minutes",
-    "queue_size",
     "cold_start_hot_points",
     "rescore_every_hours",
 )
@@ -73,7 +72,6 @@ class LoopSettings(models.Model):
     exploration = models.FloatField(default=DEFAULT_EXPLORATION)
     min_labels_per_outcome = models.PositiveIntegerField(default=5)
     lease_minutes = models.PositiveIntegerField(default=15)
-    queue_size = models.PositiveIntegerField(default=10)
     cold_start_hot_points = models.FloatField(default=50.0)
     retrain_every_labels = models.PositiveIntegerField(
         default=1, help_text="retrain once this many new labels are waiting"

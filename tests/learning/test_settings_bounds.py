@@ -24,8 +24,7 @@ def refused(response: Any) -> str:
 @pytest.mark.parametrize(
     ("change", "problem"),
     [
-        ({"queue_size": 0}, "Queue size: must be between 1 and 100 leads"),
-        ({"queue_size": 101}, "Queue size: must be between 1 and 100 leads"),
+        ({"lease_minutes": 0}, "Queue lease: must be between 1 and 1440 minutes"),
         ({"retrain_every_labels": 0}, "Retrain after this many new labels: must be between 1 and 1,000 labels"),
         (
             {"rescore_every_hours": 100000},
@@ -41,17 +40,17 @@ def test_a_silly_value_is_refused_by_its_label_and_nothing_is_saved(
 
     assert refused(response) == f"Not saved: {problem}."
     saved = LoopSettings.objects.get()
-    assert (saved.queue_size, saved.retrain_every_labels, saved.rescore_every_hours) == (10, 1, 24)
+    assert (saved.lease_minutes, saved.retrain_every_labels, saved.rescore_every_hours) == (15, 1, 24)
     assert not AuditLog.objects.exists()
 
 
 @pytest.mark.django_db
 def test_each_bad_setting_is_named_in_the_one_line(admin: Any, page_for: Any) -> None:
-    response = page_for(admin).post("/settings/", settings_body(queue_size=0, hot_threshold=150))
+    response = page_for(admin).post("/settings/", settings_body(retrain_every_labels=0, hot_threshold=150))
 
     assert refused(response) == (
         "Not saved: Hot lead at a chance to convert of at least: enter a percentage from 1 to 99; "
-        "Queue size: must be between 1 and 100 leads."
+        "Retrain after this many new labels: must be between 1 and 1,000 labels."
     )
 
 
@@ -59,8 +58,7 @@ def test_each_bad_setting_is_named_in_the_one_line(admin: Any, page_for: Any) ->
 @pytest.mark.parametrize(
     "change",
     [
-        {"queue_size": 1},
-        {"queue_size": 100},
+        {"retrain_every_labels": 1},
         {"retrain_every_labels": 1000},
         {"rescore_every_hours": 0},  # no rescore by the clock
         {"rescore_every_hours": 1},
@@ -82,6 +80,6 @@ def test_a_valid_page_shows_no_line_of_problems(admin: Any, page_for: Any) -> No
 
 @pytest.mark.django_db
 def test_a_refused_preview_says_there_is_no_preview(admin: Any, page_for: Any) -> None:
-    response = page_for(admin).post("/settings/", settings_body(queue_size=0, preview="1"))
+    response = page_for(admin).post("/settings/", settings_body(lease_minutes=0, preview="1"))
 
-    assert refused(response) == "No preview: Queue size: must be between 1 and 100 leads."
+    assert refused(response) == "No preview: Queue lease: must be between 1 and 1440 minutes."

@@ -21,16 +21,16 @@ def paragraph_of(html: str, name: str) -> str:
 
 @pytest.mark.django_db
 def test_an_error_sits_with_its_own_field_after_its_input(admin: Any, page_for: Any) -> None:
-    response = page_for(admin).post("/settings/", settings_body(exploration=150, queue_size=0))
+    response = page_for(admin).post("/settings/", settings_body(exploration=150, lease_minutes=0))
     html = response.content.decode()
 
     own = paragraph_of(html, "exploration")
     assert own.index('name="exploration"') < own.index("enter a percentage from 0 to 90")
     assert "enter a percentage from 0 to 90" not in paragraph_of(html, "min_labels_per_outcome")
     assert "enter a percentage from 0 to 90" not in paragraph_of(html, "strategy")
-    assert "must be between 1 and 100 leads" in paragraph_of(html, "queue_size")
-    assert 'aria-describedby="id_queue_size_error"' in paragraph_of(html, "queue_size")
-    assert '<span class="errorlist" id="id_queue_size_error">must be between 1 and 100 leads</span>' in html
+    assert "must be between 1 and 1440 minutes" in paragraph_of(html, "lease_minutes")
+    assert 'aria-describedby="id_lease_minutes_error"' in paragraph_of(html, "lease_minutes")
+    assert '<span class="errorlist" id="id_lease_minutes_error">must be between 1 and 1440 minutes</span>' in html
 
 
 @pytest.mark.django_db

@@ -35,7 +35,6 @@ def settings_body(**change: Any) -> dict[str, Any]:
         "retrain_every_labels": 1,
         "retrain_every_minutes": 0,
         "lease_minutes": 15,
-        "queue_size": 10,
         "cold_start_hot_points": 50,
         "rescore_every_hours": 24,
     }
@@ -54,17 +53,17 @@ def scored(rep: Any, rep2: Any) -> None:
 @pytest.mark.django_db
 def test_saving_settings_records_who_changed_what_from_what_to_what(admin: Any, page_for: Any) -> None:
     client = page_for(admin)
-    response = client.post("/settings/", settings_body(hot_threshold=35, queue_size=12))
+    response = client.post("/settings/", settings_body(hot_threshold=35, lease_minutes=12))
 
     assert response.status_code == 302
     saved = LoopSettings.objects.get()
-    assert (saved.hot_threshold, saved.queue_size, saved.updated_by) == (0.35, 12, admin)
+    assert (saved.hot_threshold, saved.lease_minutes, saved.updated_by) == (0.35, 12, admin)
     entry = AuditLog.objects.get()
     assert (entry.user, entry.action, entry.target) == (admin, "settings.update", "loop settings")
-    assert entry.changes == {"hot_threshold": [0.5, 0.35], "queue_size": [10, 12]}
+    assert entry.changes == {"hot_threshold": [0.5, 0.35], "lease_minutes": [15, 12]}
     assert LoopState.objects.get().rescore_requested is True  # learning runs after commit
     page = client.get("/settings/").content.decode()
-    assert "Saved: Hot lead at a chance to convert of at least; Queue size." in page  # the page's words
+    assert "Saved: Hot lead at a chance to convert of at least; Queue lease." in page  # the page's words
     assert "hot_threshold" not in page.split("Saved:")[1].split("</")[0]
 
 
