@@ -162,7 +162,12 @@ def _promotion_decision(
     active_proba = scorer_for(version=current.version).predict_proba(frame.iloc[np.flatnonzero(held_out)])[:, 1]
     new_auc = float(roc_auc_score(y_held, out_of_fold[held_out]))
     old_auc = float(roc_auc_score(y_held, active_proba))
-    guard = {"held_out": int(held_out.sum()), "candidate_auc": new_auc, "active_auc": old_auc}
+    guard = {
+        "held_out": int(held_out.sum()),
+        "candidate_auc": new_auc,
+        "active_auc": old_auc,
+        "active_version": current.version,
+    }
     if new_auc + PROMOTION_TOLERANCE < old_auc:
         count = int(held_out.sum())
         note = f"ROC AUC {new_auc:.3f} on {count} new labels is below active v{current.version}'s {old_auc:.3f}"
@@ -173,8 +178,8 @@ def _promotion_decision(
 def _pinned_version() -> int | None:
     """The version an admin pinned, if any. Read under the settings row's lock, the lock an admin's
     promote takes too: a pin set while this version trained holds, and is never overridden."""
-    settings = LoopSettings.objects.select_for_update().filter(pk=1)
-    pinned_id = settings.values_list("pinned_version_id", flat=True).first()
+    # get_or_create as the promote does, so a missing row is created under the lock, never read around it.
+    pinned_id = LoopSettings.objects.select_for_update().get_or_create(pk=1)[0].pinned_version_id
     if pinned_id is None:
         return None
     return ModelVersion.objects.filter(pk=pinned_id).values_list("version", flat=True).first()
@@ -184,7 +189,8 @@ def _held_back_note(*, pinned: int, guard: dict[str, float]) -> str:
     """Why a version that passed the guard is not active: an admin pinned another."""
     if "candidate_auc" in guard:
         count = int(guard["held_out"])
-        measured = f"ROC AUC {guard['candidate_auc']:.3f} on {count} new labels, v{pinned}'s {guard['active_auc']:.3f}"
+        against = int(guard.get("active_version", pinned))  # the version active when training began
+        measured = f"ROC AUC {guard['candidate_auc']:.3f} on {count} new labels, v{against}'s {guard['active_auc']:.3f}"
         return f"passed the guard ({measured}); not promoted while v{pinned} is pinned"
     return f"not promoted while v{pinned} is pinned"
 

@@ -90,7 +90,11 @@ def test_a_worse_version_under_a_pin_is_rejected_as_ever(two_versions: Any, admi
 
 @pytest.mark.django_db
 def test_a_pin_set_while_a_version_trains_still_holds(two_versions: Any, admin: Any, monkeypatch: Any) -> None:
-    first, _ = two_versions
+    first, second = two_versions
+    monkeypatch.setattr(training, "GUARD_MIN_LABELS", 5)
+    ModelVersion.objects.filter(pk=second.pk).update(last_label_id=0)  # every label is new to v2
+    right = lambda scorer, y: (0.05 + 0.9 * y, 0.05 + 0.9 * y)  # noqa: E731  (perfectly right)
+    monkeypatch.setattr(training, "_held_out", right)
     decide = training._promotion_decision
 
     def admin_rolls_back_meanwhile(**kwargs: Any) -> Any:
@@ -102,7 +106,8 @@ def test_a_pin_set_while_a_version_trains_still_holds(two_versions: Any, admin: 
 
     newer = learn_one_label()
 
-    assert newer.status == ModelStatus.CANDIDATE and "pinned" in newer.note
+    assert newer.status == ModelStatus.CANDIDATE and newer.note.endswith("not promoted while v1 is pinned")
+    assert "v2's" in newer.note, "the guard's figure is the version it measured against, active when training began"
     assert active_version() == 1
 
 
