@@ -100,9 +100,12 @@ class ReasonAddForm(forms.Form):
     def clean_file_labels(self) -> list[int]:
         text = self.cleaned_data.get("file_labels") or ""
         try:
-            return [int(part) for part in text.split(",") if part.strip()]
+            ids = [int(part) for part in text.split(",") if part.strip()]
         except ValueError:
             raise forms.ValidationError("must be label ids separated by commas") from None
+        if any(not 1 <= label_id < 2**63 for label_id in ids):
+            raise forms.ValidationError("must be label ids separated by commas")
+        return ids
 
 
 class ReasonRenameForm(forms.Form):

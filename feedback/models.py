@@ -23,6 +23,7 @@ class Reason(models.Model):
     # The lead fields this reason speaks to (profile fields, custom attributes, behaviour groups):
     # training reads them as the part of the lead that explains the outcome.
     fields = models.JSONField(default=list, blank=True)
+    filed: int = 0  # not stored: how many labels reason_add filed under a new reason
 
     class Meta:
         ordering = ["outcome", "position", "code"]

@@ -49,7 +49,6 @@ from feedback.services import (
     lead_skip,
     lease_next_leads,
     reason_add,
-    reason_file_labels,
     reason_rename,
     reason_set_active,
     reason_set_fields,
@@ -303,16 +302,12 @@ def reason_add_view(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, form_errors(form))
         return redirect(f"{reverse('settings')}#reasons")
-    data = dict(form.cleaned_data)
-    file_labels = data.pop("file_labels")
-    user = signed_in_user(request)
     try:
-        reason = reason_add(user=user, **data)
+        reason = reason_add(user=signed_in_user(request), **form.cleaned_data)
     except LabelError as exc:
         messages.error(request, str(exc))
     else:
-        filed = reason_file_labels(user=user, reason=reason, label_ids=file_labels) if file_labels else 0
-        also = f"; {filed} label{pluralize(filed)} filed under it" if filed else ""
+        also = f"; {reason.filed} label{pluralize(reason.filed)} filed under it" if reason.filed else ""
         messages.success(request, f"Reason {reason.label!r} added{also}.")
     return redirect(f"{reverse('settings')}#reasons")
 

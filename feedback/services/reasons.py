@@ -46,7 +46,10 @@ def reason_create(*, code: str, label: str, outcome: str) -> Reason:
     return Reason.objects.create(code=code, label=label, outcome=outcome, position=position)
 
 
-def reason_add(*, user: User, code: str, label: str, outcome: str) -> Reason:
+def reason_add(*, user: User, code: str, label: str, outcome: str, file_labels: Sequence[int] = ()) -> Reason:
+    """A new reason, after the outcome's others and before its "Other"; ``file_labels`` (the labels
+    whose notes asked for it) are filed under it in the same transaction (``reason_file_labels``),
+    and ``reason.filed`` says how many were."""
     if Reason.objects.filter(code=code).exists():
         raise LabelError("code", f"{code!r} is taken; rename or restore that reason instead")
     label = label.strip()
@@ -61,13 +64,15 @@ def reason_add(*, user: User, code: str, label: str, outcome: str) -> Reason:
             target=f"reason {code}",
             changes={"label": [None, label], "outcome": [None, outcome]},
         )
+        reason.filed = reason_file_labels(user=user, reason=reason, label_ids=file_labels) if file_labels else 0
     return reason
 
 
 def reason_file_labels(*, user: User, reason: Reason, label_ids: Sequence[int]) -> int:
     """Files ``label_ids`` (say, the labels whose notes asked for the reason) under ``reason``: those
     of its outcome that still give "Other" or no reason; the others keep theirs. Audited; the loop
-    learns the labels' new why. Returns how many were filed."""
+    retrains, and once the reason speaks to fields the labels teach the model its why. Returns how
+    many were filed."""
     unexplained = Q(reason__isnull=True) | Q(reason__code__in=OTHER_CODES)
     with transaction.atomic():
         filed = Label.objects.filter(unexplained, pk__in=list(label_ids), outcome=reason.outcome).update(reason=reason)

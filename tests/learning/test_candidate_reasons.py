@@ -231,11 +231,15 @@ def test_a_candidate_added_without_filing_leaves_its_labels_as_they_were(
 
 
 @pytest.mark.django_db
-def test_label_ids_that_are_not_numbers_are_refused_by_name(admin: Any, page_for: Any) -> None:
-    body = {"code": "security", "label": "Security review", "outcome": "not_converted", "file_labels": "1,two"}
+@pytest.mark.parametrize("ids", ["1,two", "99999999999999999999999", "0", "-4"])
+def test_label_ids_that_are_not_label_ids_are_refused_by_name_and_nothing_is_added(
+    ids: str, admin: Any, page_for: Any
+) -> None:
+    body = {"code": "security", "label": "Security review", "outcome": "not_converted", "file_labels": ids}
 
     response = page_for(admin).post("/settings/reasons/", body, follow=True)
 
+    assert response.status_code == 200
     assert "file_labels" in response.content.decode() and not Reason.objects.filter(code="security").exists()
 
 
