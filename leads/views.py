@@ -89,12 +89,13 @@ def lead_detail(request: HttpRequest, external_id: str) -> HttpResponse:
     lead = lead_get_or_404(external_id=external_id)
     explain_leads(leads=[lead])
     user = signed_in_user(request)
+    activities = lead_activities(lead=lead, limit=ACTIVITIES_SHOWN + 1)  # one more: are there more?
     context = {
         "lead": lead,
         "leased": lead_lease_held(lead=lead, by_other_than=user) if lead.status == "open" else None,
         "may_override": has_role(user, ADMINS),
-        "activities": lead_activities(lead=lead, limit=ACTIVITIES_SHOWN),
-        "activity_limit": ACTIVITIES_SHOWN,
+        "activities": activities[:ACTIVITIES_SHOWN],
+        "more_activities": len(activities) > ACTIVITIES_SHOWN,
         "label": lead_label(lead=lead),
         "history": lead_score_history(lead=lead),
         "next_actions": next_actions_for(lead=lead),

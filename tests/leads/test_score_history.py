@@ -117,6 +117,10 @@ def test_the_lead_page_says_how_many_activities_it_lists(
     assert "the latest 2, newest first" in html
     assert html.count("<li><time>") == 2
 
+    monkeypatch.setattr("leads.views.ACTIVITIES_SHOWN", lead.n)  # all of them fit: no "latest"
+    html = page_for(rep).get(f"/leads/{lead.external_id}/").content.decode()
+    assert f"{lead.n}, newest first" in html and "the latest" not in html
+
 
 @pytest.mark.django_db
 def test_the_lead_page_says_whose_queue_a_leased_lead_is_in_and_offers_a_rep_no_form(
