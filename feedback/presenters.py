@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from django.urls import reverse
@@ -90,8 +91,13 @@ def mix_chart(buckets: list[MixBucket], colors: dict[str, str], *, title: str, w
     return stacked_rows(rows, title=title)
 
 
-def reason_legend(colors: dict[str, str], *, outcome: str) -> SafeString:
-    items = [(r.label, colors[r.code]) for r in Reason.objects.filter(outcome=outcome) if r.code in colors]
+def reason_legend(colors: dict[str, str], *, outcome: str, shown: Collection[str] = ()) -> SafeString:
+    """The outcome's reasons in use, and a retired one only while the charts (``shown``) carry it."""
+    items = [
+        (r.label if r.active else f"{r.label} (retired)", colors[r.code])
+        for r in Reason.objects.filter(outcome=outcome)
+        if r.code in colors and (r.active or r.code in shown)
+    ]
     return legend([*items, (NO_REASON, NEUTRAL)])
 
 

@@ -237,7 +237,9 @@ def dashboards(request: HttpRequest) -> HttpResponse:
         "headline": matrix_headline(matrix),
         "reason_rows": counts,
         "reason_chart": presenters.reason_bars(counts, colors),
-        "reason_legend": presenters.reason_legend(colors, outcome=outcome),
+        "reason_legend": presenters.reason_legend(
+            colors, outcome=outcome, shown={cell.reason for bucket in [*by_time, *by_segment] for cell in bucket.cells}
+        ),
         "by_time": by_time,
         "time_chart": presenters.mix_chart(
             by_time, colors, title=f"{what.title()} deals by reason, per {period.grain}", what=what

@@ -181,3 +181,17 @@ def test_a_weighted_share_beside_raw_counts_says_it_is_weighted(
     assert 'Lost rate <span class="small">(weighted)</span>' in text
     assert "<strong>weighted</strong> share of the row" in text
     assert "Weighted share of outcome" in text
+
+
+@pytest.mark.django_db
+def test_the_reason_legend_names_a_retired_reason_only_while_the_charts_show_it(
+    team: Any, manager: Any, page_for: Any
+) -> None:
+    Reason.objects.filter(code__in=["no_budget", "unresponsive"]).update(active=False)  # labels carry no_budget
+
+    legends = re.findall(r'<ul class="legend">(.*?)</ul>', get(page_for, manager, AUTUMN), flags=re.S)
+    reasons = next(items for items in legends if "No reason given" in items)
+    names = re.findall(r"</svg>([^<]+)</li>", reasons)
+
+    assert "No budget (retired)" in names and "Bad timing" in names  # an active reason stays, labels or not
+    assert not any(name.startswith("Went silent") for name in names)
