@@ -169,7 +169,9 @@ def matrix_headline(matrix: ReasonMatrix) -> dict[str, Any] | None:
         return None
     names = dict(matrix.reasons)
     given = [cell for cell in total.cells if cell.reason != NO_VALUE and cell.n]
-    top = max(given, key=lambda c: c.n, default=None)  # on a tie, the first in taxonomy order
+    # By weighted share, as the table's All row ranks them (raw counts favour what the queue asked
+    # about most); then by count; on a tie, the first in taxonomy order.
+    top = max(given, key=lambda c: (c.share.value or 0.0, c.n), default=None)
     none = next((cell for cell in total.cells if cell.reason == NO_VALUE), None)
     candidates = [(row, cell) for row in matrix.rows for cell in row.cells if cell.reason != NO_VALUE and cell.n]
     row, cell = max(candidates, key=lambda rc: (rc[1].n, rc[1].share.value or 0), default=(None, None))

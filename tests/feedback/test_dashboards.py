@@ -396,3 +396,27 @@ def test_a_headline_over_labels_without_reasons_names_no_reason(team: Any) -> No
 )
 def test_a_segment_reads_as_the_end_of_a_sentence(segment: str, key: str, words: str) -> None:
     assert segment_phrase(segment, key) == words
+
+
+@pytest.mark.django_db
+def test_the_headlines_top_reason_is_the_top_weighted_share_as_the_all_row_ranks_it(make_leads: Any, rep: Any) -> None:
+    """Three "no budget" labels the queue asked about readily (propensity 0.5) against two "went
+    silent" ones it seldom drew (0.02): by count no budget leads, by weighted share went silent."""
+    leads = list(Lead.objects.filter(external_id__in=make_leads(5)).order_by("external_id"))
+    at = datetime(2026, 10, 10, 12, tzinfo=UTC)
+    for lead, (code, propensity) in zip(leads, [("no_budget", 0.5)] * 3 + [("unresponsive", 0.02)] * 2, strict=True):
+        Label.objects.create(
+            lead=lead,
+            outcome="not_converted",
+            reason=Reason.objects.get(code=code),
+            user=rep,
+            propensity=propensity,
+            outcome_at=at,
+        )
+
+    matrix = reason_matrix(filters=OCTOBER, outcome="not_converted", segment="industry")
+    headline = matrix_headline(matrix)
+
+    shares = {cell.reason: cell.share.value for cell in matrix.total.cells if cell.n}
+    assert shares["unresponsive"] > shares["no_budget"]
+    assert headline is not None and (headline["top_reason"], headline["top_n"]) == ("Went silent", 2)
