@@ -128,13 +128,15 @@ def active_model() -> ModelVersion | None:
 @dataclass(frozen=True)
 class ModelPin:
     """The version an admin promoted or rolled back to by hand: it stays active, and the versions
-    trained since (``newer`` of them, ``newest`` the last) are measured against it but not promoted."""
+    trained since (``newer`` of them, ``newest`` the last) are measured against it but not promoted;
+    ``waiting``: the newest of them that passed the guard, which resuming promotes."""
 
     version: int
     by: str
     since: datetime
     newer: int
     newest: ModelVersion | None
+    waiting: int | None = None
 
 
 def model_pin() -> ModelPin | None:
@@ -152,6 +154,7 @@ def model_pin() -> ModelPin | None:
         since=settings.pinned_at,
         newer=newer.count(),
         newest=newer.first(),
+        waiting=newer.filter(status=ModelStatus.CANDIDATE).values_list("version", flat=True).first(),
     )
 
 

@@ -230,13 +230,19 @@ def model_promote_view(request: HttpRequest, version: int) -> HttpResponse:
 @role_required(ADMINS)
 def model_resume_view(request: HttpRequest) -> HttpResponse:
     """Release the pin: the next version trained that passes the guard becomes active again."""
-    pinned = model_promotion_resume(user=signed_in_user(request))
-    if pinned is None:
+    resumed = model_promotion_resume(user=signed_in_user(request))
+    if resumed is None:
         messages.info(request, "Automatic promotion is already on.")
+    elif resumed[1] is not None:
+        messages.success(
+            request,
+            f"Automatic promotion resumed: v{resumed[1]}, which passed the guard while v{resumed[0]} was pinned, "
+            "is active now; open leads are rescored.",
+        )
     else:
         messages.success(
             request,
-            f"Automatic promotion resumed: v{pinned} is no longer pinned; "
+            f"Automatic promotion resumed: v{resumed[0]} is no longer pinned; "
             "the next version trained that passes the guard becomes active.",
         )
     return redirect(f"{reverse('settings')}#models")

@@ -90,19 +90,27 @@ def model_promote(*, user: User, version: ModelVersion, override_guard: bool = F
         audit_record(user=user, action=action, target=f"model v{version.version}", changes=changes)
 
 
-def model_promotion_resume(*, user: User) -> int | None:
-    """Release the pin: from the next training on, a version that passes the guard is promoted
-    again. Audited. Returns the version that was pinned (None: nothing was)."""
+def model_promotion_resume(*, user: User) -> tuple[int, int | None] | None:
+    """Release the pin: a version that passes the guard is promoted again, starting with the newest
+    one the pin held back (it passed the guard against the pinned version), which becomes active
+    now. Audited. Returns (the version that was pinned, the one promoted now or None); None when
+    nothing was pinned."""
     with transaction.atomic():
         settings = LoopSettings.objects.select_for_update().filter(pk=1).first()
         if settings is None or settings.pinned_version_id is None:
             return None
         pinned = ModelVersion.objects.values_list("version", flat=True).get(pk=settings.pinned_version_id)
+        held_back = ModelVersion.objects.filter(status=ModelStatus.CANDIDATE)
+        if settings.pinned_at is not None:  # as model_pin() reads them: trained since the pin
+            held_back = held_back.filter(created_at__gt=settings.pinned_at)
+        waiting = held_back.order_by("-version").first()
         LoopSettings.objects.filter(pk=1).update(pinned_version=None, pinned_by=None, pinned_at=None)
-        audit_record(
-            user=user, action="model.resume", target="automatic promotion", changes={"pinned": [f"v{pinned}", None]}
-        )
-    return pinned
+        changes: dict[str, list[Any]] = {"pinned": [f"v{pinned}", None]}
+        if waiting is not None:
+            changes["active"] = [f"v{pinned}", f"v{waiting.version}"]
+            model_activate(version=waiting)
+        audit_record(user=user, action="model.resume", target="automatic promotion", changes=changes)
+    return pinned, waiting.version if waiting is not None else None
 
 
 def _pinned_words(settings: LoopSettings) -> str | None:

@@ -115,14 +115,29 @@ def test_a_pin_set_while_a_version_trains_still_holds(two_versions: Any, admin: 
 def test_resuming_automatic_promotion_lets_the_next_version_in(two_versions: Any, admin: Any) -> None:
     first, _ = two_versions
     model_promote(user=admin, version=first)
-    learn_one_label()
+    held_back = learn_one_label()
+    assert held_back.status == ModelStatus.CANDIDATE and active_version() == 1
 
-    assert model_promotion_resume(user=admin) == 1
+    # The version the pin held back passed the guard against v1: resuming makes it active at once.
+    assert model_promotion_resume(user=admin) == (1, held_back.version)
+    assert active_version() == held_back.version
+    assert ModelVersion.objects.get(pk=held_back.pk).note == ""
     newer = learn_one_label()
 
     assert newer.version == 4 and active_version() == 4
     assert model_pin() is None
     assert model_promotion_resume(user=admin) is None, "nothing pinned: nothing to resume"
+
+
+@pytest.mark.django_db
+def test_resuming_with_nothing_held_back_keeps_the_pinned_version_until_the_next_training(
+    two_versions: Any, admin: Any
+) -> None:
+    first, _ = two_versions
+    model_promote(user=admin, version=first)
+
+    assert model_promotion_resume(user=admin) == (1, None)
+    assert active_version() == 1 and model_pin() is None
 
 
 @pytest.mark.django_db
@@ -279,3 +294,18 @@ def test_a_rejected_versions_button_asks_in_the_browser_and_says_why(admin: Any,
     ) in page
     assert '<input type="hidden" name="confirm" value="">' in page
     assert "Roll back to v1…</button>" in page
+
+
+@pytest.mark.django_db
+def test_the_page_says_which_version_resuming_will_promote(two_versions: Any, admin: Any, page_for: Any) -> None:
+    first, _ = two_versions
+    model_promote(user=admin, version=first)
+    held_back = learn_one_label()
+
+    page = page_for(admin).get("/settings/").content.decode()
+
+    assert f"v{held_back.version}, which passed the guard while held back, becomes active now." in page
+    response = page_for(admin).post("/settings/models/resume/", follow=True)
+    assert (
+        f"v{held_back.version}, which passed the guard while v1 was pinned, is active now" in response.content.decode()
+    )
