@@ -286,6 +286,10 @@ def reason_drilldown(request: HttpRequest) -> HttpResponse:
             back |= {"start": filters.start.isoformat(), "end": (filters.end - timedelta(days=1)).isoformat()}
     if filters.outcome:
         back["outcome"] = filters.outcome
+    # A cell of the matrix by rep (or source...) drills into that rep: back is the matrix by rep.
+    segment = next((name for name in SEGMENT_NAMES if getattr(filters, name)), "")
+    if segment and segment != "industry":
+        back["segment"] = segment
     context = {
         "labels": labels,
         "total": total,

@@ -98,3 +98,19 @@ def test_the_way_back_from_a_custom_range_keeps_its_dates(team: Any, manager: An
     text = drill(page_for, manager, {"outcome": "converted", "start": "2026-10-01", "end": "2026-11-01"})
 
     assert '<a href="/dashboards/?period=custom&start=2026-10-01&end=2026-10-31&outcome=converted">' in text
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("cell", "segment"),
+    [({"rep": "rep1"}, "&segment=rep"), ({"source": "webinar"}, "&segment=source"), ({"industry": "retail"}, "")],
+)
+def test_the_way_back_from_a_cell_keeps_the_matrix_it_came_from(
+    team: Any, manager: Any, page_for: Any, cell: dict[str, str], segment: str
+) -> None:
+    query = {"outcome": "not_converted", "start": "2026-10-01", "end": "2026-11-01", **cell}
+
+    text = drill(page_for, manager, query)
+
+    link = f'<a href="/dashboards/?period=custom&start=2026-10-01&end=2026-10-31&outcome=not_converted{segment}">'
+    assert link in text
