@@ -301,21 +301,28 @@ def reason_drilldown(request: HttpRequest) -> HttpResponse:
     return render(request, "feedback/drilldown.html", context)
 
 
+def _to_reasons(*, failed: bool) -> HttpResponse:
+    """Back to the taxonomy on /settings/ after a change; after a refusal, to the top of the page,
+    where the message says why (at the taxonomy, far below it, the admin saw nothing happen)."""
+    return redirect(reverse("settings") if failed else f"{reverse('settings')}#reasons")
+
+
 @require_POST
 @role_required(ADMINS)
 def reason_add_view(request: HttpRequest) -> HttpResponse:
     form = ReasonAddForm(request.POST)
     if not form.is_valid():
         messages.error(request, form_errors(form))
-        return redirect(f"{reverse('settings')}#reasons")
+        return _to_reasons(failed=True)
     try:
         reason = reason_add(user=signed_in_user(request), **form.cleaned_data)
     except LabelError as exc:
         messages.error(request, str(exc))
+        return _to_reasons(failed=True)
     else:
         also = f"; {reason.filed} label{pluralize(reason.filed)} filed under it" if reason.filed else ""
         messages.success(request, f"Reason {reason.label!r} added{also}.")
-    return redirect(f"{reverse('settings')}#reasons")
+    return _to_reasons(failed=False)
 
 
 @require_POST
@@ -325,14 +332,15 @@ def reason_rename_view(request: HttpRequest, code: str) -> HttpResponse:
     form = ReasonRenameForm(request.POST)
     if not form.is_valid():
         messages.error(request, f"Reason {code}: {form_errors(form)}")
-        return redirect(f"{reverse('settings')}#reasons")
+        return _to_reasons(failed=True)
     try:
         reason_rename(user=signed_in_user(request), reason=reason, label=form.cleaned_data["label"])
     except LabelError as exc:
         messages.error(request, f"Reason {code}: {exc}")
+        return _to_reasons(failed=True)
     else:
         messages.success(request, f"Reason {code} renamed; its labels follow.")
-    return redirect(f"{reverse('settings')}#reasons")
+    return _to_reasons(failed=False)
 
 
 @require_POST
@@ -345,9 +353,10 @@ def reason_retire_view(request: HttpRequest, code: str) -> HttpResponse:
         reason_set_active(user=signed_in_user(request), reason=reason, active=restore)
     except LabelError as exc:
         messages.error(request, f"Reason {code} not restored: {exc}")
+        return _to_reasons(failed=True)
     else:
         messages.success(request, f"Reason {reason.label!r} {'restored' if restore else 'retired'}.")
-    return redirect(f"{reverse('settings')}#reasons")
+    return _to_reasons(failed=False)
 
 
 @require_POST
@@ -363,7 +372,8 @@ def reason_fields_view(request: HttpRequest, code: str) -> HttpResponse:
         )
     except LabelError as exc:
         messages.error(request, f"Reason {code}: {exc}")
+        return _to_reasons(failed=True)
     else:
         count = len(reason.fields)
         messages.success(request, f"Reason {reason.label!r} now speaks to {count} field{pluralize(count)}.")
-    return redirect(f"{reverse('settings')}#reasons")
+    return _to_reasons(failed=False)

@@ -22,6 +22,7 @@ def test_it_refuses_to_rename_a_reason_to_the_label_of_another_of_its_outcome(ad
     response = page_for(admin).post("/settings/reasons/no_budget/rename/", {"label": "  bad TIMING "})
 
     assert response.status_code == 302
+    assert response["Location"] == "/settings/", "a refusal goes back to the top, where its message shows"
     assert Reason.objects.get(code="no_budget").label == "No budget"
     assert flashed(response) == [
         "Reason no_budget: label: 'bad TIMING' is already the label of reason bad_timing (not converted); "
@@ -85,3 +86,10 @@ def test_an_empty_rename_names_the_field(admin: Any, page_for: Any) -> None:
 
     assert flashed(response) == ["Reason no_budget: label: This field is required."]
     assert Reason.objects.get(code="no_budget").label == "No budget"
+
+
+@pytest.mark.django_db
+def test_a_change_goes_back_to_the_taxonomy(admin: Any, page_for: Any) -> None:
+    response = page_for(admin).post("/settings/reasons/no_budget/rename/", {"label": "No budget this year"})
+
+    assert response["Location"] == "/settings/#reasons"
