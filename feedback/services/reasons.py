@@ -69,13 +69,15 @@ def reason_add(*, user: User, code: str, label: str, outcome: str, file_labels: 
 
 
 def reason_file_labels(*, user: User, reason: Reason, label_ids: Sequence[int]) -> int:
-    """Files ``label_ids`` (say, the labels whose notes asked for the reason) under ``reason``: those
-    of its outcome that still give "Other" or no reason; the others keep theirs. Audited; the loop
+    """Files ``label_ids`` (the labels whose notes asked for the reason) under ``reason``: those of
+    its outcome with a note that still give "Other" or no reason (the labels candidate reasons are
+    grouped from); the others keep theirs, whatever ids are sent. Audited; the loop
     retrains, and once the reason speaks to fields the labels teach the model its why. Returns how
     many were filed."""
     unexplained = Q(reason__isnull=True) | Q(reason__code__in=OTHER_CODES)
     with transaction.atomic():
-        filed = Label.objects.filter(unexplained, pk__in=list(label_ids), outcome=reason.outcome).update(reason=reason)
+        candidates = Label.objects.filter(unexplained, pk__in=list(label_ids), outcome=reason.outcome).exclude(note="")
+        filed = candidates.update(reason=reason)
         if filed:
             audit_record(
                 user=user,

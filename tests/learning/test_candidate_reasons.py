@@ -191,6 +191,7 @@ def test_adding_a_candidate_files_its_labels_under_it_and_only_those_still_unexp
         f'name="file_labels" value="{",".join(str(i) for i in group.members)}" checked'
         in client.get("/settings/").content.decode()
     )
+    unnoted = _label(Lead.objects.exclude(label__isnull=False).first(), note="", reason=None)  # imported, say
     given_meanwhile = Label.objects.get(pk=min(members))  # a reason was chosen for one of them since
     given_meanwhile.reason = Reason.objects.get(code="no_budget")
     given_meanwhile.save()
@@ -203,7 +204,7 @@ def test_adding_a_candidate_files_its_labels_under_it_and_only_those_still_unexp
             "code": group.code,
             "label": "Security review",
             "outcome": group.outcome,
-            "file_labels": ",".join(map(str, members)),
+            "file_labels": ",".join(map(str, [*members, unnoted.pk])),  # one sent that no note asked for
         },
         follow=True,
     )
@@ -211,6 +212,7 @@ def test_adding_a_candidate_files_its_labels_under_it_and_only_those_still_unexp
     filed = set(Label.objects.filter(reason__code=group.code).values_list("pk", flat=True))
     assert filed == members - {given_meanwhile.pk}
     assert Label.objects.get(pk=given_meanwhile.pk).reason.code == "no_budget"
+    assert Label.objects.get(pk=unnoted.pk).reason is None
     assert f"Reason &#x27;Security review&#x27; added; {len(filed)} labels filed under it." in response.content.decode()
     assert AuditLog.objects.get(action="reason.file_labels").changes == {"labels": [None, len(filed)]}
     assert learned == [Label]
