@@ -18,10 +18,12 @@ STRATEGY_WORDS = {
 }
 
 
-# Bounds of the whole-number loop settings: a queue of at least one lead and at most what the queue API
-# hands out at once; a retrain after at least one label; the clock's rescore at least monthly (or never).
+# Bounds of the loop settings: a retrain after at least one label; the clock's rescore at least monthly
+# (or never); the starting rules' points and an amount of money within what a person would type.
 MAX_RETRAIN_LABELS = 1000
 MAX_RESCORE_HOURS = 30 * 24
+MAX_POINTS = 10_000
+MAX_AMOUNT = 1_000_000_000
 
 
 class PercentField(forms.FloatField):
@@ -57,8 +59,22 @@ class PercentField(forms.FloatField):
 
 def amount_field(*, label: str, low: float | None = None, **kwargs: object) -> forms.FloatField:
     """An amount of money (in the site's currency), with the same wording in every form."""
-    messages = {"invalid": "enter an amount, e.g. 50", "min_value": "must be 0 or more", "required": "is required"}
-    return forms.FloatField(label=label, min_value=low, error_messages=messages, **kwargs)  # type: ignore[arg-type]
+    messages = {
+        "invalid": "enter an amount, e.g. 50",
+        "min_value": "must be 0 or more",
+        "max_value": f"must be at most {MAX_AMOUNT:,}",
+        "required": "is required",
+    }
+    high = float(MAX_AMOUNT)
+    low = -high if low is None else low
+    messages["min_value"] = messages["min_value"] if low == 0 else f"must be at least {low:,.0f}"
+    return forms.FloatField(
+        label=label,
+        min_value=low,
+        max_value=high,
+        error_messages=messages,
+        **kwargs,  # type: ignore[arg-type]
+    )
 
 
 def hot_threshold_field(**kwargs: object) -> PercentField:
@@ -105,6 +121,12 @@ class LoopSettingsForm(forms.ModelForm[LoopSettings]):
             raise forms.ValidationError(
                 f"must be 0 (only after labels and imports) or between 1 and {MAX_RESCORE_HOURS} hours (30 days)"
             )
+        return value
+
+    def clean_cold_start_hot_points(self) -> float:
+        value: float = self.cleaned_data["cold_start_hot_points"]
+        if not 0 <= value <= MAX_POINTS:
+            raise forms.ValidationError(f"must be between 0 and {MAX_POINTS:,} points")
         return value
 
     def clean_min_labels_per_outcome(self) -> int:

@@ -25,6 +25,15 @@ def refused(response: Any) -> str:
     ("change", "problem"),
     [
         ({"lease_minutes": 0}, "Queue lease: must be between 1 and 1440 minutes"),
+        (
+            {"cold_start_hot_points": -1},
+            "Starting rules: hot at points of at least: must be between 0 and 10,000 points",
+        ),
+        ({"cost_per_lead": 1e12}, "Cost of working a lead: must be at most 1,000,000,000"),
+        (
+            {"expected_value_threshold": -1e12},
+            "Worth acting when expected value is at least: must be at least -1,000,000,000",
+        ),
         ({"retrain_every_labels": 0}, "Retrain after this many new labels: must be between 1 and 1,000 labels"),
         (
             {"rescore_every_hours": 100000},
