@@ -200,10 +200,12 @@ def parse_lead_row(
     outcome_column: str | None = None,
     positive: str | None = None,
     outcome_date_column: str | None = None,
+    latest: datetime | None = None,
 ) -> LeadRow:
     """Validate one lead; unknown keys become attributes (features). Only a missing or invalid
     ``external_id`` raises RowInvalid: any other invalid value is left out and listed in
-    ``warnings``, and the lead comes in without it."""
+    ``warnings``, and the lead comes in without it. With ``latest``, an outcome dated after it
+    (in the future) keeps its outcome but not its date."""
     external_id = _field_text(values.get("external_id"), "external_id")
     if not external_id:
         raise RowInvalid("external_id", "is required")
@@ -250,7 +252,14 @@ def parse_lead_row(
     if outcome_column is not None:
         outcome = optional(lambda: parse_outcome(values.get(outcome_column), column=outcome_column, positive=positive))
     if outcome is not None and outcome_date_column is not None:
-        outcome_at = optional(lambda: parse_when(values.get(outcome_date_column), name=outcome_date_column))
+        outcome_at = optional(
+            lambda: _not_after(
+                parse_when(values.get(outcome_date_column), name=outcome_date_column),
+                latest,
+                name=str(outcome_date_column),
+                then="; the outcome is dated when it is imported",
+            )
+        )
     return LeadRow(
         external_id=external_id,
         profile=profile,
@@ -289,8 +298,14 @@ def parse_activity_row(values: dict[str, Any], *, latest: datetime | None = None
     occurred_at = parse_when(values.get("occurred_at"), name="occurred_at")
     if occurred_at is None:
         raise RowInvalid("occurred_at", "is required")
-    if latest is not None and occurred_at > latest:
-        raise RowInvalid(
-            "occurred_at", f"{occurred_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC is in the future (more than a day ahead)"
-        )
+    _not_after(occurred_at, latest, name="occurred_at")
     return ActivityRow(lead=lead, type=kind, occurred_at=occurred_at)
+
+
+def _not_after(when: datetime | None, latest: datetime | None, *, name: str, then: str = "") -> datetime | None:
+    """``when``, unless it is after ``latest`` (a date in the future: a clock or a typo)."""
+    if when is not None and latest is not None and when > latest:
+        raise RowInvalid(
+            name, f"{when.astimezone(UTC):%Y-%m-%d %H:%M} UTC is in the future (more than a day ahead){then}"
+        )
+    return when

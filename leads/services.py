@@ -73,13 +73,18 @@ def _validated_leads(
     outcome_date_column: str | None,
 ) -> Iterator[LeadRow]:
     first_seen: dict[str, int] = {}
+    latest = timezone.now() + FUTURE_SLACK
     for number, values in rows:
         if "__error__" in values:
             result.reject(RowError(number, "row", values["__error__"]))
             continue
         try:
             row = parse_lead_row(
-                values, outcome_column=outcome_column, positive=positive, outcome_date_column=outcome_date_column
+                values,
+                outcome_column=outcome_column,
+                positive=positive,
+                outcome_date_column=outcome_date_column,
+                latest=latest,
             )
         except RowInvalid as exc:
             result.reject(RowError(number, exc.field, exc.message))

@@ -109,6 +109,22 @@ def test_the_outcome_date_column_dates_the_historical_label(defaults: None, tmp_
 
 
 @pytest.mark.django_db
+def test_an_outcome_dated_in_the_future_keeps_its_outcome_dated_when_imported(defaults: None, tmp_path: Path) -> None:
+    path = write_csv(tmp_path, [["F1", "Acme", "", "", "", "", "converted", "2199-01-01"]], header=HEADER)
+    before = timezone.now()
+
+    out, err = run_import(path, "--outcome-column", "outcome", "--outcome-date-column", "closed_on")
+
+    assert last_line(out) == "imported=1 labels=1 rejected=0 warnings=1"
+    assert (
+        "row 2: closed_on: 2199-01-01 00:00 UTC is in the future (more than a day ahead); "
+        "the outcome is dated when it is imported"
+    ) in out + err
+    label = Label.objects.get()
+    assert label.outcome == "converted" and before <= label.outcome_at <= timezone.now() + timedelta(seconds=1)
+
+
+@pytest.mark.django_db
 def test_importing_again_with_a_new_outcome_date_moves_the_label_date(defaults: None, tmp_path: Path) -> None:
     first = write_csv(tmp_path, [["D1", "Acme", "", "", "", "", "converted", "2025-03-04"]], header=HEADER)
     run_import(first, "--outcome-column", "outcome", "--outcome-date-column", "closed_on")
