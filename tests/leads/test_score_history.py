@@ -139,3 +139,21 @@ def test_the_lead_page_says_whose_queue_a_leased_lead_is_in_and_offers_a_rep_no_
     assert f"In {rep2.get_username()}'s queue until" in for_rep and 'name="outcome"' not in for_rep
     assert "your label takes it over" in for_admin and 'name="outcome"' in for_admin
     assert "queue until" not in for_holder and 'name="outcome"' in for_holder
+
+
+@pytest.mark.django_db
+def test_an_imported_labels_page_dates_its_outcome_and_says_where_the_label_came_from(
+    rep: Any, page_for: Any, make_leads: Any
+) -> None:
+    from feedback.models import Label
+
+    make_leads(4, labeled=1.0)
+    label = Label.objects.select_related("lead").filter(source="import").first()
+    assert label is not None
+    Label.objects.filter(pk=label.pk).update(outcome_at=label.created_at - timedelta(days=15))
+    outcome_day = (label.created_at - timedelta(days=15)).strftime("%-d %b %Y")
+
+    html = page_for(rep).get(f"/leads/{label.lead.external_id}/").content.decode()
+
+    assert f"outcome {outcome_day}, imported" in html
+    assert "The label came with the import (above)" in html and "No label yet" not in html
