@@ -119,7 +119,7 @@ def label_submit(
                     else f"{existing.outcome} with another reason, note or fields"
                 )
                 raise LabelError(
-                    "lead", f"{lead.external_id} is already labeled {what}; undo that label to change it", status=409
+                    "lead", f"{lead.external_id} is already labeled {what}; the first answer stands", status=409
                 )
             Lead.rows.filter(pk=lead.pk).update(status=outcome, updated_at=now)  # closed without a label
         # The lead row is locked now: no lease can be taken or changed on it until this transaction ends.

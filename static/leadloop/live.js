@@ -41,7 +41,10 @@
         const state = await response.json();
         if (known && state.scores_version !== known.scores_version) {
           await refreshFragments();
-          const auc = (v) => (v === null || v === undefined ? "—" : Number(v).toFixed(2));
+          // Two decimals, or three where two would read the same before and after.
+          const digits = known.roc_auc != null && state.roc_auc != null
+            && Number(known.roc_auc).toFixed(2) === Number(state.roc_auc).toFixed(2) ? 3 : 2;
+          const auc = (v) => (v === null || v === undefined ? "—" : Number(v).toFixed(digits));
           const model = state.model_version ? "v" + state.model_version : "point rules";
           const change = known.model_version !== state.model_version && known.model_version
             ? ", AUC " + auc(known.roc_auc) + " → " + auc(state.roc_auc) : "";

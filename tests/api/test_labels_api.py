@@ -94,7 +94,7 @@ def test_another_note_or_fields_on_a_labeled_lead_answers_409_and_keeps_the_firs
     response = client.post("/api/labels", {**first, **change})
 
     assert response.status_code == 409
-    assert response.json()["field"] == "lead" and "undo that label to change it" in response.json()["detail"]
+    assert response.json()["field"] == "lead" and "the first answer stands" in response.json()["detail"]
     assert Label.objects.values_list("note", "fields").get() == ("no budget this year", [])
 
 

@@ -99,6 +99,7 @@ def test_the_lead_page_shows_its_history(rep: Any, page_for: Any, make_leads: An
     assert "rep1" in html
     # A closed lead is no longer scored: its score is the last one it had while open.
     assert "its last score while open" in html and "likely to convert" not in html and "Model is" not in html
+    assert "<dt>Expected value</dt>" not in html
 
 
 @pytest.mark.django_db
