@@ -144,6 +144,7 @@ def test_a_wide_reason_matrix_scrolls_in_its_card_and_keeps_its_first_column(
 
     assert "Other" in other.inner_text()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # no sideways page
+    assert page.locator("#answer .scroll-hint").is_visible() == (width < 700)  # a phone is told to swipe
     first.scroll_into_view_if_needed()
     wrap.evaluate("el => { el.scrollLeft = el.scrollWidth; }")  # the matrix scrolls inside its card
     shown, last, row = wrap.bounding_box(), other.bounding_box(), first.bounding_box()
