@@ -90,6 +90,8 @@ def test_a_label_and_its_undo_are_recorded_with_the_score_the_rep_saw(rep: Any, 
 def test_the_lead_page_shows_its_history(rep: Any, page_for: Any, make_leads: Any) -> None:
     make_leads(2)
     lead = Lead.objects.order_by("id").first()
+    set_score(lead, score=0.4)
+    lead = Lead.objects.get(pk=lead.pk)
     label_submit(user=rep, lead=lead, outcome="not_converted", reason_code="no_budget")
 
     html = page_for(rep).get(f"/leads/{lead.external_id}/").content.decode()
@@ -158,3 +160,15 @@ def test_an_imported_labels_page_dates_its_outcome_and_says_where_the_label_came
 
     assert f"outcome {outcome_day}, imported" in html
     assert "The label came with the import (above)" in html and "No label yet" not in html
+
+
+@pytest.mark.django_db
+def test_a_lead_closed_before_it_was_scored_says_so(rep: Any, page_for: Any, make_leads: Any) -> None:
+    make_leads(3, labeled=1.0)
+    lead = Lead.objects.exclude(status="open").filter(current__isnull=True).first()
+    assert lead is not None
+
+    html = page_for(rep).get(f"/leads/{lead.external_id}/").content.decode()
+
+    assert "never scored while open" in html and "It closed before it was scored." in html
+    assert "its last score while open" not in html and "once it is scored" not in html
