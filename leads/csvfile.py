@@ -27,6 +27,9 @@ def _decode(raw: bytes) -> str:
     raise CsvFileError("the file is not text")  # latin-1 decodes anything; kept for clarity
 
 
+SHORT_ROW = "__short__"  # a row with fewer fields than the header: its warning, under this key
+
+
 def read_rows(stream: IO[bytes], *, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
     """Yield ``(row_number, values)``; row 1 is the header, so data starts at row 2."""
     raw = stream.read()
@@ -71,4 +74,7 @@ def read_rows(stream: IO[bytes], *, required: tuple[str, ...]) -> Iterator[tuple
         if len(values) > len(header):
             yield row_number, {"__error__": f"{len(values)} fields, the header has {len(header)}"}
             continue
-        yield row_number, dict(zip(header, values, strict=False))
+        row = dict(zip(header, values, strict=False))
+        if len(values) < len(header):  # a line cut short: what is there comes in, and the importer says so
+            row[SHORT_ROW] = f"{len(values)} fields, the header has {len(header)}: the missing ones read as empty"
+        yield row_number, row

@@ -12,7 +12,7 @@ from typing import IO, Any
 
 import pandas as pd
 
-from leads.csvfile import CsvFileError, read_rows
+from leads.csvfile import SHORT_ROW, CsvFileError, read_rows
 from leads.models import PROFILE_FIELDS
 from leads.parsing import RowError, RowInvalid, parse_activity_row, parse_lead_row
 
@@ -37,6 +37,7 @@ def lead_frames_from_csv(*, stream: IO[bytes], outcome_column: str, positive: st
         if "__error__" in values:
             errors.append(RowError(number, "row", values["__error__"]))
             continue
+        values.pop(SHORT_ROW, None)  # a backtest reads what the row has
         if not str(values.get("external_id") or "").strip():
             values = {**values, "external_id": f"row-{number}"}
         try:

@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from config.dbstats import analyze_if_stale
-from leads.csvfile import read_rows
+from leads.csvfile import SHORT_ROW, read_rows
 from leads.models import BLOCK_SIZE, PROFILE_FIELDS, Activity, Lead, LeadBlock, ScoreEvent
 from leads.parsing import (
     ActivityRow,
@@ -78,6 +78,8 @@ def _validated_leads(
         if "__error__" in values:
             result.reject(RowError(number, "row", values["__error__"]))
             continue
+        if short := values.pop(SHORT_ROW, None):
+            result.warnings.append(RowError(number, "row", short))
         try:
             row = parse_lead_row(
                 values,

@@ -190,3 +190,16 @@ def test_the_upload_page_lists_warnings_with_row_and_field(admin: Any, page_for:
     assert "Imported 2 leads" in body and "value dropped, row imported" in body
     assert "must be at least 0, got -137255" in body
     assert Label.objects.get().outcome_at == datetime(2025, 1, 2, tzinfo=UTC)
+
+
+@pytest.mark.django_db
+def test_a_row_cut_short_comes_in_with_a_warning_saying_so(defaults: None, tmp_path: Path) -> None:
+    path = tmp_path / "short.csv"
+    path.write_text("external_id,company,industry,employees\nS1,Acme,retail,50\nS2,Beta\n", encoding="utf-8")
+
+    out, err = run_import(path)
+
+    assert last_line(out) == "imported=2 labels=0 rejected=0 warnings=1"
+    assert "row 3: row: 2 fields, the header has 4: the missing ones read as empty" in out + err
+    short = Lead.objects.get(external_id="S2")
+    assert (short.company, short.industry) == ("Beta", "") and "__short__" not in short.attributes
