@@ -167,7 +167,10 @@ def mix_summary(state: MixState) -> str:
     percents = whole_percents([share for _, share in ranked])
     mix = ", ".join(f"{name} {percent}%" for (name, _), percent in zip(ranked, percents, strict=True))
     if state.rounds == 0:
-        return f"The rest is shared equally ({mix}): no batch of queue labels has been measured yet."
+        return (
+            f"The rest is shared equally ({mix}): no batch of queue labels has been measured yet "
+            f"(a batch of at least {MIN_BATCH} is measured on the queue labels that come after it)."
+        )
     gains = state.gains()
     best = max(gains, key=lambda name: gains[name])
     return (

@@ -44,3 +44,4 @@ def test_the_mix_sentence_adds_up_to_100_too() -> None:
     sentence = mix_summary(MixState())
 
     assert "(random 34%, uncertainty 33%, entropy 33%)" in sentence  # a third each, rounded one by one: 99
+    assert "a batch of at least 20 is measured on the queue labels that come after it" in sentence
