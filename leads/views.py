@@ -60,7 +60,7 @@ def lead_list(request: HttpRequest) -> HttpResponse:
         "scored_oldest": min(scored, default=None),
         "scored_newest": max(scored, default=None),
         "facets": lead_facets(),
-        "reasons": reasons(),
+        "reasons": reasons(active_only=False),  # a retired reason's labels can be listed too
         "query": form.query(),
         "filters": filters,
         "filter_errors": problems,

@@ -133,7 +133,11 @@ def labels_drilldown(*, filters: LabelFilters, limit: int = 500) -> list[Label]:
 
 
 def reason_names() -> dict[str, str]:
-    return dict(Reason.objects.values_list("code", "label"))
+    """Each reason's label; a retired one says so (its label may since serve another reason)."""
+    return {
+        code: label if active else f"{label} (retired)"
+        for code, label, active in Reason.objects.values_list("code", "label", "active")
+    }
 
 
 # --- Weighted counts ---------------------------------------------------------------------------

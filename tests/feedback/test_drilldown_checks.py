@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from feedback.models import Reason
 from feedback.periods import DEFAULT_PERIOD, period_for
 from tests.feedback.dashboard_fixture import build_team
 
@@ -114,3 +115,12 @@ def test_the_way_back_from_a_cell_keeps_the_matrix_it_came_from(
 
     link = f'<a href="/dashboards/?period=custom&start=2026-10-01&end=2026-10-31&outcome=not_converted{segment}">'
     assert link in text
+
+
+@pytest.mark.django_db
+def test_a_retired_reasons_chip_says_it_is_retired(team: Any, manager: Any, page_for: Any) -> None:
+    Reason.objects.filter(code="no_budget").update(active=False)
+
+    text = drill(page_for, manager, {"reason": "no_budget", "start": "2026-10-01", "end": "2026-12-01"})
+
+    assert "No budget (retired)" in text

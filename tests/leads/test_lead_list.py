@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from feedback.models import Reason
 from feedback.services import label_submit
 from leads.models import Lead
 from tests.scores import create_scored_lead, set_score
@@ -60,6 +61,21 @@ def test_the_list_filters_by_label_outcome_and_reason(scored: list[str], rep: An
     assert listed(client.get("/leads/", {"status": "all", "reason": "no_budget"})) == [scored[2]]
     assert listed(client.get("/leads/", {"status": "converted"})) == [scored[1]]
     assert scored[1] not in listed(client.get("/leads/"))  # open leads by default
+
+
+@pytest.mark.django_db
+def test_a_retired_reason_can_still_be_filtered_by_and_says_it_is_retired(
+    scored: list[str], rep: Any, page_for: Any
+) -> None:
+    label_submit(
+        user=rep, lead=Lead.objects.get(external_id=scored[2]), outcome="not_converted", reason_code="no_budget"
+    )
+    Reason.objects.filter(code="no_budget").update(active=False)
+
+    response = page_for(rep).get("/leads/", {"status": "all", "reason": "no_budget"})
+
+    assert listed(response) == [scored[2]]
+    assert '<option value="no_budget" selected>Not converted: No budget (retired)</option>' in response.content.decode()
 
 
 @pytest.mark.django_db
