@@ -135,6 +135,7 @@ LIST_COLUMNS = (
 
 
 COUNT_CAP = 1000  # the list says "1,000+ leads" beyond this: counting a million leads per page costs too much
+PAST_END_CAP = 10 * COUNT_CAP  # a page past the end counts this far at most to find the last page
 
 
 @dataclass(frozen=True)
@@ -188,10 +189,14 @@ def lead_page(*, filters: LeadFilters, number: int, size: int, cap: int = COUNT_
     rows, has_next = _page_rows(filters, number, size)
     start = (number - 1) * size
     if not rows and number > 1:
-        matches = lead_count(filters=filters, cap=start - 1)  # the page is empty: at most ``start`` match
-        number = _pages(matches, size)
+        # The page is empty: at most ``start`` match. Counted up to PAST_END_CAP: beyond it (a far
+        # page of a big list, a hand-edited URL) the page at that depth is shown, not the last one.
+        matches = lead_count(filters=filters, cap=min(start - 1, PAST_END_CAP))
+        more = matches > PAST_END_CAP
+        number = _pages(min(matches, PAST_END_CAP), size)
         rows, has_next = _page_rows(filters, number, size)
-        return LeadPage(rows=rows, number=number, size=size, has_next=has_next, matches=matches)
+        shown = min(matches, PAST_END_CAP)
+        return LeadPage(rows=rows, number=number, size=size, has_next=has_next, matches=shown, more=more)
     if not has_next:
         return LeadPage(rows=rows, number=number, size=size, has_next=False, matches=start + len(rows))
     if start + size >= cap:  # this far in, more than the cap match: no need to count them

@@ -9,6 +9,7 @@ import pytest
 
 from feedback.models import Reason
 from feedback.services import label_submit
+from leads import selectors as leads_selectors
 from leads.models import Lead
 from tests.scores import create_scored_lead, set_score
 
@@ -302,3 +303,21 @@ def test_a_page_past_the_end_shows_the_last_page(make_leads: Any, rep: Any, page
     assert listed(response) == last and len(last) == 10
     assert "Page 2 of 2" in body and "← Previous" in body and "Next →" not in body
     assert count_line(body) == "60 leads match."
+
+
+@pytest.mark.django_db
+def test_a_page_far_past_the_end_of_a_big_list_counts_no_further_than_its_cap(
+    make_leads: Any, rep: Any, page_for: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_leads(120)
+    monkeypatch.setattr("leads.selectors.PAST_END_CAP", 60)  # a list of 120 is "big" here
+    counted: list[int] = []
+    count = leads_selectors.lead_count
+    monkeypatch.setattr(
+        "leads.selectors.lead_count", lambda *, filters, cap: counted.append(cap) or count(filters=filters, cap=cap)
+    )
+
+    body = page_for(rep).get("/leads/", {"page": "9999", "sort": "company"}).content.decode()
+
+    assert counted[0] == 60  # not 9998 pages' worth
+    assert "Page 2" in body and "Next →" in body and count_line(body) == "60+ leads match."
