@@ -23,13 +23,18 @@ class Reason(models.Model):
     # The lead fields this reason speaks to (profile fields, custom attributes, behaviour groups):
     # training reads them as the part of the lead that explains the outcome.
     fields = models.JSONField(default=list, blank=True)
-    filed: int = 0  # not stored: how many labels reason_add filed under a new reason
 
     class Meta:
         ordering = ["outcome", "position", "code"]
 
     def __str__(self) -> str:
         return self.label
+
+    @property
+    def shown_label(self) -> str:
+        """The label as charts, filters and chips show it: a retired reason says so (an active one
+        may since have taken its wording)."""
+        return self.label if self.active else f"{self.label} (retired)"
 
 
 class LabelSource(models.TextChoices):

@@ -94,7 +94,7 @@ def mix_chart(buckets: list[MixBucket], colors: dict[str, str], *, title: str, w
 def reason_legend(colors: dict[str, str], *, outcome: str, shown: Collection[str] = ()) -> SafeString:
     """The outcome's reasons in use, and a retired one only while the charts (``shown``) carry it."""
     items = [
-        (r.label if r.active else f"{r.label} (retired)", colors[r.code])
+        (r.shown_label, colors[r.code])
         for r in Reason.objects.filter(outcome=outcome)
         if r.code in colors and (r.active or r.code in shown)
     ]

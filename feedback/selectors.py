@@ -96,16 +96,15 @@ def lead_label(*, lead: Lead) -> Label | None:
     return Label.objects.filter(lead=lead).select_related("reason", "user").first()
 
 
+def unexplained_labels() -> QuerySet[Label]:
+    """Labels whose note no reason fits: given with an "other" reason or none. What candidate
+    reasons are grouped from, and what adding one may file under it."""
+    return Label.objects.exclude(note="").filter(Q(reason__isnull=True) | Q(reason__code__in=OTHER_CODES))
+
+
 def unexplained_notes(*, limit: int) -> list[tuple[int, str, str]]:
-    """(label id, note, outcome) of the newest ``limit`` labels whose note no reason fits: given with
-    an "other" reason or none. What candidate reasons are grouped from."""
-    rows = (
-        Label.objects.exclude(note="")
-        .filter(Q(reason__isnull=True) | Q(reason__code__in=OTHER_CODES))
-        .order_by("-id")
-        .values_list("id", "note", "outcome")
-    )
-    return list(rows[:limit])
+    """(label id, note, outcome) of the newest ``limit`` unexplained labels."""
+    return list(unexplained_labels().order_by("-id").values_list("id", "note", "outcome")[:limit])
 
 
 def queue_picks(*, after_id: int = 0) -> dict[int, tuple[float, float | None]]:

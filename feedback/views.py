@@ -48,7 +48,7 @@ from feedback.services import (
     last_action_undo,
     lead_skip,
     lease_next_leads,
-    reason_add,
+    reason_add_from_notes,
     reason_rename,
     reason_set_active,
     reason_set_fields,
@@ -315,13 +315,18 @@ def reason_add_view(request: HttpRequest) -> HttpResponse:
         messages.error(request, form_errors(form))
         return _to_reasons(failed=True)
     try:
-        reason = reason_add(user=signed_in_user(request), **form.cleaned_data)
+        reason, filed = reason_add_from_notes(
+            user=signed_in_user(request),
+            code=form.cleaned_data["code"],
+            label=form.cleaned_data["label"],
+            outcome=form.cleaned_data["outcome"],
+            label_ids=form.cleaned_data["file_labels"],
+        )
     except LabelError as exc:
         messages.error(request, str(exc))
         return _to_reasons(failed=True)
-    else:
-        also = f"; {reason.filed} label{pluralize(reason.filed)} filed under it" if reason.filed else ""
-        messages.success(request, f"Reason {reason.label!r} added{also}.")
+    also = f"; {filed} label{pluralize(filed)} filed under it" if filed else ""
+    messages.success(request, f"Reason {reason.label!r} added{also}.")
     return _to_reasons(failed=False)
 
 
@@ -338,8 +343,7 @@ def reason_rename_view(request: HttpRequest, code: str) -> HttpResponse:
     except LabelError as exc:
         messages.error(request, f"Reason {code}: {exc}")
         return _to_reasons(failed=True)
-    else:
-        messages.success(request, f"Reason {code} renamed; its labels follow.")
+    messages.success(request, f"Reason {code} renamed; its labels follow.")
     return _to_reasons(failed=False)
 
 
@@ -354,8 +358,7 @@ def reason_retire_view(request: HttpRequest, code: str) -> HttpResponse:
     except LabelError as exc:
         messages.error(request, f"Reason {code} not restored: {exc}")
         return _to_reasons(failed=True)
-    else:
-        messages.success(request, f"Reason {reason.label!r} {'restored' if restore else 'retired'}.")
+    messages.success(request, f"Reason {reason.label!r} {'restored' if restore else 'retired'}.")
     return _to_reasons(failed=False)
 
 
@@ -373,7 +376,6 @@ def reason_fields_view(request: HttpRequest, code: str) -> HttpResponse:
     except LabelError as exc:
         messages.error(request, f"Reason {code}: {exc}")
         return _to_reasons(failed=True)
-    else:
-        count = len(reason.fields)
-        messages.success(request, f"Reason {reason.label!r} now speaks to {count} field{pluralize(count)}.")
+    count = len(reason.fields)
+    messages.success(request, f"Reason {reason.label!r} now speaks to {count} field{pluralize(count)}.")
     return _to_reasons(failed=False)

@@ -183,8 +183,8 @@ def lead_count(*, filters: LeadFilters, cap: int) -> int:
 def lead_page(*, filters: LeadFilters, number: int, size: int, cap: int = COUNT_CAP) -> LeadPage:
     """One page of the list and how many leads match, never counting the whole match (a COUNT(*)
     over 100k leads costs more than the page itself): a page that is not full gives the count, a
-    page past the end counts no further than its offset (the rows it skipped) and shows the last
-    page, and otherwise the count stops at ``cap``."""
+    page past the end counts no further than its offset or PAST_END_CAP and shows the last page it
+    can place, and otherwise the count stops at ``cap``."""
     number = max(number, 1)
     rows, has_next = _page_rows(filters, number, size)
     start = (number - 1) * size
@@ -192,11 +192,10 @@ def lead_page(*, filters: LeadFilters, number: int, size: int, cap: int = COUNT_
         # The page is empty: at most ``start`` match. Counted up to PAST_END_CAP: beyond it (a far
         # page of a big list, a hand-edited URL) the page at that depth is shown, not the last one.
         matches = lead_count(filters=filters, cap=min(start - 1, PAST_END_CAP))
-        more = matches > PAST_END_CAP
-        number = _pages(min(matches, PAST_END_CAP), size)
+        counted = min(matches, PAST_END_CAP)
+        number = _pages(counted, size)
         rows, has_next = _page_rows(filters, number, size)
-        shown = min(matches, PAST_END_CAP)
-        return LeadPage(rows=rows, number=number, size=size, has_next=has_next, matches=shown, more=more)
+        return LeadPage(rows=rows, number=number, size=size, has_next=has_next, matches=counted, more=matches > counted)
     if not has_next:
         return LeadPage(rows=rows, number=number, size=size, has_next=False, matches=start + len(rows))
     if start + size >= cap:  # this far in, more than the cap match: no need to count them

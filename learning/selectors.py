@@ -11,6 +11,7 @@ from typing import Any
 import joblib
 import numpy as np
 import pandas as pd
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.timesince import timesince
 
@@ -22,7 +23,7 @@ from leads.selectors import lead_summaries
 from learning.core.actions import RankedAction, rank_actions
 from learning.core.features import build_frame
 from learning.core.metrics import calibration_bins, gain_table, threshold_stats
-from learning.core.mix import MixState, mix_summary, whole_percents
+from learning.core.mix import MixState, mix_summary, ranked_percents
 from learning.core.model import LeadScorer
 from learning.core.rules import PointRules, ProfileRule, score_by_rules
 from learning.core.strategies import strategy_named
@@ -147,7 +148,7 @@ def model_pin() -> ModelPin | None:
     version = ModelVersion.objects.filter(pk=settings.pinned_version_id).values_list("version", flat=True).first()
     if version is None:
         return None
-    newer = ModelVersion.objects.defer("artifact").filter(created_at__gt=settings.pinned_at).order_by("-version")
+    newer = versions_since(settings.pinned_at)
     return ModelPin(
         version=version,
         by=settings.pinned_by.get_username() if settings.pinned_by else "",
@@ -156,6 +157,13 @@ def model_pin() -> ModelPin | None:
         newest=newer.first(),
         waiting=newer.filter(status=ModelStatus.CANDIDATE).values_list("version", flat=True).first(),
     )
+
+
+def versions_since(moment: datetime | None) -> QuerySet[ModelVersion]:
+    """The versions trained after ``moment`` (a pin's: those it held back), newest first; every
+    version when there is no moment."""
+    versions = ModelVersion.objects.defer("artifact").order_by("-version")
+    return versions if moment is None else versions.filter(created_at__gt=moment)
 
 
 def model_versions(*, limit: int = 50) -> list[ModelVersion]:
@@ -394,12 +402,10 @@ def queue_mix_summary() -> dict[str, Any]:
         shares = {settings.strategy: 1 - floor}
         why = f"The queue follows {settings.strategy} alone (chosen on this page), not the adaptive mix."
     shares["random"] = shares.get("random", 0.0) + floor
-    ranked = sorted(shares.items(), key=lambda item: -item[1])
-    percents = whole_percents([share for _, share in ranked])
     return {
         "strategy": settings.strategy,
         "floor": floor,
-        "shares": ranked,
-        "percents": [(name, percent) for (name, _), percent in zip(ranked, percents, strict=True)],
+        "shares": sorted(shares.items(), key=lambda item: -item[1]),
+        "percents": ranked_percents(shares),
         "why": why,
     }

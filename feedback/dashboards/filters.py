@@ -133,11 +133,8 @@ def labels_drilldown(*, filters: LabelFilters, limit: int = 500) -> list[Label]:
 
 
 def reason_names() -> dict[str, str]:
-    """Each reason's label; a retired one says so (its label may since serve another reason)."""
-    return {
-        code: label if active else f"{label} (retired)"
-        for code, label, active in Reason.objects.values_list("code", "label", "active")
-    }
+    """Each reason's label as shown (a retired one says so)."""
+    return {r.code: r.shown_label for r in Reason.objects.only("code", "label", "active")}
 
 
 # --- Weighted counts ---------------------------------------------------------------------------

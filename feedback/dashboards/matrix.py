@@ -109,11 +109,7 @@ def reason_matrix(*, filters: LabelFilters, outcome: str, segment: str, limit: i
     # Every active reason has a column (an empty one says nobody picked it); a retired one only when
     # labels of the period carry it, named as retired (an active reason may have taken its wording).
     used = {code for cells in per_row.values() for code in cells}
-    reasons = [
-        (r.code, r.label if r.active else f"{r.label} (retired)")
-        for r in Reason.objects.filter(outcome=outcome)
-        if r.active or r.code in used
-    ]
+    reasons = [(r.code, r.shown_label) for r in Reason.objects.filter(outcome=outcome) if r.active or r.code in used]
     codes = [code for code, _ in reasons]
     if any(NO_VALUE in cells for cells in per_row.values()):
         reasons.append((NO_VALUE, NO_REASON))

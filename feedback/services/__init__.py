@@ -12,6 +12,7 @@ from feedback.services.labels import (
 from feedback.services.queue import CLAIM_ATTEMPTS, lead_skip, lease_next_leads
 from feedback.services.reasons import (
     reason_add,
+    reason_add_from_notes,
     reason_create,
     reason_file_labels,
     reason_rename,
@@ -36,6 +37,7 @@ __all__ = [
     "lead_skip",
     "lease_next_leads",
     "reason_add",
+    "reason_add_from_notes",
     "reason_create",
     "reason_file_labels",
     "reason_rename",

@@ -6,13 +6,14 @@ from collections.abc import Collection, Sequence
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Max
 
 from config.audit import audit_record
 from feedback.models import Label, Outcome, Reason
+from feedback.selectors import unexplained_labels
 from feedback.services.labels import LabelError, checked_fields
 from feedback.signals import labels_changed
-from feedback.taxonomy import OTHER_CODES, OTHER_POSITION
+from feedback.taxonomy import OTHER_POSITION
 
 
 def _label_clash(*, label: str, outcome: str, exclude: Reason | None = None) -> Reason | None:
@@ -46,10 +47,8 @@ def reason_create(*, code: str, label: str, outcome: str) -> Reason:
     return Reason.objects.create(code=code, label=label, outcome=outcome, position=position)
 
 
-def reason_add(*, user: User, code: str, label: str, outcome: str, file_labels: Sequence[int] = ()) -> Reason:
-    """A new reason, after the outcome's others and before its "Other"; ``file_labels`` (the labels
-    whose notes asked for it) are filed under it in the same transaction (``reason_file_labels``),
-    and ``reason.filed`` says how many were."""
+def reason_add(*, user: User, code: str, label: str, outcome: str) -> Reason:
+    """A new reason, after the outcome's others and before its "Other"."""
     if Reason.objects.filter(code=code).exists():
         raise LabelError("code", f"{code!r} is taken; rename or restore that reason instead")
     label = label.strip()
@@ -64,8 +63,18 @@ def reason_add(*, user: User, code: str, label: str, outcome: str, file_labels: 
             target=f"reason {code}",
             changes={"label": [None, label], "outcome": [None, outcome]},
         )
-        reason.filed = reason_file_labels(user=user, reason=reason, label_ids=file_labels) if file_labels else 0
     return reason
+
+
+def reason_add_from_notes(
+    *, user: User, code: str, label: str, outcome: str, label_ids: Sequence[int]
+) -> tuple[Reason, int]:
+    """A candidate reason added, and ``label_ids`` (the labels whose notes asked for it) filed under
+    it (``reason_file_labels``), in one transaction. Returns the reason and how many were filed."""
+    with transaction.atomic():
+        reason = reason_add(user=user, code=code, label=label, outcome=outcome)
+        filed = reason_file_labels(user=user, reason=reason, label_ids=label_ids) if label_ids else 0
+    return reason, filed
 
 
 def reason_file_labels(*, user: User, reason: Reason, label_ids: Sequence[int]) -> int:
@@ -74,10 +83,8 @@ def reason_file_labels(*, user: User, reason: Reason, label_ids: Sequence[int]) 
     grouped from); the others keep theirs, whatever ids are sent. Audited; the loop
     retrains, and once the reason speaks to fields the labels teach the model its why. Returns how
     many were filed."""
-    unexplained = Q(reason__isnull=True) | Q(reason__code__in=OTHER_CODES)
     with transaction.atomic():
-        candidates = Label.objects.filter(unexplained, pk__in=list(label_ids), outcome=reason.outcome).exclude(note="")
-        filed = candidates.update(reason=reason)
+        filed = unexplained_labels().filter(pk__in=list(label_ids), outcome=reason.outcome).update(reason=reason)
         if filed:
             audit_record(
                 user=user,

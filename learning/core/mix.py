@@ -163,9 +163,7 @@ def mix_update(state: MixState, *, gains: Mapping[str, float] | None, pending: M
 
 def mix_summary(state: MixState) -> str:
     """The current mix and why, in a sentence (the settings page shows it)."""
-    ranked = sorted(state.shares().items(), key=lambda kv: -kv[1])
-    percents = whole_percents([share for _, share in ranked])
-    mix = ", ".join(f"{name} {percent}%" for (name, _), percent in zip(ranked, percents, strict=True))
+    mix = ", ".join(f"{name} {percent}%" for name, percent in ranked_percents(state.shares()))
     if state.rounds == 0:
         return (
             f"The rest is shared equally ({mix}): no batch of queue labels has been measured yet "
@@ -179,6 +177,13 @@ def mix_summary(state: MixState) -> str:
         f"would have bought the most (the model refitted with each strategy's share of a batch, "
         f"Brier score on the next batch, importance-weighted)."
     )
+
+
+def ranked_percents(shares: Mapping[str, float]) -> list[tuple[str, int]]:
+    """(name, whole percentage) of each share, biggest first (ties in the order given); they add up to 100."""
+    ranked = sorted(shares.items(), key=lambda kv: -kv[1])
+    percents = whole_percents([share for _, share in ranked])
+    return [(name, percent) for (name, _), percent in zip(ranked, percents, strict=True)]
 
 
 def whole_percents(shares: list[float]) -> list[int]:

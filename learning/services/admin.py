@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from config.audit import audit_record, changed_fields
 from learning.models import SETTINGS_FIELDS, LoopSettings, ModelStatus, ModelVersion, NextAction, PointRule
-from learning.selectors import active_model
+from learning.selectors import active_model, versions_since
 from learning.services.training import model_activate
 from learning.services.workers import rescore_requested
 
@@ -100,10 +100,7 @@ def model_promotion_resume(*, user: User) -> tuple[int, int | None] | None:
         if settings is None or settings.pinned_version_id is None:
             return None
         pinned = ModelVersion.objects.values_list("version", flat=True).get(pk=settings.pinned_version_id)
-        held_back = ModelVersion.objects.filter(status=ModelStatus.CANDIDATE)
-        if settings.pinned_at is not None:  # as model_pin() reads them: trained since the pin
-            held_back = held_back.filter(created_at__gt=settings.pinned_at)
-        waiting = held_back.order_by("-version").first()
+        waiting = versions_since(settings.pinned_at).filter(status=ModelStatus.CANDIDATE).first()
         LoopSettings.objects.filter(pk=1).update(pinned_version=None, pinned_by=None, pinned_at=None)
         changes: dict[str, list[Any]] = {"pinned": [f"v{pinned}", None]}
         if waiting is not None:
