@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import shlex
 from argparse import ArgumentParser
 from typing import Any
 
@@ -8,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from config.roles import Role, set_role
-from config.tokens import token_create
+from config.tokens import TokenNameTaken, token_create
 
 
 class Command(BaseCommand):
@@ -38,6 +39,13 @@ class Command(BaseCommand):
                 user.set_unusable_password()
             user.save()
             set_role(user=user, role=Role(options["role"]))
-            key = token_create(user=user, name=options["token_name"][:100])
+            token_name = options["token_name"][:100]
+            try:
+                key = token_create(user=user, name=token_name)
+            except TokenNameTaken as exc:  # nothing is changed: the role and password roll back too
+                raise CommandError(
+                    f"{exc.taken}: pass another --token-name, or revoke that token first "
+                    f"(revoke_token {shlex.quote(name)} --name {shlex.quote(token_name)}); nothing changed"
+                ) from None
         self.stderr.write(f"{'created' if created else 'updated'} {name} ({options['role']})")
         self.stdout.write(key)
