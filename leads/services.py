@@ -10,10 +10,12 @@ from datetime import timedelta
 from itertools import islice
 from typing import IO, Any
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
+from config.audit import audit_record
 from config.dbstats import analyze_if_stale
 from leads.csvfile import SHORT_ROW, read_rows
 from leads.models import BLOCK_SIZE, PROFILE_FIELDS, Activity, Lead, LeadBlock, ScoreEvent
@@ -29,6 +31,7 @@ from leads.selectors import FACETS_CACHE_KEY
 from leads.signals import leads_imported, outcomes_imported
 
 CHUNK_ROWS = 5000
+MAX_AUDITED_NAME = 200  # characters of an imported file's name kept in the audit log
 FUTURE_SLACK = timedelta(days=1)  # an event dated up to this far ahead is kept (time zones, clocks a little off)
 
 
@@ -278,6 +281,28 @@ def import_announce(*, results: Sequence[ImportResult]) -> None:
     nothing was imported."""
     if any(result.imported for result in results):
         leads_imported.send(sender=ImportResult, results=results)
+
+
+def import_audit(
+    *, result: ImportResult, kind: str, by: User | AnonymousUser | None, source: str, file_name: str
+) -> None:
+    """One audit entry for an import: who (``by``; None from the command line, whose ``source``
+    names the command), where from (``source``: the upload page, the API, ``manage.py import_…``),
+    the file's name ("API" for the API) and the counts."""
+    counts: dict[str, Any] = {
+        "imported": result.imported,
+        "labels": result.labels,
+        "rejected": result.rejected,
+        "warnings": len(result.warnings),
+    }
+    if result.duplicates is not None:
+        counts["duplicates"] = result.duplicates
+    audit_record(
+        user=by,
+        action=f"import.{kind}",
+        target=f"{kind} from {file_name}",
+        changes={"source": source, "file": file_name[:MAX_AUDITED_NAME], **counts},
+    )
 
 
 def import_activities_csv(*, stream: IO[bytes]) -> ImportResult:

@@ -4,12 +4,12 @@ import shlex
 from argparse import ArgumentParser
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from config.roles import Role, set_role
+from config.roles import Role
 from config.tokens import TokenNameTaken, token_create
+from config.users import user_save
 
 
 class Command(BaseCommand):
@@ -30,19 +30,12 @@ class Command(BaseCommand):
         password = options["password"]
         if password is not None and len(password) < 8:
             raise CommandError("--password must be at least 8 characters")
-        User = get_user_model()
-        with transaction.atomic():
-            user, created = User.objects.get_or_create(username=name)
-            if password is not None:
-                user.set_password(password)
-            elif created:
-                user.set_unusable_password()
-            user.save()
-            set_role(user=user, role=Role(options["role"]))
+        with transaction.atomic():  # a refused token leaves the user as it was, and the audit log too
+            user, created = user_save(name=name, role=Role(options["role"]), password=password)
             token_name = options["token_name"][:100]
             try:
                 key = token_create(user=user, name=token_name)
-            except TokenNameTaken as exc:  # nothing is changed: the role and password roll back too
+            except TokenNameTaken as exc:
                 raise CommandError(
                     f"{exc.taken}: pass another --token-name, or revoke that token first "
                     f"(revoke_token {shlex.quote(name)} --name {shlex.quote(token_name)}); nothing changed"
