@@ -38,6 +38,7 @@ class LabelOut(Schema):
     outcome: OutcomeValue
     reason: str | None
     note: str
+    fields: list[str] = Field(description="the lead fields the rep marked as the real reason; [] when none")
     user: str | None
     source: Literal["rep", "api", "import"]
     created_at: datetime
@@ -104,6 +105,7 @@ def lead_out(lead: Lead, *, actions: list[Any] | None = None) -> dict[str, Any]:
             "outcome": label.outcome,
             "reason": label.reason.code if label.reason else None,
             "note": label.note,
+            "fields": list(label.fields or []),
             "user": label.user.get_username() if label.user else None,
             "source": label.source,
             "created_at": label.created_at,
