@@ -52,6 +52,12 @@ class ImportResult:
         return counts if self.duplicates is None else f"{counts} duplicates={self.duplicates}"
 
     @property
+    def succeeded(self) -> bool:
+        """Something came in, or every row was an event stored already (a file imported again); a
+        rejected row with nothing new is a failure."""
+        return self.imported > 0 or (bool(self.duplicates) and not self.rejected)
+
+    @property
     def problems(self) -> list[RowError]:
         """Rejections and warnings in row order, as the import commands print them."""
         return sorted([*self.errors, *self.warnings], key=lambda problem: problem.row)

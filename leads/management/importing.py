@@ -21,12 +21,13 @@ def run_import(command: BaseCommand, path: str, load: Callable[[IO[bytes]], Impo
     except OSError as exc:
         raise CommandError(f"cannot read {path}: {exc.strerror}") from None
     except CsvFileError as exc:
-        command.stdout.write("imported=0 labels=0 rejected=0 warnings=0")
+        nothing = ImportResult(duplicates=0) if kind == "activities" else ImportResult()  # the same last line
+        command.stdout.write(nothing.summary)
         raise CommandError(f"{path}: {exc}") from None
     for problem in result.problems:
         command.stderr.write(str(problem))
     import_audit(result=result, kind=kind, by=None, source=f"manage.py import_{kind}", file_name=Path(path).name)
     import_announce(results=[result])
     command.stdout.write(result.summary)
-    if result.imported == 0 and not result.duplicates:  # a file of events all stored already is not a failure
+    if not result.succeeded:
         raise CommandError("nothing could be imported")
