@@ -11,23 +11,13 @@ from typing import Any
 import pandas as pd
 from django.core.management.base import BaseCommand, CommandError
 
+from config.arguments import positive_int
 from leads.csvframes import CsvFileError, activity_frame_from_csv, lead_frames_from_csv
 from leads.parsing import RowInvalid, parse_when
 from learning.core.backtest import BacktestError, BacktestResult, feature_frame, run_backtest
 from learning.core.strategies import DEFAULT_EXPLORATION, DEFAULT_STRATEGY, STRATEGIES
 
 MAX_ERRORS_SHOWN = 20
-
-
-def _positive_int(text: str) -> int:
-    """argparse names the option: ``argument --seeds: must be a whole number of at least 1, got '0'``."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}")
-    return value
 
 
 def _share(text: str) -> float:
@@ -95,10 +85,10 @@ class Command(BaseCommand):
         )
         parser.add_argument("--activities", help="activity events: columns lead, type, occurred_at")
         parser.add_argument("--as-of", help="date the behaviour features are computed at (default: the latest event)")
-        parser.add_argument("--initial", type=_positive_int, default=20, help="random labels to start from")
-        parser.add_argument("--batch", type=_positive_int, default=20, help="labels per round")
-        parser.add_argument("--rounds", type=_positive_int, default=15)
-        parser.add_argument("--seeds", type=_positive_int, default=3, help="repeats, each with its own split")
+        parser.add_argument("--initial", type=positive_int, default=20, help="random labels to start from")
+        parser.add_argument("--batch", type=positive_int, default=20, help="labels per round")
+        parser.add_argument("--rounds", type=positive_int, default=15)
+        parser.add_argument("--seeds", type=positive_int, default=3, help="repeats, each with its own split")
         parser.add_argument("--strategy", default=DEFAULT_STRATEGY, help=f"{', '.join(STRATEGIES)} or all")
         parser.add_argument("--exploration", type=_share, default=DEFAULT_EXPLORATION)
         parser.add_argument("--threshold", type=_share, default=0.5, help="hot threshold for precision and recall")
