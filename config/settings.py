@@ -167,7 +167,11 @@ DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Celery: Redis in production and CI; a broker that needs no server by default.
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "filesystem://"
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "filesystem://localhost/"
+if CELERY_BROKER_URL in ("filesystem://", "memory://"):
+    # These transports ignore the host, but kombu warns "No hostname was supplied" on every
+    # connection (each command that sends a task) when the URL names none.
+    CELERY_BROKER_URL += "localhost/"
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
     for _sub in ("queue", "processed", "control"):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import logging
 import os
 import re
 import secrets
@@ -20,6 +21,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from kombu import Connection
 
 from config.roles import Role
 from leads.services import import_leads
@@ -126,7 +128,12 @@ def test_a_hostile_external_id_stays_inside_its_link(team: dict[str, Client]) ->
     assert team["rep"].get(f"/leads/{ENCODED}/score/").status_code == 200
 
 
-UNSET_UNLESS_GIVEN = ("LEADLOOP_QUEUE", "LEADLOOP_CATCH_UP_SECONDS", "LEADLOOP_RESCORE_CHECK_SECONDS")
+UNSET_UNLESS_GIVEN = (
+    "CELERY_BROKER_URL",
+    "LEADLOOP_QUEUE",
+    "LEADLOOP_CATCH_UP_SECONDS",
+    "LEADLOOP_RESCORE_CHECK_SECONDS",
+)
 SECURITY_SETTINGS = ("SECURE_HSTS_SECONDS", "SECURE_HSTS_PRELOAD", "SECURE_PROXY_SSL_HEADER")
 
 
@@ -206,6 +213,21 @@ def test_an_empty_queue_name_means_the_default_queue(tmp_path: Path, value: str,
     chosen = production_settings(tmp_path, ("CELERY_TASK_DEFAULT_QUEUE",), LEADLOOP_QUEUE=value)
 
     assert chosen == {"CELERY_TASK_DEFAULT_QUEUE": queue}
+
+
+@pytest.mark.parametrize("given", [None, "filesystem://", "memory://"])
+def test_the_broker_url_names_a_host_so_kombu_does_not_warn_on_each_connection(
+    tmp_path: Path, given: str | None, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = production_settings(tmp_path, ("CELERY_BROKER_URL",), **({"CELERY_BROKER_URL": given} if given else {}))[
+        "CELERY_BROKER_URL"
+    ]
+
+    with caplog.at_level(logging.WARNING, logger="kombu"):
+        Connection(url).info()
+
+    assert url.startswith(given or "filesystem://") and url.endswith("localhost/")
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("kombu")] == []
 
 
 @pytest.mark.django_db
