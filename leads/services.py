@@ -278,6 +278,7 @@ def import_activities(*, rows: Iterable[tuple[int, dict[str, Any]]]) -> ImportRe
             inserted = activities_insert(rows=good, lead_ids=lead_ids)
         result.imported += inserted
         result.duplicates = (result.duplicates or 0) + len(good) - inserted
+    result.errors.sort(key=lambda error: error.row)  # unknown leads are found after the bad rows: row order
     analyze_if_stale([Activity])
     return result
 
