@@ -32,6 +32,12 @@ def _live_token_named(*, user: User, name: str) -> bool:
     return ApiToken.objects.filter(user=user, name=name, revoked_at__isnull=True).exists()
 
 
+def free_token_name(*, user: User, base: str = "default") -> str:
+    """``base``, or the first of ``base-2``, ``base-3``... that none of the user's live tokens has."""
+    taken = set(ApiToken.objects.filter(user=user, revoked_at__isnull=True).values_list("name", flat=True))
+    return next(name for n in range(1, len(taken) + 2) if (name := base if n == 1 else f"{base}-{n}") not in taken)
+
+
 def token_create(*, user: User, name: str = "default", by: User | AnonymousUser | None = None) -> str:
     """Create a token and return its key; only the hash is kept. Audited (``by`` did it).
     A live token's name is unique per user: another one of that name raises ``TokenNameTaken``."""

@@ -152,3 +152,14 @@ def test_the_migration_renames_live_twins_before_it_makes_names_unique() -> None
         ("salesforce (2abcdefg)", "h2"),
     ]
     assert ApiToken.objects.get(key_hash="h9").name == "salesforce"
+
+
+def test_create_user_run_again_without_a_token_name_still_prints_a_token(defaults: None, capsys: Any) -> None:
+    """The command's contract: its last line is a token, however often it runs for one user."""
+    keys = []
+    for _ in range(3):
+        call_command("create_user", "crm-sync", "--role", "rep")
+        keys.append(capsys.readouterr().out.strip().splitlines()[-1])
+    assert len(set(keys)) == 3 and all(token_user(key=key) is not None for key in keys)
+    names = ApiToken.objects.filter(user__username="crm-sync").order_by("id").values_list("name", flat=True)
+    assert list(names) == ["default", "default-2", "default-3"]

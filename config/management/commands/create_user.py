@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from config.roles import Role
-from config.tokens import TokenNameTaken, token_create
+from config.tokens import TokenNameTaken, free_token_name, token_create
 from config.users import user_save
 
 
@@ -20,7 +20,9 @@ class Command(BaseCommand):
         parser.add_argument("--role", required=True, choices=[r.value for r in Role])
         parser.add_argument("--password", help="lets the user log in to the web pages")
         parser.add_argument(
-            "--token-name", default="default", help="name the token, e.g. after the integration that will use it"
+            "--token-name",
+            help="name the token, e.g. after the integration that will use it (default: 'default', or "
+            "'default-2', 'default-3'... when the user has that one already)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -32,7 +34,8 @@ class Command(BaseCommand):
             raise CommandError("--password must be at least 8 characters")
         with transaction.atomic():  # a refused token leaves the user as it was, and the audit log too
             user, created = user_save(name=name, role=Role(options["role"]), password=password)
-            token_name = options["token_name"][:100]
+            given = options["token_name"]
+            token_name = given[:100] if given is not None else free_token_name(user=user)
             try:
                 key = token_create(user=user, name=token_name)
             except TokenNameTaken as exc:
