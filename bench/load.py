@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from bench.setup import OUT, ROOT, production_env
+from bench.setup import OUT, ROOT, bench_token, production_env
 
 WARM_UP_SECONDS = 5.0  # requests in the first seconds of a load run are not counted
 
@@ -74,7 +74,6 @@ def _reps(count: int, prefix: str) -> list[Rep]:
     from django.test import Client
 
     from config.roles import Role, set_role
-    from config.tokens import token_create
 
     reps = []
     for i in range(count):
@@ -82,7 +81,7 @@ def _reps(count: int, prefix: str) -> list[Rep]:
         set_role(user=user, role=Role.REP)
         client = Client()
         client.force_login(user)
-        reps.append(Rep(token=token_create(user=user), session=client.cookies["sessionid"].value))
+        reps.append(Rep(token=bench_token(user), session=client.cookies["sessionid"].value))
     return reps
 
 

@@ -14,7 +14,7 @@ import statistics
 import time
 from datetime import UTC, datetime
 
-from bench.setup import OUT, configure, loop_settled, reset, table, wait_until, workers
+from bench.setup import OUT, bench_token, configure, loop_settled, reset, table, wait_until, workers
 
 
 def label_to_fresh_scores(labels: int = 10) -> dict[str, float]:
@@ -24,7 +24,6 @@ def label_to_fresh_scores(labels: int = 10) -> dict[str, float]:
     from django.utils import timezone
 
     from config.roles import Role, set_role
-    from config.tokens import token_create
     from leads.demo import generate
     from leads.models import Lead, LeadStatus
     from leads.services import import_activities, import_leads
@@ -33,7 +32,7 @@ def label_to_fresh_scores(labels: int = 10) -> dict[str, float]:
     data = generate(n_leads=400, now=timezone.now())
     rep, _ = get_user_model().objects.get_or_create(username="bench-rep")
     set_role(user=rep, role=Role.REP)
-    client = Client(headers={"Authorization": f"Token {token_create(user=rep)}"})
+    client = Client(headers={"Authorization": f"Token {bench_token(rep)}"})
     seconds = []
     with workers(1):
         import_leads(rows=enumerate(data.leads, start=2), outcome_column="outcome")

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.setup import ROOT, loop_settled, production_env, reset, wait_until, workers
+from bench.setup import ROOT, bench_token, loop_settled, production_env, reset, wait_until, workers
 
 
 def _manage(*args: str) -> tuple[float, str]:
@@ -113,12 +113,11 @@ def label_to_visible_scores(labels: int = 5, worker_count: int = 2) -> dict[str,
     from django.utils.dateparse import parse_datetime
 
     from config.roles import Role, set_role
-    from config.tokens import token_create
     from leads.models import Lead, LeadStatus
 
     rep, _ = get_user_model().objects.get_or_create(username="bench-rep")
     set_role(user=rep, role=Role.REP)
-    client = Client(headers={"Authorization": f"Token {token_create(user=rep)}"})
+    client = Client(headers={"Authorization": f"Token {bench_token(rep)}"})
     seconds = []
     with workers(worker_count):
         from learning.services.workers import rescore_requested

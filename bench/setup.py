@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -40,6 +41,14 @@ def configure() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0, interactive=False)
+
+
+def bench_token(user: Any) -> str:
+    """A new API token for a benchmark user, named for this run: the users outlive a run, and a
+    live token's name is unique per user."""
+    from config.tokens import token_create
+
+    return token_create(user=user, name=f"bench-{uuid.uuid4().hex[:8]}")
 
 
 def production_env() -> dict[str, str]:

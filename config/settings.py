@@ -5,6 +5,7 @@ Bad values fail loudly at start-up rather than half-working later.
 
 from __future__ import annotations
 
+import math
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -46,6 +47,28 @@ def env_int(name: str, default: int, *, minimum: int = 0) -> int:
     if value < minimum:
         raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value}")
     return value
+
+
+def env_seconds(name: str, default: float) -> float:
+    """A number of seconds greater than 0 (a fraction allowed); unset or empty means the default."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise ImproperlyConfigured(f"{name} must be a number of seconds greater than 0, not {raw!r}")
+    return value
+
+
+def env_text(name: str, default: str) -> str:
+    """A name without surrounding spaces; unset, empty or only spaces means the default."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    return raw.strip()
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
@@ -144,7 +167,11 @@ DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Celery: Redis in production and CI; a broker that needs no server by default.
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "filesystem://"
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "filesystem://localhost/"
+if CELERY_BROKER_URL in ("filesystem://", "memory://"):
+    # These transports ignore the host, but kombu warns "No hostname was supplied" on every
+    # connection (each command that sends a task) when the URL names none.
+    CELERY_BROKER_URL += "localhost/"
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
     for _sub in ("queue", "processed", "control"):
@@ -163,22 +190,24 @@ elif not CELERY_BROKER_URL.startswith(("redis://", "rediss://", "amqp://", "memo
     )
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 # One queue per deployment (tests give their worker a queue of its own).
-CELERY_TASK_DEFAULT_QUEUE = os.environ.get("LEADLOOP_QUEUE", "leadloop")
+CELERY_TASK_DEFAULT_QUEUE = env_text("LEADLOOP_QUEUE", "leadloop")
+_catch_up_seconds = env_seconds("LEADLOOP_CATCH_UP_SECONDS", 60.0)
+_rescore_check_seconds = env_seconds("LEADLOOP_RESCORE_CHECK_SECONDS", 300.0)
 CELERY_BEAT_SCHEDULE = {
     # The database says what is pending; this catches up after a lost message or a broker outage.
     "catch-up-learning": {
         "task": "learning.learn",
-        "schedule": float(os.environ.get("LEADLOOP_CATCH_UP_SECONDS", "60")),
+        "schedule": _catch_up_seconds,
     },
     # Scores follow the clock (recency, last-30-days counts, decay): the task rescores once the
     # scores are older than the admin's interval (Settings: "Rescore every … hours", nightly by default).
     "scheduled-rescore": {
         "task": "learning.rescore_if_stale",
-        "schedule": float(os.environ.get("LEADLOOP_RESCORE_CHECK_SECONDS", "300")),
+        "schedule": _rescore_check_seconds,
     },
     "catch-up-webhooks": {
         "task": "learning.resend_stuck_deliveries",
-        "schedule": float(os.environ.get("LEADLOOP_CATCH_UP_SECONDS", "60")),
+        "schedule": _catch_up_seconds,
     },
 }
 CELERY_TASK_IGNORE_RESULT = True

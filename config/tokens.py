@@ -6,23 +6,52 @@ import hashlib
 import secrets
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from config.audit import audit_record
 from config.models import ApiToken
 from config.roles import remember_role, role_group_subquery
 
+PREFIX_LENGTH = 8  # the key's first characters, kept to name a token (in the audit log, to revoke_token)
+
 
 def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+class TokenNameTaken(ValueError):
+    """The user already has a live token of that name: a name picks one token (to revoke it)."""
+
+    def __init__(self, *, user: User, name: str) -> None:
+        self.taken = f"{user.get_username()} already has a live token named {name!r}"
+        super().__init__(f"{self.taken}: choose another name, or revoke that token first")
+
+
+def _live_token_named(*, user: User, name: str) -> bool:
+    return ApiToken.objects.filter(user=user, name=name, revoked_at__isnull=True).exists()
+
+
+def free_token_name(*, user: User, base: str = "default") -> str:
+    """``base``, or the first of ``base-2``, ``base-3``... that none of the user's live tokens has."""
+    taken = set(ApiToken.objects.filter(user=user, revoked_at__isnull=True).values_list("name", flat=True))
+    return next(name for n in range(1, len(taken) + 2) if (name := base if n == 1 else f"{base}-{n}") not in taken)
+
+
 def token_create(*, user: User, name: str = "default", by: User | AnonymousUser | None = None) -> str:
-    """Create a token and return its key; only the hash is kept. Audited (``by`` did it)."""
+    """Create a token and return its key; only the hash is kept. Audited (``by`` did it).
+    A live token's name is unique per user: another one of that name raises ``TokenNameTaken``."""
     key = secrets.token_hex(20)
+    if _live_token_named(user=user, name=name):
+        raise TokenNameTaken(user=user, name=name)
     with transaction.atomic():
-        token = ApiToken.objects.create(user=user, name=name, key_hash=_hash(key), prefix=key[:8])
+        try:
+            with transaction.atomic():  # the constraint decides between two creations at once
+                token = ApiToken.objects.create(user=user, name=name, key_hash=_hash(key), prefix=key[:PREFIX_LENGTH])
+        except IntegrityError:
+            if _live_token_named(user=user, name=name):
+                raise TokenNameTaken(user=user, name=name) from None
+            raise
         audit_record(
             user=by,
             action="token.create",
@@ -64,7 +93,7 @@ def token_revoke(
         if name is not None:
             tokens = tokens.filter(name=name)
         if prefix is not None:
-            tokens = tokens.filter(prefix=prefix[:8])
+            tokens = tokens.filter(prefix=prefix[:PREFIX_LENGTH])
         revoked = list(tokens)
         ApiToken.objects.filter(pk__in=[t.pk for t in revoked]).update(revoked_at=now)
         for token in revoked:

@@ -12,13 +12,13 @@ from ninja.errors import HttpError
 from pydantic import Field, field_validator
 
 from config.apiauth import responses, token_auth
-from config.roles import ADMINS, MANAGERS, READERS
+from config.roles import ADMINS, MANAGERS, READERS, signed_in_user
 from feedback.selectors import lead_label
 from leads.export import leads_csv_response
 from leads.models import Lead, LeadStatus
 from leads.parsing import storable_text_problem
 from leads.selectors import LeadFilters, lead_get
-from leads.services import ImportResult, import_activities, import_announce, import_leads
+from leads.services import ImportResult, import_activities, import_announce, import_audit, import_leads
 from leads.sync import SyncCursor, SyncFilters, lead_sync_page, sync_more
 from learning.scoring import explain_leads
 from learning.selectors import next_actions, next_actions_for
@@ -38,6 +38,7 @@ class LabelOut(Schema):
     outcome: OutcomeValue
     reason: str | None
     note: str
+    fields: list[str] = Field(description="the lead fields the rep marked as the real reason; [] when none")
     user: str | None
     source: Literal["rep", "api", "import"]
     created_at: datetime
@@ -104,6 +105,7 @@ def lead_out(lead: Lead, *, actions: list[Any] | None = None) -> dict[str, Any]:
             "outcome": label.outcome,
             "reason": label.reason.code if label.reason else None,
             "note": label.note,
+            "fields": list(label.fields or []),
             "user": label.user.get_username() if label.user else None,
             "source": label.source,
             "created_at": label.created_at,
@@ -156,6 +158,7 @@ def leads_bulk(request: HttpRequest, payload: BulkIn) -> dict[str, Any]:
         positive=payload.positive,
         outcome_date_column=payload.outcome_date_column,
     )
+    import_audit(result=result, kind="leads", by=signed_in_user(request), source="API", file_name="API")
     import_announce(results=[result])
     return _bulk_out(result)
 
@@ -166,6 +169,7 @@ def activities_bulk(request: HttpRequest, payload: BulkIn) -> dict[str, Any]:
     and counted in `duplicates` (`imported` counts the new ones), one dated more than a day ahead is
     left out as an error."""
     result = import_activities(rows=enumerate(payload.items, start=1))
+    import_audit(result=result, kind="activities", by=signed_in_user(request), source="API", file_name="API")
     import_announce(results=[result])
     return _bulk_out(result)
 

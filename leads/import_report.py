@@ -65,8 +65,9 @@ class ImportReport:
 
     @property
     def ok(self) -> bool:
-        """Something came in, or every event was there already (a file imported again)."""
-        return self.imported > 0 or bool(self.duplicates)
+        """Something came in, or every event was there already (a file imported again): the import
+        commands' rule for their exit status."""
+        return ImportResult(imported=self.imported, rejected=self.rejected, duplicates=self.duplicates).succeeded
 
 
 def _warnings(result: ImportResult) -> list[RowError]:

@@ -10,10 +10,12 @@ from datetime import timedelta
 from itertools import islice
 from typing import IO, Any
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
+from config.audit import audit_record
 from config.dbstats import analyze_if_stale
 from leads.csvfile import SHORT_ROW, read_rows
 from leads.models import BLOCK_SIZE, PROFILE_FIELDS, Activity, Lead, LeadBlock, ScoreEvent
@@ -29,6 +31,7 @@ from leads.selectors import FACETS_CACHE_KEY
 from leads.signals import leads_imported, outcomes_imported
 
 CHUNK_ROWS = 5000
+MAX_AUDITED_NAME = 200  # characters of an imported file's name kept in the audit log
 FUTURE_SLACK = timedelta(days=1)  # an event dated up to this far ahead is kept (time zones, clocks a little off)
 
 
@@ -47,6 +50,12 @@ class ImportResult:
     def summary(self) -> str:
         counts = f"imported={self.imported} labels={self.labels} rejected={self.rejected} warnings={len(self.warnings)}"
         return counts if self.duplicates is None else f"{counts} duplicates={self.duplicates}"
+
+    @property
+    def succeeded(self) -> bool:
+        """Something came in, or every row was an event stored already (a file imported again); a
+        rejected row with nothing new is a failure."""
+        return self.imported > 0 or (bool(self.duplicates) and not self.rejected)
 
     @property
     def problems(self) -> list[RowError]:
@@ -269,6 +278,7 @@ def import_activities(*, rows: Iterable[tuple[int, dict[str, Any]]]) -> ImportRe
             inserted = activities_insert(rows=good, lead_ids=lead_ids)
         result.imported += inserted
         result.duplicates = (result.duplicates or 0) + len(good) - inserted
+    result.errors.sort(key=lambda error: error.row)  # unknown leads are found after the bad rows: row order
     analyze_if_stale([Activity])
     return result
 
@@ -278,6 +288,28 @@ def import_announce(*, results: Sequence[ImportResult]) -> None:
     nothing was imported."""
     if any(result.imported for result in results):
         leads_imported.send(sender=ImportResult, results=results)
+
+
+def import_audit(
+    *, result: ImportResult, kind: str, by: User | AnonymousUser | None, source: str, file_name: str
+) -> None:
+    """One audit entry for an import: who (``by``; None from the command line, whose ``source``
+    names the command), where from (``source``: the upload page, the API, ``manage.py import_…``),
+    the file's name ("API" for the API) and the counts."""
+    counts: dict[str, Any] = {
+        "imported": result.imported,
+        "labels": result.labels,
+        "rejected": result.rejected,
+        "warnings": len(result.warnings),
+    }
+    if result.duplicates is not None:
+        counts["duplicates"] = result.duplicates
+    audit_record(
+        user=by,
+        action=f"import.{kind}",
+        target=f"{kind} from {file_name}",
+        changes={"source": source, "file": file_name[:MAX_AUDITED_NAME], **counts},
+    )
 
 
 def import_activities_csv(*, stream: IO[bytes]) -> ImportResult:

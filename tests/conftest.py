@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -104,8 +105,10 @@ class ApiClient:
 
 @pytest.fixture
 def api_for() -> Any:
+    names = itertools.count(1)  # a user may get several clients; a live token's name is unique per user
+
     def make(user: Any | None) -> ApiClient:
-        return ApiClient(token_create(user=user) if user is not None else None)
+        return ApiClient(token_create(user=user, name=f"test-{next(names)}") if user is not None else None)
 
     return make
 

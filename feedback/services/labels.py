@@ -110,8 +110,9 @@ def label_submit(
                 raise LabelError("lead", f"no lead with external_id {lead.external_id!r}", status=404)
             existing = Label.objects.filter(lead_id=lead.pk).select_related("reason").first()
             if existing is not None:
-                same = (existing.outcome, existing.reason_id, existing.note, list(existing.fields or []))
-                if same == (outcome, reason.pk if reason else None, note, marked):
+                # The marked fields are a set: the same ones in another order are the same label.
+                same = (existing.outcome, existing.reason_id, existing.note, set(existing.fields or []))
+                if same == (outcome, reason.pk if reason else None, note, set(marked)):
                     return LabelResult(existing, created=False)
                 what = (
                     existing.outcome

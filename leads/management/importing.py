@@ -3,26 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import IO
 
 from django.core.management.base import BaseCommand, CommandError
 
 from leads.csvfile import CsvFileError
-from leads.services import ImportResult, import_announce
+from leads.services import ImportResult, import_announce, import_audit
 
 
-def run_import(command: BaseCommand, path: str, load: Callable[[IO[bytes]], ImportResult]) -> None:
+def run_import(command: BaseCommand, path: str, load: Callable[[IO[bytes]], ImportResult], *, kind: str) -> None:
+    """Import ``path`` with ``load``; ``kind`` (leads or activities) names the import in the audit log,
+    where its actor is the command (no user signs in to a command)."""
     try:
         with open(path, "rb") as stream:
             result = load(stream)
     except OSError as exc:
         raise CommandError(f"cannot read {path}: {exc.strerror}") from None
     except CsvFileError as exc:
-        command.stdout.write("imported=0 labels=0 rejected=0 warnings=0")
+        nothing = ImportResult(duplicates=0) if kind == "activities" else ImportResult()  # the same last line
+        command.stdout.write(nothing.summary)
         raise CommandError(f"{path}: {exc}") from None
     for problem in result.problems:
         command.stderr.write(str(problem))
+    import_audit(result=result, kind=kind, by=None, source=f"manage.py import_{kind}", file_name=Path(path).name)
     import_announce(results=[result])
     command.stdout.write(result.summary)
-    if result.imported == 0 and not result.duplicates:  # a file of events all stored already is not a failure
+    if not result.succeeded:
         raise CommandError("nothing could be imported")

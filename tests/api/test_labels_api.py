@@ -236,6 +236,29 @@ def test_the_rep_can_name_the_fields_that_were_the_real_reason(rep: Any, api_for
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    "again", [["recency", "activity:pricing_visit"], ["recency", "activity:pricing_visit", "recency"]]
+)
+def test_the_same_fields_in_another_order_are_the_same_label(
+    rep: Any, api_for: Any, lead_id: str, again: list[str]
+) -> None:
+    client = api_for(rep)
+    body = {
+        "lead": lead_id,
+        "outcome": "converted",
+        "reason": "urgent_pain",
+        "fields": ["activity:pricing_visit", "recency"],
+    }
+    first = client.post("/api/labels", body)
+
+    second = client.post("/api/labels", {**body, "fields": again})
+
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert second.json() == {**first.json(), "created": False}
+    assert Label.objects.get().fields == ["activity:pricing_visit", "recency"]
+
+
+@pytest.mark.django_db
 def test_an_unknown_field_is_a_400_naming_it(rep: Any, api_for: Any, lead_id: str) -> None:
     body = {"lead": lead_id, "outcome": "converted", "reason": "champion", "fields": ["industry", "shoe_size"]}
 

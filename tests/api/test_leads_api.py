@@ -61,7 +61,26 @@ def test_a_labeled_lead_carries_its_label(rep: Any, manager: Any, api_for: Any, 
         "user": "rep1",
         "source": "rep",
     }
-    assert label["created_at"]
+    assert label["fields"] == [] and label["created_at"]
+
+
+@pytest.mark.django_db
+def test_a_label_carries_the_fields_the_rep_marked(
+    rep: Any, manager: Any, api_for: Any, scored_leads: list[str]
+) -> None:
+    lead = Lead.objects.get(external_id=scored_leads[1])
+    label_submit(
+        user=rep,
+        lead=lead,
+        outcome="converted",
+        reason_code="urgent_pain",
+        fields=["recency", "industry"],
+        known_fields={"recency", "industry"},
+    )
+
+    label = api_for(manager).get(f"/api/leads/{lead.external_id}").json()["label"]
+
+    assert label["fields"] == ["recency", "industry"]
 
 
 @pytest.mark.django_db

@@ -1,12 +1,14 @@
 """Response headers and markup a browser enforces: a Content-Security-Policy on every page that no
 page needs to weaken (no inline script, handler or style attribute), HSTS preload only when asked
-for and with a long max-age, proxy headers trusted only behind a configured proxy, and lead ids
-that cannot step out of their link."""
+for and with a long max-age, proxy headers trusted only behind a configured proxy, lead ids
+that cannot step out of their link, and settings whose bad values stop the app at start with a
+message naming the variable."""
 
 from __future__ import annotations
 
 import http.client
 import json
+import logging
 import os
 import re
 import secrets
@@ -19,6 +21,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from kombu import Connection
 
 from config.roles import Role
 from leads.services import import_leads
@@ -125,8 +128,18 @@ def test_a_hostile_external_id_stays_inside_its_link(team: dict[str, Client]) ->
     assert team["rep"].get(f"/leads/{ENCODED}/score/").status_code == 200
 
 
-def production_settings(tmp_path: Path, **env: str) -> dict[str, Any]:
-    """The security settings a production process (DEBUG off) ends up with, under ``env``."""
+UNSET_UNLESS_GIVEN = (
+    "CELERY_BROKER_URL",
+    "LEADLOOP_QUEUE",
+    "LEADLOOP_CATCH_UP_SECONDS",
+    "LEADLOOP_RESCORE_CHECK_SECONDS",
+)
+SECURITY_SETTINGS = ("SECURE_HSTS_SECONDS", "SECURE_HSTS_PRELOAD", "SECURE_PROXY_SSL_HEADER")
+
+
+def production_settings(tmp_path: Path, names: tuple[str, ...] = SECURITY_SETTINGS, **env: str) -> dict[str, Any]:
+    """The settings ``names`` a production process (DEBUG off) ends up with under ``env``, or
+    ``{"error": stderr}`` when it refuses to start."""
     full = {
         **os.environ,
         "DEBUG": "false",
@@ -136,13 +149,12 @@ def production_settings(tmp_path: Path, **env: str) -> dict[str, Any]:
         "DJANGO_SETTINGS_MODULE": "config.settings",
         **env,
     }
-    for name in ("SECURE_HSTS_SECONDS", "SECURE_HSTS_PRELOAD", "PROXIES_IN_FRONT"):
+    for name in (*UNSET_UNLESS_GIVEN, "SECURE_HSTS_SECONDS", "SECURE_HSTS_PRELOAD", "PROXIES_IN_FRONT"):
         if name not in env:
             full.pop(name, None)
     code = (
         "import json, django; django.setup(); from django.conf import settings as s; "
-        "print(json.dumps({n: getattr(s, n, None) for n in "
-        "('SECURE_HSTS_SECONDS', 'SECURE_HSTS_PRELOAD', 'SECURE_PROXY_SSL_HEADER')}))"
+        f"print(json.dumps({{n: getattr(s, n, None) for n in {names!r}}}))"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=full, capture_output=True, text=True, timeout=120
@@ -168,6 +180,54 @@ def test_x_forwarded_proto_is_trusted_only_behind_a_configured_proxy(tmp_path: P
     assert production_settings(tmp_path)["SECURE_PROXY_SSL_HEADER"] is None
     behind = production_settings(tmp_path, PROXIES_IN_FRONT="1")
     assert behind["SECURE_PROXY_SSL_HEADER"] == ["HTTP_X_FORWARDED_PROTO", "https"]
+
+
+@pytest.mark.parametrize("name", ["LEADLOOP_RESCORE_CHECK_SECONDS", "LEADLOOP_CATCH_UP_SECONDS"])
+@pytest.mark.parametrize("value", ["abc", "0", "-5", "nan"])
+def test_a_check_interval_that_is_not_a_positive_number_stops_the_app_naming_it(
+    tmp_path: Path, name: str, value: str
+) -> None:
+    refused = production_settings(tmp_path, ("CELERY_BEAT_SCHEDULE",), **{name: value})
+
+    error = refused.get("error", "")
+    assert f"ImproperlyConfigured: {name} must be a number of seconds greater than 0, not '{value}'" in error, refused
+    assert "ValueError" not in error
+
+
+def beat_intervals(tmp_path: Path, **env: str) -> list[float]:
+    """Every beat task's interval (catch-up learning, scheduled rescore, catch-up webhooks) under ``env``."""
+    schedule = production_settings(tmp_path, ("CELERY_BEAT_SCHEDULE",), **env)["CELERY_BEAT_SCHEDULE"]
+    return [schedule[task]["schedule"] for task in ("catch-up-learning", "scheduled-rescore", "catch-up-webhooks")]
+
+
+def test_the_beat_schedule_takes_the_intervals_given_and_the_defaults_otherwise(tmp_path: Path) -> None:
+    given = beat_intervals(tmp_path, LEADLOOP_RESCORE_CHECK_SECONDS="90", LEADLOOP_CATCH_UP_SECONDS="2.5")
+    empty = beat_intervals(tmp_path, LEADLOOP_CATCH_UP_SECONDS=" ")
+
+    assert given == [2.5, 90.0, 2.5]
+    assert empty == [60.0, 300.0, 60.0]
+
+
+@pytest.mark.parametrize(("value", "queue"), [("", "leadloop"), ("  ", "leadloop"), (" team-a ", "team-a")])
+def test_an_empty_queue_name_means_the_default_queue(tmp_path: Path, value: str, queue: str) -> None:
+    chosen = production_settings(tmp_path, ("CELERY_TASK_DEFAULT_QUEUE",), LEADLOOP_QUEUE=value)
+
+    assert chosen == {"CELERY_TASK_DEFAULT_QUEUE": queue}
+
+
+@pytest.mark.parametrize("given", [None, "filesystem://", "memory://"])
+def test_the_broker_url_names_a_host_so_kombu_does_not_warn_on_each_connection(
+    tmp_path: Path, given: str | None, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = production_settings(tmp_path, ("CELERY_BROKER_URL",), **({"CELERY_BROKER_URL": given} if given else {}))[
+        "CELERY_BROKER_URL"
+    ]
+
+    with caplog.at_level(logging.WARNING, logger="kombu"):
+        Connection(url).info()
+
+    assert url.startswith(given or "filesystem://") and url.endswith("localhost/")
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("kombu")] == []
 
 
 @pytest.mark.django_db

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError, ManagementUtility, call_command
 
 from leads.models import Activity, Lead
 
@@ -198,7 +198,36 @@ def test_it_fails_on_a_file_without_a_required_column_and_names_it(leads: None, 
     header = [name for name in HEADER if name != missing]
     path = write_csv(tmp_path, [["L1", "call"]], header=header)
 
-    with pytest.raises(CommandError, match=missing):
-        run_import(path)
+    out = io.StringIO()
 
+    with pytest.raises(CommandError, match=missing):
+        call_command("import_activities", str(path), stdout=out, stderr=io.StringIO())
+
+    assert last_line(out.getvalue()) == "imported=0 labels=0 rejected=0 warnings=0 duplicates=0"
     assert not Activity.objects.exists()
+
+
+@pytest.mark.django_db
+def test_it_fails_when_rows_were_rejected_and_the_rest_were_stored_already(leads: None, tmp_path: Path) -> None:
+    run_import(write_csv(tmp_path, [["L1", "call", "2026-10-01"]]))
+    path = write_csv(tmp_path, [["L1", "call", "2026-10-01"], ["GHOST-7", "call", "2026-10-01"]])
+    out = io.StringIO()
+
+    with pytest.raises(CommandError, match="nothing could be imported") as failed:
+        call_command("import_activities", str(path), stdout=out, stderr=io.StringIO())
+
+    assert failed.value.returncode == 1
+    assert last_line(out.getvalue()) == "imported=0 labels=0 rejected=1 warnings=0 duplicates=1"
+
+
+@pytest.mark.django_db
+def test_it_exits_1_from_the_command_line_when_only_rejected_rows_and_duplicates_remain(
+    leads: None, tmp_path: Path
+) -> None:
+    run_import(write_csv(tmp_path, [["L1", "call", "2026-10-01"]]))
+    path = write_csv(tmp_path, [["L1", "call", "2026-10-01"], ["L1", "call", "soon"]])
+
+    with pytest.raises(SystemExit) as exited:
+        ManagementUtility(["manage.py", "import_activities", str(path)]).execute()
+
+    assert exited.value.code == 1

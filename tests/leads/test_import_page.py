@@ -112,6 +112,23 @@ def test_the_importers_warnings_show_as_values_dropped_and_rows_kept() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("counts", "ok"),
+    [
+        ({"imported": 1}, True),
+        ({"duplicates": 3}, True),  # a file imported again
+        ({"duplicates": 3, "rejected": 1}, False),
+        ({"rejected": 2}, False),
+    ],
+)
+def test_an_activity_import_is_done_when_something_came_in_or_every_event_was_there(
+    counts: dict[str, int], ok: bool
+) -> None:
+    result = ImportResult(**{"duplicates": 0, **counts})
+
+    assert import_report(result=result, kind="activities").ok is ok
+
+
 def test_activity_imports_count_new_events() -> None:
     assert import_report(result=ImportResult(imported=1_234, duplicates=0), kind="activities").sentences == [
         "Imported 1,234 new activity events.",

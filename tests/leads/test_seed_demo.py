@@ -4,16 +4,17 @@ models trained as the labels came. Loading it twice changes nothing."""
 from __future__ import annotations
 
 import io
+import logging
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db.models import Max, Min
 from django.utils import timezone
 
 from feedback.models import Label
-from leads.models import Activity
+from leads.models import Activity, Lead
 from learning.models import ModelVersion
 
 
@@ -93,3 +94,28 @@ def test_the_history_comes_before_the_reps_and_nothing_happens_after_now(
     reps = Label.objects.filter(source="rep").aggregate(first=Min("outcome_at"), last=Max("outcome_at"))
     assert history < reps["first"] and reps["last"] <= now
     assert Activity.objects.aggregate(last=Max("occurred_at"))["last"] <= now
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("leads", ["-5", "0", "many"])
+def test_the_number_of_leads_must_be_a_positive_whole_number(defaults: None, leads: str) -> None:
+    with pytest.raises(CommandError, match=f"argument --leads: must be a whole number of at least 1, got '{leads}'"):
+        call_command("seed_demo", "--leads", leads, stdout=io.StringIO())
+
+    assert not Lead.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("verbosity", "shown"), [(1, False), (2, True)])
+def test_the_loop_s_records_show_only_when_asked_for(
+    defaults: None, caplog: pytest.LogCaptureFixture, verbosity: int, shown: bool
+) -> None:
+    out = io.StringIO()
+
+    with caplog.at_level(logging.INFO):
+        call_command("seed_demo", "--leads", "60", verbosity=verbosity, stdout=out)
+
+    trained = [r for r in caplog.records if "trained on" in r.getMessage()]
+    assert bool(trained) is shown
+    assert "demo: 60 leads" in out.getvalue() and ModelVersion.objects.exists()
+    assert logging.getLogger("learning").level == logging.NOTSET  # as it was before the command

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from io import StringIO
 from pathlib import Path
 
 import numpy as np
@@ -290,3 +291,98 @@ def test_the_benchmark_merges_seed_ranges_at_the_label_counts_they_share() -> No
         (60, pytest.approx(0.66 + 0.025)),
     ]
     assert [point.labels for point in result.calibration["random"]] == [40, 60]
+
+
+def simulate_refused(tmp_path: Path, *extra: str) -> tuple[str, str]:
+    """Run simulate on the tiny CSV with ``extra`` options, expecting a refusal: its message and what it printed."""
+    leads_csv, _ = tiny_csvs(tmp_path)
+    stdout = StringIO()
+    with pytest.raises(CommandError) as refused:
+        call_command(
+            "simulate",
+            "--csv",
+            str(leads_csv),
+            "--outcome-column",
+            "result",
+            "--positive",
+            "Won",
+            *extra,
+            stdout=stdout,
+        )
+    return str(refused.value), stdout.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "said"),
+    [
+        ("--seeds", "0", "argument --seeds: must be a whole number of at least 1, got '0'"),
+        ("--rounds", "-3", "argument --rounds: must be a whole number of at least 1, got '-3'"),
+        ("--batch", "ten", "argument --batch: must be a whole number of at least 1, got 'ten'"),
+        ("--exploration", "2", "argument --exploration: must be a number from 0 to 1, got '2'"),
+        ("--threshold", "high", "argument --threshold: must be a number from 0 to 1, got 'high'"),
+        ("--simulated-reasons", "nan", "argument --simulated-reasons: must be a number from 0 to 1, got 'nan'"),
+    ],
+)
+def test_a_bad_number_names_the_option_and_what_it_takes(tmp_path: Path, option: str, value: str, said: str) -> None:
+    message, _ = simulate_refused(tmp_path, option, value, "--json", str(tmp_path / "out.json"))
+
+    assert said in message
+    assert "invalid" not in message and "_positive_int" not in message and "_share" not in message
+
+
+@pytest.mark.parametrize("where", ["under-a-file", "a-directory"])
+def test_an_unwritable_json_path_is_refused_before_the_backtest_runs(tmp_path: Path, where: str) -> None:
+    (tmp_path / "taken").write_text("a file")
+    (tmp_path / "folder").mkdir()
+    target = tmp_path / "taken" / "out.json" if where == "under-a-file" else tmp_path / "folder"
+
+    message, printed = simulate_refused(tmp_path, "--json", str(target))
+
+    assert message.startswith(f"cannot write --json {target}: ")
+    assert message.endswith("is not a directory" if where == "under-a-file" else "it is a directory")
+    assert printed == ""  # nothing was read, nothing replayed
+
+
+def test_a_json_path_in_folders_still_to_make_is_accepted(tmp_path: Path) -> None:
+    leads_csv, _ = tiny_csvs(tmp_path)
+    target = tmp_path / "new" / "deeper" / "out.json"
+
+    call_command(
+        "simulate",
+        "--csv",
+        str(leads_csv),
+        "--outcome-column",
+        "result",
+        "--positive",
+        "Won",
+        "--rounds",
+        "1",
+        "--seeds",
+        "1",
+        "--json",
+        str(target),
+        stdout=StringIO(),
+    )
+
+    assert set(json.loads(target.read_text())["curves"]) == {DEFAULT_STRATEGY, "random"}
+
+
+def test_one_row_without_an_outcome_is_counted_in_the_singular(tmp_path: Path) -> None:
+    leads_csv = tmp_path / "one-open.csv"
+    leads_csv.write_text("company,result\nAcme,Won\nGlobex,\nInitech,Lost\n")
+    stdout = StringIO()
+    with pytest.raises(CommandError, match="at least 5 leads of each outcome"):
+        call_command(
+            "simulate",
+            "--csv",
+            str(leads_csv),
+            "--outcome-column",
+            "result",
+            "--positive",
+            "Won",
+            "--json",
+            str(tmp_path / "out.json"),
+            stdout=stdout,
+        )
+
+    assert "1 row without an outcome left out" in stdout.getvalue()

@@ -1,14 +1,15 @@
 from __future__ import annotations
 
+import shlex
 from argparse import ArgumentParser
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from config.roles import Role, set_role
-from config.tokens import token_create
+from config.roles import Role
+from config.tokens import TokenNameTaken, free_token_name, token_create
+from config.users import user_save
 
 
 class Command(BaseCommand):
@@ -19,7 +20,9 @@ class Command(BaseCommand):
         parser.add_argument("--role", required=True, choices=[r.value for r in Role])
         parser.add_argument("--password", help="lets the user log in to the web pages")
         parser.add_argument(
-            "--token-name", default="default", help="name the token, e.g. after the integration that will use it"
+            "--token-name",
+            help="name the token, e.g. after the integration that will use it (default: 'default', or "
+            "'default-2', 'default-3'... when the user has that one already)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -29,15 +32,16 @@ class Command(BaseCommand):
         password = options["password"]
         if password is not None and len(password) < 8:
             raise CommandError("--password must be at least 8 characters")
-        User = get_user_model()
-        with transaction.atomic():
-            user, created = User.objects.get_or_create(username=name)
-            if password is not None:
-                user.set_password(password)
-            elif created:
-                user.set_unusable_password()
-            user.save()
-            set_role(user=user, role=Role(options["role"]))
-            key = token_create(user=user, name=options["token_name"][:100])
+        with transaction.atomic():  # a refused token leaves the user as it was, and the audit log too
+            user, created = user_save(name=name, role=Role(options["role"]), password=password)
+            given = options["token_name"]
+            token_name = given[:100] if given is not None else free_token_name(user=user)
+            try:
+                key = token_create(user=user, name=token_name)
+            except TokenNameTaken as exc:
+                raise CommandError(
+                    f"{exc.taken}: pass another --token-name, or revoke that token first "
+                    f"(revoke_token {shlex.quote(name)} --name {shlex.quote(token_name)}); nothing changed"
+                ) from None
         self.stderr.write(f"{'created' if created else 'updated'} {name} ({options['role']})")
         self.stdout.write(key)

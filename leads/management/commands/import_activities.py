@@ -16,4 +16,4 @@ class Command(BaseCommand):
         parser.add_argument("file")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        run_import(self, options["file"], lambda stream: import_activities_csv(stream=stream))
+        run_import(self, options["file"], lambda stream: import_activities_csv(stream=stream), kind="activities")

@@ -41,4 +41,5 @@ class Command(BaseCommand):
                 positive=options["positive"],
                 outcome_date_column=options["outcome_date_column"],
             ),
+            kind="leads",
         )

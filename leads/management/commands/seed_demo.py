@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import time
 from argparse import ArgumentParser
+from contextlib import nullcontext
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -9,12 +10,16 @@ from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from config.arguments import positive_int
+from config.logs import logs_quieter
 from config.roles import Role, set_role
 from leads.models import Lead
 from learning.demo import demo_users, tell_story
 from learning.models import ModelVersion
 from learning.services.loop import run_learning_loop
 from learning.services.workers import rescore_requested
+
+APPS = ("config", "leads", "feedback", "learning")
 
 
 class Command(BaseCommand):
@@ -24,10 +29,24 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--leads", type=int, default=1100)
-        parser.add_argument("--force", action="store_true", help="load the leads even if the database has some")
+        parser.add_argument(
+            "--leads", type=positive_int, default=1100, help="how many demo leads to make (default 1,100)"
+        )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="load the demo story even if the database has leads (the demo's leads are updated, not "
+            "duplicated; its activity, labels and model versions are added)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # The loop runs in this process: its INFO records (each model's metrics, each rescore's timings)
+        # are a worker's log, shown here only with -v 2; the summary line below says what was made.
+        quiet = logs_quieter(*APPS) if options["verbosity"] < 2 else nullcontext()
+        with quiet:
+            self._seed(options)
+
+    def _seed(self, options: dict[str, Any]) -> None:
         started = time.perf_counter()
         User = get_user_model()
         users = {}
@@ -46,7 +65,8 @@ class Command(BaseCommand):
             rescore_requested()
             run_learning_loop()  # the model of today and fresh scores, so the first page shows them
             self.stdout.write(
-                f"demo: {options['leads']:,} leads, {story.history:,} imported outcomes, {story.labels:,} rep labels, "
+                f"demo: {options['leads']:,} lead{'s' if options['leads'] != 1 else ''}, "
+                f"{story.history:,} imported outcomes, {story.labels:,} rep labels, "
                 f"{_versions_said()}"
             )
         self.stdout.write(f"seconds={time.perf_counter() - started:.1f}")

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import json
-from argparse import ArgumentParser
+import math
+import os
+from argparse import ArgumentParser, ArgumentTypeError
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -9,6 +11,7 @@ from typing import Any
 import pandas as pd
 from django.core.management.base import BaseCommand, CommandError
 
+from config.arguments import positive_int
 from leads.csvframes import CsvFileError, activity_frame_from_csv, lead_frames_from_csv
 from leads.parsing import RowInvalid, parse_when
 from learning.core.backtest import BacktestError, BacktestResult, feature_frame, run_backtest
@@ -17,18 +20,29 @@ from learning.core.strategies import DEFAULT_EXPLORATION, DEFAULT_STRATEGY, STRA
 MAX_ERRORS_SHOWN = 20
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise ValueError
-    return value
-
-
 def _share(text: str) -> float:
-    value = float(text)
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
     if not 0.0 <= value <= 1.0:
-        raise ValueError
+        raise ArgumentTypeError(f"must be a number from 0 to 1, got {text!r}")
     return value
+
+
+def _unwritable(path: Path) -> str | None:
+    """Why ``path`` cannot be written (without writing it), or None: checked before a backtest of
+    minutes, so a typo in --json does not cost its result."""
+    if path.is_dir():
+        return "it is a directory"
+    if path.exists():
+        return None if os.access(path, os.W_OK) else "permission denied"
+    folder = path.parent
+    while not folder.exists():  # the folders the command would create: the first existing one decides
+        folder = folder.parent
+    if not folder.is_dir():
+        return f"{folder} is not a directory"
+    return None if os.access(folder, os.W_OK | os.X_OK) else f"permission denied in {folder}"
 
 
 def result_table(result: BacktestResult) -> str:
@@ -71,10 +85,10 @@ class Command(BaseCommand):
         )
         parser.add_argument("--activities", help="activity events: columns lead, type, occurred_at")
         parser.add_argument("--as-of", help="date the behaviour features are computed at (default: the latest event)")
-        parser.add_argument("--initial", type=_positive_int, default=20, help="random labels to start from")
-        parser.add_argument("--batch", type=_positive_int, default=20, help="labels per round")
-        parser.add_argument("--rounds", type=_positive_int, default=15)
-        parser.add_argument("--seeds", type=_positive_int, default=3, help="repeats, each with its own split")
+        parser.add_argument("--initial", type=positive_int, default=20, help="random labels to start from")
+        parser.add_argument("--batch", type=positive_int, default=20, help="labels per round")
+        parser.add_argument("--rounds", type=positive_int, default=15)
+        parser.add_argument("--seeds", type=positive_int, default=3, help="repeats, each with its own split")
         parser.add_argument("--strategy", default=DEFAULT_STRATEGY, help=f"{', '.join(STRATEGIES)} or all")
         parser.add_argument("--exploration", type=_share, default=DEFAULT_EXPLORATION)
         parser.add_argument("--threshold", type=_share, default=0.5, help="hot threshold for precision and recall")
@@ -95,6 +109,9 @@ class Command(BaseCommand):
             strategies = [strategy]
         else:
             raise CommandError(f"unknown --strategy {strategy!r}; choose one of {', '.join(STRATEGIES)} or all")
+        path = Path(options["json"])
+        if problem := _unwritable(path):
+            raise CommandError(f"cannot write --json {path}: {problem}")
         as_of: datetime | None = None
         if options["as_of"]:
             try:
@@ -110,7 +127,8 @@ class Command(BaseCommand):
         )
         self._report(leads.errors)
         if leads.unlabeled:
-            self.stdout.write(f"{leads.unlabeled} rows without an outcome left out")
+            rows = "row" if leads.unlabeled == 1 else "rows"
+            self.stdout.write(f"{leads.unlabeled} {rows} without an outcome left out")
         if options["activities"]:
             events, errors = self._read(
                 options["activities"],
@@ -139,7 +157,6 @@ class Command(BaseCommand):
         except BacktestError as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(result_table(result))
-        path = Path(options["json"])
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(result.as_json(), indent=2))

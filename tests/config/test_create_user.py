@@ -1,0 +1,45 @@
+"""create_user in the audit log: a new user, a changed role and a changed password (never the
+password itself); running it again with nothing to change records no user change."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+
+from config.models import AuditLog
+
+pytestmark = pytest.mark.django_db
+
+
+def create_user(*args: str) -> None:
+    call_command("create_user", *args, stdout=io.StringIO(), stderr=io.StringIO())
+
+
+def user_entries() -> list[tuple[str, dict[str, Any]]]:
+    return [(e.action, e.changes) for e in AuditLog.objects.filter(action__startswith="user.").order_by("id")]
+
+
+def test_a_new_user_is_recorded_with_the_role_and_that_a_password_was_set(defaults: None) -> None:
+    create_user("dana", "--role", "rep", "--password", "first-secret-1", "--token-name", "t1")
+
+    assert user_entries() == [("user.create", {"role": [None, "rep"], "password": "set"})]
+    assert AuditLog.objects.get(action="user.create").user is None
+
+
+def test_a_role_change_and_a_password_change_are_recorded_without_the_password(defaults: None) -> None:
+    create_user("dana", "--role", "rep", "--token-name", "t1")
+
+    create_user("dana", "--role", "manager", "--token-name", "t2")
+    create_user("dana", "--role", "manager", "--password", "second-secret-2", "--token-name", "t3")
+    create_user("dana", "--role", "manager", "--token-name", "t4")
+
+    assert user_entries() == [
+        ("user.create", {"role": [None, "rep"]}),
+        ("user.update", {"role": ["rep", "manager"]}),
+        ("user.update", {"password": "changed"}),
+    ]
+    assert AuditLog.objects.get(changes__password="changed").target == "user dana"
+    assert not any("second-secret-2" in str(e.changes) for e in AuditLog.objects.all())
