@@ -21,7 +21,7 @@ from django.core.exceptions import ImproperlyConfigured
 django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("LEADLOOP_VAR_DIR", BASE_DIR / "var"))
+VAR_DIR = Path(os.environ.get("LEADLOOP_VAR_DIR", "").strip() or BASE_DIR / "var")  # empty: the default
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -193,6 +193,8 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_DEFAULT_QUEUE = env_text("LEADLOOP_QUEUE", "leadloop")
 _catch_up_seconds = env_seconds("LEADLOOP_CATCH_UP_SECONDS", 60.0)
 _rescore_check_seconds = env_seconds("LEADLOOP_RESCORE_CHECK_SECONDS", 300.0)
+# The learning loop's heartbeat (learning.services.loop): a claim silent for 6 beats is taken over.
+LEADLOOP_HEARTBEAT_SECONDS = env_seconds("LEADLOOP_HEARTBEAT_SECONDS", 10.0)
 CELERY_BEAT_SCHEDULE = {
     # The database says what is pending; this catches up after a lost message or a broker outage.
     "catch-up-learning": {
@@ -350,12 +352,15 @@ if not DEBUG:
     if not SECURE_HSTS_PRELOAD:
         SILENCED_SYSTEM_CHECKS = ["security.W021"]  # "preload not set": off by choice, see above
 
+LOG_LEVEL = env_text("LOG_LEVEL", "INFO").upper()
+if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+    raise ImproperlyConfigured(f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {LOG_LEVEL!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"refusal_without_traceback": {"()": "config.logs.RefusalWithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         # Django's own console handler would print its records a second time beside the root's.
         "django": {"handlers": [], "propagate": True},

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import threading
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings as django_settings
 from django.db import connection
 from django.db.models import Case, Q, Value, When
 from django.utils import timezone
@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 # A worker beats every HEARTBEAT_EVERY while it runs the loop; a claim without a beat for
 # HEARTBEAT_STALE_AFTER belongs to a dead worker (a live one is never that late).
-HEARTBEAT_EVERY = timedelta(seconds=float(os.environ.get("LEADLOOP_HEARTBEAT_SECONDS", "10")))
+HEARTBEAT_EVERY = timedelta(seconds=django_settings.LEADLOOP_HEARTBEAT_SECONDS)
 HEARTBEAT_STALE_AFTER = 6 * HEARTBEAT_EVERY
 
 

@@ -286,3 +286,29 @@ def test_gunicorn_believes_x_forwarded_proto_only_behind_a_configured_proxy(tmp_
 
     behind = gunicorn_answer(tmp_path, PROXIES_IN_FRONT="1")
     assert behind[0] == 200, "behind a proxy on loopback, its X-Forwarded-Proto says HTTPS"
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-1"])
+def test_a_heartbeat_that_is_not_a_positive_number_stops_the_app_naming_it(tmp_path: Path, value: str) -> None:
+    refused = production_settings(tmp_path, ("LEADLOOP_HEARTBEAT_SECONDS",), LEADLOOP_HEARTBEAT_SECONDS=value)
+
+    assert "LEADLOOP_HEARTBEAT_SECONDS must be a number of seconds greater than 0" in refused.get("error", ""), refused
+    assert production_settings(tmp_path, ("LEADLOOP_HEARTBEAT_SECONDS",), LEADLOOP_HEARTBEAT_SECONDS="2.5") == {
+        "LEADLOOP_HEARTBEAT_SECONDS": 2.5
+    }
+
+
+def test_a_log_level_is_one_of_pythons(tmp_path: Path) -> None:
+    refused = production_settings(tmp_path, ("LOG_LEVEL",), LOG_LEVEL="chatty")
+    assert "LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not 'CHATTY'" in refused.get("error", "")
+    assert production_settings(tmp_path, ("LOG_LEVEL",), LOG_LEVEL="warning") == {"LOG_LEVEL": "WARNING"}
+
+
+def test_an_empty_var_dir_means_the_default(tmp_path: Path) -> None:
+    env = {**os.environ, "LEADLOOP_VAR_DIR": " ", "DJANGO_SETTINGS_MODULE": "config.settings"}
+    code = "import django; django.setup(); from django.conf import settings; print(settings.VAR_DIR)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+    assert result.stdout.strip().splitlines()[-1] == str(ROOT / "var"), result.stderr
