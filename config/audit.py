@@ -23,8 +23,15 @@ def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[
     return {key: [before.get(key), value] for key, value in after.items() if before.get(key) != value}
 
 
-def recent_changes(*, limit: int = 50) -> list[AuditLog]:
-    return list(AuditLog.objects.select_related("user")[:limit])
+IMPORTS = "import."  # the actions imports record (import.leads, import.activities)
+
+
+def recent_changes(*, limit: int = 50, imports: bool = False) -> list[AuditLog]:
+    """The latest entries: changes to settings, rules, reasons, actions, models, tokens and users;
+    or, with ``imports``, the imports (a CRM posting every minute would otherwise bury the rest)."""
+    entries = AuditLog.objects.select_related("user")
+    entries = entries.filter(action__startswith=IMPORTS) if imports else entries.exclude(action__startswith=IMPORTS)
+    return list(entries[:limit])
 
 
 def value_words(value: Any) -> str:

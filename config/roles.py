@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from enum import StrEnum
 from functools import wraps
 from typing import Any
@@ -30,6 +30,12 @@ ADMINS = (Role.ADMIN,)
 _PRECEDENCE = (Role.ADMIN, Role.MANAGER, Role.REP)
 
 
+def role_among(group_names: Iterable[str]) -> Role | None:
+    """The role these groups give (the highest, should a user be in two)."""
+    names = set(group_names)
+    return next((role for role in _PRECEDENCE if role.value in names), None)
+
+
 def role_of(user: User | AnonymousUser) -> Role | None:
     if not user.is_authenticated or not user.is_active:
         return None
@@ -38,8 +44,7 @@ def role_of(user: User | AnonymousUser) -> Role | None:
     cached = getattr(user, "_leadloop_role", None)
     if cached is not None:
         return cached or None
-    names = set(user.groups.values_list("name", flat=True))
-    role = next((r for r in _PRECEDENCE if r.value in names), None)
+    role = role_among(user.groups.values_list("name", flat=True))
     user._leadloop_role = role or ""  # type: ignore[attr-defined]  # a per-request cache on the instance
     return role
 

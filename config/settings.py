@@ -5,6 +5,7 @@ Bad values fail loudly at start-up rather than half-working later.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 from datetime import timedelta
@@ -353,8 +354,9 @@ if not DEBUG:
         SILENCED_SYSTEM_CHECKS = ["security.W021"]  # "preload not set": off by choice, see above
 
 LOG_LEVEL = env_text("LOG_LEVEL", "INFO").upper()
-if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
-    raise ImproperlyConfigured(f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {LOG_LEVEL!r}")
+_LEVELS = ", ".join(logging.getLevelNamesMapping())
+if LOG_LEVEL not in logging.getLevelNamesMapping():
+    raise ImproperlyConfigured(f"LOG_LEVEL must be one of Python's level names ({_LEVELS}), not {LOG_LEVEL!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -6,7 +6,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 
 from config.audit import audit_record
-from config.roles import Role, set_role
+from config.roles import Role, role_among, set_role
 
 
 def user_save(
@@ -17,8 +17,8 @@ def user_save(
     the audit log (the password never does, only that it changed)."""
     with transaction.atomic():
         user, created = User.objects.select_for_update().get_or_create(username=name)
-        held = set(user.groups.values_list("name", flat=True))
-        before = None if created else next((r.value for r in Role if r.value in held), None)
+        held = None if created else role_among(user.groups.values_list("name", flat=True))
+        before = held.value if held else None
         if password is not None:
             user.set_password(password)
         elif created:

@@ -18,7 +18,7 @@ from leads.export import leads_csv_response
 from leads.models import Lead, LeadStatus
 from leads.parsing import storable_text_problem
 from leads.selectors import LeadFilters, lead_get
-from leads.services import ImportResult, import_activities, import_announce, import_audit, import_leads
+from leads.services import ImportResult, import_activities, import_finish, import_leads
 from leads.sync import SyncCursor, SyncFilters, lead_sync_page, sync_more
 from learning.scoring import explain_leads
 from learning.selectors import next_actions, next_actions_for
@@ -158,8 +158,7 @@ def leads_bulk(request: HttpRequest, payload: BulkIn) -> dict[str, Any]:
         positive=payload.positive,
         outcome_date_column=payload.outcome_date_column,
     )
-    import_audit(result=result, kind="leads", by=signed_in_user(request), source="API", file_name="API")
-    import_announce(results=[result])
+    import_finish(result=result, kind="leads", by=signed_in_user(request), source="API", file_name="API")
     return _bulk_out(result)
 
 
@@ -169,8 +168,7 @@ def activities_bulk(request: HttpRequest, payload: BulkIn) -> dict[str, Any]:
     and counted in `duplicates` (`imported` counts the new ones), one dated more than a day ahead is
     left out as an error."""
     result = import_activities(rows=enumerate(payload.items, start=1))
-    import_audit(result=result, kind="activities", by=signed_in_user(request), source="API", file_name="API")
-    import_announce(results=[result])
+    import_finish(result=result, kind="activities", by=signed_in_user(request), source="API", file_name="API")
     return _bulk_out(result)
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from itertools import islice
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.cache import cache
@@ -283,19 +283,16 @@ def import_activities(*, rows: Iterable[tuple[int, dict[str, Any]]]) -> ImportRe
     return result
 
 
-def import_announce(*, results: Sequence[ImportResult]) -> None:
-    """Tell the apps above that an import stored rows (the learning app rescores); a no-op when
-    nothing was imported."""
-    if any(result.imported for result in results):
-        leads_imported.send(sender=ImportResult, results=results)
+ImportKind = Literal["leads", "activities"]
 
 
-def import_audit(
-    *, result: ImportResult, kind: str, by: User | AnonymousUser | None, source: str, file_name: str
+def import_finish(
+    *, result: ImportResult, kind: ImportKind, by: User | AnonymousUser | None, source: str, file_name: str
 ) -> None:
-    """One audit entry for an import: who (``by``; None from the command line, whose ``source``
-    names the command), where from (``source``: the upload page, the API, ``manage.py import_…``),
-    the file's name ("API" for the API) and the counts."""
+    """What every import does once its rows are stored: one audit entry (who: ``by``, None from the
+    command line, whose ``source`` names the command; where from: the upload page, the API,
+    ``manage.py import_…``; the file's name, "API" for the API; the counts), then the news to the
+    apps above that rows came in (the learning app rescores; nothing is sent when nothing came in)."""
     counts: dict[str, Any] = {
         "imported": result.imported,
         "labels": result.labels,
@@ -310,6 +307,8 @@ def import_audit(
         target=f"{kind} from {file_name}",
         changes={"source": source, "file": file_name[:MAX_AUDITED_NAME], **counts},
     )
+    if result.imported:
+        leads_imported.send(sender=ImportResult, results=[result])
 
 
 def import_activities_csv(*, stream: IO[bytes]) -> ImportResult:

@@ -19,7 +19,7 @@ from leads.selectors import (
     lead_page,
     lead_score_history,
 )
-from leads.services import import_activities_csv, import_announce, import_audit, import_leads_csv
+from leads.services import import_activities_csv, import_finish, import_leads_csv
 from leads.sync import SyncFilters
 from learning.scoring import explain_leads
 from learning.selectors import next_actions_for
@@ -138,14 +138,13 @@ def lead_import(request: HttpRequest) -> HttpResponse:
             file_error = str(exc)
         else:
             report = import_report(result=result, kind=data["kind"])
-            import_audit(
+            import_finish(
                 result=result,
                 kind=data["kind"],
                 by=signed_in_user(request),
                 source="upload page",
                 file_name=data["file"].name,
             )
-            import_announce(results=[result])
     status = 400 if file_error or (request.method == "POST" and not form.is_valid()) else 200
     context = {"form": form, "report": report, "file_error": file_error, "shown": SHOWN_PROBLEMS}
     return render(request, "leads/import.html", context, status=status)

@@ -94,6 +94,7 @@ def _settings_context(**overrides: Any) -> dict[str, Any]:
         "actions": [(a, [str(Rule(**r)) for r in a.rules]) for a in actions],
         "action_form": NextActionForm(initial={"active": True}),
         "audit": recent_changes(limit=30),
+        "audit_imports": recent_changes(limit=10, imports=True),
         "queue_mix": queue_mix_summary(),
         "preview": None,
         "rules_preview": None,

@@ -9,10 +9,10 @@ from typing import IO
 from django.core.management.base import BaseCommand, CommandError
 
 from leads.csvfile import CsvFileError
-from leads.services import ImportResult, import_announce, import_audit
+from leads.services import ImportKind, ImportResult, import_finish
 
 
-def run_import(command: BaseCommand, path: str, load: Callable[[IO[bytes]], ImportResult], *, kind: str) -> None:
+def run_import(command: BaseCommand, path: str, load: Callable[[IO[bytes]], ImportResult], *, kind: ImportKind) -> None:
     """Import ``path`` with ``load``; ``kind`` (leads or activities) names the import in the audit log,
     where its actor is the command (no user signs in to a command)."""
     try:
@@ -26,8 +26,7 @@ def run_import(command: BaseCommand, path: str, load: Callable[[IO[bytes]], Impo
         raise CommandError(f"{path}: {exc}") from None
     for problem in result.problems:
         command.stderr.write(str(problem))
-    import_audit(result=result, kind=kind, by=None, source=f"manage.py import_{kind}", file_name=Path(path).name)
-    import_announce(results=[result])
+    import_finish(result=result, kind=kind, by=None, source=f"manage.py import_{kind}", file_name=Path(path).name)
     command.stdout.write(result.summary)
     if not result.succeeded:
         raise CommandError("nothing could be imported")

@@ -43,3 +43,27 @@ def test_a_role_change_and_a_password_change_are_recorded_without_the_password(d
     ]
     assert AuditLog.objects.get(changes__password="changed").target == "user dana"
     assert not any("second-secret-2" in str(e.changes) for e in AuditLog.objects.all())
+
+
+def test_the_role_before_is_the_one_the_user_had_even_in_two_groups(defaults: None) -> None:
+    """The old role is read as every page reads it (the highest group), so leaving admin is recorded."""
+    from django.contrib.auth.models import Group, User
+
+    create_user("dana", "--role", "admin", "--token-name", "t1")
+    User.objects.get(username="dana").groups.add(Group.objects.get_or_create(name="rep")[0])
+    create_user("dana", "--role", "rep", "--token-name", "t2")
+
+    assert user_entries()[-1] == ("user.update", {"role": ["admin", "rep"]})
+
+
+def test_seed_demo_run_again_records_a_demo_users_role_set_back(defaults: None) -> None:
+    from django.contrib.auth.models import User
+
+    from config.roles import Role, set_role
+
+    call_command("seed_demo", "--leads", "40", stdout=io.StringIO(), stderr=io.StringIO())
+    assert ("user.create", {"role": [None, "rep"]}) in user_entries()
+    set_role(user=User.objects.get(username="riley"), role=Role.ADMIN)
+    call_command("seed_demo", stdout=io.StringIO(), stderr=io.StringIO())
+
+    assert user_entries()[-1] == ("user.update", {"role": ["admin", "rep"]})

@@ -300,8 +300,10 @@ def test_a_heartbeat_that_is_not_a_positive_number_stops_the_app_naming_it(tmp_p
 
 def test_a_log_level_is_one_of_pythons(tmp_path: Path) -> None:
     refused = production_settings(tmp_path, ("LOG_LEVEL",), LOG_LEVEL="chatty")
-    assert "LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not 'CHATTY'" in refused.get("error", "")
+    assert "LOG_LEVEL must be one of Python's level names (" in refused.get("error", "")
+    assert "not 'CHATTY'" in refused["error"]
     assert production_settings(tmp_path, ("LOG_LEVEL",), LOG_LEVEL="warning") == {"LOG_LEVEL": "WARNING"}
+    assert production_settings(tmp_path, ("LOG_LEVEL",), LOG_LEVEL="WARN") == {"LOG_LEVEL": "WARN"}
 
 
 def test_an_empty_var_dir_means_the_default(tmp_path: Path) -> None:

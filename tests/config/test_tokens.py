@@ -99,17 +99,23 @@ def test_create_user_refuses_a_token_name_the_user_has_and_changes_nothing(defau
     user = get_user_model().objects.get(username="crm-sync")
     assert role_of(user) == Role.ADMIN and not user.has_usable_password()
     assert ApiToken.objects.filter(user=user).count() == 1
+    assert not AuditLog.objects.filter(action="user.update").exists()  # the refused run left no trace
 
 
-def test_revoke_token_by_name_revokes_the_one_token_of_that_name(defaults: None, capsys: Any) -> None:
+def test_revoke_token_by_name_leaves_the_users_other_tokens_and_frees_the_name(defaults: None, capsys: Any) -> None:
     call_command("create_user", "crm-sync", "--role", "admin", "--token-name", "salesforce")
     call_command("create_user", "crm-sync", "--role", "admin", "--token-name", "hubspot")
     hubspot = capsys.readouterr().out.strip().splitlines()[-1]
 
     call_command("revoke_token", "crm-sync", "--name", "salesforce")
-
     assert "revoked=1" in capsys.readouterr().out
     assert token_user(key=hubspot) is not None
+
+    call_command("create_user", "crm-sync", "--role", "admin", "--token-name", "salesforce")  # the name is free again
+    renewed = capsys.readouterr().out.strip().splitlines()[-1]
+    call_command("revoke_token", "crm-sync", "--name", "salesforce")
+    assert "revoked=1" in capsys.readouterr().out
+    assert token_user(key=renewed) is None and token_user(key=hubspot) is not None
 
 
 def test_revoke_token_takes_a_name_or_a_prefix_not_both(admin: Any) -> None:

@@ -298,6 +298,23 @@ def test_the_settings_page_lists_the_audit_log(admin: Any, page_for: Any) -> Non
 
 
 @pytest.mark.django_db
+def test_imports_have_a_table_of_their_own_so_a_busy_crm_does_not_bury_the_changes(admin: Any, page_for: Any) -> None:
+    client = page_for(admin)
+    client.post("/settings/", settings_body(hot_threshold=42))
+    for i in range(40):  # a CRM posting to the bulk API every minute for 40 minutes
+        audit_record(user=admin, action="import.activities", target="activities from API", changes={"imported": i})
+
+    response = client.get("/settings/")
+    changes, imports = response.context["audit"], response.context["audit_imports"]
+
+    assert [entry.action for entry in changes] == ["settings.update"]
+    assert len(imports) == 10 and {entry.action for entry in imports} == {"import.activities"}
+    assert imports[0].changes == {"imported": 39}  # the latest first
+    text = response.content.decode()
+    assert "hot_threshold: 0.5 → 0.42" in text and "No imports recorded yet." not in text
+
+
+@pytest.mark.django_db
 def test_saving_a_next_action_parses_its_rules_and_is_audited(admin: Any, page_for: Any) -> None:
     response = page_for(admin).post(
         "/settings/actions/",

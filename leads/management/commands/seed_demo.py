@@ -5,14 +5,14 @@ from argparse import ArgumentParser
 from contextlib import nullcontext
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from config.arguments import positive_int
 from config.logs import logs_quieter
-from config.roles import Role, set_role
+from config.roles import Role
+from config.users import user_save
 from leads.models import Lead
 from learning.demo import demo_users, tell_story
 from learning.models import ModelVersion
@@ -48,15 +48,15 @@ class Command(BaseCommand):
 
     def _seed(self, options: dict[str, Any]) -> None:
         started = time.perf_counter()
-        User = get_user_model()
         users = {}
         hashes: dict[str, str] = {}  # one slow hash per demo password, not per user
         for name, role, password in demo_users():
-            user, created = User.objects.get_or_create(username=name)
+            # Created or its role set again, audited as create_user does; a new user's password is
+            # hashed once per demo password (the slow hash), not once per user.
+            user, created = user_save(name=name, role=Role(role), password=None)
             if created:
                 user.password = hashes.setdefault(password, make_password(password))
-                user.save()
-            set_role(user=user, role=Role(role))
+                user.save(update_fields=["password"])
             users[name] = user
         if Lead.objects.exists() and not options["force"]:
             self.stdout.write("demo leads already loaded; users checked")

@@ -33,6 +33,13 @@ def _share(text: str) -> float:
 def _unwritable(path: Path) -> str | None:
     """Why ``path`` cannot be written (without writing it), or None: checked before a backtest of
     minutes, so a typo in --json does not cost its result."""
+    try:
+        return _why_unwritable(path)
+    except OSError as exc:  # a folder on the way that cannot be read
+        return exc.strerror or str(exc)
+
+
+def _why_unwritable(path: Path) -> str | None:
     if path.is_dir():
         return "it is a directory"
     if path.exists():
