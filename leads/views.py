@@ -11,6 +11,7 @@ from leads.csvfile import CsvFileError
 from leads.export import leads_csv_response
 from leads.forms import ImportForm, lead_filter_form
 from leads.import_report import import_report, kept_problems, problems_csv
+from leads.models import LeadStatus
 from leads.selectors import (
     ACTIVITIES_SHOWN,
     lead_activities,
@@ -59,6 +60,7 @@ def lead_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         "scored_oldest": min(scored, default=None),
         "scored_newest": max(scored, default=None),
+        "any_open": any(lead.status == LeadStatus.OPEN for lead in leads),
         "facets": lead_facets(),
         "reasons": reasons(active_only=False),  # a retired reason's labels can be listed too
         "query": form.query(),

@@ -77,7 +77,10 @@ class LabelFilters:
             chips.append(("Score band", band_words(self.band)))
         if self.start or self.end:
             first = f"{self.start:%-d %b %Y}" if self.start else "the first label"
-            last = f"{self.end - timedelta(days=1):%-d %b %Y}" if self.end else "today"
+            today = timezone.localdate()
+            last_day = self.end - timedelta(days=1) if self.end else None
+            running = last_day is None or (last_day > today and (self.start is None or self.start <= today))
+            last = f"{today:%-d %b %Y} so far" if running else f"{last_day:%-d %b %Y}"
             chips.append(("Dated", f"{first} – {last}"))
         chips.append(("Imported history", "included" if self.history else "left out"))
         return chips

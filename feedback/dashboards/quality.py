@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import Count, QuerySet
 
 from config.rates import inverse_propensity_weights
-from feedback.dashboards.filters import LabelFilters, labels_filtered
+from feedback.dashboards.filters import SCORE_BANDS, LabelFilters, labels_filtered
 from feedback.models import Label, Outcome
 
 
@@ -37,27 +37,34 @@ def labeled_scores(*, filters: LabelFilters | None = None) -> ScoredLabels:
     )
 
 
-def disagreements(*, filters: LabelFilters, low: float = 0.2, high: float = 0.8, limit: int = 50) -> dict[str, Any]:
-    """Where reps and model disagree: converted though scored under ``low``, lost though over ``high``."""
+def disagreements(*, filters: LabelFilters, limit: int = 50) -> dict[str, Any]:
+    """Where reps and model disagree: converted though the score seen was in the lowest band (under
+    20%), lost though it was in the highest (80% or more). They are the drill-down's score bands, so
+    each count opens exactly the labels behind it; with the count by reason and by rep."""
+    (low_band, floor, under), (high_band, at_least, ceiling) = SCORE_BANDS[0], SCORE_BANDS[-1]
     base = (
-        labels_filtered(filters=replace(filters, outcome="", reason=""))
+        labels_filtered(filters=replace(filters, outcome="", reason="", band=""))
         .select_related("lead", "reason", "user")
         .order_by("-outcome_at", "-id")
     )
-    surprised = base.filter(outcome=Outcome.CONVERTED, score_seen__lt=low)
-    missed = base.filter(outcome=Outcome.NOT_CONVERTED, score_seen__gt=high)
+    surprised = base.filter(outcome=Outcome.CONVERTED, score_seen__gte=floor, score_seen__lt=under)
+    missed = base.filter(outcome=Outcome.NOT_CONVERTED, score_seen__gte=at_least, score_seen__lt=ceiling)
 
-    def by_reason(rows: QuerySet[Label]) -> list[dict[str, Any]]:
-        counted = rows.values("reason__code", "reason__label").annotate(n=Count("id")).order_by("-n", "reason__code")
-        return [dict(row) for row in counted]
+    def counted(rows: QuerySet[Label], *fields: str) -> list[dict[str, Any]]:
+        groups = rows.values(*fields).annotate(n=Count("id")).order_by("-n", fields[0])
+        return [dict(row) for row in groups]
 
     return {
-        "low": low,
-        "high": high,
+        "low": under,
+        "high": at_least,
+        "low_band": low_band,
+        "high_band": high_band,
         "won_low": list(surprised[:limit]),
         "won_low_count": surprised.count(),
-        "won_low_reasons": by_reason(surprised),
+        "won_low_reasons": counted(surprised, "reason__code", "reason__label"),
+        "won_low_reps": counted(surprised, "user__username"),
         "lost_high": list(missed[:limit]),
         "lost_high_count": missed.count(),
-        "lost_high_reasons": by_reason(missed),
+        "lost_high_reasons": counted(missed, "reason__code", "reason__label"),
+        "lost_high_reps": counted(missed, "user__username"),
     }

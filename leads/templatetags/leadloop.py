@@ -23,9 +23,9 @@ ACRONYMS = frozenset(
 
 
 @register.filter
-def percent(value: float | None, digits: int = 0) -> str:
-    """0.483 → '48%'."""
-    if value is None:
+def percent(value: float | str | None, digits: int = 0) -> str:
+    """0.483 → '48%'; nothing (None, or a key the template could not find) → '—'."""
+    if value is None or value == "":
         return "—"
     return f"{100 * float(value):.{int(digits)}f}%"
 

@@ -195,3 +195,32 @@ def test_the_reason_legend_names_a_retired_reason_only_while_the_charts_show_it(
 
     assert "No budget (retired)" in names and "Bad timing" in names  # an active reason stays, labels or not
     assert not any(name.startswith("Went silent") for name in names)
+
+
+@pytest.mark.django_db
+def test_each_disagreement_count_opens_exactly_the_labels_behind_it(team: Any, manager: Any, page_for: Any) -> None:
+    """The counts by reason and by rep link to the drill-down of those labels only (they opened
+    every label with that reason: 'Clear value for the price (4)' listed 27)."""
+    client = page_for(manager)
+    text = get(page_for, manager, AUTUMN).split('id="disagree"')[1].split("</section>")[0]
+    links = re.findall(r'<a (?:class="count" )?href="(/dashboards/reasons/\?[^"]+)">([^<]+)</a>(?: \((\d+)\))?', text)
+    assert any("rep=" in href for href, _, _ in links) and any("reason=" in href for href, _, _ in links)
+
+    for href, _name, shown in links:
+        drill = client.get(href.replace("&amp;", "&"))
+        assert drill.status_code == 200
+        listed = len(drill.context["labels"])
+        expected = int(shown) if shown else int(_name)  # a title's count is the link text itself
+        assert listed == expected, (href, listed, expected)
+
+
+@pytest.mark.django_db
+def test_a_period_before_any_model_says_so_instead_of_no_model_yet(team: Any, manager: Any, page_for: Any) -> None:
+    from learning.models import ModelVersion
+
+    ModelVersion.objects.create(version=1, labels=40, metrics={"roc_auc": 0.7}, status="active")
+    text = get(page_for, manager, {"period": "custom", "start": "2025-01-01", "end": "2025-01-31"})
+    quality = text.split('id="quality"')[1].split('id="disagree"')[0]
+
+    assert "No model version had been trained by the end of" in quality
+    assert "No model yet" not in quality and "cold-start point rules" not in quality

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -218,6 +218,19 @@ def test_drilldown_chips_are_words_not_codes() -> None:
         ("Dated", "1 Oct 2026 – 31 Oct 2026"),
         ("Imported history", "left out"),
     ]
+
+
+def test_a_period_still_running_is_dated_up_to_today_so_far() -> None:
+    """'This month' opened from the dashboard (which says '1-6 Dec 2026 so far') ends at today, not
+    at the month's last day."""
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    running = LabelFilters(start=today.replace(day=1), end=today + timedelta(days=40))
+    future = LabelFilters(start=today + timedelta(days=10), end=today + timedelta(days=20))
+
+    assert dict(running.words({}))["Dated"] == f"{today.replace(day=1):%-d %b %Y} – {today:%-d %b %Y} so far"
+    assert dict(future.words({}))["Dated"].endswith(f"{today + timedelta(days=19):%-d %b %Y}")
 
 
 @pytest.mark.django_db

@@ -321,3 +321,13 @@ def test_a_page_far_past_the_end_of_a_big_list_counts_no_further_than_its_cap(
 
     assert counted[0] == 60  # not 9998 pages' worth
     assert "Page 2" in body and "Next →" in body and count_line(body) == "60+ leads match."
+
+
+@pytest.mark.django_db
+def test_a_page_of_closed_leads_says_they_carry_no_score_not_that_they_await_one(
+    scored: list[str], rep: Any, page_for: Any
+) -> None:
+    label_submit(user=rep, lead=Lead.objects.get(external_id=scored[1]), outcome="converted", reason_code="champion")
+    body = page_for(rep).get("/leads/", {"status": "converted"}).content.decode()
+
+    assert "Closed leads carry no score here" in body and "Not scored yet." not in body
