@@ -224,3 +224,17 @@ def test_a_period_before_any_model_says_so_instead_of_no_model_yet(team: Any, ma
 
     assert "No model version had been trained by the end of" in quality
     assert "No model yet" not in quality and "cold-start point rules" not in quality
+
+
+@pytest.mark.django_db
+def test_a_rows_count_opens_the_labels_it_counts_as_its_cells_do(team: Any, manager: Any, page_for: Any) -> None:
+    """'Every number opens the labels behind it': the outcome's count per row and in All too."""
+    client = page_for(manager)
+    text = get(page_for, manager, AUTUMN)
+    matrix = text.split('id="reason-matrix"')[1].split("</table>")[0]
+    counts = re.findall(r'<td class="num"><a href="(/dashboards/reasons/\?[^"]+)">(\d+)', matrix)
+
+    assert len(counts) >= 2  # the rows' and All's
+    for href, shown in counts:
+        drill = client.get(href.replace("&amp;", "&"))
+        assert len(drill.context["labels"]) == int(shown), href
