@@ -42,11 +42,9 @@ def token_create(*, user: User, name: str = "default", by: User | AnonymousUser 
     """Create a token and return its key; only the hash is kept. Audited (``by`` did it).
     A live token's name is unique per user: another one of that name raises ``TokenNameTaken``."""
     key = secrets.token_hex(20)
-    if _live_token_named(user=user, name=name):
-        raise TokenNameTaken(user=user, name=name)
     with transaction.atomic():
         try:
-            with transaction.atomic():  # the constraint decides between two creations at once
+            with transaction.atomic():  # the constraint decides, also between two creations at once
                 token = ApiToken.objects.create(user=user, name=name, key_hash=_hash(key), prefix=key[:PREFIX_LENGTH])
         except IntegrityError:
             if _live_token_named(user=user, name=name):

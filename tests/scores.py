@@ -23,3 +23,17 @@ def create_scored_lead(**values: Any) -> Lead:
 
 
 SCORE_NAMES = {f.name for f in LeadScore._meta.get_fields() if f.name != "lead"}
+
+
+def spread_scores(external_ids: list[str]) -> list[str]:
+    """Give six leads scores 10%, 25%, ... 85%, expected values 0, 1,000, ... 5,000 and uncertainties
+    in no order of their own (the lead list's and the export's filter and sort cases); returns the ids."""
+    uncertainties = [0.1, 0.45, 0.3, 0.2, 0.05, 0.4]
+    for i, external_id in enumerate(external_ids):
+        set_score(
+            Lead.objects.get(external_id=external_id),
+            score=0.1 + 0.15 * i,
+            expected_value=1000.0 * i,
+            uncertainty=uncertainties[i],
+        )
+    return external_ids

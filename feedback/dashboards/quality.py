@@ -54,17 +54,18 @@ def disagreements(*, filters: LabelFilters, limit: int = 50) -> dict[str, Any]:
         groups = rows.values(*fields).annotate(n=Count("id")).order_by("-n", fields[0])
         return [dict(row) for row in groups]
 
+    won_reps, lost_reps = counted(surprised, "user__username"), counted(missed, "user__username")
     return {
         "low": under,
         "high": at_least,
         "low_band": low_band,
         "high_band": high_band,
         "won_low": list(surprised[:limit]),
-        "won_low_count": surprised.count(),
+        "won_low_count": sum(row["n"] for row in won_reps),  # every label has one rep (or none): all counted
         "won_low_reasons": counted(surprised, "reason__code", "reason__label"),
-        "won_low_reps": counted(surprised, "user__username"),
+        "won_low_reps": won_reps,
         "lost_high": list(missed[:limit]),
-        "lost_high_count": missed.count(),
+        "lost_high_count": sum(row["n"] for row in lost_reps),
         "lost_high_reasons": counted(missed, "reason__code", "reason__label"),
-        "lost_high_reps": counted(missed, "user__username"),
+        "lost_high_reps": lost_reps,
     }

@@ -11,14 +11,8 @@ import pytest
 
 from feedback.models import Label, Reason
 from leads.models import Lead
-from tests.feedback.dashboard_fixture import build_team
 
 AUTUMN = {"period": "custom", "start": "2026-10-01", "end": "2026-11-30"}
-
-
-@pytest.fixture
-def team(rep: Any, rep2: Any, manager: Any) -> None:
-    build_team({"rep1": rep, "rep2": rep2})
 
 
 def get(page_for: Any, manager: Any, query: dict[str, str]) -> str:

@@ -18,17 +18,9 @@ from feedback.models import Label, Lease, Reason
 from leads.models import Lead
 from learning.models import ModelVersion
 from learning.selectors import model_quality
-from tests.feedback.dashboard_fixture import build_team
 
 OCTOBER = LabelFilters(start=date(2026, 10, 1), end=date(2026, 11, 1))
 AUTUMN = LabelFilters(start=date(2026, 10, 1), end=date(2026, 12, 1))
-
-
-@pytest.fixture
-def team(rep: Any, rep2: Any, manager: Any) -> dict[str, Any]:
-    users = {"rep1": rep, "rep2": rep2}
-    build_team(users)
-    return users
 
 
 def ids(labels: list[Any]) -> list[str]:

@@ -11,12 +11,6 @@ from django.utils import timezone
 
 from feedback.models import Reason
 from feedback.periods import DEFAULT_PERIOD, period_for
-from tests.feedback.dashboard_fixture import build_team
-
-
-@pytest.fixture
-def team(rep: Any, rep2: Any, manager: Any) -> None:
-    build_team({"rep1": rep, "rep2": rep2})
 
 
 def drill(page_for: Any, manager: Any, query: dict[str, str]) -> str:

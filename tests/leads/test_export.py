@@ -14,7 +14,7 @@ from leads.export import csv_safe
 from leads.forms import LeadFilterForm
 from leads.models import Lead
 from leads.services import import_leads
-from tests.scores import set_score
+from tests.scores import spread_scores
 
 pytestmark = pytest.mark.django_db
 
@@ -86,14 +86,7 @@ def test_reps_cannot_export(rep: Any, page_for: Any, api_for: Any) -> None:
 @pytest.fixture
 def varied_leads(make_leads: Any, rep: Any) -> list[str]:
     """Six leads with different scores, expected values and uncertainties; two labeled with reasons."""
-    ids = make_leads(6)
-    for i, external_id in enumerate(ids):
-        set_score(
-            Lead.objects.get(external_id=external_id),
-            score=0.1 + 0.15 * i,
-            expected_value=1000.0 * i,
-            uncertainty=[0.1, 0.45, 0.3, 0.2, 0.05, 0.4][i],
-        )
+    ids = spread_scores(make_leads(6))
     for i, (outcome, reason) in {1: ("converted", "champion"), 2: ("not_converted", "no_budget")}.items():
         label_submit(user=rep, lead=Lead.objects.get(external_id=ids[i]), outcome=outcome, reason_code=reason)
     return ids

@@ -11,7 +11,7 @@ from feedback.models import Reason
 from feedback.services import label_submit
 from leads import selectors as leads_selectors
 from leads.models import Lead
-from tests.scores import create_scored_lead, set_score
+from tests.scores import create_scored_lead, spread_scores
 
 
 def listed(response: Any) -> list[str]:
@@ -21,15 +21,7 @@ def listed(response: Any) -> list[str]:
 
 @pytest.fixture
 def scored(make_leads: Any) -> list[str]:
-    ids = make_leads(6)
-    for i, external_id in enumerate(ids):
-        set_score(
-            Lead.objects.get(external_id=external_id),
-            score=0.1 + 0.15 * i,
-            expected_value=1000.0 * i,
-            uncertainty=[0.1, 0.45, 0.3, 0.2, 0.05, 0.4][i],
-        )
-    return ids
+    return spread_scores(make_leads(6))
 
 
 @pytest.mark.django_db

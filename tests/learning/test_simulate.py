@@ -293,22 +293,22 @@ def test_the_benchmark_merges_seed_ranges_at_the_label_counts_they_share() -> No
     assert [point.labels for point in result.calibration["random"]] == [40, 60]
 
 
+def simulate_won(leads_csv: Path, *extra: str, stdout: StringIO | None = None) -> None:
+    """simulate on ``leads_csv`` whose ``result`` column says Won or Lost, with ``extra`` options."""
+    call_command(
+        "simulate",
+        *("--csv", str(leads_csv), "--outcome-column", "result", "--positive", "Won"),
+        *extra,
+        stdout=stdout if stdout is not None else StringIO(),
+    )
+
+
 def simulate_refused(tmp_path: Path, *extra: str) -> tuple[str, str]:
     """Run simulate on the tiny CSV with ``extra`` options, expecting a refusal: its message and what it printed."""
     leads_csv, _ = tiny_csvs(tmp_path)
     stdout = StringIO()
     with pytest.raises(CommandError) as refused:
-        call_command(
-            "simulate",
-            "--csv",
-            str(leads_csv),
-            "--outcome-column",
-            "result",
-            "--positive",
-            "Won",
-            *extra,
-            stdout=stdout,
-        )
+        simulate_won(leads_csv, *extra, stdout=stdout)
     return str(refused.value), stdout.getvalue()
 
 
@@ -347,22 +347,7 @@ def test_a_json_path_in_folders_still_to_make_is_accepted(tmp_path: Path) -> Non
     leads_csv, _ = tiny_csvs(tmp_path)
     target = tmp_path / "new" / "deeper" / "out.json"
 
-    call_command(
-        "simulate",
-        "--csv",
-        str(leads_csv),
-        "--outcome-column",
-        "result",
-        "--positive",
-        "Won",
-        "--rounds",
-        "1",
-        "--seeds",
-        "1",
-        "--json",
-        str(target),
-        stdout=StringIO(),
-    )
+    simulate_won(leads_csv, "--rounds", "1", "--seeds", "1", "--json", str(target))
 
     assert set(json.loads(target.read_text())["curves"]) == {DEFAULT_STRATEGY, "random"}
 
@@ -372,17 +357,6 @@ def test_one_row_without_an_outcome_is_counted_in_the_singular(tmp_path: Path) -
     leads_csv.write_text("company,result\nAcme,Won\nGlobex,\nInitech,Lost\n")
     stdout = StringIO()
     with pytest.raises(CommandError, match="at least 5 leads of each outcome"):
-        call_command(
-            "simulate",
-            "--csv",
-            str(leads_csv),
-            "--outcome-column",
-            "result",
-            "--positive",
-            "Won",
-            "--json",
-            str(tmp_path / "out.json"),
-            stdout=stdout,
-        )
+        simulate_won(leads_csv, "--json", str(tmp_path / "out.json"), stdout=stdout)
 
     assert "1 row without an outcome left out" in stdout.getvalue()
