@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
 
-from config.models import AuditLog
+from config.models import IMPORT_ACTIONS, AuditLog
+
+AuditKind = Literal["changes", "imports"]
+AUDIT_KINDS: tuple[AuditKind, ...] = ("changes", "imports")
+AUDIT_PAGE_SIZE = 50
 
 
 def audit_record(
@@ -23,15 +29,35 @@ def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[
     return {key: [before.get(key), value] for key, value in after.items() if before.get(key) != value}
 
 
-IMPORTS = "import."  # the actions imports record (import.leads, import.activities)
+def audit_entries(*, imports: bool = False) -> QuerySet[AuditLog]:
+    """The log newest first: changes to settings, rules, reasons, actions, models, tokens and users;
+    or, with ``imports``, the imports (a CRM posting every minute would otherwise bury the rest).
+    Each of the two filters is the condition of one of AuditLog's partial indexes, which keep them fast."""
+    entries = AuditLog.objects.select_related("user")
+    if imports:
+        return entries.filter(action__startswith=IMPORT_ACTIONS)
+    return entries.exclude(action__startswith=IMPORT_ACTIONS)
 
 
 def recent_changes(*, limit: int = 50, imports: bool = False) -> list[AuditLog]:
-    """The latest entries: changes to settings, rules, reasons, actions, models, tokens and users;
-    or, with ``imports``, the imports (a CRM posting every minute would otherwise bury the rest)."""
-    entries = AuditLog.objects.select_related("user")
-    entries = entries.filter(action__startswith=IMPORTS) if imports else entries.exclude(action__startswith=IMPORTS)
-    return list(entries[:limit])
+    """The latest ``limit`` entries of ``audit_entries``."""
+    return list(audit_entries(imports=imports)[:limit])
+
+
+def audit_kind(asked: str | None) -> AuditKind:
+    """The list a link asks for; anything else (none, a typo) is the changes, the log's first list."""
+    return next((kind for kind in AUDIT_KINDS if kind == asked), AUDIT_KINDS[0])
+
+
+def audit_page(*, kind: AuditKind, number: str | None, size: int = AUDIT_PAGE_SIZE) -> Page[AuditLog]:
+    """One page of the changes or of the imports, newest first. A page number that is not a whole
+    number, or below 1, gives the first page; one past the end gives the last (a hand-edited or an
+    old link still shows entries, never an error)."""
+    try:
+        wanted = max(int(number or 1), 1)
+    except ValueError:
+        wanted = 1
+    return Paginator(audit_entries(imports=kind == "imports"), size).get_page(wanted)
 
 
 def value_words(value: Any) -> str:

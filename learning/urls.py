@@ -13,6 +13,7 @@ urlpatterns = [
     path("settings/actions/", views.action_save, name="action_save"),
     path("settings/actions/<int:action_id>/delete/", views.action_delete, name="action_delete"),
     path("settings/webhook/", views.webhook_page, name="webhook"),
+    path("settings/audit/", views.audit_log_page, name="audit_log"),
     path("scores/state/", views.scores_state_view, name="scores_state"),
     path("healthz", views.healthz, name="healthz"),
 ]

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from config.audit import recent_changes
+from config.audit import AUDIT_KINDS, audit_kind, audit_page, recent_changes
 from config.forms import field_words, form_errors_in_words
 from config.roles import ADMINS, READERS, role_required, signed_in_user
 from config.site import currency, currency_set
@@ -266,6 +266,16 @@ def action_delete(request: HttpRequest, action_id: int) -> HttpResponse:
     next_action_delete(user=signed_in_user(request), action=get_object_or_404(NextAction, pk=action_id))
     messages.success(request, "Action deleted.")
     return redirect("settings")
+
+
+@require_GET
+@role_required(ADMINS)
+def audit_log_page(request: HttpRequest) -> HttpResponse:
+    """The whole audit log, page by page, newest first: the changes, or the imports (``?kind=imports``)."""
+    kind = audit_kind(request.GET.get("kind"))
+    page = audit_page(kind=kind, number=request.GET.get("page"))
+    context = {"kind": kind, "kinds": AUDIT_KINDS, "imports": kind == "imports", "page": page}
+    return render(request, "learning/audit.html", context)
 
 
 @require_GET

@@ -20,6 +20,8 @@ ADMIN_GETS = [
     "/settings/",
     "/settings/preview/?hot_threshold=40",
     "/settings/rules/preview/?kind=activity&value=meeting&points=20",
+    "/settings/audit/",
+    "/settings/audit/?kind=imports&page=2",
 ]
 ADMIN_POSTS = [
     ("/settings/", {"hot_threshold": "30"}),

@@ -34,6 +34,8 @@ PAGES: list[tuple[Role | None, str, list[str]]] = [
             "/dashboards/reasons/?outcome=not_converted",
             "/settings/",
             "/settings/webhook/",
+            "/settings/audit/",
+            "/settings/audit/?kind=imports",
             "/leads/import/",
         ],
     ),
