@@ -27,7 +27,7 @@ from django.db import transaction
 from feedback.history import PastLabel, labels_date_outcomes, labels_record_past
 from leads.demo import DemoData, generate
 from leads.models import Lead
-from leads.services import import_activities, import_leads
+from leads.services import import_activities, import_finish, import_leads
 from learning.core.rules import score_by_rules
 from learning.core.strategies import DEFAULT_EXPLORATION, DEFAULT_STRATEGY, select_batch
 from learning.models import ModelVersion
@@ -41,6 +41,8 @@ STORY_LEADS = 1100
 REPS = {"riley": 0.35, "sam": 0.3, "jordan": 0.2, "casey": 0.15}
 JORDAN_JOINED_DAYS = 30  # jordan joined a month ago: no labels before that
 COMPETITOR_DAYS = 30  # a competitor ("Quotient") entered manufacturing this many days ago
+DEMO_SOURCE = "manage.py seed_demo"  # where the audit log says the demo's imports came from
+DEMO_FILE = "demo story"  # what it names as their file (its target reads "leads from demo story")
 
 LOST_NOTES = {
     "no_budget": [
@@ -268,14 +270,18 @@ def demo_users() -> list[tuple[str, str, str]]:
 def tell_story(*, users: Mapping[str, User], n_leads: int, now: datetime, seed: int = 7) -> Story:
     """Load the demo leads and activity, their imported history, the reps' labels and the models.
 
-    One transaction: the learning loop the imports announce starts only once the whole story is
-    in, so no worker trains a model of "today" between the story's own checkpoints.
+    The leads and the activity come in as every import does: stored, then audited and announced by
+    ``import_finish`` (by nobody, from ``manage.py seed_demo``). One transaction: the learning loop
+    the imports announce starts only once the whole story is in, so no worker trains a model of
+    "today" between the story's own checkpoints.
     """
     data = generate(n_leads=n_leads, labeled_share=0.0, seed=seed, now=now)
     history_outcomes(data=data, now=now, seed=seed)
     with transaction.atomic():
         imported = import_leads(rows=enumerate(data.leads, start=2), outcome_column="outcome")
-        import_activities(rows=enumerate(data.activities, start=2))
+        import_finish(result=imported, kind="leads", by=None, source=DEMO_SOURCE, file_name=DEMO_FILE)
+        activities = import_activities(rows=enumerate(data.activities, start=2))
+        import_finish(result=activities, kind="activities", by=None, source=DEMO_SOURCE, file_name=DEMO_FILE)
         lead_ids = lead_ids_of([row["external_id"] for row in data.leads])
         date_history(data=data, lead_ids=lead_ids, now=now, seed=seed)
         story = play_labels(data=data, lead_ids=lead_ids, users=users, now=now, seed=seed)

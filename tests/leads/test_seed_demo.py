@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -13,8 +14,9 @@ from django.core.management import CommandError, call_command
 from django.db.models import Max, Min
 from django.utils import timezone
 
+from config.models import AuditLog
 from feedback.models import Label
-from leads.models import Activity, Lead
+from leads.models import Activity, Lead, LeadStatus
 from learning.models import ModelVersion
 
 
@@ -39,6 +41,7 @@ def test_the_demo_tells_a_story_and_loads_once(defaults: None) -> None:
     active = ModelVersion.objects.get(status="active").version
     assert f"model versions: {ModelVersion.objects.count()} (active v{active}" in first
     assert (Label.objects.count(), ModelVersion.objects.count()) == counts
+    assert AuditLog.objects.filter(action__startswith="import.").count() == 2  # the first load's imports only
 
     reps = Label.objects.filter(source="rep")
     span = reps.aggregate(first=Min("outcome_at"), last=Max("outcome_at"))
@@ -119,3 +122,37 @@ def test_the_loop_s_records_show_only_when_asked_for(
     assert bool(trained) is shown
     assert "demo: 60 leads" in out.getvalue() and ModelVersion.objects.exists()
     assert logging.getLogger("learning").level == logging.NOTSET  # as it was before the command
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_s_imports_are_audited_and_announced_as_every_import_is(defaults: None) -> None:
+    out = io.StringIO()
+
+    call_command("seed_demo", "--leads", "60", stdout=out)
+
+    said = re.search(r"([0-9,]+) imported outcomes", out.getvalue())
+    assert said is not None
+    history = int(said[1].replace(",", ""))
+    leads, activities = AuditLog.objects.get(action="import.leads"), AuditLog.objects.get(action="import.activities")
+    assert leads.user is None and leads.target == "leads from demo story"
+    assert leads.changes == {
+        "source": "manage.py seed_demo",
+        "file": "demo story",
+        "imported": 60,
+        "labels": history,
+        "rejected": 0,
+        "warnings": 0,
+    }
+    assert activities.user is None and activities.target == "activities from demo story"
+    assert activities.changes == {
+        "source": "manage.py seed_demo",
+        "file": "demo story",
+        "imported": Activity.objects.count(),
+        "labels": 0,
+        "rejected": 0,
+        "warnings": 0,
+        "duplicates": 0,
+    }
+    # The announcement's rescore: every open lead has a score when the command ends.
+    open_leads = Lead.objects.filter(status=LeadStatus.OPEN)
+    assert open_leads.exists() and not open_leads.filter(current__score__isnull=True).exists()

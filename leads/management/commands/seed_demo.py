@@ -17,7 +17,6 @@ from leads.models import Lead
 from learning.demo import demo_users, tell_story
 from learning.models import ModelVersion
 from learning.services.loop import run_learning_loop
-from learning.services.workers import rescore_requested
 
 APPS = ("config", "leads", "feedback", "learning")
 
@@ -61,8 +60,8 @@ class Command(BaseCommand):
         if Lead.objects.exists() and not options["force"]:
             self.stdout.write("demo leads already loaded; users checked")
         else:
+            # Its imports are audited and announced as any import is (the announcement asks for a rescore).
             story = tell_story(users=users, n_leads=options["leads"], now=timezone.now())
-            rescore_requested()
             run_learning_loop()  # the model of today and fresh scores, so the first page shows them
             self.stdout.write(
                 f"demo: {options['leads']:,} lead{'s' if options['leads'] != 1 else ''}, "
