@@ -232,3 +232,23 @@ def test_a_rows_count_opens_the_labels_it_counts_as_its_cells_do(team: Any, mana
     for href, shown in counts:
         drill = client.get(href.replace("&amp;", "&"))
         assert len(drill.context["labels"]) == int(shown), href
+
+
+@pytest.mark.django_db
+def test_calibration_and_gain_tables_number_their_groups_from_the_highest_scores(
+    rep: Any, manager: Any, page_for: Any
+) -> None:
+    leads = Lead.objects.bulk_create(Lead(external_id=f"G{i}") for i in range(90))
+    Label.objects.bulk_create(
+        Label(lead=lead, outcome="converted" if i % 2 else "not_converted", user=rep, score_seen=i / 100)
+        for i, lead in enumerate(leads)
+    )
+
+    quality = get(page_for, manager, {}).split('id="quality"')[1].split('id="disagree"')[0]
+    tables = [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", table)) for table in quality.split("<table>")[1:3]]
+    calibration, gain = tables
+
+    assert "group 1 holds the highest scores" in re.sub(r"<[^>]+>", "", quality)
+    assert calibration.startswith(" Group (1 = highest scores) ") and gain.startswith(" Group (1 = highest scores) ")
+    assert " 1 30 60%–89% " in calibration and " 3 30 0%–29% " in calibration
+    assert calibration.index(" 1 30 60%–89% ") < calibration.index(" 3 30 0%–29% ")
