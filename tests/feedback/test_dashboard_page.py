@@ -248,8 +248,9 @@ def test_calibration_and_gain_tables_number_their_groups_from_the_highest_scores
     tables = [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", table)) for table in quality.split("<table>")[1:3]]
     calibration, gain = tables
 
-    assert "group 1 holds the highest scores" in re.sub(r"<[^>]+>", "", quality)
-    assert calibration.startswith(" Group (1 = highest scores) ") and gain.startswith(" Group (1 = highest scores) ")
+    assert "Lift by score group (group 1 holds the highest scores;" in quality
+    assert calibration.startswith(" Group 1 holds the highest scores. Group Labels Scores ")
+    assert gain.startswith(" Group 1 holds the highest scores. Group Labels Converted ")
     assert " 1 30 60%–89% " in calibration and " 3 30 0%–29% " in calibration
     assert calibration.index(" 1 30 60%–89% ") < calibration.index(" 3 30 0%–29% ")
 
