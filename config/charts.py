@@ -120,7 +120,7 @@ class StackRow:
 
 def stacked_rows(rows: Sequence[StackRow], *, title: str, width: int = 720) -> SafeString:
     """100% stacked horizontal bars: one row per bucket, one segment per category (each a link)."""
-    label_w, note_w, row_h = 150, 165, 28  # a note such as "11 · few labels (11)" fits
+    label_w, note_w, row_h = 150, 215, 28  # a note such as "11 · few labels (16 lost or won)" fits
     span = width - label_w - note_w
     parts: list[SafeString] = []
     for i, row in enumerate(rows):

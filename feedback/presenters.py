@@ -43,9 +43,10 @@ def percent(value: float | None) -> str:
 
 
 def rate_words(rate: Rate, what: str) -> str:
-    """'62% lost' or, on fewer than MIN_LABELS labels, 'few labels (12)' instead of a shaky 0% or 100%."""
+    """'62% lost' or, on fewer than MIN_LABELS labels, 'few labels (12 lost or won)' instead of a
+    shaky 0% or 100%: the count is of every label in the bucket, not of its ``what`` deals."""
     if rate.n < MIN_LABELS:
-        return f"few labels ({rate.n:,})"
+        return f"few labels ({rate.n:,} lost or won)"
     return f"{percent(rate.value)} {what}"
 
 

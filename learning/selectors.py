@@ -22,7 +22,7 @@ from leads.frames import LeadIds, activity_events_frame, lead_profiles_frame, op
 from leads.selectors import lead_summaries
 from learning.core.actions import RankedAction, rank_actions
 from learning.core.features import build_frame
-from learning.core.metrics import calibration_bins, gain_table, threshold_stats
+from learning.core.metrics import calibration_bins, gain_table, score_groups, threshold_stats
 from learning.core.mix import MixState, mix_summary, ranked_percents
 from learning.core.model import LeadScorer
 from learning.core.rules import PointRules, ProfileRule, score_by_rules
@@ -234,8 +234,9 @@ def model_quality(*, filters: LabelFilters | None = None, until: datetime | None
     calibration / gain / lift from the scores reps saw on the labels of ``filters``.
 
     Every figure from labels is weighted by inverse propensity (``config.rates``). Calibration
-    and gain groups hold at least MIN_LABELS labels each; with fewer than two such groups there
-    are none, and the page says so instead of drawing 0% or 100% from a handful of labels.
+    and gain share their groups, numbered from the highest scores, each of at least MIN_LABELS
+    labels; with fewer than two such groups there are none, and the page says so instead of
+    drawing 0% or 100% from a handful of labels.
     """
     settings = loop_settings()
     seen = labeled_scores(filters=filters)
@@ -247,7 +248,7 @@ def model_quality(*, filters: LabelFilters | None = None, until: datetime | None
         versions = [v for v in versions if v.created_at < until]
     history = sorted(versions, key=lambda v: v.version)  # in the order they were trained, whatever their label counts
     bins = calibration_bins(y_arr, p_arr, bins=groups, weights=w_arr) if groups >= 2 else []
-    splits = np.array_split(np.argsort(p_arr, kind="stable"), groups) if bins else []
+    splits = score_groups(p_arr, groups) if bins else []
     calibration: list[dict[str, Any]] = [  # the same groups calibration_bins cut, with their intervals
         {**row, "interval": weighted_rate(list(y_arr[idx] == 1), list(w_arr[idx]))}
         for row, idx in zip(bins, splits, strict=True)

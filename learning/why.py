@@ -85,13 +85,24 @@ def shown(value: float, places: int = SHOWN_PLACES) -> float:
     return float(Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
 
 
+def _verdict(gain: float, error: float | None) -> str:
+    """How a difference reads: within one standard error it is a tie, whichever way it leans.
+    Without a standard error (a version trained before they were recorded) by its sign alone."""
+    if error is not None and (gain != 0 or error != 0) and abs(gain) <= error:
+        return "no clear difference"
+    return "better" if gain > 0 else "worse" if gain < 0 else "same"
+
+
 def why_bought(metrics: dict[str, Any] | None) -> dict[str, Any]:
     """What the why bought the active model: its held-out metrics with and without the reasons
-    (an ablation fit), and per reason its trust, the weight its rows carry now (trust times the
-    strength the held-out outcomes chose) and the fields it points at with theirs.
+    (an ablation fit), each difference with its standard error when the version recorded one, and
+    per reason its trust, the weight its rows carry now (trust times the strength the held-out
+    outcomes chose) and the fields it points at with theirs.
     ``measured`` is False while the model's metrics hold no ablation."""
     metrics = metrics or {}
     without = metrics.get("without_reasons")
+    errors = metrics.get("reasons_difference_se")
+    errors = errors if isinstance(errors, dict) else {}
     trust = metrics.get("reason_trust") or {}
     weights = metrics.get("field_weights") or {}
     strength = metrics.get("reason_strength")
@@ -105,7 +116,22 @@ def why_bought(metrics: dict[str, Any] | None) -> dict[str, Any]:
                 with_shown, without_shown = shown(with_), shown(without_)
                 gain = with_shown - without_shown if higher_is_better else without_shown - with_shown
                 gain = round(gain, SHOWN_PLACES)
-                rows.append({"key": key, "name": name, "with": with_, "without": without_, "gain": gain})
+                error = errors.get(key)
+                error = shown(error) if isinstance(error, int | float) else None  # compared as shown, too
+                verdict = _verdict(gain, error)
+                direction = {"better": "up", "worse": "down"}.get(verdict, "")
+                rows.append(
+                    {
+                        "key": key,
+                        "name": name,
+                        "with": with_,
+                        "without": without_,
+                        "gain": gain,
+                        "se": error,
+                        "verdict": verdict,
+                        "direction": direction,
+                    }
+                )
     per_reason = [
         {
             "reason": reason,
@@ -118,6 +144,7 @@ def why_bought(metrics: dict[str, Any] | None) -> dict[str, Any]:
     return {
         "measured": bool(rows),
         "metrics": rows,
+        "with_errors": any(row["se"] is not None for row in rows),
         "trust_measured": bool(trust) or bool(weights),
         "strength": strength,
         "reasons": per_reason,

@@ -36,20 +36,18 @@ def interval(rate: Rate) -> str:
     return f"{100 * rate.low:.0f}–{100 * rate.high:.0f}%"
 
 
-@register.filter
-def rate(rate: Rate, word: str = "") -> SafeString:
-    """A rate with its interval and sample size; on fewer than MIN_LABELS labels, says so instead.
-    ``word`` follows the percentage: ``rate:"weighted"`` beside raw counts, so 28% next to '49 of
-    169' reads as the weighted share it is, not as 49 ÷ 169."""
+def _rate(rate: Rate, word: str, counted: str) -> SafeString:
     if rate.n == 0 or rate.value is None:
         return mark_safe('<span class="few">no labels</span>')
     if rate.n < MIN_LABELS:
         return format_html(
-            '<span class="few" title="{}%{} on {} labels: too few to read as a rate">few labels ({})</span>',
+            '<span class="few" title="{}%{} on {} labels{}: too few to read as a rate">few labels ({}{})</span>',
             f"{100 * rate.value:.0f}",
             f" {word}" if word else "",
             f"{rate.n:,}",
+            f", {counted}" if counted else "",
             f"{rate.n:,}",
+            f" {counted}" if counted else "",
         )
     return format_html(
         '{}{} <span class="ci" title="95% interval, {} labels">{} · n={}</span>',
@@ -62,6 +60,21 @@ def rate(rate: Rate, word: str = "") -> SafeString:
 
 
 @register.filter
+def rate(rate: Rate, word: str = "") -> SafeString:
+    """A rate with its interval and sample size; on fewer than MIN_LABELS labels, says so instead.
+    ``word`` follows the percentage: ``rate:"weighted"`` beside raw counts, so 28% next to '49 of
+    169' reads as the weighted share it is, not as 49 ÷ 169."""
+    return _rate(rate, word, "")
+
+
+@register.filter
+def outcome_rate(rate: Rate) -> SafeString:
+    """A row's won or lost rate, as ``rate``; on fewer than MIN_LABELS labels 'few labels (16 lost or
+    won)': the count is every label of the row, which a count of its lost deals beside it is not."""
+    return _rate(rate, "", "lost or won")
+
+
+@register.filter
 def heat(rate: Rate) -> str:
     """A CSS class shading a matrix cell by its share (heat-0 … heat-5), ``thin`` on few labels."""
     if rate.value is None or rate.hits == 0:
@@ -71,12 +84,17 @@ def heat(rate: Rate) -> str:
 
 
 @register.filter
-def few_mark(count: int) -> SafeString:
-    """A row's count, marked when the shares in the row stand on fewer than MIN_LABELS labels."""
+def few_mark(count: int, what: str) -> SafeString:
+    """A row's count of ``what`` (lost or won) deals, marked 'few lost' when the shares in the row
+    stand on fewer than MIN_LABELS of them."""
     if count >= MIN_LABELS or count == 0:
         return format_html("{}", f"{count:,}")
     return format_html(
-        '{} <abbr class="few" title="fewer than {} labels: the shares in this row are a hint, not a figure">few</abbr>',
+        '{} <abbr class="few" title="{} {} deals, fewer than {}: the shares in this row are a hint, not a figure">'
+        "few {}</abbr>",
         f"{count:,}",
+        f"{count:,}",
+        what,
         MIN_LABELS,
+        what,
     )

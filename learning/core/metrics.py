@@ -51,36 +51,41 @@ def threshold_stats(
     }
 
 
+def score_groups(proba: np.ndarray, groups: int) -> list[np.ndarray]:
+    """The indices of ``proba`` cut into ``groups`` groups of equal label counts, highest scores first
+    (group 1 is what a seller would work first): the groups calibration, gain and lift share."""
+    proba = np.asarray(proba, dtype=float)
+    order = np.argsort(-proba, kind="stable")
+    return [idx for idx in np.array_split(order, min(groups, len(order))) if len(idx)]
+
+
 def calibration_bins(
     y_true: np.ndarray, proba: np.ndarray, *, bins: int = 10, weights: np.ndarray | None = None
 ) -> list[dict[str, float | int]]:
-    """Predicted vs actual conversion rate by group of the prediction (equal label counts, lowest
-    first); ``predicted`` and ``actual`` are means weighted by ``weights``."""
+    """Predicted vs actual conversion rate by group of the prediction (``score_groups``: equal label
+    counts, highest scores first, as ``gain_table``'s); ``predicted`` and ``actual`` are means
+    weighted by ``weights``."""
     y_true = np.asarray(y_true).astype(int)
     proba = np.asarray(proba, dtype=float)
     w = _weights(weights, len(y_true))
-    order = np.argsort(proba, kind="stable")
-    rows: list[dict[str, float | int]] = []
-    for i, idx in enumerate(np.array_split(order, min(bins, len(order)))):
-        if len(idx) == 0:
-            continue
-        rows.append(
-            {
-                "bin": i + 1,
-                "n": len(idx),
-                "predicted": float(np.average(proba[idx], weights=w[idx])),
-                "actual": float(np.average(y_true[idx], weights=w[idx])),
-                "low": float(proba[idx].min()),
-                "high": float(proba[idx].max()),
-            }
-        )
-    return rows
+    return [
+        {
+            "bin": i + 1,
+            "n": len(idx),
+            "predicted": float(np.average(proba[idx], weights=w[idx])),
+            "actual": float(np.average(y_true[idx], weights=w[idx])),
+            "low": float(proba[idx].min()),
+            "high": float(proba[idx].max()),
+        }
+        for i, idx in enumerate(score_groups(proba, bins))
+    ]
 
 
 def gain_table(
     y_true: np.ndarray, proba: np.ndarray, *, groups: int = 10, weights: np.ndarray | None = None
 ) -> list[dict[str, float | int]]:
-    """Lift and cumulative gain: leads sorted by prediction, best first, cut into equal-count groups.
+    """Lift and cumulative gain: leads sorted by prediction, best first, cut into equal-count groups
+    (``score_groups``).
 
     ``gain`` is the share of all conversions found in the top groups so far; ``lift`` the group's
     conversion rate over the overall rate. With ``weights`` every share and rate is weighted
@@ -91,12 +96,9 @@ def gain_table(
     w = _weights(weights, len(y_true))
     total, positives = float(w.sum()), float(w[y_true == 1].sum())
     rate = positives / total if total else 0.0
-    order = np.argsort(-proba, kind="stable")
     rows: list[dict[str, float | int]] = []
     seen = found = 0.0
-    for i, idx in enumerate(np.array_split(order, min(groups, len(order)))):
-        if len(idx) == 0:
-            continue
+    for i, idx in enumerate(score_groups(proba, groups)):
         group_weight = float(w[idx].sum())
         hits = float((w[idx] * y_true[idx]).sum())
         seen += group_weight

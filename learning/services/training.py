@@ -23,6 +23,7 @@ from sklearn.metrics import roc_auc_score
 from feedback.selectors import label_whys, training_labels
 from learning.core.metrics import evaluate
 from learning.core.model import LeadScorer
+from learning.core.paired import paired_difference_se
 from learning.core.rationales import MARKED, Why
 from learning.models import LoopSettings, ModelStatus, ModelVersion
 from learning.quarantine import readable_features
@@ -68,11 +69,15 @@ def _label_whys(label_ids: Sequence[int]) -> list[tuple[Why, ...]]:
     return whys
 
 
-def _why_metrics(scorer: LeadScorer, y: np.ndarray, plain: np.ndarray, *, threshold: float) -> dict[str, Any]:
-    """What the whys bought: the held-out metrics without them (the ablation fit), the trust each
-    reason earned and the weight each field carries in the fitted scorer."""
+def _why_metrics(
+    scorer: LeadScorer, y: np.ndarray, out_of_fold: np.ndarray, plain: np.ndarray, *, threshold: float
+) -> dict[str, Any]:
+    """What the whys bought: the held-out metrics without them (the ablation fit), the standard error
+    of each metric's difference with - without (paired: the same labels held out for both), the trust
+    each reason earned and the weight each field carries in the fitted scorer."""
     return {
         "without_reasons": evaluate(y, plain, threshold=threshold),
+        "reasons_difference_se": paired_difference_se(y, out_of_fold, plain, threshold=threshold),
         "reason_trust": dict(scorer.reason_trust_),
         "field_weights": dict(scorer.field_weights_),
         "reason_strength": scorer.why_strength_,
@@ -106,7 +111,7 @@ def train_model_version(*, labels_revision: int, now: datetime | None = None) ->
     metrics["weighted"] = queue_label_metrics(
         y=y, out_of_fold=out_of_fold, label_ids=label_ids, threshold=settings.hot_threshold
     )
-    metrics.update(_why_metrics(scorer, y, without, threshold=settings.hot_threshold))
+    metrics.update(_why_metrics(scorer, y, out_of_fold, without, threshold=settings.hot_threshold))
     fault_pause("train")  # tests kill the worker here: no version is recorded, the labels stay pending
     buffer = io.BytesIO()
     joblib.dump(scorer, buffer, compress=3)

@@ -232,3 +232,46 @@ def test_a_rows_count_opens_the_labels_it_counts_as_its_cells_do(team: Any, mana
     for href, shown in counts:
         drill = client.get(href.replace("&amp;", "&"))
         assert len(drill.context["labels"]) == int(shown), href
+
+
+@pytest.mark.django_db
+def test_calibration_and_gain_tables_number_their_groups_from_the_highest_scores(
+    rep: Any, manager: Any, page_for: Any
+) -> None:
+    leads = Lead.objects.bulk_create(Lead(external_id=f"G{i}") for i in range(90))
+    Label.objects.bulk_create(
+        Label(lead=lead, outcome="converted" if i % 2 else "not_converted", user=rep, score_seen=i / 100)
+        for i, lead in enumerate(leads)
+    )
+
+    quality = get(page_for, manager, {}).split('id="quality"')[1].split('id="disagree"')[0]
+    tables = [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", table)) for table in quality.split("<table>")[1:3]]
+    calibration, gain = tables
+
+    assert "Lift by score group (group 1 holds the highest scores;" in quality
+    assert calibration.startswith(" Group 1 holds the highest scores. Group Labels Scores ")
+    assert gain.startswith(" Group 1 holds the highest scores. Group Labels Converted ")
+    assert " 1 30 60%–89% " in calibration and " 3 30 0%–29% " in calibration
+    assert calibration.index(" 1 30 60%–89% ") < calibration.index(" 3 30 0%–29% ")
+
+
+@pytest.mark.django_db
+def test_a_thin_rows_two_few_label_notes_say_which_count_each_is(
+    defaults: None, rep: Any, manager: Any, page_for: Any
+) -> None:
+    """Retail: 11 lost of 16 labels. The count column marks the 11 lost deals, the rate column counts
+    all 16 labels; '11 few' beside 'few labels (16)' read as two answers to one question."""
+    leads = Lead.objects.bulk_create(Lead(external_id=f"T{i}", industry="retail") for i in range(16))
+    Label.objects.bulk_create(
+        Label(lead=lead, outcome="not_converted" if i < 11 else "converted", user=rep) for i, lead in enumerate(leads)
+    )
+
+    text = get(page_for, manager, {})
+    row = text.split('id="reason-matrix"')[1].split("<tbody>")[1].split("</tr>")[0]
+    row_words = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row))
+
+    assert re.search(r"retail 11 few lost few labels \(16 lost or won\) ", row_words)
+    assert 'title="11 lost deals, fewer than 30: the shares in this row are a hint, not a figure"' in row
+    assert "few labels (16 lost or won)" in text.split('id="reasons"')[1]  # the chart's note and its table
+    assert "11 · few labels (16 lost or won)" in text
+    assert "“few labels (N lost or won)”, N counting every label of the row" in text

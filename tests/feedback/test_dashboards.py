@@ -280,9 +280,13 @@ def test_model_quality_groups_hold_thirty_labels_each_and_are_weighted(defaults:
     quality = model_quality()
 
     assert [row["n"] for row in quality["calibration"]] == [30, 30, 30]
-    # Lowest group: 10 won (weight 10 each) and 20 lost (weight 5 each): half of the weight.
-    assert quality["calibration"][0]["actual"] == pytest.approx(0.5)
-    assert quality["calibration"][0]["interval"].n == 30
+    # Group 1 holds the highest scores, as the gain table's group 1 does.
+    assert [row["high"] for row in quality["calibration"]] == [0.89, 0.59, 0.29]
+    # Lowest group, last: 10 won (weight 10 each) and 20 lost (weight 5 each): half of the weight.
+    assert quality["calibration"][-1]["actual"] == pytest.approx(0.5)
+    assert quality["calibration"][-1]["interval"].n == 30
+    assert quality["calibration"][-1]["interval"].hits == 10  # the interval is the group's own
+    assert quality["calibration"][0]["interval"].hits == 20
     assert len(quality["gain"]) == 3
 
 

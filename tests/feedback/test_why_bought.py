@@ -69,6 +69,53 @@ def test_the_difference_with_and_without_the_reasons_and_the_weights_now(manager
 
 
 @pytest.mark.django_db
+def test_each_difference_shows_its_standard_error_and_a_difference_within_it_is_a_tie(
+    manager: Any, page_for: Any
+) -> None:
+    without = {**METRICS, "roc_auc": 0.77, "precision": 0.694, "recall": 0.603, "brier": 0.20}
+    errors = {"roc_auc": 0.0121, "precision": 0.0084, "recall": 0.0042, "accuracy": 0.0, "brier": 0.0049}
+    active({**METRICS, "without_reasons": without, "reasons_difference_se": errors})
+
+    html = section(page_for(manager).get("/dashboards/").content.decode())
+    shown = text(html)
+
+    assert "Difference ± s.e." in shown
+    assert "ROC AUC 0.810 0.770 +0.040 ± 0.012 better" in shown
+    assert "precision 0.700 0.694 +0.006 ± 0.008 no clear difference" in shown  # within one s.e.: a tie
+    assert "recall 0.600 0.603 -0.003 ± 0.004 no clear difference" in shown
+    assert "accuracy 0.750 0.750 0.000 ± 0.000 same" in shown
+    assert "Brier score 0.180 0.200 +0.020 ± 0.005 better" in shown  # lower is better
+    assert "A difference within one standard error reads “no clear difference”" in shown
+    assert "no clear difference</td>" in html and 'class="num">+0.006' in html  # a tie is neither green nor red
+
+
+@pytest.mark.django_db
+def test_a_version_trained_before_the_standard_errors_shows_no_interval(manager: Any, page_for: Any) -> None:
+    active({**METRICS, "without_reasons": {**METRICS, "roc_auc": 0.805}})
+
+    shown = text(section(page_for(manager).get("/dashboards/").content.decode()))
+
+    assert "ROC AUC 0.810 0.805 +0.005 better" in shown
+    assert "±" not in shown and "no clear difference" not in shown
+    assert "trained before the differences' standard errors were recorded: no interval" in shown
+
+
+@pytest.mark.django_db
+def test_a_difference_as_large_as_its_standard_error_is_a_tie_and_one_larger_is_not(defaults: None) -> None:
+    without = {"roc_auc": 0.796, "precision": 0.5, "brier": 0.2}
+    errors = {"roc_auc": 0.0041, "precision": 0.0, "brier": 0.00449}
+    bought = why_bought(
+        {"roc_auc": 0.8, "precision": 0.5, "brier": 0.195, "without_reasons": without}
+        | {"reasons_difference_se": errors}
+    )
+
+    verdicts = {row["key"]: (row["gain"], row["se"], row["verdict"]) for row in bought["metrics"]}
+    assert verdicts["roc_auc"] == (0.004, 0.004, "no clear difference")
+    assert verdicts["precision"] == (0.0, 0.0, "same")
+    assert verdicts["brier"] == (0.005, 0.004, "better")
+
+
+@pytest.mark.django_db
 def test_trusted_reasons_carry_no_weight_when_the_plain_model_won(manager: Any, page_for: Any) -> None:
     metrics = {**METRICS, "without_reasons": METRICS, "reason_trust": {"no_budget": 1.0}, "reason_strength": 0.0}
     active({**metrics, "field_weights": {"deal_value": 0.0}})

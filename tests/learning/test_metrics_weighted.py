@@ -30,8 +30,20 @@ def test_calibration_groups_take_weighted_means() -> None:
     rows = calibration_bins(Y, P, bins=2, weights=W)
 
     assert [r["n"] for r in rows] == [2, 2]
-    assert rows[1]["actual"] == pytest.approx(0.25)  # .8 lost (w3), .9 won (w1)
-    assert rows[1]["predicted"] == pytest.approx((0.8 * 3 + 0.9) / 4)
+    assert rows[0]["actual"] == pytest.approx(0.25)  # the highest group first: .8 lost (w3), .9 won (w1)
+    assert rows[0]["predicted"] == pytest.approx((0.8 * 3 + 0.9) / 4)
+
+
+def test_calibration_and_gain_number_the_same_groups_from_the_highest_scores() -> None:
+    rng = np.random.default_rng(0)
+    y, p = rng.integers(0, 2, 95), np.round(rng.random(95), 1)  # ties, and groups of unequal size
+
+    calibration, gain = calibration_bins(y, p, bins=4), gain_table(y, p, groups=4)
+
+    assert [r["bin"] for r in calibration] == [g["group"] for g in gain] == [1, 2, 3, 4]
+    assert [r["n"] for r in calibration] == [g["n"] for g in gain]
+    assert [round(r["actual"] * r["n"]) for r in calibration] == [g["converted"] for g in gain]
+    assert [r["low"] for r in calibration] == sorted((r["low"] for r in calibration), reverse=True)
 
 
 def test_gain_and_lift_are_weighted() -> None:

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
 
 from feedback.models import Label
 from leads.models import Lead, LeadStatus
 from learning import rescoring
+from learning.core.paired import paired_difference_se
 from learning.models import LoopLock, LoopState, ModelStatus, ModelVersion
 from learning.selectors import scores_state
 from learning.services import loop, training, workers
@@ -186,6 +188,27 @@ def test_a_version_records_its_metrics_with_and_without_the_reasons_and_what_eac
     assert set(trust) == {"urgent_pain", "unresponsive", "marked"}
     assert all(0.0 <= weight <= 1.0 for weight in trust.values())
     assert set(version.metrics["field_weights"]) == {"activity:pricing_visit", "recency", "industry"}
+
+
+def test_a_version_records_the_noise_of_each_difference_the_reasons_made(history: list[str], monkeypatch: Any) -> None:
+    held_out: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def two_fits(scorer: Any, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        rng = np.random.default_rng(0)
+        ours = np.clip(0.4 * y + 0.6 * rng.random(len(y)), 0, 1)
+        theirs = np.clip(ours + rng.normal(0, 0.1, len(y)), 0, 1)
+        held_out.append((y, ours, theirs))
+        return ours, theirs
+
+    monkeypatch.setattr(training, "_held_out", two_fits)
+    version = training.train_model_version(labels_revision=1)
+
+    assert version is not None
+    errors = version.metrics["reasons_difference_se"]
+    y, ours, theirs = held_out[0]
+    assert errors == pytest.approx(paired_difference_se(y, ours, theirs, threshold=version.metrics["threshold"]))
+    assert set(errors) == {"roc_auc", "precision", "recall", "accuracy", "brier"}
+    assert all(error > 0 for error in errors.values())
 
 
 def test_without_any_reason_fields_both_metrics_are_the_plain_models(history: list[str]) -> None:
