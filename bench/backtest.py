@@ -80,7 +80,9 @@ def report_strategies() -> list[str]:
     return [DEFAULT_STRATEGY, *[s for s in STRATEGIES if s not in (DEFAULT_STRATEGY, "random", "margin")]]
 
 
-def backtest_set(*, which: str, seeds: int, rounds: int, only: str | None, jobs: int = 1) -> list[dict[str, object]]:
+def backtest_set(
+    *, which: str, seeds: int, rounds: int, only: str | None, jobs: int = 1, ordinal: str = "off"
+) -> list[dict[str, object]]:
     """Every dataset of the set (whose name contains ``only``), ``jobs`` datasets at a time."""
     from bench.datasets import SETS, build
 
@@ -89,15 +91,20 @@ def backtest_set(*, which: str, seeds: int, rounds: int, only: str | None, jobs:
     bounds = np.linspace(0, seeds, chunks + 1).round().astype(int)
     work = [(name, int(a), int(b - a)) for name in names for a, b in itertools.pairwise(bounds)]
     if jobs <= 1:
-        parts = [replay_part(*item, which=which, rounds=rounds) for item in work]
+        parts = [replay_part(*item, which=which, rounds=rounds, ordinal=ordinal) for item in work]
     else:
         with ProcessPoolExecutor(max_workers=jobs, initializer=setup_django) as pool:
-            parts = list(pool.map(partial(replay_part, which=which, rounds=rounds), *zip(*work, strict=True)))
+            parts = list(
+                pool.map(partial(replay_part, which=which, rounds=rounds, ordinal=ordinal), *zip(*work, strict=True))
+            )
     return [summarise(name, [part for (n, _, _), part in zip(work, parts, strict=True) if n == name]) for name in names]
 
 
-def replay_part(name: str, first_seed: int, seeds: int, *, which: str, rounds: int) -> tuple[object, int, float]:
-    """One dataset's backtest over seeds ``first_seed``..: the result, the rows and the positive share."""
+def replay_part(
+    name: str, first_seed: int, seeds: int, *, which: str, rounds: int, ordinal: str = "off"
+) -> tuple[object, int, float]:
+    """One dataset's backtest over seeds ``first_seed``..: the result, the rows and the positive share
+    (``ordinal``: the scorer's number-bin penalty, ``LeadScorer(ordinal=...)``)."""
     from learning.core.backtest import run_backtest
     from learning.core.strategies import DEFAULT_EXPLORATION
 
@@ -110,6 +117,7 @@ def replay_part(name: str, first_seed: int, seeds: int, *, which: str, rounds: i
         first_seed=first_seed,
         rounds=rounds,
         exploration=DEFAULT_EXPLORATION,
+        scorer={"ordinal": ordinal},
     )
     print(f"  {name}: seeds {first_seed}-{first_seed + seeds - 1} done in {result.seconds:.0f} s", flush=True)
     parts = OUT / "parts"  # each seed range's curves, kept in case a later one fails
@@ -247,6 +255,9 @@ def main() -> None:
     )
     parser.add_argument("--training-only", action="store_true")
     parser.add_argument("--no-training", action="store_true", help="skip the training-time figures")
+    parser.add_argument(
+        "--ordinal", choices=("off", "chosen"), default="off", help="the scorer's number-bin penalty (docs/backtest.md)"
+    )
     args = parser.parse_args()
     setup_django()
     from bench.datasets import build
@@ -263,10 +274,13 @@ def main() -> None:
         "exploration": DEFAULT_EXPLORATION,
         "seeds": args.seeds,
         "rounds": args.rounds,
+        "ordinal": args.ordinal,
     }
     if not args.training_only:
         print(f"{args.which} set, {args.seeds} seeds: {', '.join(strategies)} against random sampling")
-        rows = backtest_set(which=args.which, seeds=args.seeds, rounds=args.rounds, only=args.only, jobs=args.jobs)
+        rows = backtest_set(
+            which=args.which, seeds=args.seeds, rounds=args.rounds, only=args.only, jobs=args.jobs, ordinal=args.ordinal
+        )
         report["backtest"] = rows
         OUT.mkdir(parents=True, exist_ok=True)
         (OUT / f"backtest-{args.which}-rows.json").write_text(json.dumps(report, indent=2, default=float))

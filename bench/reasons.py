@@ -28,6 +28,7 @@ import platform
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -53,16 +54,20 @@ def curve_names(strategy: str, *, quick: bool) -> list[tuple[str, str, float | N
     return names if quick else [*names, ("random+reasons", "random", INFORMED)]
 
 
-def replay_seed(frame: object, y: np.ndarray, *, seed: int, rounds: int, quick: bool) -> dict[str, list[list[float]]]:
-    """One seed's curves (labels, AUC per point), as run_backtest replays them."""
+def replay_seed(
+    frame: object, y: np.ndarray, *, seed: int, rounds: int, quick: bool, ordinal: str = "off"
+) -> dict[str, list[list[float]]]:
+    """One seed's curves (labels, AUC per point), as run_backtest replays them (``ordinal``: the
+    scorer's number-bin penalty, ``LeadScorer(ordinal=...)``)."""
     from learning.core.backtest import Split, _fit_params, _initial_sample, replay
     from learning.core.model import LeadScorer
     from learning.core.rationales import simulated_whys
     from learning.core.strategies import DEFAULT_EXPLORATION, DEFAULT_STRATEGY
 
     prepared, data = frame  # type: ignore[misc]
+    scorer = partial(LeadScorer, ordinal=ordinal)
     split = Split.draw(data, y, seed=seed, test_size=0.3)
-    full = LeadScorer().fit(split.pool_frame, split.pool_y, prepared=prepared)
+    full = scorer().fit(split.pool_frame, split.pool_y, prepared=prepared)
     contributions = full.score_with_contributions(split.pool_frame)[1]
     start = _initial_sample(split.pool_y, size=20, batch=20, rng=np.random.default_rng(seed))
     keys = np.random.default_rng([seed, 2]).random(len(split.pool_y))
@@ -82,7 +87,7 @@ def replay_seed(frame: object, y: np.ndarray, *, seed: int, rounds: int, quick: 
             rounds=rounds,
             batch=20,
             threshold=0.5,
-            make_scorer=LeadScorer,
+            make_scorer=scorer,
             fit_params=_fit_params({"prepared": prepared}, whys),
         )
         curves[name] = [[float(point[0]), float(point[1])] for point in curve]
@@ -230,9 +235,11 @@ def _frame(which: str, name: str) -> tuple[object, np.ndarray]:
     return _FRAMES[name]
 
 
-def replay_task(which: str, name: str, seed: int, rounds: int, quick: bool) -> dict[str, list[list[float]]]:
+def replay_task(
+    which: str, name: str, seed: int, rounds: int, quick: bool, ordinal: str
+) -> dict[str, list[list[float]]]:
     frame, y = _frame(which, name)
-    return replay_seed(frame, y, seed=seed, rounds=rounds, quick=quick)
+    return replay_seed(frame, y, seed=seed, rounds=rounds, quick=quick, ordinal=ordinal)
 
 
 def main() -> None:
@@ -246,6 +253,9 @@ def main() -> None:
     )
     parser.add_argument("--only", help="the datasets whose name contains this (or any of these, comma-separated)")
     parser.add_argument("--quick", action="store_true", help="leave out random+reasons")
+    parser.add_argument(
+        "--ordinal", choices=("off", "chosen"), default="off", help="the scorer's number-bin penalty (docs/backtest.md)"
+    )
     parser.add_argument("--json", help="where to write the results (default bench/out/reasons-<set>.json)")
     parser.add_argument("--compare", nargs=2, metavar=("BEFORE", "AFTER"), help="compare two results files")
     args = parser.parse_args()
@@ -272,6 +282,7 @@ def main() -> None:
         "strategy": DEFAULT_STRATEGY,
         "rounds": args.rounds,
         "first_seed": args.first_seed,
+        "ordinal": args.ordinal,
     }
     runs: dict[str, dict[int, dict[str, list[list[float]]]]] = {name: {} for name in names}
     rows: dict[str, dict[str, object]] = {}  # per dataset, in the order of ``names`` once all have a seed
@@ -279,7 +290,7 @@ def main() -> None:
     tasks = [(name, seed) for seed in seeds for name in names]  # seeds outermost
     with ProcessPoolExecutor(max_workers=max(1, args.jobs), initializer=setup_django) as pool:
         futures = {
-            pool.submit(replay_task, args.which, name, seed, args.rounds, args.quick): (name, seed)
+            pool.submit(replay_task, args.which, name, seed, args.rounds, args.quick, args.ordinal): (name, seed)
             for name, seed in tasks
         }
         for done, future in enumerate(as_completed(futures), start=1):

@@ -9,9 +9,10 @@ a held-out split it never labels. The code is production's: ``build_frame`` for 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -271,6 +272,7 @@ def run_backtest(
     make_scorer: Callable[[], ClassifierMixin] | None = None,
     progress: Callable[[str], None] | None = None,
     simulated_reasons: float | None = None,
+    scorer: Mapping[str, Any] | None = None,
 ) -> BacktestResult:
     """Learning curves (means over ``seeds``) for each strategy and for random sampling.
 
@@ -282,6 +284,9 @@ def run_backtest(
     ``simulated_reasons`` (0..1): every label also comes with a why (``simulated_whys``: the
     informed column with this probability, a random one otherwise), and each curve is replayed
     a second time, as ``"<name>+reasons"``, with a scorer that learns from them (``fit(whys=...)``).
+
+    ``scorer``: settings for production's ``LeadScorer`` (e.g. ``{"ordinal": "chosen"}``), to measure
+    a change to the scorer on the same splits, first samples and keys.
     """
     started = time.perf_counter()
     y = np.asarray(y).astype(int)
@@ -299,7 +304,7 @@ def run_backtest(
     if make_scorer is None:
         frame = frame.reset_index(drop=True)  # rows found by position: cheaper than by lead id
         prepared["prepared"] = PreparedFrame(frame)
-        make_scorer = LeadScorer
+        make_scorer = partial(LeadScorer, **(scorer or {}))
 
     plain = list(dict.fromkeys([*strategies, "random"]))
     names = plain + ([f"{name}{WITH_REASONS}" for name in plain] if simulated_reasons is not None else [])
@@ -374,6 +379,7 @@ def run_backtest(
             if final_shares
             else None,
             "simulated_reasons": simulated_reasons,
+            "scorer": dict(scorer or {}),
         },
     )
 

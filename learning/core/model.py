@@ -2,9 +2,11 @@
 
 Every input column is cut into a few slots (numbers into quantile bins plus a "missing"
 slot, categories into their frequent values plus "other"), one-hot encoded, and fed to a
-regularised logistic regression. That makes an additive model: non-linear in each column,
-with exact per-column contributions, so every score can say why in plain words. Encoding is
-a vectorised gather, so scoring a million leads costs little more than reading them.
+regularised logistic regression (with ``ordinal="chosen"``, one whose penalty may pull a
+number's adjacent bins towards each other instead: ``OrdinalLogisticRegression``). That makes
+an additive model: non-linear in each column, with exact per-column contributions, so every
+score can say why in plain words. Encoding is a vectorised gather, so scoring a million leads
+costs little more than reading them.
 """
 
 from __future__ import annotations
@@ -22,9 +24,11 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
-from learning.core.calibration import platt_scaling
+from learning.core.calibration import calibrated_log_loss, platt_scaling
 from learning.core.features import FrameEncoder, PreparedFrame, is_behaviour
 from learning.core.rationales import Why, learn_whys, resolve
+
+ORDINAL = ("off", "chosen")  # LeadScorer(ordinal=...): the number bins' penalty
 
 
 @dataclass
@@ -76,7 +80,9 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
 
     ``solver``: the regression's; "auto" takes liblinear (~50x faster on the few hundred labels
     of a live loop) below 20,000 labels and lbfgs above. ``random_state`` seeds the folds that
-    calibrate the scores and weigh the whys.
+    calibrate the scores and weigh the whys. ``ordinal``: "off" (production's) penalises each
+    number bin towards 0; "chosen" lets each fit penalise the steps between adjacent bins instead
+    when its folds say so (``_choose_steps``; measured in docs/backtest.md, not adopted yet).
     """
 
     def __init__(
@@ -88,6 +94,7 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
         calibrate: bool = True,
         solver: str = "auto",
         random_state: int | None = 0,
+        ordinal: str = "off",
     ) -> None:
         self.C = C
         self.n_bins = n_bins
@@ -96,6 +103,7 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
         self.calibrate = calibrate
         self.solver = solver
         self.random_state = random_state
+        self.ordinal = ordinal
 
     def fit(
         self,
@@ -126,12 +134,14 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
             offset += column.width
         self.columns_ = columns
         self.n_slots_ = offset
+        self.steps_: sparse.csr_matrix | None = None
         self.feature_names_ = [column.name for column in columns]
         codes = self._codes(encoded)
         self.n_train_ = len(y)
         design = self._design(codes)
-        regression = self.regression(len(y))
         folds = _folds(y, self.random_state)
+        self.steps_ = self._choose_steps(design, y, columns, folds)
+        regression = self.regression(len(y))
         rationales = resolve(whys, self.feature_names_) if whys is not None else []
         learned = learn_whys(
             design,
@@ -170,10 +180,37 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
         )
         return self
 
+    def _choose_steps(
+        self,
+        design: sparse.csr_matrix,
+        y: np.ndarray,
+        columns: Sequence[_Column],
+        folds: Sequence[tuple[np.ndarray, np.ndarray]],
+    ) -> sparse.csr_matrix | None:
+        """The number bins' penalty for these labels: on the steps between adjacent bins (``_steps``)
+        when ``ordinal`` is "chosen" and that gives the lower calibrated held-out log-loss on the
+        fit's folds, else on each bin (None; also without folds, and on a tie)."""
+        if self.ordinal not in ORDINAL:
+            raise ValueError(f"ordinal: {self.ordinal!r} is not one of {', '.join(ORDINAL)}")
+        if self.ordinal == "off" or not folds:
+            return None
+        steps = _steps(columns, design.shape[1])
+        losses = []
+        for candidate in (None, steps):
+            self.steps_ = candidate
+            logits = out_of_fold_logits(design, y, estimator=self.regression(len(y)), folds=folds)
+            losses.append(calibrated_log_loss(logits, y))
+        return steps if losses[1] < losses[0] else None
+
     def regression(self, n_labels: int = 0) -> LogisticRegression:
-        """The plain regression this scorer fits on its design (unfitted), for ``n_labels`` labels."""
+        """The regression this scorer fits on its design (unfitted), for ``n_labels`` labels."""
         solver = self.solver if self.solver != "auto" else ("liblinear" if n_labels < 20_000 else "lbfgs")
-        return LogisticRegression(C=self.C, solver=solver, max_iter=2000, random_state=self.random_state)
+        steps = getattr(self, "steps_", None)  # None: production's, and every version stored before the steps
+        if steps is None:
+            return LogisticRegression(C=self.C, solver=solver, max_iter=2000, random_state=self.random_state)
+        return OrdinalLogisticRegression(
+            steps=steps, C=self.C, solver=solver, max_iter=2000, random_state=self.random_state
+        )
 
     def design(self, X: pd.DataFrame) -> sparse.csr_matrix:
         """The one-hot design matrix the regression sees for ``X`` (one slot per number bin or category)."""
@@ -239,6 +276,50 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
     @property
     def behaviour_mask_(self) -> np.ndarray:
         return np.array([is_behaviour(name) for name in self.feature_names_], dtype=bool)
+
+
+class OrdinalLogisticRegression(LogisticRegression):
+    """A logistic regression over the scorer's one-hot slots whose L2 penalty falls on the steps
+    between adjacent bins of a number column, not on each bin's distance from 0 (the penalty on
+    differences for ordered categories of Gertheiss & Tutz 2010). It fits on the design times
+    ``steps`` (bin k coded as "in bin j or above" for every j <= k; ``_steps``) and maps the
+    coefficients back to one per slot, so it predicts from the one-hot design as a plain regression
+    does, and each number column is still a step function with exact per-column contributions.
+    Without ``steps`` it is the plain regression."""
+
+    def __init__(
+        self,
+        steps: sparse.csr_matrix | None = None,
+        C: float = 1.0,
+        solver: str = "lbfgs",
+        max_iter: int = 100,
+        random_state: int | None = None,
+    ) -> None:
+        super().__init__(C=C, solver=solver, max_iter=max_iter, random_state=random_state)
+        self.steps = steps
+
+    def fit(
+        self, X: sparse.spmatrix | np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> OrdinalLogisticRegression:
+        if self.steps is None:
+            super().fit(X, y, sample_weight=sample_weight)
+            return self
+        super().fit(sparse.csr_matrix(X) @ self.steps, y, sample_weight=sample_weight)
+        self.coef_ = np.asarray((self.steps @ self.coef_.T).T)  # type: ignore[has-type]
+        return self
+
+
+def _steps(columns: Sequence[_Column], n_slots: int) -> sparse.csr_matrix:
+    """Slot → recoded slots: identity, except a number column's bin k (k >= 1; slot 0 is
+    "missing") turns on its column's recoded slots 1..k."""
+    rows: list[int] = []
+    cols: list[int] = []
+    for column in columns:
+        for k in range(column.width):
+            first = 1 if column.edges is not None and k >= 1 else k
+            rows.extend([column.offset + k] * (k - first + 1))
+            cols.extend(range(column.offset + first, column.offset + k + 1))
+    return sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n_slots, n_slots))
 
 
 CALIBRATION_FOLDS = 5
