@@ -134,7 +134,6 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
             offset += column.width
         self.columns_ = columns
         self.n_slots_ = offset
-        self.steps_: sparse.csr_matrix | None = None
         self.feature_names_ = [column.name for column in columns]
         codes = self._codes(encoded)
         self.n_train_ = len(y)
@@ -195,17 +194,22 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
         if self.ordinal == "off" or not folds:
             return None
         steps = _steps(columns, design.shape[1])
-        losses = []
-        for candidate in (None, steps):
-            self.steps_ = candidate
-            logits = out_of_fold_logits(design, y, estimator=self.regression(len(y)), folds=folds)
-            losses.append(calibrated_log_loss(logits, y))
-        return steps if losses[1] < losses[0] else None
+        one_hot, stepped = (
+            calibrated_log_loss(
+                out_of_fold_logits(design, y, estimator=self._regression(len(y), candidate), folds=folds), y
+            )
+            for candidate in (None, steps)
+        )
+        return steps if stepped < one_hot else None
 
     def regression(self, n_labels: int = 0) -> LogisticRegression:
         """The regression this scorer fits on its design (unfitted), for ``n_labels`` labels."""
+        # None: production's, and every version stored before the steps
+        return self._regression(n_labels, getattr(self, "steps_", None))
+
+    def _regression(self, n_labels: int, steps: sparse.csr_matrix | None) -> LogisticRegression:
+        """The regression for ``n_labels`` labels, its number bins penalised by ``steps`` (or each bin: None)."""
         solver = self.solver if self.solver != "auto" else ("liblinear" if n_labels < 20_000 else "lbfgs")
-        steps = getattr(self, "steps_", None)  # None: production's, and every version stored before the steps
         if steps is None:
             return LogisticRegression(C=self.C, solver=solver, max_iter=2000, random_state=self.random_state)
         return OrdinalLogisticRegression(
