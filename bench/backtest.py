@@ -256,7 +256,7 @@ def main() -> None:
     parser.add_argument("--training-only", action="store_true")
     parser.add_argument("--no-training", action="store_true", help="skip the training-time figures")
     parser.add_argument(
-        "--ordinal", choices=("off", "chosen"), default="off", help="the scorer's number-bin penalty (docs/backtest.md)"
+        "--ordinal", choices=("off", "chosen", "clear"), default="off", help="the scorer's number-bin penalty (docs/backtest.md)"
     )
     args = parser.parse_args()
     setup_django()

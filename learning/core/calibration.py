@@ -33,6 +33,11 @@ def platt_scaling(logits: np.ndarray, y: np.ndarray) -> tuple[float, float]:
 def calibrated_log_loss(logits: np.ndarray, y: np.ndarray) -> float:
     """Mean log-loss of held-out log-odds after Platt's sigmoid fitted on them: how well they rank and
     separate the outcomes, whatever their scale (the scale is what calibration sets anyway)."""
+    return float(calibrated_log_losses(logits, y).mean())
+
+
+def calibrated_log_losses(logits: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Each row's log-loss under ``calibrated_log_loss``'s sigmoid (to compare two fits row by row)."""
     scale, shift = platt_scaling(logits, y)
     z = scale * logits + shift
-    return float(-log_expit(np.where(y == 1, z, -z)).mean())
+    return np.asarray(-log_expit(np.where(y == 1, z, -z)))

@@ -24,11 +24,11 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
-from learning.core.calibration import calibrated_log_loss, platt_scaling
+from learning.core.calibration import calibrated_log_losses, platt_scaling
 from learning.core.features import FrameEncoder, PreparedFrame, is_behaviour
 from learning.core.rationales import Why, learn_whys, resolve
 
-ORDINAL = ("off", "chosen")  # LeadScorer(ordinal=...): the number bins' penalty
+ORDINAL = ("off", "chosen", "clear")  # LeadScorer(ordinal=...): the number bins' penalty
 
 
 @dataclass
@@ -195,12 +195,15 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
             return None
         steps = _steps(columns, design.shape[1])
         one_hot, stepped = (
-            calibrated_log_loss(
+            calibrated_log_losses(
                 out_of_fold_logits(design, y, estimator=self._regression(len(y), candidate), folds=folds), y
             )
             for candidate in (None, steps)
         )
-        return steps if stepped < one_hot else None
+        gain = one_hot - stepped  # per row: what the steps save
+        if self.ordinal == "clear":  # Breiman's one-standard-error rule, paired row by row
+            return steps if gain.mean() > gain.std(ddof=1) / np.sqrt(len(gain)) else None
+        return steps if gain.mean() > 0 else None
 
     def regression(self, n_labels: int = 0) -> LogisticRegression:
         """The regression this scorer fits on its design (unfitted), for ``n_labels`` labels."""

@@ -88,7 +88,7 @@ def test_a_version_stored_before_the_steps_gives_the_plain_regression() -> None:
 
 def test_an_unknown_ordinal_setting_is_an_error_naming_it() -> None:
     frame, y = rising()
-    with pytest.raises(ValueError, match="ordinal: 'always' is not one of off, chosen"):
+    with pytest.raises(ValueError, match="ordinal: 'always' is not one of off, chosen, clear"):
         LeadScorer(ordinal="always").fit(frame, y)
 
 
