@@ -79,6 +79,23 @@ def test_chosen_takes_the_steps_when_the_folds_prefer_them_and_scores_and_explai
     assert np.allclose(again.predict_proba(frame), scorer.predict_proba(frame))
 
 
+def noise(seed: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """``rising``'s columns with outcomes unrelated to them."""
+    frame, _ = rising(seed=seed)
+    rng = np.random.default_rng(seed)
+    frame["amount"] = rng.normal(size=len(frame))
+    return frame, (rng.random(len(frame)) < 0.3).astype(int)
+
+
+def test_clear_takes_the_steps_only_where_the_folds_prefer_them_by_more_than_a_standard_error() -> None:
+    frame, y = rising(seed=1)
+    assert LeadScorer(ordinal="clear", n_bins=10).fit(frame, y).steps_ is not None  # a strong, smooth signal
+    frame, y = noise(seed=2)
+    # On noise the folds may prefer the steps by a hair ("chosen" takes them); "clear" keeps one-hot bins.
+    assert LeadScorer(ordinal="chosen", n_bins=10).fit(frame, y).steps_ is not None
+    assert LeadScorer(ordinal="clear", n_bins=10).fit(frame, y).steps_ is None
+
+
 def test_a_version_stored_before_the_steps_gives_the_plain_regression() -> None:
     frame, y = rising()
     scorer = LeadScorer(ordinal="chosen", n_bins=10).fit(frame, y)
