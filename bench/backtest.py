@@ -245,6 +245,8 @@ def training_times(frame: pd.DataFrame, y: np.ndarray) -> list[dict[str, float]]
 
 
 def main() -> None:
+    from learning.core.model import ORDINAL
+
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--set", dest="which", choices=("report", "tuning"), default="report")
     parser.add_argument("--seeds", type=int, default=SEEDS)
@@ -256,7 +258,7 @@ def main() -> None:
     parser.add_argument("--training-only", action="store_true")
     parser.add_argument("--no-training", action="store_true", help="skip the training-time figures")
     parser.add_argument(
-        "--ordinal", choices=("off", "chosen", "clear"), default="off", help="the scorer's number-bin penalty (docs/backtest.md)"
+        "--ordinal", choices=ORDINAL, default="off", help="the scorer's number-bin penalty (docs/backtest.md)"
     )
     args = parser.parse_args()
     setup_django()

@@ -243,6 +243,8 @@ def replay_task(
 
 
 def main() -> None:
+    from learning.core.model import ORDINAL
+
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--set", dest="which", choices=tuple(SETS), default="report")
     parser.add_argument("--seeds", type=int, default=SEEDS)
@@ -254,7 +256,7 @@ def main() -> None:
     parser.add_argument("--only", help="the datasets whose name contains this (or any of these, comma-separated)")
     parser.add_argument("--quick", action="store_true", help="leave out random+reasons")
     parser.add_argument(
-        "--ordinal", choices=("off", "chosen", "clear"), default="off", help="the scorer's number-bin penalty (docs/backtest.md)"
+        "--ordinal", choices=ORDINAL, default="off", help="the scorer's number-bin penalty (docs/backtest.md)"
     )
     parser.add_argument("--json", help="where to write the results (default bench/out/reasons-<set>.json)")
     parser.add_argument("--compare", nargs=2, metavar=("BEFORE", "AFTER"), help="compare two results files")

@@ -82,7 +82,8 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
     of a live loop) below 20,000 labels and lbfgs above. ``random_state`` seeds the folds that
     calibrate the scores and weigh the whys. ``ordinal``: "off" (production's) penalises each
     number bin towards 0; "chosen" lets each fit penalise the steps between adjacent bins instead
-    when its folds say so (``_choose_steps``; measured in docs/backtest.md, not adopted yet).
+    when its folds say so, "clear" only when they say so by more than a standard error
+    (``_choose_steps``; both measured in docs/backtest.md, neither adopted).
     """
 
     def __init__(
@@ -187,8 +188,9 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
         folds: Sequence[tuple[np.ndarray, np.ndarray]],
     ) -> sparse.csr_matrix | None:
         """The number bins' penalty for these labels: on the steps between adjacent bins (``_steps``)
-        when ``ordinal`` is "chosen" and that gives the lower calibrated held-out log-loss on the
-        fit's folds, else on each bin (None; also without folds, and on a tie)."""
+        when that gives the lower calibrated held-out log-loss on the fit's folds ("chosen"), or
+        lower by more than the standard error of the row-paired difference ("clear"); else on each
+        bin (None; also without folds, and on a tie)."""
         if self.ordinal not in ORDINAL:
             raise ValueError(f"ordinal: {self.ordinal!r} is not one of {', '.join(ORDINAL)}")
         if self.ordinal == "off" or not folds:
