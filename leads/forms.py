@@ -89,14 +89,18 @@ def lead_filter_form(query: Mapping[str, str]) -> tuple[LeadFilterForm, str]:
     """The filter form for a query, and its problems in words ("" when there are none).
 
     The form holds the query's valid values and the defaults for the rest, a bad value included, so
-    it shows what the list applies; each problem names the field by its label and the value left out."""
+    it shows what the list applies; each problem names the field by its label and the value left out.
+    A label reason lists closed leads, so with one the status "Open" (the default) becomes "All"."""
     asked = LeadFilterForm(query)
     asked.is_valid()
     problems = "; ".join(
-        f"{field_words(asked, name)} (“{_shown(query.get(name, ''))}”): {errors[0]}"
+        f"{field_words(asked, name)} (“{_shown(query.get(name, ''))}”): {errors[0].rstrip('.')}"
         for name, errors in asked.errors.items()
     )
+    problems += "." if problems else ""
     kept = {name: query[name] for name in asked.fields if query.get(name) and name not in asked.errors}
+    if kept.get("reason") and kept.get("status", FILTER_DEFAULTS["status"]) == "open":
+        kept["status"] = "all"  # a lead with a label is closed: "open" with a label reason could list nothing
     shown = LeadFilterForm({**FILTER_DEFAULTS, **kept})
     shown.is_valid()  # the kept values passed once, and the defaults are valid choices
     return shown, problems

@@ -24,7 +24,7 @@ from learning.selectors import active_model, point_rules
 GROUP_COLUMNS = ["act_total", "act_last_30d", "act_days_since_last", "act_active_days", "lead_age_days"]
 NOTES_READ = 2000  # candidate reasons read at most this many notes, the newest
 QUALITY_KEYS = [("roc_auc", "ROC AUC", True), ("precision", "precision", True), ("recall", "recall", True)]
-QUALITY_KEYS += [("accuracy", "accuracy", True), ("brier", "Brier score", False)]
+QUALITY_KEYS += [("accuracy", "accuracy", True), ("brier", "Brier score (lower is better)", False)]
 SHOWN_PLACES = 3  # the metrics are shown to three decimals (floatformat:3)
 
 

@@ -65,6 +65,8 @@ def test_an_undo_is_a_label_edit_in_the_audit_log(hostile: None, rep: Any) -> No
     assert entry.user == rep and "X2" in entry.target
     assert entry.changes["outcome"] == ["converted", None]
     assert entry.changes["reason"] == ["hostile", None]
+    assert entry.changes["note"] == [SCRIPT, None]
+    assert "fields" not in entry.changes  # none were marked: not shown as "none → —"
 
 
 def test_settings_promotion_and_token_changes_are_audited(admin: Any, api_for: Any) -> None:

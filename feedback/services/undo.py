@@ -88,11 +88,11 @@ def _label_take_back(*, user: User, lease_minutes: int) -> Undone | None:
             user=user,
             action="label.undo",
             target=f"label of lead {lead.external_id}",
-            changes={
+            changes={  # what the label held; an empty note or no marked fields is left out, not shown as "— → —"
                 "outcome": [label.outcome, None],
-                "reason": [reason_code or None, None],
-                "note": [label.note, None],
-                "fields": [label.fields, None],
+                **({"reason": [reason_code, None]} if reason_code else {}),
+                **({"note": [label.note, None]} if label.note else {}),
+                **({"fields": [label.fields, None]} if label.fields else {}),
             },
         )
         score_event_record(

@@ -9,11 +9,11 @@ from collections.abc import Sequence
 from learning.core.model import Factor
 
 _RULE_LINE = re.compile(r"^[+-]?\d+ points: (.*)$")
-_LABELS = {
-    "act_total": "activities in total",
-    "act_last_7d": "activities in the last 7 days",
-    "act_last_30d": "activities in the last 30 days",
-    "act_active_days": "days with activity",
+_LABELS = {  # (one, many)
+    "act_total": ("activity in total", "activities in total"),
+    "act_last_7d": ("activity in the last 7 days", "activities in the last 7 days"),
+    "act_last_30d": ("activity in the last 30 days", "activities in the last 30 days"),
+    "act_active_days": ("day with activity", "days with activity"),
 }
 
 
@@ -31,6 +31,12 @@ def _number(value: object) -> str:
     except (TypeError, ValueError):
         return str(value)
     return f"{number:,.0f}" if abs(number) >= 100 or number == int(number) else f"{number:.1f}"
+
+
+def _count(value: object, one: str, many: str) -> str:
+    """``1 day`` / ``3 days``: a number and the words that agree with it as shown."""
+    shown = _number(value)
+    return f"{shown} {one if shown == '1' else many}"
 
 
 MAX_VALUE_TEXT = 80  # an attribute value of 10 kB stays on its own page, not in a one-line reason
@@ -51,15 +57,15 @@ def describe(factor: Factor) -> str:
     elif name.startswith("recent30__"):
         text = f"{_number(value or 0)} × {_words(name.removeprefix('recent30__'))} in the last 30 days"
     elif name in _LABELS:
-        text = f"{_number(value or 0)} {_LABELS[name]}"
+        text = _count(value or 0, *_LABELS[name])
     elif name == "act_days_since_last":
-        text = "no activity yet" if _missing(value) else f"last activity {_number(value)} days ago"
+        text = "no activity yet" if _missing(value) else f"last activity {_count(value, 'day', 'days')} ago"
     elif name == "act_span_days":
-        text = f"engaged over {_number(value or 0)} days"
+        text = f"engaged over {_count(value or 0, 'day', 'days')}"
     elif name == "act_decayed":
         text = f"recent engagement {_number(value or 0)} (time-weighted)"
     elif name == "lead_age_days":
-        text = "lead age unknown" if _missing(value) else f"lead created {_number(value)} days ago"
+        text = "lead age unknown" if _missing(value) else f"lead created {_count(value, 'day', 'days')} ago"
     elif _missing(value):
         text = f"{_words(name)} unknown"
     else:
@@ -80,7 +86,7 @@ def _says(text: str, column: str) -> bool:
     if column.startswith("recent30__"):
         return text.endswith(f" × {_words(column.removeprefix('recent30__'))} in the last 30 days")
     if column in _LABELS:
-        return text.endswith(f" {_LABELS[column]}")
+        return any(text.endswith(f" {words}") for words in _LABELS[column])
     starts = {
         "act_days_since_last": ("no activity yet", "last activity "),
         "act_span_days": ("engaged over ",),

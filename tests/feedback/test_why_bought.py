@@ -60,7 +60,7 @@ def test_the_difference_with_and_without_the_reasons_and_the_weights_now(manager
 
     assert "ROC AUC 0.810 0.770 +0.040 better" in shown
     assert "recall 0.600 0.650 -0.050 worse" in shown
-    assert "Brier score 0.180 0.200 +0.020 better" in shown  # lower is better
+    assert "Brier score (lower is better) 0.180 0.200 +0.020 better" in shown
     assert "precision 0.700 0.700 0.000 same" in shown
     assert "the strength the held-out outcomes chose (now 4)" in shown
     assert "No budget not converted 80% 3.20 deal value (0.90), employees (not measured)" in shown
@@ -79,12 +79,12 @@ def test_each_difference_shows_its_standard_error_and_a_difference_within_it_is_
     html = section(page_for(manager).get("/dashboards/").content.decode())
     shown = text(html)
 
-    assert "Difference ± s.e." in shown
+    assert "Gain from the reasons ± s.e." in shown
     assert "ROC AUC 0.810 0.770 +0.040 ± 0.012 better" in shown
     assert "precision 0.700 0.694 +0.006 ± 0.008 no clear difference" in shown  # within one s.e.: a tie
     assert "recall 0.600 0.603 -0.003 ± 0.004 no clear difference" in shown
     assert "accuracy 0.750 0.750 0.000 ± 0.000 same" in shown
-    assert "Brier score 0.180 0.200 +0.020 ± 0.005 better" in shown  # lower is better
+    assert "Brier score (lower is better) 0.180 0.200 +0.020 ± 0.005 better" in shown
     assert "A difference within one standard error reads “no clear difference”" in shown
     assert "no clear difference</td>" in html and 'class="num">+0.006' in html  # a tie is neither green nor red
 

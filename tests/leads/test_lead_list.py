@@ -57,6 +57,22 @@ def test_the_list_filters_by_label_outcome_and_reason(scored: list[str], rep: An
 
 
 @pytest.mark.django_db
+def test_a_label_reason_lists_closed_leads_whatever_the_default_status_says(
+    scored: list[str], rep: Any, page_for: Any
+) -> None:
+    label_submit(
+        user=rep, lead=Lead.objects.get(external_id=scored[2]), outcome="not_converted", reason_code="no_budget"
+    )
+    client = page_for(rep)
+
+    for query in ({"reason": "no_budget"}, {"status": "open", "reason": "no_budget"}):
+        response = client.get("/leads/", query)
+        assert listed(response) == [scored[2]]  # a labeled lead is closed: "Open" could list nothing
+        assert selected(response.content.decode(), "status") == "all"
+    assert listed(client.get("/leads/", {"status": "converted", "reason": "no_budget"})) == []
+
+
+@pytest.mark.django_db
 def test_a_retired_reason_can_still_be_filtered_by_and_says_it_is_retired(
     scored: list[str], rep: Any, page_for: Any
 ) -> None:
@@ -112,6 +128,8 @@ def test_a_bad_filter_value_leaves_the_other_choices_on_the_form_and_names_the_f
     assert (selected(body, "status"), selected(body, "sort"), field_value(body, "ev_min")) == ("all", "company", "1000")
     assert field_value(body, "score_min") is None  # left out, as the table leaves it out
     assert "Some filters were left out: Score ≥ % (“abc”): Enter a whole number." in body
+    two = page_for(rep).get("/leads/", {"score_min": "abc", "uncertainty_min": "99"}).content.decode()
+    assert "(“abc”): Enter a whole number; Uncertainty ≥ % (“99”): Enter 0 to 50" in two  # no ".;"
     assert "score_min" not in re.search(r'<p class="flash error".*?</p>', body, re.S).group(0)
     listed_ids = re.findall(r'<td><a href="/leads/[^"]+/">([^<]+)</a>', body)
     companies = [Lead.objects.get(external_id=i).company for i in listed_ids]

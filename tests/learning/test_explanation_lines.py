@@ -31,12 +31,26 @@ COLUMNS = [
 
 
 @pytest.mark.parametrize("column", COLUMNS)
-@pytest.mark.parametrize("value", [3.0, 0.5, "software", None, 1250.0])
+@pytest.mark.parametrize("value", [3.0, 1.0, 0.5, "software", None, 1250.0])
 @pytest.mark.parametrize("weight", [0.4, -0.4])
 def test_every_line_describe_writes_names_its_own_column(column: str, value: object, weight: float) -> None:
     line = describe(Factor(column, value, weight))
 
     assert column_of_line(line, COLUMNS) == column
+
+
+@pytest.mark.parametrize(
+    ("column", "one", "three"),
+    [
+        ("act_last_7d", "▲ 1 activity in the last 7 days", "▲ 3 activities in the last 7 days"),
+        ("act_active_days", "▲ 1 day with activity", "▲ 3 days with activity"),
+        ("act_days_since_last", "▲ last activity 1 day ago", "▲ last activity 3 days ago"),
+        ("act_span_days", "▲ engaged over 1 day", "▲ engaged over 3 days"),
+        ("lead_age_days", "▲ lead created 1 day ago", "▲ lead created 3 days ago"),
+    ],
+)
+def test_a_count_of_one_reads_in_the_singular(column: str, one: str, three: str) -> None:
+    assert (describe(Factor(column, 1.0, 0.4)), describe(Factor(column, 3, 0.4))) == (one, three)
 
 
 def test_the_fields_of_the_lines_follow_the_field_vocabulary() -> None:
