@@ -49,6 +49,17 @@ class Rate:
         return self.n >= MIN_LABELS
 
 
+def clearly_ahead(first: Rate, second: Rate, *, z: float = Z_95) -> bool:
+    """Whether ``first`` is a larger share than ``second`` beyond chance, both shares of the same
+    weighted total (two reasons among one set of lost deals): the difference of two multinomial
+    shares, its variance ``(p1 + p2 - (p1 - p2)^2) / n`` on the effective sample size."""
+    if first.value is None or second.value is None or first.effective_n <= 0:
+        return False
+    difference = first.value - second.value
+    variance = (first.value + second.value - difference * difference) / first.effective_n
+    return difference > z * math.sqrt(max(variance, 0.0))
+
+
 def wilson_interval(share: float, n: float, *, z: float = Z_95) -> tuple[float, float]:
     if n <= 0:
         return 0.0, 1.0

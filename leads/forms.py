@@ -94,7 +94,7 @@ def lead_filter_form(query: Mapping[str, str]) -> tuple[LeadFilterForm, str]:
     asked = LeadFilterForm(query)
     asked.is_valid()
     problems = "; ".join(
-        f"{field_words(asked, name)} (“{_shown(query.get(name, ''))}”): {errors[0].rstrip('.')}"
+        f"{field_words(asked, name)} (“{_shown(query.get(name, ''))}”): {str(errors[0]).rstrip('.')}"
         for name, errors in asked.errors.items()
     )
     problems += "." if problems else ""

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import F
 
-from config.rates import Rate
+from config.rates import Rate, clearly_ahead
 from feedback.dashboards.filters import (
     NO_REASON,
     NO_VALUE,
@@ -155,7 +155,8 @@ def reason_matrix(*, filters: LabelFilters, outcome: str, segment: str, limit: i
 
 
 def matrix_headline(matrix: ReasonMatrix) -> dict[str, Any] | None:
-    """The answer in one sentence's worth of numbers: the top reason overall and the biggest cell.
+    """The answer in one sentence's worth of numbers: the top reason overall and the biggest cell;
+    ``close``, the next reason when the top one is not clearly ahead of it (``clearly_ahead``).
 
     "Why" is answered by reasons given: labels without one (imported outcomes carry none) are
     counted apart (``no_reason_n``), never named the top reason or the biggest spot.
@@ -167,7 +168,10 @@ def matrix_headline(matrix: ReasonMatrix) -> dict[str, Any] | None:
     given = [cell for cell in total.cells if cell.reason != NO_VALUE and cell.n]
     # By weighted share, as the table's All row ranks them (raw counts favour what the queue asked
     # about most); then by count; on a tie, the first in taxonomy order.
-    top = max(given, key=lambda c: (c.share.value or 0.0, c.n), default=None)
+    ranked = sorted(given, key=lambda c: (c.share.value or 0.0, c.n), reverse=True)
+    top = ranked[0] if ranked else None
+    # The runner-up, when the top reason is not ahead of it beyond chance (8 and 8 of 37 lost deals).
+    close = ranked[1] if len(ranked) > 1 and not clearly_ahead(ranked[0].share, ranked[1].share) else None
     none = next((cell for cell in total.cells if cell.reason == NO_VALUE), None)
     candidates = [(row, cell) for row in matrix.rows for cell in row.cells if cell.reason != NO_VALUE and cell.n]
     row, cell = max(candidates, key=lambda rc: (rc[1].n, rc[1].share.value or 0), default=(None, None))
@@ -179,6 +183,8 @@ def matrix_headline(matrix: ReasonMatrix) -> dict[str, Any] | None:
         "top_share": top.share if top else None,
         "top_n": top.n if top else 0,
         "top_query": top.query if top else "",
+        "close": close,
+        "close_reason": names[close.reason] if close else "",
         "no_reason_n": none.n if none else 0,
         "no_reason_query": none.query if none else "",
         "row": row,

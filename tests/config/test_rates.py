@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from config.rates import MIN_LABELS, inverse_propensity_weights, rate_from_sums, weighted_rate, wilson_interval
+from config.rates import (
+    MIN_LABELS,
+    Rate,
+    clearly_ahead,
+    inverse_propensity_weights,
+    rate_from_sums,
+    weighted_rate,
+    wilson_interval,
+)
 
 
 def test_labels_outside_the_queue_weigh_one_and_queue_labels_average_one() -> None:
@@ -49,3 +57,13 @@ def test_no_labels_give_no_rate_rather_than_zero() -> None:
 def test_mismatched_lengths_are_an_error() -> None:
     with pytest.raises(ValueError, match="differ in length"):
         weighted_rate([True], [1.0, 2.0])
+
+
+def test_a_share_is_clearly_ahead_of_another_only_beyond_chance() -> None:
+    def share(hits: int, n: int = 37) -> Rate:
+        return weighted_rate([True] * hits + [False] * (n - hits), [1.0] * n)
+
+    assert not clearly_ahead(share(8), share(8))  # a tie
+    assert not clearly_ahead(share(9), share(7))  # the walkthrough's 23% against 21%: within chance
+    assert clearly_ahead(share(20), share(4))
+    assert not clearly_ahead(share(4), share(20))

@@ -33,6 +33,19 @@ def test_the_page_says_which_period_it_shows_and_answers_on_top(team: Any, manag
 
 
 @pytest.mark.django_db
+def test_a_top_reason_not_clearly_ahead_of_the_next_says_so(team: Any, manager: Any, page_for: Any) -> None:
+    assert "not clearly ahead of" not in get(page_for, manager, AUTUMN)  # 2 of 2: nothing to compare
+    lost = Label.objects.filter(reason__code="no_budget").order_by("pk").first()
+    assert lost is not None
+    Label.objects.filter(pk=lost.pk).update(reason=Reason.objects.get(code="poor_fit"))  # 1 and 1 of 2
+
+    text = get(page_for, manager, AUTUMN)
+
+    assert re.search(r"Top reason: <a [^>]+><strong>No budget</strong></a>, 1 of 2 lost deals · ", text)
+    assert re.search(r", not clearly ahead of <a [^>]+><strong>Poor fit</strong></a> \(1 · ", text)
+
+
+@pytest.mark.django_db
 def test_every_matrix_cell_and_chart_links_carry_the_period(team: Any, manager: Any, page_for: Any) -> None:
     text = html.unescape(get(page_for, manager, AUTUMN))
 
