@@ -30,7 +30,12 @@
           if (result.ok) {
             target.innerHTML = result.text;
           } else {
-            target.textContent = result.text;
+            // The server names the field and what it takes: shown as an error, not as the preview.
+            const problem = document.createElement("p");
+            problem.className = "flash error";
+            problem.setAttribute("role", "alert");
+            problem.textContent = result.text;
+            target.replaceChildren(problem);
           }
         })
         .catch(function () {});

@@ -51,6 +51,7 @@ def test_a_bad_threshold_reads_the_same_in_the_preview_and_on_save(login: Any, s
     page.wait_for_function("() => document.getElementById('threshold-preview').textContent.includes('percentage')")
     live = page.inner_text("#threshold-preview")
     assert live == "Hot lead at a chance to convert of at least: enter a percentage from 1 to 99"
+    assert page.get_attribute("#threshold-preview p", "class") == "flash error"  # read as an error, not a preview
 
     page.click("#settings-form button.primary")
     page.wait_for_load_state()
