@@ -192,8 +192,10 @@ def line_chart(
     y_format: Callable[[float], str] = lambda v: f"{100 * v:.0f}%",
     width: int = 460,
     height: int = 300,
+    y_steps: int = 4,
 ) -> SafeString:
-    """Lines with dots on a grid; ``diagonal`` draws the y = x reference (perfect calibration, random gain)."""
+    """Lines with dots on a grid; ``diagonal`` draws the y = x reference (perfect calibration, random gain).
+    ``y_steps``: the grid's steps from ``y_min`` to ``y_max`` (5 from 0.5 to 1 reads 0.6, 0.7…)."""
     left, right, top, bottom = 48, 14, 12, 42
     plot_w, plot_h = width - left - right, height - top - bottom
     xs = [x for s in series for x, _ in s.points]
@@ -210,8 +212,8 @@ def line_chart(
         return top + plot_h * (1 - (y - y_min) / (y_max - y_min))
 
     parts: list[SafeString] = []
-    for i in range(5):
-        value = y_min + (y_max - y_min) * i / 4
+    for i in range(y_steps + 1):
+        value = y_min + (y_max - y_min) * i / y_steps
         parts.append(
             format_html(
                 '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="{}"/>'
@@ -227,6 +229,7 @@ def line_chart(
                 y_format(value),
             )
         )
+    for i in range(5):
         x_value = x_lo + (x_hi - x_lo) * i / 4
         parts.append(
             format_html(

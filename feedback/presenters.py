@@ -161,7 +161,8 @@ def quality_charts(quality: dict[str, Any]) -> dict[str, SafeString]:
         x_min=float(min((v.labels for v in history), default=0)),
         y_min=0.5,  # below 0.5 a model ranks worse than chance: the room above is where progress shows
         x_format=lambda v: f"{v:,.0f}",
-        y_format=lambda v: f"{v:.2f}",
+        y_format=lambda v: f"{v:.1f}",
+        y_steps=5,  # 0.5, 0.6 … 1.0
         width=720,
         height=260,
     )
