@@ -76,10 +76,14 @@ def outcome_rate(rate: Rate) -> SafeString:
 
 @register.filter
 def heat(rate: Rate) -> str:
-    """A CSS class shading a matrix cell by its share (heat-0 … heat-5), ``thin`` on few labels."""
+    """A CSS class shading a matrix cell by its share (heat-0 … heat-5), ``thin`` on few labels.
+
+    The shade is the low end of the share's 95% interval: what the labels show at least, so one lost
+    deal of two (50%, interval 9-91%) is pale, and 50% of forty deals is dark."""
     if rate.value is None or rate.hits == 0:
         return "heat-0"
-    step = min(HEAT_STEPS - 1, 1 + int(rate.value * (HEAT_STEPS - 1) / 0.6))  # 60% or more is the darkest
+    surely = rate.low if rate.low is not None else rate.value
+    step = min(HEAT_STEPS - 1, 1 + int(surely * (HEAT_STEPS - 1) / 0.6))  # 60% or more is the darkest
     return f"heat-{step}{' thin' if rate.n < MIN_LABELS else ''}"
 
 
