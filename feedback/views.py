@@ -89,12 +89,17 @@ def _queue_context(request: HttpRequest, *, notice: str = "", error: str = "") -
         explain_leads(leads=[lead])
     activities = lead_activities(lead=lead, limit=100) if lead else []
     timeline = [(day, list(items)) for day, items in groupby(activities, key=lambda a: a.occurred_at.date())]
-    answer = request.session.pop(ANSWER_KEY, None)
+    # An undone label's answer stays filled in while its lead is the one shown (a reload keeps it);
+    # once the queue shows another lead (the label saved again, or skipped), it is dropped.
+    answer = request.session.get(ANSWER_KEY)
+    if answer is not None and (lead is None or answer.get("lead") != lead.external_id):
+        del request.session[ANSWER_KEY]
+        answer = None
     return {
         "lead": lead,
         "timeline": timeline,
         "reasons": reasons_by_outcome(),
-        "answer": answer if lead is not None and answer and answer.get("lead") == lead.external_id else None,
+        "answer": answer,
         "remaining": queue_remaining(user=user, cap=QUEUE_COUNT_CAP),
         "remaining_cap": QUEUE_COUNT_CAP,
         "today": labels_today(user=user),

@@ -269,6 +269,25 @@ def test_undo_takes_back_the_last_label_and_shows_its_lead_again(rep: Any, page_
 
 
 @pytest.mark.django_db
+def test_an_undone_answer_stays_filled_in_on_reload_until_the_queue_moves_on(
+    rep: Any, page_for: Any, make_leads: Any
+) -> None:
+    make_leads(3)
+    client = page_for(rep)
+    lead = shown_lead(client.get("/queue/"))
+    client.post("/queue/label/", label_body(lead, note="Signed after the demo"))
+    client.post("/queue/undo/")
+
+    for _ in range(2):  # the page after the undo, then a reload
+        response = client.get("/queue/")
+        assert shown_lead(response) == lead and "Signed after the demo</textarea>" in response.content.decode()
+    client.post("/queue/label/", label_body(lead, note="Signed after the demo"))
+
+    response = client.get("/queue/")
+    assert shown_lead(response) != lead and "Signed after the demo" not in response.content.decode()
+
+
+@pytest.mark.django_db
 def test_undo_with_nothing_to_undo_answers_409(rep: Any, page_for: Any, make_leads: Any) -> None:
     make_leads(1)
 
