@@ -28,9 +28,11 @@ def _svg(width: int, height: int, title: str, body: SafeString) -> SafeString:
     # A chart whose bars are links is a group of links, not an image: role="img" would hide them
     # from assistive technology and nest interactive controls in an image (axe: nested-interactive).
     role = "group" if "<a " in body else "img"
+    # On a phone a wide chart keeps most of its drawn width (its words stay readable) and its
+    # wrapper scrolls sideways instead (leadloop.css); elsewhere it shrinks to its column.
     return format_html(
-        '<svg class="chart" width="{}" height="{}" viewBox="0 0 {} {}" role="{}" aria-label="{}" '
-        'preserveAspectRatio="xMinYMin meet" xmlns="http://www.w3.org/2000/svg">{}</svg>',
+        '<div class="chart-wrap"><svg class="chart" width="{}" height="{}" viewBox="0 0 {} {}" role="{}" '
+        'aria-label="{}" preserveAspectRatio="xMinYMin meet" xmlns="http://www.w3.org/2000/svg">{}</svg></div>',
         width,
         height,
         width,
