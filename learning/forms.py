@@ -2,7 +2,7 @@ from typing import Any
 
 from django import forms
 
-from config.site import CURRENCIES
+from config.site import CURRENCIES, currency
 from learning.core.actions import RuleSyntaxError, parse_rules
 from learning.core.strategies import STRATEGIES
 from learning.models import SETTINGS_FIELDS, LoopSettings, PointRule
@@ -87,6 +87,11 @@ class LoopSettingsForm(forms.ModelForm[LoopSettings]):
     exploration = PercentField(low=0, high=90, label="Random picks in the queue (%)")
     cost_per_lead = amount_field(label="Cost of working a lead", low=0)
     expected_value_threshold = amount_field(label="Worth acting when expected value is at least")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("cost_per_lead", "expected_value_threshold"):  # amounts say their currency
+            self.fields[name].label = f"{self.fields[name].label} ({currency()})"
 
     class Meta:
         model = LoopSettings

@@ -31,6 +31,15 @@ def test_the_admin_sets_the_currency_audited_and_an_unknown_one_is_refused(admin
         currency_set(user=admin, code="XYZ")
 
 
+@pytest.mark.django_db
+def test_the_settings_amounts_say_their_currency(admin: Any, page_for: Any) -> None:
+    currency_set(user=admin, code="EUR")
+
+    html = page_for(admin).get("/settings/").content.decode()
+
+    assert "Cost of working a lead (EUR)" in html and "Worth acting when expected value is at least (EUR)" in html
+
+
 @pytest.mark.parametrize(
     ("name", "words"),
     [("crm_stage", "CRM stage"), ("NumberOfSeats", "Number of seats"), ("utm-source", "UTM source"), ("plan", "Plan")],
