@@ -68,6 +68,13 @@ def rate(rate: Rate, word: str = "") -> SafeString:
 
 
 @register.filter
+def share_of(rate: Rate, what: str) -> SafeString:
+    """A weighted share of the ``what`` (lost or won) deals, as ``rate:"weighted"``; on fewer than
+    MIN_LABELS of them 'few labels (5 lost)': the count is of those deals, not of every label."""
+    return _rate(rate, "weighted", what)
+
+
+@register.filter
 def outcome_rate(rate: Rate) -> SafeString:
     """A row's won or lost rate, as ``rate``; on fewer than MIN_LABELS labels 'few labels (16 lost or
     won)': the count is every label of the row, which a count of its lost deals beside it is not."""

@@ -28,7 +28,8 @@ def test_the_page_says_which_period_it_shows_and_answers_on_top(team: Any, manag
     assert "1 Oct – 30 Nov 2026" in text
     assert "imported history left out" in text
     assert "Lost deals by reason and industry, 1 Oct – 30 Nov 2026" in text
-    assert re.search(r"Top reason: <a [^>]+><strong>No budget</strong></a>, 2 of 2 lost deals · ", text)
+    assert re.search(r"Top reason: <a [^>]+><strong>No budget</strong></a>, 2 of 2 lost deals · <span", text)
+    assert "few labels (2 lost)</span>" in text  # the share stands on 2 lost deals, and says which
     assert "<strong>No budget</strong> in retail" in text
 
 
