@@ -78,6 +78,7 @@ def _is_fetch(request: HttpRequest) -> bool:
     return request.headers.get("X-Requested-With") == "fetch"
 
 
+DISAGREEMENTS_SHOWN = 10  # per side on the dashboard; the count opens all of them in the drill-down
 ANSWER_KEY = "leadloop-undone-answer"  # the session key of an undone label's answer, shown for editing
 
 
@@ -256,7 +257,7 @@ def dashboards(request: HttpRequest) -> HttpResponse:
         "quality": quality,
         "why": why_bought(quality["active"].metrics if quality["active"] else None),
         "quality_charts": presenters.quality_charts(quality),
-        "disagree": disagreements(filters=filters),
+        "disagree": disagreements(filters=filters, limit=DISAGREEMENTS_SHOWN),
         "team": team,
         "team_charts": presenters.team_charts(team),
         "min_labels": MIN_LABELS,

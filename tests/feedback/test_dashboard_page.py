@@ -147,6 +147,21 @@ def test_a_disagreement_shows_the_score_precisely_enough_to_sit_under_its_cut(
 
 
 @pytest.mark.django_db
+def test_the_dashboard_shows_the_newest_disagreements_and_links_to_all(
+    team: Any, manager: Any, page_for: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Label.objects.filter(outcome="converted").update(score_seen=0.1)  # every win a surprise
+    monkeypatch.setattr("feedback.views.DISAGREEMENTS_SHOWN", 1)
+    text = get(page_for, manager, AUTUMN).split('id="disagree"')[1].split("</section>")[0]
+
+    won = text.split("Won, though scored under")[1].split("Lost, though scored")[0]
+    shown = len(re.findall(r"<tr><td><a ", won))
+    count = int(re.search(r'class="count"[^>]*>(\d+)</a>', won).group(1))
+    assert shown == 1 < count
+    assert "The newest 1 shown; <a " in won and f"all {count} with their notes</a>" in won
+
+
+@pytest.mark.django_db
 def test_the_answer_names_the_top_reason_given_and_says_apart_how_many_gave_none(
     team: Any, manager: Any, page_for: Any
 ) -> None:
