@@ -18,6 +18,7 @@ from django.utils.safestring import SafeString, mark_safe
 SERIES = ["#0072B2", "#D55E00", "#11A579", "#332288", "#E6194B", "#800000", "#9A6324", "#AA3377"]
 NEUTRAL = "#6B7280"  # the "no reason given" bucket: grey, 4.8:1 against white
 INK, MUTED, GRID = "#1d2433", "#667085", "#e4e7ec"
+WIDE_CHART = 720  # drawn this wide or wider, a chart keeps 540 px on a phone and scrolls (leadloop.css)
 
 
 def _num(value: float) -> str:
@@ -29,10 +30,17 @@ def _svg(width: int, height: int, title: str, body: SafeString) -> SafeString:
     # from assistive technology and nest interactive controls in an image (axe: nested-interactive).
     role = "group" if "<a " in body else "img"
     # On a phone a wide chart keeps most of its drawn width (its words stay readable) and its
-    # wrapper scrolls sideways instead (leadloop.css); elsewhere it shrinks to its column.
+    # wrapper scrolls sideways instead (leadloop.css), reachable by keyboard; elsewhere it shrinks
+    # to its column.
+    wrap = (
+        format_html(' role="region" tabindex="0" aria-label="{}: scrolls sideways on a narrow screen"', title)
+        if width >= WIDE_CHART
+        else ""
+    )
     return format_html(
-        '<div class="chart-wrap"><svg class="chart" width="{}" height="{}" viewBox="0 0 {} {}" role="{}" '
+        '<div class="chart-wrap"{}><svg class="chart" width="{}" height="{}" viewBox="0 0 {} {}" role="{}" '
         'aria-label="{}" preserveAspectRatio="xMinYMin meet" xmlns="http://www.w3.org/2000/svg">{}</svg></div>',
+        wrap,
         width,
         height,
         width,

@@ -31,7 +31,10 @@ def _require_axe() -> None:
     pytest.skip(message)
 
 
-def test_no_page_has_a_serious_or_critical_axe_violation_for_any_role(browser: Any, site: str, make_leads: Any) -> None:
+@pytest.mark.parametrize("width", [1280, 390])  # a phone scrolls wide tables and charts: by keyboard too
+def test_no_page_has_a_serious_or_critical_axe_violation_for_any_role(
+    width: int, browser: Any, site: str, make_leads: Any
+) -> None:
     _require_axe()
     labeler = make_user("riley", Role.REP, PASSWORD)
     ids = fill_the_app(make_leads, labeler)
@@ -41,7 +44,7 @@ def test_no_page_has_a_serious_or_critical_axe_violation_for_any_role(browser: A
     visited = 0
     for role, username, paths in PAGES:
         # bypass_csp: axe is injected as an inline script, which the site's policy forbids.
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+        context = browser.new_context(viewport={"width": width, "height": 900}, bypass_csp=True)
         page = context.new_page()
         if role is not None:
             login(page, site, username, PASSWORD)

@@ -22,7 +22,7 @@ def active(metrics: dict[str, Any]) -> ModelVersion:
 
 
 def section(html: str) -> str:
-    return html.split('id="why-bought"')[1].split("</div>")[0]
+    return html.split('id="why-bought"')[1].split('<p class="note-box')[0]  # up to the next part of the section
 
 
 def text(html: str) -> str:
