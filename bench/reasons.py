@@ -96,7 +96,9 @@ def replay_seed(
 
 def paired(gaps: np.ndarray) -> list[float]:
     """Seed-paired differences: their mean and its standard error over the seeds."""
-    return [float(gaps.mean()), float(gaps.std(ddof=1) / np.sqrt(len(gaps))) if len(gaps) > 1 else float("nan")]
+    from learning.core.paired import mean_and_se
+
+    return list(mean_and_se(gaps))
 
 
 def plus_minus(pair: Any) -> str:

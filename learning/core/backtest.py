@@ -24,6 +24,7 @@ from sklearn.model_selection import train_test_split
 from learning.core.features import PreparedFrame, _epoch_days, build_frame
 from learning.core.mix import MixState, counterfactual_gains, draw_ratios, mix_update
 from learning.core.model import LeadScorer
+from learning.core.paired import mean_and_se
 from learning.core.rationales import Why, simulated_whys
 from learning.core.strategies import (
     DEFAULT_EXPLORATION,
@@ -91,9 +92,7 @@ class BacktestResult:
     def gap(self, strategy: str, baseline: str = "random") -> tuple[float, float]:
         """Mean AUC over the curve of ``strategy`` minus ``baseline``'s, and the standard error of
         that difference over the seeds (the two share each seed's split and first sample)."""
-        diffs = np.array(self.seed_mean_aucs[strategy]) - np.array(self.seed_mean_aucs[baseline])
-        error = float(diffs.std(ddof=1) / np.sqrt(len(diffs))) if len(diffs) > 1 else float("nan")
-        return float(diffs.mean()), error
+        return mean_and_se(np.array(self.seed_mean_aucs[strategy]) - np.array(self.seed_mean_aucs[baseline]))
 
     def labels_to_match(self, strategy: str, *, baseline: str = "random", at: int = 300) -> int | None:
         """Labels ``strategy`` needed to reach the AUC ``baseline`` had at ``at`` labels (its curve point

@@ -26,6 +26,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from learning.core.calibration import calibrated_log_losses, platt_scaling
 from learning.core.features import FrameEncoder, PreparedFrame, is_behaviour
+from learning.core.paired import mean_and_se
 from learning.core.rationales import Why, learn_whys, resolve
 
 ORDINAL = ("off", "chosen", "clear")  # LeadScorer(ordinal=...): the number bins' penalty
@@ -202,10 +203,9 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
             )
             for candidate in (None, steps)
         )
-        gain = one_hot - stepped  # per row: what the steps save
-        if self.ordinal == "clear":  # Breiman's one-standard-error rule, paired row by row
-            return steps if gain.mean() > gain.std(ddof=1) / np.sqrt(len(gain)) else None
-        return steps if gain.mean() > 0 else None
+        gain, error = mean_and_se(one_hot - stepped)  # per row: what the steps save
+        margin = error if self.ordinal == "clear" else 0.0  # "clear": Breiman's one-standard-error rule
+        return steps if gain > margin else None
 
     def regression(self, n_labels: int = 0) -> LogisticRegression:
         """The regression this scorer fits on its design (unfitted), for ``n_labels`` labels."""

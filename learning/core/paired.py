@@ -23,6 +23,14 @@ PAIRED_RESAMPLES = 300
 PAIRED_SEED = 20_261_207
 
 
+def mean_and_se(differences: np.ndarray) -> tuple[float, float]:
+    """Paired differences (one per seed, per label...): their mean and its standard error (NaN with
+    fewer than two)."""
+    differences = np.asarray(differences, dtype=float)
+    n = len(differences)
+    return float(differences.mean()), float(differences.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
+
+
 def delong_difference_se(y_true: np.ndarray, proba: np.ndarray, baseline: np.ndarray) -> float | None:
     """The standard error of ROC AUC(``proba``) - ROC AUC(``baseline``) on the same labels (ties
     count half, as in ``roc_auc_score``); None without at least two labels of each outcome."""

@@ -19,6 +19,12 @@ def listed(response: Any) -> list[str]:
     return re.findall(r'<td><a href="/leads/[^"]+/">([^<]+)</a>', response.content.decode())
 
 
+def lost_on_budget(rep: Any, external_id: str) -> None:
+    label_submit(
+        user=rep, lead=Lead.objects.get(external_id=external_id), outcome="not_converted", reason_code="no_budget"
+    )
+
+
 @pytest.fixture
 def scored(make_leads: Any) -> list[str]:
     return spread_scores(make_leads(6))
@@ -60,9 +66,7 @@ def test_the_list_filters_by_label_outcome_and_reason(scored: list[str], rep: An
 def test_a_label_reason_lists_closed_leads_whatever_the_default_status_says(
     scored: list[str], rep: Any, page_for: Any
 ) -> None:
-    label_submit(
-        user=rep, lead=Lead.objects.get(external_id=scored[2]), outcome="not_converted", reason_code="no_budget"
-    )
+    lost_on_budget(rep, scored[2])
     client = page_for(rep)
 
     for query in ({"reason": "no_budget"}, {"status": "open", "reason": "no_budget"}):
@@ -76,9 +80,7 @@ def test_a_label_reason_lists_closed_leads_whatever_the_default_status_says(
 def test_a_retired_reason_can_still_be_filtered_by_and_says_it_is_retired(
     scored: list[str], rep: Any, page_for: Any
 ) -> None:
-    label_submit(
-        user=rep, lead=Lead.objects.get(external_id=scored[2]), outcome="not_converted", reason_code="no_budget"
-    )
+    lost_on_budget(rep, scored[2])
     Reason.objects.filter(code="no_budget").update(active=False)
 
     response = page_for(rep).get("/leads/", {"status": "all", "reason": "no_budget"})
