@@ -10,7 +10,6 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser, Group, User
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, OuterRef, Subquery, Value, When
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 
@@ -56,19 +55,6 @@ def signed_in_user(request: HttpRequest) -> User:
     if not isinstance(user, User) or not user.is_authenticated:
         raise PermissionDenied("Sign in first.")
     return user
-
-
-def role_group_subquery(user_ref: str) -> Subquery:
-    """The name of the user's highest role group, as a subquery (so a lookup that fetches the user
-    can fetch the role in the same query)."""
-    rank = Case(*[When(name=role.value, then=Value(i)) for i, role in enumerate(_PRECEDENCE)])
-    groups = Group.objects.filter(user=OuterRef(user_ref), name__in=[r.value for r in Role])
-    return Subquery(groups.annotate(rank=rank).order_by("rank").values("name")[:1])
-
-
-def remember_role(user: User, *, role_name: str | None) -> None:
-    """Keep the role read by ``role_group_subquery`` on the user, so ``role_of`` asks no more."""
-    user._leadloop_role = Role(role_name) if role_name else ""  # type: ignore[attr-defined]  # per-request cache
 
 
 def has_role(user: User | AnonymousUser, roles: tuple[Role, ...]) -> bool:
