@@ -1,6 +1,6 @@
 """The learning benchmark: the report set of the backtest, and training time against label count.
 
-    python -m bench.backtest [--set report|tuning] [--seeds 20] [--rounds 15] [--jobs N] [--only NAME]
+    python -m bench.backtest [--set report|tuning|check] [--seeds 20] [--rounds 15] [--jobs N] [--only NAME]
                              [--training-only | --no-training]
 
 Builds the datasets offline (bench/datasets.py, cached under bench/out/data/), replays the
@@ -245,10 +245,11 @@ def training_times(frame: pd.DataFrame, y: np.ndarray) -> list[dict[str, float]]
 
 
 def main() -> None:
+    from bench.datasets import SETS
     from learning.core.model import ORDINAL
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--set", dest="which", choices=("report", "tuning"), default="report")
+    parser.add_argument("--set", dest="which", choices=tuple(SETS), default="report")
     parser.add_argument("--seeds", type=int, default=SEEDS)
     parser.add_argument("--rounds", type=int, default=ROUNDS)
     parser.add_argument("--only", help="run the datasets whose name contains this")

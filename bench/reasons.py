@@ -1,6 +1,6 @@
 """The why's benchmark: what a simulated rep's reasons buy on the backtest set.
 
-    python -m bench.reasons [--set report|tuning] [--seeds 20] [--first-seed 0] [--rounds 15] [--jobs N]
+    python -m bench.reasons [--set report|tuning|check] [--seeds 20] [--first-seed 0] [--rounds 15] [--jobs N]
                             [--only NAME[,NAME]] [--quick]
     python -m bench.reasons --compare BEFORE.json AFTER.json
 
