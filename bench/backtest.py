@@ -1,7 +1,8 @@
 """The learning benchmark: the report set of the backtest, and training time against label count.
 
     python -m bench.backtest [--set report|tuning|check] [--seeds 20] [--rounds 15] [--jobs N] [--only NAME]
-                             [--training-only | --no-training]
+                             [--training-only | --no-training] [--ordinal off|chosen|clear]
+                             [--train-weights ALPHA] [--json OUT.json]
 
 Builds the datasets offline (bench/datasets.py, cached under bench/out/data/), replays the
 active-learning loop on each with the production feature, model, strategy and mix code (the same
@@ -81,7 +82,14 @@ def report_strategies() -> list[str]:
 
 
 def backtest_set(
-    *, which: str, seeds: int, rounds: int, only: str | None, jobs: int = 1, ordinal: str = "off"
+    *,
+    which: str,
+    seeds: int,
+    rounds: int,
+    only: str | None,
+    jobs: int = 1,
+    ordinal: str = "off",
+    train_weights: float = 0.0,
 ) -> list[dict[str, object]]:
     """Every dataset of the set (whose name contains ``only``), ``jobs`` datasets at a time."""
     from bench.datasets import SETS, build
@@ -91,20 +99,34 @@ def backtest_set(
     bounds = np.linspace(0, seeds, chunks + 1).round().astype(int)
     work = [(name, int(a), int(b - a)) for name in names for a, b in itertools.pairwise(bounds)]
     if jobs <= 1:
-        parts = [replay_part(*item, which=which, rounds=rounds, ordinal=ordinal) for item in work]
+        parts = [
+            replay_part(*item, which=which, rounds=rounds, ordinal=ordinal, train_weights=train_weights)
+            for item in work
+        ]
     else:
         with ProcessPoolExecutor(max_workers=jobs, initializer=setup_django) as pool:
             parts = list(
-                pool.map(partial(replay_part, which=which, rounds=rounds, ordinal=ordinal), *zip(*work, strict=True))
+                pool.map(
+                    partial(replay_part, which=which, rounds=rounds, ordinal=ordinal, train_weights=train_weights),
+                    *zip(*work, strict=True),
+                )
             )
     return [summarise(name, [part for (n, _, _), part in zip(work, parts, strict=True) if n == name]) for name in names]
 
 
 def replay_part(
-    name: str, first_seed: int, seeds: int, *, which: str, rounds: int, ordinal: str = "off"
+    name: str,
+    first_seed: int,
+    seeds: int,
+    *,
+    which: str,
+    rounds: int,
+    ordinal: str = "off",
+    train_weights: float = 0.0,
 ) -> tuple[object, int, float]:
     """One dataset's backtest over seeds ``first_seed``..: the result, the rows and the positive share
-    (``ordinal``: the scorer's number-bin penalty, ``LeadScorer(ordinal=...)``)."""
+    (``ordinal``: the scorer's number-bin penalty, ``LeadScorer(ordinal=...)``; ``train_weights``:
+    the labels' importance weights in training, flattened by this power, ``run_backtest``)."""
     from learning.core.backtest import run_backtest
     from learning.core.strategies import DEFAULT_EXPLORATION
 
@@ -118,6 +140,7 @@ def replay_part(
         rounds=rounds,
         exploration=DEFAULT_EXPLORATION,
         scorer={"ordinal": ordinal},
+        train_weights=train_weights,
     )
     print(f"  {name}: seeds {first_seed}-{first_seed + seeds - 1} done in {result.seconds:.0f} s", flush=True)
     parts = OUT / "parts"  # each seed range's curves, kept in case a later one fails
@@ -261,7 +284,17 @@ def main() -> None:
     parser.add_argument(
         "--ordinal", choices=ORDINAL, default="off", help="the scorer's number-bin penalty (docs/backtest.md)"
     )
+    parser.add_argument(
+        "--train-weights",
+        type=float,
+        default=0.0,
+        metavar="ALPHA",
+        help="train on importance weights flattened by this power, 0 to 1 (0: production's, none)",
+    )
+    parser.add_argument("--json", help="where to write the results (default bench/out/backtest-<set>.json)")
     args = parser.parse_args()
+    if not 0.0 <= args.train_weights <= 1.0:
+        parser.error(f"argument --train-weights: must be a number from 0 to 1, got {args.train_weights}")
     setup_django()
     from bench.datasets import build
     from learning.core.strategies import DEFAULT_EXPLORATION, DEFAULT_STRATEGY
@@ -278,15 +311,23 @@ def main() -> None:
         "seeds": args.seeds,
         "rounds": args.rounds,
         "ordinal": args.ordinal,
+        "train_weights": args.train_weights,
     }
     if not args.training_only:
         print(f"{args.which} set, {args.seeds} seeds: {', '.join(strategies)} against random sampling")
         rows = backtest_set(
-            which=args.which, seeds=args.seeds, rounds=args.rounds, only=args.only, jobs=args.jobs, ordinal=args.ordinal
+            which=args.which,
+            seeds=args.seeds,
+            rounds=args.rounds,
+            only=args.only,
+            jobs=args.jobs,
+            ordinal=args.ordinal,
+            train_weights=args.train_weights,
         )
         report["backtest"] = rows
         OUT.mkdir(parents=True, exist_ok=True)
-        (OUT / f"backtest-{args.which}-rows.json").write_text(json.dumps(report, indent=2, default=float))
+        if not args.json:  # rows so far, in case the calibration table or training times fail
+            (OUT / f"backtest-{args.which}-rows.json").write_text(json.dumps(report, indent=2, default=float))
         print()
         print(report_table(rows, strategies))
         print(f"\nheld-out calibration: Brier, mean probability / conversion rate ({DEFAULT_STRATEGY}); Brier (random)")
@@ -309,9 +350,10 @@ def main() -> None:
     report["seconds"] = time.perf_counter() - started
     OUT.mkdir(parents=True, exist_ok=True)
     whole = not args.only and not args.training_only
-    name = f"backtest-{args.which}.json" if whole else "backtest-partial.json"
-    (OUT / name).write_text(json.dumps(report, indent=2, default=float))
-    print(f"\n{report['date']}, {report['machine']}: {report['seconds']:.0f} s; written to {OUT / name}")
+    out = Path(args.json) if args.json else OUT / (f"backtest-{args.which}.json" if whole else "backtest-partial.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2, default=float))
+    print(f"\n{report['date']}, {report['machine']}: {report['seconds']:.0f} s; written to {out}")
 
 
 if __name__ == "__main__":

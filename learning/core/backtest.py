@@ -193,6 +193,7 @@ def replay(
     on_round: Callable[[int, np.ndarray], None] | None = None,
     mixes: list[MixState] | None = None,
     fit_params: Callable[[np.ndarray], dict[str, Any]] | None = None,
+    train_weights: float = 0.0,
 ) -> Curve:
     """One learning curve: from the labels ``start``, refit, measure, and let ``strategy`` pick
     the next batch (the live queue's ``select_batch``), ``rounds`` times. ``keys`` (one random
@@ -200,15 +201,23 @@ def replay(
     ``on_round`` sees each round's label count and held-out probabilities (calibration reports).
     ``adaptive`` learns its mix as production does (``learning.core.mix``); ``mixes`` collects its states.
     ``fit_params`` gives the scorer's fit its extra arguments for the labeled pool rows (the whys).
+    ``train_weights`` (a power from 0 to 1): each label weighs ``(1 / (n·p)) ** train_weights`` in
+    the scorer's fits, ``p`` its pick probability and ``n`` the open pool when it was picked (a
+    uniform pick and the first sample weigh 1), scaled to mean 1: importance weights flattened by
+    that power (Shimodaira 2000); 0 (production's) weighs every label alike.
     """
     labeled = np.zeros(len(split.pool_y), dtype=bool)
     labeled[start] = True
+    importance = np.ones(len(split.pool_y))  # 1 / (n·p) of each pick
     curve: Curve = []
     mix = MixState()
     pending: tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]] | None = None  # adaptive: before, batch, ratios
     for round_number in range(rounds + 1):
         rows = np.flatnonzero(labeled)
         extra = fit_params(rows) if fit_params is not None else {}
+        if train_weights:
+            flattened = importance[rows] ** train_weights
+            extra = {**extra, "sample_weight": flattened / flattened.mean()}
         scorer = make_scorer().fit(split.pool_frame.iloc[rows], split.pool_y[rows], **extra)
         proba = scorer.predict_proba(split.test_frame)[:, 1]
         curve.append((len(rows), *_quality(split.test_y, proba, threshold)))
@@ -251,6 +260,7 @@ def replay(
             mix = mix_update(mix, gains=gains, pending={})  # the replay keeps its pending batch itself
             if mixes is not None:
                 mixes.append(mix)
+        importance[picked] = 1.0 / (len(unlabeled) * ranking.propensity[chosen])
         labeled[picked] = True
     return curve
 
@@ -272,6 +282,7 @@ def run_backtest(
     progress: Callable[[str], None] | None = None,
     simulated_reasons: float | None = None,
     scorer: Mapping[str, Any] | None = None,
+    train_weights: float = 0.0,
 ) -> BacktestResult:
     """Learning curves (means over ``seeds``) for each strategy and for random sampling.
 
@@ -285,7 +296,8 @@ def run_backtest(
     a second time, as ``"<name>+reasons"``, with a scorer that learns from them (``fit(whys=...)``).
 
     ``scorer``: settings for production's ``LeadScorer`` (e.g. ``{"ordinal": "chosen"}``), to measure
-    a change to the scorer on the same splits, first samples and keys.
+    a change to the scorer on the same splits, first samples and keys. ``train_weights``: the
+    labels' importance weights in training, flattened by this power (``replay``; 0: none).
     """
     started = time.perf_counter()
     y = np.asarray(y).astype(int)
@@ -299,6 +311,8 @@ def run_backtest(
         )
     if simulated_reasons is not None and not 0.0 <= simulated_reasons <= 1.0:
         raise BacktestError(f"simulated reasons: accuracy {simulated_reasons} is not between 0 and 1")
+    if not 0.0 <= train_weights <= 1.0:
+        raise BacktestError(f"train weights: the power {train_weights} is not between 0 and 1")
     prepared: dict[str, Any] = {}
     if make_scorer is None:
         frame = frame.reset_index(drop=True)  # rows found by position: cheaper than by lead id
@@ -344,6 +358,7 @@ def run_backtest(
                 on_round=_recorder(points, split.test_y),
                 mixes=mixes,
                 fit_params=_fit_params(prepared, whys if learns_whys else None),
+                train_weights=train_weights,
             )
             if mixes and not learns_whys:  # the plain curves' mix (the +reasons replays learn their own)
                 final_shares.append(mixes[-1].shares())
@@ -379,6 +394,7 @@ def run_backtest(
             else None,
             "simulated_reasons": simulated_reasons,
             "scorer": dict(scorer or {}),
+            "train_weights": train_weights,
         },
     )
 

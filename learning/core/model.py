@@ -114,14 +114,23 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
         *,
         whys: Sequence[Sequence[Why]] | None = None,
         prepared: PreparedFrame | None = None,
+        sample_weight: np.ndarray | None = None,
     ) -> LeadScorer:
         """Fit on the outcomes ``y`` and, when given, each row's ``whys`` (the reasons and marked
         fields of its label; see ``learning.core.rationales``). ``prepared``: for many fits and
         scorings on row subsets of one frame (the backtest), that frame prepared once; the result
-        is the same, the per-value work is done once."""
+        is the same, the per-value work is done once. ``sample_weight``: each label's weight in the
+        regression's fits (the final one and those on the folds); the bins, the folds and Platt's
+        scaling do not use it. Production passes none; the backtest measures importance weights
+        with it (``run_backtest(train_weights=...)``)."""
         y = np.asarray(y).astype(int)
         if whys is not None and len(whys) != len(y):
             raise ValueError(f"whys: {len(whys)} rows for {len(y)} labels")
+        weights = None
+        if sample_weight is not None:
+            weights = np.asarray(sample_weight, dtype=float)
+            if weights.shape != y.shape or not np.all(np.isfinite(weights)) or np.any(weights <= 0):
+                raise ValueError(f"sample_weight: {len(y)} finite weights above 0 wanted, one per label")
         self.encoder_ = FrameEncoder(prepared=prepared).fit(X)
         encoded = self.encoder_.transform(X)
         plan = self.encoder_.plan_
@@ -141,7 +150,7 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
         self.n_train_ = len(y)
         design = self._design(codes)
         folds = _folds(y, self.random_state)
-        self.steps_ = self._choose_steps(design, y, columns, folds)
+        self.steps_ = self._choose_steps(design, y, columns, folds, weights)
         regression = self.regression(len(y))
         rationales = resolve(whys, self.feature_names_) if whys is not None else []
         learned = learn_whys(
@@ -153,6 +162,7 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
             widths=np.array([column.width for column in columns], dtype=np.int64),
             estimator=regression,
             folds=folds,
+            row_weights=weights,
         )
         self.why_strength_ = learned.strength
         self.reason_trust_ = learned.reason_trust
@@ -164,7 +174,7 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
         if self.calibrate and folds:
             logits = learned.out_of_fold
             if logits is None:
-                logits = out_of_fold_logits(design, y, estimator=regression, folds=folds)
+                logits = out_of_fold_logits(design, y, estimator=regression, folds=folds, sample_weight=weights)
             plain = learned.plain_out_of_fold if learned.plain_out_of_fold is not None else logits
             self.held_out_logits_ = (logits, plain)
             scale, shift = platt_scaling(logits, y)
@@ -187,6 +197,7 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
         y: np.ndarray,
         columns: Sequence[_Column],
         folds: Sequence[tuple[np.ndarray, np.ndarray]],
+        weights: np.ndarray | None = None,
     ) -> sparse.csr_matrix | None:
         """The number bins' penalty for these labels: on the steps between adjacent bins (``_steps``)
         when that gives the lower calibrated held-out log-loss on the fit's folds ("chosen"), or
@@ -199,7 +210,10 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
         steps = _steps(columns, design.shape[1])
         one_hot, stepped = (
             calibrated_log_losses(
-                out_of_fold_logits(design, y, estimator=self._regression(len(y), candidate), folds=folds), y
+                out_of_fold_logits(
+                    design, y, estimator=self._regression(len(y), candidate), folds=folds, sample_weight=weights
+                ),
+                y,
             )
             for candidate in (None, steps)
         )
@@ -349,11 +363,15 @@ def out_of_fold_logits(
     *,
     estimator: LogisticRegression,
     folds: Sequence[tuple[np.ndarray, np.ndarray]],
+    sample_weight: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Each row's log-odds under ``estimator`` refit (a clone) without its fold."""
+    """Each row's log-odds under ``estimator`` refit (a clone) without its fold (each row weighted
+    by ``sample_weight``, when given)."""
     logits = np.empty(len(y))
     for train, test in folds:
-        logits[test] = clone(estimator).fit(design[train], y[train]).decision_function(design[test])
+        weights = None if sample_weight is None else sample_weight[train]
+        model = clone(estimator).fit(design[train], y[train], sample_weight=weights)
+        logits[test] = model.decision_function(design[test])
     return logits
 
 

@@ -169,21 +169,24 @@ def learn_whys(
     widths: np.ndarray,
     estimator: LogisticRegression,
     folds: Sequence[tuple[np.ndarray, np.ndarray]],
+    row_weights: np.ndarray | None = None,
 ) -> WhyFit:
     """Rationale rows for ``rationales``, weighted by the trust each reason earns and the strength
     the held-out outcomes choose (see the module's docstring). Without ``folds`` (too few labels of
-    an outcome to hold any out) nothing can be earned and the fit is the plain one."""
+    an outcome to hold any out) nothing can be earned and the fit is the plain one. ``row_weights``:
+    each labeled row's weight in every fit (default 1; the rationale rows keep their own)."""
     n_slots = design.shape[1]
+    rows = np.ones(len(y)) if row_weights is None else np.asarray(row_weights, dtype=float)
     extra = rationale_design(codes, rationales, offsets=offsets, widths=widths, n_slots=n_slots)
     owner = np.array([r.row for r in rationales], dtype=np.int64)
     keys = [r.key for r in rationales]
     if not folds or not rationales:
-        return _chosen(design, y, extra, owner, rationales, np.zeros(len(rationales)), 0.0, {}, None)
+        return _chosen(design, y, rows, extra, owner, rationales, np.zeros(len(rationales)), 0.0, {}, None)
     agreements: dict[str, list[float]] = {key: [] for key in keys}
     by_row: dict[int, list[float]] = {}
     for train, test in folds:
         mine = np.isin(owner, train)
-        model = _fit(estimator, design, y, train, extra[mine], y[owner[mine]], np.ones(int(mine.sum())))
+        model = _fit(estimator, design, y, rows, train, extra[mine], y[owner[mine]], np.ones(int(mine.sum())))
         coef = model.coef_.ravel()
         held = np.flatnonzero(np.isin(owner, test))
         baseline = np.array([coef[codes[train, j]].mean() for j in range(codes.shape[1])])
@@ -202,12 +205,12 @@ def learn_whys(
         out = np.empty(len(y))
         for train, test in folds:
             mine = np.isin(owner, train) & (unit > 0) & (strength > 0)
-            model = _fit(estimator, design, y, train, extra[mine], y[owner[mine]], strength * unit[mine])
+            model = _fit(estimator, design, y, rows, train, extra[mine], y[owner[mine]], strength * unit[mine])
             out[test] = model.decision_function(design[test])
         logits[strength] = out
         losses[strength] = calibrated_log_loss(out, y)
     chosen = min(losses, key=lambda strength: (losses[strength], strength))  # ties: the weaker
-    fit = _chosen(design, y, extra, owner, rationales, chosen * unit, chosen, trust, logits[chosen])
+    fit = _chosen(design, y, rows, extra, owner, rationales, chosen * unit, chosen, trust, logits[chosen])
     fit.plain_out_of_fold = logits[0.0]
     return fit
 
@@ -216,6 +219,7 @@ def _fit(
     estimator: LogisticRegression,
     design: sparse.csr_matrix,
     y: np.ndarray,
+    row_weights: np.ndarray,
     train: np.ndarray,
     extra: sparse.csr_matrix,
     extra_y: np.ndarray,
@@ -223,13 +227,14 @@ def _fit(
 ) -> LogisticRegression:
     keep = extra_weights > 0
     stacked = sparse.vstack([design[train], extra[keep]]).tocsr()
-    weights = np.concatenate([np.ones(len(train)), extra_weights[keep]])
+    weights = np.concatenate([row_weights[train], extra_weights[keep]])
     return clone(estimator).fit(stacked, np.concatenate([y[train], extra_y[keep]]), sample_weight=weights)
 
 
 def _chosen(
     design: sparse.csr_matrix,
     y: np.ndarray,
+    row_weights: np.ndarray,
     extra: sparse.csr_matrix,
     owner: np.ndarray,
     rationales: Sequence[Rationale],
@@ -246,7 +251,7 @@ def _chosen(
     return WhyFit(
         design=sparse.vstack([design, extra[keep]]).tocsr(),
         y=np.concatenate([y, y[owner[keep]]]),
-        weights=np.concatenate([np.ones(len(y)), weights[keep]]),
+        weights=np.concatenate([row_weights, weights[keep]]),
         strength=strength,
         reason_trust=trust,
         field_weights={field: float(np.mean(values)) for field, values in named.items()},
