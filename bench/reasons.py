@@ -1,7 +1,7 @@
 """The why's benchmark: what a simulated rep's reasons buy on the backtest set.
 
     python -m bench.reasons [--set report|tuning|check] [--seeds 20] [--first-seed 0] [--rounds 15] [--jobs N]
-                            [--only NAME[,NAME]] [--quick]
+                            [--only NAME[,NAME]] [--quick] [--ordinal off|chosen|clear] [--train-weights ALPHA]
     python -m bench.reasons --compare BEFORE.json AFTER.json
 
 Replays, seed by seed and on the same splits, first samples and random keys as
@@ -55,10 +55,18 @@ def curve_names(strategy: str, *, quick: bool) -> list[tuple[str, str, float | N
 
 
 def replay_seed(
-    frame: object, y: np.ndarray, *, seed: int, rounds: int, quick: bool, ordinal: str = "off"
+    frame: object,
+    y: np.ndarray,
+    *,
+    seed: int,
+    rounds: int,
+    quick: bool,
+    ordinal: str = "off",
+    train_weights: float = 0.0,
 ) -> dict[str, list[list[float]]]:
     """One seed's curves (labels, AUC per point), as run_backtest replays them (``ordinal``: the
-    scorer's number-bin penalty, ``LeadScorer(ordinal=...)``)."""
+    scorer's number-bin penalty, ``LeadScorer(ordinal=...)``; ``train_weights``: the labels'
+    importance weights in training, flattened by this power, ``replay``)."""
     from learning.core.backtest import Split, _fit_params, _initial_sample, replay
     from learning.core.model import LeadScorer
     from learning.core.rationales import simulated_whys
@@ -89,6 +97,7 @@ def replay_seed(
             threshold=0.5,
             make_scorer=scorer,
             fit_params=_fit_params({"prepared": prepared}, whys),
+            train_weights=train_weights,
         )
         curves[name] = [[float(point[0]), float(point[1])] for point in curve]
     return curves
@@ -238,10 +247,10 @@ def _frame(which: str, name: str) -> tuple[object, np.ndarray]:
 
 
 def replay_task(
-    which: str, name: str, seed: int, rounds: int, quick: bool, ordinal: str
+    which: str, name: str, seed: int, rounds: int, quick: bool, ordinal: str, train_weights: float = 0.0
 ) -> dict[str, list[list[float]]]:
     frame, y = _frame(which, name)
-    return replay_seed(frame, y, seed=seed, rounds=rounds, quick=quick, ordinal=ordinal)
+    return replay_seed(frame, y, seed=seed, rounds=rounds, quick=quick, ordinal=ordinal, train_weights=train_weights)
 
 
 def main() -> None:
@@ -260,9 +269,18 @@ def main() -> None:
     parser.add_argument(
         "--ordinal", choices=ORDINAL, default="off", help="the scorer's number-bin penalty (docs/backtest.md)"
     )
+    parser.add_argument(
+        "--train-weights",
+        type=float,
+        default=0.0,
+        metavar="ALPHA",
+        help="train on importance weights flattened by this power, 0 to 1 (0: production's, none)",
+    )
     parser.add_argument("--json", help="where to write the results (default bench/out/reasons-<set>.json)")
     parser.add_argument("--compare", nargs=2, metavar=("BEFORE", "AFTER"), help="compare two results files")
     args = parser.parse_args()
+    if not 0.0 <= args.train_weights <= 1.0:
+        parser.error(f"argument --train-weights: must be a number from 0 to 1, got {args.train_weights}")
     if args.compare:
         before, after = (json.loads(Path(path).read_text()) for path in args.compare)
         print(compare(before, after))
@@ -287,6 +305,7 @@ def main() -> None:
         "rounds": args.rounds,
         "first_seed": args.first_seed,
         "ordinal": args.ordinal,
+        "train_weights": args.train_weights,
     }
     runs: dict[str, dict[int, dict[str, list[list[float]]]]] = {name: {} for name in names}
     rows: dict[str, dict[str, object]] = {}  # per dataset, in the order of ``names`` once all have a seed
@@ -294,7 +313,9 @@ def main() -> None:
     tasks = [(name, seed) for seed in seeds for name in names]  # seeds outermost
     with ProcessPoolExecutor(max_workers=max(1, args.jobs), initializer=setup_django) as pool:
         futures = {
-            pool.submit(replay_task, args.which, name, seed, args.rounds, args.quick, args.ordinal): (name, seed)
+            pool.submit(
+                replay_task, args.which, name, seed, args.rounds, args.quick, args.ordinal, args.train_weights
+            ): (name, seed)
             for name, seed in tasks
         }
         for done, future in enumerate(as_completed(futures), start=1):
