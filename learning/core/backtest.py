@@ -22,6 +22,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
 from learning.core.features import PreparedFrame, _epoch_days, build_frame
+from learning.core.importance import flattened
 from learning.core.mix import MixState, counterfactual_gains, draw_ratios, mix_update
 from learning.core.model import LeadScorer
 from learning.core.paired import mean_and_se
@@ -216,8 +217,7 @@ def replay(
         rows = np.flatnonzero(labeled)
         extra = fit_params(rows) if fit_params is not None else {}
         if train_weights:
-            flattened = importance[rows] ** train_weights
-            extra = {**extra, "sample_weight": flattened / flattened.mean()}
+            extra = {**extra, "sample_weight": flattened(importance[rows], train_weights)}
         scorer = make_scorer().fit(split.pool_frame.iloc[rows], split.pool_y[rows], **extra)
         proba = scorer.predict_proba(split.test_frame)[:, 1]
         curve.append((len(rows), *_quality(split.test_y, proba, threshold)))

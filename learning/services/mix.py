@@ -131,8 +131,14 @@ def queue_label_metrics(
 ) -> dict[str, float]:
     """Out-of-fold quality on the labels the queue picked, importance-weighted by their propensities
     (``weighted_evaluate``): the model's quality on the pool, with the labels and effective labels behind it."""
-    rows, propensity, _seen = _picked_rows(label_ids, queue_picks())
+    rows, propensity = queue_pick_rows(label_ids)
     return weighted_evaluate(y[rows], out_of_fold[rows], propensity=propensity, threshold=threshold)
+
+
+def queue_pick_rows(label_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The positions in ``label_ids`` of the labels the queue picked, and their propensities."""
+    rows, propensity, _seen = _picked_rows(label_ids, queue_picks())
+    return rows, propensity
 
 
 def _picked_rows(

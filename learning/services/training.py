@@ -21,6 +21,7 @@ from django.utils import timezone
 from sklearn.metrics import roc_auc_score
 
 from feedback.selectors import label_whys, training_labels
+from learning.core.importance import label_weights
 from learning.core.metrics import evaluate
 from learning.core.model import LeadScorer
 from learning.core.paired import paired_difference_se
@@ -28,13 +29,16 @@ from learning.core.rationales import MARKED, Why
 from learning.models import LoopSettings, ModelStatus, ModelVersion
 from learning.quarantine import readable_features
 from learning.selectors import active_model, loop_settings, scorer_for
-from learning.services.mix import queue_label_metrics, queue_mix_learn
+from learning.services.mix import queue_label_metrics, queue_mix_learn, queue_pick_rows
 from learning.services.workers import fault_pause, rescore_requested
 
 logger = logging.getLogger(__name__)
 
 PROMOTION_TOLERANCE = 0.02
 GUARD_MIN_LABELS = 20
+# The queue's picks weigh their inverse pick probability to this power in training (0: all labels
+# alike). Chosen on the backtest's tuning set and judged on its report set (docs/backtest.md).
+TRAIN_WEIGHTS = 0.0
 
 
 def _library_versions() -> dict[str, str]:
@@ -103,11 +107,14 @@ def train_model_version(*, labels_revision: int, now: datetime | None = None) ->
     y = y[readable]
     if min(y.sum(), len(y) - y.sum()) < max(settings.min_labels_per_outcome, 2):
         return None
-    whys = _label_whys([label_id for label_id, _, _ in labels])
-    scorer = LeadScorer().fit(frame, y, whys=whys)
+    label_ids = np.array([label_id for label_id, _, _ in labels])
+    whys = _label_whys(label_ids.tolist())
+    picks, propensity = queue_pick_rows(label_ids)
+    weights = label_weights(len(y), picks, propensity, TRAIN_WEIGHTS)
+    scorer = LeadScorer().fit(frame, y, whys=whys, sample_weight=weights)
     out_of_fold, without = _held_out(scorer, y)
     metrics: dict[str, Any] = {**evaluate(y, out_of_fold, threshold=settings.hot_threshold)}
-    label_ids = np.array([label_id for label_id, _, _ in labels])
+    metrics["train_weights"] = TRAIN_WEIGHTS if weights is not None else 0.0
     metrics["weighted"] = queue_label_metrics(
         y=y, out_of_fold=out_of_fold, label_ids=label_ids, threshold=settings.hot_threshold
     )

@@ -3,6 +3,8 @@ measured in the backtest, not production's (docs/backtest.md). Production's fits
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -92,3 +94,41 @@ def test_a_power_outside_0_to_1_is_a_clear_error() -> None:
     frame, y = leads()
     with pytest.raises(BacktestError, match=r"train weights: the power 2\.0 is not between 0 and 1"):
         run_backtest(frame, y, train_weights=2.0)
+
+
+def test_production_weighs_the_queues_picks_by_their_flattened_inverse_propensity() -> None:
+    from learning.core.importance import label_weights
+
+    weights = label_weights(5, np.array([1, 3]), np.array([0.01, 0.04]), 0.5)
+    assert weights is not None
+    assert weights[[0, 2, 4]].tolist() == [1.0, 1.0, 1.0], "imported and lead-page labels weigh 1"
+    assert weights[[1, 3]].mean() == pytest.approx(1.0)
+    assert weights[1] / weights[3] == pytest.approx(2.0), "four times likelier: half the weight at power 0.5"
+    assert label_weights(5, np.array([1, 3]), np.array([0.01, 0.04]), 0.0) is None
+    assert label_weights(5, np.array([], dtype=int), np.array([]), 0.5) is None
+
+
+@pytest.mark.django_db
+def test_training_hands_the_queue_labels_weights_when_the_power_is_set(make_leads: Any, monkeypatch: Any) -> None:
+    from feedback.models import Label
+    from learning.services import training
+
+    make_leads(90, seed=5, labeled=0.5)
+    labels = list(Label.objects.order_by("id"))
+    for label, p in zip(labels[:10], [0.002] * 5 + [0.02] * 5, strict=False):
+        Label.objects.filter(pk=label.pk).update(propensity=p)
+    seen: list[np.ndarray | None] = []
+    fit = LeadScorer.fit
+
+    def recording(self: LeadScorer, *args: Any, **kwargs: Any) -> LeadScorer:
+        seen.append(kwargs.get("sample_weight"))
+        return fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(LeadScorer, "fit", recording)
+    assert training.train_model_version(labels_revision=1).metrics["train_weights"] == training.TRAIN_WEIGHTS
+    monkeypatch.setattr(training, "TRAIN_WEIGHTS", 0.5)
+    version = training.train_model_version(labels_revision=2)
+    weights = seen[-1]
+    assert version.metrics["train_weights"] == 0.5 and weights is not None and len(weights) == len(labels)
+    assert weights[:5] == pytest.approx([np.sqrt(10) * weights[5]] * 5), "ten times less likely: √10 the weight"
+    assert weights[10:].tolist() == [1.0] * (len(labels) - 10)
