@@ -267,6 +267,21 @@ def training_times(frame: pd.DataFrame, y: np.ndarray) -> list[dict[str, float]]
     return figures
 
 
+def add_train_weights(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--train-weights",
+        type=float,
+        default=0.0,
+        metavar="ALPHA",
+        help="train on importance weights flattened by this power, 0 to 1 (0: none)",
+    )
+
+
+def check_train_weights(parser: argparse.ArgumentParser, power: float) -> None:
+    if not 0.0 <= power <= 1.0:
+        parser.error(f"argument --train-weights: must be a number from 0 to 1, got {power}")
+
+
 def main() -> None:
     from bench.datasets import SETS
     from learning.core.model import ORDINAL
@@ -284,17 +299,10 @@ def main() -> None:
     parser.add_argument(
         "--ordinal", choices=ORDINAL, default="off", help="the scorer's number-bin penalty (docs/backtest.md)"
     )
-    parser.add_argument(
-        "--train-weights",
-        type=float,
-        default=0.0,
-        metavar="ALPHA",
-        help="train on importance weights flattened by this power, 0 to 1 (0: production's, none)",
-    )
+    add_train_weights(parser)
     parser.add_argument("--json", help="where to write the results (default bench/out/backtest-<set>.json)")
     args = parser.parse_args()
-    if not 0.0 <= args.train_weights <= 1.0:
-        parser.error(f"argument --train-weights: must be a number from 0 to 1, got {args.train_weights}")
+    check_train_weights(parser, args.train_weights)
     setup_django()
     from bench.datasets import build
     from learning.core.strategies import DEFAULT_EXPLORATION, DEFAULT_STRATEGY

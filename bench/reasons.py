@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.backtest import OUT, load_named, setup_django, table
+from bench.backtest import OUT, add_train_weights, check_train_weights, load_named, setup_django, table
 from bench.datasets import SETS
 
 SEEDS = 20
@@ -269,18 +269,11 @@ def main() -> None:
     parser.add_argument(
         "--ordinal", choices=ORDINAL, default="off", help="the scorer's number-bin penalty (docs/backtest.md)"
     )
-    parser.add_argument(
-        "--train-weights",
-        type=float,
-        default=0.0,
-        metavar="ALPHA",
-        help="train on importance weights flattened by this power, 0 to 1 (0: production's, none)",
-    )
+    add_train_weights(parser)
     parser.add_argument("--json", help="where to write the results (default bench/out/reasons-<set>.json)")
     parser.add_argument("--compare", nargs=2, metavar=("BEFORE", "AFTER"), help="compare two results files")
     args = parser.parse_args()
-    if not 0.0 <= args.train_weights <= 1.0:
-        parser.error(f"argument --train-weights: must be a number from 0 to 1, got {args.train_weights}")
+    check_train_weights(parser, args.train_weights)
     if args.compare:
         before, after = (json.loads(Path(path).read_text()) for path in args.compare)
         print(compare(before, after))
