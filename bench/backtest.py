@@ -28,6 +28,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from learning.core.importance import TRAIN_WEIGHTS
+
 OUT = Path(__file__).resolve().parent / "out"
 TRAINING_LABELS = (100, 1_000, 5_000, 20_000)
 CALIBRATION_LABELS = (40, 100, 200, 320)
@@ -89,7 +91,7 @@ def backtest_set(
     only: str | None,
     jobs: int = 1,
     ordinal: str = "off",
-    train_weights: float = 0.0,
+    train_weights: float = TRAIN_WEIGHTS,
 ) -> list[dict[str, object]]:
     """Every dataset of the set (whose name contains ``only``), ``jobs`` datasets at a time."""
     from bench.datasets import SETS, build
@@ -122,7 +124,7 @@ def replay_part(
     which: str,
     rounds: int,
     ordinal: str = "off",
-    train_weights: float = 0.0,
+    train_weights: float = TRAIN_WEIGHTS,
 ) -> tuple[object, int, float]:
     """One dataset's backtest over seeds ``first_seed``..: the result, the rows and the positive share
     (``ordinal``: the scorer's number-bin penalty, ``LeadScorer(ordinal=...)``; ``train_weights``:
@@ -271,9 +273,9 @@ def add_train_weights(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--train-weights",
         type=float,
-        default=0.0,
+        default=TRAIN_WEIGHTS,
         metavar="ALPHA",
-        help="train on importance weights flattened by this power, 0 to 1 (0: none)",
+        help=f"train on importance weights flattened by this power, 0 to 1 (0: none; production's: {TRAIN_WEIGHTS})",
     )
 
 

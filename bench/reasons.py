@@ -36,6 +36,7 @@ import numpy as np
 
 from bench.backtest import OUT, add_train_weights, check_train_weights, load_named, setup_django, table
 from bench.datasets import SETS
+from learning.core.importance import TRAIN_WEIGHTS
 
 SEEDS = 20
 TARGET_LABELS = 300  # "reach random sampling's AUC at 300 labels"
@@ -62,7 +63,7 @@ def replay_seed(
     rounds: int,
     quick: bool,
     ordinal: str = "off",
-    train_weights: float = 0.0,
+    train_weights: float = TRAIN_WEIGHTS,
 ) -> dict[str, list[list[float]]]:
     """One seed's curves (labels, AUC per point), as run_backtest replays them (``ordinal``: the
     scorer's number-bin penalty, ``LeadScorer(ordinal=...)``; ``train_weights``: the labels'
@@ -247,7 +248,7 @@ def _frame(which: str, name: str) -> tuple[object, np.ndarray]:
 
 
 def replay_task(
-    which: str, name: str, seed: int, rounds: int, quick: bool, ordinal: str, train_weights: float = 0.0
+    which: str, name: str, seed: int, rounds: int, quick: bool, ordinal: str, train_weights: float = TRAIN_WEIGHTS
 ) -> dict[str, list[list[float]]]:
     frame, y = _frame(which, name)
     return replay_seed(frame, y, seed=seed, rounds=rounds, quick=quick, ordinal=ordinal, train_weights=train_weights)

@@ -22,7 +22,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
 from learning.core.features import PreparedFrame, _epoch_days, build_frame
-from learning.core.importance import flattened
+from learning.core.importance import TRAIN_WEIGHTS, flattened
 from learning.core.mix import MixState, counterfactual_gains, draw_ratios, mix_update
 from learning.core.model import LeadScorer
 from learning.core.paired import mean_and_se
@@ -194,7 +194,7 @@ def replay(
     on_round: Callable[[int, np.ndarray], None] | None = None,
     mixes: list[MixState] | None = None,
     fit_params: Callable[[np.ndarray], dict[str, Any]] | None = None,
-    train_weights: float = 0.0,
+    train_weights: float = TRAIN_WEIGHTS,
 ) -> Curve:
     """One learning curve: from the labels ``start``, refit, measure, and let ``strategy`` pick
     the next batch (the live queue's ``select_batch``), ``rounds`` times. ``keys`` (one random
@@ -205,7 +205,8 @@ def replay(
     ``train_weights`` (a power from 0 to 1): each label weighs ``(1 / (n·p)) ** train_weights`` in
     the scorer's fits, ``p`` its pick probability and ``n`` the open pool when it was picked (a
     uniform pick and the first sample weigh 1), scaled to mean 1: importance weights flattened by
-    that power (Shimodaira 2000); 0 (production's) weighs every label alike.
+    that power (Shimodaira 2000); 0 weighs every label alike. The default is production's
+    (``learning.core.importance.TRAIN_WEIGHTS``).
     """
     labeled = np.zeros(len(split.pool_y), dtype=bool)
     labeled[start] = True
@@ -282,7 +283,7 @@ def run_backtest(
     progress: Callable[[str], None] | None = None,
     simulated_reasons: float | None = None,
     scorer: Mapping[str, Any] | None = None,
-    train_weights: float = 0.0,
+    train_weights: float = TRAIN_WEIGHTS,
 ) -> BacktestResult:
     """Learning curves (means over ``seeds``) for each strategy and for random sampling.
 
@@ -297,7 +298,8 @@ def run_backtest(
 
     ``scorer``: settings for production's ``LeadScorer`` (e.g. ``{"ordinal": "chosen"}``), to measure
     a change to the scorer on the same splits, first samples and keys. ``train_weights``: the
-    labels' importance weights in training, flattened by this power (``replay``; 0: none).
+    labels' importance weights in training, flattened by this power (``replay``; 0: none; the
+    default is production's).
     """
     started = time.perf_counter()
     y = np.asarray(y).astype(int)

@@ -21,7 +21,7 @@ from django.utils import timezone
 from sklearn.metrics import roc_auc_score
 
 from feedback.selectors import label_whys, training_labels
-from learning.core.importance import label_weights
+from learning.core.importance import TRAIN_WEIGHTS, label_weights
 from learning.core.metrics import evaluate
 from learning.core.model import LeadScorer
 from learning.core.paired import paired_difference_se
@@ -36,9 +36,6 @@ logger = logging.getLogger(__name__)
 
 PROMOTION_TOLERANCE = 0.02
 GUARD_MIN_LABELS = 20
-# The queue's picks weigh their inverse pick probability to this power in training (0: all labels
-# alike). Chosen on the backtest's tuning set, judged on its report set by rules written first (docs/backtest.md).
-TRAIN_WEIGHTS = 0.5
 
 
 def _library_versions() -> dict[str, str]:

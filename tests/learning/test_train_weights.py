@@ -52,7 +52,7 @@ def test_weights_that_are_not_one_positive_number_per_label_are_refused(weights:
 
 def test_random_sampling_weighs_every_label_alike_so_its_curve_does_not_move() -> None:
     frame, y = leads()
-    plain = run_backtest(frame, y, strategies=["uncertainty"], rounds=3, seeds=2)
+    plain = run_backtest(frame, y, strategies=["uncertainty"], rounds=3, seeds=2, train_weights=0.0)
     weighed = run_backtest(frame, y, strategies=["uncertainty"], rounds=3, seeds=2, train_weights=0.5)
     for before, after in zip(plain.curves["random"], weighed.curves["random"], strict=True):
         assert after.labels == before.labels and after.auc == pytest.approx(before.auc, abs=1e-9)
@@ -88,6 +88,16 @@ def test_a_tilted_pick_weighs_its_inverse_pick_probability_flattened_and_scaled_
     assert last.mean() == pytest.approx(1.0) and last.min() > 0
     # Tilted picks are the likelier ones: they weigh less than the first sample's uniform picks.
     assert last[20:].mean() < last[:20].mean()
+
+
+def test_the_backtest_replays_productions_power_unless_told_otherwise() -> None:
+    from learning.core.importance import TRAIN_WEIGHTS
+    from learning.services import training
+
+    frame, y = leads()
+    result = run_backtest(frame, y, strategies=["uncertainty"], rounds=1, seeds=1)
+    assert result.settings["train_weights"] == TRAIN_WEIGHTS
+    assert training.TRAIN_WEIGHTS == TRAIN_WEIGHTS, "training and the backtest share one constant"
 
 
 def test_a_power_outside_0_to_1_is_a_clear_error() -> None:
