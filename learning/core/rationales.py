@@ -176,17 +176,17 @@ def learn_whys(
     an outcome to hold any out) nothing can be earned and the fit is the plain one. ``row_weights``:
     each labeled row's weight in every fit (default 1; the rationale rows keep their own)."""
     n_slots = design.shape[1]
-    rows = np.ones(len(y)) if row_weights is None else np.asarray(row_weights, dtype=float)
+    label_weight = np.ones(len(y)) if row_weights is None else np.asarray(row_weights, dtype=float)
     extra = rationale_design(codes, rationales, offsets=offsets, widths=widths, n_slots=n_slots)
     owner = np.array([r.row for r in rationales], dtype=np.int64)
     keys = [r.key for r in rationales]
     if not folds or not rationales:
-        return _chosen(design, y, rows, extra, owner, rationales, np.zeros(len(rationales)), 0.0, {}, None)
+        return _chosen(design, y, label_weight, extra, owner, rationales, np.zeros(len(rationales)), 0.0, {}, None)
     agreements: dict[str, list[float]] = {key: [] for key in keys}
     by_row: dict[int, list[float]] = {}
     for train, test in folds:
         mine = np.isin(owner, train)
-        model = _fit(estimator, design, y, rows, train, extra[mine], y[owner[mine]], np.ones(int(mine.sum())))
+        model = _fit(estimator, design, y, label_weight, train, extra[mine], y[owner[mine]], np.ones(int(mine.sum())))
         coef = model.coef_.ravel()
         held = np.flatnonzero(np.isin(owner, test))
         baseline = np.array([coef[codes[train, j]].mean() for j in range(codes.shape[1])])
@@ -205,12 +205,12 @@ def learn_whys(
         out = np.empty(len(y))
         for train, test in folds:
             mine = np.isin(owner, train) & (unit > 0) & (strength > 0)
-            model = _fit(estimator, design, y, rows, train, extra[mine], y[owner[mine]], strength * unit[mine])
+            model = _fit(estimator, design, y, label_weight, train, extra[mine], y[owner[mine]], strength * unit[mine])
             out[test] = model.decision_function(design[test])
         logits[strength] = out
         losses[strength] = calibrated_log_loss(out, y)
     chosen = min(losses, key=lambda strength: (losses[strength], strength))  # ties: the weaker
-    fit = _chosen(design, y, rows, extra, owner, rationales, chosen * unit, chosen, trust, logits[chosen])
+    fit = _chosen(design, y, label_weight, extra, owner, rationales, chosen * unit, chosen, trust, logits[chosen])
     fit.plain_out_of_fold = logits[0.0]
     return fit
 
