@@ -1,11 +1,16 @@
 """`make bench`: the loop's speed on this machine, printed as a table and written as JSON.
 
 Uses DATABASE_URL / CELERY_BROKER_URL like the app (a separate database, leadloop_bench),
-with real Celery workers.
+with real Celery workers. Takes no arguments; the environment sets its sizes:
+
+    BENCH_LEADS=100000         leads imported and rescored (1000000 for the full size)
+    BENCH_LABELS=10            labels timed from the API to every open lead's fresh score
+    BENCH_LOAD_SECONDS=30      how long each load test (reps at the queue, labels as fast as answered) runs
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import os
@@ -68,6 +73,7 @@ def _stages(timings: dict[str, float]) -> str:
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     configure()
     from pathlib import Path
 
