@@ -409,4 +409,21 @@ def queue_mix_summary() -> dict[str, Any]:
         "shares": sorted(shares.items(), key=lambda item: -item[1]),
         "percents": ranked_percents(shares),
         "why": why,
+        "training": training_summary(active_model()),
     }
+
+
+def training_summary(version: ModelVersion | None) -> str | None:
+    """How the active model weighed the queue's picks, in a sentence (None before the first model)."""
+    if version is None:
+        return None
+    power = float(version.metrics.get("train_weights", 0.0))
+    picks = int(version.metrics.get("weighted", {}).get("n", 0))
+    came = f"{picks} of its {version.labels} labels came from the queue"
+    if power == 0:
+        return f"v{version.version} weighed every label alike ({came})."
+    return (
+        f"v{version.version} weighed each of the queue's picks by its inverse pick probability to the power "
+        f"{power:g}, so a lead the queue favoured counts for less and one it seldom draws for more; {came}, "
+        "and the rest weigh 1."
+    )

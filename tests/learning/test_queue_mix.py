@@ -49,8 +49,14 @@ def test_training_runs_learn_the_mix_from_queue_labels_and_the_settings_page_say
     assert ModelVersion.objects.get(version=1).metrics["weighted"]["n"] == 0, "imported history is its own stream"
     summary = queue_mix_summary()
     assert sum(share for _, share in summary["shares"]) == pytest.approx(1.0)
-    page = page_for(admin).get("/settings/")
-    assert "Queue mix" in page.content.decode() and "after 1 measured batch:" in page.content.decode()
+    assert summary["training"] == (
+        f"v{version.version} weighed each of the queue's picks by its inverse pick probability to the power 0.5, "
+        "so a lead the queue favoured counts for less and one it seldom draws for more; "
+        f"{2 * MIN_BATCH} of its {version.labels} labels came from the queue, and the rest weigh 1."
+    )
+    page = page_for(admin).get("/settings/").content.decode()
+    assert "Queue mix" in page and "after 1 measured batch:" in page
+    assert "Training: v" in page and "to the power 0.5" in page
 
 
 def test_fewer_queue_labels_than_a_batch_wait_for_the_next_run(make_leads: Any, rep: Any) -> None:
@@ -134,3 +140,13 @@ def test_a_step_is_dropped_when_the_mix_changed_while_its_gains_were_computed(
     training.train_model_version(labels_revision=3)
     mix = QueueMix.objects.get()
     assert (mix.last_label_id, mix.state) == (changed["last_label_id"], changed["state"]), "the change stands"
+
+
+def test_the_training_sentence_says_when_every_label_weighed_alike_and_is_absent_before_a_model() -> None:
+    from learning.selectors import training_summary
+
+    assert training_summary(None) is None
+    unweighted = ModelVersion(version=4, labels=120, metrics={"train_weights": 0.0, "weighted": {"n": 0}})
+    assert training_summary(unweighted) == "v4 weighed every label alike (0 of its 120 labels came from the queue)."
+    older = ModelVersion(version=2, labels=80, metrics={})  # trained before the weights were recorded
+    assert training_summary(older) == "v2 weighed every label alike (0 of its 80 labels came from the queue)."
