@@ -32,6 +32,7 @@ from learning.core.rules import score_by_rules
 from learning.core.strategies import DEFAULT_EXPLORATION, DEFAULT_STRATEGY, select_batch
 from learning.models import ModelVersion
 from learning.selectors import feature_frame, point_rules, scorer_for
+from learning.services.mix import queue_mix_record_pool, queue_mix_shares
 from learning.services.training import train_model_version
 
 HISTORY_BEFORE_DAYS = 80  # imported outcomes happened before the team started labeling
@@ -164,12 +165,19 @@ def _scores(lead_ids: Sequence[int], as_of: datetime) -> tuple[np.ndarray, int |
 
 
 def _queue_draw(proba: np.ndarray, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` rows drawn as the queue draws them (the default strategy at its start), and each one's
-    per-draw pick probability: the propensity the queue stores on a lease and its label."""
+    """``n`` rows drawn as the queue draws them (the default strategy with the mix learned so far), and
+    each one's per-draw pick probability: the propensity the queue stores on a lease and its label.
+    The draw's make-up is recorded as a rescore records it, so the next training run pays the mix."""
     two = np.column_stack([1 - proba, proba])
     ranking = select_batch(
-        two, size=min(n, len(proba)), strategy=DEFAULT_STRATEGY, exploration=DEFAULT_EXPLORATION, rng=rng
+        two,
+        size=min(n, len(proba)),
+        strategy=DEFAULT_STRATEGY,
+        exploration=DEFAULT_EXPLORATION,
+        rng=rng,
+        shares=queue_mix_shares(),
     )
+    queue_mix_record_pool(totals=ranking.totals, pool=len(proba), exploration=DEFAULT_EXPLORATION)
     return ranking.order, ranking.propensity[ranking.order]
 
 

@@ -17,7 +17,8 @@ from django.utils import timezone
 from config.models import AuditLog
 from feedback.models import Label
 from leads.models import Activity, Lead, LeadStatus
-from learning.models import ModelVersion
+from learning.core.mix import MixState
+from learning.models import ModelVersion, QueueMix
 
 
 def seed() -> str:
@@ -76,6 +77,8 @@ def test_the_demo_tells_a_story_and_loads_once(defaults: None) -> None:
     assert [v.labels for v in versions] == sorted(v.labels for v in versions)
     assert versions[-1].created_at - versions[0].created_at >= timedelta(days=40)
     assert ModelVersion.objects.filter(status="active").count() == 1
+    # The queue drew with the mix learned so far, and the training runs paid it, as in production.
+    assert MixState.from_json(QueueMix.objects.get().state).rounds >= 1
 
 
 @pytest.mark.django_db(transaction=True)
