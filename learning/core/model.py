@@ -121,8 +121,9 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
         scorings on row subsets of one frame (the backtest), that frame prepared once; the result
         is the same, the per-value work is done once. ``sample_weight``: each label's weight in the
         regression's fits (the final one and those on the folds); the bins, the folds and Platt's
-        scaling do not use it. Production passes none; the backtest measures importance weights
-        with it (``run_backtest(train_weights=...)``)."""
+        scaling do not use it. Production's training passes the queue's picks' importance weights
+        (``learning.core.importance.label_weights``), and the backtest replays them
+        (``run_backtest(train_weights=...)``)."""
         y = np.asarray(y).astype(int)
         if whys is not None and len(whys) != len(y):
             raise ValueError(f"whys: {len(whys)} rows for {len(y)} labels")
