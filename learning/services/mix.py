@@ -18,7 +18,6 @@ import pandas as pd
 from django.db import transaction
 
 from feedback.selectors import queue_picks
-from learning.core.metrics import weighted_evaluate
 from learning.core.mix import MIN_BATCH, MixState, counterfactual_gains, draw_ratios, mix_update
 from learning.core.model import LeadScorer
 from learning.core.strategies import EXPERTS, advice, strategy_named
@@ -126,17 +125,9 @@ def _ratios(
     return draw_ratios(propensity, advised)
 
 
-def queue_label_metrics(
-    *, y: np.ndarray, out_of_fold: np.ndarray, label_ids: np.ndarray, threshold: float
-) -> dict[str, float]:
-    """Out-of-fold quality on the labels the queue picked, importance-weighted by their propensities
-    (``weighted_evaluate``): the model's quality on the pool, with the labels and effective labels behind it."""
-    rows, propensity = queue_pick_rows(label_ids)
-    return weighted_evaluate(y[rows], out_of_fold[rows], propensity=propensity, threshold=threshold)
-
-
 def queue_pick_rows(label_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The positions in ``label_ids`` of the labels the queue picked, and their propensities."""
+    """The positions in ``label_ids`` of the labels the queue picked, and their propensities (read once
+    per training run: they weigh the picks in the fit and in the quality figures, ``weighted_evaluate``)."""
     rows, propensity, _seen = _picked_rows(label_ids, queue_picks())
     return rows, propensity
 

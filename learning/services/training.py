@@ -22,14 +22,14 @@ from sklearn.metrics import roc_auc_score
 
 from feedback.selectors import label_whys, training_labels
 from learning.core.importance import TRAIN_WEIGHTS, label_weights
-from learning.core.metrics import evaluate
+from learning.core.metrics import evaluate, weighted_evaluate
 from learning.core.model import LeadScorer
 from learning.core.paired import paired_difference_se
 from learning.core.rationales import MARKED, Why
 from learning.models import LoopSettings, ModelStatus, ModelVersion
 from learning.quarantine import readable_features
 from learning.selectors import active_model, loop_settings, scorer_for
-from learning.services.mix import queue_label_metrics, queue_mix_learn, queue_pick_rows
+from learning.services.mix import queue_mix_learn, queue_pick_rows
 from learning.services.workers import fault_pause, rescore_requested
 
 logger = logging.getLogger(__name__)
@@ -112,8 +112,9 @@ def train_model_version(*, labels_revision: int, now: datetime | None = None) ->
     out_of_fold, without = _held_out(scorer, y)
     metrics: dict[str, Any] = {**evaluate(y, out_of_fold, threshold=settings.hot_threshold)}
     metrics["train_weights"] = TRAIN_WEIGHTS if weights is not None else 0.0
-    metrics["weighted"] = queue_label_metrics(
-        y=y, out_of_fold=out_of_fold, label_ids=label_ids, threshold=settings.hot_threshold
+    # Out-of-fold quality on the queue's picks, importance-weighted: the model's quality on the pool.
+    metrics["weighted"] = weighted_evaluate(
+        y[picks], out_of_fold[picks], propensity=propensity, threshold=settings.hot_threshold
     )
     metrics.update(_why_metrics(scorer, y, out_of_fold, without, threshold=settings.hot_threshold))
     fault_pause("train")  # tests kill the worker here: no version is recorded, the labels stay pending
