@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from learning.core.importance import TRAIN_WEIGHTS
+from learning.core.importance import TRAIN_WEIGHTS, check_power
 
 OUT = Path(__file__).resolve().parent / "out"
 TRAINING_LABELS = (100, 1_000, 5_000, 20_000)
@@ -91,7 +91,7 @@ def backtest_set(
     only: str | None,
     jobs: int = 1,
     ordinal: str = "off",
-    train_weights: float = TRAIN_WEIGHTS,
+    train_weights: float | str = TRAIN_WEIGHTS,
 ) -> list[dict[str, object]]:
     """Every dataset of the set (whose name contains ``only``), ``jobs`` datasets at a time."""
     from bench.datasets import SETS, build
@@ -124,7 +124,7 @@ def replay_part(
     which: str,
     rounds: int,
     ordinal: str = "off",
-    train_weights: float = TRAIN_WEIGHTS,
+    train_weights: float | str = TRAIN_WEIGHTS,
 ) -> tuple[object, int, float]:
     """One dataset's backtest over seeds ``first_seed``..: the result, the rows and the positive share
     (``ordinal``: the scorer's number-bin penalty, ``LeadScorer(ordinal=...)``; ``train_weights``:
@@ -272,16 +272,21 @@ def training_times(frame: pd.DataFrame, y: np.ndarray) -> list[dict[str, float]]
 def add_train_weights(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--train-weights",
-        type=float,
+        type=str,
         default=TRAIN_WEIGHTS,
         metavar="ALPHA",
-        help=f"train on importance weights flattened by this power, 0 to 1 (0: none; production's: {TRAIN_WEIGHTS})",
+        help=(
+            "train on importance weights flattened by this power, 0 to 1 (0: none), or 'chosen' per fit "
+            f"by importance-weighted cross-validation; production's: {TRAIN_WEIGHTS}"
+        ),
     )
 
 
-def check_train_weights(parser: argparse.ArgumentParser, power: float) -> None:
-    if not 0.0 <= power <= 1.0:
-        parser.error(f"argument --train-weights: must be a number from 0 to 1, got {power}")
+def check_train_weights(parser: argparse.ArgumentParser, power: float | str) -> float | str:
+    try:
+        return check_power(power)
+    except ValueError:
+        parser.error(f"argument --train-weights: must be a number from 0 to 1 or 'chosen', got {power}")
 
 
 def main() -> None:
@@ -304,7 +309,7 @@ def main() -> None:
     add_train_weights(parser)
     parser.add_argument("--json", help="where to write the results (default bench/out/backtest-<set>.json)")
     args = parser.parse_args()
-    check_train_weights(parser, args.train_weights)
+    args.train_weights = check_train_weights(parser, args.train_weights)
     setup_django()
     from bench.datasets import build
     from learning.core.strategies import DEFAULT_EXPLORATION, DEFAULT_STRATEGY

@@ -22,7 +22,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
 from learning.core.features import PreparedFrame, _epoch_days, build_frame
-from learning.core.importance import TRAIN_WEIGHTS, flattened
+from learning.core.importance import CHOSEN, TRAIN_WEIGHTS, check_power, flattened
 from learning.core.mix import MixState, counterfactual_gains, draw_ratios, mix_update
 from learning.core.model import LeadScorer
 from learning.core.paired import mean_and_se
@@ -194,7 +194,7 @@ def replay(
     on_round: Callable[[int, np.ndarray], None] | None = None,
     mixes: list[MixState] | None = None,
     fit_params: Callable[[np.ndarray], dict[str, Any]] | None = None,
-    train_weights: float = TRAIN_WEIGHTS,
+    train_weights: float | str = TRAIN_WEIGHTS,
 ) -> Curve:
     """One learning curve: from the labels ``start``, refit, measure, and let ``strategy`` pick
     the next batch (the live queue's ``select_batch``), ``rounds`` times. ``keys`` (one random
@@ -206,7 +206,8 @@ def replay(
     the scorer's fits, ``p`` its pick probability and ``n`` the open pool when it was picked (a
     uniform pick and the first sample weigh 1), scaled to mean 1: importance weights flattened by
     that power (Shimodaira 2000); 0 weighs every label alike. The default is production's
-    (``learning.core.importance.TRAIN_WEIGHTS``).
+    (``learning.core.importance.TRAIN_WEIGHTS``). ``"chosen"``: the scorer chooses the power per fit
+    (``LeadScorer.fit(importance=...)``).
     """
     labeled = np.zeros(len(split.pool_y), dtype=bool)
     labeled[start] = True
@@ -217,8 +218,10 @@ def replay(
     for round_number in range(rounds + 1):
         rows = np.flatnonzero(labeled)
         extra = fit_params(rows) if fit_params is not None else {}
-        if train_weights:
-            extra = {**extra, "sample_weight": flattened(importance[rows], train_weights)}
+        if train_weights == CHOSEN:
+            extra = {**extra, "importance": importance[rows]}
+        elif train_weights:
+            extra = {**extra, "sample_weight": flattened(importance[rows], float(train_weights))}
         scorer = make_scorer().fit(split.pool_frame.iloc[rows], split.pool_y[rows], **extra)
         proba = scorer.predict_proba(split.test_frame)[:, 1]
         curve.append((len(rows), *_quality(split.test_y, proba, threshold)))
@@ -283,7 +286,7 @@ def run_backtest(
     progress: Callable[[str], None] | None = None,
     simulated_reasons: float | None = None,
     scorer: Mapping[str, Any] | None = None,
-    train_weights: float = TRAIN_WEIGHTS,
+    train_weights: float | str = TRAIN_WEIGHTS,
 ) -> BacktestResult:
     """Learning curves (means over ``seeds``) for each strategy and for random sampling.
 
@@ -313,8 +316,10 @@ def run_backtest(
         )
     if simulated_reasons is not None and not 0.0 <= simulated_reasons <= 1.0:
         raise BacktestError(f"simulated reasons: accuracy {simulated_reasons} is not between 0 and 1")
-    if not 0.0 <= train_weights <= 1.0:
-        raise BacktestError(f"train weights: the power {train_weights} is not between 0 and 1")
+    try:
+        train_weights = check_power(train_weights)
+    except ValueError as error:
+        raise BacktestError(str(error)) from None
     prepared: dict[str, Any] = {}
     if make_scorer is None:
         frame = frame.reset_index(drop=True)  # rows found by position: cheaper than by lead id
