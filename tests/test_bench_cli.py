@@ -31,3 +31,17 @@ def test_bench_run_refuses_an_argument_it_does_not_take(monkeypatch: Any, capsys
         run.main()
     assert exit_.value.code == 2
     assert "unrecognized arguments: --leads 5" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("module", ["backtest", "reasons"])
+def test_a_training_power_that_is_neither_a_number_from_0_to_1_nor_chosen_is_refused(
+    module: str, monkeypatch: Any, capsys: Any
+) -> None:
+    import importlib
+
+    bench = importlib.import_module(f"bench.{module}")
+    monkeypatch.setattr(sys, "argv", [f"bench.{module}", "--train-weights", "1.5"])
+    with pytest.raises(SystemExit) as exit_:
+        bench.main()
+    assert exit_.value.code == 2
+    assert "--train-weights: must be a number from 0 to 1 or 'chosen', got 1.5" in capsys.readouterr().err

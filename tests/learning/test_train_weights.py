@@ -142,3 +142,51 @@ def test_training_hands_the_queue_labels_weights_when_the_power_is_set(make_lead
     assert version.metrics["train_weights"] == 0.5 and weights is not None and len(weights) == len(labels)
     assert weights[:5] == pytest.approx([np.sqrt(10) * weights[5]] * 5), "ten times less likely: √10 the weight"
     assert weights[10:].tolist() == [1.0] * (len(labels) - 10)
+
+
+def test_a_chosen_power_is_one_of_the_candidates_and_fits_what_that_power_fits() -> None:
+    from learning.core.importance import POWERS, flattened
+
+    frame, y = leads()
+    importance = np.where(frame["x"] > 0.5, 0.3, 2.5)  # leads near the boundary were likelier picks
+    chosen = LeadScorer().fit(frame, y, importance=importance)
+    assert chosen.weight_power_ in POWERS
+    same = LeadScorer().fit(
+        frame, y, sample_weight=flattened(importance, chosen.weight_power_) if chosen.weight_power_ else None
+    )
+    assert np.allclose(chosen.predict_proba(frame), same.predict_proba(frame))
+
+
+def test_the_power_is_chosen_by_the_importance_weighted_held_out_loss(monkeypatch: Any) -> None:
+    from learning.core import model
+
+    frame, y = leads()
+    importance = np.where(frame["x"] > 0.5, 0.3, 2.5)
+    losses = {0.0: 0.6, 0.5: 0.5, 1.0: 0.7}  # each power's held-out loss per row, as if measured
+    powers = iter(model.POWERS)
+    monkeypatch.setattr(model, "calibrated_log_losses", lambda logits, y: np.full(len(y), losses[next(powers)]))
+    assert LeadScorer().fit(frame, y, importance=importance).weight_power_ == 0.5
+
+
+def test_labels_that_weigh_alike_choose_no_weights_and_fit_as_unweighted() -> None:
+    frame, y = leads()
+    plain = LeadScorer().fit(frame, y)
+    alike = LeadScorer().fit(frame, y, importance=np.ones(len(y)))
+    assert alike.weight_power_ == 0.0 and plain.weight_power_ is None
+    assert np.allclose(plain.predict_proba(frame), alike.predict_proba(frame))
+
+
+def test_weights_and_importance_together_or_bad_importance_are_refused() -> None:
+    frame, y = leads()
+    with pytest.raises(ValueError, match="sample_weight or importance, not both"):
+        LeadScorer().fit(frame, y, sample_weight=np.ones(len(y)), importance=np.ones(len(y)))
+    with pytest.raises(ValueError, match="importance: 400 finite weights above 0"):
+        LeadScorer().fit(frame, y, importance=np.zeros(len(y)))
+
+
+def test_the_backtest_replays_a_power_chosen_per_fit_and_refuses_other_words() -> None:
+    frame, y = leads()
+    chosen = run_backtest(frame, y, strategies=["uncertainty"], rounds=2, seeds=1, train_weights="chosen")
+    assert chosen.settings["train_weights"] == "chosen"
+    with pytest.raises(BacktestError, match="neither a power from 0 to 1 nor 'chosen'"):
+        run_backtest(frame, y, train_weights="half")
