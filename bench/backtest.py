@@ -92,6 +92,7 @@ def backtest_set(
     jobs: int = 1,
     ordinal: str = "off",
     train_weights: float | str = TRAIN_WEIGHTS,
+    mix_refit: str = "design",
 ) -> list[dict[str, object]]:
     """Every dataset of the set (whose name contains ``only``), ``jobs`` datasets at a time."""
     from bench.datasets import SETS, build
@@ -102,14 +103,23 @@ def backtest_set(
     work = [(name, int(a), int(b - a)) for name in names for a, b in itertools.pairwise(bounds)]
     if jobs <= 1:
         parts = [
-            replay_part(*item, which=which, rounds=rounds, ordinal=ordinal, train_weights=train_weights)
+            replay_part(
+                *item, which=which, rounds=rounds, ordinal=ordinal, train_weights=train_weights, mix_refit=mix_refit
+            )
             for item in work
         ]
     else:
         with ProcessPoolExecutor(max_workers=jobs, initializer=setup_django) as pool:
             parts = list(
                 pool.map(
-                    partial(replay_part, which=which, rounds=rounds, ordinal=ordinal, train_weights=train_weights),
+                    partial(
+                        replay_part,
+                        which=which,
+                        rounds=rounds,
+                        ordinal=ordinal,
+                        train_weights=train_weights,
+                        mix_refit=mix_refit,
+                    ),
                     *zip(*work, strict=True),
                 )
             )
@@ -125,6 +135,7 @@ def replay_part(
     rounds: int,
     ordinal: str = "off",
     train_weights: float | str = TRAIN_WEIGHTS,
+    mix_refit: str = "design",
 ) -> tuple[object, int, float]:
     """One dataset's backtest over seeds ``first_seed``..: the result, the rows and the positive share
     (``ordinal``: the scorer's number-bin penalty, ``LeadScorer(ordinal=...)``; ``train_weights``:
@@ -143,6 +154,7 @@ def replay_part(
         exploration=DEFAULT_EXPLORATION,
         scorer={"ordinal": ordinal},
         train_weights=train_weights,
+        mix_refit=mix_refit,
     )
     print(f"  {name}: seeds {first_seed}-{first_seed + seeds - 1} done in {result.seconds:.0f} s", flush=True)
     parts = OUT / "parts"  # each seed range's curves, kept in case a later one fails
@@ -307,6 +319,13 @@ def main() -> None:
         "--ordinal", choices=ORDINAL, default="off", help="the scorer's number-bin penalty (docs/backtest.md)"
     )
     add_train_weights(parser)
+    parser.add_argument(
+        "--mix-refit",
+        choices=("design", "scorer"),
+        default="design",
+        help="the adaptive mix's counterfactual refits: a plain regression on the scorer's design "
+        "(production's) or the whole scorer, bins cut at the weighted quantiles (docs/backtest.md)",
+    )
     parser.add_argument("--json", help="where to write the results (default bench/out/backtest-<set>.json)")
     args = parser.parse_args()
     args.train_weights = check_train_weights(parser, args.train_weights)
@@ -327,6 +346,7 @@ def main() -> None:
         "rounds": args.rounds,
         "ordinal": args.ordinal,
         "train_weights": args.train_weights,
+        "mix_refit": args.mix_refit,
     }
     if not args.training_only:
         print(f"{args.which} set, {args.seeds} seeds: {', '.join(strategies)} against random sampling")
@@ -338,6 +358,7 @@ def main() -> None:
             jobs=args.jobs,
             ordinal=args.ordinal,
             train_weights=args.train_weights,
+            mix_refit=args.mix_refit,
         )
         report["backtest"] = rows
         OUT.mkdir(parents=True, exist_ok=True)

@@ -195,6 +195,7 @@ def replay(
     mixes: list[MixState] | None = None,
     fit_params: Callable[[np.ndarray], dict[str, Any]] | None = None,
     train_weights: float | str = TRAIN_WEIGHTS,
+    mix_refit: str = "design",
 ) -> Curve:
     """One learning curve: from the labels ``start``, refit, measure, and let ``strategy`` pick
     the next batch (the live queue's ``select_batch``), ``rounds`` times. ``keys`` (one random
@@ -207,8 +208,13 @@ def replay(
     uniform pick and the first sample weigh 1), scaled to mean 1: importance weights flattened by
     that power (Shimodaira 2000); 0 weighs every label alike. The default is production's
     (``learning.core.importance.TRAIN_WEIGHTS``). ``"chosen"``: the scorer chooses the power per fit
-    (``LeadScorer.fit(importance=...)``).
+    (``LeadScorer.fit(importance=...)``). ``mix_refit``: how the mix's counterfactual refits are
+    made: "design" (production's: a plain regression on the current scorer's design) or "scorer"
+    (the scorer refitted whole, its number bins cut at the weighted quantiles of each expert's
+    reweighted labels, so where the bins fall counts).
     """
+    if mix_refit not in MIX_REFITS:
+        raise BacktestError(f"mix refit: {mix_refit!r} is not one of {', '.join(MIX_REFITS)}")
     labeled = np.zeros(len(split.pool_y), dtype=bool)
     labeled[start] = True
     importance = np.ones(len(split.pool_y))  # 1 / (n·p) of each pick
@@ -258,6 +264,7 @@ def replay(
                     validation=picked,
                     validation_propensity=ranking.propensity[chosen],
                     estimator=scorer.regression(),
+                    refit=_scorer_refit(split, make_scorer, fit_params, picked) if mix_refit == "scorer" else None,
                 )
             advice = {name: ranking.advice[name][chosen] for name in EXPERTS}
             pending = (np.flatnonzero(labeled), picked, draw_ratios(ranking.propensity[chosen], advice))
@@ -267,6 +274,29 @@ def replay(
         importance[picked] = 1.0 / (len(unlabeled) * ranking.propensity[chosen])
         labeled[picked] = True
     return curve
+
+
+MIX_REFITS = ("design", "scorer")
+
+
+def _scorer_refit(
+    split: Split,
+    make_scorer: Callable[[], ClassifierMixin],
+    fit_params: Callable[[np.ndarray], dict[str, Any]] | None,
+    validation: np.ndarray,
+) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """The mix's counterfactual refit with the whole scorer: fitted on pool ``rows`` each weighing
+    ``weights`` in the regression and in the number bins' quantiles, its probabilities on ``validation``."""
+
+    def refit(rows: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        extra = {k: v for k, v in (fit_params(rows) if fit_params else {}).items() if k == "prepared"}
+        weights = np.maximum(np.asarray(weights, dtype=float), 1e-6)
+        scorer = make_scorer().fit(
+            split.pool_frame.iloc[rows], split.pool_y[rows], sample_weight=weights, bin_weight=weights, **extra
+        )
+        return np.asarray(scorer.predict_proba(split.pool_frame.iloc[validation])[:, 1])
+
+    return refit
 
 
 def run_backtest(
@@ -287,6 +317,7 @@ def run_backtest(
     simulated_reasons: float | None = None,
     scorer: Mapping[str, Any] | None = None,
     train_weights: float | str = TRAIN_WEIGHTS,
+    mix_refit: str = "design",
 ) -> BacktestResult:
     """Learning curves (means over ``seeds``) for each strategy and for random sampling.
 
@@ -366,6 +397,7 @@ def run_backtest(
                 mixes=mixes,
                 fit_params=_fit_params(prepared, whys if learns_whys else None),
                 train_weights=train_weights,
+                mix_refit=mix_refit,
             )
             if mixes and not learns_whys:  # the plain curves' mix (the +reasons replays learn their own)
                 final_shares.append(mixes[-1].shares())
@@ -402,6 +434,7 @@ def run_backtest(
             "simulated_reasons": simulated_reasons,
             "scorer": dict(scorer or {}),
             "train_weights": train_weights,
+            "mix_refit": mix_refit,
         },
     )
 

@@ -60,15 +60,27 @@ class _Column:
         return slots[rows]  # row code -1 (missing) takes the last entry: "other"
 
 
-def _fit_numeric(name: str, values: pd.Series, n_bins: int) -> _Column:
+def _fit_numeric(name: str, values: pd.Series, n_bins: int, weights: np.ndarray | None = None) -> _Column:
     numbers = values.to_numpy(dtype=float)
-    present = numbers[~np.isnan(numbers)]
+    seen = ~np.isnan(numbers)
+    present = numbers[seen]
+    probabilities = np.linspace(0, 1, n_bins + 1)[1:-1]
     if present.size == 0:
         edges = np.array([], dtype=float)
+    elif weights is None:
+        edges = np.unique(np.quantile(present, probabilities))
     else:
-        quantiles = np.quantile(present, np.linspace(0, 1, n_bins + 1)[1:-1])
-        edges = np.unique(quantiles)
+        edges = np.unique(weighted_quantiles(present, np.asarray(weights, dtype=float)[seen], probabilities))
     return _Column(name=name, offset=0, edges=edges)
+
+
+def weighted_quantiles(values: np.ndarray, weights: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
+    """The quantiles of ``values`` when each counts ``weights`` (each value at the middle of its
+    weight's share of the cumulative weight, interpolated between them)."""
+    order = np.argsort(values, kind="stable")
+    ordered, weight = values[order], weights[order]
+    middle = (np.cumsum(weight) - 0.5 * weight) / weight.sum()
+    return np.interp(probabilities, middle, ordered)
 
 
 def _fit_categorical(name: str, values: pd.Series, min_frequency: int, max_categories: int) -> _Column:
@@ -117,6 +129,7 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
         prepared: PreparedFrame | None = None,
         sample_weight: np.ndarray | None = None,
         importance: np.ndarray | None = None,
+        bin_weight: np.ndarray | None = None,
     ) -> LeadScorer:
         """Fit on the outcomes ``y`` and, when given, each row's ``whys`` (the reasons and marked
         fields of its label; see ``learning.core.rationales``). ``prepared``: for many fits and
@@ -128,7 +141,9 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
         (``run_backtest(train_weights=...)``). ``importance`` instead: each label's importance weight
         (its inverse pick probability relative to a uniform draw; 1 for a label from outside the
         queue), and the fit weighs the labels by it flattened by the power in ``POWERS`` with the
-        lowest importance-weighted cross-validated loss (``_choose_power``)."""
+        lowest importance-weighted cross-validated loss (``_choose_power``). ``bin_weight``: each
+        label's weight in cutting the number bins (weighted quantiles; default: alike), for the
+        adaptive mix's counterfactual refits (``learning.core.backtest.replay(mix_refit="scorer")``)."""
         y = np.asarray(y).astype(int)
         if sample_weight is not None and importance is not None:
             raise ValueError("sample_weight or importance, not both")
@@ -143,7 +158,7 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
         encoded = self.encoder_.transform(X)
         plan = self.encoder_.plan_
         n_bins = max(2, min(self.n_bins, len(X) // 4))
-        columns = [_fit_numeric(name, encoded[name], n_bins) for name in [*plan.numeric, *plan.dates]]
+        columns = [_fit_numeric(name, encoded[name], n_bins, bin_weight) for name in [*plan.numeric, *plan.dates]]
         columns += [
             _fit_categorical(name, encoded[name], self.min_frequency, self.max_categories) for name in plan.categorical
         ]
