@@ -190,3 +190,32 @@ def test_the_backtest_replays_a_power_chosen_per_fit_and_refuses_other_words() -
     assert chosen.settings["train_weights"] == "chosen"
     with pytest.raises(BacktestError, match="neither a power from 0 to 1 nor 'chosen'"):
         run_backtest(frame, y, train_weights="half")
+
+
+def test_weighted_quantiles_follow_the_weights() -> None:
+    from learning.core.model import weighted_quantiles
+
+    values = np.arange(1.0, 11.0)
+    assert weighted_quantiles(values, np.ones(10), np.array([0.5])) == pytest.approx([5.5])
+    heavy_top = np.where(values > 5, 9.0, 1.0)
+    assert weighted_quantiles(values, heavy_top, np.array([0.5]))[0] > 7
+
+
+def test_bin_weights_move_the_number_bins_to_where_the_weight_is() -> None:
+    frame, y = leads()
+    plain = LeadScorer().fit(frame, y)
+    high = LeadScorer().fit(frame, y, bin_weight=np.where(frame["x"] > 0, 5.0, 1.0))
+    (plain_x,) = [c for c in plain.columns_ if c.name == "x"]
+    (high_x,) = [c for c in high.columns_ if c.name == "x"]
+    assert high_x.edges is not None and plain_x.edges is not None
+    assert high_x.edges.mean() > plain_x.edges.mean()
+
+
+def test_the_mix_can_be_paid_by_whole_scorer_refits_and_refuses_other_words() -> None:
+    frame, y = leads()
+    whole = run_backtest(frame, y, strategies=["adaptive"], rounds=3, seeds=1, mix_refit="scorer")
+    plain = run_backtest(frame, y, strategies=["adaptive"], rounds=3, seeds=1)
+    assert whole.settings["mix_refit"] == "scorer" and plain.settings["mix_refit"] == "design"
+    assert whole.curves["random"] == plain.curves["random"], "only the mix's payment differs"
+    with pytest.raises(BacktestError, match="mix refit: 'bins' is not one of design, scorer"):
+        run_backtest(frame, y, mix_refit="bins")
