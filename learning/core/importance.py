@@ -12,7 +12,7 @@ import numpy as np
 # Production's power: the queue's picks weigh their inverse pick probability to it in training, and the
 # backtest replays it unless told otherwise (0: all labels alike). Chosen on the backtest's tuning set,
 # judged on its report set by rules written first (docs/backtest.md, "training on importance weights").
-TRAIN_WEIGHTS: float | str = 0.5
+TRAIN_WEIGHTS = 0.5
 CHOSEN = "chosen"  # a power chosen per fit among POWERS by importance-weighted cross-validation
 POWERS = (0.0, 0.5, 1.0)
 
