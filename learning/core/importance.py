@@ -46,4 +46,3 @@ def check_power(power: float | str) -> float | str:
     if not 0.0 <= value <= 1.0:
         raise ValueError(f"train weights: the power {value} is not between 0 and 1")
     return value
-
