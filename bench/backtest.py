@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from learning.core.importance import TRAIN_WEIGHTS, check_power
+from learning.core.importance import TRAIN_WEIGHTS
 
 OUT = Path(__file__).resolve().parent / "out"
 TRAINING_LABELS = (100, 1_000, 5_000, 20_000)
@@ -91,8 +91,7 @@ def backtest_set(
     only: str | None,
     jobs: int = 1,
     ordinal: str = "off",
-    train_weights: float | str = TRAIN_WEIGHTS,
-    mix_refit: str = "design",
+    train_weights: float = TRAIN_WEIGHTS,
 ) -> list[dict[str, object]]:
     """Every dataset of the set (whose name contains ``only``), ``jobs`` datasets at a time."""
     from bench.datasets import SETS, build
@@ -103,23 +102,14 @@ def backtest_set(
     work = [(name, int(a), int(b - a)) for name in names for a, b in itertools.pairwise(bounds)]
     if jobs <= 1:
         parts = [
-            replay_part(
-                *item, which=which, rounds=rounds, ordinal=ordinal, train_weights=train_weights, mix_refit=mix_refit
-            )
+            replay_part(*item, which=which, rounds=rounds, ordinal=ordinal, train_weights=train_weights)
             for item in work
         ]
     else:
         with ProcessPoolExecutor(max_workers=jobs, initializer=setup_django) as pool:
             parts = list(
                 pool.map(
-                    partial(
-                        replay_part,
-                        which=which,
-                        rounds=rounds,
-                        ordinal=ordinal,
-                        train_weights=train_weights,
-                        mix_refit=mix_refit,
-                    ),
+                    partial(replay_part, which=which, rounds=rounds, ordinal=ordinal, train_weights=train_weights),
                     *zip(*work, strict=True),
                 )
             )
@@ -134,8 +124,7 @@ def replay_part(
     which: str,
     rounds: int,
     ordinal: str = "off",
-    train_weights: float | str = TRAIN_WEIGHTS,
-    mix_refit: str = "design",
+    train_weights: float = TRAIN_WEIGHTS,
 ) -> tuple[object, int, float]:
     """One dataset's backtest over seeds ``first_seed``..: the result, the rows and the positive share
     (``ordinal``: the scorer's number-bin penalty, ``LeadScorer(ordinal=...)``; ``train_weights``:
@@ -154,7 +143,6 @@ def replay_part(
         exploration=DEFAULT_EXPLORATION,
         scorer={"ordinal": ordinal},
         train_weights=train_weights,
-        mix_refit=mix_refit,
     )
     print(f"  {name}: seeds {first_seed}-{first_seed + seeds - 1} done in {result.seconds:.0f} s", flush=True)
     parts = OUT / "parts"  # each seed range's curves, kept in case a later one fails
@@ -284,21 +272,16 @@ def training_times(frame: pd.DataFrame, y: np.ndarray) -> list[dict[str, float]]
 def add_train_weights(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--train-weights",
-        type=str,
+        type=float,
         default=TRAIN_WEIGHTS,
         metavar="ALPHA",
-        help=(
-            "train on importance weights flattened by this power, 0 to 1 (0: none), or 'chosen' per fit "
-            f"by importance-weighted cross-validation; production's: {TRAIN_WEIGHTS}"
-        ),
+        help=f"train on importance weights flattened by this power, 0 to 1 (0: none; production's: {TRAIN_WEIGHTS})",
     )
 
 
-def check_train_weights(parser: argparse.ArgumentParser, power: float | str) -> float | str:
-    try:
-        return check_power(power)
-    except ValueError:
-        parser.error(f"argument --train-weights: must be a number from 0 to 1 or 'chosen', got {power}")
+def check_train_weights(parser: argparse.ArgumentParser, power: float) -> None:
+    if not 0.0 <= power <= 1.0:
+        parser.error(f"argument --train-weights: must be a number from 0 to 1, got {power}")
 
 
 def main() -> None:
@@ -319,16 +302,9 @@ def main() -> None:
         "--ordinal", choices=ORDINAL, default="off", help="the scorer's number-bin penalty (docs/backtest.md)"
     )
     add_train_weights(parser)
-    parser.add_argument(
-        "--mix-refit",
-        choices=("design", "scorer"),
-        default="design",
-        help="the adaptive mix's counterfactual refits: a plain regression on the scorer's design "
-        "(production's) or the whole scorer, bins cut at the weighted quantiles (docs/backtest.md)",
-    )
     parser.add_argument("--json", help="where to write the results (default bench/out/backtest-<set>.json)")
     args = parser.parse_args()
-    args.train_weights = check_train_weights(parser, args.train_weights)
+    check_train_weights(parser, args.train_weights)
     setup_django()
     from bench.datasets import build
     from learning.core.strategies import DEFAULT_EXPLORATION, DEFAULT_STRATEGY
@@ -346,7 +322,6 @@ def main() -> None:
         "rounds": args.rounds,
         "ordinal": args.ordinal,
         "train_weights": args.train_weights,
-        "mix_refit": args.mix_refit,
     }
     if not args.training_only:
         print(f"{args.which} set, {args.seeds} seeds: {', '.join(strategies)} against random sampling")
@@ -358,7 +333,6 @@ def main() -> None:
             jobs=args.jobs,
             ordinal=args.ordinal,
             train_weights=args.train_weights,
-            mix_refit=args.mix_refit,
         )
         report["backtest"] = rows
         OUT.mkdir(parents=True, exist_ok=True)

@@ -63,7 +63,7 @@ def replay_seed(
     rounds: int,
     quick: bool,
     ordinal: str = "off",
-    train_weights: float | str = TRAIN_WEIGHTS,
+    train_weights: float = TRAIN_WEIGHTS,
 ) -> dict[str, list[list[float]]]:
     """One seed's curves (labels, AUC per point), as run_backtest replays them (``ordinal``: the
     scorer's number-bin penalty, ``LeadScorer(ordinal=...)``; ``train_weights``: the labels'
@@ -248,7 +248,7 @@ def _frame(which: str, name: str) -> tuple[object, np.ndarray]:
 
 
 def replay_task(
-    which: str, name: str, seed: int, rounds: int, quick: bool, ordinal: str, train_weights: float | str = TRAIN_WEIGHTS
+    which: str, name: str, seed: int, rounds: int, quick: bool, ordinal: str, train_weights: float = TRAIN_WEIGHTS
 ) -> dict[str, list[list[float]]]:
     frame, y = _frame(which, name)
     return replay_seed(frame, y, seed=seed, rounds=rounds, quick=quick, ordinal=ordinal, train_weights=train_weights)
@@ -274,7 +274,7 @@ def main() -> None:
     parser.add_argument("--json", help="where to write the results (default bench/out/reasons-<set>.json)")
     parser.add_argument("--compare", nargs=2, metavar=("BEFORE", "AFTER"), help="compare two results files")
     args = parser.parse_args()
-    args.train_weights = check_train_weights(parser, args.train_weights)
+    check_train_weights(parser, args.train_weights)
     if args.compare:
         before, after = (json.loads(Path(path).read_text()) for path in args.compare)
         print(compare(before, after))

@@ -34,7 +34,7 @@ def test_bench_run_refuses_an_argument_it_does_not_take(monkeypatch: Any, capsys
 
 
 @pytest.mark.parametrize("module", ["backtest", "reasons"])
-def test_a_training_power_that_is_neither_a_number_from_0_to_1_nor_chosen_is_refused(
+def test_a_training_power_outside_0_to_1_is_refused_before_anything_runs(
     module: str, monkeypatch: Any, capsys: Any
 ) -> None:
     import importlib
@@ -44,4 +44,4 @@ def test_a_training_power_that_is_neither_a_number_from_0_to_1_nor_chosen_is_ref
     with pytest.raises(SystemExit) as exit_:
         bench.main()
     assert exit_.value.code == 2
-    assert "--train-weights: must be a number from 0 to 1 or 'chosen', got 1.5" in capsys.readouterr().err
+    assert "--train-weights: must be a number from 0 to 1, got 1.5" in capsys.readouterr().err

@@ -22,7 +22,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
 from learning.core.features import PreparedFrame, _epoch_days, build_frame
-from learning.core.importance import CHOSEN, TRAIN_WEIGHTS, check_power, flattened
+from learning.core.importance import TRAIN_WEIGHTS, flattened
 from learning.core.mix import MixState, counterfactual_gains, draw_ratios, mix_update
 from learning.core.model import LeadScorer
 from learning.core.paired import mean_and_se
@@ -194,8 +194,7 @@ def replay(
     on_round: Callable[[int, np.ndarray], None] | None = None,
     mixes: list[MixState] | None = None,
     fit_params: Callable[[np.ndarray], dict[str, Any]] | None = None,
-    train_weights: float | str = TRAIN_WEIGHTS,
-    mix_refit: str = "design",
+    train_weights: float = TRAIN_WEIGHTS,
 ) -> Curve:
     """One learning curve: from the labels ``start``, refit, measure, and let ``strategy`` pick
     the next batch (the live queue's ``select_batch``), ``rounds`` times. ``keys`` (one random
@@ -207,14 +206,8 @@ def replay(
     the scorer's fits, ``p`` its pick probability and ``n`` the open pool when it was picked (a
     uniform pick and the first sample weigh 1), scaled to mean 1: importance weights flattened by
     that power (Shimodaira 2000); 0 weighs every label alike. The default is production's
-    (``learning.core.importance.TRAIN_WEIGHTS``). ``"chosen"``: the scorer chooses the power per fit
-    (``LeadScorer.fit(importance=...)``). ``mix_refit``: how the mix's counterfactual refits are
-    made: "design" (production's: a plain regression on the current scorer's design) or "scorer"
-    (the scorer refitted whole, its number bins cut at the weighted quantiles of each expert's
-    reweighted labels, so where the bins fall counts).
+    (``learning.core.importance.TRAIN_WEIGHTS``).
     """
-    if mix_refit not in MIX_REFITS:
-        raise BacktestError(f"mix refit: {mix_refit!r} is not one of {', '.join(MIX_REFITS)}")
     labeled = np.zeros(len(split.pool_y), dtype=bool)
     labeled[start] = True
     importance = np.ones(len(split.pool_y))  # 1 / (n·p) of each pick
@@ -224,10 +217,8 @@ def replay(
     for round_number in range(rounds + 1):
         rows = np.flatnonzero(labeled)
         extra = fit_params(rows) if fit_params is not None else {}
-        if train_weights == CHOSEN:
-            extra = {**extra, "importance": importance[rows]}
-        elif train_weights:
-            extra = {**extra, "sample_weight": flattened(importance[rows], float(train_weights))}
+        if train_weights:
+            extra = {**extra, "sample_weight": flattened(importance[rows], train_weights)}
         scorer = make_scorer().fit(split.pool_frame.iloc[rows], split.pool_y[rows], **extra)
         proba = scorer.predict_proba(split.test_frame)[:, 1]
         curve.append((len(rows), *_quality(split.test_y, proba, threshold)))
@@ -264,7 +255,6 @@ def replay(
                     validation=picked,
                     validation_propensity=ranking.propensity[chosen],
                     estimator=scorer.regression(),
-                    refit=_scorer_refit(split, make_scorer, fit_params, picked) if mix_refit == "scorer" else None,
                 )
             advice = {name: ranking.advice[name][chosen] for name in EXPERTS}
             pending = (np.flatnonzero(labeled), picked, draw_ratios(ranking.propensity[chosen], advice))
@@ -274,29 +264,6 @@ def replay(
         importance[picked] = 1.0 / (len(unlabeled) * ranking.propensity[chosen])
         labeled[picked] = True
     return curve
-
-
-MIX_REFITS = ("design", "scorer")
-
-
-def _scorer_refit(
-    split: Split,
-    make_scorer: Callable[[], ClassifierMixin],
-    fit_params: Callable[[np.ndarray], dict[str, Any]] | None,
-    validation: np.ndarray,
-) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
-    """The mix's counterfactual refit with the whole scorer: fitted on pool ``rows`` each weighing
-    ``weights`` in the regression and in the number bins' quantiles, its probabilities on ``validation``."""
-
-    def refit(rows: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        extra = {k: v for k, v in (fit_params(rows) if fit_params else {}).items() if k == "prepared"}
-        weights = np.maximum(np.asarray(weights, dtype=float), 1e-6)
-        scorer = make_scorer().fit(
-            split.pool_frame.iloc[rows], split.pool_y[rows], sample_weight=weights, bin_weight=weights, **extra
-        )
-        return np.asarray(scorer.predict_proba(split.pool_frame.iloc[validation])[:, 1])
-
-    return refit
 
 
 def run_backtest(
@@ -316,8 +283,7 @@ def run_backtest(
     progress: Callable[[str], None] | None = None,
     simulated_reasons: float | None = None,
     scorer: Mapping[str, Any] | None = None,
-    train_weights: float | str = TRAIN_WEIGHTS,
-    mix_refit: str = "design",
+    train_weights: float = TRAIN_WEIGHTS,
 ) -> BacktestResult:
     """Learning curves (means over ``seeds``) for each strategy and for random sampling.
 
@@ -347,10 +313,8 @@ def run_backtest(
         )
     if simulated_reasons is not None and not 0.0 <= simulated_reasons <= 1.0:
         raise BacktestError(f"simulated reasons: accuracy {simulated_reasons} is not between 0 and 1")
-    try:
-        train_weights = check_power(train_weights)
-    except ValueError as error:
-        raise BacktestError(str(error)) from None
+    if not 0.0 <= train_weights <= 1.0:
+        raise BacktestError(f"train weights: the power {train_weights} is not between 0 and 1")
     prepared: dict[str, Any] = {}
     if make_scorer is None:
         frame = frame.reset_index(drop=True)  # rows found by position: cheaper than by lead id
@@ -397,7 +361,6 @@ def run_backtest(
                 mixes=mixes,
                 fit_params=_fit_params(prepared, whys if learns_whys else None),
                 train_weights=train_weights,
-                mix_refit=mix_refit,
             )
             if mixes and not learns_whys:  # the plain curves' mix (the +reasons replays learn their own)
                 final_shares.append(mixes[-1].shares())
@@ -434,7 +397,6 @@ def run_backtest(
             "simulated_reasons": simulated_reasons,
             "scorer": dict(scorer or {}),
             "train_weights": train_weights,
-            "mix_refit": mix_refit,
         },
     )
 

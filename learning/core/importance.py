@@ -13,8 +13,6 @@ import numpy as np
 # backtest replays it unless told otherwise (0: all labels alike). Chosen on the backtest's tuning set,
 # judged on its report set by rules written first (docs/backtest.md, "training on importance weights").
 TRAIN_WEIGHTS = 0.5
-CHOSEN = "chosen"  # a power chosen per fit among POWERS by importance-weighted cross-validation
-POWERS = (0.0, 0.5, 1.0)
 
 
 def flattened(inverse: np.ndarray, power: float) -> np.ndarray:
@@ -33,16 +31,3 @@ def label_weights(n_labels: int, picks: np.ndarray, propensity: np.ndarray, powe
     weights = np.ones(n_labels)
     weights[picks] = flattened(1.0 / np.asarray(propensity, dtype=float), power)
     return weights
-
-
-def check_power(power: float | str) -> float | str:
-    """A training power: a number from 0 to 1, or ``CHOSEN``; else a ValueError naming it."""
-    if power == CHOSEN:
-        return power
-    try:
-        value = float(power)
-    except (TypeError, ValueError):
-        raise ValueError(f"train weights: {power!r} is neither a power from 0 to 1 nor {CHOSEN!r}") from None
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(f"train weights: the power {value} is not between 0 and 1")
-    return value

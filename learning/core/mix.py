@@ -24,7 +24,7 @@ labels (docs/backtest.md).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,18 +113,13 @@ def counterfactual_gains(
     validation: np.ndarray,
     validation_propensity: np.ndarray,
     estimator: LogisticRegression,
-    refit: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
 ) -> dict[str, float]:
     """Per expert: the importance-weighted Brier gain on the ``validation`` rows of ``estimator``
     refitted on the rows ``before`` plus the ``batch`` weighted by the expert's ``ratios`` (scaled to
-    the batch's size), over the fit on ``before`` alone. Rows index ``design`` and ``y``.
-    ``refit(rows, weights)``: instead of ``estimator`` on ``design``, a whole fit's probabilities on
-    the ``validation`` rows (the backtest's ``mix_refit="scorer"``)."""
+    the batch's size), over the fit on ``before`` alone. Rows index ``design`` and ``y``."""
     y = np.asarray(y).astype(int)
 
     def fitted(rows: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        if refit is not None and len(np.unique(y[rows])) == 2:
-            return np.asarray(refit(rows, weights))
         if len(np.unique(y[rows])) < 2:
             return np.full(len(validation), float(y[rows].mean()) if len(rows) else 0.5)
         model = clone(estimator).fit(design[rows], y[rows], sample_weight=weights)

@@ -26,7 +26,6 @@ from sklearn.utils.validation import check_is_fitted
 
 from learning.core.calibration import calibrated_log_losses, platt_scaling
 from learning.core.features import FrameEncoder, PreparedFrame, is_behaviour
-from learning.core.importance import POWERS, flattened
 from learning.core.paired import mean_and_se
 from learning.core.rationales import Why, learn_whys, resolve
 
@@ -60,27 +59,15 @@ class _Column:
         return slots[rows]  # row code -1 (missing) takes the last entry: "other"
 
 
-def _fit_numeric(name: str, values: pd.Series, n_bins: int, weights: np.ndarray | None = None) -> _Column:
+def _fit_numeric(name: str, values: pd.Series, n_bins: int) -> _Column:
     numbers = values.to_numpy(dtype=float)
-    seen = ~np.isnan(numbers)
-    present = numbers[seen]
-    probabilities = np.linspace(0, 1, n_bins + 1)[1:-1]
+    present = numbers[~np.isnan(numbers)]
     if present.size == 0:
         edges = np.array([], dtype=float)
-    elif weights is None:
-        edges = np.unique(np.quantile(present, probabilities))
     else:
-        edges = np.unique(weighted_quantiles(present, np.asarray(weights, dtype=float)[seen], probabilities))
+        quantiles = np.quantile(present, np.linspace(0, 1, n_bins + 1)[1:-1])
+        edges = np.unique(quantiles)
     return _Column(name=name, offset=0, edges=edges)
-
-
-def weighted_quantiles(values: np.ndarray, weights: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
-    """The quantiles of ``values`` when each counts ``weights`` (each value at the middle of its
-    weight's share of the cumulative weight, interpolated between them)."""
-    order = np.argsort(values, kind="stable")
-    ordered, weight = values[order], weights[order]
-    middle = (np.cumsum(weight) - 0.5 * weight) / weight.sum()
-    return np.interp(probabilities, middle, ordered)
 
 
 def _fit_categorical(name: str, values: pd.Series, min_frequency: int, max_categories: int) -> _Column:
@@ -128,8 +115,6 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
         whys: Sequence[Sequence[Why]] | None = None,
         prepared: PreparedFrame | None = None,
         sample_weight: np.ndarray | None = None,
-        importance: np.ndarray | None = None,
-        bin_weight: np.ndarray | None = None,
     ) -> LeadScorer:
         """Fit on the outcomes ``y`` and, when given, each row's ``whys`` (the reasons and marked
         fields of its label; see ``learning.core.rationales``). ``prepared``: for many fits and
@@ -138,15 +123,8 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
         regression's fits (the final one and those on the folds); the bins, the folds and Platt's
         scaling do not use it. Production's training passes the queue's picks' importance weights
         (``learning.core.importance.label_weights``), and the backtest replays them
-        (``run_backtest(train_weights=...)``). ``importance`` instead: each label's importance weight
-        (its inverse pick probability relative to a uniform draw; 1 for a label from outside the
-        queue), and the fit weighs the labels by it flattened by the power in ``POWERS`` with the
-        lowest importance-weighted cross-validated loss (``_choose_power``). ``bin_weight``: each
-        label's weight in cutting the number bins (weighted quantiles; default: alike), for the
-        adaptive mix's counterfactual refits (``learning.core.backtest.replay(mix_refit="scorer")``)."""
+        (``run_backtest(train_weights=...)``)."""
         y = np.asarray(y).astype(int)
-        if sample_weight is not None and importance is not None:
-            raise ValueError("sample_weight or importance, not both")
         if whys is not None and len(whys) != len(y):
             raise ValueError(f"whys: {len(whys)} rows for {len(y)} labels")
         weights = None
@@ -158,7 +136,7 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
         encoded = self.encoder_.transform(X)
         plan = self.encoder_.plan_
         n_bins = max(2, min(self.n_bins, len(X) // 4))
-        columns = [_fit_numeric(name, encoded[name], n_bins, bin_weight) for name in [*plan.numeric, *plan.dates]]
+        columns = [_fit_numeric(name, encoded[name], n_bins) for name in [*plan.numeric, *plan.dates]]
         columns += [
             _fit_categorical(name, encoded[name], self.min_frequency, self.max_categories) for name in plan.categorical
         ]
@@ -173,13 +151,6 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
         self.n_train_ = len(y)
         design = self._design(codes)
         folds = _folds(y, self.random_state)
-        self.weight_power_: float | None = None
-        if importance is not None:
-            importance = np.asarray(importance, dtype=float)
-            if importance.shape != y.shape or not np.all(np.isfinite(importance)) or np.any(importance <= 0):
-                raise ValueError(f"importance: {len(y)} finite weights above 0 wanted, one per label")
-            self.weight_power_ = self._choose_power(design, y, folds, importance)
-            weights = flattened(importance, self.weight_power_) if self.weight_power_ else None
         self.steps_ = self._choose_steps(design, y, columns, folds, weights)
         regression = self.regression(len(y))
         rationales = resolve(whys, self.feature_names_) if whys is not None else []
@@ -220,28 +191,6 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
             np.array([coef[codes[:, j]].mean() for j in range(codes.shape[1])]) if len(codes) else np.zeros(0)
         )
         return self
-
-    def _choose_power(
-        self,
-        design: sparse.csr_matrix,
-        y: np.ndarray,
-        folds: Sequence[tuple[np.ndarray, np.ndarray]],
-        importance: np.ndarray,
-    ) -> float:
-        """The power of ``POWERS`` whose flattened importance weights give the lowest held-out loss
-        on the pool: each row's calibrated out-of-fold log-loss weighted by its full importance
-        weight (importance-weighted cross-validation, Sugiyama, Krauledat & Müller 2007, which is
-        unbiased for the pool's loss under the queue's tilt). The first on a tie; without folds,
-        or when every label weighs alike, 0."""
-        if not folds or np.ptp(importance) == 0:
-            return 0.0
-        estimator = self._regression(len(y), None)
-        losses = []
-        for power in POWERS:
-            weights = flattened(importance, power) if power else None
-            logits = out_of_fold_logits(design, y, estimator=estimator, folds=folds, sample_weight=weights)
-            losses.append(float(np.sum(importance * calibrated_log_losses(logits, y)) / np.sum(importance)))
-        return float(POWERS[int(np.argmin(losses))])
 
     def _choose_steps(
         self,

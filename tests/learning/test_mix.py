@@ -155,33 +155,3 @@ def test_weighted_metrics_on_one_outcome_have_no_auc_and_nothing_a_json_column_r
     )
     assert "roc_auc" not in only_lost and only_lost["n"] == 3
     json.dumps(only_lost, allow_nan=False)  # PostgreSQL's jsonb refuses NaN
-
-
-def test_a_given_refit_replaces_the_plain_regression_and_sees_each_experts_weights() -> None:
-    rng = np.random.default_rng(0)
-    design = sparse.csr_matrix(rng.integers(0, 2, size=(60, 4)).astype(float))
-    y = np.tile([0, 1], 30)
-    before, batch, validation = np.arange(20), np.arange(20, 30), np.arange(30, 60)
-    calls: list[tuple[int, float]] = []
-
-    def refit(rows: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        calls.append((len(rows), float(weights[len(before) :].max(initial=1.0))))
-        return np.full(len(validation), 0.5 if len(rows) == len(before) else 0.4)
-
-    ratios = {"random": np.ones(10), "uncertainty": np.r_[np.full(5, 3.0), np.ones(5)], "entropy": np.ones(10)}
-    gains = counterfactual_gains(
-        design,
-        y,
-        before=before,
-        batch=batch,
-        ratios=ratios,
-        validation=validation,
-        validation_propensity=np.full(len(validation), 0.1),
-        estimator=LogisticRegression(),
-        refit=refit,
-    )
-    assert calls[0] == (20, 1.0), "the fit without the batch first"
-    assert [n for n, _ in calls[1:]] == [30, 30, 30]
-    assert max(weight for _, weight in calls[1:]) == pytest.approx(3.0 * 10 / 20), "scaled to the batch's size"
-    # 0.4 instead of 0.5 on half converted, half not: Brier 0.26 instead of 0.25, for every expert
-    assert gains == pytest.approx(dict.fromkeys(EXPERTS, -0.01))
