@@ -21,9 +21,7 @@ def configure() -> None:
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith("postgres"):
         base, _, _ = url.rpartition("/")
-        import psycopg
-
-        with psycopg.connect(url, autocommit=True) as conn:
+        with server_connection(url, f"{base}/postgres") as conn:
             exists = conn.execute("select 1 from pg_database where datname = 'leadloop_bench'").fetchone()
             if not exists:
                 conn.execute("create database leadloop_bench")
@@ -41,6 +39,21 @@ def configure() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0, interactive=False)
+
+
+def server_connection(*urls: str) -> Any:
+    """A connection to the first of ``urls`` that answers (the database ``DATABASE_URL`` names, else
+    the server's own ``postgres`` database: the benchmark only needs the server to create its own);
+    when none does, the benchmark stops saying why."""
+    import psycopg
+
+    errors = []
+    for url in urls:
+        try:
+            return psycopg.connect(url, autocommit=True)
+        except psycopg.OperationalError as error:
+            errors.append(f"{url}: {str(error).strip()}")
+    raise SystemExit("bench: cannot reach PostgreSQL to create leadloop_bench; tried " + "; ".join(errors))
 
 
 def bench_token(user: Any) -> str:

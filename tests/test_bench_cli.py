@@ -45,3 +45,27 @@ def test_a_training_power_outside_0_to_1_is_refused_before_anything_runs(
         bench.main()
     assert exit_.value.code == 2
     assert "--train-weights: must be a number from 0 to 1, got 1.5" in capsys.readouterr().err
+
+
+def test_the_benchmark_reaches_the_server_when_the_named_database_does_not_exist(monkeypatch: Any) -> None:
+    import psycopg
+
+    from bench import setup
+
+    tried: list[str] = []
+
+    def connect(url: str, **_: Any) -> str:
+        tried.append(url)
+        if url.endswith("/nothing_here"):
+            raise psycopg.OperationalError('database "nothing_here" does not exist')
+        return f"connected to {url}"
+
+    monkeypatch.setattr(psycopg, "connect", connect)
+    assert setup.server_connection("postgres://u@h:5432/nothing_here", "postgres://u@h:5432/postgres") == (
+        "connected to postgres://u@h:5432/postgres"
+    )
+    monkeypatch.setattr(psycopg, "connect", lambda url, **_: (_ for _ in ()).throw(psycopg.OperationalError("refused")))
+    with pytest.raises(
+        SystemExit, match="cannot reach PostgreSQL to create leadloop_bench; tried a: refused; b: refused"
+    ):
+        setup.server_connection("a", "b")
