@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -52,8 +53,12 @@ def server_connection(*urls: str) -> Any:
         try:
             return psycopg.connect(url, autocommit=True)
         except psycopg.OperationalError as error:
-            errors.append(f"{url}: {str(error).strip()}")
+            errors.append(f"{_without_password(url)}: {str(error).strip()}")
     raise SystemExit("bench: cannot reach PostgreSQL to create leadloop_bench; tried " + "; ".join(errors))
+
+
+def _without_password(url: str) -> str:
+    return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
 
 
 def bench_token(user: Any) -> str:

@@ -64,8 +64,11 @@ def test_the_benchmark_reaches_the_server_when_the_named_database_does_not_exist
     assert setup.server_connection("postgres://u@h:5432/nothing_here", "postgres://u@h:5432/postgres") == (
         "connected to postgres://u@h:5432/postgres"
     )
+    assert tried == ["postgres://u@h:5432/nothing_here", "postgres://u@h:5432/postgres"]
     monkeypatch.setattr(psycopg, "connect", lambda url, **_: (_ for _ in ()).throw(psycopg.OperationalError("refused")))
     with pytest.raises(
         SystemExit, match="cannot reach PostgreSQL to create leadloop_bench; tried a: refused; b: refused"
     ):
         setup.server_connection("a", "b")
+    with pytest.raises(SystemExit, match=r"tried postgres://u:\*\*\*@h/db: refused$"):
+        setup.server_connection("postgres://u:secret@h/db")
