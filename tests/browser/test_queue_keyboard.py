@@ -163,7 +163,7 @@ def test_question_mark_shows_the_shortcuts_and_escape_closes_them(login: Any, ma
     page.keyboard.press("?")
     dialog = page.locator("dialog#shortcuts")
     assert dialog.is_visible()
-    assert "undo your last label" in dialog.inner_text()
+    assert "undo your last label or skip" in dialog.inner_text()
     page.keyboard.press("c")  # keys do not act on the card behind the dialog
     page.keyboard.press("Escape")
 
