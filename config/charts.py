@@ -126,10 +126,12 @@ class StackRow:
     note: str
     segments: list[Segment] = field(default_factory=list)
     href: str | None = None
+    faint: bool = False  # shares of too few labels to read: drawn pale, so one deal is no full bar
 
 
 def stacked_rows(rows: Sequence[StackRow], *, title: str, width: int = 720) -> SafeString:
-    """100% stacked horizontal bars: one row per bucket, one segment per category (each a link)."""
+    """100% stacked horizontal bars: one row per bucket, one segment per category (each a link); a
+    ``faint`` row's segments are pale."""
     label_w, note_w, row_h = 150, 215, 28  # a note such as "11 · few labels (16 lost or won)" fits
     span = width - label_w - note_w
     parts: list[SafeString] = []
@@ -156,13 +158,14 @@ def stacked_rows(rows: Sequence[StackRow], *, title: str, width: int = 720) -> S
                 _link(
                     seg.href,
                     format_html(
-                        '<rect class="seg" x="{}" y="{}" width="{}" height="{}" fill="{}" stroke="#fff" '
-                        'stroke-width="1"><title>{} · {}: {}</title></rect>',
+                        '<rect class="seg" x="{}" y="{}" width="{}" height="{}" fill="{}" fill-opacity="{}" '
+                        'stroke="#fff" stroke-width="1"><title>{} · {}: {}</title></rect>',
                         _num(x),
                         y + 3,
                         _num(w),
                         row_h - 8,
                         seg.color,
+                        ".3" if row.faint else "1",
                         row.label,
                         seg.name,
                         seg.text,
@@ -206,7 +209,7 @@ def line_chart(
 ) -> SafeString:
     """Lines with dots on a grid; ``diagonal`` draws the y = x reference (perfect calibration, random gain).
     ``y_steps``: the grid's steps from ``y_min`` to ``y_max`` (5 from 0.5 to 1 reads 0.6, 0.7…)."""
-    left, right, top, bottom = 48, 14, 12, 42
+    left, right, top, bottom = 56, 26, 12, 46  # room for "100%" under the last tick
     plot_w, plot_h = width - left - right, height - top - bottom
     xs = [x for s in series for x, _ in s.points]
     x_hi = x_max if x_max is not None else max(xs, default=1.0)
@@ -227,7 +230,7 @@ def line_chart(
         parts.append(
             format_html(
                 '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="{}"/>'
-                '<text x="{}" y="{}" text-anchor="end" fill="{}" font-size="11">{}</text>',
+                '<text x="{}" y="{}" text-anchor="end" fill="{}" font-size="13">{}</text>',
                 left,
                 left + plot_w,
                 _num(py(value)),
@@ -243,9 +246,9 @@ def line_chart(
         x_value = x_lo + (x_hi - x_lo) * i / 4
         parts.append(
             format_html(
-                '<text x="{}" y="{}" text-anchor="middle" fill="{}" font-size="11">{}</text>',
+                '<text x="{}" y="{}" text-anchor="middle" fill="{}" font-size="13">{}</text>',
                 _num(px(x_value)),
-                top + plot_h + 16,
+                top + plot_h + 18,
                 MUTED,
                 x_format(x_value),
             )
@@ -284,8 +287,8 @@ def line_chart(
             )
     parts.append(
         format_html(
-            '<text x="{}" y="{}" text-anchor="middle" fill="{}" font-size="12">{}</text>'
-            '<text transform="translate(12 {}) rotate(-90)" text-anchor="middle" fill="{}" font-size="12">{}</text>',
+            '<text x="{}" y="{}" text-anchor="middle" fill="{}" font-size="14">{}</text>'
+            '<text transform="translate(12 {}) rotate(-90)" text-anchor="middle" fill="{}" font-size="14">{}</text>',
             left + plot_w / 2,
             height - 6,
             MUTED,

@@ -76,6 +76,7 @@ def mix_chart(buckets: list[MixBucket], colors: dict[str, str], *, title: str, w
             label=bucket.label,
             note=f"{bucket.count:,} · {rate_words(bucket.outcome_rate, what)}",
             href=drill_url(bucket.query),
+            faint=bucket.count < MIN_LABELS,
             segments=[
                 Segment(
                     name=cell.reason_label,

@@ -89,9 +89,20 @@ def heat(rate: Rate) -> str:
     deal of two (50%, interval 9-91%) is pale, and 50% of forty deals is dark."""
     if rate.value is None or rate.hits == 0:
         return "heat-0"
+    if rate.n < MIN_LABELS:  # a share of a few deals is a hint: the palest shade, whatever its value
+        return "heat-1 thin"
     surely = rate.low if rate.low is not None else rate.value
     step = min(HEAT_STEPS - 1, 1 + int(surely * (HEAT_STEPS - 1) / 0.6))  # 60% or more is the darkest
-    return f"heat-{step}{' thin' if rate.n < MIN_LABELS else ''}"
+    return f"heat-{step}"
+
+
+@register.filter
+def cell_share(rate: Rate) -> SafeString:
+    """A matrix cell's weighted share under its count; none on fewer than MIN_LABELS deals, where
+    '1 · 100%' would read as a figure (the row is marked 'few', and the cell's title keeps it)."""
+    if rate.value is None or rate.n < MIN_LABELS:
+        return mark_safe("")
+    return format_html("<small>{}</small>", pct(rate))
 
 
 @register.filter

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from config.rates import Rate, weighted_rate
-from feedback.templatetags.dashboards import heat
+from feedback.templatetags.dashboards import cell_share, heat
 
 
 def share(hits: int, n: int) -> Rate:
@@ -18,3 +18,10 @@ def test_one_deal_of_two_is_paler_than_half_of_forty() -> None:
 
 def test_a_cell_without_a_deal_is_blank() -> None:
     assert heat(share(0, 40)) == "heat-0"
+
+
+def test_a_share_of_a_few_deals_is_pale_and_shows_no_percentage() -> None:
+    assert heat(share(1, 1)) == "heat-1 thin"  # one lost deal of one: not a dark 100%
+    assert heat(share(3, 8)) == heat(share(1, 1))  # few deals: the same pale shade whatever the share
+    assert cell_share(share(1, 1)) == ""
+    assert cell_share(share(15, 40)) == "<small>38%</small>"
