@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from feedback.taxonomy import OTHER_CODES
+
 
 class Outcome(models.TextChoices):
     CONVERTED = "converted", "Converted"
@@ -35,6 +37,11 @@ class Reason(models.Model):
         """The label as charts, filters and chips show it: a retired reason says so (an active one
         may since have taken its wording)."""
         return self.label if self.active else f"{self.label} (retired)"
+
+    @property
+    def needs_note(self) -> bool:
+        """An "Other" reason says nothing by itself: its note is the answer (and a candidate reason)."""
+        return self.code in OTHER_CODES
 
 
 class LabelSource(models.TextChoices):

@@ -99,6 +99,8 @@ def label_submit(
         raise LabelError("note", problem)
     if len(note) > MAX_NOTE:
         raise LabelError("note", f"longer than {MAX_NOTE} characters")
+    if reason is not None and reason.needs_note and not note:
+        raise LabelError("note", "say why — this reason needs a note")
     marked = checked_fields(fields, known=known_fields)
     with transaction.atomic():
         now = timezone.now()

@@ -7,6 +7,8 @@
   if (!root) {
     // The lead page's label form: the same reason filtering and keys (c/x, 1-9, n, Enter), a plain form post.
     document.addEventListener("change", (event) => { if (event.target.name === "outcome") filterReasons(); });
+    document.addEventListener("change", (event) => { if (event.target.name === "reason") requireNote(); });
+    document.addEventListener("input", (event) => { if (event.target.name === "note") requireNote(); });
     filterReasons();
     if (document.querySelector("form[data-action=label]")) document.addEventListener("keydown", onKey);
     return;
@@ -33,6 +35,20 @@
       }
       const hint = form.querySelector(".reason-hint");
       if (hint) hint.hidden = Boolean(chosen);
+    }
+    requireNote();
+  }
+
+  // An "Other" reason (data-needs-note) needs a note saying why; the server refuses it without one.
+  function requireNote() {
+    for (const form of document.querySelectorAll("form[data-action=label]")) {
+      const note = form.querySelector("textarea[name=note]");
+      if (!note) continue;
+      const needed = Boolean(form.querySelector("input[name=reason][data-needs-note]:checked"));
+      note.required = needed;
+      note.setCustomValidity(needed && !note.value.trim() ? "Say why: this reason needs a note." : "");
+      const words = form.querySelector(".note-need");
+      if (words) words.textContent = needed ? "(needed: say why)" : "(optional)";
     }
   }
 
@@ -75,7 +91,11 @@
     if (form.dataset.action === "label" && !form.reportValidity()) return;
     send(form);
   });
-  root.addEventListener("change", (event) => { if (event.target.name === "outcome") filterReasons(); });
+  root.addEventListener("change", (event) => {
+    if (event.target.name === "outcome") filterReasons();
+    else if (event.target.name === "reason") requireNote();
+  });
+  root.addEventListener("input", (event) => { if (event.target.name === "note") requireNote(); });
   root.addEventListener("click", (event) => {
     if (event.target.closest("[data-action=help]")) help.showModal();
   });
@@ -89,7 +109,7 @@
     // Reasons are numbered within the chosen outcome; before an outcome is picked, a digit is ambiguous.
     if (!card().querySelector("input[name=outcome]:checked")) return;
     const inputs = [...card().querySelectorAll(".reason-group:not([hidden]) input[name=reason]")];
-    if (inputs[n - 1]) inputs[n - 1].checked = true;
+    if (inputs[n - 1]) { inputs[n - 1].checked = true; requireNote(); }
   }
 
   function submit(selector) {

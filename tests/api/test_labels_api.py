@@ -139,6 +139,10 @@ BAD_BODIES = [
     pytest.param({"reason": "champion"}, "outcome", id="missing outcome"),
     pytest.param({"outcome": "converted", "reason": "champion", "note": "x" * 2001}, "note", id="note too long"),
     pytest.param({"outcome": 1, "reason": "champion"}, "outcome", id="outcome not a string"),
+    pytest.param({"outcome": "converted", "reason": "other_converted"}, "note", id="other reason without a note"),
+    pytest.param(
+        {"outcome": "not_converted", "reason": "other_not_converted", "note": " \t"}, "note", id="other, blank note"
+    ),
 ]
 
 
@@ -153,6 +157,20 @@ def test_it_answers_400_naming_the_field(
     assert response.json()["detail"].startswith(f"{field}: ")
     assert not Label.objects.exists()
     assert Lead.objects.get(external_id=lead_id).status == "open"
+
+
+@pytest.mark.django_db
+def test_an_other_reason_needs_a_note_saying_why(rep: Any, api_for: Any, lead_id: str) -> None:
+    client = api_for(rep)
+    body = {"lead": lead_id, "outcome": "not_converted", "reason": "other_not_converted"}
+
+    refused = client.post("/api/labels", body)
+    stored = client.post("/api/labels", {**body, "note": "their parent company decided"})
+
+    assert refused.status_code == 400
+    assert refused.json() == {"detail": "note: say why — this reason needs a note", "field": "note"}
+    assert stored.status_code == 201
+    assert Label.objects.get().note == "their parent company decided"
 
 
 @pytest.mark.django_db

@@ -1,6 +1,7 @@
 """The queue without rough edges, in a real browser: no cached leases, undo of a label or a skip,
 the undone answer back for editing, reasons for the chosen outcome only, plain words, currency,
-column names in words, labeling from the lead page, and no sideways scroll at 390 px."""
+column names in words, labeling from the lead page, an "Other" reason that asks for its note, and
+no sideways scroll at 390 px."""
 
 from __future__ import annotations
 
@@ -201,6 +202,30 @@ def test_the_lead_pages_form_takes_the_keys_it_shows(login: Any, make_leads: Any
     assert page.url.endswith(f"/leads/{ids[2]}/")
     label = Label.objects.get(lead__external_id=ids[2])
     assert (label.outcome, label.reason.code, label.note) == ("not_converted", chosen, "Chose the incumbent")
+
+
+def test_an_other_reason_asks_for_its_note_before_anything_is_sent(login: Any, make_leads: Any) -> None:
+    make_leads(3)
+    page = queue_of(login)
+    lead = shown(page)
+    page.keyboard.press("x")
+    other = page.locator(".reason-group[data-outcome=not_converted] input[data-needs-note]")
+    page.keyboard.press(other.locator("xpath=..").locator("kbd").inner_text())
+    assert other.is_checked() and other.get_attribute("value") == "other_not_converted"
+    assert page.locator(".label-form .note-need").inner_text() == "(needed: say why)"
+
+    page.keyboard.press("Enter")
+
+    note = page.locator("textarea[name=note]")
+    assert note.evaluate("(el) => el === document.activeElement && el.validationMessage") == (
+        "Say why: this reason needs a note."
+    )
+    assert page.evaluate("window.__cards.length") == 0 and not Label.objects.exists()
+    page.keyboard.type("bought a bundle from their parent company")
+    assert press_for_card(page, "Enter") != lead
+    label = Label.objects.get()
+    assert (label.lead.external_id, label.reason.code) == (lead, "other_not_converted")
+    assert label.note == "bought a bundle from their parent company"
 
 
 def test_no_page_scrolls_sideways_on_a_390_px_phone(browser: Any, site: str, make_leads: Any) -> None:

@@ -64,6 +64,43 @@ def test_bad_labels_name_the_field_and_save_nothing(
     assert not Label.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("outcome", "reason"), [("converted", "other_converted"), ("not_converted", "other_not_converted")]
+)
+@pytest.mark.parametrize("note", ["", "   \n "])
+def test_an_other_reason_without_a_note_is_refused_naming_the_note_and_the_lead_stays_leased(
+    make_leads: Any, rep: Any, outcome: str, reason: str, note: str
+) -> None:
+    make_leads(2)
+    [lead] = lease_next_leads(user=rep, limit=1, lease_minutes=15)
+    with pytest.raises(LabelError) as error:
+        label_submit(user=rep, lead=lead, outcome=outcome, reason_code=reason, note=note)
+    assert (error.value.field, error.value.status) == ("note", 400)
+    assert str(error.value) == "note: say why — this reason needs a note"
+    assert not Label.objects.exists()
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.OPEN
+    assert Lease.objects.filter(lead=lead, user=rep).exists()
+
+
+def test_an_other_reason_with_a_note_is_stored(make_leads: Any, rep: Any) -> None:
+    make_leads(2)
+    lead = Lead.objects.first()
+    result = label_submit(
+        user=rep, lead=lead, outcome="not_converted", reason_code="other_not_converted", note=" legal blocked it "
+    )
+    assert result.created
+    assert (result.label.reason.code, result.label.note) == ("other_not_converted", "legal blocked it")
+
+
+def test_imported_history_needs_no_reason_nor_note(make_leads: Any) -> None:
+    make_leads(2)
+    lead = Lead.objects.first()
+    assert labels_import(outcomes={lead.pk: "converted"}) == 1
+    label = Label.objects.get()
+    assert (label.outcome, label.reason, label.note, label.source) == ("converted", None, "", "import")
+
+
 def test_undo_reopens_the_last_label_and_leases_the_lead_back_to_the_rep(make_leads: Any, rep: Any) -> None:
     make_leads(4)
     lead = lease_next_leads(user=rep, limit=1, lease_minutes=15)[0]

@@ -315,6 +315,8 @@ BAD_LABELS = [
     pytest.param({"reason": "telepathy"}, "reason", id="unknown reason"),
     pytest.param({"reason": "no_budget"}, "reason", id="reason of the other outcome"),
     pytest.param({"seconds": "-1"}, "seconds", id="negative seconds"),
+    pytest.param({"outcome": "not_converted", "reason": "other_not_converted"}, "note", id="other without a note"),
+    pytest.param({"reason": "other_converted", "note": "  "}, "note", id="other with a blank note"),
 ]
 
 
@@ -334,6 +336,44 @@ def test_a_bad_label_answers_400_naming_the_field(
     assert f"{field}: " in response.content.decode()
     assert not Label.objects.exists()
     assert shown_lead(response) == lead
+
+
+@pytest.mark.django_db
+def test_an_other_reason_without_a_note_says_why_on_the_queue_card(rep: Any, page_for: Any, make_leads: Any) -> None:
+    make_leads(2)
+    client = page_for(rep)
+    lead = shown_lead(client.get("/queue/"))
+
+    response = client.post("/queue/label/", label_body(lead, reason="other_converted"), headers=FETCH)
+
+    assert response.status_code == 400
+    assert "note: say why — this reason needs a note" in response.content.decode()
+    assert not Label.objects.exists()
+    saved = client.post("/queue/label/", label_body(lead, reason="other_converted", note="a referral"))
+    assert saved.status_code == 302
+    assert Label.objects.get().note == "a referral"
+
+
+@pytest.mark.django_db
+def test_the_lead_pages_form_refuses_an_other_reason_without_a_note(rep: Any, page_for: Any, make_leads: Any) -> None:
+    [lead, *_] = make_leads(2)
+    client = page_for(rep)
+
+    response = client.post(f"/leads/{lead}/label/", label_body(lead, reason="other_converted"), follow=True)
+
+    assert response.redirect_chain == [(f"/leads/{lead}/", 302)]
+    assert "note: say why — this reason needs a note" in response.content.decode()
+    assert not Label.objects.exists()
+    assert Lead.objects.get(external_id=lead).status == "open"
+
+
+@pytest.mark.django_db
+def test_the_label_form_marks_the_other_reasons_as_needing_a_note(rep: Any, page_for: Any, make_leads: Any) -> None:
+    make_leads(2)
+    page = page_for(rep).get("/queue/").content.decode()
+
+    marked = re.findall(r'<input type="radio" name="reason" value="([^"]+)"[^>]* data-needs-note', page)
+    assert sorted(marked) == ["other_converted", "other_not_converted"]
 
 
 @pytest.mark.django_db
