@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.timesince import timesince
 
-from config.rates import MIN_LABELS, weighted_rate
+from config.rates import MIN_LABELS, Rate, rate_from_sums, weighted_rate
 from feedback.dashboards.filters import LabelFilters
 from feedback.dashboards.quality import labeled_scores
 from leads.frames import LeadIds, activity_events_frame, lead_profiles_frame, open_lead_ids, open_lead_scores
@@ -254,12 +254,14 @@ def model_quality(*, filters: LabelFilters | None = None, until: datetime | None
         for row, idx in zip(bins, splits, strict=True)
     ]
     return {
-        "active": active_model(),
+        "active": (active := active_model()),
+        "headline": headline_rates(active.metrics if active else None),
         "threshold": settings.hot_threshold,
         "seen_n": len(y_arr),
         "seen_positives": int(y_arr.sum()),
         "seen_rate": weighted_rate(list(y_arr == 1), list(w_arr)),
         "seen": threshold_stats(y_arr, p_arr, threshold=settings.hot_threshold, weights=w_arr) if len(y_arr) else None,
+        "seen_rates": threshold_rates(y_arr, p_arr, threshold=settings.hot_threshold, weights=w_arr),
         "min_labels": MIN_LABELS,
         "enough": len(y_arr) >= MIN_LABELS,
         "calibration": calibration,
@@ -268,11 +270,39 @@ def model_quality(*, filters: LabelFilters | None = None, until: datetime | None
     }
 
 
+def headline_rates(metrics: dict[str, Any] | None) -> dict[str, Rate]:
+    """A model version's out-of-fold precision, recall and accuracy as rates over the labels behind
+    each (the leads called hot, the converted ones, all), with Wilson's interval; a figure whose
+    sample size the version did not record (trained before it was stored) is left out."""
+    if not metrics:
+        return {}
+    sizes = {"precision": metrics.get("called_hot"), "recall": metrics.get("positives"), "accuracy": metrics.get("n")}
+    rates = {}
+    for name, n in sizes.items():
+        value = metrics.get(name)
+        if isinstance(n, int) and isinstance(value, int | float):
+            hits = round(value * n)
+            rates[name] = rate_from_sums(n=n, hits=hits, hit_weight=value * n, weight=float(n), weight2=float(n))
+    return rates
+
+
+def threshold_rates(y: np.ndarray, proba: np.ndarray, *, threshold: float, weights: np.ndarray) -> dict[str, Rate]:
+    """Precision and recall at ``threshold`` as weighted rates with their sample size and interval:
+    precision over the labels scored at or above it (none: no value, not 0%), recall over the
+    converted ones."""
+    hot, won = proba >= threshold, y == 1
+    return {
+        "precision": weighted_rate(list(won[hot]), list(weights[hot])),
+        "recall": weighted_rate(list(hot[won]), list(weights[won])),
+    }
+
+
 def threshold_preview(*, hot_threshold: float, cost_per_lead: float, expected_value_threshold: float) -> dict[str, Any]:
     """What a hot threshold and an expected-value threshold would do, before they are saved.
 
-    Precision and recall come from labels and the score each rep saw when labeling; the hot
-    and worth-acting counts from the open leads' current scores.
+    Precision and recall come from labels and the score each rep saw when labeling (``rates``: with
+    their sample size and interval); the hot and worth-acting counts from the open leads' current
+    scores.
     """
     settings = loop_settings()
     seen = labeled_scores()
@@ -290,6 +320,8 @@ def threshold_preview(*, hot_threshold: float, cost_per_lead: float, expected_va
         "expected_value_threshold": expected_value_threshold,
         "labeled": threshold_stats(y_arr, p_arr, threshold=hot_threshold, weights=w_arr),
         "labeled_now": threshold_stats(y_arr, p_arr, threshold=settings.hot_threshold, weights=w_arr),
+        "rates": threshold_rates(y_arr, p_arr, threshold=hot_threshold, weights=w_arr),
+        "rates_now": threshold_rates(y_arr, p_arr, threshold=settings.hot_threshold, weights=w_arr),
         "open": len(scores),
         "hot": int((proba >= hot_threshold).sum()),
         "hot_now": int((proba >= settings.hot_threshold).sum()),

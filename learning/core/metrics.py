@@ -19,6 +19,7 @@ def evaluate(y_true: np.ndarray, proba: np.ndarray, *, threshold: float) -> dict
         "threshold": float(threshold),
         "n": len(y_true),
         "positives": int(y_true.sum()),
+        "called_hot": int(predicted.sum()),  # precision's sample size
     }
 
 

@@ -429,3 +429,15 @@ def test_the_headlines_top_reason_is_the_top_weighted_share_as_the_all_row_ranks
     shares = {cell.reason: cell.share.value for cell in matrix.total.cells if cell.n}
     assert shares["unresponsive"] > shares["no_budget"]
     assert headline is not None and (headline["top_reason"], headline["top_n"]) == ("Went silent", 2)
+
+
+@pytest.mark.django_db
+def test_the_quality_tiles_give_each_figure_its_labels_and_interval(manager: Any, page_for: Any) -> None:
+    metrics = {"roc_auc": 0.8, "precision": 0.75, "recall": 0.6, "accuracy": 0.8, "brier": 0.15, "threshold": 0.5}
+    metrics |= {"n": 200, "positives": 50, "called_hot": 40}
+    ModelVersion.objects.create(version=1, labels=200, estimator="x", artifact=b"", status="active", metrics=metrics)
+
+    text = page_for(manager).get("/dashboards/").content.decode()
+
+    assert 'precision <span class="ci"' in text and "· n=40</span>" in text  # precision stands on the 40 called hot
+    assert "· n=50</span>" in text and "· n=200</span>" in text  # recall on the converted, accuracy on all

@@ -104,6 +104,31 @@ def test_threshold_preview_by_hand(scored: None) -> None:
 
 
 @pytest.mark.django_db
+def test_the_preview_gives_precision_and_recall_their_sample_size(scored: None) -> None:
+    preview = threshold_preview(hot_threshold=0.5, cost_per_lead=50, expected_value_threshold=600)
+
+    precision, recall = preview["rates"]["precision"], preview["rates"]["recall"]
+    assert (precision.n, recall.n) == (3, 3)  # three labels scored at or above 50%; three converted
+    assert precision.value == pytest.approx(2 / 3)
+    assert precision.low is not None and precision.high is not None and precision.low < 2 / 3 < precision.high
+
+
+@pytest.mark.django_db
+def test_a_threshold_no_label_reaches_shows_no_precision_rather_than_zero(
+    admin: Any, page_for: Any, scored: None
+) -> None:
+    text = page_for(admin).get("/settings/preview/", {"hot_threshold": "99"}, headers=FETCH).content.decode()
+
+    assert (
+        threshold_preview(hot_threshold=0.99, cost_per_lead=50, expected_value_threshold=0)["rates"]["precision"].value
+        is None
+    )
+    assert '<span class="kpi">—</span><span>precision <span class="few">no label scored this high</span>' in text
+    assert "0% precision" not in text and ">0%</span><span>precision" not in text
+    assert '<span class="kpi">0%</span><span>recall' in text  # recall is defined: no conversion was called hot
+
+
+@pytest.mark.django_db
 def test_a_lower_threshold_finds_more_and_is_less_precise(scored: None) -> None:
     preview = threshold_preview(hot_threshold=0.05, cost_per_lead=50, expected_value_threshold=0)
 

@@ -180,7 +180,7 @@ def test_a_version_records_its_metrics_with_and_without_the_reasons_and_what_eac
     version = training.train_model_version(labels_revision=1)
 
     assert version is not None
-    plain_keys = {"roc_auc", "precision", "recall", "accuracy", "brier", "threshold", "n", "positives"}
+    plain_keys = {"roc_auc", "precision", "recall", "accuracy", "brier", "threshold", "n", "positives", "called_hot"}
     assert set(version.metrics) >= plain_keys | {"without_reasons", "reason_trust", "field_weights"}
     assert set(version.metrics["without_reasons"]) == plain_keys
     assert version.metrics["without_reasons"]["n"] == version.metrics["n"] == version.labels
