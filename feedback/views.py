@@ -56,7 +56,7 @@ from feedback.services import (
 from leads.models import Lead
 from leads.selectors import lead_activities, lead_get_or_404
 from learning.scoring import explain_leads
-from learning.selectors import loop_settings, model_quality
+from learning.selectors import loop_settings, model_quality, queue_mix_summary
 from learning.why import known_lead_fields, why_bought
 
 
@@ -257,6 +257,7 @@ def dashboards(request: HttpRequest) -> HttpResponse:
         "quality": quality,
         "why": why_bought(quality["active"].metrics if quality["active"] else None),
         "quality_charts": presenters.quality_charts(quality),
+        "queue_mix": queue_mix_summary(),
         "disagree": disagreements(filters=filters, limit=DISAGREEMENTS_SHOWN),
         "team": team,
         "team_charts": presenters.team_charts(team),

@@ -433,7 +433,7 @@ def queue_mix_summary() -> dict[str, Any]:
         why = mix_summary(state)
     else:
         shares = {settings.strategy: 1 - floor}
-        why = f"The queue follows {settings.strategy} alone (chosen on this page), not the adaptive mix."
+        why = f"The queue follows {settings.strategy} alone (chosen in the settings), not the adaptive mix."
     shares["random"] = shares.get("random", 0.0) + floor
     return {
         "strategy": settings.strategy,

@@ -441,3 +441,11 @@ def test_the_quality_tiles_give_each_figure_its_labels_and_interval(manager: Any
 
     assert 'precision <span class="ci"' in text and "· n=40</span>" in text  # precision stands on the 40 called hot
     assert "· n=50</span>" in text and "· n=200</span>" in text  # recall on the converted, accuracy on all
+
+
+@pytest.mark.django_db
+def test_a_manager_sees_how_the_queue_draws_its_picks(manager: Any, page_for: Any) -> None:
+    text = page_for(manager).get("/dashboards/").content.decode()
+
+    assert '<div id="queue-mix">' in text and "How the next pick is drawn: random" in text
+    assert page_for(manager).get("/settings/").status_code == 403  # the settings stay the admins'
