@@ -2,7 +2,7 @@
 reasons and notes that follow patterns a manager can find, and models trained as the labels came.
 
 The patterns (what the dashboards should let a manager discover):
-- retail loses mostly on budget; education on timing; outbound leads go silent;
+- retail and small firms lose mostly on budget; education on timing; outbound leads go silent;
 - in the last 30 days manufacturing started losing to a competitor ("Quotient");
 - webinar leads are won on urgency, referrals through a champion, software on product fit.
 
@@ -103,6 +103,8 @@ def _lost_reason(lead: dict[str, str], days_ago: float, rng: np.random.Generator
     weights = {code: 1.0 for code in LOST_NOTES}
     if lead["industry"] == "retail":
         weights["no_budget"] += 9
+    if lead["employees"] in ("1-10", "11-50"):  # small firms: the size fields "No budget" speaks to
+        weights["no_budget"] += 4
     if lead["industry"] == "education":
         weights["bad_timing"] += 3
     if lead["industry"] == "manufacturing" and days_ago <= COMPETITOR_DAYS:

@@ -66,6 +66,9 @@ def test_the_demo_tells_a_story_and_loads_once(defaults: None) -> None:
     retail, elsewhere = lost_reasons(lead__industry="retail"), lost_reasons()
     elsewhere.subtract(retail)
     assert retail["no_budget"] / retail.total() > 2 * elsewhere["no_budget"] / elsewhere.total()
+    small, larger = lost_reasons(lead__employees__lte=50), lost_reasons()
+    larger.subtract(small)  # "No budget" also speaks to the size fields its default mapping names
+    assert small["no_budget"] / small.total() > 1.5 * larger["no_budget"] / larger.total()
     recent = timezone.now() - timedelta(days=30)
     assert lost_reasons(lead__industry="manufacturing", outcome_at__gte=recent).most_common(1)[0][0] == "competitor"
     webinar = Counter(reps.filter(outcome="converted", lead__source="webinar").values_list("reason__code", flat=True))
