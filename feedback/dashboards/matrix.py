@@ -155,7 +155,8 @@ def reason_matrix(*, filters: LabelFilters, outcome: str, segment: str, limit: i
 
 
 def matrix_headline(matrix: ReasonMatrix) -> dict[str, Any] | None:
-    """The answer in one sentence's worth of numbers: the top reason overall and the biggest cell;
+    """The answer in one sentence's worth of numbers: the top reason overall, the segment where most
+    of its deals are (``top_where``), and the biggest cell;
     ``close``, the next reason when the top one is not clearly ahead of it (``clearly_ahead``).
 
     "Why" is answered by reasons given: labels without one (imported outcomes carry none) are
@@ -175,6 +176,12 @@ def matrix_headline(matrix: ReasonMatrix) -> dict[str, Any] | None:
     none = next((cell for cell in total.cells if cell.reason == NO_VALUE), None)
     candidates = [(row, cell) for row in matrix.rows for cell in row.cells if cell.reason != NO_VALUE and cell.n]
     row, cell = max(candidates, key=lambda rc: (rc[1].n, rc[1].share.value or 0), default=(None, None))
+    # Where the top reason gathers: the segment with the most of its deals (segments with several).
+    top_cells = [(r, c) for r in matrix.rows for c in r.cells if top and c.reason == top.reason and c.n]
+    counts = sorted((c.n for _, c in top_cells), reverse=True)
+    top_row, top_cell = max(top_cells, key=lambda rc: rc[1].n, default=(None, None))
+    if top_cell is None or top_cell.n < 2 or len(counts) < 2 or counts[0] == counts[1]:
+        top_row, top_cell = None, None  # one segment only, a single deal, or a tie: no "the most"
     return {
         "count": total.count,
         "labels": total.labels,
@@ -183,6 +190,8 @@ def matrix_headline(matrix: ReasonMatrix) -> dict[str, Any] | None:
         "top_share": top.share if top else None,
         "top_n": top.n if top else 0,
         "top_query": top.query if top else "",
+        "top_cell": top_cell,
+        "top_where": segment_phrase(matrix.segment, top_row.key) if top_row else "",
         "close": close,
         "close_reason": names[close.reason] if close else "",
         "no_reason_n": none.n if none else 0,

@@ -449,3 +449,37 @@ def test_a_manager_sees_how_the_queue_draws_its_picks(manager: Any, page_for: An
 
     assert '<div id="queue-mix">' in text and "How the next pick is drawn: random" in text
     assert page_for(manager).get("/settings/").status_code == 403  # the settings stay the admins'
+
+
+def lost(rep: Any, industry: str, reason: str, n: int) -> None:
+    for _ in range(n):
+        lead = Lead.objects.create(external_id=f"{industry}-{reason}-{Lead.objects.count()}", industry=industry)
+        label = Label.objects.create(
+            lead=lead, outcome="not_converted", reason=Reason.objects.get(code=reason), user=rep
+        )
+        when = datetime(2026, 10, 20, 12, 0, tzinfo=UTC)
+        Label.objects.filter(pk=label.pk).update(created_at=when, outcome_at=when)
+
+
+@pytest.mark.django_db
+def test_the_headline_says_where_the_top_reason_gathers(defaults: None, rep: Any, manager: Any, page_for: Any) -> None:
+    lost(rep, "manufacturing", "competitor", 4)
+    lost(rep, "retail", "competitor", 2)
+    lost(rep, "retail", "no_budget", 3)
+
+    headline = matrix_headline(reason_matrix(filters=AUTUMN, outcome="not_converted", segment="industry"))
+
+    assert headline is not None and headline["top_reason"] == "Chose a competitor"
+    assert (headline["top_where"], headline["top_cell"].n) == ("in manufacturing", 4)
+    text = page_for(manager).get("/dashboards/", {"period": "custom", "start": "2026-10-01", "end": "2026-11-30"})
+    assert "the most <a" in text.content.decode() and ">in manufacturing</a> (4)" in text.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_top_reason_split_evenly_names_no_segment(defaults: None, rep: Any) -> None:
+    lost(rep, "manufacturing", "competitor", 3)
+    lost(rep, "retail", "competitor", 3)
+
+    headline = matrix_headline(reason_matrix(filters=AUTUMN, outcome="not_converted", segment="industry"))
+
+    assert headline is not None and headline["top_cell"] is None and headline["top_where"] == ""
