@@ -182,6 +182,8 @@ def matrix_headline(matrix: ReasonMatrix) -> dict[str, Any] | None:
     top_row, top_cell = max(top_cells, key=lambda rc: rc[1].n, default=(None, None))
     if top_cell is None or top_cell.n < 2 or len(counts) < 2 or counts[0] == counts[1]:
         top_row, top_cell = None, None  # one segment only, a single deal, or a tie: no "the most"
+    if top_cell is not None and top_cell is cell:
+        top_row, top_cell = None, None  # the biggest single spot says it already
     return {
         "count": total.count,
         "labels": total.labels,

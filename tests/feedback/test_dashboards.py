@@ -465,21 +465,25 @@ def lost(rep: Any, industry: str, reason: str, n: int) -> None:
 def test_the_headline_says_where_the_top_reason_gathers(defaults: None, rep: Any, manager: Any, page_for: Any) -> None:
     lost(rep, "manufacturing", "competitor", 4)
     lost(rep, "retail", "competitor", 2)
-    lost(rep, "retail", "no_budget", 3)
+    lost(rep, "energy", "competitor", 2)
+    lost(rep, "retail", "no_budget", 5)  # the biggest single spot: no budget in retail
 
     headline = matrix_headline(reason_matrix(filters=AUTUMN, outcome="not_converted", segment="industry"))
 
     assert headline is not None and headline["top_reason"] == "Chose a competitor"
     assert (headline["top_where"], headline["top_cell"].n) == ("in manufacturing", 4)
+    assert (headline["cell_reason"], headline["where"]) == ("No budget", "in retail")
     text = page_for(manager).get("/dashboards/", {"period": "custom", "start": "2026-10-01", "end": "2026-11-30"})
     assert "the most <a" in text.content.decode() and ">in manufacturing</a> (4)" in text.content.decode()
 
 
 @pytest.mark.django_db
-def test_a_top_reason_split_evenly_names_no_segment(defaults: None, rep: Any) -> None:
+def test_a_top_reason_split_evenly_or_already_the_biggest_spot_names_no_segment(defaults: None, rep: Any) -> None:
     lost(rep, "manufacturing", "competitor", 3)
     lost(rep, "retail", "competitor", 3)
+    even = matrix_headline(reason_matrix(filters=AUTUMN, outcome="not_converted", segment="industry"))
+    lost(rep, "manufacturing", "competitor", 1)
+    said = matrix_headline(reason_matrix(filters=AUTUMN, outcome="not_converted", segment="industry"))
 
-    headline = matrix_headline(reason_matrix(filters=AUTUMN, outcome="not_converted", segment="industry"))
-
-    assert headline is not None and headline["top_cell"] is None and headline["top_where"] == ""
+    assert even is not None and even["top_cell"] is None and even["top_where"] == ""
+    assert said is not None and said["where"] == "in manufacturing" and said["top_cell"] is None
