@@ -18,6 +18,7 @@ from config.forms import form_error, form_errors
 from config.rates import MIN_LABELS
 from config.roles import ADMINS, LABELERS, MANAGERS, role_required, signed_in_user
 from feedback import presenters
+from feedback.answers import ANSWER_KEY, answer_keep
 from feedback.dashboards.filters import SEGMENT_NAMES, LabelFilters, labels_drilldown, labels_filtered, reason_names
 from feedback.dashboards.matrix import matrix_headline, reason_matrix
 from feedback.dashboards.mix import reason_counts, reason_mix
@@ -79,7 +80,6 @@ def _is_fetch(request: HttpRequest) -> bool:
 
 
 DISAGREEMENTS_SHOWN = 10  # per side on the dashboard; the count opens all of them in the drill-down
-ANSWER_KEY = "leadloop-undone-answer"  # the session key of an undone label's answer, shown for editing
 
 
 def _queue_context(request: HttpRequest, *, notice: str = "", error: str = "") -> dict[str, Any]:
@@ -136,12 +136,14 @@ def queue_page(request: HttpRequest) -> HttpResponse:
 def queue_label(request: HttpRequest) -> HttpResponse:
     form = LabelForm(request.POST)
     if not form.is_valid():
+        answer_keep(request, lead=request.POST.get("lead", ""))
         return _queue_response(request, error=form_error(form), status=400)
     data = form.cleaned_data
     lead = lead_get_or_404(external_id=data["lead"])
     try:
         _label_from_form(request, lead=lead, data=data)
     except LabelError as exc:
+        answer_keep(request, lead=lead.external_id)
         return _queue_response(request, error=str(exc), status=exc.status)
     return _queue_response(
         request, notice=f"Labeled {lead.company or lead.external_id}: {data['outcome'].replace('_', ' ')}."
@@ -193,12 +195,14 @@ def lead_label(request: HttpRequest, external_id: str) -> HttpResponse:
     form = LabelForm(request.POST)
     if not form.is_valid():
         messages.error(request, form_error(form))
+        answer_keep(request, lead=lead.external_id)
     else:
         data = form.cleaned_data
         try:
             _label_from_form(request, lead=lead, data=data)
         except LabelError as exc:
             messages.error(request, str(exc))
+            answer_keep(request, lead=lead.external_id)
         else:
             outcome = data["outcome"].replace("_", " ")
             messages.success(request, f"Labeled {lead.company or lead.external_id}: {outcome}.")

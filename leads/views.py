@@ -6,6 +6,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from config.roles import ADMINS, MANAGERS, READERS, has_role, role_required, signed_in_user
+from feedback.answers import answer_take
 from feedback.selectors import lead_label, lead_lease_held, reasons, reasons_by_outcome
 from leads.csvfile import CsvFileError
 from leads.export import leads_csv_response
@@ -102,6 +103,7 @@ def lead_detail(request: HttpRequest, external_id: str) -> HttpResponse:
         "history": lead_score_history(lead=lead),
         "next_actions": next_actions_for(lead=lead),
         "reasons": reasons_by_outcome(),
+        "answer": answer_take(request, lead=lead.external_id),  # a refused label's answer, to change
     }
     return render(request, "leads/detail.html", context)
 

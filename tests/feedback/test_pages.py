@@ -368,6 +368,33 @@ def test_the_lead_pages_form_refuses_an_other_reason_without_a_note(rep: Any, pa
 
 
 @pytest.mark.django_db
+def test_a_refused_label_comes_back_with_the_reps_answer_filled_in(rep: Any, page_for: Any, make_leads: Any) -> None:
+    make_leads(2)
+    client = page_for(rep)
+    lead = shown_lead(client.get("/queue/"))
+
+    refused = client.post("/queue/label/", label_body(lead, outcome="not_converted", reason="other_not_converted"))
+    again = client.get("/queue/").content.decode()  # a reload still shows it
+
+    for page in (refused.content.decode(), again):
+        assert 'value="not_converted" required checked' in page
+        assert re.search(r'value="other_not_converted"[^>]*required checked', page)
+
+
+@pytest.mark.django_db
+def test_the_lead_page_shows_a_refused_answer_once(rep: Any, page_for: Any, make_leads: Any) -> None:
+    [lead, *_] = make_leads(2)
+    client = page_for(rep)
+
+    shown = client.post(f"/leads/{lead}/label/", label_body(lead, reason="other_converted"), follow=True)
+    later = client.get(f"/leads/{lead}/").content.decode()
+
+    assert re.search(r'value="other_converted"[^>]*required checked', shown.content.decode())
+    assert 'value="converted" required checked' in shown.content.decode()
+    assert "required checked" not in later  # shown once: a later visit starts afresh
+
+
+@pytest.mark.django_db
 def test_the_label_form_marks_the_other_reasons_as_needing_a_note(rep: Any, page_for: Any, make_leads: Any) -> None:
     make_leads(2)
     page = page_for(rep).get("/queue/").content.decode()
