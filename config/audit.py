@@ -62,11 +62,14 @@ def audit_page(*, kind: AuditKind, number: str | None, size: int = AUDIT_PAGE_SI
 
 def value_words(value: Any) -> str:
     """An audited value as people read it: a list as its items ("seniority, industry"), a rule
-    ({"field", "op", "value"}) as "score >= 0.5", a flag as yes/no, nothing as "—"."""
+    ({"field", "op", "value"}) as "score >= 0.5", a flag as yes/no, a whole number with thousands
+    separators, nothing as "—"."""
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"  # a count as the rest of the app writes it: 14,276
     if isinstance(value, list | tuple):
         return ", ".join(value_words(item) for item in value) if value else "none"
     if isinstance(value, dict):

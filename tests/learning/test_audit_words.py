@@ -19,6 +19,8 @@ from config.audit import audit_record, change_words
         (["", "Asked about pricing"], "— → Asked about pricing"),
         ([None, [{"field": "score", "op": ">=", "value": 0.5}]], "— → score >= 0.5"),
         ({"rows": 12}, "12"),
+        ({"imported": 14276}, "14,276"),
+        ([50, 1000], "50 → 1,000"),
     ],
 )
 def test_a_change_reads_in_words(change: Any, words: str) -> None:
