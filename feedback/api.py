@@ -66,12 +66,7 @@ class LabelIn(Schema):
     lead: str = Field(min_length=1, max_length=100)
     outcome: OutcomeValue
     reason: str = Field(description="the code of an active reason for that outcome (GET /api/reasons)")
-    note: str = Field(
-        "",
-        max_length=2000,
-        description='Optional, except with an "other" reason (`other_converted`, `other_not_converted`): '
-        "there the note says why, and a blank one is a 400 naming `note`.",
-    )
+    note: str = Field("", max_length=2000)
     fields: list[str] = Field(
         default_factory=list,
         max_length=20,

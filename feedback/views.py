@@ -72,6 +72,7 @@ def _label_from_form(request: HttpRequest, *, lead: Lead, data: dict[str, Any]) 
         seconds_to_label=data["seconds"],
         fields=data["fields"],
         known_fields=known_lead_fields() if data["fields"] else (),
+        other_needs_note=True,  # a rep at the form says why; the API keeps the note optional (its contract)
     )
 
 

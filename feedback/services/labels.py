@@ -83,13 +83,15 @@ def label_submit(
     seconds_to_label: float | None = None,
     fields: Sequence[object] = (),
     known_fields: Collection[str] = (),
+    other_needs_note: bool = False,
 ) -> LabelResult:
     """Record what happened to a lead and why; committed here, learning follows after commit.
 
     ``fields`` are the lead fields the rep marked as the real reason, each among ``known_fields``
     (the caller passes the fields the model knows). Submitting the same label twice (a retried
     request, two tabs) returns the first one; a different answer for a labeled lead (even only its
-    note) is refused, never dropped.
+    note) is refused, never dropped. ``other_needs_note``: an "Other" reason with a blank note is
+    refused naming the note (the label forms ask a rep to say why; the API keeps the note optional).
     """
     if outcome not in Outcome.values:
         raise LabelError("outcome", f"must be one of {', '.join(Outcome.values)}, not {str(outcome)[:40]!r}")
@@ -99,7 +101,7 @@ def label_submit(
         raise LabelError("note", problem)
     if len(note) > MAX_NOTE:
         raise LabelError("note", f"longer than {MAX_NOTE} characters")
-    if reason is not None and reason.needs_note and not note:
+    if other_needs_note and reason is not None and reason.needs_note and not note:
         raise LabelError("note", "say why — this reason needs a note")
     marked = checked_fields(fields, known=known_fields)
     with transaction.atomic():

@@ -74,7 +74,7 @@ def test_an_other_reason_without_a_note_is_refused_naming_the_note_and_the_lead_
     make_leads(2)
     [lead] = lease_next_leads(user=rep, limit=1, lease_minutes=15)
     with pytest.raises(LabelError) as error:
-        label_submit(user=rep, lead=lead, outcome=outcome, reason_code=reason, note=note)
+        label_submit(user=rep, lead=lead, outcome=outcome, reason_code=reason, note=note, other_needs_note=True)
     assert (error.value.field, error.value.status) == ("note", 400)
     assert str(error.value) == "note: say why — this reason needs a note"
     assert not Label.objects.exists()
