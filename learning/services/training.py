@@ -20,7 +20,6 @@ from django.db import transaction
 from django.utils import timezone
 from sklearn.metrics import roc_auc_score
 
-from config.audit import audit_record
 from feedback.selectors import label_whys, training_labels
 from learning.core.importance import TRAIN_WEIGHTS, label_weights
 from learning.core.metrics import evaluate, weighted_evaluate
@@ -150,9 +149,7 @@ def train_model_version(*, labels_revision: int, now: datetime | None = None) ->
             note=note,
         )
         if promote and pinned is None:
-            previous = active_model()  # under the settings lock: what this version replaces now
             model_activate(version=version)
-            _promotion_audit(version=version, previous=previous, compared=current, guard=guard)
     logger.info("model v%s trained on %s labels: %s (%s)", version.version, len(y), metrics, note or "promoted")
     return version
 
@@ -206,38 +203,6 @@ def _held_back_note(*, pinned: int, guard: dict[str, float]) -> str:
         measured = f"ROC AUC {guard['candidate_auc']:.3f} on {count} new labels, v{against}'s {guard['active_auc']:.3f}"
         return f"passed the guard ({measured}); not promoted while v{pinned} is pinned"
     return f"not promoted while v{pinned} is pinned"
-
-
-def _promotion_audit(
-    *, version: ModelVersion, previous: ModelVersion | None, compared: ModelVersion | None, guard: dict[str, float]
-) -> None:
-    """An automatic promotion goes in the audit log as an admin's does, with no user (training did
-    it): the versions, and why the guard let this one through."""
-    audit_record(
-        user=None,
-        action="model.auto_promote",
-        target=f"model v{version.version}",
-        changes={
-            "active": [f"v{previous.version}" if previous else None, f"v{version.version}"],
-            "guard": _passed_words(compared=compared, guard=guard),
-        },
-    )
-
-
-def _passed_words(*, compared: ModelVersion | None, guard: dict[str, float]) -> str:
-    """Why the promotion guard let a version through (``compared``: the version active when training began)."""
-    if compared is None:
-        return "no active version to compare with"
-    count = int(guard.get("held_out", 0))
-    if "candidate_auc" not in guard:
-        return (
-            f"{count} new labels since v{compared.version}: too few to compare (the guard needs {GUARD_MIN_LABELS}, "
-            "with 3 of each outcome), so the version that learned from more is promoted"
-        )
-    return (
-        f"ROC AUC {guard['candidate_auc']:.3f} on {count} new labels, v{compared.version}'s {guard['active_auc']:.3f}: "
-        f"not worse by more than {PROMOTION_TOLERANCE}"
-    )
 
 
 def model_activate(*, version: ModelVersion) -> None:
