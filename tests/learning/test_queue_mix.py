@@ -24,8 +24,11 @@ def label_from_queue(rep: Any, count: int) -> None:
 
 
 def test_training_runs_learn_the_mix_from_queue_labels_and_the_settings_page_says_why(
-    make_leads: Any, rep: Any, admin: Any, page_for: Any
+    make_leads: Any, rep: Any, admin: Any, page_for: Any, monkeypatch: Any
 ) -> None:
+    # The queue's picks are random, and on 40 of them the promotion guard rejected v3 about one
+    # run in twenty; this test is about the mix, so every version goes live.
+    monkeypatch.setattr(training, "GUARD_MIN_LABELS", 10**9)
     make_leads(90, seed=5, labeled=0.5)
     assert LoopSettings.objects.get().strategy == "adaptive"
     training.train_model_version(labels_revision=1)
