@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import sklearn
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from sklearn.metrics import roc_auc_score
 
@@ -157,12 +158,15 @@ def train_model_version(*, labels_revision: int, now: datetime | None = None) ->
 def _promotion_decision(
     *, current: ModelVersion | None, frame: pd.DataFrame, y: np.ndarray, out_of_fold: np.ndarray, label_ids: np.ndarray
 ) -> tuple[bool, str, dict[str, float]]:
-    """Compare candidate and active model on the same labels: the ones the active model never saw.
+    """Compare the candidate with the guard's reference (``guard_reference``: the active model, or
+    the last version checked before it) on the same labels: the ones the reference never saw.
 
     The candidate's predictions there are out-of-fold, so neither side has seen the answers.
     Too few such labels to tell (fewer than GUARD_MIN_LABELS, or one outcome missing): promote,
-    since the candidate has learned from more.
+    since the candidate has learned from more; the reference stays, so the next candidates are
+    checked against it once enough labels have come.
     """
+    active, current = current, guard_reference(current)
     if current is None:
         return True, "", {}
     held_out = label_ids > current.last_label_id
@@ -181,8 +185,28 @@ def _promotion_decision(
     if new_auc + PROMOTION_TOLERANCE < old_auc:
         count = int(held_out.sum())
         note = f"ROC AUC {new_auc:.3f} on {count} new labels is below active v{current.version}'s {old_auc:.3f}"
+        if active is not None and active.pk != current.pk:
+            note = (
+                f"ROC AUC {new_auc:.3f} on {count} new labels is below v{current.version}'s {old_auc:.3f}, the last "
+                f"version checked (v{active.version} and those before it went live on too few new labels to compare)"
+            )
         return False, note, guard
     return True, "", guard
+
+
+def guard_reference(active: ModelVersion | None) -> ModelVersion | None:
+    """The version a candidate is judged against: the active one, unless it went live unchecked
+    (promoted with too few labels since its own reference to compare on, as when every label
+    retrains); then the newest version up to it that went live checked, or with nothing to check
+    against (the first). So versions trained a label apart cannot pass the guard one by one: once
+    GUARD_MIN_LABELS labels have come since the last checked version, each candidate meets it."""
+    if active is None:
+        return None
+    checked = Q(metrics__guard__has_key="candidate_auc") | ~Q(metrics__has_key="guard")
+    live = ModelVersion.objects.filter(
+        version__lte=active.version, status__in=[ModelStatus.ACTIVE, ModelStatus.RETIRED]
+    )
+    return live.filter(checked).order_by("-version").first() or active
 
 
 def _pinned_version() -> int | None:

@@ -92,7 +92,8 @@ def test_a_worse_version_under_a_pin_is_rejected_as_ever(two_versions: Any, admi
 def test_a_pin_set_while_a_version_trains_still_holds(two_versions: Any, admin: Any, monkeypatch: Any) -> None:
     first, second = two_versions
     monkeypatch.setattr(training, "GUARD_MIN_LABELS", 5)
-    ModelVersion.objects.filter(pk=second.pk).update(last_label_id=0)  # every label is new to v2
+    checked = {"held_out": 30, "candidate_auc": 0.8, "active_auc": 0.8, "active_version": 1}  # v2 passed the guard
+    ModelVersion.objects.filter(pk=second.pk).update(last_label_id=0, metrics={**second.metrics, "guard": checked})
     right = lambda scorer, y: (0.05 + 0.9 * y, 0.05 + 0.9 * y)  # noqa: E731  (perfectly right)
     monkeypatch.setattr(training, "_held_out", right)
     decide = training._promotion_decision

@@ -217,3 +217,40 @@ def test_without_any_reason_fields_both_metrics_are_the_plain_models(history: li
     without = version.metrics["without_reasons"]
     assert without["roc_auc"] == version.metrics["roc_auc"] and without["brier"] == version.metrics["brier"]
     assert version.metrics["reason_trust"] == {} and version.metrics["field_weights"] == {}
+
+
+def test_versions_trained_a_label_apart_do_not_slip_past_the_guard(history: list[str], monkeypatch: Any) -> None:
+    first = training.train_model_version(labels_revision=1)
+    monkeypatch.setattr(training, "GUARD_MIN_LABELS", 5)
+    # v2 goes live unchecked: too few labels since v1 to compare on (as when every label retrains).
+    ModelVersion.objects.filter(pk=first.pk).update(
+        last_label_id=Label.objects.order_by("-pk").values_list("pk", flat=True)[3]
+    )
+    second = training.train_model_version(labels_revision=2)
+    assert second.status == ModelStatus.ACTIVE and "candidate_auc" not in second.metrics["guard"]
+    assert training.guard_reference(second) == first, "an unchecked version is no reference"
+    # A worse candidate is now judged against v1 on every label v1 never saw, not against v2 on none.
+    ModelVersion.objects.filter(pk=first.pk).update(last_label_id=0)
+    ModelVersion.objects.filter(pk=second.pk).update(
+        last_label_id=Label.objects.order_by("-pk").values_list("pk", flat=True)[0]
+    )
+    wrong = lambda scorer, y: (1.0 - y * 0.9, 1.0 - y * 0.9)  # noqa: E731  (perfectly wrong)
+    monkeypatch.setattr(training, "_held_out", wrong)
+    third = training.train_model_version(labels_revision=3)
+
+    assert third.status == ModelStatus.REJECTED
+    assert third.metrics["guard"]["active_version"] == 1
+    assert "below v1's" in third.note and "the last version checked (v2" in third.note
+    assert ModelVersion.objects.get(status=ModelStatus.ACTIVE) == second
+
+
+def test_a_checked_version_is_its_own_reference(history: list[str], monkeypatch: Any) -> None:
+    first = training.train_model_version(labels_revision=1)
+    monkeypatch.setattr(training, "GUARD_MIN_LABELS", 5)
+    ModelVersion.objects.filter(pk=first.pk).update(last_label_id=0)  # every label is new to v1: v2 is checked
+    right = lambda scorer, y: (0.1 + 0.8 * y, 0.1 + 0.8 * y)  # noqa: E731  (perfectly right)
+    monkeypatch.setattr(training, "_held_out", right)
+    second = training.train_model_version(labels_revision=2)
+
+    assert second.status == ModelStatus.ACTIVE and "candidate_auc" in second.metrics["guard"]
+    assert training.guard_reference(second) == second
