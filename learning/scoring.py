@@ -79,7 +79,8 @@ def score_frame(
             index=frame.index,
         )
         if explain:
-            factors = top_factors(frame, scorer.feature_names_, contributions)
+            typical = getattr(scorer, "typical_", None)  # versions stored before 2026-12-06 have none
+            factors = top_factors(frame, scorer.feature_names_, contributions, typical=typical)
             scored["explanation"] = [json.dumps([describe(f) for f in row], ensure_ascii=False) for row in factors]
         return scored, contributions
     assert rules is not None

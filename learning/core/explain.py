@@ -48,8 +48,29 @@ def _text(value: str) -> str:
     return line if len(line) <= MAX_VALUE_TEXT else line[: MAX_VALUE_TEXT - 1] + "…"
 
 
+_TYPICAL = re.compile(r" \(typical: [^()]*\)$")
+
+
 def describe(factor: Factor) -> str:
-    """``▲ 3 pricing visit in the last 30 days`` / ``▼ industry: retail``."""
+    """``▲ 3 pricing visit in the last 30 days (typical: 0)`` / ``▼ industry: retail``. A number
+    that differs from the training leads' typical value says it, so "▼ 9 days with activity" reads
+    as fewer than usual, not as a penalty for activity."""
+    text = _described(factor)
+    typical, value = factor.typical, factor.value
+    if typical is not None and not _missing(value) and _is_number(value) and _number(value) != _number(typical):
+        text += f" (typical: {_number(typical)})"
+    return text
+
+
+def _is_number(value: object) -> bool:
+    try:
+        float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+    return not isinstance(value, str)
+
+
+def _described(factor: Factor) -> str:
     arrow = "▲" if factor.weight > 0 else "▼"
     name, value = factor.feature, factor.value
     if name.startswith("count__"):
@@ -102,7 +123,7 @@ def column_of_line(line: str, columns: Sequence[str]) -> str | None:
     """The feature column an explanation line speaks about, among ``columns``: the inverse of
     :func:`describe` (and of the cold-start rules' ``+12 points: 3 x pricing visit`` lines).
     None when no column fits (a line from an older model, say)."""
-    text = _spaced(line.lstrip("▲▼ ").strip())
+    text = _spaced(_TYPICAL.sub("", line.lstrip("▲▼ ").strip()))
     if (rule := _RULE_LINE.match(text)) is not None:
         text = rule.group(1)
     # Behaviour columns first: a custom column whose name reads like one must not shadow it.

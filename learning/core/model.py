@@ -11,7 +11,7 @@ costs little more than reading them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -137,6 +137,7 @@ class LeadScorer(ClassifierMixin, BaseEstimator):
         plan = self.encoder_.plan_
         n_bins = max(2, min(self.n_bins, len(X) // 4))
         columns = [_fit_numeric(name, encoded[name], n_bins) for name in [*plan.numeric, *plan.dates]]
+        self.typical_ = {name: _median(encoded[name]) for name in plan.numeric}  # what an explanation compares with
         columns += [
             _fit_categorical(name, encoded[name], self.min_frequency, self.max_categories) for name in plan.categorical
         ]
@@ -399,27 +400,41 @@ class Factor:
     feature: str
     value: object
     weight: float
+    typical: float | None = None  # a number column's median among the training leads (None: not a number)
 
 
 def top_factors(
-    frame: pd.DataFrame, names: list[str], contributions: np.ndarray, *, up: int = 3, down: int = 2, floor: float = 0.02
+    frame: pd.DataFrame,
+    names: list[str],
+    contributions: np.ndarray,
+    *,
+    up: int = 3,
+    down: int = 2,
+    floor: float = 0.02,
+    typical: Mapping[str, float | None] | None = None,
 ) -> list[list[Factor]]:
-    """The strongest pushes up and down for each row, strongest first."""
+    """The strongest pushes up and down for each row, strongest first; ``typical``: each number
+    column's typical value (``LeadScorer.typical_``), which a line compares the lead with."""
     result: list[list[Factor]] = []
     order = np.argsort(-contributions, axis=1)
     values = {name: frame[name].to_numpy() if name in frame.columns else None for name in names}
+    usual = typical or {}
+
+    def factor(i: int, j: int, weight: float) -> Factor:
+        return Factor(names[j], _value(values[names[j]], i), weight, usual.get(names[j]))
+
     for i in range(contributions.shape[0]):
         row = contributions[i]
-        factors = [
-            Factor(names[j], _value(values[names[j]], i), float(row[j])) for j in order[i, :up] if row[j] > floor
-        ]
-        factors += [
-            Factor(names[j], _value(values[names[j]], i), float(row[j]))
-            for j in order[i, ::-1][:down]
-            if row[j] < -floor
-        ]
+        factors = [factor(i, j, float(row[j])) for j in order[i, :up] if row[j] > floor]
+        factors += [factor(i, j, float(row[j])) for j in order[i, ::-1][:down] if row[j] < -floor]
         result.append(factors)
     return result
+
+
+def _median(values: object) -> float | None:
+    numbers = np.asarray(values, dtype=float)
+    numbers = numbers[np.isfinite(numbers)]
+    return float(np.median(numbers)) if len(numbers) else None
 
 
 def _value(column: np.ndarray | None, i: int) -> object:

@@ -35,8 +35,20 @@ COLUMNS = [
 @pytest.mark.parametrize("weight", [0.4, -0.4])
 def test_every_line_describe_writes_names_its_own_column(column: str, value: object, weight: float) -> None:
     line = describe(Factor(column, value, weight))
+    compared = describe(Factor(column, value, weight, typical=14.0))
 
     assert column_of_line(line, COLUMNS) == column
+    assert column_of_line(compared, COLUMNS) == column  # "(typical: 14)" after a number changes nothing
+
+
+def test_a_number_says_how_it_compares_with_the_typical_lead() -> None:
+    assert describe(Factor("act_active_days", 9.0, -0.3, typical=14.0)) == "▼ 9 days with activity (typical: 14)"
+    assert describe(Factor("recent30__email_click", 2.0, 0.3, typical=0.0)) == (
+        "▲ 2 × email click in the last 30 days (typical: 0)"
+    )
+    assert describe(Factor("act_active_days", 14.0, 0.3, typical=14.0)) == "▲ 14 days with activity"  # as usual
+    assert describe(Factor("industry", "retail", -0.3, typical=None)) == "▼ industry: retail"
+    assert describe(Factor("employees", None, -0.3, typical=125.0)) == "▼ employees unknown"
 
 
 @pytest.mark.parametrize(

@@ -55,6 +55,19 @@ def test_top_factors_are_described_in_words_a_rep_understands() -> None:
     assert describe(Factor("act_days_since_last", float("nan"), -0.2)) == "▼ no activity yet"
 
 
+def test_a_lines_number_is_compared_with_the_training_leads_median() -> None:
+    frame, y = data()
+    scorer = LeadScorer().fit(frame, y)
+    _, contributions = scorer.score_with_contributions(frame)
+
+    assert scorer.typical_["count__pricing_visit"] == float(frame["count__pricing_visit"].median())
+    assert "industry" not in scorer.typical_  # a category has no typical number
+    factors = top_factors(frame, scorer.feature_names_, contributions, typical=scorer.typical_)
+    none = frame.index[(frame["count__pricing_visit"] == 0)][0]
+    visits = next(f for f in factors[none] if f.feature == "count__pricing_visit")
+    assert describe(visits) == f"▼ 0 × pricing visit in total (typical: {scorer.typical_['count__pricing_visit']:g})"
+
+
 def test_the_scorer_survives_unseen_categories_and_missing_columns_at_scoring_time() -> None:
     frame, y = data()
     scorer = LeadScorer().fit(frame, y)
