@@ -78,6 +78,8 @@
       return;
     }
     card().outerHTML = html;
+    // The rep may have scrolled down to the note: the next lead starts at its name, not mid-card.
+    if (card().getBoundingClientRect().top < 0) card().scrollIntoView({ block: "start" });
     shownAt = performance.now();
     busy = false;
     filterReasons();

@@ -189,6 +189,26 @@ def test_n_goes_to_the_note_and_enter_in_the_note_saves(login: Any, make_leads: 
     assert label.reason.outcome == "not_converted"
 
 
+def test_after_a_note_far_down_the_card_the_next_lead_starts_at_its_top(login: Any, make_leads: Any) -> None:
+    make_leads(5)
+    page = login("riley")
+    page.set_viewport_size({"width": 1280, "height": 500})  # short: the note is below the fold
+    lead = shown(page)
+
+    page.keyboard.press("x")
+    page.keyboard.press("2")
+    page.keyboard.press("n")  # the browser scrolls down to the note
+    page.keyboard.type("cfo said next year")
+    scrolled = page.evaluate("window.scrollY")
+    page.keyboard.press("Enter")
+    page.wait_for_function("l => document.getElementById('queue-card').dataset.lead !== l", arg=lead)
+
+    assert scrolled > 0
+    assert (
+        page.evaluate("document.getElementById('queue-card').getBoundingClientRect().top") > -2
+    )  # at its top (to a pixel)
+
+
 def test_the_mouse_works_too(login: Any, make_leads: Any) -> None:
     make_leads(5)
     page = login("riley")
