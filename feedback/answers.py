@@ -9,6 +9,8 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from feedback.taxonomy import OTHER_CODES
+
 ANSWER_KEY = "leadloop-undone-answer"  # the session key of an answer shown again for editing (undone or refused)
 
 
@@ -21,6 +23,7 @@ def answer_keep(request: HttpRequest, *, lead: str) -> None:
         "reason": request.POST.get("reason", ""),
         "note": request.POST.get("note", ""),
         "fields": request.POST.getlist("fields"),
+        "needs_note": request.POST.get("reason", "") in OTHER_CODES,  # the form says so without JavaScript too
     }
 
 

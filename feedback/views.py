@@ -54,6 +54,7 @@ from feedback.services import (
     reason_set_active,
     reason_set_fields,
 )
+from feedback.taxonomy import OTHER_CODES
 from leads.models import Lead
 from leads.selectors import lead_activities, lead_get_or_404
 from learning.scoring import explain_leads
@@ -184,6 +185,7 @@ def queue_undo(request: HttpRequest) -> HttpResponse:
         "reason": undone.reason,
         "note": undone.note,
         "fields": list(undone.fields),
+        "needs_note": undone.reason in OTHER_CODES,
     }
     return _queue_response(request, notice=f"Undid the label on {name}: your answer is filled in, change it and save.")
 

@@ -379,6 +379,7 @@ def test_a_refused_label_comes_back_with_the_reps_answer_filled_in(rep: Any, pag
     for page in (refused.content.decode(), again):
         assert 'value="not_converted" required checked' in page
         assert re.search(r'value="other_not_converted"[^>]*required checked', page)
+        assert '(needed: say why)</span> <textarea name="note"' in page and 'required aria-invalid="true"' in page
 
 
 @pytest.mark.django_db
