@@ -65,8 +65,16 @@ class Bar:
     group: str = ""
 
 
-def bar_chart(bars: Sequence[Bar], *, title: str, width: int = 720, max_value: float | None = None) -> SafeString:
-    """Horizontal bars, one per row, with an optional group heading above each run of rows."""
+def bar_chart(
+    bars: Sequence[Bar],
+    *,
+    title: str,
+    width: int = 720,
+    max_value: float | None = None,
+    reference: tuple[float, str] | None = None,
+) -> SafeString:
+    """Horizontal bars, one per row, with an optional group heading above each run of rows;
+    ``reference``: a dashed line at that value, with its words (a lift of 1 is random)."""
     label_w, text_w, row_h = 230, 90, 26
     peak = max_value or max((b.value for b in bars), default=0) or 1
     parts: list[SafeString] = []
@@ -108,6 +116,23 @@ def bar_chart(bars: Sequence[Bar], *, title: str, width: int = 720, max_value: f
     if not bars:
         parts.append(format_html('<text x="0" y="20" fill="{}">No data yet.</text>', MUTED))
         y = 30
+    elif reference is not None:
+        at = label_w + (width - label_w - text_w) * reference[0] / peak
+        parts.append(
+            format_html(
+                '<line class="reference" x1="{}" x2="{}" y1="2" y2="{}" stroke="{}" stroke-dasharray="4 3"/>'
+                '<text x="{}" y="{}" text-anchor="middle" fill="{}" font-size="12">{}</text>',
+                _num(at),
+                _num(at),
+                y,
+                INK,
+                _num(at),
+                y + 14,
+                MUTED,
+                reference[1],
+            )
+        )
+        y += 18
     return _svg(width, y + 4, title, mark_safe("".join(parts)))
 
 

@@ -136,6 +136,7 @@ def quality_charts(quality: dict[str, Any]) -> dict[str, SafeString]:
         title="Lift by score group",
         max_value=max(peak_lift, 1.0),
         width=460,
+        reference=(1.0, "1× = random"),
     )
     metric_names = [
         ("roc_auc", "ROC AUC", SERIES[0]),
