@@ -58,7 +58,14 @@ def _bucket_end(start: date, grain: str) -> date:
     return date(start.year + start.month // 12, start.month % 12 + 1, 1)
 
 
-def _bucket_label(start: date, grain: str) -> str:
+def _bucket_label(start: date, grain: str, shown: tuple[date, date] | None = None) -> str:
+    """A day, week or month bucket's name; ``shown`` (its first and last day in the period), when
+    the period cuts it: "7-8 Nov" (an en dash), not "week of 2 Nov" for a week the period holds two days of."""
+    if shown is not None and grain != "day":
+        first, last = shown
+        if first == last:
+            return f"{first.day} {first:%b}"
+        return f"{first.day}–{last.day} {last:%b}" if first.month == last.month else f"{first:%-d %b}–{last:%-d %b}"
     if grain == "month":
         return f"{start:%b %Y}"
     return f"{'week of ' if grain == 'week' else ''}{start.day} {start:%b}"
@@ -89,9 +96,11 @@ def reason_mix(*, filters: LabelFilters, outcome: str, by: str, limit: int = 12)
         raw = values["bucket"]
         if by in GRAINS:
             start = raw.date() if isinstance(raw, datetime) else raw
-            key, label = start.isoformat(), _bucket_label(start, by)
             end = _bucket_end(start, by)
-            bucket_filters = replace(base, start=max(start, base.start or start), end=min(end, base.end or end))
+            first, stop = max(start, base.start or start), min(end, base.end or end)
+            bucket_filters = replace(base, start=first, end=stop)
+            shown = (first, stop - timedelta(days=1)) if (first, stop) != (start, end) else None
+            key, label = start.isoformat(), _bucket_label(start, by, shown)
         else:
             key = raw or NO_VALUE
             label = band_words(key) if by == "band" else ("(none)" if key == NO_VALUE else key)

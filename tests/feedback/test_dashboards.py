@@ -487,3 +487,16 @@ def test_a_top_reason_split_evenly_or_already_the_biggest_spot_names_no_segment(
 
     assert even is not None and even["top_cell"] is None and even["top_where"] == ""
     assert said is not None and said["where"] == "in manufacturing" and said["top_cell"] is None
+
+
+@pytest.mark.django_db
+def test_a_week_the_period_cuts_is_named_by_its_days_in_the_period(defaults: None, rep: Any) -> None:
+    lost(rep, "retail", "no_budget", 2)  # on Tuesday 20 Oct 2026
+    cut = LabelFilters(start=date(2026, 10, 20), end=date(2026, 11, 1))
+    whole = LabelFilters(start=date(2026, 10, 19), end=date(2026, 11, 2))
+
+    [week] = reason_mix(filters=cut, outcome="not_converted", by="week")
+    [full] = reason_mix(filters=whole, outcome="not_converted", by="week")
+
+    assert week.label == "20–25 Oct"  # Tue-Sun of the week of 19 Oct: the period starts on Tuesday
+    assert full.label == "week of 19 Oct"
