@@ -82,7 +82,8 @@ def _described(factor: Factor) -> str:
     elif name == "act_days_since_last":
         text = "no activity yet" if _missing(value) else f"last activity {_count(value, 'day', 'days')} ago"
     elif name == "act_span_days":
-        text = f"engaged over {_count(value or 0, 'day', 'days')}"
+        span = 0 if _missing(value) else round(float(value)) if _is_number(value) else value  # type: ignore[arg-type]
+        text = f"{_count(span, 'day', 'days')} from first to last activity"
     elif name == "act_decayed":
         text = f"recent engagement {_number(value or 0)} (time-weighted)"
     elif name == "lead_age_days":
@@ -108,9 +109,11 @@ def _says(text: str, column: str) -> bool:
         return text.endswith(f" × {_words(column.removeprefix('recent30__'))} in the last 30 days")
     if column in _LABELS:
         return any(text.endswith(f" {words}") for words in _LABELS[column])
+    if column == "act_span_days" and text.endswith(" from first to last activity"):
+        return True
     starts = {
         "act_days_since_last": ("no activity yet", "last activity "),
-        "act_span_days": ("engaged over ",),
+        "act_span_days": ("engaged over ",),  # the wording of lines stored before 2026-12-06
         "act_decayed": ("recent engagement ",),
         "lead_age_days": ("lead age unknown", "lead created "),
     }

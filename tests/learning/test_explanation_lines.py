@@ -57,7 +57,7 @@ def test_a_number_says_how_it_compares_with_the_typical_lead() -> None:
         ("act_last_7d", "▲ 1 activity in the last 7 days", "▲ 3 activities in the last 7 days"),
         ("act_active_days", "▲ 1 day with activity", "▲ 3 days with activity"),
         ("act_days_since_last", "▲ last activity 1 day ago", "▲ last activity 3 days ago"),
-        ("act_span_days", "▲ engaged over 1 day", "▲ engaged over 3 days"),
+        ("act_span_days", "▲ 1 day from first to last activity", "▲ 3 days from first to last activity"),
         ("lead_age_days", "▲ lead created 1 day ago", "▲ lead created 3 days ago"),
     ],
 )
@@ -105,3 +105,9 @@ def test_a_custom_column_that_reads_like_a_behaviour_line_does_not_take_it() -> 
 
     assert column_of_line(describe(Factor("lead_age_days", 12.0, 1.0)), columns) == "lead_age_days"
     assert column_of_line(describe(Factor("lead_created", "yes", 1.0)), columns) == "lead_created"
+
+
+def test_a_span_reads_in_whole_days_and_a_stored_older_line_still_finds_its_column() -> None:
+    assert describe(Factor("act_span_days", 24.2, 0.4)) == "▲ 24 days from first to last activity"
+    assert describe(Factor("act_span_days", float("nan"), -0.4)) == "▼ 0 days from first to last activity"
+    assert column_of_line("▲ engaged over 24.2 days", COLUMNS) == "act_span_days"
