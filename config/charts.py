@@ -118,7 +118,8 @@ def bar_chart(
         y = 30
     elif reference is not None:
         at = label_w + (width - label_w - text_w) * reference[0] / peak
-        parts.append(
+        parts.insert(  # first: under the bars and their figures, which stay readable across it
+            0,
             format_html(
                 '<line class="reference" x1="{}" x2="{}" y1="2" y2="{}" stroke="{}" stroke-dasharray="4 3"/>'
                 '<text x="{}" y="{}" text-anchor="middle" fill="{}" font-size="12">{}</text>',
@@ -130,7 +131,7 @@ def bar_chart(
                 y + 14,
                 MUTED,
                 reference[1],
-            )
+            ),
         )
         y += 18
     return _svg(width, y + 4, title, mark_safe("".join(parts)))
