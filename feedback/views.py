@@ -18,7 +18,7 @@ from config.forms import form_error, form_errors
 from config.rates import MIN_LABELS
 from config.roles import ADMINS, LABELERS, MANAGERS, role_required, signed_in_user
 from feedback import presenters
-from feedback.answers import ANSWER_KEY, answer_keep
+from feedback.answers import ANSWER_KEY, answer_keep, answer_show
 from feedback.dashboards.filters import SEGMENT_NAMES, LabelFilters, labels_drilldown, labels_filtered, reason_names
 from feedback.dashboards.matrix import matrix_headline, reason_matrix
 from feedback.dashboards.mix import reason_counts, reason_mix
@@ -54,7 +54,6 @@ from feedback.services import (
     reason_set_active,
     reason_set_fields,
 )
-from feedback.taxonomy import OTHER_CODES
 from leads.models import Lead
 from leads.selectors import lead_activities, lead_get_or_404
 from learning.scoring import explain_leads
@@ -179,14 +178,14 @@ def queue_undo(request: HttpRequest) -> HttpResponse:
             gone = f"Undid the skip, but {name} is no longer free: another rep has it or it was closed."
             return _queue_response(request, notice=gone)
         return _queue_response(request, notice=f"Undid the skip: {name} is back.")
-    request.session[ANSWER_KEY] = {
-        "lead": undone.lead.external_id,
-        "outcome": undone.outcome,
-        "reason": undone.reason,
-        "note": undone.note,
-        "fields": list(undone.fields),
-        "needs_note": undone.reason in OTHER_CODES,
-    }
+    answer_show(
+        request,
+        lead=undone.lead.external_id,
+        outcome=undone.outcome,
+        reason=undone.reason,
+        note=undone.note,
+        fields=list(undone.fields),
+    )
     return _queue_response(request, notice=f"Undid the label on {name}: your answer is filled in, change it and save.")
 
 

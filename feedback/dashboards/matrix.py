@@ -177,13 +177,15 @@ def matrix_headline(matrix: ReasonMatrix) -> dict[str, Any] | None:
     candidates = [(row, cell) for row in matrix.rows for cell in row.cells if cell.reason != NO_VALUE and cell.n]
     row, cell = max(candidates, key=lambda rc: (rc[1].n, rc[1].share.value or 0), default=(None, None))
     # Where the top reason gathers: the segment with the most of its deals (segments with several).
-    top_cells = [(r, c) for r in matrix.rows for c in r.cells if top and c.reason == top.reason and c.n]
-    counts = sorted((c.n for _, c in top_cells), reverse=True)
-    top_row, top_cell = max(top_cells, key=lambda rc: rc[1].n, default=(None, None))
-    if top_cell is None or top_cell.n < 2 or len(counts) < 2 or counts[0] == counts[1]:
-        top_row, top_cell = None, None  # one segment only, a single deal, or a tie: no "the most"
-    if top_cell is not None and top_cell is cell:
-        top_row, top_cell = None, None  # the biggest single spot says it already
+    gathered = sorted(
+        ((r, c) for r in matrix.rows for c in r.cells if top and c.reason == top.reason and c.n),
+        key=lambda rc: rc[1].n,
+        reverse=True,
+    )
+    top_row, top_cell = gathered[0] if gathered else (None, None)
+    # One segment only, a single deal or a tie has no "the most"; the biggest single spot may say it already.
+    if len(gathered) < 2 or gathered[0][1].n < 2 or gathered[0][1].n == gathered[1][1].n or top_cell is cell:
+        top_row, top_cell = None, None
     return {
         "count": total.count,
         "labels": total.labels,

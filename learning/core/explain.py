@@ -82,8 +82,10 @@ def _described(factor: Factor) -> str:
     elif name == "act_days_since_last":
         text = "no activity yet" if _missing(value) else f"last activity {_count(value, 'day', 'days')} ago"
     elif name == "act_span_days":
-        span = 0 if _missing(value) else round(float(value)) if _is_number(value) else value  # type: ignore[arg-type]
-        text = f"{_count(span, 'day', 'days')} from first to last activity"
+        days = 0 if _missing(value) else value
+        if _is_number(days):
+            days = round(float(days))  # type: ignore[arg-type]
+        text = f"{_count(days, 'day', 'days')} from first to last activity"
     elif name == "act_decayed":
         text = f"recent engagement {_number(value or 0)} (time-weighted)"
     elif name == "lead_age_days":
