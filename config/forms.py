@@ -1,9 +1,16 @@
-"""What every page's form handling shares."""
+"""What every page's form handling shares, and the users page's forms."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.contrib.auth import password_validation
+from django.contrib.auth.models import User
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import NON_FIELD_ERRORS
+
+from config.roles import Role
 
 
 def field_words(form: forms.BaseForm, name: str) -> str:
@@ -29,3 +36,55 @@ def form_error(form: forms.BaseForm) -> str:
     """``field: first error`` of the first bad field: the one wording every page and fragment uses."""
     field, errors = next(iter(form.errors.items()))
     return f"{field}: {errors[0]}"
+
+
+ROLE_WORDS = {
+    "rep": "Rep: works the queue and labels leads",
+    "manager": "Manager: reads the dashboards and leads, labels nothing",
+    "admin": "Admin: everything, and the settings, imports and users",
+}
+
+
+class PasswordField(forms.CharField):
+    """A password typed for someone else, checked by the site's password validators."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", forms.PasswordInput(attrs={"autocomplete": "new-password"}, render_value=False))
+        super().__init__(max_length=128, strip=False, **kwargs)
+
+    def clean(self, value: Any) -> str:
+        password: str = super().clean(value)
+        if password:
+            password_validation.validate_password(password)
+        return password
+
+
+def role_choices() -> list[tuple[str, str]]:
+    return [(role.value, ROLE_WORDS[role.value]) for role in Role]
+
+
+class UserAddForm(forms.Form):
+    username = forms.CharField(
+        max_length=150,
+        validators=[UnicodeUsernameValidator()],
+        help_text="letters, digits and @ . + - _ only",
+    )
+    role = forms.ChoiceField(choices=role_choices)
+    password = PasswordField(help_text="at least 8 characters; tell them to keep it to themselves")
+
+    def clean_username(self) -> str:
+        name: str = self.cleaned_data["username"].strip()
+        if User.objects.filter(username__iexact=name).exists():
+            raise forms.ValidationError(f"{name!r} is taken: change that user below instead")
+        return name
+
+
+class UserChangeForm(forms.Form):
+    role = forms.ChoiceField(choices=role_choices)
+    active = forms.BooleanField(
+        required=False,
+        label="May sign in",
+        help_text="unticked: their sessions and API tokens stop working, and the leads leased to them go "
+        "back to the queue; their labels stay",
+    )
+    password = PasswordField(required=False, label="New password", help_text="leave empty to keep theirs")

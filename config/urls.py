@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from config.api import api
-from config.views import home
+from config.views import home, user_edit, users_page
 
 handler500 = "config.views.server_error"
 
@@ -11,6 +11,8 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/", api.urls),
+    path("settings/users/", users_page, name="users"),
+    path("settings/users/<int:user_id>/", user_edit, name="user_edit"),
     path("", include("feedback.urls")),
     path("", include("leads.urls")),
     path("", include("learning.urls")),

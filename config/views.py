@@ -2,13 +2,18 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template import loader
 from django.views.decorators.csrf import requires_csrf_token
+from django.views.decorators.http import require_http_methods
 
-from config.roles import Role, role_of
+from config.forms import UserAddForm, UserChangeForm
+from config.roles import ADMINS, Role, role_of, role_required, signed_in_user
+from config.users import UserError, user_change, user_rows, user_save
 
 
 @login_required
@@ -45,3 +50,61 @@ def server_error(request: HttpRequest) -> HttpResponse:
     except Exception:  # the page must answer whatever broke
         body = template.render({})
     return HttpResponse(body, status=500)
+
+
+def change_words(changed: list[str], *, role: str, active: bool) -> str:
+    """What a save on the user page did, in words: "role now manager, may no longer sign in…"."""
+    words = {
+        "role": f"role now {role}",
+        "active": "may sign in again" if active else "may no longer sign in; their leased leads are back in the queue",
+        "password": "password changed",
+    }
+    return ", ".join(words[name] for name in changed) or "nothing changed"
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(ADMINS)
+def users_page(request: HttpRequest) -> HttpResponse:
+    """Every user with their role, and a form to add one."""
+    form = UserAddForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            user, _ = user_save(
+                name=data["username"], role=Role(data["role"]), password=data["password"], by=signed_in_user(request)
+            )
+            messages.success(request, f"Added {user.username} ({data['role']}).")
+            return redirect("users")
+        status = 400
+    return render(request, "config/users.html", {"form": form, "rows": user_rows()}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(ADMINS)
+def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
+    """One user's role, whether they may sign in, and a new password."""
+    user = get_object_or_404(User, pk=user_id)
+    row = next(row for row in user_rows() if row.user.pk == user.pk)
+    initial = {"role": row.role.value if row.role else Role.REP.value, "active": user.is_active}
+    form = UserChangeForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                changed = user_change(
+                    user=user,
+                    role=Role(data["role"]),
+                    active=data["active"],
+                    password=data["password"] or None,
+                    by=signed_in_user(request),
+                )
+            except UserError as exc:
+                form.add_error(exc.field, exc.message)
+            else:
+                done = change_words(changed, role=data["role"], active=data["active"])
+                messages.success(request, f"{user.username}: {done}.")
+                return redirect("users")
+        status = 400
+    return render(request, "config/user_edit.html", {"form": form, "row": row}, status=status)

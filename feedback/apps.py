@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 
+from config.signals import user_deactivated
 from leads.signals import outcomes_imported
 
 
@@ -12,3 +13,4 @@ class FeedbackConfig(AppConfig):
         from feedback import receivers
 
         outcomes_imported.connect(receivers.on_outcomes_imported, dispatch_uid="feedback.outcomes_imported")
+        user_deactivated.connect(receivers.on_user_deactivated, dispatch_uid="feedback.user_deactivated")

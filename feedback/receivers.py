@@ -1,4 +1,4 @@
-"""The feedback app's answers to news from the leads app (connected in ``apps.py``)."""
+"""The feedback app's answers to news from the apps below it (connected in ``apps.py``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from feedback.services import labels_import
+from django.contrib.auth.models import User
+
+from feedback.services import labels_import, leases_release
 
 
 def on_outcomes_imported(
@@ -15,3 +17,9 @@ def on_outcomes_imported(
     """Historical outcomes came with an import: record them as labels (dated where the import said
     when); returns how many."""
     return labels_import(outcomes=outcomes, outcome_dates=outcome_dates)
+
+
+def on_user_deactivated(sender: Any, *, user: User, **kwargs: Any) -> int:
+    """A user may no longer sign in: the leads leased to them go back to the queue at once, not
+    when their leases run out; returns how many."""
+    return leases_release(user=user)

@@ -12,7 +12,7 @@ grace="${LEADLOOP_STOP_GRACE:-5}"  # seconds a busy worker gets to finish before
 # priority so reps' pages stay quick while the model learns. In a process group of its own, so a
 # stop reaches its pool and its beat too.
 setsid nice -n 10 "$bin/celery" -A config worker -B --loglevel=WARNING --concurrency=2 \
-  --schedule var/celerybeat-schedule &
+  --schedule "${LEADLOOP_VAR_DIR:-var}/celerybeat-schedule" &
 worker=$!
 "$bin/python" manage.py runserver "127.0.0.1:${port}" --noreload &
 web=$!

@@ -75,6 +75,7 @@ SECTIONS = {
     "settings-reasons": ("admin", "/settings/", "#reasons"),
     "settings-actions": ("admin", "/settings/", "#actions"),
     "settings-models": ("admin", "/settings/", "#models"),
+    "settings-users": ("admin", "/settings/users/", ""),
 }
 REP_SHOTS = ("queue", "lead-list", "lead")
 TAKEN = (*REP_SHOTS, "settings-thresholds", *SECTIONS)

@@ -9,7 +9,7 @@ from feedback.services.labels import (
     label_submit,
     labels_import,
 )
-from feedback.services.queue import CLAIM_ATTEMPTS, lead_skip, lease_next_leads
+from feedback.services.queue import CLAIM_ATTEMPTS, lead_skip, lease_next_leads, leases_release
 from feedback.services.reasons import (
     reason_add,
     reason_add_from_notes,
@@ -36,6 +36,7 @@ __all__ = [
     "last_action_undo",
     "lead_skip",
     "lease_next_leads",
+    "leases_release",
     "reason_add",
     "reason_add_from_notes",
     "reason_create",

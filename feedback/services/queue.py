@@ -69,6 +69,12 @@ def lease_next_leads(*, user: User, limit: int, lease_minutes: int) -> list[Lead
     return own + claimed
 
 
+def leases_release(*, user: User) -> int:
+    """Hand the leads leased to ``user`` back to the queue (they can no longer work them); returns how many."""
+    released, _ = Lease.objects.filter(user=user).delete()
+    return released
+
+
 def _lockable_candidates(free: QuerySet[Lead], *, count: int) -> list[Lead]:
     """Up to ``count`` free leads, best first, locked (rows other reps hold locked are skipped)."""
     # Scored leads by priority: a walk down the score table's priority index.

@@ -34,6 +34,7 @@ PAGES: list[tuple[Role | None, str, list[str]]] = [
             "/dashboards/reasons/?outcome=not_converted",
             "/settings/",
             "/settings/webhook/",
+            "/settings/users/",
             "/settings/audit/",
             "/settings/audit/?kind=imports",
             "/leads/import/",
