@@ -25,9 +25,10 @@ def form_errors(form: forms.BaseForm) -> str:
 
 
 def form_errors_in_words(form: forms.BaseForm) -> str:
-    """``Label: first error; …`` — one line naming each bad field as the page labels it."""
+    """``Label: first error; …`` — one line naming each bad field as the page labels it (Django's own
+    messages lose their full stop: the line ends with one)."""
     return "; ".join(
-        str(errors[0]) if field == NON_FIELD_ERRORS else f"{field_words(form, field)}: {errors[0]}"
+        (str(errors[0]) if field == NON_FIELD_ERRORS else f"{field_words(form, field)}: {errors[0]}").rstrip(".")
         for field, errors in form.errors.items()
     )
 

@@ -1,3 +1,4 @@
+from datetime import date, timedelta
 from typing import Any
 
 from django import forms
@@ -31,14 +32,34 @@ class LeadRefForm(forms.Form):
     lead = forms.CharField(max_length=100)
 
 
+EARLIEST_DAY = date(1970, 1, 1)
+LATEST_DAY = date(2100, 12, 31)
+MAX_RANGE_DAYS = 3653  # ten years: a chart per week or month stays a page, not a day's work for the server
+
+
+class DayField(forms.DateField):
+    """A day of a dashboard range, within the years a sales team's labels can have (``latest``: the
+    last day allowed, one later for a range's exclusive end)."""
+
+    def __init__(self, *, latest: date = LATEST_DAY, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.latest = latest
+
+    def clean(self, value: Any) -> date | None:
+        day: date | None = super().clean(value)
+        if day is not None and not EARLIEST_DAY <= day <= self.latest:
+            raise forms.ValidationError(f"a day from {EARLIEST_DAY:%Y} to {LATEST_DAY:%Y}")
+        return day
+
+
 class DashboardForm(forms.Form):
     """What every chart and drill-down on the dashboards obeys."""
 
     DEFAULTS = {"period": DEFAULT_PERIOD, "outcome": Outcome.NOT_CONVERTED, "segment": "industry"}
 
     period = forms.ChoiceField(choices=PERIOD_CHOICES, required=False, initial=DEFAULT_PERIOD, label="Period")
-    start = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(required=False, label="to", widget=forms.DateInput(attrs={"type": "date"}))
+    start = DayField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    end = DayField(required=False, label="to", widget=forms.DateInput(attrs={"type": "date"}))
     history = forms.BooleanField(required=False, label="Include imported history")
     outcome = forms.ChoiceField(
         choices=[(Outcome.NOT_CONVERTED, "Lost deals"), (Outcome.CONVERTED, "Won deals")],
@@ -56,6 +77,8 @@ class DashboardForm(forms.Form):
                 self.add_error("start" if not start else "end", "a custom range needs both dates")
             elif start > end:
                 self.add_error("end", "the range ends before it starts")
+            elif (end - start).days >= MAX_RANGE_DAYS:
+                self.add_error("end", "a custom range spans at most ten years")
         return data
 
 
@@ -72,8 +95,8 @@ class DrilldownForm(forms.Form):
         choices=[("", "any"), *[(code, code) for code, _, _ in SCORE_BANDS], (NO_VALUE, "no score seen")],
         required=False,
     )
-    start = forms.DateField(required=False)
-    end = forms.DateField(required=False)
+    start = DayField(required=False)
+    end = DayField(required=False, latest=LATEST_DAY + timedelta(days=1))
     history = forms.BooleanField(required=False)
 
     def clean_reason(self) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib.auth.models import User
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from feedback.models import SKIP_COOLDOWN, Label, Lease, Outcome, Reason, Skip
@@ -18,6 +18,12 @@ from leads.models import Lead, LeadStatus
 def training_labels() -> list[tuple[int, int, str]]:
     """(label id, lead id, outcome) for every label the model learns from, oldest first."""
     return list(Label.objects.filter(outcome__in=Outcome.values).order_by("id").values_list("id", "lead_id", "outcome"))
+
+
+def label_outcome_counts() -> dict[str, int]:
+    """How many labels of each outcome the model learns from (every outcome, 0 when it has none)."""
+    counts = dict(Label.objects.filter(outcome__in=Outcome.values).values_list("outcome").annotate(n=Count("id")))
+    return {outcome: int(counts.get(outcome, 0)) for outcome in Outcome.values}
 
 
 def label_whys(*, label_ids: Sequence[int]) -> dict[int, tuple[str | None, list[str], list[str]]]:

@@ -1,5 +1,5 @@
 from collections.abc import Mapping
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from django import forms
 
@@ -77,6 +77,12 @@ class LeadFilterForm(forms.Form):
         data = getattr(self, "cleaned_data", {})
         values = {name: str(data[name]) for name in self.fields if data.get(name) not in (None, "")}
         return urlencode({name: value for name, value in values.items() if FILTER_DEFAULTS.get(name) != value})
+
+
+def every_status_query(form: LeadFilterForm) -> str:
+    """The same filters over leads of every status: where a search for a lead just labeled leads."""
+    data = {key: value for key, value in parse_qsl(form.query()) if key != "status"}
+    return urlencode({**data, "status": "all"})
 
 
 def _shown(value: str, limit: int = 40) -> str:

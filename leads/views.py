@@ -10,7 +10,7 @@ from feedback.answers import answer_take
 from feedback.selectors import lead_label, lead_lease_held, reasons, reasons_by_outcome
 from leads.csvfile import CsvFileError
 from leads.export import leads_csv_response
-from leads.forms import ImportForm, lead_filter_form
+from leads.forms import ImportForm, every_status_query, lead_filter_form
 from leads.import_report import import_report, kept_problems, problems_csv
 from leads.models import LeadStatus
 from leads.selectors import (
@@ -65,6 +65,7 @@ def lead_list(request: HttpRequest) -> HttpResponse:
         "facets": lead_facets(),
         "reasons": reasons(active_only=False),  # a retired reason's labels can be listed too
         "query": form.query(),
+        "every_status": every_status_query(form) if filters.status == LeadStatus.OPEN else "",
         "filters": filters,
         "filter_errors": problems,
     }

@@ -21,6 +21,10 @@ STRATEGY_WORDS = {
 # Bounds of the loop settings: a retrain after at least one label; the clock's rescore at least monthly
 # (or never); the starting rules' points and an amount of money within what a person would type.
 MAX_RETRAIN_LABELS = 1000
+MAX_FIRST_LABELS = (
+    1000  # labels of each outcome before the model takes over: more would leave the rules scoring for months
+)
+MAX_WAIT_MINUTES = 30 * 24 * 60
 MAX_RESCORE_HOURS = 30 * 24
 MAX_POINTS = 10_000
 MAX_AMOUNT = 1_000_000_000
@@ -136,8 +140,14 @@ class LoopSettingsForm(forms.ModelForm[LoopSettings]):
 
     def clean_min_labels_per_outcome(self) -> int:
         value: int = self.cleaned_data["min_labels_per_outcome"]
-        if value < 2:
-            raise forms.ValidationError("must be at least 2")
+        if not 2 <= value <= MAX_FIRST_LABELS:
+            raise forms.ValidationError(f"must be between 2 and {MAX_FIRST_LABELS:,} labels")
+        return value
+
+    def clean_retrain_every_minutes(self) -> int:
+        value: int = self.cleaned_data["retrain_every_minutes"]
+        if value > MAX_WAIT_MINUTES:  # 0 is allowed: only after enough new labels
+            raise forms.ValidationError(f"must be 0 (never) or between 1 and {MAX_WAIT_MINUTES:,} minutes (30 days)")
         return value
 
 

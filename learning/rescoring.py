@@ -294,11 +294,17 @@ def _rank(pool: ChunkScores, *, settings: LoopSettings) -> Ranking:
     return ranking
 
 
+FAVOURED = 1.25  # "model unsure" when the draw made a lead at least this much likelier than a uniform pick
+
+
 def _score_rows(
     pool: ChunkScores, *, ranking: Ranking, inputs: ScoringInputs, explanations: dict[int, str]
 ) -> ScoreRows:
     """What the score store writes: scores, queue priority and reason, the head's explanations."""
     label = "model unsure" if inputs.scorer is not None else "cold start: near the hot threshold"
+    # A lead the draw made no likelier than about a uniform pick (the floor, or a mix that leans on
+    # random) was in effect picked at random, and the rep is told so.
+    favoured = ranking.propensity * len(pool.score) >= FAVOURED
     return ScoreRows(
         lead_ids=pool.lead_ids,
         score=pool.score,
@@ -307,7 +313,7 @@ def _score_rows(
         expected_value=pool.expected_value,
         uncertainty=1.0 - _two_class(pool).max(axis=1) if len(pool.score) else np.zeros(0),
         priority=ranking.priority(),
-        queue_reason=np.where(ranking.explored, "exploration", label).astype(object),
+        queue_reason=np.where(favoured, label, "exploration").astype(object),
         explanations=explanations,
         propensity=ranking.propensity,
     )

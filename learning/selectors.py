@@ -18,6 +18,7 @@ from django.utils.timesince import timesince
 from config.rates import MIN_LABELS, Rate, rate_from_sums, weighted_rate
 from feedback.dashboards.filters import LabelFilters
 from feedback.dashboards.quality import labeled_scores
+from feedback.selectors import label_outcome_counts
 from leads.frames import LeadIds, activity_events_frame, lead_profiles_frame, open_lead_ids, open_lead_scores
 from leads.selectors import lead_summaries
 from learning.core.actions import RankedAction, rank_actions
@@ -198,6 +199,11 @@ def loop_status(*, now: datetime | None = None) -> str:
         learned = f"{waiting} label change{'s' if waiting != 1 else ''} waiting to be learned"
     else:
         learned = "All labels learned"
+    wanted = max(loop_settings().min_labels_per_outcome, 2)
+    counts = label_outcome_counts()
+    if min(counts.values()) < wanted:  # cold start: training waits, the starting rules score
+        have = ", ".join(f"{n:,} {outcome.replace('_', ' ')}" for outcome, n in counts.items())
+        learned += f"; the model trains once each outcome has {wanted:,} labels (now {have})"
     if state.scores_updated_at is None:
         scores = "no scores yet"
     elif now - state.scores_updated_at < timedelta(minutes=1):

@@ -104,6 +104,8 @@ def why_bought(metrics: dict[str, Any] | None) -> dict[str, Any]:
     errors = metrics.get("reasons_difference_se")
     errors = errors if isinstance(errors, dict) else {}
     trust = metrics.get("reason_trust") or {}
+    counts = metrics.get("reason_labels")
+    counts = counts if isinstance(counts, dict) else {}
     weights = metrics.get("field_weights") or {}
     strength = metrics.get("reason_strength")
     strength = float(strength) if isinstance(strength, int | float) else None
@@ -136,6 +138,7 @@ def why_bought(metrics: dict[str, Any] | None) -> dict[str, Any]:
         {
             "reason": reason,
             "trust": trust.get(reason.code),
+            "labels": counts.get(reason.code, 0) if counts else None,  # None: a version trained before it was kept
             "weight": trust[reason.code] * strength if reason.code in trust and strength is not None else None,
             "fields": [(name, field_words(name), weights.get(name)) for name in reason.fields],
         }

@@ -26,6 +26,17 @@ def _label_clash(*, label: str, outcome: str, exclude: Reason | None = None) -> 
     return next((r for r in others.order_by("position", "code") if r.label.strip().casefold() == wanted), None)
 
 
+MAX_LABEL = 60  # a reason is read at a glance on the queue card, in a chart's legend and a table's header
+MAX_WORD = 30
+
+
+def _refuse_unreadable(label: str) -> None:
+    if len(label) > MAX_LABEL:
+        raise LabelError("label", f"at most {MAX_LABEL} characters (a rep reads it at a glance), not {len(label)}")
+    if any(len(word) > MAX_WORD for word in label.split()):
+        raise LabelError("label", f"words of at most {MAX_WORD} characters: a longer one cannot wrap on a phone")
+
+
 def _refuse_clash(
     *, label: str, outcome: str, exclude: Reason | None = None, then: str = "pick another wording"
 ) -> None:
@@ -54,6 +65,7 @@ def reason_add(*, user: User, code: str, label: str, outcome: str) -> Reason:
     label = label.strip()
     if not label:
         raise LabelError("label", "is required")
+    _refuse_unreadable(label)
     _refuse_clash(label=label, outcome=outcome)
     with transaction.atomic():
         reason = reason_create(code=code, label=label, outcome=outcome)
@@ -101,6 +113,7 @@ def reason_rename(*, user: User, reason: Reason, label: str) -> Reason:
     label = label.strip()
     if not label:
         raise LabelError("label", "is required")
+    _refuse_unreadable(label)
     _refuse_clash(label=label, outcome=reason.outcome, exclude=reason)
     if label != reason.label:
         with transaction.atomic():

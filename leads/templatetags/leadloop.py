@@ -105,11 +105,13 @@ def index(sequence: list[object] | tuple[object, ...], position: int) -> object:
 
 # Why the queue showed a lead, in a rep's words (keys: the score table's queue_reason).
 WHY_PICKED = {
-    "exploration": "Picked at random from all open leads, so the model keeps learning about every kind of lead.",
-    # Every queue pick is a draw (strategies are distributions), so this says what the draw favours, not
-    # that this lead is a coin flip: the score panel says how sure the model is about it.
-    "model unsure": "Drawn by the queue, which picks leads the model is less sure about more often: "
-    "answers there teach it the most.",
+    # The draw gave this lead about the odds of any open lead (the random floor, or a mix leaning on random).
+    "exploration": "Drawn at about the odds of any open lead: part of the queue is left to chance, so the "
+    "model keeps learning about every kind of lead.",
+    # Every queue pick is a draw (strategies are distributions), so this says what the draw favoured (at
+    # least 1.25 times a random pick's odds), not that this lead is a coin flip: the score panel says how sure.
+    "model unsure": "Drawn by the queue, which made it likelier than most because the model is less sure "
+    "about it: answers there teach it the most.",
     "high score": "One of the leads most likely to convert: your answer checks the model's best bets.",
     "cold start: near the hot threshold": "Close to the hot line under the starting point rules: "
     "your answer gets the model going.",

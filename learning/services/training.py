@@ -6,6 +6,7 @@ import io
 import logging
 import platform
 import time
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 from importlib.metadata import version as package_version
@@ -118,6 +119,7 @@ def train_model_version(*, labels_revision: int, now: datetime | None = None) ->
         y[picks], out_of_fold[picks], propensity=propensity, threshold=settings.hot_threshold
     )
     metrics.update(_why_metrics(scorer, y, out_of_fold, without, threshold=settings.hot_threshold))
+    metrics["reason_labels"] = dict(Counter(why.key for row in whys for why in row))  # the n behind each trust
     fault_pause("train")  # tests kill the worker here: no version is recorded, the labels stay pending
     buffer = io.BytesIO()
     joblib.dump(scorer, buffer, compress=3)

@@ -1,11 +1,11 @@
-// The rep's queue, keyboard first: c/x pick the outcome, 1-9 the reason, Enter saves,
+// The rep's queue, keyboard first: c/x pick the outcome, 1-9 and 0 (the 10th) the reason, Enter saves,
 // s skips, u undoes, n goes to the note, ? shows the shortcuts. Each action swaps the
 // card in place; without JavaScript the same forms post and redirect.
 (function () {
   "use strict";
   const root = document.getElementById("queue");
   if (!root) {
-    // The lead page's label form: the same reason filtering and keys (c/x, 1-9, n, Enter), a plain form post.
+    // The lead page's label form: the same reason filtering and keys (c/x, 1-9 and 0, n, Enter), a plain form post.
     document.addEventListener("change", (event) => { if (event.target.name === "outcome") filterReasons(); });
     document.addEventListener("change", (event) => { if (event.target.name === "reason") requireNote(); });
     document.addEventListener("input", (event) => { if (event.target.name === "note") requireNote(); });
@@ -145,7 +145,7 @@
       u: () => submit("form[data-action=undo]"),
       Enter: () => submit("form[data-action=label]"),
     };
-    const handler = handlers[key] || (/^[1-9]$/.test(key) ? () => pickReason(Number(key)) : null);
+    const handler = handlers[key] || (/^[0-9]$/.test(key) ? () => pickReason(Number(key) || 10) : null);
     if (!handler) return;
     event.preventDefault();
     if (event.repeat && (key === "Enter" || key === "s" || key === "u")) return; // a held key acts once

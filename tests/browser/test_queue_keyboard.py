@@ -248,3 +248,24 @@ def test_the_queue_works_as_plain_forms_without_javascript(login: Any, make_lead
     page.wait_for_load_state()
     assert shown(page) not in ("", lead)
     assert Skip.objects.filter(lead__external_id=lead).exists()
+
+
+def test_zero_picks_the_tenth_reason(login: Any, make_leads: Any) -> None:
+    """An admin adds reasons until a lost deal has ten: "Other", kept last, is the tenth, and 0 picks
+    it (its hint says 0, not 10, which no key could type)."""
+    from feedback.models import Reason
+    from feedback.services import reason_create
+
+    make_leads(12)
+    have = Reason.objects.filter(outcome="not_converted", active=True).count()
+    for i in range(10 - have):
+        reason_create(code=f"extra_{i}", label=f"Extra reason {i}", outcome="not_converted")
+    page = login("riley")
+    tenth = page.locator(".reason-group[data-outcome=not_converted] label").nth(9)
+    assert tenth.locator("kbd").inner_text() == "0"
+    assert "Other" in tenth.inner_text()
+
+    page.keyboard.press("x")
+    page.keyboard.press("0")
+
+    assert tenth.locator("input").is_checked()

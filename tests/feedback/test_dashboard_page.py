@@ -303,3 +303,22 @@ def test_a_thin_rows_two_few_label_notes_say_which_count_each_is(
     assert "few labels (16 lost or won)" in text.split('id="reasons"')[1]  # the chart's note and its table
     assert "11 · few labels (16 lost or won)" in text
     assert "“few labels (N lost or won)”, N counting every label of the row" in text
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("start", "end", "problem"),
+    [
+        ("2026-01-01", "9999-12-31", "end: a day from 1970 to 2100"),  # was a 500: the day after it overflowed
+        ("0001-01-01", "2026-12-01", "start: a day from 1970 to 2100"),  # was 42 s and 118 MB of weekly bars
+        ("2000-01-01", "2026-12-01", "end: a custom range spans at most ten years"),
+    ],
+)
+def test_a_range_no_team_has_labels_for_is_refused_quickly(
+    team: Any, manager: Any, page_for: Any, start: str, end: str, problem: str
+) -> None:
+    text = html.unescape(get(page_for, manager, {"period": "custom", "start": start, "end": end}))
+
+    assert f"{problem} — showing last 30 days" in text
+    drill = page_for(manager).get("/dashboards/reasons/", {"start": start, "end": end})
+    assert drill.status_code == 200

@@ -93,3 +93,18 @@ def test_a_change_goes_back_to_the_taxonomy(admin: Any, page_for: Any) -> None:
     response = page_for(admin).post("/settings/reasons/no_budget/rename/", {"label": "No budget this year"})
 
     assert response["Location"] == "/settings/#reasons"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("label", "words"),
+    [("A" * 100, "at most 60 characters"), ("Lost to " + "x" * 31, "words of at most 30 characters")],
+)
+def test_a_reason_a_rep_cannot_read_at_a_glance_is_refused(admin: Any, page_for: Any, label: str, words: str) -> None:
+    response = page_for(admin).post("/settings/reasons/", {"code": "long", "label": label, "outcome": "not_converted"})
+
+    assert not Reason.objects.filter(code="long").exists()
+    assert any(words in message for message in flashed(response))
+    with pytest.raises(LabelError, match=words):
+        reason_rename(user=admin, reason=Reason.objects.get(code="no_budget"), label=label)
+    assert Reason.objects.get(code="no_budget").label == "No budget"

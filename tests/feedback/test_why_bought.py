@@ -53,7 +53,14 @@ def test_the_difference_with_and_without_the_reasons_and_the_weights_now(manager
     trust = {"no_budget": 0.8, "poor_fit": 0.25}
     weights = {"deal_value": 0.9}
     active(
-        {**METRICS, "without_reasons": without, "reason_trust": trust, "field_weights": weights, "reason_strength": 4.0}
+        {
+            **METRICS,
+            "without_reasons": without,
+            "reason_trust": trust,
+            "reason_labels": {"no_budget": 1234},
+            "field_weights": weights,
+            "reason_strength": 4.0,
+        }
     )
 
     shown = text(section(page_for(manager).get("/dashboards/").content.decode()))
@@ -63,9 +70,9 @@ def test_the_difference_with_and_without_the_reasons_and_the_weights_now(manager
     assert "Brier score (lower is better) 0.180 0.200 +0.020 better" in shown
     assert "precision 0.700 0.700 0.000 same" in shown
     assert "the strength the held-out outcomes chose (now 4)" in shown
-    assert "No budget not converted 80% 3.20 deal value (0.90), employees (not measured)" in shown
-    assert "Poor fit not converted 25% 1.00 industry (not measured)" in shown
-    assert "Bad timing not converted not measured not measured recent activity" in shown
+    assert "No budget not converted 1,234 80% 3.20 deal value (0.90), employees (not measured)" in shown
+    assert "Poor fit not converted 0 25% 1.00 industry (not measured)" in shown
+    assert "Bad timing not converted 0 not measured not measured recent activity" in shown
 
 
 @pytest.mark.django_db
@@ -123,7 +130,7 @@ def test_trusted_reasons_carry_no_weight_when_the_plain_model_won(manager: Any, 
     shown = text(section(page_for(manager).get("/dashboards/").content.decode()))
 
     assert "the plain model won, the reasons carry no weight" in shown
-    assert "No budget not converted 100% 0.00 deal value (0.00)" in shown
+    assert "No budget not converted — 100% 0.00 deal value (0.00)" in shown
 
 
 @pytest.mark.django_db

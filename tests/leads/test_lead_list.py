@@ -170,7 +170,7 @@ def test_an_industry_outside_the_known_ones_stays_chosen_on_the_form(
     body = page_for(rep).get("/leads/", {"industry": "nonexistent"}).content.decode()
 
     assert re.search(r'<select name="industry">.*?<option selected>nonexistent</option>', body, re.S)
-    assert "No leads match." in body
+    assert "No open leads match." in body
 
 
 @pytest.mark.django_db
@@ -275,7 +275,7 @@ def test_the_list_says_how_many_leads_match(make_leads: Any, rep: Any, page_for:
     assert count_line(client.get("/leads/", {"industry": "retail"}).content.decode()) == "20 leads match."
     assert count_line(client.get("/leads/", {"q": "Company 7"}).content.decode()) == "1 lead matches."
     body = client.get("/leads/", {"q": "nobody"}).content.decode()
-    assert count_line(body) == "" and "No leads match." in body
+    assert count_line(body) == "" and "No open leads match." in body
 
 
 @pytest.mark.django_db
@@ -343,3 +343,16 @@ def test_a_page_of_closed_leads_says_they_carry_no_score_not_that_they_await_one
     body = page_for(rep).get("/leads/", {"status": "converted"}).content.decode()
 
     assert "Closed leads carry no score here" in body and "Not scored yet." not in body
+
+
+@pytest.mark.django_db
+def test_a_search_for_a_lead_just_labeled_points_to_every_status(scored: list[str], rep: Any, page_for: Any) -> None:
+    lead = Lead.objects.get(external_id=scored[0])
+    lost_on_budget(rep, lead.external_id)
+
+    page = page_for(rep).get("/leads/", {"q": lead.company}).content.decode()
+
+    link = re.search(r'No open leads match\. <a href="\?([^"]+)">Look among leads of every status</a>', page)
+    assert link is not None
+    assert listed(page_for(rep).get("/leads/?" + link.group(1).replace("&amp;", "&"))) == [lead.external_id]
+    assert "No open leads" not in page_for(rep).get("/leads/", {"q": "nobody", "status": "all"}).content.decode()

@@ -40,6 +40,15 @@ def refused(response: Any) -> str:
             "Rescore every open lead every: must be 0 (only after labels and imports) or between 1 and 720 hours "
             "(30 days)",
         ),
+        (
+            {"min_labels_per_outcome": 100_000_000},
+            "Labels of each outcome before the model takes over: must be between 2 and 1,000 labels",
+        ),
+        (
+            {"retrain_every_minutes": 9_223_372_036_854_775_807},
+            "…or when a label has waited: must be 0 (never) or between 1 and 43,200 minutes (30 days)",
+        ),
+        ({"lease_minutes": "abc"}, "Queue lease: Enter a whole number"),  # Django's full stop is not doubled
     ],
 )
 def test_a_silly_value_is_refused_by_its_label_and_nothing_is_saved(
@@ -92,3 +101,27 @@ def test_a_refused_preview_says_there_is_no_preview(admin: Any, page_for: Any) -
     response = page_for(admin).post("/settings/", settings_body(lease_minutes=0, preview="1"))
 
     assert refused(response) == "No preview: Queue lease: must be between 1 and 1440 minutes."
+
+
+@pytest.mark.django_db
+def test_while_an_outcome_has_too_few_labels_the_loop_status_says_training_waits(rep: Any, make_leads: Any) -> None:
+    from feedback.services import label_submit
+    from leads.models import Lead
+    from learning.selectors import loop_status
+
+    make_leads(12)
+    LoopSettings.objects.update(min_labels_per_outcome=3)
+    leads = list(Lead.objects.order_by("id")[:4])
+    for lead, outcome, reason in zip(
+        leads,
+        ["converted", "converted", "converted", "not_converted"],
+        ["champion", "champion", "champion", "no_budget"],
+        strict=True,
+    ):
+        label_submit(user=rep, lead=lead, outcome=outcome, reason_code=reason)
+
+    assert "the model trains once each outcome has 3 labels (now 3 converted, 1 not converted)" in loop_status()
+    leads = list(Lead.objects.filter(status="open").order_by("id")[:2])
+    for lead in leads:
+        label_submit(user=rep, lead=lead, outcome="not_converted", reason_code="no_budget")
+    assert "trains once" not in loop_status()

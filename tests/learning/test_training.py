@@ -156,8 +156,12 @@ def test_rescoring_marks_why_each_lead_is_queued(history: list[str]) -> None:
     LoopSettings.objects.update(strategy="uncertainty", exploration=0.5)
     training.train_model_version(labels_revision=1)
     rescoring.rescore_open_leads()
-    reasons = set(Lead.objects.filter(status=LeadStatus.OPEN).values_list("queue_reason", flat=True))
-    assert reasons == {"exploration", "model unsure"}
+    rows = list(Lead.objects.filter(status=LeadStatus.OPEN).values_list("queue_reason", "current__propensity"))
+    assert {reason for reason, _ in rows} == {"exploration", "model unsure"}
+    # "Model unsure" only where the draw made a lead at least 1.25 times as likely as a uniform pick:
+    # a lead at about a random pick's odds is not said to be there for the model's doubt.
+    for reason, propensity in rows:
+        assert (reason == "model unsure") == (propensity * len(rows) >= rescoring.FAVOURED)
 
 
 def test_a_version_records_its_metrics_with_and_without_the_reasons_and_what_each_reason_earned(
@@ -186,6 +190,8 @@ def test_a_version_records_its_metrics_with_and_without_the_reasons_and_what_eac
     assert version.metrics["without_reasons"]["n"] == version.metrics["n"] == version.labels
     trust = version.metrics["reason_trust"]
     assert set(trust) == {"urgent_pain", "unresponsive", "marked"}
+    assert set(version.metrics["reason_labels"]) == set(trust)  # the n behind each trust
+    assert version.metrics["reason_labels"]["marked"] == 1
     assert all(0.0 <= weight <= 1.0 for weight in trust.values())
     assert set(version.metrics["field_weights"]) == {"activity:pricing_visit", "recency", "industry"}
 
