@@ -117,11 +117,15 @@ class ReasonAddForm(forms.Form):
     code = forms.SlugField(max_length=50)
     label = forms.CharField(max_length=100)
     outcome = forms.ChoiceField(choices=Outcome.choices)
-    # A candidate reason's labels (ids, comma-separated), filed under the new reason when ticked.
-    file_labels = forms.CharField(required=False, max_length=40_000, widget=forms.HiddenInput)
+    # A candidate reason's labels to file under the new reason: one ticked box per note (each a label
+    # id; a value may also hold several, comma-separated, as a client of the earlier page sent them).
+    file_labels = forms.Field(required=False, widget=forms.MultipleHiddenInput)
 
     def clean_file_labels(self) -> list[int]:
-        text = self.cleaned_data.get("file_labels") or ""
+        values = self.cleaned_data.get("file_labels") or []
+        text = ",".join(str(value) for value in values)
+        if len(text) > 40_000:
+            raise forms.ValidationError("too many labels at once")
         try:
             ids = [int(part) for part in text.split(",") if part.strip()]
         except ValueError:

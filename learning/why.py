@@ -163,7 +163,7 @@ def candidate_reasons(*, limit: int = NOTES_READ) -> list[NoteGroup]:
         return []
     digest = hashlib.sha1(",".join(str(label_id) for label_id, _, _ in rows).encode()).hexdigest()
     groups = cache.get_or_set(
-        f"why:note-groups:v2:{digest}",
+        f"why:note-groups:v3:{digest}",
         lambda: note_groups(
             [note for _, note, _ in rows],
             [outcome for _, _, outcome in rows],

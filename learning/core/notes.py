@@ -37,7 +37,14 @@ class NoteGroup:
     size: int
     outcome: str  # the outcome most of its labels have
     outcome_share: float
-    members: tuple[int, ...] = ()  # its notes' keys (``keys`` given to note_groups; else their positions)
+    # its notes' keys (``keys`` given to note_groups; else their positions), most typical first
+    members: tuple[int, ...] = ()
+    member_notes: tuple[str, ...] = ()  # each member's note, in the same order: the least typical show last
+
+    @property
+    def filed(self) -> list[tuple[int, str]]:
+        """(key, note) of each member, most typical first: what an admin ticks to file under the reason."""
+        return list(zip(self.members, self.member_notes, strict=True))
 
     @property
     def label(self) -> str:
@@ -108,7 +115,8 @@ def note_groups(
                 size=len(members),
                 outcome=outcome,
                 outcome_share=count / len(members),
-                members=tuple(int(keys[i]) if keys is not None else int(i) for i in members),
+                members=tuple(int(keys[i]) if keys is not None else int(i) for i in order),
+                member_notes=tuple(notes[i] for i in order),
             )
         )
     return sorted(groups, key=lambda g: -g.size)[:max_groups]

@@ -187,10 +187,9 @@ def test_adding_a_candidate_files_its_labels_under_it_and_only_those_still_unexp
     group = candidate_reasons()[0]
     members = set(group.members)
     assert len(members) == group.size and members <= {label.pk for label in noted}
-    assert (
-        f'name="file_labels" value="{",".join(str(i) for i in group.members)}" checked'
-        in client.get("/settings/").content.decode()
-    )
+    page = client.get("/settings/").content.decode()
+    for label_id in group.members:  # a box per note, each ticked: an admin unticks one that does not belong
+        assert f'name="file_labels" value="{label_id}" checked' in page
     unnoted = _label(Lead.objects.exclude(label__isnull=False).first(), note="", reason=None)  # imported, say
     given_meanwhile = Label.objects.get(pk=min(members))  # a reason was chosen for one of them since
     given_meanwhile.reason = Reason.objects.get(code="no_budget")
@@ -204,7 +203,7 @@ def test_adding_a_candidate_files_its_labels_under_it_and_only_those_still_unexp
             "code": group.code,
             "label": "Security review",
             "outcome": group.outcome,
-            "file_labels": ",".join(map(str, [*members, unnoted.pk])),  # one sent that no note asked for
+            "file_labels": [str(label_id) for label_id in [*members, unnoted.pk]],  # one no note asked for
         },
         follow=True,
     )
@@ -250,3 +249,20 @@ def test_without_candidates_the_page_says_how_many_notes_it_takes(admin: Any, pa
     page = page_for(admin).get("/settings/").content.decode()
 
     assert f"at least {2 * MIN_GROUP} notes without a fitting reason and {MIN_GROUP} of them share words" in page
+
+
+@pytest.mark.django_db
+def test_an_admin_unticks_a_note_that_does_not_belong_and_only_the_ticked_are_filed(
+    noted: list[Label], admin: Any, page_for: Any
+) -> None:
+    group = candidate_reasons()[0]
+    kept, left = list(group.members[:-1]), group.members[-1]  # the least typical note is last
+    assert [key for key, _ in group.filed] == list(group.members)
+
+    page_for(admin).post(
+        "/settings/reasons/",
+        {"code": group.code, "label": "Security review", "outcome": group.outcome, "file_labels": kept},
+    )
+
+    assert set(Label.objects.filter(reason__code=group.code).values_list("pk", flat=True)) == set(kept)
+    assert Label.objects.get(pk=left).reason is None
