@@ -46,7 +46,9 @@
             && Number(known.roc_auc).toFixed(2) === Number(state.roc_auc).toFixed(2) ? 3 : 2;
           const auc = (v) => (v === null || v === undefined ? "—" : Number(v).toFixed(digits));
           const model = state.model_version ? "v" + state.model_version : "point rules";
-          const change = known.model_version !== state.model_version && known.model_version
+          // A rep at the queue is told the scores moved; the model's AUC is for the pages that read it.
+          const atQueue = Boolean(document.getElementById("queue"));
+          const change = !atQueue && known.model_version !== state.model_version && known.model_version
             ? ", AUC " + auc(known.roc_auc) + " → " + auc(state.roc_auc) : "";
           say("Scores updated: model " + model + change);
           document.dispatchEvent(new CustomEvent("leadloop:scores", { detail: state }));

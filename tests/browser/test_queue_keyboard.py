@@ -107,6 +107,9 @@ def test_open_queue_page_shows_fresh_scores_after_the_loop_runs(login: Any, make
     notice = page.locator("#live-notice")
     assert notice.is_visible()
     assert "Scores updated" in notice.inner_text()
+    assert "AUC" not in notice.inner_text()  # a rep is told the scores moved, not the model's metric
+    notice_top = notice.bounding_box()["y"]
+    assert notice_top < page.locator("#queue-card textarea[name=note]").bounding_box()["y"]  # it never covers the note
     assert page.evaluate("window.__marker") == "no reload since here"
 
 
