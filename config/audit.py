@@ -77,8 +77,18 @@ def value_words(value: Any) -> str:
     return str(value)
 
 
-def change_words(change: Any) -> str:
-    """One audited change in words: ``[from, to]`` as "from → to", any other detail as it reads."""
+def _percent_words(value: Any) -> str:
+    return f"{value * 100:g}%" if isinstance(value, int | float) and not isinstance(value, bool) else value_words(value)
+
+
+# Settings stored as shares and typed and shown as percentages everywhere else.
+SHARE_KEYS = frozenset({"hot_threshold", "exploration"})
+
+
+def change_words(change: Any, key: str = "") -> str:
+    """One audited change in words: ``[from, to]`` as "from → to", any other detail as it reads; a
+    share (``key`` in ``SHARE_KEYS``) as the percentage the settings page shows (0.5 → "50%")."""
+    words = _percent_words if key in SHARE_KEYS else value_words
     if isinstance(change, list) and len(change) == 2:
-        return f"{value_words(change[0])} → {value_words(change[1])}"
-    return value_words(change)
+        return f"{words(change[0])} → {words(change[1])}"
+    return words(change)

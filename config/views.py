@@ -52,7 +52,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
     return HttpResponse(body, status=500)
 
 
-def change_words(changed: list[str], *, role: str, active: bool) -> str:
+def saved_words(changed: list[str], *, role: str, active: bool) -> str:
     """What a save on the user page did, in words: "role now manager, may no longer sign in…"."""
     words = {
         "role": f"role now {role}",
@@ -103,7 +103,7 @@ def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
             except UserError as exc:
                 form.add_error(exc.field, exc.message)
             else:
-                done = change_words(changed, role=data["role"], active=data["active"])
+                done = saved_words(changed, role=data["role"], active=data["active"])
                 messages.success(request, f"{user.username}: {done}.")
                 return redirect("users")
         status = 400

@@ -12,6 +12,6 @@ register = template.Library()
 
 
 @register.filter(name="change_words")
-def change_words_filter(change: Any) -> str:
-    """``[["seniority"], None]`` → ``seniority → —``."""
-    return change_words(change)
+def change_words_filter(change: Any, key: str = "") -> str:
+    """``[["seniority"], None]`` → ``seniority → —``; ``[0.5, 0.6]`` of ``hot_threshold`` → ``50% → 60%``."""
+    return change_words(change, key)

@@ -27,6 +27,12 @@ def test_a_change_reads_in_words(change: Any, words: str) -> None:
     assert change_words(change) == words
 
 
+def test_a_share_reads_as_the_percentage_the_settings_page_shows() -> None:
+    assert change_words([0.5, 0.6], "hot_threshold") == "50% → 60%"
+    assert change_words([0.2, 0.125], "exploration") == "20% → 12.5%"
+    assert change_words([0.5, 0.6], "cost_per_lead") == "0.5 → 0.6"
+
+
 @pytest.mark.django_db
 def test_the_audit_log_prints_a_list_as_its_items(admin: Any, page_for: Any) -> None:
     audit_record(user=admin, action="label.undo", target="label of lead L1", changes={"fields": [["seniority"], None]})
