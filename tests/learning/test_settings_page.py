@@ -319,7 +319,7 @@ def test_the_settings_page_lists_the_audit_log(admin: Any, page_for: Any) -> Non
     text = client.get("/settings/").content.decode()
 
     assert "settings.update" in text
-    assert "hot_threshold: 0.5 → 0.42" in text
+    assert "hot_threshold: 50% → 42%" in text
 
 
 @pytest.mark.django_db
@@ -336,7 +336,7 @@ def test_imports_have_a_table_of_their_own_so_a_busy_crm_does_not_bury_the_chang
     assert len(imports) == 10 and {entry.action for entry in imports} == {"import.activities"}
     assert imports[0].changes == {"imported": 39}  # the latest first
     text = response.content.decode()
-    assert "hot_threshold: 0.5 → 0.42" in text and "No imports recorded yet." not in text
+    assert "hot_threshold: 50% → 42%" in text and "No imports recorded yet." not in text
 
 
 @pytest.mark.django_db
