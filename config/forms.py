@@ -81,7 +81,10 @@ class UserAddForm(forms.Form):
 
 
 class UserChangeForm(forms.Form):
-    role = forms.ChoiceField(choices=role_choices)
+    """One user's role, access and password. Only what the admin changed is applied (``changes``);
+    ``seen`` is what the page was opened on, so a save on a stale page is refused."""
+
+    role = forms.ChoiceField(choices=lambda: [("", "No role yet"), *role_choices()], required=False)
     active = forms.BooleanField(
         required=False,
         label="May sign in",
@@ -89,3 +92,35 @@ class UserChangeForm(forms.Form):
         "back to the queue; their labels stay",
     )
     password = PasswordField(required=False, label="New password", help_text="leave empty to keep theirs")
+    current_password = forms.CharField(
+        required=False,
+        strip=False,
+        label="Your current password",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="needed to change your own password",
+    )
+    seen = forms.CharField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, editor: User, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.editor, self.user = editor, user
+        if editor.pk != user.pk:
+            del self.fields["current_password"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if "role" in self.changed_data and not data.get("role"):
+            self.add_error("role", "pick a role")
+        own = "current_password" in self.fields and data.get("password")
+        if own and not self.editor.check_password(data.get("current_password") or ""):
+            self.add_error("current_password", "is not your current password")
+        return data
+
+    def changes(self) -> dict[str, Any]:
+        """role, active, password: each None unless the admin changed it."""
+        data = self.cleaned_data
+        return {
+            "role": Role(data["role"]) if "role" in self.changed_data and data.get("role") else None,
+            "active": data["active"] if "active" in self.changed_data else None,
+            "password": data.get("password") or None,
+        }

@@ -2,5 +2,6 @@
 
 from django.dispatch import Signal
 
-# Sent inside the transaction that deactivates a user (``user=``): their work goes back to the team.
-user_deactivated = Signal()
+# Sent inside the transaction that stops a user working the queue (``user=``): deactivated, or given
+# a role that does not label. Their leased leads go back to the team.
+user_left_queue = Signal()

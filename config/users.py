@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.models import AnonymousUser, User
+from django.contrib.sessions.models import Session
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from config.audit import audit_record
-from config.roles import Role, role_among, set_role
-from config.signals import user_deactivated
+from config.roles import LABELERS, Role, role_among, role_of, set_role
+from config.signals import user_left_queue
+from config.tokens import token_revoke
 
 
 class UserError(Exception):
@@ -66,41 +71,90 @@ def user_save(
     return user, created
 
 
-def user_change(*, user: User, role: Role, active: bool, password: str | None, by: User) -> list[str]:
-    """An admin's change to another user: their role, whether they may sign in, a new password;
-    audited, and returns what changed. An admin cannot take their own admin role or access away, so
-    the page always leaves an admin who can undo a change. Deactivating ends the user's sessions and
-    API tokens (both check ``is_active``) and hands the leads leased to them back to the queue."""
-    if user.pk == by.pk and (role != Role.ADMIN or not active):
-        raise UserError("role" if role != Role.ADMIN else "active", "you cannot take away your own admin access")
-    if user.is_superuser and role != Role.ADMIN:
+def user_fingerprint(user: User) -> str:
+    """What an edit page was opened on (role, access, password): a save made on an older page is
+    refused rather than undoing another admin's change."""
+    role = role_among(user.groups.values_list("name", flat=True))
+    text = f"{role.value if role else ''}|{user.is_active}|{user.password}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def user_change(
+    *, user: User, role: Role | None, active: bool | None, password: str | None, by: User, seen: str | None = None
+) -> list[str]:
+    """An admin's change to a user: their role, whether they may sign in, a new password (None:
+    left as it is); audited, and returns what changed. ``seen``: the ``user_fingerprint`` the page
+    was opened on; a save on a stale page is refused.
+
+    An admin cannot take their own admin role or access away, and only a user who is still an
+    active admin may change anyone, checked with every admin row locked: so two admins demoting each
+    other at once cannot both succeed, and a change never leaves the team without an admin. A user
+    who may no longer sign in loses their sessions and API tokens (revoked, so a later reactivation
+    does not revive them); one who may no longer sign in or no longer labels hands the leads leased
+    to them back to the queue."""
+    if user.pk == by.pk and (role not in (None, Role.ADMIN) or active is False):
+        raise UserError(
+            "role" if role not in (None, Role.ADMIN) else "active", "you cannot take away your own admin access"
+        )
+    if user.is_superuser and role not in (None, Role.ADMIN):
         raise UserError("role", f"{user.username} is a superuser, so an admin whatever their group")
     with transaction.atomic():
+        admins = list(_admins().select_for_update().values_list("pk", flat=True))  # every admin row, locked
         locked = User.objects.select_for_update().get(pk=user.pk)
+        if seen is not None and seen != user_fingerprint(locked):
+            raise UserError(
+                "__all__", f"{locked.username} was changed by someone else since this page was opened: look again"
+            )
+        if by.pk not in admins:
+            raise UserError("__all__", "only an active admin can change users")
         held = role_among(locked.groups.values_list("name", flat=True))
         changes: dict[str, object] = {}
-        if held != role:
-            set_role(user=locked, role=role)
+        if role is not None and held != role:
             changes["role"] = [held.value if held else None, role.value]
-        if locked.is_active != active:
+        if active is not None and locked.is_active != active:
             changes["active"] = [locked.is_active, active]
-            locked.is_active = active
         if password is not None:
-            locked.set_password(password)
             changes["password"] = "changed"
         if not changes:
             return []
+        if "role" in changes and role is not None:
+            set_role(user=locked, role=role)
+        if "active" in changes:
+            locked.is_active = bool(active)
+        if password is not None:
+            locked.set_password(password)
         locked.save()
         audit_record(user=by, action="user.update", target=f"user {locked.username}", changes=changes)
         if changes.get("active") == [True, False]:
-            user_deactivated.send(sender=User, user=locked)
+            _sign_out_everywhere(locked, by=by)
+        if not locked.is_active or (role_of(locked) not in LABELERS):
+            user_left_queue.send(sender=User, user=locked)
     return list(changes)
 
 
-def user_rows() -> list[UserRow]:
-    """Every user, signed-in ones first by name, each with their role and live API tokens."""
+def _admins() -> QuerySet[User]:
+    """Users who can act as admins now: active, and in the admin group or superusers."""
+    in_group = User.groups.through.objects.filter(group__name=Role.ADMIN.value).values("user_id")
+    return User.objects.filter(Q(pk__in=in_group) | Q(is_superuser=True), is_active=True)  # no DISTINCT: it is locked
+
+
+def _sign_out_everywhere(user: User, *, by: User) -> None:
+    """End the user's sessions and revoke their API tokens (audited, as any revocation)."""
+    token_revoke(user=user, by=by)
+    now = timezone.now()
+    ended = [
+        session.pk
+        for session in Session.objects.filter(expire_date__gt=now).iterator()
+        if str(session.get_decoded().get(SESSION_KEY)) == str(user.pk)
+    ]
+    Session.objects.filter(pk__in=ended).delete()
+
+
+def user_rows(*, pk: int | None = None) -> list[UserRow]:
+    """Every user (or the one of ``pk``), active ones first by name, each with their role and live API tokens."""
     users = (
-        User.objects.prefetch_related("groups")
+        User.objects.filter(**({"pk": pk} if pk is not None else {}))
+        .prefetch_related("groups")
         .annotate(tokens=Count("api_tokens", filter=Q(api_tokens__revoked_at__isnull=True)))
         .order_by("-is_active", "username")
     )

@@ -3,17 +3,17 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import User
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.template import loader
 from django.views.decorators.csrf import requires_csrf_token
 from django.views.decorators.http import require_http_methods
 
 from config.forms import UserAddForm, UserChangeForm
 from config.roles import ADMINS, Role, role_of, role_required, signed_in_user
-from config.users import UserError, user_change, user_rows, user_save
+from config.users import UserError, user_change, user_fingerprint, user_rows, user_save
 
 
 @login_required
@@ -83,27 +83,27 @@ def users_page(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @role_required(ADMINS)
 def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
-    """One user's role, whether they may sign in, and a new password."""
-    user = get_object_or_404(User, pk=user_id)
-    row = next(row for row in user_rows() if row.user.pk == user.pk)
-    initial = {"role": row.role.value if row.role else Role.REP.value, "active": user.is_active}
-    form = UserChangeForm(request.POST or None, initial=initial)
+    """One user's role, whether they may sign in, and a new password (your own: with your current one)."""
+    row = next(iter(user_rows(pk=user_id)), None)
+    if row is None:
+        raise Http404("No such user.")
+    user, editor = row.user, signed_in_user(request)
+    initial = {"role": row.role.value if row.role else "", "active": user.is_active, "seen": user_fingerprint(user)}
+    form = UserChangeForm(request.POST or None, initial=initial, editor=editor, user=user)
     status = 200
     if request.method == "POST":
         if form.is_valid():
-            data = form.cleaned_data
+            wanted = form.changes()
             try:
-                changed = user_change(
-                    user=user,
-                    role=Role(data["role"]),
-                    active=data["active"],
-                    password=data["password"] or None,
-                    by=signed_in_user(request),
-                )
+                changed = user_change(user=user, by=editor, seen=form.cleaned_data["seen"], **wanted)
             except UserError as exc:
-                form.add_error(exc.field, exc.message)
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
             else:
-                done = saved_words(changed, role=data["role"], active=data["active"])
+                if user.pk == editor.pk and "password" in changed:
+                    user.refresh_from_db()
+                    update_session_auth_hash(request, user)  # a new password of your own keeps you signed in
+                role = wanted["role"] or row.role
+                done = saved_words(changed, role=role.value if role else "none", active=bool(wanted["active"]))
                 messages.success(request, f"{user.username}: {done}.")
                 return redirect("users")
         status = 400

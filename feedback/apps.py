@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 
-from config.signals import user_deactivated
+from config.signals import user_left_queue
 from leads.signals import outcomes_imported
 
 
@@ -13,4 +13,4 @@ class FeedbackConfig(AppConfig):
         from feedback import receivers
 
         outcomes_imported.connect(receivers.on_outcomes_imported, dispatch_uid="feedback.outcomes_imported")
-        user_deactivated.connect(receivers.on_user_deactivated, dispatch_uid="feedback.user_deactivated")
+        user_left_queue.connect(receivers.on_user_left_queue, dispatch_uid="feedback.user_left_queue")

@@ -113,17 +113,13 @@ class DrilldownForm(forms.Form):
         return data
 
 
-class ReasonAddForm(forms.Form):
-    code = forms.SlugField(max_length=50)
-    label = forms.CharField(max_length=100)
-    outcome = forms.ChoiceField(choices=Outcome.choices)
-    # A candidate reason's labels to file under the new reason: one ticked box per note (each a label
-    # id; a value may also hold several, comma-separated, as a client of the earlier page sent them).
-    file_labels = forms.Field(required=False, widget=forms.MultipleHiddenInput)
+class LabelIdsField(forms.Field):
+    """Label ids, comma-separated, in one value or several (ticked boxes)."""
 
-    def clean_file_labels(self) -> list[int]:
-        values = self.cleaned_data.get("file_labels") or []
-        text = ",".join(str(value) for value in values)
+    widget = forms.MultipleHiddenInput
+
+    def clean(self, value: Any) -> list[int]:
+        text = ",".join(str(part) for part in (value or []))
         if len(text) > 40_000:
             raise forms.ValidationError("too many labels at once")
         try:
@@ -133,6 +129,20 @@ class ReasonAddForm(forms.Form):
         if any(not 1 <= label_id < 2**63 for label_id in ids):
             raise forms.ValidationError("must be label ids separated by commas")
         return ids
+
+
+class ReasonAddForm(forms.Form):
+    code = forms.SlugField(max_length=50)
+    label = forms.CharField(max_length=100)
+    outcome = forms.ChoiceField(choices=Outcome.choices)
+    # A candidate reason's labels to file under it (ids, comma-separated, in one field: a group may hold
+    # more notes than a request may have fields), less those an admin ticked to leave out.
+    file_labels = LabelIdsField(required=False)
+    leave_out = LabelIdsField(required=False)
+
+    def filed(self) -> list[int]:
+        left_out = set(self.cleaned_data["leave_out"])
+        return [label_id for label_id in self.cleaned_data["file_labels"] if label_id not in left_out]
 
 
 class ReasonRenameForm(forms.Form):

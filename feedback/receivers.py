@@ -19,7 +19,7 @@ def on_outcomes_imported(
     return labels_import(outcomes=outcomes, outcome_dates=outcome_dates)
 
 
-def on_user_deactivated(sender: Any, *, user: User, **kwargs: Any) -> int:
-    """A user may no longer sign in: the leads leased to them go back to the queue at once, not
-    when their leases run out; returns how many."""
+def on_user_left_queue(sender: Any, *, user: User, **kwargs: Any) -> int:
+    """A user may no longer work the queue (deactivated, or a role that does not label): the leads
+    leased to them go back to it at once, not when their leases run out; returns how many."""
     return leases_release(user=user)

@@ -333,7 +333,7 @@ def reason_add_view(request: HttpRequest) -> HttpResponse:
             code=form.cleaned_data["code"],
             label=form.cleaned_data["label"],
             outcome=form.cleaned_data["outcome"],
-            label_ids=form.cleaned_data["file_labels"],
+            label_ids=form.filed(),
         )
     except LabelError as exc:
         messages.error(request, str(exc))

@@ -30,6 +30,9 @@ def min_notes(min_size: int = MIN_GROUP) -> int:
     return 2 * min_size
 
 
+LEAVE_OUT_SHOWN = 200  # notes offered to leave out, the least typical: a page, not a group of 2,000
+
+
 @dataclass(frozen=True)
 class NoteGroup:
     terms: list[str]  # the heaviest terms of the group's centre, heaviest first
@@ -42,14 +45,18 @@ class NoteGroup:
     member_notes: tuple[str, ...] = ()  # each member's note, in the same order: the least typical show last
 
     @property
-    def filed(self) -> list[tuple[int, str]]:
-        """(key, note) of each member, most typical first: what an admin ticks to file under the reason."""
-        return list(zip(self.members, self.member_notes, strict=True))
+    def shown_for_leaving_out(self) -> list[tuple[int, str]]:
+        """(key, note) of the least typical ``LEAVE_OUT_SHOWN`` members, most typical first: where a
+        note the grouping caught by a shared word sits, for an admin to leave out."""
+        pairs = list(zip(self.members, self.member_notes, strict=True))
+        return pairs[-LEAVE_OUT_SHOWN:]
 
     @property
     def label(self) -> str:
-        """A suggested reason label: the two heaviest terms."""
-        return " / ".join(self.terms[:2]).capitalize()
+        """A suggested reason label: the two heaviest terms, within the length a reason may have
+        (60 characters, 30 a word: a URL in the notes does not make a label the form refuses)."""
+        words = " ".join(word[:30] for word in " / ".join(self.terms[:2]).split())
+        return words[:60].strip().capitalize()
 
     @property
     def code(self) -> str:

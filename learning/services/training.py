@@ -56,10 +56,13 @@ def _held_out(scorer: LeadScorer, y: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return scorer.held_out_proba(y), scorer.held_out_proba(y, whys=False)
 
 
-def _label_whys(label_ids: Sequence[int]) -> list[tuple[Why, ...]]:
+def _label_whys(label_ids: Sequence[int]) -> tuple[list[tuple[Why, ...]], dict[str, int]]:
     """Each label's whys, in ``label_ids``' order: its reason's fields (trusted per reason code) and
-    the fields the rep marked (trusted together, as ``MARKED``)."""
+    the fields the rep marked (trusted together, as ``MARKED``); and how many labels give each reason
+    (with fields or not) and how many marked fields: the n behind each trust the dashboards show."""
     stored = label_whys(label_ids=label_ids)
+    counts = Counter(code for code, _, _ in stored.values() if code)
+    counts[MARKED] = sum(1 for _, _, marked in stored.values() if marked)
     whys = []
     for label_id in label_ids:
         code, reason_fields, marked = stored.get(label_id, (None, [], []))
@@ -69,7 +72,7 @@ def _label_whys(label_ids: Sequence[int]) -> list[tuple[Why, ...]]:
         if marked:
             row.append(Why(key=MARKED, fields=tuple(marked)))
         whys.append(tuple(row))
-    return whys
+    return whys, dict(counts)
 
 
 def _why_metrics(
@@ -107,7 +110,7 @@ def train_model_version(*, labels_revision: int, now: datetime | None = None) ->
     if min(y.sum(), len(y) - y.sum()) < max(settings.min_labels_per_outcome, 2):
         return None
     label_ids = np.array([label_id for label_id, _, _ in labels])
-    whys = _label_whys(label_ids.tolist())
+    whys, reason_labels = _label_whys(label_ids.tolist())
     picks, propensity = queue_pick_rows(label_ids)
     weights = label_weights(len(y), picks, propensity, TRAIN_WEIGHTS)
     scorer = LeadScorer().fit(frame, y, whys=whys, sample_weight=weights)
@@ -119,7 +122,7 @@ def train_model_version(*, labels_revision: int, now: datetime | None = None) ->
         y[picks], out_of_fold[picks], propensity=propensity, threshold=settings.hot_threshold
     )
     metrics.update(_why_metrics(scorer, y, out_of_fold, without, threshold=settings.hot_threshold))
-    metrics["reason_labels"] = dict(Counter(why.key for row in whys for why in row))  # the n behind each trust
+    metrics["reason_labels"] = reason_labels
     fault_pause("train")  # tests kill the worker here: no version is recorded, the labels stay pending
     buffer = io.BytesIO()
     joblib.dump(scorer, buffer, compress=3)

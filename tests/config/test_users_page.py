@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from config.models import AuditLog
-from config.roles import Role, role_of
+from config.roles import Role, role_of, set_role
 from feedback.models import Label, Lease
 from feedback.services import label_submit, lease_next_leads
 from tests.conftest import make_user
@@ -22,6 +22,20 @@ USERS = "/settings/users/"
 
 def edit_url(user: Any) -> str:
     return f"/settings/users/{user.pk}/"
+
+
+def edit(client: Client, user: Any, **fields: Any) -> Any:
+    """Open the user's page, then save it with ``fields`` changed, as an admin would."""
+    page = client.get(edit_url(user))
+    form = page.context["form"]
+    body = {name: form[name].value() for name in form.fields if name not in ("password", "current_password")}
+    body = {name: value for name, value in body.items() if value not in (None, False)}
+    for name, value in fields.items():
+        if value is False:
+            body.pop(name, None)  # an unticked box is not sent
+        else:
+            body[name] = value
+    return client.post(edit_url(user), body)
 
 
 def can_sign_in(username: str, password: str) -> bool:
@@ -85,7 +99,7 @@ def test_a_bad_new_user_is_refused_naming_the_field(
 
 def test_an_admin_changes_a_role_and_a_password(page_for: Any, admin: Any, rep: Any) -> None:
     client = page_for(admin)
-    response = client.post(edit_url(rep), {"role": "manager", "active": "on", "password": "another-one-9"})
+    response = edit(client, rep, role="manager", password="another-one-9")
 
     assert response.status_code == 302
     rep = User.objects.get(pk=rep.pk)
@@ -97,7 +111,7 @@ def test_an_admin_changes_a_role_and_a_password(page_for: Any, admin: Any, rep: 
 
 
 def test_saving_nothing_new_records_nothing(page_for: Any, admin: Any, rep: Any) -> None:
-    assert page_for(admin).post(edit_url(rep), {"role": "rep", "active": "on"}).status_code == 302
+    assert edit(page_for(admin), rep).status_code == 302
     assert not AuditLog.objects.filter(action="user.update").exists()
 
 
@@ -110,7 +124,7 @@ def test_a_user_who_may_no_longer_sign_in_loses_sessions_tokens_and_leases_but_n
     session, token = page_for(rep), api_for(rep)
     assert session.get("/queue/").status_code == 200 and token.get("/api/queue").status_code == 200
 
-    response = page_for(admin).post(edit_url(rep), {"role": "rep"})  # "may sign in" unticked
+    response = edit(page_for(admin), rep, active=False)  # "may sign in" unticked
 
     assert response.status_code == 302
     assert not User.objects.get(pk=rep.pk).is_active
@@ -122,16 +136,22 @@ def test_a_user_who_may_no_longer_sign_in_loses_sessions_tokens_and_leases_but_n
     assert {lead.pk for lead in leased[1:]} <= free  # their leads are back in the queue at once
     assert Label.objects.filter(user=rep).count() == 1
     assert entries("user.update") == [("user rep1", {"active": [True, False]}, "admin1")]
+    assert [action for (action,) in AuditLog.objects.filter(action="token.revoke").values_list("action")] == [
+        "token.revoke"
+    ]
 
-    page_for(admin).post(edit_url(rep), {"role": "rep", "active": "on"})
+    edit(page_for(admin), rep, active="on")
     assert can_sign_in("rep1", "password-123")
+    # Let back in, they sign in afresh: the old session and token stay dead.
+    assert session.get("/queue/").status_code == 302
+    assert token.get("/api/queue").status_code == 401
 
 
-@pytest.mark.parametrize(("form", "field"), [({"role": "rep", "active": "on"}, "role"), ({"role": "admin"}, "active")])
+@pytest.mark.parametrize(("form", "field"), [({"role": "rep"}, "role"), ({"active": False}, "active")])
 def test_an_admin_cannot_take_their_own_admin_access_away(
-    page_for: Any, admin: Any, form: dict[str, str], field: str
+    page_for: Any, admin: Any, form: dict[str, Any], field: str
 ) -> None:
-    response = page_for(admin).post(edit_url(admin), form)
+    response = edit(page_for(admin), admin, **form)
 
     assert response.status_code == 400
     assert "your own admin access" in response.context["form"].errors[field][0]
@@ -142,16 +162,67 @@ def test_an_admin_cannot_take_their_own_admin_access_away(
 
 def test_another_admin_may_be_made_a_rep(page_for: Any, admin: Any) -> None:
     other = make_user("admin2", Role.ADMIN)
-    assert page_for(admin).post(edit_url(other), {"role": "rep", "active": "on"}).status_code == 302
+    assert edit(page_for(admin), other, role="rep").status_code == 302
     assert role_of(User.objects.get(pk=other.pk)) == Role.REP
 
 
 def test_a_superuser_stays_an_admin(page_for: Any, admin: Any) -> None:
     root = User.objects.create_superuser("root", password="root-password-1")
-    response = page_for(admin).post(edit_url(root), {"role": "rep", "active": "on"})
+    set_role(user=root, role=Role.REP)  # a superuser in the rep group is still an admin
+    response = edit(page_for(admin), root, role="rep")
     assert response.status_code == 400
     assert "superuser" in response.context["form"].errors["role"][0]
+    assert edit(page_for(admin), root, password="a-new-one-123").status_code == 302
+    assert entries("user.update") == [("user root", {"password": "changed"}, "admin1")]  # its group left alone
 
 
 def test_a_missing_user_is_a_404(page_for: Any, admin: Any) -> None:
     assert page_for(admin).get("/settings/users/999999/").status_code == 404
+
+
+def test_a_save_on_a_page_opened_before_another_admins_change_is_refused(page_for: Any, admin: Any, rep: Any) -> None:
+    stale = page_for(admin)
+    opened = stale.get(edit_url(rep)).context["form"]["seen"].value()
+    other = make_user("admin2", Role.ADMIN)
+    assert edit(page_for(other), rep, active=False).status_code == 302  # admin2 locks rep1 out meanwhile
+
+    response = stale.post(edit_url(rep), {"role": "rep", "active": "on", "seen": opened, "password": "n3w-password!"})
+
+    assert response.status_code == 400
+    assert "changed by someone else" in str(response.context["form"].non_field_errors())
+    assert not User.objects.get(pk=rep.pk).is_active  # admin2's change stands
+
+
+def test_two_admins_demoting_each_other_leave_one_admin(defaults: None) -> None:
+    from config.users import UserError, user_change
+
+    first, second = make_user("admin1", Role.ADMIN), make_user("admin2", Role.ADMIN)
+    user_change(user=second, role=Role.REP, active=None, password=None, by=first)
+
+    with pytest.raises(UserError, match="only an active admin"):
+        user_change(user=first, role=Role.REP, active=None, password=None, by=second)  # the request that lost the race
+    assert role_of(User.objects.get(pk=first.pk)) == Role.ADMIN
+
+
+def test_a_rep_made_a_manager_hands_their_leased_leads_back(
+    page_for: Any, admin: Any, rep: Any, make_leads: Any
+) -> None:
+    make_leads(8)
+    lease_next_leads(user=rep, limit=3, lease_minutes=30)
+
+    edit(page_for(admin), rep, role="manager")
+
+    assert not Lease.objects.filter(user=rep).exists()
+
+
+def test_an_admin_changes_their_own_password_with_their_current_one_and_stays_signed_in(
+    page_for: Any, admin: Any
+) -> None:
+    client = page_for(admin)
+    refused = edit(client, admin, password="brand-new-pass-1", current_password="wrong")
+    assert refused.status_code == 400
+    assert "current_password" in refused.context["form"].errors
+
+    assert edit(client, admin, password="brand-new-pass-1", current_password="password-123").status_code == 302
+    assert client.get(USERS).status_code == 200  # still signed in
+    assert can_sign_in("admin1", "brand-new-pass-1")

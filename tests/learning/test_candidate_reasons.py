@@ -188,8 +188,9 @@ def test_adding_a_candidate_files_its_labels_under_it_and_only_those_still_unexp
     members = set(group.members)
     assert len(members) == group.size and members <= {label.pk for label in noted}
     page = client.get("/settings/").content.decode()
-    for label_id in group.members:  # a box per note, each ticked: an admin unticks one that does not belong
-        assert f'name="file_labels" value="{label_id}" checked' in page
+    assert f'name="file_labels" value="{",".join(str(i) for i in group.members)}" checked' in page
+    for label_id in group.members:  # a box per note to leave out one that does not belong, none ticked
+        assert f'name="leave_out" value="{label_id}">' in page
     unnoted = _label(Lead.objects.exclude(label__isnull=False).first(), note="", reason=None)  # imported, say
     given_meanwhile = Label.objects.get(pk=min(members))  # a reason was chosen for one of them since
     given_meanwhile.reason = Reason.objects.get(code="no_budget")
@@ -203,7 +204,7 @@ def test_adding_a_candidate_files_its_labels_under_it_and_only_those_still_unexp
             "code": group.code,
             "label": "Security review",
             "outcome": group.outcome,
-            "file_labels": [str(label_id) for label_id in [*members, unnoted.pk]],  # one no note asked for
+            "file_labels": ",".join(map(str, [*members, unnoted.pk])),  # one sent that no note asked for
         },
         follow=True,
     )
@@ -257,12 +258,42 @@ def test_an_admin_unticks_a_note_that_does_not_belong_and_only_the_ticked_are_fi
 ) -> None:
     group = candidate_reasons()[0]
     kept, left = list(group.members[:-1]), group.members[-1]  # the least typical note is last
-    assert [key for key, _ in group.filed] == list(group.members)
+    assert [key for key, _ in group.shown_for_leaving_out] == list(group.members)
+    every = ",".join(map(str, group.members))
 
     page_for(admin).post(
         "/settings/reasons/",
-        {"code": group.code, "label": "Security review", "outcome": group.outcome, "file_labels": kept},
+        {
+            "code": group.code,
+            "label": "Security review",
+            "outcome": group.outcome,
+            "file_labels": every,
+            "leave_out": [left],
+        },
     )
 
     assert set(Label.objects.filter(reason__code=group.code).values_list("pk", flat=True)) == set(kept)
     assert Label.objects.get(pk=left).reason is None
+
+
+@pytest.mark.django_db
+def test_a_group_of_more_notes_than_a_request_may_have_fields_is_still_filed(
+    defaults: None, admin: Any, page_for: Any
+) -> None:
+    """The ids travel in one field, and only the notes left out as boxes: 1,200 labels file in one request."""
+    labels = [
+        _label(lead, note="They chose an in-house spreadsheet", reason=None)
+        for lead in Lead.objects.bulk_create([Lead(external_id=f"BIG{i:04d}", company=f"Big {i}") for i in range(1200)])
+    ]
+    body = {
+        "code": "in_house",
+        "label": "In-house spreadsheet",
+        "outcome": "not_converted",
+        "file_labels": ",".join(str(label.pk) for label in labels),
+        "leave_out": [str(labels[0].pk)],
+    }
+
+    response = page_for(admin).post("/settings/reasons/", body)
+
+    assert response.status_code == 302
+    assert Label.objects.filter(reason__code="in_house").count() == 1199

@@ -190,8 +190,11 @@ def test_a_version_records_its_metrics_with_and_without_the_reasons_and_what_eac
     assert version.metrics["without_reasons"]["n"] == version.metrics["n"] == version.labels
     trust = version.metrics["reason_trust"]
     assert set(trust) == {"urgent_pain", "unresponsive", "marked"}
-    assert set(version.metrics["reason_labels"]) == set(trust)  # the n behind each trust
-    assert version.metrics["reason_labels"]["marked"] == 1
+    counts = version.metrics["reason_labels"]  # the n behind each trust: every reason given, fields or not
+    assert counts["marked"] == 1
+    assert set(trust) - {"marked"} <= set(counts)
+    given = Label.objects.exclude(reason=None).values_list("reason__code", flat=True)
+    assert {code: n for code, n in counts.items() if code != "marked"} == {c: list(given).count(c) for c in set(given)}
     assert all(0.0 <= weight <= 1.0 for weight in trust.values())
     assert set(version.metrics["field_weights"]) == {"activity:pricing_visit", "recency", "industry"}
 
