@@ -263,3 +263,15 @@ def test_a_checked_version_is_its_own_reference(history: list[str], monkeypatch:
 
     assert second.status == ModelStatus.ACTIVE and "candidate_auc" in second.metrics["guard"]
     assert training.guard_reference(second) == second
+
+
+def test_a_mix_that_leans_on_random_tells_the_reps_so(history: list[str], monkeypatch: Any) -> None:
+    """The adaptive mix at 99% random: a lead the draw made only a little likelier than a random pick
+    is not said to be there for the model's doubt (it was, before: any lead above a uniform pick)."""
+    from learning.models import LoopSettings
+
+    LoopSettings.objects.update(strategy="adaptive", exploration=0.2)
+    monkeypatch.setattr(rescoring, "queue_mix_shares", lambda: {"random": 0.99, "uncertainty": 0.005, "entropy": 0.005})
+    training.train_model_version(labels_revision=1)
+    rescoring.rescore_open_leads()
+    assert set(Lead.objects.filter(status=LeadStatus.OPEN).values_list("queue_reason", flat=True)) == {"exploration"}
