@@ -106,13 +106,17 @@ class UserChangeForm(forms.Form):
         self.editor, self.user = editor, user
         if editor.pk != user.pk:
             del self.fields["current_password"]
+        if self.initial.get("role"):  # "no role yet" is only for a user who has none
+            self.fields["role"].choices = role_choices()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if "role" in self.changed_data and not data.get("role"):
             self.add_error("role", "pick a role")
         own = "current_password" in self.fields and data.get("password")
-        if own and not self.editor.check_password(data.get("current_password") or ""):
+        if own and not data.get("current_password"):
+            self.add_error("current_password", "type your current password to change your own")
+        elif own and not self.editor.check_password(data["current_password"]):
             self.add_error("current_password", "is not your current password")
         return data
 

@@ -28,11 +28,12 @@ from feedback.models import Outcome, Reason
 
 
 def reason_colors() -> dict[str, str]:
-    """One colour per reason code: each outcome's reasons take the palette in taxonomy order, so
-    the reasons of one outcome (all a chart shows at once) never share a colour."""
+    """One colour per reason code: each outcome's reasons in use take the palette in taxonomy order,
+    then its retired ones, so up to eight reasons of one outcome (all a chart shows at once) never
+    share a colour, and a retired reason takes none of them while eight are in use."""
     colors: dict[str, str] = {NO_VALUE: NEUTRAL}
     counters: dict[str, int] = {Outcome.CONVERTED: 0, Outcome.NOT_CONVERTED: 0}
-    for reason in Reason.objects.order_by("outcome", "position", "code"):
+    for reason in Reason.objects.order_by("outcome", "-active", "position", "code"):
         colors[reason.code] = SERIES[counters.get(reason.outcome, 0) % len(SERIES)]
         counters[reason.outcome] = counters.get(reason.outcome, 0) + 1
     return colors

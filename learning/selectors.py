@@ -203,7 +203,8 @@ def loop_status(*, now: datetime | None = None) -> str:
     counts = label_outcome_counts()
     if min(counts.values()) < wanted:  # cold start: training waits, the starting rules score
         have = ", ".join(f"{n:,} {outcome.replace('_', ' ')}" for outcome, n in counts.items())
-        learned += f"; the model trains once each outcome has {wanted:,} labels (now {have})"
+        waits = "new versions wait until" if model is not None else "the model trains once"
+        learned += f"; {waits} each outcome has {wanted:,} labels (now {have})"
     if state.scores_updated_at is None:
         scores = "no scores yet"
     elif now - state.scores_updated_at < timedelta(minutes=1):

@@ -87,7 +87,7 @@ def _described(factor: Factor) -> str:
             days = round(float(days))  # type: ignore[arg-type]
         text = f"{_count(days, 'day', 'days')} from first to last activity"
     elif name == "act_decayed":
-        text = f"recent engagement {_number(value or 0)} (time-weighted)"
+        text = f"recent engagement {_number(value or 0)}, time-weighted"
     elif name == "lead_age_days":
         text = "lead age unknown" if _missing(value) else f"lead created {_count(value, 'day', 'days')} ago"
     elif _missing(value):
