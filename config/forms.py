@@ -107,7 +107,9 @@ class UserChangeForm(forms.Form):
         if editor.pk != user.pk:
             del self.fields["current_password"]
         if self.initial.get("role"):  # "no role yet" is only for a user who has none
-            self.fields["role"].choices = role_choices()
+            role_field = self.fields["role"]
+            assert isinstance(role_field, forms.ChoiceField)
+            role_field.choices = role_choices()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
