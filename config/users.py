@@ -102,9 +102,7 @@ def user_change(
         admins = list(_admins().select_for_update().values_list("pk", flat=True))  # every admin row, locked
         locked = User.objects.select_for_update().get(pk=user.pk)
         if seen is not None and seen != user_fingerprint(locked):
-            raise UserError(
-                "__all__", f"{locked.username} was changed by someone else since this page was opened: look again"
-            )
+            raise UserError("seen", f"{locked.username} was changed since this page was opened")
         if by.pk not in admins:
             raise UserError("__all__", "only an active admin can change users")
         held = role_among(locked.groups.values_list("name", flat=True))

@@ -97,6 +97,11 @@ def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
             try:
                 changed = user_change(user=user, by=editor, seen=form.cleaned_data["seen"], **wanted)
             except UserError as exc:
+                if exc.field == "seen":  # a stale page: show the user as they are now, to change again
+                    messages.error(
+                        request, f"{exc.message}, in another tab or by another admin: here it is as it is now."
+                    )
+                    return redirect("user_edit", user_id=user.pk)
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
             else:
                 if user.pk == editor.pk and "password" in changed:
