@@ -21,7 +21,7 @@ from leads.selectors import LeadFilters, lead_get
 from leads.services import ImportResult, import_activities, import_finish, import_leads
 from leads.sync import SyncCursor, SyncFilters, lead_sync_page, sync_more
 from learning.scoring import explain_leads
-from learning.selectors import next_actions, next_actions_for
+from learning.selectors import known_activity_types, next_actions, next_actions_for
 
 router = Router(tags=["leads"])
 # The enums the schema states, from the models' choices.
@@ -167,7 +167,7 @@ def activities_bulk(request: HttpRequest, payload: BulkIn) -> dict[str, Any]:
     """Insert up to 10,000 events (`lead`, `type`, `occurred_at`); an event already stored is skipped
     and counted in `duplicates` (`imported` counts the new ones), one dated more than a day ahead is
     left out as an error."""
-    result = import_activities(rows=enumerate(payload.items, start=1))
+    result = import_activities(rows=enumerate(payload.items, start=1), known_types=known_activity_types())
     import_finish(result=result, kind="activities", by=signed_in_user(request), source="API", file_name="API")
     return _bulk_out(result)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from itertools import islice
@@ -250,10 +250,14 @@ def lead_blocks_touch(*, lead_ids: Iterable[int]) -> None:
     )
 
 
-def import_activities(*, rows: Iterable[tuple[int, dict[str, Any]]]) -> ImportResult:
+def import_activities(
+    *, rows: Iterable[tuple[int, dict[str, Any]]], known_types: Collection[str] | None = None
+) -> ImportResult:
     """Insert numbered events (from a CSV or the API); a bad row, an unknown lead or an event dated
     more than a day ahead (a clock or a typo: it would read as recent activity for years) is rejected.
-    ``imported`` counts the new events, ``duplicates`` the ones already stored."""
+    ``imported`` counts the new events, ``duplicates`` the ones already stored. ``known_types``: the
+    activity types the model has learned from (the caller reads them); the first row of a type not
+    among them gets a warning naming it, since a typo would become a kind of activity of its own."""
     result = ImportResult(duplicates=0)
     latest = timezone.now() + FUTURE_SLACK
     parsed: list[tuple[int, ActivityRow]] = []
@@ -279,8 +283,31 @@ def import_activities(*, rows: Iterable[tuple[int, dict[str, Any]]]) -> ImportRe
         result.imported += inserted
         result.duplicates = (result.duplicates or 0) + len(good) - inserted
     result.errors.sort(key=lambda error: error.row)  # unknown leads are found after the bad rows: row order
+    if known_types:
+        rejected = {error.row for error in result.errors}
+        kept = [(number, row) for number, row in parsed if number not in rejected]
+        result.warnings += _new_type_warnings(kept, known=set(known_types))
     analyze_if_stale([Activity])
     return result
+
+
+def _new_type_warnings(parsed: list[tuple[int, ActivityRow]], *, known: set[str]) -> list[RowError]:
+    """One warning per activity type the model has not learned from, on its first row."""
+    rows: dict[str, list[int]] = {}
+    for number, row in parsed:
+        if row.type not in known:
+            rows.setdefault(row.type, []).append(number)
+    names = ", ".join(sorted(known)[:6]) + (", …" if len(known) > 6 else "")
+    return [
+        RowError(
+            numbers[0],
+            "type",
+            f"{kind[:50]!r} is new to the model (it knows {names}); imported"
+            + (f" with {len(numbers) - 1} more row{'s' if len(numbers) > 2 else ''} of it" if len(numbers) > 1 else "")
+            + ": if it is a typo, correct it and import again",
+        )
+        for kind, numbers in rows.items()
+    ]
 
 
 ImportKind = Literal["leads", "activities"]
@@ -311,8 +338,8 @@ def import_finish(
         leads_imported.send(sender=ImportResult, results=[result])
 
 
-def import_activities_csv(*, stream: IO[bytes]) -> ImportResult:
-    return import_activities(rows=read_rows(stream, required=("lead", "type", "occurred_at")))
+def import_activities_csv(*, stream: IO[bytes], known_types: Collection[str] | None = None) -> ImportResult:
+    return import_activities(rows=read_rows(stream, required=("lead", "type", "occurred_at")), known_types=known_types)
 
 
 def score_event_record(*, lead: Lead, cause: str, user: Any = None, outcome: str = "", reason: str = "") -> ScoreEvent:

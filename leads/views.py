@@ -24,7 +24,7 @@ from leads.selectors import (
 from leads.services import import_activities_csv, import_finish, import_leads_csv
 from leads.sync import SyncFilters
 from learning.scoring import explain_leads
-from learning.selectors import next_actions_for
+from learning.selectors import known_activity_types, next_actions_for
 
 PAGE_SIZE = 50
 MAX_PAGE = 10_000  # a page number past this shows that page (the last one beyond the last lead), never an error
@@ -138,7 +138,7 @@ def lead_import(request: HttpRequest) -> HttpResponse:
                     outcome_date_column=data["outcome_date_column"] or None,
                 )
             else:
-                result = import_activities_csv(stream=data["file"])
+                result = import_activities_csv(stream=data["file"], known_types=known_activity_types())
         except CsvFileError as exc:
             file_error = str(exc)
         else:

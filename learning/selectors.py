@@ -22,7 +22,7 @@ from feedback.selectors import label_outcome_counts
 from leads.frames import LeadIds, activity_events_frame, lead_profiles_frame, open_lead_ids, open_lead_scores
 from leads.selectors import lead_summaries
 from learning.core.actions import RankedAction, rank_actions
-from learning.core.features import build_frame
+from learning.core.features import activity_types_of, build_frame
 from learning.core.metrics import calibration_bins, gain_table, score_groups, threshold_stats
 from learning.core.mix import MixState, mix_summary, ranked_percents
 from learning.core.model import LeadScorer
@@ -178,6 +178,15 @@ def _load(version: int, created_at: str) -> LeadScorer:
     if not isinstance(scorer, LeadScorer):
         raise TypeError(f"model v{version}'s artifact holds a {type(scorer).__name__}, not a LeadScorer")
     return scorer
+
+
+def known_activity_types() -> set[str] | None:
+    """The activity types the active model learned from, for imports to warn of a new one (a typo
+    becomes a kind of activity of its own); None before the first model."""
+    model = active_model()
+    if model is None:
+        return None
+    return set(activity_types_of(list(scorer_for(version=model.version).feature_names_)))
 
 
 def scorer_for(*, version: int) -> LeadScorer:

@@ -231,3 +231,36 @@ def test_it_exits_1_from_the_command_line_when_only_rejected_rows_and_duplicates
         ManagementUtility(["manage.py", "import_activities", str(path)]).execute()
 
     assert exited.value.code == 1
+
+
+@pytest.mark.django_db
+def test_a_type_the_model_has_not_learned_from_is_imported_with_a_warning_on_its_first_row(
+    leads: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A typo ("teleport" for a kind of visit) would become a kind of activity of its own: say so once."""
+    monkeypatch.setattr(
+        "leads.management.commands.import_activities.known_activity_types", lambda: {"email_open", "meeting"}
+    )
+    path = write_csv(
+        tmp_path,
+        [
+            ["L1", "email_open", "2026-10-01"],
+            ["L1", "teleport", "2026-10-02"],
+            ["L2", "teleport", "2026-10-03"],
+            ["L9", "warp", "2026-10-03"],  # an unknown lead: rejected, so no warning about its type
+            ["L2", "teleport", "2026-10-04"],
+        ],
+    )
+
+    out, err = run_import(path)
+
+    assert Activity.objects.filter(type="teleport").count() == 3
+    assert "row 3: type: 'teleport' is new to the model (it knows email_open, meeting); imported with 2 more rows" in err
+    assert "'warp'" not in err
+    assert last_line(out) == "imported=4 labels=0 rejected=1 warnings=1 duplicates=0"
+
+
+@pytest.mark.django_db
+def test_before_the_first_model_every_type_is_welcome(leads: None, tmp_path: Path) -> None:
+    out, _ = run_import(write_csv(tmp_path, [["L1", "teleport", "2026-10-02"]]))
+    assert last_line(out) == "imported=1 labels=0 rejected=0 warnings=0 duplicates=0"

@@ -275,3 +275,11 @@ def test_a_mix_that_leans_on_random_tells_the_reps_so(history: list[str], monkey
     training.train_model_version(labels_revision=1)
     rescoring.rescore_open_leads()
     assert set(Lead.objects.filter(status=LeadStatus.OPEN).values_list("queue_reason", flat=True)) == {"exploration"}
+
+
+def test_imports_learn_the_activity_types_the_live_model_knows(history: list[str]) -> None:
+    from learning.selectors import known_activity_types
+
+    assert known_activity_types() is None  # before the first model every type is welcome
+    training.train_model_version(labels_revision=1)
+    assert known_activity_types() == {"pricing_visit", "email_open"}  # the synthetic leads' events

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand
 
 from leads.management.importing import run_import
 from leads.services import import_activities_csv
+from learning.selectors import known_activity_types
 
 
 class Command(BaseCommand):
@@ -16,4 +17,9 @@ class Command(BaseCommand):
         parser.add_argument("file")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        run_import(self, options["file"], lambda stream: import_activities_csv(stream=stream), kind="activities")
+        run_import(
+            self,
+            options["file"],
+            lambda stream: import_activities_csv(stream=stream, known_types=known_activity_types()),
+            kind="activities",
+        )
