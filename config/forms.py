@@ -88,8 +88,8 @@ class UserChangeForm(forms.Form):
     active = forms.BooleanField(
         required=False,
         label="May sign in",
-        help_text="unticked: their sessions and API tokens stop working, and the leads leased to them go "
-        "back to the queue; their labels stay",
+        help_text="unticked: their sessions end, their API tokens are revoked and the leads leased to them "
+        "go back to the queue; their labels stay",
     )
     password = PasswordField(required=False, label="New password", help_text="leave empty to keep theirs")
     current_password = forms.CharField(
