@@ -14,6 +14,12 @@ HEAT_STEPS = 6
 
 
 @register.filter
+def clause(message: object) -> str:
+    """A message read mid-sentence: without its closing full stop ("Enter a valid date" — showing …)."""
+    return str(message).rstrip(".")
+
+
+@register.filter
 def num(value: object) -> str:
     """12345 → '12,345'; anything not a number → a dash."""
     if not isinstance(value, int | float):

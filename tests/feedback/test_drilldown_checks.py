@@ -34,7 +34,7 @@ def test_a_bad_date_is_reported_and_the_default_period_shown_instead_of_every_la
 ) -> None:
     text = drill(page_for, manager, {"start": "2026-99-01", "end": "2026-11-30"})
 
-    assert errors_of(text) == f"start: Enter a valid date. — showing {default_words()} instead."
+    assert errors_of(text) == f"start: Enter a valid date — showing {default_words()} instead."
     assert "Company L3" not in text  # October: outside the last 30 days of any day after 12 Nov 2026
 
 
@@ -50,7 +50,7 @@ def test_a_reversed_range_is_reported_as_the_dashboards_report_it(team: Any, man
 def test_an_unknown_outcome_is_reported_and_left_out(team: Any, manager: Any, page_for: Any) -> None:
     text = drill(page_for, manager, {"outcome": "bogus", "start": "2026-10-01", "end": "2026-12-01"})
 
-    assert errors_of(text).startswith("outcome: Select a valid choice. bogus is not one of the available choices.")
+    assert errors_of(text).startswith("outcome: Select a valid choice. bogus is not one of the available choices —")
     assert "— showing both outcomes instead." in errors_of(text)
     assert "bogus</li>" not in text
     assert "Company L1" in text and "Company L3" in text  # won and lost, the period kept
@@ -61,7 +61,7 @@ def test_an_unknown_outcome_is_reported_and_left_out(team: Any, manager: Any, pa
     ("query", "error"),
     [
         ({"reason": "nope"}, "reason: unknown reason 'nope' — showing every reason instead."),
-        ({"band": "50-70"}, "band: Select a valid choice. 50-70 is not one of the available choices."),
+        ({"band": "50-70"}, "band: Select a valid choice. 50-70 is not one of the available choices —"),
     ],
 )
 def test_an_unknown_reason_or_score_band_is_reported(
