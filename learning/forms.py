@@ -112,43 +112,35 @@ class LoopSettingsForm(forms.ModelForm[LoopSettings]):
             "rescore_every_hours": "keeps recency, last-30-days counts and decay true when nothing new arrives",
         }
 
-    def clean_lease_minutes(self) -> int:
-        value: int = self.cleaned_data["lease_minutes"]
-        if not 1 <= value <= 24 * 60:
-            raise forms.ValidationError("must be between 1 and 1440 minutes")
+    def _within(self, name: str, low: float, high: float, words: str) -> Any:
+        """The field's value if ``low <= value <= high``; else the error ``words``."""
+        value = self.cleaned_data[name]
+        if not low <= value <= high:
+            raise forms.ValidationError(words)
         return value
+
+    def clean_lease_minutes(self) -> int:
+        return int(self._within("lease_minutes", 1, 24 * 60, "must be between 1 and 1440 minutes"))
 
     def clean_retrain_every_labels(self) -> int:
-        value: int = self.cleaned_data["retrain_every_labels"]
-        if not 1 <= value <= MAX_RETRAIN_LABELS:
-            raise forms.ValidationError(f"must be between 1 and {MAX_RETRAIN_LABELS:,} labels")
-        return value
+        words = f"must be between 1 and {MAX_RETRAIN_LABELS:,} labels"
+        return int(self._within("retrain_every_labels", 1, MAX_RETRAIN_LABELS, words))
 
-    def clean_rescore_every_hours(self) -> int:
-        value: int = self.cleaned_data["rescore_every_hours"]
-        if value > MAX_RESCORE_HOURS:  # 0 is allowed: no rescore by the clock
-            raise forms.ValidationError(
-                f"must be 0 (only after labels and imports) or between 1 and {MAX_RESCORE_HOURS} hours (30 days)"
-            )
-        return value
+    def clean_rescore_every_hours(self) -> int:  # 0: no rescore by the clock
+        words = f"must be 0 (only after labels and imports) or between 1 and {MAX_RESCORE_HOURS} hours (30 days)"
+        return int(self._within("rescore_every_hours", 0, MAX_RESCORE_HOURS, words))
 
     def clean_cold_start_hot_points(self) -> float:
-        value: float = self.cleaned_data["cold_start_hot_points"]
-        if not 0 <= value <= MAX_POINTS:
-            raise forms.ValidationError(f"must be between 0 and {MAX_POINTS:,} points")
-        return value
+        words = f"must be between 0 and {MAX_POINTS:,} points"
+        return float(self._within("cold_start_hot_points", 0, MAX_POINTS, words))
 
     def clean_min_labels_per_outcome(self) -> int:
-        value: int = self.cleaned_data["min_labels_per_outcome"]
-        if not 2 <= value <= MAX_FIRST_LABELS:
-            raise forms.ValidationError(f"must be between 2 and {MAX_FIRST_LABELS:,} labels")
-        return value
+        words = f"must be between 2 and {MAX_FIRST_LABELS:,} labels"
+        return int(self._within("min_labels_per_outcome", 2, MAX_FIRST_LABELS, words))
 
-    def clean_retrain_every_minutes(self) -> int:
-        value: int = self.cleaned_data["retrain_every_minutes"]
-        if value > MAX_WAIT_MINUTES:  # 0 is allowed: only after enough new labels
-            raise forms.ValidationError(f"must be 0 (never) or between 1 and {MAX_WAIT_MINUTES:,} minutes (30 days)")
-        return value
+    def clean_retrain_every_minutes(self) -> int:  # 0: only after enough new labels
+        words = f"must be 0 (never) or between 1 and {MAX_WAIT_MINUTES:,} minutes (30 days)"
+        return int(self._within("retrain_every_minutes", 0, MAX_WAIT_MINUTES, words))
 
 
 class PointRuleForm(forms.ModelForm[PointRule]):
