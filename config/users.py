@@ -99,7 +99,7 @@ def user_change(
     if user.is_superuser and role not in (None, Role.ADMIN):
         raise UserError("role", f"{user.username} is a superuser, so an admin whatever their group")
     with transaction.atomic():
-        admins = list(_admins().select_for_update().values_list("pk", flat=True))  # every admin row, locked
+        admins = list(_admins().select_for_update().order_by("pk").values_list("pk", flat=True))  # locked, in one order
         locked = User.objects.select_for_update().get(pk=user.pk)
         if seen is not None and seen != user_fingerprint(locked):
             raise UserError("seen", f"{locked.username} was changed since this page was opened")
