@@ -23,7 +23,9 @@ class Problem:
     row: int
     field: str
     message: str
-    outcome: str  # what happened to the row: "row rejected" or "value dropped, row imported"
+    outcome: (
+        str  # what happened to the row: "row rejected", "value dropped, row imported" or (activities) "row imported"
+    )
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,10 @@ class ImportReport:
             lines.append(
                 f"{self.rejected:,} row{'s were' if self.rejected != 1 else ' was'} rejected and not imported."
             )
-        if self.warned:
+        if self.warned and self.kind == "activities":  # an event comes in whole: its warnings name new types
+            types = "activity types" if self.warned != 1 else "activity type"
+            lines.append(f"{self.warned:,} {types} the model has not learned from came in: check the spelling below.")
+        elif self.warned:
             was = "values were" if self.warned != 1 else "value was"
             lines.append(f"{self.warned:,} {was} dropped with a warning; those rows came in without them.")
         if not self.rejected and not self.warned:
@@ -79,7 +84,8 @@ def import_report(*, result: ImportResult, kind: str) -> ImportReport:
     """Build the page's report from the importer's problem lists, and keep them for the download."""
     warnings = _warnings(result)
     problems = [Problem(e.row, e.field, e.message, "row rejected") for e in result.errors]
-    problems += [Problem(w.row, w.field, w.message, "value dropped, row imported") for w in warnings]
+    kept = "row imported" if kind == "activities" else "value dropped, row imported"
+    problems += [Problem(w.row, w.field, w.message, kept) for w in warnings]
     problems.sort(key=lambda p: (p.row, p.field))
     token = secrets.token_urlsafe(16)
     if problems:

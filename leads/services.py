@@ -302,8 +302,8 @@ def _new_type_warnings(parsed: list[tuple[int, ActivityRow]], *, known: set[str]
         RowError(
             numbers[0],
             "type",
-            f"{kind[:50]!r} is new to the model (it knows {names}); imported"
-            + (f" with {len(numbers) - 1} more row{'s' if len(numbers) > 2 else ''} of it" if len(numbers) > 1 else "")
+            f"{kind[:50]!r} is new to the model (it knows {names})"
+            + (f", on this row and {len(numbers) - 1} more" if len(numbers) > 1 else "")
             + ": if it is a typo, correct it and import again",
         )
         for kind, numbers in rows.items()

@@ -102,7 +102,7 @@ class Story:
 def _lost_reason(lead: dict[str, str], days_ago: float, rng: np.random.Generator) -> str:
     weights = {code: 1.0 for code in LOST_NOTES}
     if lead["industry"] == "retail":
-        weights["no_budget"] += 9
+        weights["no_budget"] += 20  # a strong pattern: about 4 in 5 retail losses, on any day the demo is loaded
     if lead["employees"] in ("1-10", "11-50"):  # small firms: the size fields "No budget" speaks to
         weights["no_budget"] += 4
     if lead["industry"] == "education":

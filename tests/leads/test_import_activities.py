@@ -255,7 +255,7 @@ def test_a_type_the_model_has_not_learned_from_is_imported_with_a_warning_on_its
     out, err = run_import(path)
 
     assert Activity.objects.filter(type="teleport").count() == 3
-    warning = "row 3: type: 'teleport' is new to the model (it knows email_open, meeting); imported with 2 more rows"
+    warning = "row 3: type: 'teleport' is new to the model (it knows email_open, meeting), on this row and 2 more: if"
     assert warning in err
     assert "'warp'" not in err
     assert last_line(out) == "imported=4 labels=0 rejected=1 warnings=1 duplicates=0"

@@ -181,3 +181,22 @@ def test_importing_the_same_activities_again_reads_as_done_with_nothing_new(admi
 
     assert "Import done" in body
     assert "Imported 0 new activity events, 2 already there (left as they were)." in body
+
+
+@pytest.mark.django_db
+def test_a_type_new_to_the_model_reads_as_a_new_type_not_a_dropped_value(
+    admin: Any, page_for: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from leads.models import Activity, Lead
+
+    monkeypatch.setattr("leads.views.known_activity_types", lambda: {"call", "meeting"})
+    Lead.objects.create(external_id="L1")
+    rows = "lead,type,occurred_at\nL1,call,2026-10-01\nL1,teleport,2026-10-02\nL1,teleport,2026-10-03\n"
+
+    body = page_for(admin).post("/leads/import/", {"kind": "activities", "file": upload(rows)}).content.decode()
+
+    assert "1 activity type the model has not learned from came in: check the spelling below." in body
+    assert "<strong>1</strong> new activity type" in body and "dropped" not in body
+    table = body.split('class="problems"')[1]
+    assert re.search(r"<td class=\"num\">3</td><td>type</td><td>&#x27;teleport&#x27; is new to the model", table)
+    assert Activity.objects.count() == 3
