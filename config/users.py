@@ -71,10 +71,11 @@ def user_save(
     return user, created
 
 
-def user_fingerprint(user: User) -> str:
+def user_fingerprint(user: User, role: Role | None = None) -> str:
     """What an edit page was opened on (role, access, password): a save made on an older page is
-    refused rather than undoing another admin's change."""
-    role = role_among(user.groups.values_list("name", flat=True))
+    refused rather than undoing another admin's change. ``role``: the user's group role, when the
+    caller has read it already."""
+    role = role or role_among(user.groups.values_list("name", flat=True))
     text = f"{role.value if role else ''}|{user.is_active}|{user.password}"
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -101,11 +102,11 @@ def user_change(
     with transaction.atomic():
         admins = list(_admins().select_for_update().order_by("pk").values_list("pk", flat=True))  # locked, in one order
         locked = User.objects.select_for_update().get(pk=user.pk)
-        if seen is not None and seen != user_fingerprint(locked):
+        held = role_among(locked.groups.values_list("name", flat=True))
+        if seen is not None and seen != user_fingerprint(locked, held):
             raise UserError("seen", f"{locked.username} was changed since this page was opened")
         if by.pk not in admins:
             raise UserError("__all__", "only an active admin can change users")
-        held = role_among(locked.groups.values_list("name", flat=True))
         changes: dict[str, object] = {}
         if role is not None and held != role:
             changes["role"] = [held.value if held else None, role.value]

@@ -30,7 +30,7 @@ from leads.frames import lead_block_tokens, open_lead_ids, open_lead_keys_and_sc
 from leads.models import BLOCK_SIZE
 from leads.scorestore import ScoreRows, scores_replace
 from learning.cache import loop_cache
-from learning.core.strategies import EXPERTS, Ranking, rank_pool
+from learning.core.strategies import EXPERTS, FAVOURED, Ranking, rank_pool  # noqa: F401  # FAVOURED: the queue reason's rule, read by tests
 from learning.models import ChunkStatus, LoopSettings, LoopState, RescoreChunk, RescoreRun, WebhookEndpoint
 from learning.scoring import ScoringInputs, block_features, explanations_for, score_frame, scoring_inputs
 from learning.selectors import loop_settings, loop_state
@@ -294,17 +294,11 @@ def _rank(pool: ChunkScores, *, settings: LoopSettings) -> Ranking:
     return ranking
 
 
-FAVOURED = 1.25  # "model unsure" when the draw made a lead at least this much likelier than a uniform pick
-
-
 def _score_rows(
     pool: ChunkScores, *, ranking: Ranking, inputs: ScoringInputs, explanations: dict[int, str]
 ) -> ScoreRows:
     """What the score store writes: scores, queue priority and reason, the head's explanations."""
     label = "model unsure" if inputs.scorer is not None else "cold start: near the hot threshold"
-    # A lead the draw made no likelier than about a uniform pick (the floor, or a mix that leans on
-    # random) was in effect picked at random, and the rep is told so.
-    favoured = ranking.propensity * len(pool.score) >= FAVOURED
     return ScoreRows(
         lead_ids=pool.lead_ids,
         score=pool.score,
@@ -313,7 +307,7 @@ def _score_rows(
         expected_value=pool.expected_value,
         uncertainty=1.0 - _two_class(pool).max(axis=1) if len(pool.score) else np.zeros(0),
         priority=ranking.priority(),
-        queue_reason=np.where(favoured, label, "exploration").astype(object),
+        queue_reason=np.where(ranking.explored, "exploration", label).astype(object),
         explanations=explanations,
         propensity=ranking.propensity,
     )

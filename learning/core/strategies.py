@@ -28,6 +28,9 @@ from modAL.uncertainty import classifier_entropy, classifier_margin, classifier_
 
 DEFAULT_STRATEGY = "adaptive"
 DEFAULT_EXPLORATION = 0.2  # the floor: this share of every draw is uniform over the whole pool
+# A lead the draw made at least this much likelier than a uniform pick was picked for the strategy's
+# reason (the model's doubt); one below it, by the floor or a mix that leans on random, in effect at random.
+FAVOURED = 1.25
 
 
 class KnownProbabilities:
@@ -157,7 +160,7 @@ def distribution(
 class Ranking:
     order: np.ndarray  # row indices, first = ask first
     propensity: np.ndarray  # per row: the probability that one draw from the distribution picks it
-    explored: np.ndarray  # bool per row: no likelier than under a uniform draw (here by exploration, not favoured)
+    explored: np.ndarray  # bool per row: not made ``FAVOURED`` times likelier than a uniform pick (in effect random)
     advice: dict[str, np.ndarray]  # per advising strategy: its own distribution over the pool
     totals: dict[str, float]  # per advising strategy: its total weight over the pool (``advice`` unnormalised)
 
@@ -196,8 +199,7 @@ def rank_pool(
     u = keys if keys is not None else rng.random(n)
     race = -np.log1p(-np.minimum(u, 1 - 1e-12)) / np.maximum(p, 1e-300)
     order = np.argsort(race, kind="stable")
-    uniform = 1.0 / n if n else 0.0
-    return Ranking(order=order, propensity=p, explored=p <= uniform * (1 + 1e-9), advice=advised, totals=totals)
+    return Ranking(order=order, propensity=p, explored=p * n < FAVOURED, advice=advised, totals=totals)
 
 
 def select_batch(
