@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from leads.models import Lead, LeadStatus
-from learning import quarantine, rescoring, selectors
+from learning import quarantine, rescoring
 from learning.models import LoopLock, LoopSettings, ModelVersion, QuarantinedValue
+from learning.selectors import versions
 from learning.services import loop
 from learning.services.loop import run_learning_loop
 from learning.services.workers import rescore_requested
@@ -83,14 +84,14 @@ def test_a_value_the_feature_pipeline_cannot_take_is_quarantined_by_its_field(
     """Fault injection: the pipeline refuses one value, as a future bug or an odd value might."""
     lead = Lead.objects.filter(status=LeadStatus.OPEN).order_by("id")[0]
     spoil(lead, {"city": "poison", "region": "EMEA"})
-    real = selectors.build_frame
+    real = versions.build_frame
 
     def refusing(profiles: Any, *args: Any, **kwargs: Any) -> Any:
         if "city" in profiles and (profiles["city"] == "poison").any():
             raise ValueError("could not convert string to float: 'poison'")
         return real(profiles, *args, **kwargs)
 
-    monkeypatch.setattr(selectors, "build_frame", refusing)
+    monkeypatch.setattr(versions, "build_frame", refusing)
     monkeypatch.setattr(quarantine, "build_frame", refusing)
 
     run_learning_loop()

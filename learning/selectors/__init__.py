@@ -1,0 +1,76 @@
+"""Reads of the learning app, by concern: the loop (``loop``), model versions (``versions``), model quality
+and threshold previews (``quality``), and rules, actions and the webhook (``rules``)."""
+
+from learning.selectors.loop import (
+    loop_alert,
+    loop_health,
+    loop_lock,
+    loop_settings,
+    loop_state,
+    loop_status,
+    quarantined_values,
+    queue_mix,
+    queue_mix_summary,
+    scores_state,
+    training_summary,
+)
+from learning.selectors.quality import (
+    headline_rates,
+    model_quality,
+    threshold_preview,
+    threshold_rates,
+)
+from learning.selectors.rules import (
+    LEAD_RULE_FIELDS,
+    next_actions,
+    next_actions_for,
+    point_rules,
+    point_rules_edited,
+    rules_preview,
+    webhook_deliveries,
+    webhook_endpoint,
+)
+from learning.selectors.versions import (
+    ModelPin,
+    active_model,
+    feature_frame,
+    known_activity_types,
+    model_pin,
+    model_versions,
+    scorer_for,
+    versions_since,
+)
+
+__all__ = [
+    "LEAD_RULE_FIELDS",
+    "ModelPin",
+    "active_model",
+    "feature_frame",
+    "headline_rates",
+    "known_activity_types",
+    "loop_alert",
+    "loop_health",
+    "loop_lock",
+    "loop_settings",
+    "loop_state",
+    "loop_status",
+    "model_pin",
+    "model_quality",
+    "model_versions",
+    "next_actions",
+    "next_actions_for",
+    "point_rules",
+    "point_rules_edited",
+    "quarantined_values",
+    "queue_mix",
+    "queue_mix_summary",
+    "rules_preview",
+    "scorer_for",
+    "scores_state",
+    "threshold_preview",
+    "threshold_rates",
+    "training_summary",
+    "versions_since",
+    "webhook_deliveries",
+    "webhook_endpoint",
+]
