@@ -4,6 +4,7 @@ The API sits on top of the apps; the auth the routers share is ``config.apiauth`
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.conf import settings
@@ -11,7 +12,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from config.apiauth import TokenAuth
 from config.middleware import DatabaseUnavailableMiddleware
@@ -29,11 +30,43 @@ def _field(loc: Any) -> str:
     return ".".join(parts) or "body"
 
 
+def _not_an_object(request: HttpRequest, exc: ValidationError) -> bool:
+    """A JSON body that parses but is not an object ([], "text", 1, null): each field then reads as missing."""
+    if not any(tuple(e.get("loc") or ())[:1] == ("body",) for e in exc.errors):
+        return False
+    try:
+        return not isinstance(json.loads(request.body), dict)
+    except ValueError:
+        return False
+
+
+def _bad_request(request: HttpRequest, errors: list[dict[str, str]]) -> HttpResponse:
+    """Every 400 of the API has one shape: ``detail`` in words, ``errors`` as field and message, and
+    ``field`` when one field is wrong (as a refused label has)."""
+    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "invalid request"
+    body: dict[str, object] = {"detail": detail, "errors": errors}
+    if len({e["field"] for e in errors}) == 1:
+        body["field"] = errors[0]["field"]
+    return api.create_response(request, body, status=400)
+
+
 @api.exception_handler(ValidationError)
 def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    errors = [{"field": _field(e.get("loc")), "message": e.get("msg", "invalid")} for e in exc.errors]
-    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "invalid request"
-    return api.create_response(request, {"detail": detail, "errors": errors}, status=400)
+    if _not_an_object(request, exc):
+        return _bad_request(request, [{"field": "body", "message": "expected a JSON object"}])
+    return _bad_request(
+        request, [{"field": _field(e.get("loc")), "message": e.get("msg", "invalid")} for e in exc.errors]
+    )
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    """A 400 raised as ``"field: message"`` gets the same shape as a schema's; other statuses keep ``detail``."""
+    message = str(exc)
+    field, colon, words = message.partition(": ")
+    if exc.status_code == 400 and colon and field.replace("_", "").replace(".", "").isalnum():
+        return _bad_request(request, [{"field": field, "message": words}])
+    return api.create_response(request, {"detail": message}, status=exc.status_code)
 
 
 def _size(limit: int) -> str:

@@ -29,9 +29,10 @@ class TokenAuth(APIKeyHeader):
         self.roles = roles
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
-        if not key or not key.startswith("Token "):
+        scheme, _, credentials = (key or "").strip().partition(" ")
+        if scheme.lower() != "token" or not credentials.strip():  # a scheme's name is case-insensitive (RFC 9110)
             return None
-        user = token_user(key=key.removeprefix("Token ").strip())
+        user = token_user(key=credentials.strip())
         if user is None:
             return None
         request.user = user

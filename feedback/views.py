@@ -12,7 +12,7 @@ from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from config.forms import form_error, form_errors
 from config.rates import MIN_LABELS
@@ -121,7 +121,7 @@ def _queue_response(request: HttpRequest, *, notice: str = "", error: str = "", 
     return render(request, template, context, status=status)
 
 
-@require_GET
+@require_safe
 @never_cache
 @role_required(LABELERS)
 def queue_page(request: HttpRequest) -> HttpResponse:
@@ -211,7 +211,7 @@ def lead_label(request: HttpRequest, external_id: str) -> HttpResponse:
     return redirect("lead_detail", external_id=lead.external_id)
 
 
-@require_GET
+@require_safe
 @role_required(MANAGERS)
 def dashboards(request: HttpRequest) -> HttpResponse:
     """Reasons, model quality and team activity for one period; every figure links to its labels."""
@@ -272,7 +272,7 @@ def dashboards(request: HttpRequest) -> HttpResponse:
     return render(request, "feedback/dashboards.html", context)
 
 
-@require_GET
+@require_safe
 @role_required(MANAGERS)
 def reason_drilldown(request: HttpRequest) -> HttpResponse:
     """The labels behind a dashboard figure, with the reps' notes; its filters in words.

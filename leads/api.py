@@ -176,8 +176,8 @@ class LeadListParams(Schema):
     status: LeadStatusFilter = Field("", description="open, converted or not_converted; empty for all")
     industry: str = Field("", max_length=100)
     source: str = Field("", max_length=100)
-    min_score: float | None = Field(None, ge=0, le=1)
-    max_score: float | None = Field(None, ge=0, le=1)
+    min_score: float | None = Field(None, ge=0, le=1, allow_inf_nan=False)
+    max_score: float | None = Field(None, ge=0, le=1, allow_inf_nan=False)
     updated_since: datetime | None = Field(
         None, description="only leads rescored or updated after this instant (ISO 8601 with a time zone)"
     )

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from config.roles import ADMINS, MANAGERS, READERS, has_role, role_required, signed_in_user
 from feedback.answers import answer_take
@@ -31,7 +31,7 @@ MAX_PAGE = 10_000  # a page number past this shows that page (the last one beyon
 SHOWN_PROBLEMS = 200  # on the page; the CSV has them all
 
 
-@require_GET
+@require_safe
 @role_required(READERS)
 def lead_list(request: HttpRequest) -> HttpResponse:
 
@@ -73,7 +73,7 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, context, status=400 if problems else 200)
 
 
-@require_GET
+@require_safe
 @role_required(MANAGERS)
 def lead_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     """The lead list as CSV with scores: the leads the list shows for the same query, every filter
@@ -84,7 +84,7 @@ def lead_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     return leads_csv_response(filters=SyncFilters(leads=form.lead_filters()))
 
 
-@require_GET
+@require_safe
 @never_cache
 @role_required(READERS)
 def lead_detail(request: HttpRequest, external_id: str) -> HttpResponse:
@@ -109,7 +109,7 @@ def lead_detail(request: HttpRequest, external_id: str) -> HttpResponse:
     return render(request, "leads/detail.html", context)
 
 
-@require_GET
+@require_safe
 @role_required(READERS)
 def lead_score(request: HttpRequest, external_id: str) -> HttpResponse:
     """The score panel alone, for pages refreshing live; ``?part=marks``: the label form's lines to
@@ -155,7 +155,7 @@ def lead_import(request: HttpRequest) -> HttpResponse:
     return render(request, "leads/import.html", context, status=status)
 
 
-@require_GET
+@require_safe
 @role_required(ADMINS)
 def import_problems_csv(request: HttpRequest, token: str) -> HttpResponse:
     """The row problems of an import of the last hour, as a CSV file."""

@@ -143,7 +143,17 @@ class LoopSettingsForm(forms.ModelForm[LoopSettings]):
         return int(self._within("retrain_every_minutes", 0, MAX_WAIT_MINUTES, words))
 
 
+def points_field(**kwargs: Any) -> forms.FloatField:
+    """A rule's points, within what a person would type (the same bounds as the hot points)."""
+    words = f"must be between {-MAX_POINTS:,} and {MAX_POINTS:,} points"
+    return forms.FloatField(
+        min_value=-MAX_POINTS, max_value=MAX_POINTS, error_messages={"min_value": words, "max_value": words}, **kwargs
+    )
+
+
 class PointRuleForm(forms.ModelForm[PointRule]):
+    points = points_field()
+
     class Meta:
         model = PointRule
         fields = ["kind", "field", "value", "points"]
@@ -167,14 +177,14 @@ class RulePreviewForm(forms.Form):
     kind = forms.ChoiceField(choices=PointRule.Kind.choices, required=False)
     field = forms.CharField(max_length=100, required=False)
     value = forms.CharField(max_length=200, required=False)
-    points = forms.FloatField(required=False)
+    points = points_field(required=False)
     hot_points = forms.FloatField(required=False, min_value=1.0)
 
 
 class NextActionForm(forms.Form):
     code = forms.SlugField(max_length=50)
     label = forms.CharField(max_length=100)
-    value = forms.FloatField(min_value=0.0, help_text="worth when the lead converts")
+    value = amount_field(label="Value", low=0, help_text="worth when the lead converts")
     rules = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 36}),

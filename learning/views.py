@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from config.audit import AUDIT_KINDS, audit_kind, audit_page, recent_changes
 from config.forms import field_words, form_errors_in_words
@@ -140,7 +140,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     return redirect("settings")
 
 
-@require_GET
+@require_safe
 @role_required(ADMINS)
 def settings_preview(request: HttpRequest) -> HttpResponse:
     """What a hot / expected-value threshold would give, before saving: a fragment for fetch."""
@@ -178,7 +178,7 @@ def rule_add(request: HttpRequest) -> HttpResponse:
     return redirect("settings")
 
 
-@require_GET
+@require_safe
 @role_required(ADMINS)
 def rule_preview(request: HttpRequest) -> HttpResponse:
     """Scores under the rules with one rule added or changed: the top leads and the hot count."""
@@ -268,7 +268,7 @@ def action_delete(request: HttpRequest, action_id: int) -> HttpResponse:
     return redirect("settings")
 
 
-@require_GET
+@require_safe
 @role_required(ADMINS)
 def audit_log_page(request: HttpRequest) -> HttpResponse:
     """The whole audit log, page by page, newest first: the changes, or the imports (``?kind=imports``)."""
@@ -278,7 +278,7 @@ def audit_log_page(request: HttpRequest) -> HttpResponse:
     return render(request, "learning/audit.html", context)
 
 
-@require_GET
+@require_safe
 @role_required(READERS)
 def scores_state_view(request: HttpRequest) -> JsonResponse:
     return JsonResponse(scores_state())
@@ -308,7 +308,7 @@ def webhook_page(request: HttpRequest) -> HttpResponse:
     return render(request, "learning/webhook.html", context, status=status)
 
 
-@require_GET
+@require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
     """For monitoring, without a login: loop lag, queued labels, the last error's kind, quarantined
     leads. 503 while the learning loop fails (its last run failed and none has finished since)."""

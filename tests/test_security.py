@@ -234,3 +234,12 @@ def test_production_settings_refuse_to_start_without_a_secret_key(tmp_path: Path
         timeout=120,
     )
     assert result.returncode != 0 and "SECRET_KEY" in result.stderr
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/healthz", "/leads/", "/queue/"])
+def test_a_head_request_is_answered_like_a_get_without_a_body(path: str, rep: Any, page_for: Any) -> None:
+    """Uptime monitors probe with HEAD: a page that answers GET answers HEAD with the same status."""
+    client = page_for(rep)
+
+    assert client.head(path).status_code == client.get(path).status_code == 200

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -48,9 +49,12 @@ def parse_rule(line: str) -> Rule:
                 return Rule(field, op, [item.strip() for item in raw.split(",") if item.strip()])
             if op in NUMERIC:
                 try:
-                    return Rule(field, op, float(raw))
+                    number = float(raw)
                 except ValueError:
-                    raise RuleSyntaxError(f"{text!r}: {op} needs a number, not {raw!r}") from None
+                    number = math.nan
+                if not math.isfinite(number):  # "nan", "inf", "1e999": no lead's field compares with them
+                    raise RuleSyntaxError(f"{text!r}: {op} needs a number, not {raw!r}")
+                return Rule(field, op, number)
             return Rule(field, op, raw)
     raise RuleSyntaxError(f"{text!r}: write it as 'field operator value', operator one of {', '.join(OPERATORS)}")
 

@@ -303,3 +303,20 @@ def test_the_openapi_document_describes_the_fields(rep: Any, api_for: Any) -> No
     assert "real reason" in given["description"] and "fields" not in schemas["LabelIn"].get("required", [])
     assert schemas["LabelCreated"]["properties"]["fields"]["type"] == "array"
     assert "fields" in schemas["ReasonOut"]["properties"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("body", ["[]", '"text"', "123", "null"])
+def test_a_body_that_is_not_a_json_object_is_named_as_such(body: str, rep: Any, api_for: Any) -> None:
+    from django.test import Client
+
+    from config.tokens import token_create
+
+    key = token_create(user=rep, name="raw body")
+    response = Client().post(
+        "/api/labels", body, content_type="application/json", headers={"Authorization": f"Token {key}"}
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [{"field": "body", "message": "expected a JSON object"}]
+    assert response.json()["field"] == "body"

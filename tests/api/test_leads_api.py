@@ -167,3 +167,38 @@ def test_it_answers_405_to_a_write_method(admin: Any, api_for: Any, make_leads: 
 
     assert response.status_code == 405
     assert Lead.objects.get(external_id=ids[0]).company != "Changed"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("scheme", ["token", "TOKEN", "Token"])
+def test_the_token_scheme_is_case_insensitive(scheme: str, rep: Any, make_leads: Any) -> None:
+    from django.test import Client
+
+    from config.tokens import token_create
+
+    ids = make_leads(1)
+    key = token_create(user=rep, name="any case")
+
+    response = Client().get(f"/api/leads/{ids[0]}", headers={"Authorization": f"{scheme} {key}"})
+
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [("updated_since=2026-11-01", "updated_since"), ("cursor=garbage", "cursor"), ("min_score=NaN", "min_score")],
+)
+def test_a_bad_query_names_its_field_in_the_one_error_shape(
+    query: str, field: str, rep: Any, api_for: Any, make_leads: Any
+) -> None:
+    make_leads(1)
+
+    response = api_for(rep).get(f"/api/leads?{query}")
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["field"] == field
+    assert [e["field"] for e in body["errors"]] == [field]
+    assert body["detail"].startswith(f"{field}: ")
+    assert "less than or equal" not in body["detail"]

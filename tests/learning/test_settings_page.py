@@ -388,3 +388,36 @@ def test_a_refused_rule_names_its_field_by_label(admin: Any, page_for: Any) -> N
     page = client.get("/settings/").content.decode()
 
     assert "Field: a profile rule needs the field it matches (e.g. industry)" in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("rule", ["score >= nan", "employees >= 1e999", "score >= -inf"])
+def test_a_next_action_rule_with_no_finite_number_is_400_not_500(rule: str, admin: Any, page_for: Any) -> None:
+    response = page_for(admin).post("/settings/actions/", {"code": "odd", "label": "Odd", "value": "1", "rules": rule})
+
+    assert response.status_code == 400
+    assert "needs a number" in response.content.decode()
+    assert not NextAction.objects.filter(code="odd").exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", ["1e308", "-5", "nan"])
+def test_a_next_action_value_must_be_an_amount_a_person_would_type(value: str, admin: Any, page_for: Any) -> None:
+    response = page_for(admin).post("/settings/actions/", {"code": "big", "label": "Big", "value": value, "rules": ""})
+
+    assert response.status_code == 400
+    assert not NextAction.objects.filter(code="big").exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("points", ["1e308", "-20000"])
+def test_a_point_rule_keeps_its_points_within_bounds(points: str, admin: Any, page_for: Any) -> None:
+    from learning.models import PointRule
+
+    before = PointRule.objects.count()
+    response = page_for(admin).post(
+        "/settings/rules/", {"kind": "profile", "field": "industry", "value": "software", "points": points}, follow=True
+    )
+
+    assert "must be between -10,000 and 10,000 points" in response.content.decode()
+    assert PointRule.objects.count() == before
