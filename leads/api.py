@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from django.http import HttpRequest
@@ -16,7 +16,7 @@ from config.roles import ADMINS, MANAGERS, READERS, signed_in_user
 from feedback.selectors import lead_label
 from leads.export import leads_csv_response
 from leads.models import Lead, LeadStatus
-from leads.parsing import storable_text_problem
+from leads.parsing import missing_columns, offset_problem, storable_text_problem
 from leads.selectors import LeadFilters, lead_get
 from leads.services import ImportResult, import_activities, import_finish, import_leads
 from leads.sync import SyncCursor, SyncFilters, lead_sync_page, sync_more
@@ -31,7 +31,6 @@ OutcomeValue = Literal["converted", "not_converted"]
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 MAX_BULK = 10_000
 MIN_YEAR, MAX_YEAR = 1900, 2200  # what an import accepts as a date
-MAX_OFFSET = timedelta(hours=14)  # Kiribati; the farthest west is -12:00
 
 
 class LabelOut(Schema):
@@ -121,6 +120,24 @@ class BulkIn(Schema):
         None, description="leads: the item key holding when the outcome happened; otherwise dated at import"
     )
 
+    @field_validator("outcome_column", "positive", "outcome_date_column")
+    @classmethod
+    def storable(cls, value: str | None) -> str | None:
+        if value is not None and (problem := storable_text_problem(value)):
+            raise ValueError(problem)
+        return value
+
+    def check_columns(self) -> None:
+        """400 naming the field, as the CSV importer refuses a file: an option that needs the outcome
+        column without it, or a column no item has (a typo would leave every lead unlabeled)."""
+        for name in ("positive", "outcome_date_column"):
+            if getattr(self, name) is not None and self.outcome_column is None:
+                raise HttpError(400, f"{name}: needs outcome_column")
+        for name in ("outcome_column", "outcome_date_column"):
+            column = getattr(self, name)
+            if column is not None and (missing := missing_columns(rows=self.items, columns=[column])):
+                raise HttpError(400, f"{name}: missing required column(s): {', '.join(missing)}; no item has that key")
+
 
 class BulkOut(Schema):
     imported: int
@@ -151,7 +168,9 @@ def _bulk_out(result: ImportResult) -> dict[str, Any]:
 def leads_bulk(request: HttpRequest, payload: BulkIn) -> dict[str, Any]:
     """Upsert up to 10,000 leads by external_id; the same validation as the CSV importer.
     Only an item without a usable external_id is left out (an error naming the item, 1-based, and
-    field); an invalid optional value is dropped and reported as a warning, and the lead saved."""
+    field); an invalid optional value is dropped and reported as a warning, and the lead saved.
+    An `outcome_column` or `outcome_date_column` that no item has is refused (400)."""
+    payload.check_columns()
     result = import_leads(
         rows=enumerate(payload.items, start=1),
         outcome_column=payload.outcome_column,
@@ -220,8 +239,8 @@ def _instant(name: str, value: datetime | None) -> datetime | None:
         return None
     if timezone.is_naive(value):
         raise HttpError(400, f"{name}: give a time zone, e.g. 2026-11-01T12:00:00Z")
-    if abs(value.utcoffset() or timedelta(0)) > MAX_OFFSET:
-        raise HttpError(400, f"{name}: a time zone offset is at most ±14:00")
+    if problem := offset_problem(value):
+        raise HttpError(400, f"{name}: {problem}")
     try:
         instant = value.astimezone(UTC)
     except OverflowError:

@@ -18,6 +18,24 @@ class CsvFileError(Exception):
     """The file as a whole cannot be read (no header, a required column missing...)."""
 
 
+def _utf16(raw: bytes) -> str | None:
+    """The text of a UTF-16 file (Excel's "Unicode text"): one with a byte order mark, or whose
+    start is ASCII with a NUL byte beside each character; None for any other file."""
+    start = raw[:4096]
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    elif len(start) >= 4 and not start.startswith(b"\x00") and set(start[1::2]) == {0}:
+        encoding = "utf-16-le"
+    elif len(start) >= 4 and start.startswith(b"\x00") and set(start[0::2]) == {0}:
+        encoding = "utf-16-be"
+    else:
+        return None
+    try:
+        return codecs.decode(raw, encoding)
+    except UnicodeDecodeError:
+        raise CsvFileError("the file looks UTF-16 encoded but cannot be read as such; save it as CSV UTF-8") from None
+
+
 def _decode(raw: bytes) -> str:
     for encoding in ENCODINGS:
         try:
@@ -27,15 +45,42 @@ def _decode(raw: bytes) -> str:
     raise CsvFileError("the file is not text")  # latin-1 decodes anything; kept for clarity
 
 
+# A row the reader ends only at the end of the file has a quoted value that never closes: it would
+# hold every line after it. The row is reported, never imported with the rest of the file inside.
+_UNCLOSED = 'a quoted value that starts on line {line} runs to the end of the file (its closing " is missing)'
+_UNCLOSED_ROW = _UNCLOSED + ": this row and the lines after it were not imported"
+
+
+class _Lines:
+    """The file's lines for the reader, saying when the reader asked for one past the last: csv reads
+    a row to its end, so it asks past the last line only in a quoted value that is never closed."""
+
+    def __init__(self, lines: Iterator[str]) -> None:
+        self._lines = lines
+        self.ended = False
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        try:
+            return next(self._lines)
+        except StopIteration:
+            self.ended = True
+            raise
+
+
 SHORT_ROW = "__short__"  # a row with fewer fields than the header: its warning, under this key
 
 
 def read_rows(stream: IO[bytes], *, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
     """Yield ``(row_number, values)``; row 1 is the header, so data starts at row 2."""
     raw = stream.read()
-    if b"\x00" in raw[:4096]:
+    text = _utf16(raw)
+    if text is None and b"\x00" in raw[:4096]:
         raise CsvFileError("the file looks binary, not CSV (it contains NUL bytes)")
-    text = _decode(raw)
+    if text is None:
+        text = _decode(raw)
     if not text.strip():
         raise CsvFileError("the file is empty")
     # Only the delimiter is guessed, from the header line; quoting is always the standard one (RFC 4180:
@@ -44,11 +89,14 @@ def read_rows(stream: IO[bytes], *, required: tuple[str, ...]) -> Iterator[tuple
         delimiter = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=DELIMITERS).delimiter
     except csv.Error:
         delimiter = ","
-    reader = csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=delimiter)
+    lines = _Lines(io.StringIO(text, newline=""))
+    reader = csv.reader(lines, csv.excel, delimiter=delimiter)
     try:
         header = next(reader)
     except (StopIteration, csv.Error) as exc:
         raise CsvFileError(f"the header row cannot be read: {exc}") from None
+    if lines.ended:
+        raise CsvFileError("the header row cannot be read: " + _UNCLOSED.format(line=1))
     header = [name.strip() for name in header]
     missing = [name for name in required if name not in header]
     if missing:
@@ -60,6 +108,7 @@ def read_rows(stream: IO[bytes], *, required: tuple[str, ...]) -> Iterator[tuple
         raise CsvFileError(f"column(s) named twice in the header: {', '.join(duplicated)}")
     row_number = 1
     while True:
+        first_line = reader.line_num + 1
         try:
             values = next(reader)
         except StopIteration:
@@ -69,6 +118,9 @@ def read_rows(stream: IO[bytes], *, required: tuple[str, ...]) -> Iterator[tuple
             yield row_number, {"__error__": str(exc)}
             continue
         row_number += 1
+        if lines.ended:  # the reader ran out of lines inside a row: a quote that never closes
+            yield row_number, {"__error__": _UNCLOSED_ROW.format(line=first_line)}
+            return
         if not any(cell.strip() for cell in values):
             continue
         if len(values) > len(header):

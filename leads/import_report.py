@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 
+from leads.export import csv_safe
 from leads.parsing import RowError
 from leads.services import ImportResult
 
@@ -109,9 +110,11 @@ def kept_problems(*, token: str) -> list[Problem] | None:
 
 
 def problems_csv(problems: list[Problem]) -> str:
+    """The problems as CSV; a field or message holds the file's own column names and values, so a
+    cell a spreadsheet would run as a formula is prefixed with a quote, as the lead export does."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_HEADER)
     for p in problems:
-        writer.writerow([p.row, p.field, p.message, p.outcome])
+        writer.writerow([p.row, csv_safe(p.field), csv_safe(p.message), csv_safe(p.outcome)])
     return out.getvalue()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
 from typing import Any
 
@@ -26,6 +26,8 @@ PROFILE_TEXT_FIELDS: dict[str, int] = {
 KNOWN_LEAD_COLUMNS = {"external_id", *PROFILE_FIELDS}
 MAX_ATTRIBUTE_LENGTH = 10_240  # characters: a long note or description still comes in whole
 MAX_ATTRIBUTES = 100
+MAX_ATTRIBUTE_NAME = 100  # characters of a custom column's name (a longer one is left out, never cut)
+MAX_OFFSET = timedelta(hours=14)  # Kiribati; the farthest west is -12:00
 MAX_DEAL_VALUE = 1e12
 MAX_EMPLOYEES = 10_000_000
 OUTCOMES = ("converted", "not_converted")
@@ -33,6 +35,11 @@ OUTCOMES = ("converted", "not_converted")
 _RANGE = re.compile(r"^\s*(\d[\d,]*)\s*[-–]\s*(\d[\d,]*)\s*$")
 _PLUS = re.compile(r"^\s*(\d[\d,]*)\s*\+\s*$")
 _ACTIVITY_TYPE = re.compile(r"[^a-z0-9]+")
+# A lead's pages are leads/<external_id>/, …/score/ and …/label/ beside these fixed pages under leads/
+# (leads.urls; /api/leads/bulk in the API): an id equal to one of them, "." or ".." (which a browser
+# resolves as a folder) or ending in /score or /label would open another page than its lead's.
+RESERVED_IDS = frozenset({"import", "export.csv", "bulk", ".", ".."})
+LEAD_SUBPAGES = ("score", "label")
 
 
 class RowInvalid(Exception):
@@ -150,6 +157,15 @@ def parse_employees(raw: Any) -> int | None:
     return int(value)
 
 
+def offset_problem(value: datetime) -> str | None:
+    """Why a datetime's time zone offset is not one any place on Earth uses (PostgreSQL refuses
+    offsets past ±15:59, which Python accepts)."""
+    offset = value.utcoffset()
+    if offset is not None and abs(offset) > MAX_OFFSET:
+        return "a time zone offset is at most ±14:00"
+    return None
+
+
 def parse_when(raw: Any, *, name: str) -> datetime | None:
     """A date or a datetime; a naive value is taken as UTC."""
     if raw is None or (isinstance(raw, str) and raw.strip() == ""):
@@ -168,6 +184,8 @@ def parse_when(raw: Any, *, name: str) -> datetime | None:
         raise RowInvalid(name, f"expected a date (YYYY-MM-DD) or datetime, got {text[:40]!r}") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
+    if problem := offset_problem(parsed):
+        raise RowInvalid(name, f"{problem}, got {text[:40]!r}")
     if not 1900 <= parsed.year <= 2200:
         raise RowInvalid(name, f"year {parsed.year} is out of range")
     return parsed
@@ -205,13 +223,17 @@ def parse_lead_row(
     """Validate one lead; unknown keys become attributes (features). Only a missing or invalid
     ``external_id`` raises RowInvalid: any other invalid value is left out and listed in
     ``warnings``, and the lead comes in without it. With ``latest``, an outcome dated after it
-    (in the future) keeps its outcome but not its date."""
+    (in the future) keeps its outcome but not its date. Keys are read stripped of spaces, as the CSV
+    importer reads its header."""
+    warnings: list[tuple[str, str]] = []
+    values = _stripped_keys(values, warnings)
     external_id = _field_text(values.get("external_id"), "external_id")
     if not external_id:
         raise RowInvalid("external_id", "is required")
     if len(external_id) > 100:
         raise RowInvalid("external_id", "longer than 100 characters")
-    warnings: list[tuple[str, str]] = []
+    if problem := external_id_problem(external_id):
+        raise RowInvalid("external_id", problem)
 
     def optional(parse: Callable[[], Any], default: Any = None) -> Any:
         try:
@@ -241,8 +263,16 @@ def parse_lead_row(
             warnings.append(("attributes", f"a column name {problem}"))
             continue
         text = optional(partial(_attribute_text, name, raw), "")
-        if text and len(attributes) < MAX_ATTRIBUTES:
-            attributes[name[:100]] = text
+        if text and len(name) > MAX_ATTRIBUTE_NAME:  # cut short, two long names could become one
+            warnings.append(
+                (
+                    "attributes",
+                    f"the column {name[:40]!r}… has a name longer than {MAX_ATTRIBUTE_NAME} characters; "
+                    "its value was left out (shorten the name and import again)",
+                )
+            )
+        elif text and len(attributes) < MAX_ATTRIBUTES:
+            attributes[name] = text
         elif text:
             left_out += 1
     if left_out:
@@ -268,6 +298,45 @@ def parse_lead_row(
         outcome_at=outcome_at,
         warnings=warnings,
     )
+
+
+def external_id_problem(external_id: str) -> str | None:
+    """Why a lead's pages could not be reached under this id: the address of another page
+    (RESERVED_IDS), or of one of a lead's own pages (``ACME/42/score``). Other slashes are fine
+    (``ACME/42``): a link encodes them."""
+    if external_id in RESERVED_IDS:
+        return f"{external_id!r} is reserved: leads/{external_id}/ is the address of another page"
+    head, slash, last = external_id.rpartition("/")
+    if slash and head and last in LEAD_SUBPAGES:
+        return f"cannot end in '/{last}': leads/{external_id}/ is the address of the {last} page of lead {head!r}"
+    return None
+
+
+def missing_columns(*, rows: Iterable[dict[str, Any]], columns: Iterable[str]) -> list[str]:
+    """The columns no row has a key for (keys read stripped of spaces, as parse_lead_row reads them)."""
+    wanted = list(columns)
+    keys = {key.strip() for row in rows for key in row}
+    return [column for column in wanted if column not in keys]
+
+
+def _stripped_keys(values: dict[str, Any], warnings: list[tuple[str, str]]) -> dict[str, Any]:
+    """``values`` under keys stripped of spaces (``"external_id "`` is the external_id). Two keys that
+    differ only in spaces are left out with a warning; for external_id, the row is rejected."""
+    if all(key == key.strip() for key in values):
+        return values
+    stripped: dict[str, Any] = {}
+    twice: set[str] = set()
+    for key, value in values.items():
+        if key.strip() in stripped:
+            twice.add(key.strip())
+        stripped[key.strip()] = value
+    for name in sorted(twice):
+        if name == "external_id":
+            raise RowInvalid("external_id", "given twice, under keys that differ only in spaces")
+        del stripped[name]
+        if name:  # a key of spaces alone is no column
+            warnings.append((name, "given twice, under keys that differ only in spaces; both left out"))
+    return stripped
 
 
 def _attribute_text(name: str, raw: Any) -> str:

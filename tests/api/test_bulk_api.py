@@ -166,3 +166,112 @@ def test_it_answers_401_without_a_valid_token(path: str, key: str | None, defaul
 @pytest.mark.parametrize("path", ["/api/leads/bulk", "/api/activities/bulk"])
 def test_it_answers_405_to_a_get(path: str, admin: Any, api_for: Any) -> None:
     assert api_for(admin).get(path).status_code == 405
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("field", ["outcome_column", "outcome_date_column"])
+def test_a_column_no_item_has_answers_400_naming_it_as_the_csv_importer_does(
+    field: str, admin: Any, api_for: Any
+) -> None:
+    body = {"items": [{"external_id": "HW4", "won": "converted"}], "outcome_column": "won", field: "nonexistent"}
+
+    response = api_for(admin).post("/api/leads/bulk", body)
+
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith(f"{field}: missing required column(s): nonexistent")
+    assert not Lead.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_outcome_column_with_a_nul_answers_400_naming_it(admin: Any, api_for: Any) -> None:
+    body = {"items": [{"external_id": "HW4", "won": "converted"}], "outcome_column": "won\u0000"}
+
+    response = api_for(admin).post("/api/leads/bulk", body)
+
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("outcome_column: ")
+    assert "NUL" in response.json()["detail"]
+    assert not Lead.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("field", "value"), [("positive", "Won"), ("outcome_date_column", "closed")])
+def test_an_option_of_the_outcome_column_without_one_answers_400(
+    field: str, value: str, admin: Any, api_for: Any
+) -> None:
+    response = api_for(admin).post("/api/leads/bulk", {"items": [{"external_id": "HW4", "closed": "x"}], field: value})
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == f"{field}: needs outcome_column"
+
+
+@pytest.mark.django_db
+def test_a_key_with_spaces_around_reads_as_the_field_it_names_as_a_csv_header_does(admin: Any, api_for: Any) -> None:
+    items = [{"external_id ": "SP1", " company": "Acme", "won ": "converted"}]
+
+    body = api_for(admin).post("/api/leads/bulk", {"items": items, "outcome_column": "won"}).json()
+
+    assert (body["imported"], body["labels"], body["warnings"]) == (1, 1, [])
+    lead = Lead.objects.get(external_id="SP1")
+    assert (lead.company, lead.attributes, lead.status) == ("Acme", {}, "converted")
+
+
+@pytest.mark.django_db
+def test_two_keys_that_differ_only_in_spaces_are_never_merged_silently(admin: Any, api_for: Any) -> None:
+    items = [
+        {"external_id": "SP1", "crm": "a", "crm ": "b"},
+        {"external_id": "SP2", "external_id ": "SP3"},
+    ]
+
+    body = api_for(admin).post("/api/leads/bulk", {"items": items}).json()
+
+    assert body["warnings"] == [
+        {"item": 1, "field": "crm", "message": "given twice, under keys that differ only in spaces; both left out"}
+    ]
+    assert body["errors"] == [
+        {"item": 2, "field": "external_id", "message": "given twice, under keys that differ only in spaces"}
+    ]
+    assert list(Lead.objects.values_list("external_id", "attributes")) == [("SP1", {})]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("external_id", ["import", "export.csv", "bulk", ".", "..", "HX/label", "HX/score"])
+def test_an_external_id_that_is_the_address_of_another_page_is_an_error_naming_the_item(
+    external_id: str, admin: Any, api_for: Any
+) -> None:
+    items = [{"external_id": "OK1"}, {"external_id": external_id}]
+
+    body = api_for(admin).post("/api/leads/bulk", {"items": items}).json()
+
+    assert [(e["item"], e["field"]) for e in body["errors"]] == [(2, "external_id")]
+    assert list(Lead.objects.values_list("external_id", flat=True)) == ["OK1"]
+
+
+@pytest.mark.django_db
+def test_an_activity_with_an_offset_beyond_fourteen_hours_is_an_error_naming_the_item(admin: Any, api_for: Any) -> None:
+    Lead.objects.create(external_id="L1")
+    items = [
+        {"lead": "L1", "type": "call", "occurred_at": "2026-10-01T10:00:00+15:00"},
+        {"lead": "L1", "type": "call", "occurred_at": "2026-10-01T10:00:00+14:00"},
+    ]
+
+    body = api_for(admin).post("/api/activities/bulk", {"items": items}).json()
+
+    assert body["errors"] == [
+        {
+            "item": 1,
+            "field": "occurred_at",
+            "message": "a time zone offset is at most ±14:00, got '2026-10-01T10:00:00+15:00'",
+        }
+    ]
+    assert body["imported"] == 1
+
+
+@pytest.mark.django_db
+def test_a_long_item_key_is_left_out_with_a_warning_never_cut_short(admin: Any, api_for: Any) -> None:
+    items = [{"external_id": "LK1", "k" * 100 + "A": "first", "k" * 100 + "B": "second"}]
+
+    body = api_for(admin).post("/api/leads/bulk", {"items": items}).json()
+
+    assert [(w["item"], w["field"]) for w in body["warnings"]] == [(1, "attributes"), (1, "attributes")]
+    assert Lead.objects.get(external_id="LK1").attributes == {}

@@ -265,3 +265,31 @@ def test_a_type_the_model_has_not_learned_from_is_imported_with_a_warning_on_its
 def test_before_the_first_model_every_type_is_welcome(leads: None, tmp_path: Path) -> None:
     out, _ = run_import(write_csv(tmp_path, [["L1", "teleport", "2026-10-02"]]))
     assert last_line(out) == "imported=1 labels=0 rejected=0 warnings=0 duplicates=0"
+
+
+@pytest.mark.django_db
+def test_a_quote_that_never_closes_is_reported_on_the_line_it_opens(leads: None, tmp_path: Path) -> None:
+    path = tmp_path / "activities.csv"
+    path.write_bytes(b'lead,type,occurred_at\nL1,call,2026-10-01\nL2,"call,2026-10-02\nL1,email,2026-10-03\n')
+
+    out, err = run_import(path)
+
+    assert last_line(out) == "imported=1 labels=0 rejected=1 warnings=0 duplicates=0"
+    assert err.strip().startswith("row 3: row: a quoted value that starts on line 3 runs to the end of the file")
+    assert list(Activity.objects.values_list("type", flat=True)) == ["call"]
+
+
+@pytest.mark.django_db
+def test_a_time_zone_offset_beyond_fourteen_hours_is_a_row_problem_as_in_the_sync_api(
+    leads: None, tmp_path: Path
+) -> None:
+    rows = [
+        ["L1", "call", "2026-10-01T10:00:00+15:00"],
+        ["L1", "email", "2026-10-01T10:00:00+14:00"],
+        ["L2", "call", "2026-10-01T10:00:00-12:00"],
+    ]
+
+    out, err = run_import(write_csv(tmp_path, rows))
+
+    assert last_line(out) == "imported=2 labels=0 rejected=1 warnings=0 duplicates=0"
+    assert err.strip() == "row 2: occurred_at: a time zone offset is at most ±14:00, got '2026-10-01T10:00:00+15:00'"

@@ -7,14 +7,19 @@ import io
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.urls import get_resolver, resolve
 
+from config.api import api
 from feedback.models import Label, LabelSource
 from feedback.services import label_submit
+from leads import parsing
 from leads.models import Lead
+from leads.templatetags.leadloop import lead_url
 
 HEADER = ["external_id", "company", "industry", "employees", "deal_value", "created_at"]
 
@@ -407,3 +412,163 @@ def test_the_upload_page_is_forbidden_to_anyone_but_an_admin(
     assert client.get("/leads/import/").status_code == 403
     assert client.post("/leads/import/", {"kind": "leads", "file": upload("external_id\nL1\n")}).status_code == 403
     assert not Lead.objects.exists()
+
+
+def write_bytes(tmp_path: Path, data: bytes, name: str = "leads.csv") -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.django_db
+def test_a_quote_that_never_closes_is_reported_on_the_line_it_opens_instead_of_swallowing_the_file(
+    defaults: None, tmp_path: Path
+) -> None:
+    path = write_bytes(tmp_path, b'external_id,company\nHQC0,Acme\nHQC1,"open quote\nHQC2,x\nHQC3,y\n')
+
+    out, err = run_import(path)
+
+    assert last_line(out) == "imported=1 labels=0 rejected=1 warnings=0"
+    assert err.strip() == (
+        'row 3: row: a quoted value that starts on line 3 runs to the end of the file (its closing " is missing): '
+        "this row and the lines after it were not imported"
+    )
+    assert list(Lead.objects.values_list("external_id", "company")) == [("HQC0", "Acme")]
+
+
+@pytest.mark.django_db
+def test_a_file_whose_only_row_has_a_quote_that_never_closes_fails(defaults: None, tmp_path: Path) -> None:
+    path = write_bytes(tmp_path, b'external_id,company\nHQC1,"open quote\nHQC2,x\nHQC3,y\n')
+
+    with pytest.raises(CommandError, match="nothing could be imported"):
+        run_import(path)
+
+    assert not Lead.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_header_whose_quote_never_closes_is_refused_naming_line_1(defaults: None, tmp_path: Path) -> None:
+    path = write_bytes(tmp_path, b'"external_id,company\nHQC1,Acme\n')
+
+    with pytest.raises(CommandError, match="starts on line 1 runs to the end of the file"):
+        run_import(path)
+
+
+@pytest.mark.django_db
+def test_a_quoted_value_over_several_lines_that_closes_still_comes_in(defaults: None, tmp_path: Path) -> None:
+    path = write_bytes(tmp_path, b'external_id,company\nM1,"two\nlines"\nM2,"last, unterminated line"')
+
+    out, _ = run_import(path)
+
+    assert last_line(out) == "imported=2 labels=0 rejected=0 warnings=0"
+    assert Lead.objects.get(external_id="M1").company == "two\nlines"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("data"),
+    [
+        pytest.param("external_id\tcompany\r\nU1\tZürich AG\r\n".encode("utf-16"), id="Excel Unicode text, BOM"),
+        pytest.param("external_id,company\nU1,Zürich AG\n".encode("utf-16-le"), id="UTF-16LE without a BOM"),
+        pytest.param("external_id,company\nU1,Zürich AG\n".encode("utf-16-be"), id="UTF-16BE without a BOM"),
+    ],
+)
+def test_it_imports_a_utf16_file_as_excel_saves_unicode_text(defaults: None, tmp_path: Path, data: bytes) -> None:
+    out, _ = run_import(write_bytes(tmp_path, data))
+
+    assert last_line(out) == "imported=1 labels=0 rejected=0 warnings=0"
+    assert Lead.objects.get(external_id="U1").company == "Zürich AG"
+
+
+@pytest.mark.django_db
+def test_a_broken_utf16_file_is_refused_asking_for_csv_utf8(defaults: None, tmp_path: Path) -> None:
+    path = write_bytes(tmp_path, "external_id\nU1\n".encode("utf-16") + b"\x00")  # an odd byte at the end
+
+    with pytest.raises(CommandError, match=r"looks UTF-16 encoded .*save it as CSV UTF-8"):
+        run_import(path)
+
+
+@pytest.mark.django_db
+def test_two_long_column_names_are_never_merged_into_one_attribute(defaults: None, tmp_path: Path) -> None:
+    long_a, long_b = "k" * 100 + "A", "k" * 100 + "B"
+    path = write_csv(tmp_path, [["LC1", "first", "second", "kept"]], header=["external_id", long_a, long_b, "crm"])
+
+    out, err = run_import(path)
+
+    assert last_line(out) == "imported=1 labels=0 rejected=0 warnings=2"
+    assert (
+        err.strip().splitlines()
+        == [
+            f"row 2: attributes: the column {'k' * 40!r}… has a name longer than 100 characters; "
+            "its value was left out (shorten the name and import again)"
+        ]
+        * 2
+    )
+    assert Lead.objects.get(external_id="LC1").attributes == {"crm": "kept"}
+
+
+RESERVED_IDS = ["import", "export.csv", "bulk", ".", "..", "HX/label", "HX/score", "a/b/score"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("external_id", RESERVED_IDS)
+def test_an_external_id_that_is_the_address_of_another_page_is_rejected_naming_it(
+    defaults: None, tmp_path: Path, external_id: str
+) -> None:
+    path = write_csv(tmp_path, [good_row("G1"), good_row(external_id)])
+
+    out, err = run_import(path)
+
+    assert last_line(out) == "imported=1 labels=0 rejected=1 warnings=0"
+    assert err.startswith(f"row 3: external_id: {external_id!r} is reserved") or err.startswith(
+        "row 3: external_id: cannot end in '/"
+    )
+    assert list(Lead.objects.values_list("external_id", flat=True)) == ["G1"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("external_id", ["ACME/42", "a/../b", "import/x", "score", "label", "x/score/y", "..."])
+def test_an_external_id_with_a_slash_or_dots_elsewhere_comes_in_and_each_of_its_pages_is_its_own(
+    defaults: None, tmp_path: Path, external_id: str
+) -> None:
+    out, _ = run_import(write_csv(tmp_path, [good_row(external_id)]))
+
+    assert last_line(out) == "imported=1 labels=0 rejected=0 warnings=0"
+    for page in ("lead_detail", "lead_score", "lead_label"):
+        # A link encodes the slashes (lead_url); the server reads them back decoded, as resolve() does.
+        match = resolve(unquote(lead_url(external_id, page)))
+        assert (match.url_name, match.kwargs) == (page, {"external_id": external_id})
+    assert resolve(f"/api/leads/{external_id}").kwargs == {"external_id": external_id}
+
+
+def test_every_fixed_address_under_leads_is_a_reserved_external_id() -> None:
+    fixed = set()
+    for pattern in get_resolver().url_patterns:
+        for inner in getattr(pattern, "url_patterns", [pattern]):
+            route = str(inner.pattern)
+            if route.startswith("leads/") and "<" not in route.split("/")[1]:
+                fixed.add(route.split("/")[1])
+    for route in api.urls[0]:
+        parts = str(route.pattern).split("/")
+        if parts[0] == "leads" and len(parts) > 1 and "<" not in parts[1]:
+            fixed.add(parts[1])
+
+    assert fixed - {""} <= parsing.RESERVED_IDS
+    assert {"import", "export.csv", "bulk"} <= fixed
+
+
+@pytest.mark.django_db
+def test_a_created_at_with_an_offset_beyond_fourteen_hours_is_dropped_with_a_warning(
+    defaults: None, tmp_path: Path
+) -> None:
+    rows = [
+        ["Z1", "Acme", "", "", "", "2026-10-01T10:00:00+15:00"],
+        ["Z2", "Acme", "", "", "", "2026-10-01T10:00:00-12:00"],
+    ]
+
+    out, err = run_import(write_csv(tmp_path, rows))
+
+    assert last_line(out) == "imported=2 labels=0 rejected=0 warnings=1"
+    assert err.strip() == ("row 2: created_at: a time zone offset is at most ±14:00, got '2026-10-01T10:00:00+15:00'")
+    assert Lead.objects.get(external_id="Z1").created_at is None
+    assert Lead.objects.get(external_id="Z2").created_at == datetime(2026, 10, 1, 22, tzinfo=UTC)

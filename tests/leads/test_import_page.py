@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from leads.import_report import import_report
+from leads.import_report import Problem, import_report, problems_csv
 from leads.parsing import RowError
 from leads.services import ImportResult
 
@@ -200,3 +200,45 @@ def test_a_type_new_to_the_model_reads_as_a_new_type_not_a_dropped_value(
     table = body.split('class="problems"')[1]
     assert re.search(r"<td class=\"num\">3</td><td>type</td><td>&#x27;teleport&#x27; is new to the model", table)
     assert Activity.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_the_row_problems_csv_never_holds_a_formula_from_the_file(admin: Any, page_for: Any) -> None:
+    client = page_for(admin)
+    formula = '=HYPERLINK("http://evil.example")'
+    rows = f"external_id,{formula},+won\nF1,{'x' * 10_241},maybe\n"
+    response = client.post("/leads/import/", {"kind": "leads", "file": upload(rows), "outcome_column": "+won"})
+    link = re.search(r'href="(/leads/import/problems/[^"]+\.csv)"', response.content.decode())
+    assert link is not None
+
+    rows_out = list(csv.reader(io.StringIO(client.get(link.group(1)).content.decode())))
+
+    assert sorted(row[1] for row in rows_out[1:]) == ["'+won", "'" + formula]
+    assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows_out for cell in row)
+
+
+def test_every_cell_of_the_problems_csv_that_would_start_a_formula_is_quoted() -> None:
+    problems = [Problem(2, "@cmd", "-1+1 is odd", "=row rejected"), Problem(3, "company", "fine", "row rejected")]
+
+    rows = list(csv.reader(io.StringIO(problems_csv(problems))))
+
+    assert rows[1:] == [["2", "'@cmd", "'-1+1 is odd", "'=row rejected"], ["3", "company", "fine", "row rejected"]]
+
+
+@pytest.mark.django_db
+def test_a_quote_that_never_closes_is_a_row_problem_on_the_page(admin: Any, page_for: Any) -> None:
+    body = post(page_for(admin), 'external_id,company,stage\nA1,Acme,\nA2,"open quote,\nA3,x,\n')
+
+    assert "Imported 1 lead" in body
+    assert "a quoted value that starts on line 3 runs to the end of the file" in body
+
+
+@pytest.mark.django_db
+def test_an_excel_unicode_text_file_imports_on_the_page(admin: Any, page_for: Any) -> None:
+    data = "external_id\tcompany\r\nU1\tZürich AG\r\n".encode("utf-16")
+    upload_utf16 = SimpleUploadedFile("leads.txt", data, content_type="text/plain")
+
+    response = page_for(admin).post("/leads/import/", {"kind": "leads", "file": upload_utf16})
+
+    assert response.status_code == 200
+    assert "Imported 1 lead" in response.content.decode()
