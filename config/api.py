@@ -102,7 +102,10 @@ def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpRespons
 
 
 def _on_label_error(request: HttpRequest, exc: LabelError) -> HttpResponse:
-    return api.create_response(request, {"detail": str(exc), "field": exc.field, **exc.detail}, status=exc.status)
+    body: dict[str, object] = {"detail": str(exc), "field": exc.field, **exc.detail}
+    if exc.status == 400:  # the one shape of a 400
+        body["errors"] = [{"field": exc.field, "message": exc.message}]
+    return api.create_response(request, body, status=exc.status)
 
 
 api.add_router("/", leads_router)

@@ -150,7 +150,10 @@ def test_it_answers_400_naming_the_field(
     response = api_for(rep).post("/api/labels", {"lead": lead_id, **fields})
 
     assert response.status_code == 400
-    assert response.json()["detail"].startswith(f"{field}: ")
+    body = response.json()
+    assert body["detail"].startswith(f"{field}: ")
+    assert body["field"] == field  # the one shape of a 400, whether the schema or the service refused it
+    assert [e["field"] for e in body["errors"]] == [field]
     assert not Label.objects.exists()
     assert Lead.objects.get(external_id=lead_id).status == "open"
 
@@ -277,7 +280,11 @@ def test_an_unknown_field_is_a_400_naming_it(rep: Any, api_for: Any, lead_id: st
     response = api_for(rep).post("/api/labels", body)
 
     assert response.status_code == 400
-    assert response.json() == {"detail": "fields: unknown field 'shoe_size'", "field": "fields"}
+    assert response.json() == {
+        "detail": "fields: unknown field 'shoe_size'",
+        "field": "fields",
+        "errors": [{"field": "fields", "message": "unknown field 'shoe_size'"}],
+    }
     assert not Label.objects.filter(lead__external_id=lead_id).exists()
     assert Lead.objects.get(external_id=lead_id).status == "open"
 
