@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from django.db import connection
+from django.db import OperationalError, connection, transaction
+from django.db.backends.utils import CursorWrapper
 from django.db.models import Model
 
 logger = logging.getLogger(__name__)
@@ -43,8 +44,22 @@ def analyze_if_stale(models: Sequence[type[Model]], *, vacuum: bool = False) -> 
             [*dead_params, tables, THRESHOLD, SCALE_FACTOR, *dead_params],
         )
         stale = cursor.fetchall()
-        for table, bloated in stale:
-            cursor.execute(f'VACUUM (ANALYZE) "{table}"' if bloated else f'ANALYZE "{table}"')
-    if stale:
-        logger.info("analysed %s", ", ".join(table for table, _ in stale))
-    return [table for table, _ in stale]
+        done = [table for table, bloated in stale if _maintain(cursor, table, vacuum=bloated)]
+    if done:
+        logger.info("analysed %s", ", ".join(done))
+    return done
+
+
+def _maintain(cursor: CursorWrapper, table: str, *, vacuum: bool) -> bool:
+    """VACUUM (ANALYZE) or ANALYZE one table; a table another session holds past the lock timeout
+    (its own VACUUM, an index build) is left for the next call, never failing the caller."""
+    try:
+        if vacuum:  # never in a transaction (VACUUM cannot be)
+            cursor.execute(f'VACUUM (ANALYZE) "{table}"')
+        else:
+            with transaction.atomic():  # a savepoint in the caller's transaction: a timeout undoes only this
+                cursor.execute(f'ANALYZE "{table}"')
+    except OperationalError as exc:
+        logger.info("left %s for later: %s", table, exc)
+        return False
+    return True

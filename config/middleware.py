@@ -11,7 +11,8 @@ logger = logging.getLogger(__name__)
 
 
 class DatabaseUnavailableMiddleware:
-    """A database outage answers 503 and recovers by itself, instead of a stack trace."""
+    """A database outage, or a lock held past the lock timeout, answers 503 and recovers by itself,
+    instead of a stack trace or a request that waits as long as the lock is held."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -29,10 +30,10 @@ class DatabaseUnavailableMiddleware:
         logger.warning("database unavailable: %s", exception)
         if request.path.startswith("/api/"):
             response: HttpResponse = JsonResponse(
-                {"detail": "The database is unavailable; try again shortly."}, status=503
+                {"detail": "The database is busy or unavailable; try again shortly."}, status=503
             )
         else:
-            response = HttpResponse("Leadloop's database is unavailable; try again in a moment.", status=503)
+            response = HttpResponse("Leadloop's database is busy or unavailable; try again in a moment.", status=503)
         response["Retry-After"] = "5"
         return response
 

@@ -164,6 +164,13 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not :memory:, so a real worker process can share the test database.
     # One per test process, so two test runs on one checkout do not share it.
     _db["TEST"] = {"NAME": str(VAR_DIR / f"test_leadloop_{os.getpid()}.sqlite3")}
+else:
+    # A row or table lock held elsewhere (a long import, a manual LOCK TABLE) makes a statement wait at
+    # most this long, then fail: a page answers 503 (config.middleware), a worker's run fails and is
+    # run again, instead of requests that hang as long as the lock is held. The score swap sets its own.
+    DATABASE_LOCK_TIMEOUT_MS = env_int("DATABASE_LOCK_TIMEOUT_MS", 10_000)
+    _options = _db.setdefault("OPTIONS", {})
+    _options["options"] = f"{_options.get('options', '')} -c lock_timeout={DATABASE_LOCK_TIMEOUT_MS}".strip()
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -253,6 +260,9 @@ if LOOP_CACHE_URL.startswith(("redis://", "rediss://")):
         "LOCATION": LOOP_CACHE_URL,
         "KEY_PREFIX": "leadloop-loop",
         "TIMEOUT": 3600,
+        # A Redis that hangs (not one that refuses) must not hang a rep's request: the flag that
+        # asks for learning is set after the label commits, so give up after a few seconds.
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 5},
     }
 elif LOOP_CACHE_URL:
     raise ImproperlyConfigured(f"LOOP_CACHE_URL must be a redis:// URL, not {LOOP_CACHE_URL!r}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings as django_settings
 from django.utils import timezone
 from django.utils.timesince import timesince
 
@@ -14,25 +15,62 @@ from learning.core.strategies import strategy_named
 from learning.models import LoopLock, LoopSettings, LoopState, ModelVersion, QuarantinedValue, QueueMix
 from learning.selectors.versions import active_model
 
+# A worker beats every HEARTBEAT_EVERY while it runs the loop; a claim without a beat for
+# HEARTBEAT_STALE_AFTER belongs to a dead worker (a live one is never that late), and is taken over.
+HEARTBEAT_EVERY = timedelta(seconds=django_settings.LEADLOOP_HEARTBEAT_SECONDS)
+HEARTBEAT_STALE_AFTER = 6 * HEARTBEAT_EVERY
+# Work due for longer than this with no worker running it: the workers are down or the clock is.
+STALLED_AFTER = timedelta(minutes=5)
+
 # The singleton rows (pk=1) are made by a migration or by the first write; a read never writes, and a
 # missing row reads as the defaults in code.
 
 
+def retrain_due(*, state: LoopState, settings: LoopSettings, now: datetime) -> bool:
+    """The admin's retrain trigger: N labels waiting, or any label waiting for M minutes."""
+    waiting = state.labels_revision - state.trained_revision
+    if waiting <= 0:
+        return False
+    if waiting >= max(settings.retrain_every_labels, 1):
+        return True
+    minutes = settings.retrain_every_minutes
+    return bool(minutes) and state.pending_since is not None and now - state.pending_since >= timedelta(minutes=minutes)
+
+
+def _stalled(*, state: LoopState, lock: LoopLock, now: datetime) -> str:
+    """Why the loop is not getting on with its work, or "": a claim whose worker stopped beating
+    (until another worker takes it over), or work due for STALLED_AFTER with no worker on it."""
+    if lock.running_since is not None:
+        beat = lock.heartbeat_at or lock.running_since
+        return "claim_stale" if now - beat > HEARTBEAT_STALE_AFTER else ""
+    waiting_since = state.pending_since if state.labels_revision > state.trained_revision else None
+    due = state.rescore_requested or retrain_due(state=state, settings=loop_settings(), now=now)
+    if due and waiting_since is not None and now - waiting_since > STALLED_AFTER:
+        return "no_worker"
+    return ""
+
+
 def loop_health() -> dict[str, Any]:
     """What monitoring reads (``/healthz``, no login): how far the loop is behind and whether it
-    fails. Counts and error kinds only, never a lead's data or an error's text."""
+    fails. Counts and error kinds only, never a lead's data or an error's text. ``stalled``: the loop
+    is not getting on with its work (``claim_stale``: its worker stopped beating; ``no_worker``:
+    work due for five minutes and no worker on it), which makes the status "degraded"."""
     state, lock = loop_state(), loop_lock()
     now = timezone.now()
     queued = max(state.labels_revision - state.trained_revision, 0)
     lag = (now - state.pending_since).total_seconds() if queued and state.pending_since else 0.0
     quarantined = QuarantinedValue.objects.values("lead_id").distinct().count()
     failing = lock.failing
+    stalled = _stalled(state=state, lock=lock, now=now)
+    beat = lock.heartbeat_at or lock.running_since
     return {
-        "status": "failing" if failing else "degraded" if quarantined else "ok",
+        "status": "failing" if failing else "degraded" if quarantined or stalled else "ok",
         "loop_lag_seconds": round(max(lag, 0.0), 1),
         "queued_labels": queued,
         "rescore_pending": state.rescore_requested,
         "running": lock.running_since is not None,
+        "heartbeat_age_seconds": round((now - beat).total_seconds(), 1) if lock.running_since and beat else None,
+        "stalled": stalled or None,
         "last_error": {"kind": lock.last_error.split(":", 1)[0][:100], "at": lock.last_error_at.isoformat()}
         if failing and lock.last_error_at
         else None,

@@ -6,10 +6,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings as django_settings
 from django.db import connection
 from django.db.models import Case, Q, Value, When
 from django.utils import timezone
@@ -17,18 +15,14 @@ from django.utils import timezone
 from config.dbstats import analyze_if_stale
 from feedback.models import Label, Lease, Skip
 from leads.models import Activity, Lead, ScoreEvent
-from learning.models import LoopLock, LoopSettings, LoopState
+from learning.models import LoopLock, LoopState
 from learning.rescoring import rescore_open_leads
 from learning.selectors import loop_settings, loop_state
+from learning.selectors.loop import HEARTBEAT_EVERY, HEARTBEAT_STALE_AFTER, retrain_due
 from learning.services.training import train_model_version
 from learning.services.workers import claimant_is_dead, enqueue_learning, loop_state_update, worker_id
 
 logger = logging.getLogger(__name__)
-
-# A worker beats every HEARTBEAT_EVERY while it runs the loop; a claim without a beat for
-# HEARTBEAT_STALE_AFTER belongs to a dead worker (a live one is never that late).
-HEARTBEAT_EVERY = timedelta(seconds=django_settings.LEADLOOP_HEARTBEAT_SECONDS)
-HEARTBEAT_STALE_AFTER = 6 * HEARTBEAT_EVERY
 
 
 def _claim() -> bool:
@@ -96,17 +90,6 @@ class _Heartbeat:
             connection.close()
 
 
-def retrain_due(*, state: LoopState, settings: LoopSettings, now: datetime) -> bool:
-    """The admin's retrain trigger: N labels waiting, or any label waiting for M minutes."""
-    waiting = state.labels_revision - state.trained_revision
-    if waiting <= 0:
-        return False
-    if waiting >= max(settings.retrain_every_labels, 1):
-        return True
-    minutes = settings.retrain_every_minutes
-    return bool(minutes) and state.pending_since is not None and now - state.pending_since >= timedelta(minutes=minutes)
-
-
 def _work_due(state: LoopState) -> bool:
     return state.rescore_requested or retrain_due(state=state, settings=loop_settings(), now=timezone.now())
 
@@ -164,5 +147,18 @@ def _loop_rounds(max_rounds: int) -> int:
         # Cleared before rescoring: a request made during the rescore is served next round.
         loop_state_update(rescore_requested=False)
         LoopLock.objects.filter(pk=1).update(running_since=timezone.now())
-        rescore_open_leads()
+        try:
+            rescore_open_leads()
+        except BaseException:  # failed or cut short (a cold stop's SystemExit too): ask for it again
+            _rescore_again()
+            raise
     return rounds
+
+
+def _rescore_again() -> None:
+    """Put back the request a failed rescore cleared, so the next run (a redelivered message, the
+    clock's catch-up) serves it; if the database is away, a takeover of the claim asks anyway."""
+    try:
+        loop_state_update(rescore_requested=True)
+    except Exception:
+        logger.warning("could not ask for the rescore again", exc_info=True)

@@ -74,7 +74,12 @@ def enqueue_learning() -> None:
     database when it starts, after taking the flag down), and the web tier publishes ~once per run
     instead of once per label."""
     flags = loop_cache()
-    if not flags.add(learn_queued_key(), 1, timeout=LEARN_QUEUED_TIMEOUT):
+    try:
+        if not flags.add(learn_queued_key(), 1, timeout=LEARN_QUEUED_TIMEOUT):
+            return
+    except Exception:  # the loop's Redis hangs or is gone (its socket timeout): so, most likely, is the
+        # broker on it; the label is committed and the database says what is pending for the next run
+        logger.warning("could not reach the loop cache; pending learning waits for the next worker run", exc_info=True)
         return
     try:
         enqueue("learning.learn")

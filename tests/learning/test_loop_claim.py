@@ -57,3 +57,38 @@ def test_the_loop_releases_its_claim_when_done(defaults: None) -> None:
     assert loop.run_learning_loop() == 1
     lock = loop_lock()
     assert (lock.running_since, lock.heartbeat_at, lock.claimed_by) == (None, None, "")
+
+
+@pytest.mark.parametrize("cut", [RuntimeError("the score table write was cancelled"), SystemExit(1)])
+def test_a_rescore_that_fails_or_is_cut_short_is_asked_for_again(
+    cut: BaseException, defaults: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loop clears the request before rescoring; a failed run (or a worker's cold stop) puts it back,
+    so the next run (the redelivered message, the clock's catch-up) rescores instead of finding nothing."""
+    workers.rescore_requested()
+    with monkeypatch.context() as patch:
+        patch.setattr(loop, "rescore_open_leads", lambda: (_ for _ in ()).throw(cut))
+        with pytest.raises(type(cut)):
+            loop.run_learning_loop()
+    assert loop_state().rescore_requested
+    assert loop_lock().running_since is None  # the claim is given back either way
+
+    version = loop_state().scores_version
+    assert loop.run_learning_loop() == 1
+    assert (loop_state().rescore_requested, loop_state().scores_version) == (False, version + 1)
+
+
+def test_a_loop_cache_that_hangs_does_not_fail_the_request_that_labeled(
+    defaults: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Hanging:
+        def add(self, *args: object, **kwargs: object) -> bool:
+            raise TimeoutError("Timeout reading from socket")
+
+    sent: list[str] = []
+    monkeypatch.setattr(workers, "loop_cache", Hanging)
+    monkeypatch.setattr(workers, "enqueue", lambda name, *args: sent.append(name))
+
+    workers.enqueue_learning()  # after the label's commit: must not raise into the request
+
+    assert sent == []  # the broker is most likely on the same Redis; the database says what is pending

@@ -39,5 +39,5 @@ def test_a_next_action_error_sits_with_its_own_field(admin: Any, page_for: Any) 
 
     assert response.status_code == 400
     html = response.content.decode().split('id="actions"')[1]
-    assert "greater than or equal to 0" in paragraph_of(html, "value")
-    assert "greater than or equal to 0" not in paragraph_of(html, "label")
+    assert "must be 0 or more" in paragraph_of(html, "value")
+    assert "must be 0 or more" not in paragraph_of(html, "label")
