@@ -9,7 +9,7 @@ from learning.selectors import loop_alert
 
 
 def loop_banner(request: HttpRequest) -> dict[str, object]:
-    """Admins see, on every page, why the loop is not learning from everything (one small read)."""
+    """Admins see, on every page, why the loop is not learning from everything (a few small reads)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or not has_role(user, ADMINS):
         return {}

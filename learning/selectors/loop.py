@@ -37,6 +37,12 @@ def retrain_due(*, state: LoopState, settings: LoopSettings, now: datetime) -> b
     return bool(minutes) and state.pending_since is not None and now - state.pending_since >= timedelta(minutes=minutes)
 
 
+STALLED_WORDS = {
+    "claim_stale": "the worker running the learning loop stopped answering (another worker takes it over)",
+    "no_worker": "labels have waited over five minutes and no worker is learning from them: is a worker running?",
+}
+
+
 def _stalled(*, state: LoopState, lock: LoopLock, now: datetime) -> str:
     """Why the loop is not getting on with its work, or "": a claim whose worker stopped beating
     (until another worker takes it over), or work due for STALLED_AFTER with no worker on it."""
@@ -87,6 +93,9 @@ def loop_alert() -> str:
     parts = []
     if lock.failing:
         parts.append(f"the last learning run failed ({lock.last_error.split(':', 1)[0][:100]})")
+    stalled = _stalled(state=loop_state(), lock=lock, now=timezone.now())
+    if stalled:
+        parts.append(STALLED_WORDS[stalled])
     quarantined = QuarantinedValue.objects.values("lead_id").distinct().count()
     if quarantined:
         one = quarantined == 1

@@ -65,3 +65,16 @@ def test_labels_that_wait_for_the_admins_retrain_trigger_are_not_a_stall(default
     body = client.get("/healthz").json()
 
     assert (body["status"], body["stalled"]) == ("ok", None)
+
+
+def test_admins_see_the_stall_in_the_banner_and_reps_do_not(
+    defaults: None, admin: Any, rep: Any, page_for: Any
+) -> None:
+    LoopSettings.objects.update_or_create(pk=1, defaults={"retrain_every_labels": 1})
+    waited = timezone.now() - STALLED_AFTER - timedelta(seconds=5)
+    LoopState.objects.update_or_create(
+        pk=1, defaults={"labels_revision": 3, "trained_revision": 0, "pending_since": waited}
+    )
+
+    assert "is a worker running?" in page_for(admin).get("/settings/").content.decode()
+    assert "is a worker running?" not in page_for(rep).get("/queue/").content.decode()
