@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from django.core.cache import caches
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 logger = logging.getLogger(__name__)
 
@@ -31,8 +32,18 @@ class LoopCache:
         self._try("set", None, self.cache.set, key, value, timeout=timeout)
 
     def add(self, key: str, value: Any, timeout: int) -> bool:
-        """True when the key was added, and when the cache cannot tell (act as if it was)."""
-        return bool(self._try("add", True, self.cache.add, key, value, timeout=timeout))
+        """True when the key was added, and when the cache is down (act as if it was: better a message
+        too many than none). False when it timed out: a Redis that hangs rather than refuses most
+        likely carries the broker too, and a publish would hang the caller as long (the database
+        says what is pending, for the next run)."""
+        try:
+            return bool(self.cache.add(key, value, timeout=timeout))
+        except (TimeoutError, RedisTimeoutError):
+            logger.warning("loop cache add timed out; not publishing", exc_info=True)
+            return False
+        except Exception:
+            logger.warning("loop cache add failed; going on without it", exc_info=True)
+            return True
 
     def delete(self, key: str) -> None:
         self._try("delete", None, self.cache.delete, key)

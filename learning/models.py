@@ -125,6 +125,9 @@ class LoopState(models.Model):
     scores_version = models.PositiveBigIntegerField(default=0)
     scores_updated_at = models.DateTimeField(null=True, blank=True)
     rescore_requested = models.BooleanField(default=False)
+    rescore_requested_at = models.DateTimeField(
+        null=True, blank=True, help_text="when the pending rescore was asked for"
+    )
     pending_since = models.DateTimeField(null=True, blank=True, help_text="when the oldest untrained label arrived")
 
     def __str__(self) -> str:

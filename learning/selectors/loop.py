@@ -39,21 +39,25 @@ def retrain_due(*, state: LoopState, settings: LoopSettings, now: datetime) -> b
 
 STALLED_WORDS = {
     "claim_stale": "the worker running the learning loop stopped answering (another worker takes it over)",
-    "no_worker": "labels have waited over five minutes and no worker is learning from them: is a worker running?",
+    "no_worker": "learning has waited over five minutes and no worker has run the loop: is a worker running?",
 }
 
 
 def _stalled(*, state: LoopState, lock: LoopLock, now: datetime) -> str:
     """Why the loop is not getting on with its work, or "": a claim whose worker stopped beating
-    (until another worker takes it over), or work due for STALLED_AFTER with no worker on it."""
+    (until another worker takes it over), or work waiting for STALLED_AFTER while no run has started
+    or ended for as long (the clock's catch-up runs the loop every minute while a worker is up, so
+    labels that wait for the admin's retrain trigger are not a stall)."""
     if lock.running_since is not None:
         beat = lock.heartbeat_at or lock.running_since
         return "claim_stale" if now - beat > HEARTBEAT_STALE_AFTER else ""
-    waiting_since = state.pending_since if state.labels_revision > state.trained_revision else None
-    due = state.rescore_requested or retrain_due(state=state, settings=loop_settings(), now=now)
-    if due and waiting_since is not None and now - waiting_since > STALLED_AFTER:
-        return "no_worker"
-    return ""
+    asked = [state.rescore_requested_at if state.rescore_requested else None]
+    asked.append(state.pending_since if state.labels_revision > state.trained_revision else None)
+    waiting_since = min((moment for moment in asked if moment is not None), default=None)
+    last_run = max((moment for moment in (lock.last_success_at, lock.last_error_at) if moment), default=None)
+    if waiting_since is None or now - waiting_since <= STALLED_AFTER:
+        return ""
+    return "no_worker" if last_run is None or now - last_run > STALLED_AFTER else ""
 
 
 def loop_health() -> dict[str, Any]:

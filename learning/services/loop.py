@@ -20,7 +20,7 @@ from learning.rescoring import rescore_open_leads
 from learning.selectors import loop_settings, loop_state
 from learning.selectors.loop import HEARTBEAT_EVERY, HEARTBEAT_STALE_AFTER, retrain_due
 from learning.services.training import train_model_version
-from learning.services.workers import claimant_is_dead, enqueue_learning, loop_state_update, worker_id
+from learning.services.workers import claimant_is_dead, enqueue_learning, loop_state_update, rescore_flag, worker_id
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def _claim() -> bool:
 
 def _taken_over() -> bool:
     # A dead worker may have cleared rescore_requested and died before its scores committed.
-    loop_state_update(rescore_requested=True)
+    loop_state_update(**rescore_flag(on=True))
     return True
 
 
@@ -145,7 +145,7 @@ def _loop_rounds(max_rounds: int) -> int:
                 pending_since=Case(When(labels_revision__gt=revision, then=Value(timezone.now())), default=None),
             )
         # Cleared before rescoring: a request made during the rescore is served next round.
-        loop_state_update(rescore_requested=False)
+        loop_state_update(**rescore_flag(on=False))
         LoopLock.objects.filter(pk=1).update(running_since=timezone.now())
         try:
             rescore_open_leads()
@@ -159,6 +159,6 @@ def _rescore_again() -> None:
     """Put back the request a failed rescore cleared, so the next run (a redelivered message, the
     clock's catch-up) serves it; if the database is away, a takeover of the claim asks anyway."""
     try:
-        loop_state_update(rescore_requested=True)
+        loop_state_update(**rescore_flag(on=True))
     except Exception:
         logger.warning("could not ask for the rescore again", exc_info=True)

@@ -74,12 +74,7 @@ def enqueue_learning() -> None:
     database when it starts, after taking the flag down), and the web tier publishes ~once per run
     instead of once per label."""
     flags = loop_cache()
-    try:
-        if not flags.add(learn_queued_key(), 1, timeout=LEARN_QUEUED_TIMEOUT):
-            return
-    except Exception:  # the loop's Redis hangs or is gone (its socket timeout): so, most likely, is the
-        # broker on it; the label is committed and the database says what is pending for the next run
-        logger.warning("could not reach the loop cache; pending learning waits for the next worker run", exc_info=True)
+    if not flags.add(learn_queued_key(), 1, timeout=LEARN_QUEUED_TIMEOUT):  # or the cache hangs: see add
         return
     try:
         enqueue("learning.learn")
@@ -109,6 +104,15 @@ def labels_changed() -> None:
     transaction.on_commit(enqueue_learning)
 
 
+def rescore_flag(*, on: bool) -> dict[str, Any]:
+    """The loop state's fields for a rescore asked for (since the first ask: /healthz measures how long
+    it has waited) or taken on by a run."""
+    if on:
+        since = Coalesce(F("rescore_requested_at"), Value(timezone.now()))
+        return {"rescore_requested": True, "rescore_requested_at": since}
+    return {"rescore_requested": False, "rescore_requested_at": None}
+
+
 def rescore_requested() -> None:
-    loop_state_update(rescore_requested=True)
+    loop_state_update(**rescore_flag(on=True))
     transaction.on_commit(enqueue_learning)
