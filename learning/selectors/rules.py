@@ -9,6 +9,7 @@ import numpy as np
 from django.utils import timezone
 
 from leads.frames import open_lead_ids
+from leads.models import PROFILE_FIELDS
 from leads.selectors import lead_summaries
 from learning.core.actions import RankedAction, rank_actions
 from learning.core.rules import PointRules, ProfileRule, score_by_rules
@@ -70,20 +71,10 @@ def next_actions_for(*, lead: Any, actions: list[NextAction] | None = None) -> l
     )
 
 
+# What an action's rules may test: the lead's profile (not its name or creation date) and its scores.
 LEAD_RULE_FIELDS = (
-    "industry",
-    "employees",
-    "title",
-    "seniority",
-    "department",
-    "country",
-    "source",
-    "deal_value",
-    "score",
-    "fit_score",
-    "behavior_score",
-    "expected_value",
-    "uncertainty",
+    *(name for name in PROFILE_FIELDS if name not in ("company", "created_at")),
+    *("score", "fit_score", "behavior_score", "expected_value", "uncertainty"),
 )
 
 
