@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -148,6 +150,11 @@ class LoopLock(models.Model):
 
     def __str__(self) -> str:
         return f"claimed by {self.claimed_by}" if self.claimed_by else "free"
+
+    @property
+    def last_beat(self) -> datetime | None:
+        """The running claim's last sign of life (its start, before the first beat); None when free."""
+        return (self.heartbeat_at or self.running_since) if self.running_since is not None else None
 
     @property
     def failing(self) -> bool:

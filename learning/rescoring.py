@@ -30,7 +30,7 @@ from leads.frames import lead_block_tokens, open_lead_ids, open_lead_keys_and_sc
 from leads.models import BLOCK_SIZE
 from leads.scorestore import ScoreRows, scores_replace
 from learning.cache import loop_cache
-from learning.core.strategies import EXPERTS, FAVOURED, Ranking, rank_pool  # noqa: F401  # FAVOURED: the queue reason's rule, read by tests
+from learning.core.strategies import EXPERTS, Ranking, rank_pool
 from learning.models import ChunkStatus, LoopSettings, LoopState, RescoreChunk, RescoreRun, WebhookEndpoint
 from learning.scoring import ScoringInputs, block_features, explanations_for, score_frame, scoring_inputs
 from learning.selectors import loop_settings, loop_state

@@ -26,17 +26,6 @@ STALLED_AFTER = timedelta(minutes=5)
 # missing row reads as the defaults in code.
 
 
-def retrain_due(*, state: LoopState, settings: LoopSettings, now: datetime) -> bool:
-    """The admin's retrain trigger: N labels waiting, or any label waiting for M minutes."""
-    waiting = state.labels_revision - state.trained_revision
-    if waiting <= 0:
-        return False
-    if waiting >= max(settings.retrain_every_labels, 1):
-        return True
-    minutes = settings.retrain_every_minutes
-    return bool(minutes) and state.pending_since is not None and now - state.pending_since >= timedelta(minutes=minutes)
-
-
 STALLED_WORDS = {
     "claim_stale": "the worker running the learning loop stopped answering (another worker takes it over)",
     "no_worker": "learning has waited over five minutes and no worker has run the loop: is a worker running?",
@@ -48,9 +37,8 @@ def _stalled(*, state: LoopState, lock: LoopLock, now: datetime) -> str:
     (until another worker takes it over), or work waiting for STALLED_AFTER while no run has started
     or ended for as long (the clock's catch-up runs the loop every minute while a worker is up, so
     labels that wait for the admin's retrain trigger are not a stall)."""
-    if lock.running_since is not None:
-        beat = lock.heartbeat_at or lock.running_since
-        return "claim_stale" if now - beat > HEARTBEAT_STALE_AFTER else ""
+    if lock.last_beat is not None:
+        return "claim_stale" if now - lock.last_beat > HEARTBEAT_STALE_AFTER else ""
     asked = [state.rescore_requested_at if state.rescore_requested else None]
     asked.append(state.pending_since if state.labels_revision > state.trained_revision else None)
     waiting_since = min((moment for moment in asked if moment is not None), default=None)
@@ -64,7 +52,7 @@ def loop_health() -> dict[str, Any]:
     """What monitoring reads (``/healthz``, no login): how far the loop is behind and whether it
     fails. Counts and error kinds only, never a lead's data or an error's text. ``stalled``: the loop
     is not getting on with its work (``claim_stale``: its worker stopped beating; ``no_worker``:
-    work due for five minutes and no worker on it), which makes the status "degraded"."""
+    work waiting five minutes and no loop run for as long), which makes the status "degraded"."""
     state, lock = loop_state(), loop_lock()
     now = timezone.now()
     queued = max(state.labels_revision - state.trained_revision, 0)
@@ -72,14 +60,14 @@ def loop_health() -> dict[str, Any]:
     quarantined = QuarantinedValue.objects.values("lead_id").distinct().count()
     failing = lock.failing
     stalled = _stalled(state=state, lock=lock, now=now)
-    beat = lock.heartbeat_at or lock.running_since
+    beat = lock.last_beat
     return {
         "status": "failing" if failing else "degraded" if quarantined or stalled else "ok",
         "loop_lag_seconds": round(max(lag, 0.0), 1),
         "queued_labels": queued,
         "rescore_pending": state.rescore_requested,
         "running": lock.running_since is not None,
-        "heartbeat_age_seconds": round((now - beat).total_seconds(), 1) if lock.running_since and beat else None,
+        "heartbeat_age_seconds": round((now - beat).total_seconds(), 1) if beat else None,
         "stalled": stalled or None,
         "last_error": {"kind": lock.last_error.split(":", 1)[0][:100], "at": lock.last_error_at.isoformat()}
         if failing and lock.last_error_at

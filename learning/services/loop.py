@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection
@@ -15,10 +16,10 @@ from django.utils import timezone
 from config.dbstats import analyze_if_stale
 from feedback.models import Label, Lease, Skip
 from leads.models import Activity, Lead, ScoreEvent
-from learning.models import LoopLock, LoopState
+from learning.models import LoopLock, LoopSettings, LoopState
 from learning.rescoring import rescore_open_leads
 from learning.selectors import loop_settings, loop_state
-from learning.selectors.loop import HEARTBEAT_EVERY, HEARTBEAT_STALE_AFTER, retrain_due
+from learning.selectors.loop import HEARTBEAT_EVERY, HEARTBEAT_STALE_AFTER
 from learning.services.training import train_model_version
 from learning.services.workers import claimant_is_dead, enqueue_learning, loop_state_update, rescore_flag, worker_id
 
@@ -88,6 +89,17 @@ class _Heartbeat:
                     logger.warning("heartbeat failed", exc_info=True)
         finally:
             connection.close()
+
+
+def retrain_due(*, state: LoopState, settings: LoopSettings, now: datetime) -> bool:
+    """The admin's retrain trigger: N labels waiting, or any label waiting for M minutes."""
+    waiting = state.labels_revision - state.trained_revision
+    if waiting <= 0:
+        return False
+    if waiting >= max(settings.retrain_every_labels, 1):
+        return True
+    minutes = settings.retrain_every_minutes
+    return bool(minutes) and state.pending_since is not None and now - state.pending_since >= timedelta(minutes=minutes)
 
 
 def _work_due(state: LoopState) -> bool:

@@ -8,6 +8,7 @@ import pytest
 from feedback.models import Label
 from leads.models import Lead, LeadStatus
 from learning import rescoring
+from learning.core import strategies
 from learning.core.paired import paired_difference_se
 from learning.models import LoopLock, LoopState, ModelStatus, ModelVersion
 from learning.selectors import scores_state
@@ -161,7 +162,7 @@ def test_rescoring_marks_why_each_lead_is_queued(history: list[str]) -> None:
     # "Model unsure" only where the draw made a lead at least 1.25 times as likely as a uniform pick:
     # a lead at about a random pick's odds is not said to be there for the model's doubt.
     for reason, propensity in rows:
-        assert (reason == "model unsure") == (propensity * len(rows) >= rescoring.FAVOURED)
+        assert (reason == "model unsure") == (propensity * len(rows) >= strategies.FAVOURED)
 
 
 def test_a_version_records_its_metrics_with_and_without_the_reasons_and_what_each_reason_earned(
