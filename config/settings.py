@@ -175,6 +175,10 @@ DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Celery: Redis in production and CI; a broker that needs no server by default.
+# A Redis that hangs without closing the connection (paused, failed over, a dead NAT entry) must not
+# hang a publish, and with it a rep's label request, for ever: kombu waits without limit unless told
+# (its docs on ``socket_timeout``). A worker's BRPOP is answered within a second, well inside this.
+REDIS_BROKER_TRANSPORT_OPTIONS = {"socket_timeout": 5, "socket_connect_timeout": 2}
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "filesystem://localhost/"
 if CELERY_BROKER_URL in ("filesystem://", "memory://"):
     # These transports ignore the host, but kombu warns "No hostname was supplied" on every
@@ -192,7 +196,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_broker_dir / "control"),
         "polling_interval": 0.2,
     }
-elif not CELERY_BROKER_URL.startswith(("redis://", "rediss://", "amqp://", "memory://")):
+elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = REDIS_BROKER_TRANSPORT_OPTIONS
+elif not CELERY_BROKER_URL.startswith(("amqp://", "memory://")):
     raise ImproperlyConfigured(
         f"CELERY_BROKER_URL must be redis://, amqp:// or filesystem://, not {CELERY_BROKER_URL!r}"
     )
