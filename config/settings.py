@@ -178,7 +178,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # A Redis that hangs without closing the connection (paused, failed over, a dead NAT entry) must not
 # hang a publish, and with it a rep's label request, for ever: kombu waits without limit unless told
 # (its docs on ``socket_timeout``). A worker's BRPOP is answered within a second, well inside this.
-REDIS_BROKER_TRANSPORT_OPTIONS = {"socket_timeout": 5, "socket_connect_timeout": 2}
+REDIS_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"socket_timeout": 5, "socket_connect_timeout": 2}
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "filesystem://localhost/"
 if CELERY_BROKER_URL in ("filesystem://", "memory://"):
     # These transports ignore the host, but kombu warns "No hostname was supplied" on every

@@ -1,4 +1,5 @@
 from collections.abc import Mapping
+from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from django import forms
@@ -53,6 +54,13 @@ class LeadFilterForm(forms.Form):
         required=False,
         label="Sort",
     )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        low, high = data.get("score_min"), data.get("score_max")
+        if low is not None and high is not None and low > high:
+            self.add_error("score_max", f"{high}% is below Score ≥ {low}%: no lead could match")
+        return data
 
     def lead_filters(self) -> LeadFilters:
         """The filters the valid fields ask for (after ``is_valid()``); a field left empty or invalid

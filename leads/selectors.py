@@ -238,6 +238,11 @@ def attribute_names(*, sample: int = FIELD_SAMPLE) -> list[str]:
     return list(cache.get_or_set("leads:attribute-names", read, timeout=300) or ())
 
 
+def attribute_in_use(*, name: str) -> bool:
+    """Does any lead carry the custom attribute ``name`` (a full scan: for an admin's save, not a page)?"""
+    return Lead.rows.filter(attributes__has_key=name).exists()
+
+
 def activity_type_names(*, sample: int = 10 * FIELD_SAMPLE) -> list[str]:
     """The activity types among the newest ``sample`` events, sorted (cached a few minutes)."""
 

@@ -3,9 +3,11 @@ from typing import Any
 from django import forms
 
 from config.site import CURRENCIES, currency
+from leads.selectors import attribute_names
 from learning.core.actions import RuleSyntaxError, parse_rules
 from learning.core.strategies import STRATEGIES
 from learning.models import SETTINGS_FIELDS, LoopSettings, PointRule
+from learning.selectors import LEAD_RULE_FIELDS, unknown_rule_fields
 
 # Each query strategy in one sentence, for the admin choosing one.
 STRATEGY_WORDS = {
@@ -194,9 +196,18 @@ class NextActionForm(forms.Form):
 
     def clean_rules(self) -> list[dict[str, Any]]:
         try:
-            return [rule.as_dict() for rule in parse_rules(self.cleaned_data["rules"] or "")]
+            rules = parse_rules(self.cleaned_data["rules"] or "")
         except RuleSyntaxError as exc:
             raise forms.ValidationError(str(exc)) from None
+        unknown = unknown_rule_fields([rule.field for rule in rules])
+        if unknown:
+            attributes = attribute_names()
+            custom = f" or a custom attribute ({', '.join(attributes[:12])}{', …' if len(attributes) > 12 else ''})"
+            raise forms.ValidationError(
+                f"{', '.join(unknown)}: no lead has {'this field' if len(unknown) == 1 else 'these fields'}; "
+                f"a rule may test {', '.join(LEAD_RULE_FIELDS)}{custom if attributes else ''}"
+            )
+        return [rule.as_dict() for rule in rules]
 
 
 class WebhookForm(forms.Form):

@@ -27,6 +27,7 @@ from learning.selectors.rules import (
     point_rules,
     point_rules_edited,
     rules_preview,
+    unknown_rule_fields,
     webhook_deliveries,
     webhook_endpoint,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "threshold_preview",
     "threshold_rates",
     "training_summary",
+    "unknown_rule_fields",
     "versions_since",
     "webhook_deliveries",
     "webhook_endpoint",

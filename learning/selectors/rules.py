@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from leads.frames import open_lead_ids
 from leads.models import PROFILE_FIELDS
-from leads.selectors import lead_summaries
+from leads.selectors import attribute_in_use, attribute_names, lead_summaries
 from learning.core.actions import RankedAction, rank_actions
 from learning.core.rules import PointRules, ProfileRule, score_by_rules
 from learning.models import LoopSettings, NextAction, PointRule, WebhookDelivery, WebhookEndpoint
@@ -76,6 +76,13 @@ LEAD_RULE_FIELDS = (
     *(name for name in PROFILE_FIELDS if name not in ("company", "created_at")),
     *("score", "fit_score", "behavior_score", "expected_value", "uncertainty"),
 )
+
+
+def unknown_rule_fields(fields: list[str]) -> list[str]:
+    """The fields among these that an action's rule could never find on a lead: neither a profile
+    field nor a score, nor a custom attribute any lead has (a typo such as ``employeez``)."""
+    known = {*LEAD_RULE_FIELDS, *attribute_names()}
+    return [name for name in dict.fromkeys(fields) if name not in known and not attribute_in_use(name=name)]
 
 
 def point_rules_edited(

@@ -86,6 +86,30 @@ def test_changing_the_outcome_applies_at_once_and_answers_for_won_deals(login: A
     assert "Strong product fit" in page.locator("#answer .answer").inner_text()
 
 
+def test_arrowing_through_a_select_waits_for_enter_instead_of_reloading_at_each_step(
+    login: Any, site: str, team: None
+) -> None:
+    page = login("morgan", Role.MANAGER)
+    page.goto(f"{site}/dashboards/")
+    url = page.url
+    segment = page.locator("select[name=segment]")
+    first = segment.input_value()
+
+    segment.focus()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    page.wait_for_timeout(300)  # a reload would have started by now
+
+    assert page.url == url
+    chosen = segment.input_value()
+    assert chosen != first
+    assert segment.evaluate("el => el === document.activeElement")  # focus stays where the manager is
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert f"segment={chosen}" in page.url
+    assert page.locator("select[name=segment]").input_value() == chosen
+
+
 def test_a_large_upload_shows_progress_then_the_report_in_place(login: Any, site: str, tmp_path: Any) -> None:
     page = login("alex", Role.ADMIN)
     page.goto(f"{site}/leads/import/")

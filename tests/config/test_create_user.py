@@ -45,6 +45,18 @@ def test_a_role_change_and_a_password_change_are_recorded_without_the_password(d
     assert not any("second-secret-2" in str(e.changes) for e in AuditLog.objects.all())
 
 
+def test_a_token_asked_for_with_another_role_says_the_role_changed(defaults: None) -> None:
+    create_user("morgan", "--role", "manager", "--token-name", "t1")
+    said = io.StringIO()
+
+    call_command("create_user", "morgan", "--role", "rep", "--token-name", "t2", stdout=io.StringIO(), stderr=said)
+    again = io.StringIO()
+    call_command("create_user", "morgan", "--role", "rep", "--token-name", "t3", stdout=io.StringIO(), stderr=again)
+
+    assert said.getvalue().strip() == "updated morgan: role changed from manager to rep"
+    assert again.getvalue().strip() == "updated morgan (rep)"
+
+
 def test_the_role_before_is_the_one_the_user_had_even_in_two_groups(defaults: None) -> None:
     """The old role is read as every page reads it (the highest group), so leaving admin is recorded."""
     from django.contrib.auth.models import Group, User

@@ -118,6 +118,19 @@ def field_value(body: str, name: str) -> str | None:
 
 
 @pytest.mark.django_db
+def test_a_score_range_that_ends_below_its_start_says_so_instead_of_finding_nothing(
+    scored: list[str], rep: Any, page_for: Any
+) -> None:
+    response = page_for(rep).get("/leads/", {"score_min": "80", "score_max": "20"})
+
+    body = response.content.decode()
+    assert response.status_code == 400
+    flash = re.search(r'<p class="flash error".*?</p>', body, re.S).group(0)
+    assert "Score ≤ % (“20”): 20% is below Score ≥ 80%: no lead could match" in flash
+    assert field_value(body, "score_min") == "80"  # the start still applies; the list shows what it finds
+
+
+@pytest.mark.django_db
 def test_a_bad_filter_value_leaves_the_other_choices_on_the_form_and_names_the_field_by_its_label(
     scored: list[str], rep: Any, page_for: Any
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 
 from config.audit import audit_record
 from config.models import AuditLog
@@ -370,6 +371,24 @@ def test_a_next_action_with_a_bad_rule_is_400(admin: Any, page_for: Any) -> None
     assert response.status_code == 400
     assert "needs a number" in response.content.decode()
     assert not NextAction.objects.filter(code="x").exists()
+
+
+@pytest.mark.django_db
+def test_a_next_action_rule_on_a_field_no_lead_has_is_400_naming_it(admin: Any, page_for: Any) -> None:
+    cache.clear()  # the custom attribute names are cached for a few minutes: this test's lead must be among them
+    create_scored_lead(external_id="A", score=0.5, attributes={"crm_stage": "qualified"})
+    body = {"code": "case_study", "label": "Case study", "value": "300", "active": "on"}
+
+    response = page_for(admin).post("/settings/actions/", {**body, "rules": "score >= 0.2\nemployeez >= 10"})
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "employeez: no lead has this field" in page
+    assert "employees" in page and "crm_stage" in page  # what it may test instead
+    assert not NextAction.objects.filter(code="case_study").exists()
+
+    # a custom attribute some lead has is a field, whether or not it is among the newest leads'
+    assert page_for(admin).post("/settings/actions/", {**body, "rules": "crm_stage = qualified"}).status_code == 302
 
 
 @pytest.mark.django_db

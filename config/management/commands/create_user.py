@@ -4,10 +4,11 @@ import shlex
 from argparse import ArgumentParser
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from config.roles import Role
+from config.roles import Role, role_among
 from config.tokens import TokenNameTaken, free_token_name, token_create
 from config.users import user_save
 
@@ -32,6 +33,8 @@ class Command(BaseCommand):
         password = options["password"]
         if password is not None and len(password) < 8:
             raise CommandError("--password must be at least 8 characters")
+        existing = User.objects.filter(username=name).first()
+        held = role_among(existing.groups.values_list("name", flat=True)) if existing else None
         with transaction.atomic():  # a refused token leaves the user as it was, and the audit log too
             user, created = user_save(name=name, role=Role(options["role"]), password=password)
             given = options["token_name"]
@@ -43,5 +46,9 @@ class Command(BaseCommand):
                     f"{exc.taken}: pass another --token-name, or revoke that token first "
                     f"(revoke_token {shlex.quote(name)} --name {shlex.quote(token_name)}); nothing changed"
                 ) from None
-        self.stderr.write(f"{'created' if created else 'updated'} {name} ({options['role']})")
+        role = options["role"]
+        if held is not None and held.value != role:  # said plainly: asking for a token must not demote anyone unseen
+            self.stderr.write(f"updated {name}: role changed from {held.value} to {role}")
+        else:
+            self.stderr.write(f"{'created' if created else 'updated'} {name} ({role})")
         self.stdout.write(key)
