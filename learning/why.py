@@ -4,7 +4,7 @@ what the reasons bought the active model, and the candidate reasons hidden in th
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -54,6 +54,7 @@ class Mark:
     line: str
     field: str
     words: str
+    together: tuple[int, ...] = ()  # the other lines about the same field: marking one marks them too
 
     @property
     def up(self) -> bool:
@@ -72,7 +73,11 @@ def explanation_marks(*, lines: list[str] | None) -> list[Mark]:
         field = field_of(column)
         if field in known:
             marks.append(Mark(key=len(marks) + 1, line=line, field=field, words=field_words(field)))
-    return marks[:9]
+    marks = marks[:9]
+    return [
+        replace(mark, together=tuple(other.key for other in marks if other.field == mark.field and other is not mark))
+        for mark in marks
+    ]
 
 
 def field_choices() -> list[tuple[str, str]]:

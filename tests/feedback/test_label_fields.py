@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.template import Context, Template
+from django.template.loader import render_to_string
 
 from config.models import AuditLog
 from feedback.models import Label
@@ -15,7 +16,7 @@ from feedback.services import LabelError, label_submit, label_undo
 from leads.models import Lead
 from learning.selectors import active_model
 from learning.services.loop import run_learning_loop
-from learning.why import explanation_marks, known_lead_fields
+from learning.why import Mark, explanation_marks, known_lead_fields
 
 
 def card_marks(html: str) -> list[tuple[str, str]]:
@@ -47,6 +48,25 @@ def test_the_card_offers_each_explanation_line_with_the_field_it_names(card: tup
     assert len(marks) >= 2
     assert {field for field, _ in marks} <= set(known_lead_fields())
     assert "data-mark-fields" in html and "⇧1" in html
+
+
+@pytest.mark.django_db
+def test_lines_about_the_same_field_say_they_are_marked_together(defaults: None) -> None:
+    """Two lines about one field (engagement: activities in total, days from first to last) are one
+    mark: the rep sees that ticking one ticks the other, not a second reason they did not choose."""
+    lines = ["▲ 38 activities in total", "▲ software industry", "▼ 8 days from first to last activity"]
+    marks = [
+        Mark(key=1, line=lines[0], field="engagement", words="overall engagement", together=(3,)),
+        Mark(key=2, line=lines[1], field="industry", words="industry"),
+        Mark(key=3, line=lines[2], field="engagement", words="overall engagement", together=(1,)),
+    ]
+    html = render_to_string(
+        "learning/_mark_fields.html", {"lead": SimpleNamespace(external_id="L1"), "marks": marks, "checked": []}
+    )
+
+    items = re.findall(r"<li.*?</li>", html, re.S)
+    assert "overall engagement, with ⇧3" in items[0] and "overall engagement, with ⇧1" in items[2]
+    assert "with ⇧" not in items[1]
 
 
 @pytest.mark.django_db
