@@ -44,7 +44,7 @@ run: migrate
 	@bash scripts/run.sh $(PORT)
 
 worker: install
-	$(BIN)/celery -A config worker -B --loglevel=INFO --concurrency=2
+	mkdir -p var && $(BIN)/celery -A config worker -B --loglevel=INFO --concurrency=2 --schedule var/celerybeat-schedule
 
 test: install-test
 	$(BIN)/pytest
