@@ -1,7 +1,7 @@
 from django.apps import AppConfig
 
 from config.signals import user_left_queue
-from leads.signals import outcomes_imported
+from leads.signals import outcomes_imported, outcomes_withdrawn
 
 
 class FeedbackConfig(AppConfig):
@@ -13,4 +13,5 @@ class FeedbackConfig(AppConfig):
         from feedback import receivers
 
         outcomes_imported.connect(receivers.on_outcomes_imported, dispatch_uid="feedback.outcomes_imported")
+        outcomes_withdrawn.connect(receivers.on_outcomes_withdrawn, dispatch_uid="feedback.outcomes_withdrawn")
         user_left_queue.connect(receivers.on_user_left_queue, dispatch_uid="feedback.user_left_queue")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import User
 
-from feedback.services import labels_import, leases_release
+from feedback.services import labels_import, labels_import_withdraw, leases_release
 
 
 def on_outcomes_imported(
@@ -17,6 +17,12 @@ def on_outcomes_imported(
     """Historical outcomes came with an import: record them as labels (dated where the import said
     when); returns how many."""
     return labels_import(outcomes=outcomes, outcome_dates=outcome_dates)
+
+
+def on_outcomes_withdrawn(sender: Any, *, lead_ids: Collection[int], **kwargs: Any) -> int:
+    """An import says these leads are still open: an outcome an earlier import gave them is withdrawn
+    (a rep's label stands); returns how many."""
+    return labels_import_withdraw(lead_ids=lead_ids)
 
 
 def on_user_left_queue(sender: Any, *, user: User, **kwargs: Any) -> int:

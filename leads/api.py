@@ -116,6 +116,12 @@ class BulkIn(Schema):
     items: list[dict[str, Any]] = Field(max_length=MAX_BULK)
     outcome_column: str | None = None
     positive: str | None = None
+    open_values: list[str] = Field(
+        default_factory=list,
+        max_length=100,
+        description="leads: outcome values meaning the lead is still open (it stays open; an outcome an earlier "
+        "import gave it is withdrawn)",
+    )
     outcome_date_column: str | None = Field(
         None, description="leads: the item key holding when the outcome happened; otherwise dated at import"
     )
@@ -130,8 +136,8 @@ class BulkIn(Schema):
     def check_columns(self) -> None:
         """400 naming the field, as the CSV importer refuses a file: an option that needs the outcome
         column without it, or a column no item has (a typo would leave every lead unlabeled)."""
-        for name in ("positive", "outcome_date_column"):
-            if getattr(self, name) is not None and self.outcome_column is None:
+        for name in ("positive", "outcome_date_column", "open_values"):
+            if getattr(self, name) not in (None, []) and self.outcome_column is None:
                 raise HttpError(400, f"{name}: needs outcome_column")
         for name in ("outcome_column", "outcome_date_column"):
             column = getattr(self, name)
@@ -151,6 +157,8 @@ class BulkOut(Schema):
         None,
         description="activities: events already stored (or sent twice), skipped and not in imported; null for leads",
     )
+    reopened: int = Field(0, description="leads: imported outcomes withdrawn because an item says its lead is open")
+    notices: list[str] = Field(default_factory=list, description="about the items as a whole, not one item")
 
 
 def _bulk_out(result: ImportResult) -> dict[str, Any]:
@@ -161,6 +169,8 @@ def _bulk_out(result: ImportResult) -> dict[str, Any]:
         "errors": [{"item": e.row, "field": e.field, "message": e.message} for e in result.errors],
         "warnings": [{"item": w.row, "field": w.field, "message": w.message} for w in result.warnings],
         "duplicates": result.duplicates,
+        "reopened": result.reopened,
+        "notices": result.notices,
     }
 
 
@@ -176,6 +186,7 @@ def leads_bulk(request: HttpRequest, payload: BulkIn) -> dict[str, Any]:
         outcome_column=payload.outcome_column,
         positive=payload.positive,
         outcome_date_column=payload.outcome_date_column,
+        open_values=payload.open_values,
     )
     import_finish(result=result, kind="leads", by=signed_in_user(request), source="API", file_name="API")
     return _bulk_out(result)

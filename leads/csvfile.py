@@ -5,7 +5,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import IO
 
 csv.field_size_limit(10 * 1024 * 1024)
@@ -73,8 +73,27 @@ class _Lines:
 SHORT_ROW = "__short__"  # a row with fewer fields than the header: its warning, under this key
 
 
-def read_rows(stream: IO[bytes], *, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
-    """Yield ``(row_number, values)``; row 1 is the header, so data starts at row 2."""
+def _known_names(header: list[str], known: Collection[str]) -> list[str]:
+    """The header with each name that is a ``known`` column but for case, spaces or hyphens (a CRM's
+    "Company", "Deal Value", "External ID") under the known name, unless the file has that name
+    already or two of its columns would take it."""
+    canonical = {name.casefold(): name for name in known}
+
+    def key(name: str) -> str:
+        return "_".join(name.replace("-", " ").split()).casefold()
+
+    taken = [canonical.get(key(name)) for name in header]
+    return [
+        found if found and found not in header and taken.count(found) == 1 else name
+        for name, found in zip(header, taken, strict=True)
+    ]
+
+
+def read_rows(
+    stream: IO[bytes], *, required: tuple[str, ...], known: Collection[str] = ()
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """Yield ``(row_number, values)``; row 1 is the header, so data starts at row 2. A header name
+    that is one of the ``known`` columns but for case, spaces or hyphens is read as that column."""
     raw = stream.read()
     text = _utf16(raw)
     if text is None and b"\x00" in raw[:4096]:
@@ -97,7 +116,7 @@ def read_rows(stream: IO[bytes], *, required: tuple[str, ...]) -> Iterator[tuple
         raise CsvFileError(f"the header row cannot be read: {exc}") from None
     if lines.ended:
         raise CsvFileError("the header row cannot be read: " + _UNCLOSED.format(line=1))
-    header = [name.strip() for name in header]
+    header = _known_names([name.strip() for name in header], known)
     missing = [name for name in required if name not in header]
     if missing:
         raise CsvFileError(

@@ -132,6 +132,16 @@ class ImportForm(forms.Form):
         required=False,
         help_text="leads only: when the outcome column holds other words (won / lost, yes / no)",
     )
+    open_values = forms.CharField(
+        label="Values that mean still open",
+        max_length=500,
+        required=False,
+        help_text="leads only, comma-separated (e.g. Open, In progress): those leads stay open, and an outcome an "
+        "earlier import gave them is withdrawn; any other value but the converted one is a lost deal",
+    )
     outcome_date_column = forms.CharField(
         max_length=100, required=False, help_text="leads only: a column of when each outcome happened"
     )
+
+    def clean_open_values(self) -> list[str]:
+        return [value.strip() for value in self.cleaned_data["open_values"].split(",") if value.strip()]

@@ -39,6 +39,8 @@ class ImportReport:
     problems: list[Problem]
     token: str
     duplicates: int | None = None  # activities: events already stored, skipped (None for leads)
+    reopened: int = 0  # leads whose imported outcome the file withdrew (an open value)
+    notices: tuple[str, ...] = ()  # about the file as a whole
 
     @property
     def sentences(self) -> list[str]:
@@ -55,6 +57,13 @@ class ImportReport:
                     f", {self.duplicates:,} already there (left as {'it was' if self.duplicates == 1 else 'they were'})"
                 )
         lines = [done + "."]
+        if self.reopened:
+            lines.append(
+                f"{self.reopened:,} lead{'s' if self.reopened != 1 else ''} reopened: the file says "
+                f"{'they are' if self.reopened != 1 else 'it is'} still open, "
+                "so an earlier import's outcome was withdrawn."
+            )
+        lines += self.notices
         if self.rejected:
             lines.append(
                 f"{self.rejected:,} row{'s were' if self.rejected != 1 else ' was'} rejected and not imported."
@@ -100,6 +109,8 @@ def import_report(*, result: ImportResult, kind: str) -> ImportReport:
         problems=problems,
         token=token,
         duplicates=result.duplicates,
+        reopened=result.reopened,
+        notices=tuple(result.notices),
     )
 
 

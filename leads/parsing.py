@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
@@ -68,6 +68,7 @@ class LeadRow:
     attributes: dict[str, str] = field(default_factory=dict)
     outcome: str | None = None
     outcome_at: datetime | None = None  # when the outcome happened; None: dated at import
+    still_open: bool = False  # the outcome column says so in words (one of the import's open values)
     # Optional values that were invalid and left out: (field, reason); the lead comes in without them.
     warnings: list[tuple[str, str]] = field(default_factory=list)
 
@@ -197,9 +198,17 @@ NAME_POSITIVE = (
 )
 
 
-def parse_outcome(raw: Any, *, column: str, positive: str | None) -> str | None:
+def is_open_value(raw: Any, open_values: Collection[str]) -> bool:
+    """Is ``raw`` one of the words an import said mean "still open" (case and spaces aside)?"""
+    text = raw.strip().casefold() if isinstance(raw, str) else ""
+    return bool(text) and text in {value.strip().casefold() for value in open_values}
+
+
+def parse_outcome(raw: Any, *, column: str, positive: str | None, open_values: Collection[str] = ()) -> str | None:
+    """converted, not_converted, or None: no outcome (an empty value, or one of ``open_values``,
+    matched without regard to case: the lead is still open)."""
     text = _field_text(raw, column)
-    if text == "":
+    if text == "" or is_open_value(text, open_values):
         return None
     if positive is not None:
         return "converted" if text == positive else "not_converted"
@@ -219,6 +228,7 @@ def parse_lead_row(
     positive: str | None = None,
     outcome_date_column: str | None = None,
     latest: datetime | None = None,
+    open_values: Collection[str] = (),
 ) -> LeadRow:
     """Validate one lead; unknown keys become attributes (features). Only a missing or invalid
     ``external_id`` raises RowInvalid: any other invalid value is left out and listed in
@@ -279,8 +289,13 @@ def parse_lead_row(
         warnings.append(("attributes", f"more than {MAX_ATTRIBUTES} custom columns; {left_out} left out"))
 
     outcome = outcome_at = None
+    still_open = False
     if outcome_column is not None:
-        outcome = optional(lambda: parse_outcome(values.get(outcome_column), column=outcome_column, positive=positive))
+        raw_outcome = values.get(outcome_column)
+        outcome = optional(
+            lambda: parse_outcome(raw_outcome, column=outcome_column, positive=positive, open_values=open_values)
+        )
+        still_open = outcome is None and is_open_value(raw_outcome, open_values)
     if outcome is not None and outcome_date_column is not None:
         outcome_at = optional(
             lambda: _not_after(
@@ -296,6 +311,7 @@ def parse_lead_row(
         attributes=attributes,
         outcome=outcome,
         outcome_at=outcome_at,
+        still_open=still_open,
         warnings=warnings,
     )
 

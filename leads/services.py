@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -20,6 +21,7 @@ from config.dbstats import analyze_if_stale
 from leads.csvfile import SHORT_ROW, read_rows
 from leads.models import BLOCK_SIZE, PROFILE_FIELDS, Activity, Lead, LeadBlock, ScoreEvent
 from leads.parsing import (
+    KNOWN_LEAD_COLUMNS,
     ActivityRow,
     LeadRow,
     RowError,
@@ -28,7 +30,7 @@ from leads.parsing import (
     parse_lead_row,
 )
 from leads.selectors import FACETS_CACHE_KEY
-from leads.signals import leads_imported, outcomes_imported
+from leads.signals import leads_imported, outcomes_imported, outcomes_withdrawn
 
 CHUNK_ROWS = 5000
 MAX_AUDITED_NAME = 200  # characters of an imported file's name kept in the audit log
@@ -42,6 +44,8 @@ class ImportResult:
     rejected: int = 0
     errors: list[RowError] = field(default_factory=list)  # rows left out
     warnings: list[RowError] = field(default_factory=list)  # values left out of rows that came in
+    reopened: int = 0  # leads: an imported outcome withdrawn because the file now says the lead is open
+    notices: list[str] = field(default_factory=list)  # about the file as a whole, not one row
     # Activities: valid events already stored (or repeated in the import), skipped and not in ``imported``.
     # None for leads, which an import updates.
     duplicates: int | None = None
@@ -80,9 +84,11 @@ def _validated_leads(
     outcome_column: str | None,
     positive: str | None,
     outcome_date_column: str | None,
+    open_values: Collection[str] = (),
 ) -> Iterator[LeadRow]:
     first_seen: dict[str, int] = {}
     latest = timezone.now() + FUTURE_SLACK
+    lost_words: Counter[str] = Counter()  # with ``positive``: the values read as not converted
     for number, values in rows:
         if "__error__" in values:
             result.reject(RowError(number, "row", values["__error__"]))
@@ -96,6 +102,7 @@ def _validated_leads(
                 positive=positive,
                 outcome_date_column=outcome_date_column,
                 latest=latest,
+                open_values=open_values,
             )
         except RowInvalid as exc:
             result.reject(RowError(number, exc.field, exc.message))
@@ -109,7 +116,22 @@ def _validated_leads(
             continue
         first_seen[row.external_id] = number
         result.warnings += [RowError(number, name, message) for name, message in row.warnings]
+        if positive is not None and outcome_column is not None and row.outcome == "not_converted":
+            lost_words[str(values.get(outcome_column, "")).strip()[:40]] += 1
         yield row
+    if len(lost_words) > 1:  # a CRM's status column has more than won and lost: say what became a loss
+        result.notices.append(f"{outcome_column}: {_lost_words_notice(positive, lost_words)}")
+
+
+def _lost_words_notice(positive: str | None, words: Counter[str]) -> str:
+    counted = ", ".join(f"{word!r} ({n:,} row{'s' if n != 1 else ''})" for word, n in words.most_common(6))
+    more = f" and {len(words) - 6} more" if len(words) > 6 else ""
+    return (
+        f"besides {positive!r} (converted), {len(words)} values were imported as not converted: {counted}{more}. "
+        "If one means the lead is still open, name it as an open value (--open-value on the command line, "
+        "'Values that mean still open' on the upload page, open_values in the API) and import the file again: "
+        "those leads are reopened and their imported outcome withdrawn."
+    )
 
 
 def leads_upsert(*, rows: Sequence[LeadRow]) -> dict[str, int]:
@@ -169,16 +191,27 @@ def import_leads(
     outcome_column: str | None = None,
     positive: str | None = None,
     outcome_date_column: str | None = None,
+    open_values: Collection[str] = (),
 ) -> ImportResult:
     """Import numbered rows (from a CSV or the API). A row without a usable external_id is
-    rejected; an invalid optional value is left out with a warning, and its lead comes in."""
+    rejected; an invalid optional value is left out with a warning, and its lead comes in. A row
+    whose outcome is one of ``open_values`` leaves its lead open, and withdraws an outcome an
+    earlier import gave it (never a rep's label)."""
     result = ImportResult()
     validated = _validated_leads(
-        rows, result, outcome_column=outcome_column, positive=positive, outcome_date_column=outcome_date_column
+        rows,
+        result,
+        outcome_column=outcome_column,
+        positive=positive,
+        outcome_date_column=outcome_date_column,
+        open_values=open_values,
     )
     for chunk in _chunks(validated, CHUNK_ROWS):
         with transaction.atomic():
             ids = leads_upsert(rows=chunk)
+            if still_open := [ids[row.external_id] for row in chunk if row.still_open]:
+                replies = outcomes_withdrawn.send(sender=ImportResult, lead_ids=still_open)
+                result.reopened += sum(int(count) for _, count in replies)  # type: ignore[misc,arg-type]
             outcomes = {ids[row.external_id]: row.outcome for row in chunk if row.outcome}
             if outcomes:  # the feedback app records them as labels (see feedback/apps.py)
                 dates = {ids[row.external_id]: row.outcome_at for row in chunk if row.outcome and row.outcome_at}
@@ -196,13 +229,15 @@ def import_leads_csv(
     outcome_column: str | None = None,
     positive: str | None = None,
     outcome_date_column: str | None = None,
+    open_values: Collection[str] = (),
 ) -> ImportResult:
     required = tuple(name for name in ("external_id", outcome_column, outcome_date_column) if name)
     return import_leads(
-        rows=read_rows(stream, required=required),
+        rows=read_rows(stream, required=required, known=KNOWN_LEAD_COLUMNS),
         outcome_column=outcome_column,
         positive=positive,
         outcome_date_column=outcome_date_column,
+        open_values=open_values,
     )
 
 
@@ -339,7 +374,8 @@ def import_finish(
 
 
 def import_activities_csv(*, stream: IO[bytes], known_types: Collection[str] | None = None) -> ImportResult:
-    return import_activities(rows=read_rows(stream, required=("lead", "type", "occurred_at")), known_types=known_types)
+    columns = ("lead", "type", "occurred_at")
+    return import_activities(rows=read_rows(stream, required=columns, known=columns), known_types=known_types)
 
 
 def score_event_record(*, lead: Lead, cause: str, user: Any = None, outcome: str = "", reason: str = "") -> ScoreEvent:

@@ -136,6 +136,7 @@ def lead_import(request: HttpRequest) -> HttpResponse:
                     outcome_column=data["outcome_column"] or None,
                     positive=data["positive"] or None,
                     outcome_date_column=data["outcome_date_column"] or None,
+                    open_values=data["open_values"],
                 )
             else:
                 result = import_activities_csv(stream=data["file"], known_types=known_activity_types())

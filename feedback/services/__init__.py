@@ -8,6 +8,7 @@ from feedback.services.labels import (
     checked_fields,
     label_submit,
     labels_import,
+    labels_import_withdraw,
 )
 from feedback.services.queue import CLAIM_ATTEMPTS, lead_skip, lease_next_leads, leases_release
 from feedback.services.reasons import (
@@ -33,6 +34,7 @@ __all__ = [
     "label_submit",
     "label_undo",
     "labels_import",
+    "labels_import_withdraw",
     "last_action_undo",
     "lead_skip",
     "lease_next_leads",

@@ -209,3 +209,18 @@ def labels_import(*, outcomes: Mapping[int, str], outcome_dates: Mapping[int, da
         Lease.objects.filter(lead_id__in=[row.lead_id for row in rows]).delete()
         labels_changed.send(sender=Label)
     return len(rows)
+
+
+def labels_import_withdraw(*, lead_ids: Collection[int]) -> int:
+    """Outcomes an import gave these leads, withdrawn because a later import says they are still open:
+    the labels go and their leads are open again (the next rescore ranks them in the queue). A rep's
+    label is never withdrawn so; returns how many were."""
+    with transaction.atomic():
+        imported = Label.objects.filter(lead_id__in=list(lead_ids), source=LabelSource.IMPORT)
+        reopened = list(imported.values_list("lead_id", flat=True))
+        if not reopened:
+            return 0
+        imported.delete()
+        Lead.rows.filter(id__in=reopened).update(status=LeadStatus.OPEN, updated_at=timezone.now())
+        labels_changed.send(sender=Label)
+    return len(reopened)

@@ -26,6 +26,10 @@ def run_import(command: BaseCommand, path: str, load: Callable[[IO[bytes]], Impo
         raise CommandError(f"{path}: {exc}") from None
     for problem in result.problems:
         command.stderr.write(str(problem))
+    for notice in result.notices:
+        command.stderr.write(f"note: {notice}")
+    if result.reopened:
+        command.stderr.write(f"reopened {result.reopened} lead(s): the file says they are still open")
     import_finish(result=result, kind=kind, by=None, source=f"manage.py import_{kind}", file_name=Path(path).name)
     command.stdout.write(result.summary)
     if not result.succeeded:

@@ -116,7 +116,8 @@ def test_it_counts_new_activities_and_the_ones_already_stored_apart(admin: Any, 
 
     assert (body["imported"], body["duplicates"], body["rejected"]) == (2, 1, 0)
     assert leads["duplicates"] is None  # an import updates leads: none is a duplicate (docs/api.md)
-    assert set(leads) == set(body) == {"imported", "labels", "rejected", "errors", "warnings", "duplicates"}
+    keys = {"imported", "labels", "rejected", "errors", "warnings", "duplicates", "reopened", "notices"}
+    assert set(leads) == set(body) == keys
     assert Activity.objects.count() == 3
 
 

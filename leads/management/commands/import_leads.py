@@ -23,6 +23,14 @@ class Command(BaseCommand):
             help="with --outcome-column: the value meaning converted; any other non-empty value is not_converted",
         )
         parser.add_argument(
+            "--open-value",
+            action="append",
+            default=[],
+            metavar="VALUE",
+            help="with --outcome-column: a value meaning the lead is still open (e.g. Open; repeat for more); "
+            "its lead stays open, and an outcome an earlier import gave it is withdrawn",
+        )
+        parser.add_argument(
             "--outcome-date-column",
             help="with --outcome-column: when the outcome happened (a date or datetime); otherwise dated at import",
         )
@@ -30,6 +38,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["positive"] is not None and not options["outcome_column"]:
             raise CommandError("--positive needs --outcome-column")
+        if options["open_value"] and not options["outcome_column"]:
+            raise CommandError("--open-value needs --outcome-column")
         if options["outcome_date_column"] and not options["outcome_column"]:
             raise CommandError("--outcome-date-column needs --outcome-column")
         run_import(
@@ -40,6 +50,7 @@ class Command(BaseCommand):
                 outcome_column=options["outcome_column"],
                 positive=options["positive"],
                 outcome_date_column=options["outcome_date_column"],
+                open_values=options["open_value"],
             ),
             kind="leads",
         )
