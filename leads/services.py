@@ -370,7 +370,7 @@ def import_finish(
         changes={"source": source, "file": file_name[:MAX_AUDITED_NAME], **counts},
     )
     if result.imported:
-        leads_imported.send(sender=ImportResult, results=[result])
+        leads_imported.send(sender=ImportResult, results=[result], kind=kind)
 
 
 def import_activities_csv(*, stream: IO[bytes], known_types: Collection[str] | None = None) -> ImportResult:

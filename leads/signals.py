@@ -5,8 +5,8 @@ outcome) and ``outcome_dates`` (lead id -> when the outcome happened, where the 
 receiver returns how many labels it recorded. ``outcomes_withdrawn`` is sent inside an import's
 transaction with ``lead_ids``: leads the import says are still open (an open value in the outcome
 column); a receiver withdraws an outcome an earlier import gave them and returns how many.
-``leads_imported`` is sent when an import (leads or activities, from a file, the API or the demo)
-stored rows.
+``leads_imported`` is sent when an import (from a file, the API or the demo) stored rows, with
+``kind``: ``leads`` or ``activities``.
 """
 
 from django.dispatch import Signal

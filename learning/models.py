@@ -131,6 +131,9 @@ class LoopState(models.Model):
         null=True, blank=True, help_text="when the pending rescore was asked for"
     )
     pending_since = models.DateTimeField(null=True, blank=True, help_text="when the oldest untrained label arrived")
+    retrain_requested = models.BooleanField(
+        default=False, help_text="what the labeled leads look like changed (their activity came in): train again"
+    )
 
     def __str__(self) -> str:
         return f"labels r{self.labels_revision}, trained r{self.trained_revision}, scores v{self.scores_version}"

@@ -92,7 +92,10 @@ class _Heartbeat:
 
 
 def retrain_due(*, state: LoopState, settings: LoopSettings, now: datetime) -> bool:
-    """The admin's retrain trigger: N labels waiting, or any label waiting for M minutes."""
+    """The admin's retrain trigger: N labels waiting, or any label waiting for M minutes; or an
+    import that changed what the labeled leads look like (``retrain_requested``)."""
+    if state.retrain_requested:
+        return True
     waiting = state.labels_revision - state.trained_revision
     if waiting <= 0:
         return False
@@ -150,6 +153,8 @@ def _loop_rounds(max_rounds: int) -> int:
         rounds += 1
         if retrain:
             revision = state.labels_revision
+            # Cleared before training: an import during it asks again, for the next round.
+            loop_state_update(retrain_requested=False)
             train_model_version(labels_revision=revision)
             # Labels that arrived during training keep waiting, from now.
             loop_state_update(

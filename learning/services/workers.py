@@ -113,6 +113,8 @@ def rescore_flag(*, on: bool) -> dict[str, Any]:
     return {"rescore_requested": False, "rescore_requested_at": None}
 
 
-def rescore_requested() -> None:
-    loop_state_update(**rescore_flag(on=True))
+def rescore_requested(*, retrain: bool = False) -> None:
+    """Ask the loop to rescore every open lead; with ``retrain``, to train again first, whatever the
+    retrain trigger says (the features the labels were learned from changed, not the labels)."""
+    loop_state_update(**rescore_flag(on=True), **({"retrain_requested": True} if retrain else {}))
     transaction.on_commit(enqueue_learning)
