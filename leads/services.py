@@ -30,7 +30,7 @@ from leads.parsing import (
     parse_lead_row,
 )
 from leads.selectors import FACETS_CACHE_KEY
-from leads.signals import leads_imported, outcomes_imported, outcomes_withdrawn
+from leads.signals import OutcomesTaken, leads_imported, outcomes_imported, outcomes_withdrawn
 
 CHUNK_ROWS = 5000
 MAX_AUDITED_NAME = 200  # characters of an imported file's name kept in the audit log
@@ -206,6 +206,7 @@ def import_leads(
         outcome_date_column=outcome_date_column,
         open_values=open_values,
     )
+    overruled = 0
     for chunk in _chunks(validated, CHUNK_ROWS):
         with transaction.atomic():
             ids = leads_upsert(rows=chunk)
@@ -216,9 +217,17 @@ def import_leads(
             if outcomes:  # the feedback app records them as labels (see feedback/apps.py)
                 dates = {ids[row.external_id]: row.outcome_at for row in chunk if row.outcome and row.outcome_at}
                 replies = outcomes_imported.send(sender=ImportResult, outcomes=outcomes, outcome_dates=dates)
-                # Signal.send's stub types every reply as str | None; this signal's receivers return counts.
-                result.labels += sum(int(count) for _, count in replies)  # type: ignore[misc,arg-type]
+                # Signal.send's stub types every reply as str | None; this signal's receivers return OutcomesTaken.
+                taken = [OutcomesTaken(*reply) for _, reply in replies]  # type: ignore[misc]
+                result.labels += sum(reply.recorded for reply in taken)
+                overruled += sum(reply.overruled for reply in taken)
         result.imported += len(chunk)
+    if overruled:
+        result.notices.append(
+            f"{outcome_column}: {overruled:,} outcome{'s' if overruled != 1 else ''} left out: a rep labeled "
+            f"{'those leads' if overruled != 1 else 'that lead'} otherwise, and a rep's label stands "
+            "(an import never overwrites it)."
+        )
     analyze_if_stale([Lead])
     return result
 

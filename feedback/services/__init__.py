@@ -9,6 +9,7 @@ from feedback.services.labels import (
     label_submit,
     labels_import,
     labels_import_withdraw,
+    labels_overruling,
 )
 from feedback.services.queue import CLAIM_ATTEMPTS, lead_skip, lease_next_leads, leases_release
 from feedback.services.reasons import (
@@ -35,6 +36,7 @@ __all__ = [
     "label_undo",
     "labels_import",
     "labels_import_withdraw",
+    "labels_overruling",
     "last_action_undo",
     "lead_skip",
     "lease_next_leads",

@@ -211,6 +211,13 @@ def labels_import(*, outcomes: Mapping[int, str], outcome_dates: Mapping[int, da
     return len(rows)
 
 
+def labels_overruling(*, outcomes: Mapping[int, str]) -> int:
+    """How many of these imported outcomes a rep's label on the same lead contradicts (the rep's
+    label stands; an import never overwrites it)."""
+    given = Label.objects.filter(lead_id__in=list(outcomes)).exclude(source=LabelSource.IMPORT)
+    return sum(1 for lead_id, outcome in given.values_list("lead_id", "outcome") if outcomes[lead_id] != outcome)
+
+
 def labels_import_withdraw(*, lead_ids: Collection[int]) -> int:
     """Outcomes an import gave these leads, withdrawn because a later import says they are still open:
     the labels go and their leads are open again (the next rescore ranks them in the queue). A rep's

@@ -132,3 +132,16 @@ def test_the_bulk_api_takes_open_values_and_reports_notices_and_reopened_leads(a
     assert (again["labels"], again["reopened"], again["notices"]) == (2, 1, [])
     assert statuses()["O1"] == "open"
     assert orphan.status_code == 400 and "open_values: needs outcome_column" in orphan.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_an_outcome_a_reps_label_contradicts_is_left_out_and_said(defaults: None, tmp_path: Path, rep: Any) -> None:
+    lead = Lead.objects.create(external_id="L1", company="Lost Co")
+    label_submit(user=rep, lead=lead, outcome="not_converted", reason_code="competitor")
+    rows = [["W1", "Won Co", "Won"], ["L1", "Lost Co", "Won"]]
+
+    out, err = run_import(write_csv(tmp_path, rows, header=HEADER), "--outcome-column", "Status", "--positive", "Won")
+
+    assert Label.objects.get(lead=lead).outcome == "not_converted"  # the rep's answer stands
+    assert "note: Status: 1 outcome left out: a rep labeled that lead otherwise" in err
+    assert last_line(out) == "imported=2 labels=1 rejected=0 warnings=0"
