@@ -167,6 +167,9 @@ def offset_problem(value: datetime) -> str | None:
     return None
 
 
+NOT_A_DATE = "expected a date (YYYY-MM-DD) or datetime"
+
+
 def parse_when(raw: Any, *, name: str) -> datetime | None:
     """A date or a datetime; a naive value is taken as UTC."""
     if raw is None or (isinstance(raw, str) and raw.strip() == ""):
@@ -182,7 +185,7 @@ def parse_when(raw: Any, *, name: str) -> datetime | None:
                 raise ValueError
             parsed = datetime.combine(day, time.min)
     except ValueError:
-        raise RowInvalid(name, f"expected a date (YYYY-MM-DD) or datetime, got {text[:40]!r}") from None
+        raise RowInvalid(name, f"{NOT_A_DATE}, got {text[:40]!r}") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     if problem := offset_problem(parsed):

@@ -22,6 +22,7 @@ from leads.csvfile import SHORT_ROW, read_rows
 from leads.models import BLOCK_SIZE, PROFILE_FIELDS, Activity, Lead, LeadBlock, ScoreEvent
 from leads.parsing import (
     KNOWN_LEAD_COLUMNS,
+    NOT_A_DATE,
     ActivityRow,
     LeadRow,
     RowError,
@@ -121,6 +122,22 @@ def _validated_leads(
         yield row
     if len(lost_words) > 1:  # a CRM's status column has more than won and lost: say what became a loss
         result.notices.append(f"{outcome_column}: {_lost_words_notice(positive, lost_words)}")
+
+
+DATES_NOTED = 10  # this many unreadable dates in one column earn a line of their own
+
+
+def _note_dates(result: ImportResult) -> None:
+    """A column whose dates are in another format (a CRM's 03/14/2026) gives one problem per row;
+    say once what they have in common and what to do."""
+    unreadable = Counter(p.field for p in [*result.errors, *result.warnings] if p.message.startswith(NOT_A_DATE))
+    for column, count in sorted(unreadable.items()):
+        if count >= DATES_NOTED:
+            result.notices.append(
+                f"{column}: {count:,} values are not dates Leadloop reads. Dates are ISO: 2026-03-14, or "
+                "2026-03-14T09:30:00+01:00; a date such as 03/04/2026 reads two ways (March 4 or 3 April), "
+                "so convert the column and import the file again."
+            )
 
 
 def _lost_words_notice(positive: str | None, words: Counter[str]) -> str:
@@ -228,6 +245,7 @@ def import_leads(
             f"{'those leads' if overruled != 1 else 'that lead'} otherwise, and a rep's label stands "
             "(an import never overwrites it)."
         )
+    _note_dates(result)
     analyze_if_stale([Lead])
     return result
 
@@ -331,6 +349,7 @@ def import_activities(
         rejected = {error.row for error in result.errors}
         kept = [(number, row) for number, row in parsed if number not in rejected]
         result.warnings += _new_type_warnings(kept, known=set(known_types))
+    _note_dates(result)
     analyze_if_stale([Activity])
     return result
 

@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from feedback.models import Label, LabelSource
 from feedback.services import label_submit
@@ -145,3 +148,20 @@ def test_an_outcome_a_reps_label_contradicts_is_left_out_and_said(defaults: None
     assert Label.objects.get(lead=lead).outcome == "not_converted"  # the rep's answer stands
     assert "note: Status: 1 outcome left out: a rep labeled that lead otherwise" in err
     assert last_line(out) == "imported=2 labels=1 rejected=0 warnings=0"
+
+
+@pytest.mark.django_db
+def test_a_column_of_dates_in_another_format_is_said_once_with_what_to_do(defaults: None, tmp_path: Path) -> None:
+    rows = [[f"D{i}", "Acme", f"03/{10 + i}/2026"] for i in range(12)]
+
+    _, err = run_import(write_csv(tmp_path, rows, header=["external_id", "company", "Created Date"]))
+    leads_out, leads_err = run_import(write_csv(tmp_path, rows, header=["external_id", "company", "created_at"]))
+    events = write_csv(tmp_path, [[lead, "call", day] for lead, _, day in rows], header=["lead", "type", "occurred_at"])
+    events_err = io.StringIO()
+    with pytest.raises(CommandError):  # every row rejected: nothing could be imported
+        call_command("import_activities", str(events), stdout=io.StringIO(), stderr=events_err)
+
+    assert "note:" not in err  # "Created Date" is a custom column: nothing was read as a date
+    assert last_line(leads_out) == "imported=12 labels=0 rejected=0 warnings=12"
+    assert "note: created_at: 12 values are not dates Leadloop reads. Dates are ISO: 2026-03-14" in leads_err
+    assert "note: occurred_at: 12 values are not dates Leadloop reads" in events_err.getvalue()
