@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.models import AnonymousUser, User
@@ -40,12 +41,16 @@ class UserRow:
     tokens: int  # live API tokens
 
 
-def user_save(
-    *, name: str, role: Role, password: str | None, by: User | AnonymousUser | None = None
-) -> tuple[User, bool]:
+class SavedUser(NamedTuple):
+    user: User
+    created: bool
+    role_before: str | None  # the role the user held before (None: new, or no role)
+
+
+def user_save(*, name: str, role: Role, password: str | None, by: User | AnonymousUser | None = None) -> SavedUser:
     """Create the user ``name`` (no usable password unless one is given) or update the existing one;
-    returns it and whether it was created. A new user, a changed role and a new password each show in
-    the audit log (the password never does, only that it changed)."""
+    returns it, whether it was created and the role it held before. A new user, a changed role and a
+    new password each show in the audit log (the password never does, only that it changed)."""
     with transaction.atomic():
         user, created = User.objects.select_for_update().get_or_create(username=name)
         held = None if created else role_among(user.groups.values_list("name", flat=True))
@@ -68,7 +73,7 @@ def user_save(
                 target=f"user {name}",
                 changes=changes,
             )
-    return user, created
+    return SavedUser(user=user, created=created, role_before=before)
 
 
 def user_fingerprint(user: User, role: Role | None = None) -> str:

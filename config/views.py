@@ -71,9 +71,9 @@ def users_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             data = form.cleaned_data
-            user, _ = user_save(
+            user = user_save(
                 name=data["username"], role=Role(data["role"]), password=data["password"], by=signed_in_user(request)
-            )
+            ).user
             messages.success(request, f"Added {user.username} ({data['role']}).")
             return redirect("users")
         status = 400

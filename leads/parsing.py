@@ -207,11 +207,9 @@ def is_open_value(raw: Any, open_values: Collection[str]) -> bool:
     return bool(text) and text in {value.strip().casefold() for value in open_values}
 
 
-def parse_outcome(raw: Any, *, column: str, positive: str | None, open_values: Collection[str] = ()) -> str | None:
-    """converted, not_converted, or None: no outcome (an empty value, or one of ``open_values``,
-    matched without regard to case: the lead is still open)."""
+def parse_outcome(raw: Any, *, column: str, positive: str | None) -> str | None:
     text = _field_text(raw, column)
-    if text == "" or is_open_value(text, open_values):
+    if text == "":
         return None
     if positive is not None:
         return "converted" if text == positive else "not_converted"
@@ -295,10 +293,9 @@ def parse_lead_row(
     still_open = False
     if outcome_column is not None:
         raw_outcome = values.get(outcome_column)
-        outcome = optional(
-            lambda: parse_outcome(raw_outcome, column=outcome_column, positive=positive, open_values=open_values)
-        )
-        still_open = outcome is None and is_open_value(raw_outcome, open_values)
+        still_open = is_open_value(raw_outcome, open_values)  # no outcome: the lead is open
+        if not still_open:
+            outcome = optional(lambda: parse_outcome(raw_outcome, column=outcome_column, positive=positive))
     if outcome is not None and outcome_date_column is not None:
         outcome_at = optional(
             lambda: _not_after(

@@ -8,8 +8,8 @@ from feedback.services.labels import (
     checked_fields,
     label_submit,
     labels_import,
+    labels_import_taken,
     labels_import_withdraw,
-    labels_overruling,
 )
 from feedback.services.queue import CLAIM_ATTEMPTS, lead_skip, lease_next_leads, leases_release
 from feedback.services.reasons import (
@@ -35,8 +35,8 @@ __all__ = [
     "label_submit",
     "label_undo",
     "labels_import",
+    "labels_import_taken",
     "labels_import_withdraw",
-    "labels_overruling",
     "last_action_undo",
     "lead_skip",
     "lease_next_leads",

@@ -19,6 +19,7 @@ from leads.models import Lead, LeadStatus
 from leads.parsing import storable_text_problem
 from leads.scorestore import leads_leave_queue
 from leads.services import score_event_record
+from leads.signals import OutcomesTaken
 
 MAX_NOTE = 2000
 MAX_FIELDS = 20
@@ -180,12 +181,21 @@ def _lease_override(*, user: User, lead: Lead, lease: Lease) -> None:
 def labels_import(*, outcomes: Mapping[int, str], outcome_dates: Mapping[int, datetime] | None = None) -> int:
     """Historical outcomes from an import, dated by ``outcome_dates`` where given (else at import;
     importing again without a date keeps the label's date). A label a rep gave is never overwritten."""
+    return labels_import_taken(outcomes=outcomes, outcome_dates=outcome_dates).recorded
+
+
+def labels_import_taken(
+    *, outcomes: Mapping[int, str], outcome_dates: Mapping[int, datetime] | None = None
+) -> OutcomesTaken:
+    """``labels_import``, also counting the outcomes a rep's label on the same lead contradicts (the
+    rep's label stands), from the one read of those labels."""
     dates = outcome_dates or {}
-    kept = set(
+    kept = dict(
         Label.objects.filter(lead_id__in=list(outcomes))
         .exclude(source=LabelSource.IMPORT)
-        .values_list("lead_id", flat=True)
+        .values_list("lead_id", "outcome")
     )
+    overruled = sum(1 for lead_id, outcome in kept.items() if outcomes[lead_id] != outcome)
     now = timezone.now()
     rows = [
         Label(lead_id=lead_id, outcome=outcome, source=LabelSource.IMPORT, outcome_at=dates.get(lead_id, now))
@@ -193,7 +203,7 @@ def labels_import(*, outcomes: Mapping[int, str], outcome_dates: Mapping[int, da
         if lead_id not in kept
     ]
     if not rows:
-        return 0
+        return OutcomesTaken(recorded=0, overruled=overruled)
     with transaction.atomic():
         dated = [row for row in rows if row.lead_id in dates]
         undated = [row for row in rows if row.lead_id not in dates]
@@ -208,14 +218,7 @@ def labels_import(*, outcomes: Mapping[int, str], outcome_dates: Mapping[int, da
             leads_leave_queue(lead_ids=ids)
         Lease.objects.filter(lead_id__in=[row.lead_id for row in rows]).delete()
         labels_changed.send(sender=Label)
-    return len(rows)
-
-
-def labels_overruling(*, outcomes: Mapping[int, str]) -> int:
-    """How many of these imported outcomes a rep's label on the same lead contradicts (the rep's
-    label stands; an import never overwrites it)."""
-    given = Label.objects.filter(lead_id__in=list(outcomes)).exclude(source=LabelSource.IMPORT)
-    return sum(1 for lead_id, outcome in given.values_list("lead_id", "outcome") if outcomes[lead_id] != outcome)
+    return OutcomesTaken(recorded=len(rows), overruled=overruled)
 
 
 def labels_import_withdraw(*, lead_ids: Collection[int]) -> int:

@@ -4,11 +4,10 @@ import shlex
 from argparse import ArgumentParser
 from typing import Any
 
-from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from config.roles import Role, role_among
+from config.roles import Role
 from config.tokens import TokenNameTaken, free_token_name, token_create
 from config.users import user_save
 
@@ -33,10 +32,8 @@ class Command(BaseCommand):
         password = options["password"]
         if password is not None and len(password) < 8:
             raise CommandError("--password must be at least 8 characters")
-        existing = User.objects.filter(username=name).first()
-        held = role_among(existing.groups.values_list("name", flat=True)) if existing else None
         with transaction.atomic():  # a refused token leaves the user as it was, and the audit log too
-            user, created = user_save(name=name, role=Role(options["role"]), password=password)
+            user, created, held = user_save(name=name, role=Role(options["role"]), password=password)
             given = options["token_name"]
             token_name = given[:100] if given is not None else free_token_name(user=user)
             try:
@@ -47,8 +44,8 @@ class Command(BaseCommand):
                     f"(revoke_token {shlex.quote(name)} --name {shlex.quote(token_name)}); nothing changed"
                 ) from None
         role = options["role"]
-        if held is not None and held.value != role:  # said plainly: asking for a token must not demote anyone unseen
-            self.stderr.write(f"updated {name}: role changed from {held.value} to {role}")
+        if held is not None and held != role:  # said plainly: asking for a token must not demote anyone unseen
+            self.stderr.write(f"updated {name}: role changed from {held} to {role}")
         else:
             self.stderr.write(f"{'created' if created else 'updated'} {name} ({role})")
         self.stdout.write(key)
