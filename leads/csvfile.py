@@ -5,7 +5,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from typing import IO
 
 csv.field_size_limit(10 * 1024 * 1024)
@@ -73,27 +73,57 @@ class _Lines:
 SHORT_ROW = "__short__"  # a row with fewer fields than the header: its warning, under this key
 
 
-def _known_names(header: list[str], known: Collection[str]) -> list[str]:
+def _key(name: str) -> str:
+    """A header name with case, spaces and hyphens set aside: "Deal Value", "deal-value" → deal_value."""
+    return "_".join(name.replace("-", " ").split()).casefold()
+
+
+def _could_be(missing: list[str], header: list[str], aliases: Mapping[str, Collection[str]]) -> str:
+    """What to do when more than one column could be a missing one: '(Id and Lead ID could each be …)'."""
+    hints = []
+    for name in missing:
+        keys = {_key(alias) for alias in aliases.get(name, ())}
+        if len(candidates := [column for column in header if _key(column) in keys]) > 1:
+            hints.append(f"{' and '.join(candidates)} could each be {name}: rename the one that is to {name}")
+    return f" ({'; '.join(hints)})" if hints else ""
+
+
+def _known_names(
+    header: list[str], known: Collection[str], aliases: Mapping[str, Collection[str]], *, keep: Collection[str] = ()
+) -> tuple[list[str], dict[str, str]]:
     """The header with each name that is a ``known`` column but for case, spaces or hyphens (a CRM's
     "Company", "Deal Value", "External ID") under the known name, unless the file has that name
-    already or two of its columns would take it."""
+    already or two of its columns would take it. Then, for a known column the file still lacks, a
+    name ``aliases`` lists for it (a CRM's "Lead ID" for external_id), if exactly one column has
+    such a name. A name in ``keep`` (a column the caller asked for by name) stays as it is. Also
+    returns ``{name: known name}`` for the names read by an alias."""
     canonical = {name.casefold(): name for name in known}
 
-    def key(name: str) -> str:
-        return "_".join(name.replace("-", " ").split()).casefold()
+    def read_as(names: list[str], lookup: Mapping[str, str]) -> list[str]:
+        taken = [None if name in keep else lookup.get(_key(name)) for name in names]
+        return [
+            found if found and found not in names and taken.count(found) == 1 else name
+            for name, found in zip(names, taken, strict=True)
+        ]
 
-    taken = [canonical.get(key(name)) for name in header]
-    return [
-        found if found and found not in header and taken.count(found) == 1 else name
-        for name, found in zip(header, taken, strict=True)
-    ]
+    header = read_as(header, canonical)
+    by_alias = {_key(alias): name for name, names in aliases.items() for alias in names if name not in header}
+    renamed = read_as(header, by_alias)
+    return renamed, {old: new for old, new in zip(header, renamed, strict=True) if old != new}
 
 
 def read_rows(
-    stream: IO[bytes], *, required: tuple[str, ...], known: Collection[str] = ()
+    stream: IO[bytes],
+    *,
+    required: tuple[str, ...],
+    known: Collection[str] = (),
+    aliases: Mapping[str, Collection[str]] | None = None,
+    renamed: dict[str, str] | None = None,
 ) -> Iterator[tuple[int, dict[str, str]]]:
     """Yield ``(row_number, values)``; row 1 is the header, so data starts at row 2. A header name
-    that is one of the ``known`` columns but for case, spaces or hyphens is read as that column."""
+    that is one of the ``known`` columns but for case, spaces or hyphens is read as that column, and
+    so is a name ``aliases`` lists for a known column the file lacks; those are put in ``renamed``
+    (``{name in the file: column}``) once the header is read, for the importer to say."""
     raw = stream.read()
     text = _utf16(raw)
     if text is None and b"\x00" in raw[:4096]:
@@ -116,11 +146,14 @@ def read_rows(
         raise CsvFileError(f"the header row cannot be read: {exc}") from None
     if lines.ended:
         raise CsvFileError("the header row cannot be read: " + _UNCLOSED.format(line=1))
-    header = _known_names([name.strip() for name in header], known)
+    header, by_alias = _known_names([name.strip() for name in header], known, aliases or {}, keep=required)
+    if renamed is not None:
+        renamed.update(by_alias)
     missing = [name for name in required if name not in header]
     if missing:
         raise CsvFileError(
             f"missing required column(s): {', '.join(missing)}; the header has: {', '.join(header)[:300]}"
+            + _could_be(missing, header, aliases or {})
         )
     duplicated = sorted({name for name in header if name and header.count(name) > 1})
     if duplicated:

@@ -24,6 +24,25 @@ PROFILE_TEXT_FIELDS: dict[str, int] = {
     "source": 100,
 }
 KNOWN_LEAD_COLUMNS = {"external_id", *PROFILE_FIELDS}
+# Other names CRMs' exports (Salesforce, HubSpot, Pipedrive) give the known columns; an import reads
+# one as its column when the file lacks the column itself (case, spaces and hyphens aside) and says so.
+LEAD_COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "external_id": ("Id", "Lead ID", "Record ID", "Contact ID"),
+    "company": ("Company Name", "Account Name", "Company / Account", "Organization", "Organisation"),
+    "employees": ("No. of Employees", "Number of Employees", "Employee Count", "Headcount"),
+    "title": ("Job Title",),
+    "seniority": ("Job Level", "Seniority Level"),
+    "department": ("Job Function",),
+    "country": ("Country/Region", "Country Region"),
+    "source": ("Lead Source", "Original Source"),
+    "created_at": ("Created", "Created Date", "Create Date", "Date Created", "Created On"),
+    "deal_value": ("Amount", "Deal Amount", "Opportunity Amount"),
+}
+ACTIVITY_COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "lead": ("Lead ID", "Lead External ID", "external_id", "Record ID"),
+    "type": ("Activity Type", "Event Type", "Event", "Activity"),
+    "occurred_at": ("Date", "Activity Date", "Event Date", "Timestamp", "Occurred"),
+}
 MAX_ATTRIBUTE_LENGTH = 10_240  # characters: a long note or description still comes in whole
 MAX_ATTRIBUTES = 100
 MAX_ATTRIBUTE_NAME = 100  # characters of a custom column's name (a longer one is left out, never cut)

@@ -21,7 +21,9 @@ from config.dbstats import analyze_if_stale
 from leads.csvfile import SHORT_ROW, read_rows
 from leads.models import BLOCK_SIZE, PROFILE_FIELDS, Activity, Lead, LeadBlock, ScoreEvent
 from leads.parsing import (
+    ACTIVITY_COLUMN_ALIASES,
     KNOWN_LEAD_COLUMNS,
+    LEAD_COLUMN_ALIASES,
     NOT_A_DATE,
     ActivityRow,
     LeadRow,
@@ -259,13 +261,26 @@ def import_leads_csv(
     open_values: Collection[str] = (),
 ) -> ImportResult:
     required = tuple(name for name in ("external_id", outcome_column, outcome_date_column) if name)
-    return import_leads(
-        rows=read_rows(stream, required=required, known=KNOWN_LEAD_COLUMNS),
+    renamed: dict[str, str] = {}
+    rows = read_rows(stream, required=required, known=KNOWN_LEAD_COLUMNS, aliases=LEAD_COLUMN_ALIASES, renamed=renamed)
+    result = import_leads(
+        rows=rows,
         outcome_column=outcome_column,
         positive=positive,
         outcome_date_column=outcome_date_column,
         open_values=open_values,
     )
+    _note_renamed(result, renamed)
+    return result
+
+
+def _note_renamed(result: ImportResult, renamed: dict[str, str]) -> None:
+    """Say which columns were read under a known name the file does not use ("Lead ID" as external_id)."""
+    if renamed:
+        read = ", ".join(f"'{name}' as {column}" for name, column in renamed.items())
+        result.notices.insert(
+            0, f"Columns read under Leadloop's names: {read} (to keep one as a custom attribute, rename it)."
+        )
 
 
 def activities_insert(*, rows: Sequence[ActivityRow], lead_ids: dict[str, int]) -> int:
@@ -403,7 +418,11 @@ def import_finish(
 
 def import_activities_csv(*, stream: IO[bytes], known_types: Collection[str] | None = None) -> ImportResult:
     columns = ("lead", "type", "occurred_at")
-    return import_activities(rows=read_rows(stream, required=columns, known=columns), known_types=known_types)
+    renamed: dict[str, str] = {}
+    rows = read_rows(stream, required=columns, known=columns, aliases=ACTIVITY_COLUMN_ALIASES, renamed=renamed)
+    result = import_activities(rows=rows, known_types=known_types)
+    _note_renamed(result, renamed)
+    return result
 
 
 def score_event_record(*, lead: Lead, cause: str, user: Any = None, outcome: str = "", reason: str = "") -> ScoreEvent:

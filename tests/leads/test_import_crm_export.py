@@ -154,14 +154,14 @@ def test_an_outcome_a_reps_label_contradicts_is_left_out_and_said(defaults: None
 def test_a_column_of_dates_in_another_format_is_said_once_with_what_to_do(defaults: None, tmp_path: Path) -> None:
     rows = [[f"D{i}", "Acme", f"03/{10 + i}/2026"] for i in range(12)]
 
-    _, err = run_import(write_csv(tmp_path, rows, header=["external_id", "company", "Created Date"]))
+    _, err = run_import(write_csv(tmp_path, rows, header=["external_id", "company", "Made On"]))
     leads_out, leads_err = run_import(write_csv(tmp_path, rows, header=["external_id", "company", "created_at"]))
     events = write_csv(tmp_path, [[lead, "call", day] for lead, _, day in rows], header=["lead", "type", "occurred_at"])
     events_err = io.StringIO()
     with pytest.raises(CommandError):  # every row rejected: nothing could be imported
         call_command("import_activities", str(events), stdout=io.StringIO(), stderr=events_err)
 
-    assert "note:" not in err  # "Created Date" is a custom column: nothing was read as a date
+    assert "note:" not in err  # "Made On" is a custom column: nothing was read as a date
     assert last_line(leads_out) == "imported=12 labels=0 rejected=0 warnings=12"
     assert "note: created_at: 12 values are not dates Leadloop reads. Dates are ISO: 2026-03-14" in leads_err
     assert "note: occurred_at: 12 values are not dates Leadloop reads" in events_err.getvalue()
