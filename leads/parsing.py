@@ -90,6 +90,11 @@ class LeadRow:
     still_open: bool = False  # the outcome column says so in words (one of the import's open values)
     # Optional values that were invalid and left out: (field, reason); the lead comes in without them.
     warnings: list[tuple[str, str]] = field(default_factory=list)
+    # What an update leaves as stored: the profile fields the row has no key for or an invalid value
+    # in (``profile`` holds their defaults), and the attributes beside the ones it names. An attribute
+    # the row names empty is removed (``dropped``).
+    kept: frozenset[str] = frozenset()
+    dropped: tuple[str, ...] = ()
 
 
 @dataclass
@@ -272,16 +277,32 @@ def parse_lead_row(
             warnings.append((exc.field, exc.message))
             return default
 
+    kept: set[str] = set()
+
+    def given(name: str, parse: Callable[[], Any], default: Any = None) -> Any:
+        """A profile field's value; one the row has no key for, or an invalid one, is kept as stored."""
+        if name not in values:
+            kept.add(name)
+            return default
+        try:
+            return parse()
+        except RowInvalid as exc:
+            warnings.append((exc.field, exc.message))
+            kept.add(name)
+            return default
+
     profile: dict[str, Any] = {}
     for name, max_length in PROFILE_TEXT_FIELDS.items():
-        profile[name] = optional(partial(_bounded_text, values, name, max_length), "")
-    profile["employees"] = optional(lambda: parse_employees(values.get("employees")))
-    profile["deal_value"] = optional(
-        lambda: parse_number(values.get("deal_value"), name="deal_value", minimum=0, maximum=MAX_DEAL_VALUE)
+        profile[name] = given(name, partial(_bounded_text, values, name, max_length), "")
+    profile["employees"] = given("employees", lambda: parse_employees(values.get("employees")))
+    profile["deal_value"] = given(
+        "deal_value",
+        lambda: parse_number(values.get("deal_value"), name="deal_value", minimum=0, maximum=MAX_DEAL_VALUE),
     )
-    profile["created_at"] = optional(lambda: parse_when(values.get("created_at"), name="created_at"))
+    profile["created_at"] = given("created_at", lambda: parse_when(values.get("created_at"), name="created_at"))
 
     attributes: dict[str, str] = {}
+    dropped: list[str] = []
     left_out = 0
     for key, raw in values.items():
         if key is None or key in KNOWN_LEAD_COLUMNS or key in (outcome_column, outcome_date_column):
@@ -290,20 +311,27 @@ def parse_lead_row(
         if not name:
             continue
         if problem := storable_text_problem(name):
-            warnings.append(("attributes", f"a column name {problem}"))
+            warnings.append(("attributes", f"the column name {name[:40]!r} {problem}"))
             continue
-        text = optional(partial(_attribute_text, name, raw), "")
-        if text and len(name) > MAX_ATTRIBUTE_NAME:  # cut short, two long names could become one
-            warnings.append(
-                (
-                    "attributes",
-                    f"the column {name[:40]!r}… has a name longer than {MAX_ATTRIBUTE_NAME} characters; "
-                    "its value was left out (shorten the name and import again)",
+        try:
+            text = _attribute_text(name, raw)
+        except RowInvalid as exc:  # the stored value, if any, stays
+            warnings.append((exc.field, exc.message))
+            continue
+        if len(name) > MAX_ATTRIBUTE_NAME:  # cut short, two long names could become one
+            if text:
+                warnings.append(
+                    (
+                        "attributes",
+                        f"the column {name[:40]!r}… has a name longer than {MAX_ATTRIBUTE_NAME} characters; "
+                        "its value was left out (shorten the name and import again)",
+                    )
                 )
-            )
-        elif text and len(attributes) < MAX_ATTRIBUTES:
+        elif not text:
+            dropped.append(name)
+        elif len(attributes) < MAX_ATTRIBUTES:
             attributes[name] = text
-        elif text:
+        else:
             left_out += 1
     if left_out:
         warnings.append(("attributes", f"more than {MAX_ATTRIBUTES} custom columns; {left_out} left out"))
@@ -332,6 +360,8 @@ def parse_lead_row(
         outcome_at=outcome_at,
         still_open=still_open,
         warnings=warnings,
+        kept=frozenset(kept),
+        dropped=tuple(dropped),
     )
 
 

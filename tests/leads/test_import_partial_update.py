@@ -1,0 +1,75 @@
+"""An update sets what it gives and keeps the rest: a file or a bulk item with fewer columns than the
+lead has, or with an invalid value, never erases what is stored (the same on SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from leads.models import Lead
+from tests.leads.test_import_leads import last_line, run_import, write_csv
+
+FULL = ["external_id", "company", "industry", "employees", "deal_value", "created_at", "Region", "Tier"]
+
+
+def stored(external_id: str = "A1") -> tuple[Any, ...]:
+    lead = Lead.objects.get(external_id=external_id)
+    created = lead.created_at.date().isoformat() if lead.created_at else None
+    return (lead.company, lead.industry, lead.employees, lead.deal_value, created, lead.attributes)
+
+
+@pytest.fixture
+def acme(defaults: None, tmp_path: Path) -> Path:
+    run_import(
+        write_csv(tmp_path, [["A1", "Acme", "retail", "120", "9000", "2026-03-14", "EMEA", "gold"]], header=FULL)
+    )
+    return tmp_path
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_file_with_fewer_columns_updates_those_and_keeps_the_others(acme: Path) -> None:
+    out, _ = run_import(write_csv(acme, [["A1", "55000", "platinum"]], header=["external_id", "deal_value", "Tier"]))
+
+    assert stored() == ("Acme", "retail", 120, 55000.0, "2026-03-14", {"Region": "EMEA", "Tier": "platinum"})
+    assert last_line(out) == "imported=1 labels=0 rejected=0 warnings=0"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_empty_value_in_a_column_the_file_has_clears_it(acme: Path) -> None:
+    run_import(write_csv(acme, [["A1", "", "", ""]], header=["external_id", "industry", "deal_value", "Region"]))
+
+    assert stored() == ("Acme", "", 120, None, "2026-03-14", {"Tier": "gold"})
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_invalid_value_keeps_the_stored_one_and_says_so(acme: Path) -> None:
+    out, err = run_import(
+        write_csv(
+            acme, [["A1", "-5", "next week", "Acme Two"]], header=["external_id", "deal_value", "created_at", "company"]
+        )
+    )
+
+    assert stored() == ("Acme Two", "retail", 120, 9000.0, "2026-03-14", {"Region": "EMEA", "Tier": "gold"})
+    assert "row 2: deal_value:" in err and "row 2: created_at:" in err
+    assert last_line(out) == "imported=1 labels=0 rejected=0 warnings=2"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_lead_in_the_same_file_comes_in_with_what_it_has(acme: Path) -> None:
+    run_import(write_csv(acme, [["A1", "1"], ["B2", "2"]], header=["external_id", "deal_value"]))
+
+    assert stored("B2") == ("", "", None, 2.0, None, {})
+    assert stored()[0] == "Acme"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bulk_item_with_one_key_keeps_the_rest_and_null_clears(acme: Path, admin: Any, api_for: Any) -> None:
+    api = api_for(admin)
+
+    first = api.post("/api/leads/bulk", {"items": [{"external_id": "A1", "deal_value": 55000}]})
+    api.post("/api/leads/bulk", {"items": [{"external_id": "A1", "industry": None, "Tier": None, "Size": "L"}]})
+
+    assert first.status_code == 200
+    assert stored() == ("Acme", "", 120, 55000.0, "2026-03-14", {"Region": "EMEA", "Size": "L"})
