@@ -134,9 +134,17 @@ class ReasonOut(Schema):
     code: str
     label: str
     outcome: OutcomeValue
-    fields: list[str] = Field(description="The lead fields this reason speaks to.")
+    fields: list[str] = Field(
+        description="The lead fields this reason speaks to that the model knows now: the names a label's "
+        "`fields` may give. A field the taxonomy maps but no lead has yet (say, an attribute not imported) "
+        "is left out until leads have it."
+    )
 
 
 @router.get("/reasons", response=responses({200: list[ReasonOut]}), auth=token_auth(READERS))
-def reasons_list(request: HttpRequest) -> list[Any]:
-    return list(reasons())
+def reasons_list(request: HttpRequest) -> list[dict[str, Any]]:
+    known = set(known_lead_fields())
+    return [
+        {"code": r.code, "label": r.label, "outcome": r.outcome, "fields": [f for f in r.fields if f in known]}
+        for r in reasons()
+    ]

@@ -14,6 +14,8 @@ from leads.models import SCORE_FIELDS, Activity, Lead, LeadQuerySet, LeadStatus,
 from leads.parsing import storable_text_problem
 
 FACETS_CACHE_KEY = "leads:facets"
+ATTRIBUTES_CACHE_KEY = "leads:attribute-names"  # an import forgets it: a new column is a field at once
+ACTIVITY_TYPES_CACHE_KEY = "leads:activity-types"
 
 
 def lead_get(*, external_id: str) -> Lead | None:
@@ -235,7 +237,7 @@ def attribute_names(*, sample: int = FIELD_SAMPLE) -> list[str]:
             names.update(attributes or {})
         return sorted(names)
 
-    return list(cache.get_or_set("leads:attribute-names", read, timeout=300) or ())
+    return list(cache.get_or_set(ATTRIBUTES_CACHE_KEY, read, timeout=300) or ())
 
 
 def attribute_in_use(*, name: str) -> bool:
@@ -249,4 +251,4 @@ def activity_type_names(*, sample: int = 10 * FIELD_SAMPLE) -> list[str]:
     def read() -> list[str]:
         return sorted(set(Activity.objects.order_by("-id").values_list("type", flat=True)[:sample]))
 
-    return list(cache.get_or_set("leads:activity-types", read, timeout=300) or ())
+    return list(cache.get_or_set(ACTIVITY_TYPES_CACHE_KEY, read, timeout=300) or ())

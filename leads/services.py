@@ -32,7 +32,7 @@ from leads.parsing import (
     parse_activity_row,
     parse_lead_row,
 )
-from leads.selectors import FACETS_CACHE_KEY
+from leads.selectors import ACTIVITY_TYPES_CACHE_KEY, ATTRIBUTES_CACHE_KEY, FACETS_CACHE_KEY
 from leads.signals import OutcomesTaken, leads_imported, outcomes_imported, outcomes_withdrawn
 
 CHUNK_ROWS = 5000
@@ -157,8 +157,9 @@ def leads_upsert(*, rows: Sequence[LeadRow]) -> dict[str, int]:
     """Insert or update leads by external_id; returns their ids by external_id. An update sets the
     fields a row gives and keeps the others as stored (``LeadRow.kept``); its attributes are merged
     into the stored ones, and one it names empty is removed (``LeadRow.dropped``)."""
-    # A new industry or source shows up in the list's filters at once, whichever path writes.
-    cache.delete(FACETS_CACHE_KEY)
+    # A new industry or source shows up in the list's filters at once, and a new column among the
+    # fields a rep may mark, whichever path writes.
+    cache.delete_many([FACETS_CACHE_KEY, ATTRIBUTES_CACHE_KEY])
     if connection.vendor == "postgresql":
         return _leads_upsert_copy(rows)
     now = timezone.now()
@@ -337,6 +338,7 @@ def activities_insert(*, rows: Sequence[ActivityRow], lead_ids: dict[str, int]) 
         objects = [Activity(lead_id=lead_ids[row.lead], type=row.type, occurred_at=row.occurred_at) for row in rows]
         Activity.objects.bulk_create(objects, batch_size=2000, ignore_conflicts=True)
         inserted = touched.count() - before
+    cache.delete(ACTIVITY_TYPES_CACHE_KEY)  # a new kind of event is a field a rep may mark at once
     lead_blocks_touch(lead_ids={lead_ids[row.lead] for row in rows})
     return inserted
 

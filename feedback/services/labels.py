@@ -60,14 +60,17 @@ def _reason_for(outcome: str, code: str | None, *, required: bool) -> Reason | N
 
 
 def checked_fields(fields: Sequence[object], *, known: Collection[str], kept: Collection[str] = ()) -> list[str]:
-    """Lead field names as given, each once in their order; ``fields`` names the first one that is
-    not a string, or that is neither among ``known`` (the fields the model knows) nor in ``kept``."""
+    """Lead field names as given, each once in their order; ``fields`` names every one that is not a
+    string, or that is neither among ``known`` (the fields the model knows) nor in ``kept``."""
     checked: list[str] = []
+    unknown: list[str] = []
     for name in fields:
         if not isinstance(name, str) or storable_text_problem(name) or (name not in known and name not in kept):
-            raise LabelError("fields", f"unknown field {str(name)[:60]!r}")
-        if name not in checked:
+            unknown.append(repr(str(name)[:60]))
+        elif name not in checked:
             checked.append(name)
+    if unknown:
+        raise LabelError("fields", f"unknown field{'s' if len(unknown) > 1 else ''} {', '.join(unknown[:5])}")
     if len(checked) > MAX_FIELDS:
         raise LabelError("fields", f"at most {MAX_FIELDS} fields, not {len(checked)}")
     return checked

@@ -275,15 +275,16 @@ def test_the_same_fields_in_another_order_are_the_same_label(
 
 @pytest.mark.django_db
 def test_an_unknown_field_is_a_400_naming_it(rep: Any, api_for: Any, lead_id: str) -> None:
-    body = {"lead": lead_id, "outcome": "converted", "reason": "champion", "fields": ["industry", "shoe_size"]}
+    fields = ["industry", "shoe_size", "hat"]
+    body = {"lead": lead_id, "outcome": "converted", "reason": "champion", "fields": fields}
 
     response = api_for(rep).post("/api/labels", body)
 
     assert response.status_code == 400
     assert response.json() == {
-        "detail": "fields: unknown field 'shoe_size'",
+        "detail": "fields: unknown fields 'shoe_size', 'hat'",
         "field": "fields",
-        "errors": [{"field": "fields", "message": "unknown field 'shoe_size'"}],
+        "errors": [{"field": "fields", "message": "unknown fields 'shoe_size', 'hat'"}],
     }
     assert not Label.objects.filter(lead__external_id=lead_id).exists()
     assert Lead.objects.get(external_id=lead_id).status == "open"

@@ -8,6 +8,7 @@ import pytest
 
 from feedback.models import Reason
 from feedback.taxonomy import DEFAULT_REASON_FIELDS
+from learning.why import known_lead_fields
 from tests.conftest import ApiClient
 
 
@@ -20,11 +21,29 @@ def test_it_lists_the_active_reasons_in_the_design_shape(rep: Any, api_for: Any)
     champion = {"code": "champion", "label": "Strong internal champion", "outcome": "converted"}
     no_budget = {"code": "no_budget", "label": "No budget", "outcome": "not_converted"}
     by_code = {reason["code"]: reason for reason in body}
-    assert by_code["champion"] == {**champion, "fields": DEFAULT_REASON_FIELDS["champion"]}
-    assert by_code["no_budget"] == {**no_budget, "fields": DEFAULT_REASON_FIELDS["no_budget"]}
+    assert by_code["champion"] == {**champion, "fields": known(DEFAULT_REASON_FIELDS["champion"])}
+    assert by_code["no_budget"] == {**no_budget, "fields": known(DEFAULT_REASON_FIELDS["no_budget"])}
     assert all(set(reason) == {"code", "label", "outcome", "fields"} for reason in body)
     assert {reason["outcome"] for reason in body} == {"converted", "not_converted"}
     assert len(body) == Reason.objects.filter(active=True).count()
+
+
+def known(fields: list[str]) -> list[str]:
+    return [name for name in fields if name in known_lead_fields()]
+
+
+@pytest.mark.django_db
+def test_it_lists_only_the_fields_a_label_may_mark_now(rep: Any, admin: Any, api_for: Any, make_leads: Any) -> None:
+    lead = make_leads(1)[0]
+    listed = {reason["code"]: reason["fields"] for reason in api_for(rep).get("/api/reasons").json()}
+    assert "annual_revenue" in DEFAULT_REASON_FIELDS["no_budget"] and "annual_revenue" not in listed["no_budget"]
+    api_for(admin).post("/api/leads/bulk", {"items": [{"external_id": lead, "annual_revenue": "1200000"}]})
+
+    after = {reason["code"]: reason["fields"] for reason in api_for(rep).get("/api/reasons").json()}
+    body = {"lead": lead, "outcome": "not_converted", "reason": "no_budget", "fields": after["no_budget"]}
+
+    assert "annual_revenue" in after["no_budget"]  # once leads have it, a label may mark it
+    assert api_for(rep).post("/api/labels", body).status_code == 201
 
 
 @pytest.mark.django_db
