@@ -26,8 +26,19 @@ api = NinjaAPI(title="Leadloop API", version="1.0", auth=TokenAuth(), urls_names
 
 
 def _field(loc: Any) -> str:
-    parts = [str(p) for p in (loc or []) if p not in ("body", "payload", "query", "path")]
+    """``items.17.external_id``: a position in a list counts from 1, as an item's errors do."""
+    parts = [
+        str(p + 1) if isinstance(p, int) else str(p)
+        for p in (loc or [])
+        if p not in ("body", "payload", "query", "path")
+    ]
     return ".".join(parts) or "body"
+
+
+def _message(error: dict[str, Any]) -> str:
+    if error.get("type") == "extra_forbidden":
+        return "not an option of this endpoint (see /api/openapi.json)"
+    return str(error.get("msg", "invalid")).removeprefix("Value error, ")  # pydantic's prefix for a validator's
 
 
 def _not_an_object(request: HttpRequest, exc: ValidationError) -> bool:
@@ -54,19 +65,27 @@ def _bad_request(request: HttpRequest, errors: list[dict[str, str]]) -> HttpResp
 def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     if _not_an_object(request, exc):
         return _bad_request(request, [{"field": "body", "message": "expected a JSON object"}])
-    return _bad_request(
-        request, [{"field": _field(e.get("loc")), "message": e.get("msg", "invalid")} for e in exc.errors]
-    )
+    return _bad_request(request, [{"field": _field(e.get("loc")), "message": _message(e)} for e in exc.errors])
 
 
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     """A 400 raised as ``"field: message"`` gets the same shape as a schema's; other statuses keep ``detail``."""
     message = str(exc)
+    if exc.status_code == 400 and message.startswith("Cannot parse request body"):  # django-ninja's, for bad JSON
+        return _bad_request(request, [{"field": "body", "message": _not_json(request)}])
     field, colon, words = message.partition(": ")
     if exc.status_code == 400 and colon and field.replace("_", "").replace(".", "").isalnum():
         return _bad_request(request, [{"field": field, "message": words}])
     return api.create_response(request, {"detail": message}, status=exc.status_code)
+
+
+def _not_json(request: HttpRequest) -> str:
+    try:
+        json.loads(request.body)
+    except ValueError as exc:
+        return f"not valid JSON ({str(exc)[:120]})"
+    return "not valid JSON"
 
 
 def _size(limit: int) -> str:

@@ -9,7 +9,7 @@ from django.http.response import HttpResponseBase
 from django.utils import timezone
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
-from pydantic import Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from config.apiauth import responses, token_auth
 from config.roles import ADMINS, MANAGERS, READERS, signed_in_user
@@ -112,7 +112,15 @@ def lead_out(lead: Lead, *, actions: list[Any] | None = None) -> dict[str, Any]:
     }
 
 
+class ActivitiesBulkIn(Schema):
+    model_config = ConfigDict(extra="forbid")  # a mistyped option is a 400, never ignored
+
+    items: list[dict[str, Any]] = Field(max_length=MAX_BULK, description="events: `lead`, `type`, `occurred_at`")
+
+
 class BulkIn(Schema):
+    model_config = ConfigDict(extra="forbid")  # a mistyped option (outcome_colum) is a 400, never ignored
+
     items: list[dict[str, Any]] = Field(max_length=MAX_BULK)
     outcome_column: str | None = None
     positive: str | None = None
@@ -193,7 +201,7 @@ def leads_bulk(request: HttpRequest, payload: BulkIn) -> dict[str, Any]:
 
 
 @router.post("/activities/bulk", response=responses({200: BulkOut}, 400, 413), auth=token_auth(ADMINS))
-def activities_bulk(request: HttpRequest, payload: BulkIn) -> dict[str, Any]:
+def activities_bulk(request: HttpRequest, payload: ActivitiesBulkIn) -> dict[str, Any]:
     """Insert up to 10,000 events (`lead`, `type`, `occurred_at`); an event already stored is skipped
     and counted in `duplicates` (`imported` counts the new ones), one dated more than a day ahead is
     left out as an error."""

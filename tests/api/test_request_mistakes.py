@@ -1,0 +1,60 @@
+"""An integrator's mistakes get a 400 in the API's one shape, naming what to fix: a mistyped option,
+a body that is not JSON, a bad item counted as items are counted elsewhere (from 1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from leads.models import Lead
+
+
+@pytest.mark.django_db
+def test_a_mistyped_option_is_a_400_naming_it_and_nothing_is_saved(admin: Any, api_for: Any) -> None:
+    body = {"items": [{"external_id": "OC-6", "stage": "won"}], "outcome_colum": "stage"}
+
+    response = api_for(admin).post("/api/leads/bulk", body)
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"field": "outcome_colum", "message": "not an option of this endpoint (see /api/openapi.json)"}
+    ]
+    assert not Lead.objects.exists()  # "stage" never became a custom attribute carrying the outcome
+
+
+@pytest.mark.django_db
+def test_the_activities_endpoint_refuses_the_leads_options(admin: Any, api_for: Any) -> None:
+    response = api_for(admin).post("/api/activities/bulk", {"items": [], "outcome_column": "stage"})
+
+    assert (response.status_code, response.json()["field"]) == (400, "outcome_column")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/leads/bulk", "/api/labels"])
+def test_a_body_that_is_not_json_is_a_400_naming_the_body(path: str, admin: Any, api_for: Any) -> None:
+    client = api_for(admin)
+
+    response = client.client.post(path, "{bad json", content_type="application/json", headers=client.headers)
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["field"] == "body" and body["errors"][0]["message"].startswith("not valid JSON (Expecting")
+
+
+@pytest.mark.django_db
+def test_an_item_that_is_not_an_object_is_counted_from_one(admin: Any, api_for: Any) -> None:
+    items: list[Any] = [{"external_id": f"A{i}"} for i in range(16)] + ["not an object"]
+
+    response = api_for(admin).post("/api/leads/bulk", {"items": items})
+
+    assert response.status_code == 400
+    assert response.json()["field"] == "items.17"  # the 17th item, as per-item errors count them
+
+
+@pytest.mark.django_db
+def test_a_validators_message_reads_without_pydantics_prefix(rep: Any, api_for: Any) -> None:
+    response = api_for(rep).get("/api/leads", updated_since="2026-12-01T10:00:00")
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["message"] == "give a time zone, e.g. 2026-11-01T12:00:00Z"
