@@ -70,3 +70,26 @@ class ApiErrorsAsJsonMiddleware:
             if name in response:
                 replacement[name] = response[name]
         return replacement
+
+
+class ApiHeadMiddleware:
+    """HEAD on an API endpoint answers as its GET does, without the body (HTTP asks every GET
+    resource to take HEAD; django-ninja routes GET only and would answer 405)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method != "HEAD" or not request.path.startswith("/api/"):
+            return self.get_response(request)
+        request.method = "GET"
+        try:
+            response = self.get_response(request)
+        finally:
+            request.method = "HEAD"
+        if response.streaming:  # an export: its rows are never read
+            response.streaming_content = []
+        else:
+            response["Content-Length"] = str(len(response.content))
+            response.content = b""
+        return response
