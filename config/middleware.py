@@ -5,7 +5,7 @@ from collections.abc import Callable
 from http import HTTPStatus
 
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ class ApiHeadMiddleware:
             response = self.get_response(request)
         finally:
             request.method = "HEAD"
-        if response.streaming:  # an export: its rows are never read
+        if isinstance(response, StreamingHttpResponse):  # an export: its rows are never read
             response.streaming_content = []
         else:
             response["Content-Length"] = str(len(response.content))
