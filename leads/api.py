@@ -60,11 +60,16 @@ class LeadOut(Schema):
     country: str
     source: str
     deal_value: float | None
+    created_at: datetime | None = Field(description="when the lead was created, as imported (null: not given)")
     attributes: dict[str, Any]
     status: LeadStatusValue
     score: float | None = Field(description="P(convert), 0..1")
-    fit_score: float | None
-    behavior_score: float | None
+    fit_score: float | None = Field(
+        description="0..100: the profile's part of the score (100 × the sigmoid of its columns' contributions)"
+    )
+    behavior_score: float | None = Field(
+        description="0..100: the activity's part of the score (100 × the sigmoid of its columns' contributions)"
+    )
     expected_value: float | None = Field(description="P(convert) × deal value − cost per lead")
     uncertainty: float | None
     model_version: int | None = Field(description="null while scores come from the cold-start point rules")
@@ -195,6 +200,7 @@ def leads_bulk(request: HttpRequest, payload: BulkIn) -> dict[str, Any]:
         positive=payload.positive,
         outcome_date_column=payload.outcome_date_column,
         open_values=payload.open_values,
+        unit="item",
     )
     import_finish(result=result, kind="leads", by=signed_in_user(request), source="API", file_name="API")
     return _bulk_out(result)
@@ -238,6 +244,10 @@ class LeadListParams(Schema):
     def filters(self) -> SyncFilters:
         if self.status and self.status not in LeadStatus.values:
             raise HttpError(400, f"status: must be one of {', '.join(LeadStatus.values)}")
+        if self.min_score is not None and self.max_score is not None and self.max_score < self.min_score:
+            raise HttpError(
+                400, f"max_score: {self.max_score:g} is below min_score {self.min_score:g}: no lead could match"
+            )
         return SyncFilters(
             leads=LeadFilters(
                 status=self.status,
@@ -282,8 +292,12 @@ class LeadScoreOut(Schema):
     status: LeadStatusValue
     deal_value: float | None
     score: float | None = Field(description="P(convert), 0..1")
-    fit_score: float | None
-    behavior_score: float | None
+    fit_score: float | None = Field(
+        description="0..100: the profile's part of the score (100 × the sigmoid of its columns' contributions)"
+    )
+    behavior_score: float | None = Field(
+        description="0..100: the activity's part of the score (100 × the sigmoid of its columns' contributions)"
+    )
     expected_value: float | None
     uncertainty: float | None
     model_version: int | None

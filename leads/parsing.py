@@ -299,7 +299,10 @@ def parse_lead_row(
         "deal_value",
         lambda: parse_number(values.get("deal_value"), name="deal_value", minimum=0, maximum=MAX_DEAL_VALUE),
     )
-    profile["created_at"] = given("created_at", lambda: parse_when(values.get("created_at"), name="created_at"))
+    profile["created_at"] = given(
+        "created_at",
+        lambda: _not_after(parse_when(values.get("created_at"), name="created_at"), latest, name="created_at"),
+    )
 
     attributes: dict[str, str] = {}
     dropped: list[str] = []

@@ -88,6 +88,7 @@ def _validated_leads(
     positive: str | None,
     outcome_date_column: str | None,
     open_values: Collection[str] = (),
+    unit: str = "row",
 ) -> Iterator[LeadRow]:
     first_seen: dict[str, int] = {}
     latest = timezone.now() + FUTURE_SLACK
@@ -113,7 +114,9 @@ def _validated_leads(
         if row.external_id in first_seen:
             result.reject(
                 RowError(
-                    number, "external_id", f"{row.external_id!r} already appears on row {first_seen[row.external_id]}"
+                    number,
+                    "external_id",
+                    f"{row.external_id!r} already appears on {unit} {first_seen[row.external_id]} (the first is kept)",
                 )
             )
             continue
@@ -240,6 +243,7 @@ def import_leads(
     positive: str | None = None,
     outcome_date_column: str | None = None,
     open_values: Collection[str] = (),
+    unit: str = "row",
 ) -> ImportResult:
     """Import numbered rows (from a CSV or the API). A row without a usable external_id is
     rejected; an invalid optional value is left out with a warning, and its lead comes in. A row
@@ -253,6 +257,7 @@ def import_leads(
         positive=positive,
         outcome_date_column=outcome_date_column,
         open_values=open_values,
+        unit=unit,
     )
     overruled = 0
     for chunk in _chunks(validated, CHUNK_ROWS):

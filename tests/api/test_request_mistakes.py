@@ -58,3 +58,35 @@ def test_a_validators_message_reads_without_pydantics_prefix(rep: Any, api_for: 
 
     assert response.status_code == 400
     assert response.json()["errors"][0]["message"] == "give a time zone, e.g. 2026-11-01T12:00:00Z"
+
+
+@pytest.mark.django_db
+def test_a_score_range_that_ends_below_its_start_is_a_400(rep: Any, api_for: Any) -> None:
+    response = api_for(rep).get("/api/leads", min_score="0.9", max_score="0.1")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"field": "max_score", "message": "0.1 is below min_score 0.9: no lead could match"}
+    ]
+
+
+@pytest.mark.django_db
+def test_an_item_given_twice_is_named_as_an_item_and_a_date_ahead_is_left_out(
+    admin: Any, rep: Any, api_for: Any
+) -> None:
+    items = [
+        {"external_id": "A1", "created_at": "2026-03-14"},
+        {"external_id": "A1"},
+        {"external_id": "B2", "created_at": "2099-01-01"},
+    ]
+
+    body = api_for(admin).post("/api/leads/bulk", {"items": items}).json()
+
+    assert body["errors"] == [
+        {"item": 2, "field": "external_id", "message": "'A1' already appears on item 1 (the first is kept)"}
+    ]
+    assert body["warnings"][0]["item"] == 3 and "is in the future" in body["warnings"][0]["message"]
+    read = api_for(rep).get("/api/leads/A1").json()
+    assert (
+        read["created_at"].startswith("2026-03-14") and api_for(rep).get("/api/leads/B2").json()["created_at"] is None
+    )
