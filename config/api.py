@@ -83,7 +83,7 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 def _not_json(request: HttpRequest) -> str:
     try:
         json.loads(request.body)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested deeper than the parser goes
         return f"not valid JSON ({str(exc)[:120]})"
     return "not valid JSON"
 

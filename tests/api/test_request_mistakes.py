@@ -90,3 +90,14 @@ def test_an_item_given_twice_is_named_as_an_item_and_a_date_ahead_is_left_out(
     assert (
         read["created_at"].startswith("2026-03-14") and api_for(rep).get("/api/leads/B2").json()["created_at"] is None
     )
+
+
+@pytest.mark.django_db
+def test_json_nested_deeper_than_the_parser_goes_is_a_400_not_a_500(rep: Any, api_for: Any) -> None:
+    client = api_for(rep)
+    deep = "[" * 100_000 + "]" * 100_000
+
+    response = client.client.post("/api/labels", deep, content_type="application/json", headers=client.headers)
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["message"].startswith("not valid JSON (maximum recursion depth")
