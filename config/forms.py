@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib.auth import password_validation
+from django.contrib.auth import authenticate, password_validation
 from django.contrib.auth.models import User
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import NON_FIELD_ERRORS
+from django.http import HttpRequest
 
 from config.roles import Role
 
@@ -91,7 +92,11 @@ class UserChangeForm(forms.Form):
         help_text="unticked: their sessions end, their API tokens are revoked and the leads leased to them "
         "go back to the queue; their labels stay",
     )
-    password = PasswordField(required=False, label="New password", help_text="leave empty to keep theirs")
+    password = PasswordField(
+        required=False,
+        label="New password",
+        help_text="leave empty to keep theirs; a new one ends their other sessions and revokes their API tokens",
+    )
     current_password = forms.CharField(
         required=False,
         strip=False,
@@ -101,9 +106,9 @@ class UserChangeForm(forms.Form):
     )
     seen = forms.CharField(widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, editor: User, user: User, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, editor: User, user: User, request: HttpRequest | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.editor, self.user = editor, user
+        self.editor, self.user, self.request = editor, user, request
         if editor.pk != user.pk:
             del self.fields["current_password"]
         if self.initial.get("role"):  # "no role yet" is only for a user who has none
@@ -118,9 +123,14 @@ class UserChangeForm(forms.Form):
         own = "current_password" in self.fields and data.get("password")
         if own and not data.get("current_password"):
             self.add_error("current_password", "type your current password to change your own")
-        elif own and not self.editor.check_password(data["current_password"]):
+        elif own and not self._is_current(data["current_password"]):
             self.add_error("current_password", "is not your current password")
         return data
+
+    def _is_current(self, password: str) -> bool:
+        """Checked as a sign-in is, so django-axes counts a wrong guess: whoever holds a session
+        cannot try passwords here without limit (past the limit the lockout answers 429)."""
+        return authenticate(self.request, username=self.editor.get_username(), password=password) is not None
 
     def changes(self) -> dict[str, Any]:
         """role, active, password: each None unless the admin changed it."""

@@ -128,6 +128,9 @@ def user_change(
         if password is not None:
             locked.set_password(password)
         locked.save()
+        # A password is changed when the old one may have leaked: a token made meanwhile is as exposed.
+        if password is not None and (revoked := token_revoke(user=locked, by=by)):
+            changes["tokens"] = f"{revoked} revoked with the password"
         audit_record(user=by, action="user.update", target=f"user {locked.username}", changes=changes)
         if changes.get("active") == [True, False]:
             _sign_out_everywhere(locked, by=by)

@@ -58,6 +58,7 @@ def saved_words(changed: list[str], *, role: str, active: bool) -> str:
         "role": f"role now {role}",
         "active": "may sign in again" if active else "may no longer sign in; their leased leads are back in the queue",
         "password": "password changed",
+        "tokens": "their API tokens revoked (make new ones with create_user)",
     }
     return ", ".join(words[name] for name in changed) or "nothing changed"
 
@@ -89,7 +90,7 @@ def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
         raise Http404("No such user.")
     user, editor = row.user, signed_in_user(request)
     initial = {"role": row.role.value if row.role else "", "active": user.is_active, "seen": user_fingerprint(user)}
-    form = UserChangeForm(request.POST or None, initial=initial, editor=editor, user=user)
+    form = UserChangeForm(request.POST or None, initial=initial, editor=editor, user=user, request=request)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -113,3 +114,9 @@ def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
                 return redirect("users")
         status = 400
     return render(request, "config/user_edit.html", {"form": form, "row": row}, status=status)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form refused for its CSRF token, on the site's own page (Django's has an inline style the
+    Content-Security-Policy blocks, and no way back)."""
+    return render(request, "403_csrf.html", status=403)

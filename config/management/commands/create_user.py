@@ -4,6 +4,9 @@ import shlex
 from argparse import ArgumentParser
 from typing import Any
 
+from django.contrib.auth import password_validation
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -30,8 +33,11 @@ class Command(BaseCommand):
         if not name or len(name) > 150:
             raise CommandError("NAME must be 1 to 150 characters")
         password = options["password"]
-        if password is not None and len(password) < 8:
-            raise CommandError("--password must be at least 8 characters")
+        if password is not None:
+            try:  # the site's validators, as the users page applies them
+                password_validation.validate_password(password, User(username=name))
+            except ValidationError as exc:
+                raise CommandError(f"--password: {' '.join(exc.messages)}") from None
         with transaction.atomic():  # a refused token leaves the user as it was, and the audit log too
             user, created, held = user_save(name=name, role=Role(options["role"]), password=password)
             given = options["token_name"]

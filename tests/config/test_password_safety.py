@@ -1,0 +1,68 @@
+"""What the security review found around passwords: a new password revokes the user's API tokens,
+weak passwords are refused, guesses at the current one count as failed sign-ins, and a refused
+form (CSRF) gets the site's own page."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import Client
+
+from config.roles import Role
+from config.tokens import token_create
+from tests.config.test_users_page import USERS, edit
+from tests.conftest import ApiClient, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_new_password_revokes_the_users_api_tokens_and_says_so(page_for: Any, admin: Any) -> None:
+    victim = make_user("victim", Role.REP)
+    key = token_create(user=victim, name="crm")
+    assert ApiClient(key).get("/api/reasons").status_code == 200
+
+    client = page_for(admin)
+    response = edit(client, victim, password="Victim-pass-2")
+
+    assert response.status_code == 302
+    assert ApiClient(key).get("/api/reasons").status_code == 401
+    page = client.get(USERS).content.decode()
+    assert "victim: password changed, their API tokens revoked (make new ones with create_user)" in page
+
+
+@pytest.mark.parametrize("password", ["password", "12345678", "qwertyuiop"])
+def test_a_weak_password_is_refused_on_the_users_page_and_by_create_user(
+    password: str, page_for: Any, admin: Any
+) -> None:
+    response = page_for(admin).post(USERS, {"username": "weakpass", "role": "admin", "password": password})
+
+    assert response.status_code == 400 and "password" in response.context["form"].errors
+    with pytest.raises(CommandError, match="--password: "):
+        call_command("create_user", "weakpass", "--role", "rep", "--password", password, stdout=io.StringIO())
+
+
+def test_guesses_at_the_current_password_are_throttled_as_sign_ins(page_for: Any, admin: Any) -> None:
+    client = page_for(admin)
+
+    answers = [
+        edit(client, admin, password="Brand-new-pass-9", current_password=f"guess-{i}").status_code for i in range(6)
+    ]
+    right = edit(client, admin, password="Brand-new-pass-9", current_password="password-123")
+
+    assert answers[:4] == [400] * 4 and answers[-1] == 429  # the fifth failure locks, as on the login page
+    assert right.status_code == 429  # the right one too, until the cool-off
+    assert Client().post("/accounts/login/", {"username": "admin1", "password": "password-123"}).status_code == 429
+
+
+def test_a_form_refused_for_its_csrf_token_gets_the_sites_page() -> None:
+    client = Client(enforce_csrf_checks=True)
+
+    response = client.post("/accounts/login/", {"username": "x", "password": "y"})
+
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "This form could not be sent" in page and "<style" not in page
