@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import authenticate, password_validation
+from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.models import User
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import NON_FIELD_ERRORS
@@ -79,6 +80,26 @@ class UserAddForm(forms.Form):
         if User.objects.filter(username__iexact=name).exists():
             raise forms.ValidationError(f"{name!r} is taken: change that user below instead")
         return name
+
+
+class OwnPasswordForm(PasswordChangeForm):
+    """Any user's own new password: the current one is checked as a sign-in is (django-axes counts
+    a wrong guess), the new one by the site's validators."""
+
+    def __init__(self, user: User, *args: Any, request: HttpRequest | None = None, **kwargs: Any) -> None:
+        super().__init__(user, *args, **kwargs)
+        self.request = request
+        self.fields["old_password"].label = "Current password"
+        self.fields["new_password1"].help_text = (
+            "at least 8 characters, not a common or all-digit one; it ends your other sessions and revokes "
+            "your API tokens"
+        )
+
+    def clean_old_password(self) -> str:
+        old: str = self.cleaned_data["old_password"]
+        if authenticate(self.request, username=self.user.get_username(), password=old) is None:
+            raise forms.ValidationError("is not your current password")
+        return old
 
 
 class UserChangeForm(forms.Form):

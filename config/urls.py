@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from config.api import api
-from config.views import home, user_edit, users_page
+from config.views import home, own_password, user_edit, users_page
 
 handler500 = "config.views.server_error"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("", home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password/", own_password, name="own_password"),
     path("api/", api.urls),
     path("settings/users/", users_page, name="users"),
     path("settings/users/<int:user_id>/", user_edit, name="user_edit"),

@@ -139,6 +139,22 @@ def user_change(
     return list(changes)
 
 
+def own_password_change(*, user: User, password: str) -> int:
+    """A user's new password of their own (any role; the caller checked the current one): audited,
+    and their API tokens revoked, as an admin's reset does. Returns how many tokens were revoked."""
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        locked.set_password(password)
+        locked.save(update_fields=["password"])
+        revoked = token_revoke(user=locked, by=locked)
+        changes: dict[str, object] = {"password": "changed"}
+        if revoked:
+            changes["tokens"] = f"{revoked} revoked with the password"
+        audit_record(user=locked, action="user.update", target=f"user {locked.username}", changes=changes)
+    user.password = locked.password  # the caller keeps its session on the new password's hash
+    return revoked
+
+
 def _admins() -> QuerySet[User]:
     """Users who can act as admins now: active, and in the admin group or superusers."""
     in_group = User.groups.through.objects.filter(group__name=Role.ADMIN.value).values("user_id")

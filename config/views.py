@@ -11,9 +11,9 @@ from django.template import loader
 from django.views.decorators.csrf import requires_csrf_token
 from django.views.decorators.http import require_http_methods
 
-from config.forms import UserAddForm, UserChangeForm
+from config.forms import OwnPasswordForm, UserAddForm, UserChangeForm
 from config.roles import ADMINS, Role, role_of, role_required, signed_in_user
-from config.users import UserError, user_change, user_fingerprint, user_rows, user_save
+from config.users import UserError, own_password_change, user_change, user_fingerprint, user_rows, user_save
 
 
 @login_required
@@ -120,3 +120,18 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """A form refused for its CSRF token, on the site's own page (Django's has an inline style the
     Content-Security-Policy blocks, and no way back)."""
     return render(request, "403_csrf.html", status=403)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def own_password(request: HttpRequest) -> HttpResponse:
+    """Every user changes their own password here (admins change others' on the users page)."""
+    user = signed_in_user(request)
+    form = OwnPasswordForm(user, request.POST or None, request=request)
+    if request.method == "POST" and form.is_valid():
+        revoked = own_password_change(user=user, password=form.cleaned_data["new_password1"])
+        update_session_auth_hash(request, user)  # this session stays; the others end
+        tokens = f"; your {revoked} API token{'s were' if revoked != 1 else ' was'} revoked" if revoked else ""
+        messages.success(request, f"Password changed: your other sessions are signed out{tokens}.")
+        return redirect("home")
+    return render(request, "registration/own_password.html", {"form": form}, status=400 if form.errors else 200)

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # Pages anyone may open: the login and logout forms, and /healthz for monitoring (counts and error kinds,
 # no lead data). The API's schema and docs describe it, nothing more.
 PUBLIC = {"login", "logout", "healthz"}
-LOGIN_ONLY = {"home"}  # any signed-in user: it redirects to the role's own page
+LOGIN_ONLY = {"home", "own_password"}  # any signed-in user: their start page, their own password
 API_PUBLIC = {"openapi-json", "openapi-view", "api-root"}
 SAMPLE = {"external_id": "SEC-1", "code": "champion", "rule_id": "1", "action_id": "1", "version": "1"}
 

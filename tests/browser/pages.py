@@ -17,7 +17,19 @@ AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 # (role, username, paths): {open} is an open lead, {closed} a labeled one.
 PAGES: list[tuple[Role | None, str, list[str]]] = [
     (None, "", ["/accounts/login/"]),
-    (Role.REP, "riley", ["/queue/", "/leads/", "/leads/{open}/", "/leads/{closed}/", "/settings/", "/no-such-page/"]),
+    (
+        Role.REP,
+        "riley",
+        [
+            "/queue/",
+            "/leads/",
+            "/leads/{open}/",
+            "/leads/{closed}/",
+            "/settings/",
+            "/no-such-page/",
+            "/accounts/password/",
+        ],
+    ),
     (
         Role.MANAGER,
         "morgan",

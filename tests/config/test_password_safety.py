@@ -12,12 +12,15 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
 
+from config.models import AuditLog
 from config.roles import Role
 from config.tokens import token_create
 from tests.config.test_users_page import USERS, edit
 from tests.conftest import ApiClient, make_user
 
 pytestmark = pytest.mark.django_db
+
+OWN = "/accounts/password/"
 
 
 def test_a_new_password_revokes_the_users_api_tokens_and_says_so(page_for: Any, admin: Any) -> None:
@@ -66,3 +69,36 @@ def test_a_form_refused_for_its_csrf_token_gets_the_sites_page() -> None:
     assert response.status_code == 403
     page = response.content.decode()
     assert "This form could not be sent" in page and "<style" not in page
+
+
+@pytest.mark.parametrize("role", [Role.REP, Role.MANAGER, Role.ADMIN])
+def test_every_user_changes_their_own_password_and_their_tokens_are_revoked(role: Role, page_for: Any) -> None:
+    user = make_user("dana", role)
+    key = token_create(user=user, name="laptop")
+    client, other = page_for(user), page_for(user)
+    assert 'href="/accounts/password/"' in client.get("/leads/").content.decode()
+
+    wrong = client.post(
+        OWN, {"old_password": "nope", "new_password1": "Fresh-pass-42", "new_password2": "Fresh-pass-42"}
+    )
+    weak = client.post(OWN, {"old_password": "password-123", "new_password1": "12345678", "new_password2": "12345678"})
+    done = client.post(
+        OWN,
+        {"old_password": "password-123", "new_password1": "Fresh-pass-42", "new_password2": "Fresh-pass-42"},
+        follow=True,
+    )
+
+    assert wrong.status_code == 400 and "is not your current password" in wrong.content.decode()
+    assert weak.status_code == 400 and "entirely numeric" in weak.content.decode()
+    assert (
+        "Password changed: your other sessions are signed out; your 1 API token was revoked." in done.content.decode()
+    )
+    assert client.get("/leads/").status_code == 200  # this session stays
+    assert other.get("/leads/").status_code == 302  # the other one ends
+    assert ApiClient(key).get("/api/reasons").status_code == 401
+    assert Client().post("/accounts/login/", {"username": "dana", "password": "Fresh-pass-42"}).status_code == 302
+    assert AuditLog.objects.filter(action="user.update", target="user dana", user=user).exists()
+
+
+def test_the_own_password_page_needs_a_sign_in() -> None:
+    assert Client().get(OWN).status_code == 302
