@@ -74,7 +74,10 @@ class ApiErrorsAsJsonMiddleware:
 
 class ApiHeadMiddleware:
     """HEAD on an API endpoint answers as its GET does, without the body (HTTP asks every GET
-    resource to take HEAD; django-ninja routes GET only and would answer 405)."""
+    resource to take HEAD; django-ninja routes GET only and would answer 405). Not on a GET that
+    changes something: the queue's leases its leads, which a monitor's HEAD must not do."""
+
+    NOT_SAFE = ("/api/queue",)
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -82,6 +85,10 @@ class ApiHeadMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.method != "HEAD" or not request.path.startswith("/api/"):
             return self.get_response(request)
+        if request.path.rstrip("/") in self.NOT_SAFE:
+            refused = HttpResponse(status=405, content_type="application/json")  # HEAD: no body
+            refused["Allow"] = "GET"
+            return refused
         request.method = "GET"
         try:
             response = self.get_response(request)

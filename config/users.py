@@ -45,6 +45,7 @@ class SavedUser(NamedTuple):
     user: User
     created: bool
     role_before: str | None  # the role the user held before (None: new, or no role)
+    tokens_revoked: int = 0  # a new password for an existing user revokes their API tokens
 
 
 def user_save(*, name: str, role: Role, password: str | None, by: User | AnonymousUser | None = None) -> SavedUser:
@@ -66,6 +67,10 @@ def user_save(*, name: str, role: Role, password: str | None, by: User | Anonymo
             changes["role"] = [before, role.value]
         if password is not None:
             changes["password"] = "set" if created else "changed"
+        # A new password revokes the user's API tokens, as on the users page (the caller may make one after).
+        revoked = token_revoke(user=user, by=by) if password is not None and not created else 0
+        if revoked:
+            changes["tokens"] = f"{revoked} revoked with the password"
         if changes:
             audit_record(
                 user=by,
@@ -73,7 +78,7 @@ def user_save(*, name: str, role: Role, password: str | None, by: User | Anonymo
                 target=f"user {name}",
                 changes=changes,
             )
-    return SavedUser(user=user, created=created, role_before=before)
+    return SavedUser(user=user, created=created, role_before=before, tokens_revoked=revoked)
 
 
 def user_fingerprint(user: User, role: Role | None = None) -> str:

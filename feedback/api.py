@@ -5,7 +5,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from config.apiauth import responses, token_auth
 from config.roles import LABELERS, READERS, signed_in_user
@@ -63,6 +63,8 @@ def queue(request: HttpRequest, params: Query[QueueParams]) -> dict[str, Any]:
 
 
 class LabelIn(Schema):
+    model_config = ConfigDict(extra="forbid")  # a mistyped "nots" is a 400, never a label without its note
+
     lead: str = Field(min_length=1, max_length=100)
     outcome: OutcomeValue
     reason: str = Field(description="the code of an active reason for that outcome (GET /api/reasons)")

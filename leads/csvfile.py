@@ -180,5 +180,8 @@ def read_rows(
             continue
         row = dict(zip(header, values, strict=False))
         if len(values) < len(header):  # a line cut short: what is there comes in, and the importer says so
-            row[SHORT_ROW] = f"{len(values)} fields, the header has {len(header)}: the missing ones read as empty"
+            row[SHORT_ROW] = (
+                f"{len(values)} fields, the header has {len(header)}: the missing ones are not read "
+                "(a lead already stored keeps them)"
+            )
         yield row_number, row

@@ -73,7 +73,10 @@ class ImportReport:
             lines.append(f"{self.warned:,} {types} the model has not learned from came in: check the spelling below.")
         elif self.warned:
             was = "values were" if self.warned != 1 else "value was"
-            lines.append(f"{self.warned:,} {was} dropped with a warning; those rows came in without them.")
+            lines.append(
+                f"{self.warned:,} {was} dropped with a warning; those rows came in without them "
+                "(a lead already stored keeps its value)."
+            )
         if not self.rejected and not self.warned:
             lines.append("No row had a problem.")
         return lines

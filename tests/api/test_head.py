@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from feedback.models import Lease
 from tests.conftest import ApiClient
 
 
@@ -43,3 +44,13 @@ def test_head_keeps_the_gets_role_checks_and_a_post_only_endpoint_says_405(rep: 
     assert head(api_for(rep), "/api/leads.csv").status_code == 403
     refused = head(api_for(rep), "/api/labels")
     assert (refused.status_code, refused["Allow"]) == (405, "POST")
+
+
+@pytest.mark.django_db
+def test_head_of_the_queue_is_refused_and_leases_nothing(rep: Any, api_for: Any, make_leads: Any) -> None:
+    make_leads(5)
+
+    refused = head(api_for(rep), "/api/queue")
+
+    assert (refused.status_code, refused["Allow"]) == (405, "GET")
+    assert not Lease.objects.exists()

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from feedback.models import Label
 from leads.models import Lead
 
 
@@ -101,3 +102,14 @@ def test_json_nested_deeper_than_the_parser_goes_is_a_400_not_a_500(rep: Any, ap
 
     assert response.status_code == 400
     assert response.json()["errors"][0]["message"].startswith("not valid JSON (maximum recursion depth")
+
+
+@pytest.mark.django_db
+def test_a_mistyped_key_of_a_label_is_a_400_and_no_label_is_stored(rep: Any, api_for: Any, make_leads: Any) -> None:
+    lead = make_leads(1)[0]
+    body = {"lead": lead, "outcome": "not_converted", "reason": "no_budget", "nots": "budget frozen"}
+
+    response = api_for(rep).post("/api/labels", body)
+
+    assert (response.status_code, response.json()["field"]) == (400, "nots")
+    assert not Label.objects.exists()

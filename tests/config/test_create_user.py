@@ -39,7 +39,7 @@ def test_a_role_change_and_a_password_change_are_recorded_without_the_password(d
     assert user_entries() == [
         ("user.create", {"role": [None, "rep"]}),
         ("user.update", {"role": ["rep", "manager"]}),
-        ("user.update", {"password": "changed"}),
+        ("user.update", {"password": "changed", "tokens": "2 revoked with the password"}),  # t1 and t2
     ]
     assert AuditLog.objects.get(changes__password="changed").target == "user dana"
     assert not any("second-secret-2" in str(e.changes) for e in AuditLog.objects.all())

@@ -8,6 +8,7 @@ import io
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
@@ -102,3 +103,15 @@ def test_every_user_changes_their_own_password_and_their_tokens_are_revoked(role
 
 def test_the_own_password_page_needs_a_sign_in() -> None:
     assert Client().get(OWN).status_code == 302
+
+
+def test_create_user_with_a_new_password_revokes_the_old_tokens_and_prints_a_working_one() -> None:
+    make_user("dana", Role.REP)
+    old = token_create(user=User.objects.get(username="dana"), name="laptop")
+    out, err = io.StringIO(), io.StringIO()
+
+    call_command("create_user", "dana", "--role", "rep", "--password", "Orchid-pwd-9999", stdout=out, stderr=err)
+
+    assert ApiClient(old).get("/api/reasons").status_code == 401
+    assert ApiClient(out.getvalue().strip().splitlines()[-1]).get("/api/reasons").status_code == 200
+    assert "password changed: 1 API token of dana revoked" in err.getvalue()

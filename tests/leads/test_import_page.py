@@ -103,7 +103,8 @@ def test_the_importers_warnings_show_as_values_dropped_and_rows_kept() -> None:
     assert report.sentences == [
         "Imported 3 leads, 1 of them with a historical outcome (a label the model learns from).",
         "1 row was rejected and not imported.",
-        "2 values were dropped with a warning; those rows came in without them.",
+        "2 values were dropped with a warning; those rows came in without them "
+        "(a lead already stored keeps its value).",
     ]
     assert [(p.row, p.field, p.outcome) for p in report.problems] == [
         (3, "deal_value", "value dropped, row imported"),

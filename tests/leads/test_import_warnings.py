@@ -200,6 +200,6 @@ def test_a_row_cut_short_comes_in_with_a_warning_saying_so(defaults: None, tmp_p
     out, err = run_import(path)
 
     assert last_line(out) == "imported=2 labels=0 rejected=0 warnings=1"
-    assert "row 3: row: 2 fields, the header has 4: the missing ones read as empty" in out + err
+    assert "row 3: row: 2 fields, the header has 4: the missing ones are not read" in out + err
     short = Lead.objects.get(external_id="S2")
     assert (short.company, short.industry) == ("Beta", "") and "__short__" not in short.attributes

@@ -21,7 +21,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("name")
         parser.add_argument("--role", required=True, choices=[r.value for r in Role])
-        parser.add_argument("--password", help="lets the user log in to the web pages")
+        parser.add_argument(
+            "--password",
+            help="lets the user log in to the web pages; a new one for an existing user revokes their API tokens",
+        )
         parser.add_argument(
             "--token-name",
             help="name the token, e.g. after the integration that will use it (default: 'default', or "
@@ -39,7 +42,7 @@ class Command(BaseCommand):
             except ValidationError as exc:
                 raise CommandError(f"--password: {' '.join(exc.messages)}") from None
         with transaction.atomic():  # a refused token leaves the user as it was, and the audit log too
-            user, created, held = user_save(name=name, role=Role(options["role"]), password=password)
+            user, created, held, revoked = user_save(name=name, role=Role(options["role"]), password=password)
             given = options["token_name"]
             token_name = given[:100] if given is not None else free_token_name(user=user)
             try:
@@ -54,4 +57,6 @@ class Command(BaseCommand):
             self.stderr.write(f"updated {name}: role changed from {held} to {role}")
         else:
             self.stderr.write(f"{'created' if created else 'updated'} {name} ({role})")
+        if revoked:  # a new password: the tokens made under the old one no longer work
+            self.stderr.write(f"password changed: {revoked} API token{'s' if revoked != 1 else ''} of {name} revoked")
         self.stdout.write(key)

@@ -52,7 +52,7 @@ class Command(BaseCommand):
         for name, role, password in demo_users():
             # Created or its role set again, audited as create_user does; a new user's password is
             # hashed once per demo password (the slow hash), not once per user.
-            user, created, _ = user_save(name=name, role=Role(role), password=None)
+            user, created, *_ = user_save(name=name, role=Role(role), password=None)
             if created:
                 user.password = hashes.setdefault(password, make_password(password))
                 user.save(update_fields=["password"])
