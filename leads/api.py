@@ -321,6 +321,7 @@ def leads_list(request: HttpRequest, params: Query[LeadPageParams]) -> dict[str,
     ends after about total/limit pages whatever changes meanwhile and returns each matching lead at
     least once. For the next sync pass `updated_since` = this one's `sync_started_at` (minus a few
     seconds): it catches what changed or arrived since."""
+    _refuse_unknown_parameters(request, LeadPageParams)
     filters = params.filters()
     try:
         after = SyncCursor.decode(params.cursor) if params.cursor else None
@@ -343,7 +344,14 @@ def leads_list(request: HttpRequest, params: Query[LeadPageParams]) -> dict[str,
 def leads_csv(request: HttpRequest, params: Query[LeadListParams]) -> HttpResponseBase:
     """Every matching lead with its scores as CSV (streamed; cells that a spreadsheet would run as a
     formula are prefixed with a quote)."""
+    _refuse_unknown_parameters(request, LeadListParams)
     return leads_csv_response(filters=params.filters())
+
+
+def _refuse_unknown_parameters(request: HttpRequest, schema: type[Schema]) -> None:
+    """A mistyped filter (``min_scor``) is a 400 naming it, not a page of every lead."""
+    if unknown := sorted(set(request.GET) - set(schema.model_fields)):
+        raise HttpError(400, f"{unknown[0]}: not a parameter of this endpoint (see /api/openapi.json)")
 
 
 # Registered last: "/leads/bulk" must match before the catch-all path of a lead.

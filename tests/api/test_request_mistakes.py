@@ -113,3 +113,12 @@ def test_a_mistyped_key_of_a_label_is_a_400_and_no_label_is_stored(rep: Any, api
 
     assert (response.status_code, response.json()["field"]) == (400, "nots")
     assert not Label.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/leads", "/api/leads.csv"])
+def test_a_mistyped_filter_is_a_400_naming_it(path: str, manager: Any, api_for: Any) -> None:
+    response = api_for(manager).get(path, min_scor="0.9")
+
+    assert (response.status_code, response.json()["field"]) == (400, "min_scor")
+    assert api_for(manager).get(path, min_score="0.9").status_code == 200
