@@ -67,10 +67,7 @@ def user_save(*, name: str, role: Role, password: str | None, by: User | Anonymo
             changes["role"] = [before, role.value]
         if password is not None:
             changes["password"] = "set" if created else "changed"
-        # A new password revokes the user's API tokens, as on the users page (the caller may make one after).
-        revoked = token_revoke(user=user, by=by) if password is not None and not created else 0
-        if revoked:
-            changes["tokens"] = f"{revoked} revoked with the password"
+        revoked = _revoke_with_password(user, by=by, changes=changes) if password is not None and not created else 0
         if changes:
             audit_record(
                 user=by,
@@ -133,9 +130,8 @@ def user_change(
         if password is not None:
             locked.set_password(password)
         locked.save()
-        # A password is changed when the old one may have leaked: a token made meanwhile is as exposed.
-        if password is not None and (revoked := token_revoke(user=locked, by=by)):
-            changes["tokens"] = f"{revoked} revoked with the password"
+        if password is not None:
+            _revoke_with_password(locked, by=by, changes=changes)
         audit_record(user=by, action="user.update", target=f"user {locked.username}", changes=changes)
         if changes.get("active") == [True, False]:
             _sign_out_everywhere(locked, by=by)
@@ -151,12 +147,18 @@ def own_password_change(*, user: User, password: str) -> int:
         locked = User.objects.select_for_update().get(pk=user.pk)
         locked.set_password(password)
         locked.save(update_fields=["password"])
-        revoked = token_revoke(user=locked, by=locked)
         changes: dict[str, object] = {"password": "changed"}
-        if revoked:
-            changes["tokens"] = f"{revoked} revoked with the password"
+        revoked = _revoke_with_password(locked, by=locked, changes=changes)
         audit_record(user=locked, action="user.update", target=f"user {locked.username}", changes=changes)
     user.password = locked.password  # the caller keeps its session on the new password's hash
+    return revoked
+
+
+def _revoke_with_password(user: User, *, by: User | AnonymousUser | None, changes: dict[str, object]) -> int:
+    """A new password revokes the user's API tokens, however it is set: it is changed when the old
+    one may have leaked, and a token made meanwhile is as exposed. Notes it in ``changes``."""
+    if revoked := token_revoke(user=user, by=by):
+        changes["tokens"] = f"{revoked} revoked with the password"
     return revoked
 
 
