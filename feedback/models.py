@@ -70,6 +70,9 @@ class Label(models.Model):
     score_seen = models.FloatField(null=True, blank=True)
     model_version_seen = models.PositiveIntegerField(null=True, blank=True)
     seconds_to_label = models.FloatField(null=True, blank=True)
+    # A rep's why added to an outcome an import gave (the outcome and its date are the import's):
+    # the rep's label from then on, which no import overwrites; undo leaves it, as it never reopens a lead.
+    completes_import = models.BooleanField(default=False)
 
     class Meta:
         indexes = [

@@ -100,12 +100,14 @@ def lead_detail(request: HttpRequest, external_id: str) -> HttpResponse:
         "may_override": has_role(user, ADMINS),
         "activities": activities[:ACTIVITIES_SHOWN],
         "more_activities": len(activities) > ACTIVITIES_SHOWN,
-        "label": lead_label(lead=lead),
+        "label": (label := lead_label(lead=lead)),
         "history": lead_score_history(lead=lead),
         "next_actions": next_actions_for(lead=lead),
         "reasons": reasons_by_outcome(),
         "answer": answer_take(request, lead=lead.external_id),  # a refused label's answer, to change
     }
+    if context["answer"] is None and label is not None and label.source == "import" and not label.reason_id:
+        context["answer"] = {"outcome": label.outcome}  # the why of the imported outcome: that outcome's reasons
     return render(request, "leads/detail.html", context)
 
 

@@ -117,6 +117,16 @@ def label_submit(
             if not Lead.rows.select_for_update().filter(pk=lead.pk).exists():
                 raise LabelError("lead", f"no lead with external_id {lead.external_id!r}", status=404)
             existing = Label.objects.filter(lead_id=lead.pk).select_related("reason").first()
+            if existing is not None and existing.source == LabelSource.IMPORT and existing.reason_id is None:
+                return _import_complete(
+                    existing,
+                    lead=lead,
+                    user=user,
+                    outcome=outcome,
+                    why=(reason, note, marked),
+                    source=source,
+                    seconds_to_label=seconds_to_label,
+                )
             if existing is not None:
                 # The marked fields are a set: the same ones in another order are the same label.
                 same = (existing.outcome, existing.reason_id, existing.note, set(existing.fields or []))
@@ -158,6 +168,45 @@ def label_submit(
         if lease is not None and others is None:
             Lease.objects.filter(lead_id=lead.pk).delete()  # the lead row is locked: still that lease
         labels_changed.send(sender=Label)
+    return LabelResult(label, created=True)
+
+
+def _import_complete(
+    label: Label,
+    *,
+    lead: Lead,
+    user: User,
+    outcome: str,
+    why: tuple[Reason | None, str, list[str]],
+    source: str,
+    seconds_to_label: float | None,
+) -> LabelResult:
+    """A rep gives the why of an outcome an import recorded without one (a CRM's lost deal): the
+    same outcome completes that label, which becomes the rep's (an import never overwrites it again;
+    its outcome date stays the import's). Another outcome is refused: the CRM's record stands."""
+    if outcome != label.outcome:
+        raise LabelError(
+            "outcome",
+            f"{lead.external_id} was imported as {label.outcome}: give the why of that outcome "
+            "(change the outcome in the CRM, and import it again)",
+            status=409,
+        )
+    reason, note, marked = why
+    Label.objects.filter(pk=label.pk).update(
+        reason=reason,
+        note=note,
+        fields=marked,
+        user=user,
+        source=source,
+        created_at=timezone.now(),
+        seconds_to_label=seconds_to_label,
+        score_seen=lead.score,
+        model_version_seen=lead.model_version,
+        completes_import=True,
+    )
+    label.refresh_from_db()
+    score_event_record(lead=lead, cause="label", user=user, outcome=outcome, reason=reason.label if reason else "")
+    labels_changed.send(sender=Label)
     return LabelResult(label, created=True)
 
 

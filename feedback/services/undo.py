@@ -43,7 +43,9 @@ def last_action_undo(*, user: User, lease_minutes: int) -> Undone | None:
     its answer returned for editing) or a skip (the lead comes back to their queue)."""
     since = timezone.now() - UNDO_WINDOW
     label_at = (
-        Label.objects.filter(user=user, source__in=[LabelSource.REP, LabelSource.API], created_at__gte=since)
+        Label.objects.filter(
+            user=user, source__in=[LabelSource.REP, LabelSource.API], completes_import=False, created_at__gte=since
+        )
         .order_by("-created_at")
         .values_list("created_at", flat=True)
         .first()
@@ -75,7 +77,12 @@ def _label_take_back(*, user: User, lease_minutes: int) -> Undone | None:
     with transaction.atomic():
         label = (
             Label.objects.select_for_update()
-            .filter(user=user, source__in=[LabelSource.REP, LabelSource.API], created_at__gte=now - UNDO_WINDOW)
+            .filter(
+                user=user,
+                source__in=[LabelSource.REP, LabelSource.API],
+                completes_import=False,  # an import's outcome with a rep's why: undo never reopens it
+                created_at__gte=now - UNDO_WINDOW,
+            )
             .order_by("-created_at", "-id")
             .select_related("lead")
             .first()
