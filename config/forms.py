@@ -66,6 +66,14 @@ def role_choices() -> list[tuple[str, str]]:
     return [(role.value, ROLE_WORDS[role.value]) for role in Role]
 
 
+def _validate_for(form: forms.Form, password: str, user: User) -> None:
+    """The site's password validators with the user known (the similarity one needs it)."""
+    try:
+        password_validation.validate_password(password, user)
+    except forms.ValidationError as exc:
+        form.add_error("password", exc)
+
+
 class UserAddForm(forms.Form):
     username = forms.CharField(
         max_length=150,
@@ -80,6 +88,12 @@ class UserAddForm(forms.Form):
         if User.objects.filter(username__iexact=name).exists():
             raise forms.ValidationError(f"{name!r} is taken: change that user below instead")
         return name
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("password") and data.get("username"):  # the validators that need the user: similarity
+            _validate_for(self, data["password"], User(username=data["username"]))
+        return data
 
 
 class OwnPasswordForm(PasswordChangeForm):
@@ -146,6 +160,8 @@ class UserChangeForm(forms.Form):
             self.add_error("current_password", "type your current password to change your own")
         elif own and not self._is_current(data["current_password"]):
             self.add_error("current_password", "is not your current password")
+        if data.get("password"):  # the validators that need the user: similarity to their name
+            _validate_for(self, data["password"], self.user)
         return data
 
     def _is_current(self, password: str) -> bool:

@@ -94,7 +94,7 @@ class ApiHeadMiddleware:
             response = self.get_response(request)
         finally:
             request.method = "HEAD"
-        if isinstance(response, StreamingHttpResponse):  # an export: its rows are never read
+        if isinstance(response, StreamingHttpResponse):  # an export: only its first fetch was read
             response.streaming_content = []
         else:
             response["Content-Length"] = str(len(response.content))

@@ -56,6 +56,7 @@ def user_save(*, name: str, role: Role, password: str | None, by: User | Anonymo
         user, created = User.objects.select_for_update().get_or_create(username=name)
         held = None if created else role_among(user.groups.values_list("name", flat=True))
         before = held.value if held else None
+        same = not created and password is not None and user.check_password(password)
         if password is not None:
             user.set_password(password)
         elif created:
@@ -65,9 +66,10 @@ def user_save(*, name: str, role: Role, password: str | None, by: User | Anonymo
         changes: dict[str, object] = {}
         if before != role.value:
             changes["role"] = [before, role.value]
-        if password is not None:
+        if password is not None and not same:
             changes["password"] = "set" if created else "changed"
-        revoked = _revoke_with_password(user, by=by, changes=changes) if password is not None and not created else 0
+        # A new password revokes the tokens; the same one given again (a second token asked for) does not.
+        revoked = _revoke_with_password(user, by=by, changes=changes) if "password" in changes and not created else 0
         if changes:
             audit_record(
                 user=by,

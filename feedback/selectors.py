@@ -84,7 +84,7 @@ def undoable_action(*, user: User, window: timedelta) -> UndoableAction | None:
     """The user's last label or skip of the last ``window``, the one ``u`` would take back."""
     since = timezone.now() - window
     label = (
-        Label.objects.filter(user=user, source__in=["rep", "api"], created_at__gte=since)
+        Label.objects.filter(user=user, source__in=["rep", "api"], completes_import=False, created_at__gte=since)
         .select_related("lead")
         .order_by("-created_at", "-id")
         .first()

@@ -308,7 +308,10 @@ def parse_lead_row(
     dropped: list[str] = []
     left_out = 0
     for key, raw in values.items():
-        if key is None or key in KNOWN_LEAD_COLUMNS or key in (outcome_column, outcome_date_column):
+        if key is not None and key in (outcome_column, outcome_date_column):
+            dropped.append(str(key))  # never a feature: one an earlier import stored is removed
+            continue
+        if key is None or key in KNOWN_LEAD_COLUMNS:
             continue
         name = str(key).strip()
         if not name:

@@ -177,7 +177,8 @@ def leads_upsert(*, rows: Sequence[LeadRow]) -> dict[str, int]:
         profile, attributes = row.profile, row.attributes
         if (old := stored.get(row.external_id)) is not None:
             profile = {name: getattr(old, name) if name in row.kept else profile[name] for name in PROFILE_FIELDS}
-            attributes = {**{k: v for k, v in old.attributes.items() if k not in row.dropped}, **attributes}
+            had = old.attributes if isinstance(old.attributes, dict) else {}
+            attributes = {**{k: v for k, v in had.items() if k not in row.dropped}, **attributes}
         objects.append(Lead(external_id=row.external_id, attributes=attributes, updated_at=now, **profile))
     Lead.objects.bulk_create(
         objects,
@@ -221,8 +222,14 @@ def _leads_upsert_copy(rows: Sequence[LeadRow]) -> dict[str, int]:
             f"{name} = CASE WHEN '{name}' = ANY(new.kept) THEN old.{name} ELSE new.{name} END"
             for name in PROFILE_FIELDS
         )
+        # Lock the stored leads first (in id order, so two imports never deadlock): a concurrent import
+        # must not change a kept field between this fill and the upsert, which would write it back.
         cursor.execute(
-            f"UPDATE lead_load AS new SET {fills}, attributes = (old.attributes - new.dropped) || new.attributes "
+            f"SELECT 1 FROM {table} WHERE external_id IN (SELECT external_id FROM lead_load) ORDER BY id FOR UPDATE"
+        )
+        stored = "CASE WHEN jsonb_typeof(old.attributes) = 'object' THEN old.attributes ELSE '{}'::jsonb END"
+        cursor.execute(
+            f"UPDATE lead_load AS new SET {fills}, attributes = ({stored} - new.dropped) || new.attributes "
             f"FROM {table} AS old WHERE old.external_id = new.external_id"
         )
         updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in [*PROFILE_FIELDS, "attributes", "updated_at"])
@@ -298,7 +305,9 @@ def import_leads_csv(
     renamed: dict[str, str] = {}
     rows = read_rows(stream, required=required, known=KNOWN_LEAD_COLUMNS, aliases=LEAD_COLUMN_ALIASES, renamed=renamed)
     result = import_leads(
-        rows=rows,
+        # A column read under a known name ("Amount") is no custom attribute any more: one an earlier
+        # import stored under that name is removed (an empty value under the old name drops it).
+        rows=((number, {**dict.fromkeys(renamed, ""), **values}) for number, values in rows),
         outcome_column=outcome_column,
         positive=positive,
         outcome_date_column=outcome_date_column,

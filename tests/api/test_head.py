@@ -6,7 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.http import HttpResponse
+from django.test import RequestFactory
 
+from config.middleware import ApiHeadMiddleware
 from feedback.models import Lease
 from tests.conftest import ApiClient
 
@@ -54,3 +57,17 @@ def test_head_of_the_queue_is_refused_and_leases_nothing(rep: Any, api_for: Any,
 
     assert (refused.status_code, refused["Allow"]) == (405, "GET")
     assert not Lease.objects.exists()
+
+
+def test_the_middleware_itself_strips_the_body_and_keeps_its_length() -> None:
+    request = RequestFactory().head("/api/reasons")
+    seen: list[str] = []
+
+    def get(inner: Any) -> HttpResponse:
+        seen.append(inner.method)
+        return HttpResponse(b'{"a": 1}', content_type="application/json")
+
+    response = ApiHeadMiddleware(get)(request)
+
+    assert seen == ["GET"] and request.method == "HEAD"
+    assert (response.content, response["Content-Length"]) == (b"", "8")

@@ -115,3 +115,18 @@ def test_create_user_with_a_new_password_revokes_the_old_tokens_and_prints_a_wor
     assert ApiClient(old).get("/api/reasons").status_code == 401
     assert ApiClient(out.getvalue().strip().splitlines()[-1]).get("/api/reasons").status_code == 200
     assert "password changed: 1 API token of dana revoked" in err.getvalue()
+
+
+def test_create_user_with_the_same_password_again_keeps_the_tokens() -> None:
+    call_command("create_user", "crm", "--role", "admin", "--password", "Orchid-pwd-9999", stdout=io.StringIO())
+    first = token_create(user=User.objects.get(username="crm"), name="salesforce")
+
+    call_command("create_user", "crm", "--role", "admin", "--password", "Orchid-pwd-9999", stdout=io.StringIO())
+
+    assert ApiClient(first).get("/api/reasons").status_code == 200
+
+
+def test_a_password_like_the_username_is_refused_on_the_users_page(page_for: Any, admin: Any) -> None:
+    response = page_for(admin).post(USERS, {"username": "morganfreeman", "role": "rep", "password": "morganfreeman1"})
+
+    assert response.status_code == 400 and "too similar" in response.content.decode()

@@ -4,12 +4,14 @@ reopens it; an import never overwrites it again."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from feedback.models import Label, LabelSource
+from feedback.selectors import undoable_action
 from feedback.services import LabelError, label_submit
 from feedback.services.undo import last_action_undo
 from leads.models import Lead
@@ -87,3 +89,9 @@ def test_the_api_completes_it_too(lost: Lead, rep: Any, api_for: Any) -> None:
 
     assert api_for(rep).post("/api/labels", body).status_code == 201
     assert api_for(rep).post("/api/labels", {**body, "reason": "competitor"}).status_code == 409  # now the rep's
+
+
+def test_the_queues_undo_never_names_a_completed_import(lost: Lead, rep: Any) -> None:
+    label_submit(user=rep, lead=lost, outcome="not_converted", reason_code="no_budget")
+
+    assert undoable_action(user=rep, window=timedelta(minutes=30)) is None

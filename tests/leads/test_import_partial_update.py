@@ -73,3 +73,18 @@ def test_a_bulk_item_with_one_key_keeps_the_rest_and_null_clears(acme: Path, adm
 
     assert first.status_code == 200
     assert stored() == ("Acme", "", 120, 55000.0, "2026-03-14", {"Region": "EMEA", "Size": "L"})
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_column_read_as_the_outcome_or_a_known_field_is_no_attribute_any_more(defaults: None, tmp_path: Path) -> None:
+    run_import(
+        write_csv(tmp_path, [["A1", "won", "900", "12"]], header=["external_id", "Stage", "deal_value", "Amount"])
+    )
+    assert stored()[5] == {"Stage": "won", "Amount": "12"}  # no outcome column named, and deal_value given
+
+    run_import(write_csv(tmp_path, [["A1", "won", "15"]], header=["external_id", "Stage", "Amount"]), *OUTCOME)
+
+    assert stored()[3:] == (15.0, None, {})  # the outcome is a label, Amount is the deal value: neither a feature
+
+
+OUTCOME = ("--outcome-column", "Stage", "--positive", "won")
