@@ -7,8 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import OperationalError, connection, connections, transaction
 
 from leads.models import Lead
+from leads.parsing import parse_lead_row
+from leads.services import UPSERT_LOCK, leads_upsert
 from tests.leads.test_import_leads import last_line, run_import, write_csv
 
 FULL = ["external_id", "company", "industry", "employees", "deal_value", "created_at", "Region", "Tier"]
@@ -88,3 +91,26 @@ def test_a_column_read_as_the_outcome_or_a_known_field_is_no_attribute_any_more(
 
 
 OUTCOME = ("--outcome-column", "Stage", "--positive", "won")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_an_upsert_waits_for_another_to_finish(defaults: None) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("the upsert lock is PostgreSQL's (SQLite lets one writer at a time anyway)")
+    holder = connections.create_connection("default")
+    try:
+        with holder.cursor() as cursor:  # another import's chunk, mid-transaction
+            cursor.execute("BEGIN")
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [UPSERT_LOCK])
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '300ms'")  # this test's session only
+
+        with pytest.raises(OperationalError, match="lock timeout"), transaction.atomic():
+            leads_upsert(rows=[parse_lead_row({"external_id": "W1"})])
+    finally:
+        with holder.cursor() as cursor:
+            cursor.execute("ROLLBACK")
+        holder.close()
+
+    with transaction.atomic():
+        assert set(leads_upsert(rows=[parse_lead_row({"external_id": "W1"})])) == {"W1"}
