@@ -66,6 +66,12 @@ def role_choices() -> list[tuple[str, str]]:
     return [(role.value, ROLE_WORDS[role.value]) for role in Role]
 
 
+def _is_current(request: HttpRequest | None, user: User, password: str) -> bool:
+    """``user``'s current password? Checked as a sign-in is, so django-axes counts a wrong guess:
+    whoever holds a session cannot try passwords without limit (past the limit the lockout answers 429)."""
+    return authenticate(request, username=user.get_username(), password=password) is not None
+
+
 def _validate_for(form: forms.Form, password: str, user: User) -> None:
     """The site's password validators with the user known (the similarity one needs it)."""
     try:
@@ -111,7 +117,7 @@ class OwnPasswordForm(PasswordChangeForm):
 
     def clean_old_password(self) -> str:
         old: str = self.cleaned_data["old_password"]
-        if authenticate(self.request, username=self.user.get_username(), password=old) is None:
+        if not _is_current(self.request, self.user, old):
             raise forms.ValidationError("is not your current password")
         return old
 
@@ -158,16 +164,11 @@ class UserChangeForm(forms.Form):
         own = "current_password" in self.fields and data.get("password")
         if own and not data.get("current_password"):
             self.add_error("current_password", "type your current password to change your own")
-        elif own and not self._is_current(data["current_password"]):
+        elif own and not _is_current(self.request, self.editor, data["current_password"]):
             self.add_error("current_password", "is not your current password")
         if data.get("password"):  # the validators that need the user: similarity to their name
             _validate_for(self, data["password"], self.user)
         return data
-
-    def _is_current(self, password: str) -> bool:
-        """Checked as a sign-in is, so django-axes counts a wrong guess: whoever holds a session
-        cannot try passwords here without limit (past the limit the lockout answers 429)."""
-        return authenticate(self.request, username=self.editor.get_username(), password=password) is not None
 
     def changes(self) -> dict[str, Any]:
         """role, active, password: each None unless the admin changed it."""

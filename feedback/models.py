@@ -83,6 +83,11 @@ class Label(models.Model):
     def __str__(self) -> str:
         return f"{self.lead_id}: {self.outcome}"
 
+    @property
+    def awaits_why(self) -> bool:
+        """An outcome an import recorded without a reason: a rep may give its why (``label_submit``)."""
+        return self.source == LabelSource.IMPORT and self.reason_id is None
+
 
 class Lease(models.Model):
     """A lead handed to one rep's queue; nobody else gets it until the lease expires."""

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.contrib.auth.models import User
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from feedback.models import SKIP_COOLDOWN, Label, Lease, Outcome, Reason, Skip
+from feedback.models import SKIP_COOLDOWN, Label, LabelSource, Lease, Outcome, Reason, Skip
 from feedback.taxonomy import OTHER_CODES
 from leads.models import Lead, LeadStatus
 
@@ -80,15 +80,18 @@ class UndoableAction:
     lead_name: str
 
 
+def labels_undoable(*, user: User, since: datetime) -> QuerySet[Label]:
+    """The user's labels since ``since`` that ``u`` may take back: the ones they gave (queue, page or
+    API), but not an imported outcome they gave the why of (undo never reopens one)."""
+    return Label.objects.filter(
+        user=user, source__in=[LabelSource.REP, LabelSource.API], completes_import=False, created_at__gte=since
+    )
+
+
 def undoable_action(*, user: User, window: timedelta) -> UndoableAction | None:
     """The user's last label or skip of the last ``window``, the one ``u`` would take back."""
     since = timezone.now() - window
-    label = (
-        Label.objects.filter(user=user, source__in=["rep", "api"], completes_import=False, created_at__gte=since)
-        .select_related("lead")
-        .order_by("-created_at", "-id")
-        .first()
-    )
+    label = labels_undoable(user=user, since=since).select_related("lead").order_by("-created_at", "-id").first()
     skips = Skip.objects.filter(user=user, created_at__gte=since).select_related("lead")
     skip = skips.order_by("-created_at", "-id").first()
     if skip is not None and (label is None or skip.created_at > label.created_at):

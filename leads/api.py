@@ -49,6 +49,10 @@ class NextActionOut(Schema):
     expected_value: float = Field(description="P(convert) × the action's value")
 
 
+FIT_SCORE = "0..100: the profile's part of the score (100 × the sigmoid of its columns' contributions)"
+BEHAVIOR_SCORE = "0..100: the activity's part of the score (100 × the sigmoid of its columns' contributions)"
+
+
 class LeadOut(Schema):
     external_id: str
     company: str
@@ -64,12 +68,8 @@ class LeadOut(Schema):
     attributes: dict[str, Any]
     status: LeadStatusValue
     score: float | None = Field(description="P(convert), 0..1")
-    fit_score: float | None = Field(
-        description="0..100: the profile's part of the score (100 × the sigmoid of its columns' contributions)"
-    )
-    behavior_score: float | None = Field(
-        description="0..100: the activity's part of the score (100 × the sigmoid of its columns' contributions)"
-    )
+    fit_score: float | None = Field(description=FIT_SCORE)
+    behavior_score: float | None = Field(description=BEHAVIOR_SCORE)
     expected_value: float | None = Field(description="P(convert) × deal value − cost per lead")
     uncertainty: float | None
     model_version: int | None = Field(description="null while scores come from the cold-start point rules")
@@ -292,12 +292,8 @@ class LeadScoreOut(Schema):
     status: LeadStatusValue
     deal_value: float | None
     score: float | None = Field(description="P(convert), 0..1")
-    fit_score: float | None = Field(
-        description="0..100: the profile's part of the score (100 × the sigmoid of its columns' contributions)"
-    )
-    behavior_score: float | None = Field(
-        description="0..100: the activity's part of the score (100 × the sigmoid of its columns' contributions)"
-    )
+    fit_score: float | None = Field(description=FIT_SCORE)
+    behavior_score: float | None = Field(description=BEHAVIOR_SCORE)
     expected_value: float | None
     uncertainty: float | None
     model_version: int | None

@@ -307,7 +307,7 @@ def import_leads_csv(
     result = import_leads(
         # A column read under a known name ("Amount") is no custom attribute any more: one an earlier
         # import stored under that name is removed (an empty value under the old name drops it).
-        rows=((number, {**dict.fromkeys(renamed, ""), **values}) for number, values in rows),
+        rows=((number, {**dict.fromkeys(renamed, ""), **values} if renamed else values) for number, values in rows),
         outcome_column=outcome_column,
         positive=positive,
         outcome_date_column=outcome_date_column,

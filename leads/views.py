@@ -106,7 +106,7 @@ def lead_detail(request: HttpRequest, external_id: str) -> HttpResponse:
         "reasons": reasons_by_outcome(),
         "answer": answer_take(request, lead=lead.external_id),  # a refused label's answer, to change
     }
-    if context["answer"] is None and label is not None and label.source == "import" and not label.reason_id:
+    if context["answer"] is None and label is not None and label.awaits_why:
         context["answer"] = {"outcome": label.outcome}  # the why of the imported outcome: that outcome's reasons
     return render(request, "leads/detail.html", context)
 

@@ -117,7 +117,7 @@ def label_submit(
             if not Lead.rows.select_for_update().filter(pk=lead.pk).exists():
                 raise LabelError("lead", f"no lead with external_id {lead.external_id!r}", status=404)
             existing = Label.objects.filter(lead_id=lead.pk).select_related("reason").first()
-            if existing is not None and existing.source == LabelSource.IMPORT and existing.reason_id is None:
+            if existing is not None and existing.awaits_why:
                 return _import_complete(
                     existing,
                     lead=lead,
@@ -191,20 +191,16 @@ def _import_complete(
             "(change the outcome in the CRM, and import it again)",
             status=409,
         )
-    reason, note, marked = why
-    Label.objects.filter(pk=label.pk).update(
-        reason=reason,
-        note=note,
-        fields=marked,
-        user=user,
-        source=source,
-        created_at=timezone.now(),
-        seconds_to_label=seconds_to_label,
-        score_seen=lead.score,
-        model_version_seen=lead.model_version,
-        completes_import=True,
+    label.reason, label.note, label.fields = why
+    label.user, label.source, label.created_at, label.seconds_to_label = user, source, timezone.now(), seconds_to_label
+    label.score_seen, label.model_version_seen, label.completes_import = lead.score, lead.model_version, True
+    label.save(
+        update_fields=[
+            *("reason", "note", "fields", "user", "source", "created_at", "seconds_to_label"),
+            *("score_seen", "model_version_seen", "completes_import"),
+        ]
     )
-    label.refresh_from_db()
+    reason = label.reason
     score_event_record(lead=lead, cause="label", user=user, outcome=outcome, reason=reason.label if reason else "")
     labels_changed.send(sender=Label)
     return LabelResult(label, created=True)

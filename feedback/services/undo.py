@@ -10,7 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.audit import audit_record
-from feedback.models import Label, LabelSource, Lease, Skip
+from feedback.models import Label, Lease, Skip
+from feedback.selectors import labels_undoable
 from feedback.signals import labels_changed
 from leads.models import Lead, LeadStatus
 from leads.services import score_event_record
@@ -43,12 +44,7 @@ def last_action_undo(*, user: User, lease_minutes: int) -> Undone | None:
     its answer returned for editing) or a skip (the lead comes back to their queue)."""
     since = timezone.now() - UNDO_WINDOW
     label_at = (
-        Label.objects.filter(
-            user=user, source__in=[LabelSource.REP, LabelSource.API], completes_import=False, created_at__gte=since
-        )
-        .order_by("-created_at")
-        .values_list("created_at", flat=True)
-        .first()
+        labels_undoable(user=user, since=since).order_by("-created_at").values_list("created_at", flat=True).first()
     )
     skip = Skip.objects.filter(user=user, created_at__gte=since).order_by("-created_at", "-id").first()
     if skip is not None and (label_at is None or skip.created_at > label_at):
@@ -76,13 +72,8 @@ def _label_take_back(*, user: User, lease_minutes: int) -> Undone | None:
     now = timezone.now()
     with transaction.atomic():
         label = (
-            Label.objects.select_for_update()
-            .filter(
-                user=user,
-                source__in=[LabelSource.REP, LabelSource.API],
-                completes_import=False,  # an import's outcome with a rep's why: undo never reopens it
-                created_at__gte=now - UNDO_WINDOW,
-            )
+            labels_undoable(user=user, since=now - UNDO_WINDOW)
+            .select_for_update()
             .order_by("-created_at", "-id")
             .select_related("lead")
             .first()
