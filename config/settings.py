@@ -88,6 +88,7 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 
 INSTALLED_APPS = [
+    "config",  # first: its changepassword (which also revokes API tokens) stands in for Django's
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -96,7 +97,6 @@ INSTALLED_APPS = [
     "ninja",  # the API explorer's own Swagger UI files (no CDN)
     "axes",
     "csp",
-    "config",
     "leads",
     "feedback",
     "learning",

@@ -156,6 +156,16 @@ def own_password_change(*, user: User, password: str) -> int:
     return revoked
 
 
+def password_changed_outside(user: User) -> int:
+    """A password set outside Leadloop's pages and commands (Django's ``changepassword``): audited as
+    the command line's, and the user's API tokens revoked as with every other password change."""
+    with transaction.atomic():
+        changes: dict[str, object] = {"password": "changed"}
+        revoked = _revoke_with_password(user, by=None, changes=changes)
+        audit_record(user=None, action="user.update", target=f"user {user.username}", changes=changes)
+    return revoked
+
+
 def _revoke_with_password(user: User, *, by: User | AnonymousUser | None, changes: dict[str, object]) -> int:
     """A new password revokes the user's API tokens, however it is set: it is changed when the old
     one may have leaked, and a token made meanwhile is as exposed. Notes it in ``changes``."""

@@ -130,3 +130,33 @@ def test_a_password_like_the_username_is_refused_on_the_users_page(page_for: Any
     response = page_for(admin).post(USERS, {"username": "morganfreeman", "role": "rep", "password": "morganfreeman1"})
 
     assert response.status_code == 400 and "too similar" in response.content.decode()
+
+
+def test_djangos_changepassword_also_revokes_the_users_tokens_and_is_audited(monkeypatch: Any) -> None:
+    from config.management.commands import changepassword
+
+    make_user("dana", Role.REP)
+    old = token_create(user=User.objects.get(username="dana"), name="laptop")
+    monkeypatch.setattr(changepassword.Command, "_get_pass", lambda self, prompt="": "Orchid-pwd-9999")
+    out = io.StringIO()
+
+    call_command("changepassword", "dana", stdout=out)
+
+    assert ApiClient(old).get("/api/reasons").status_code == 401
+    assert "1 API token(s) revoked" in out.getvalue()
+    entry = AuditLog.objects.get(action="user.update", target="user dana")
+    assert entry.user is None and entry.changes["password"] == "changed" and "revoked" in entry.changes["tokens"]
+    assert Client().post("/accounts/login/", {"username": "dana", "password": "Orchid-pwd-9999"}).status_code == 302
+
+
+def test_djangos_changepassword_still_refuses_a_weak_password_and_keeps_the_tokens(monkeypatch: Any) -> None:
+    from config.management.commands import changepassword
+
+    make_user("dana", Role.REP)
+    old = token_create(user=User.objects.get(username="dana"), name="laptop")
+    monkeypatch.setattr(changepassword.Command, "_get_pass", lambda self, prompt="": "12345678")
+
+    with pytest.raises(CommandError):
+        call_command("changepassword", "dana", stdout=io.StringIO(), stderr=io.StringIO())
+
+    assert ApiClient(old).get("/api/reasons").status_code == 200
