@@ -41,14 +41,17 @@ def _message(error: dict[str, Any]) -> str:
     return str(error.get("msg", "invalid")).removeprefix("Value error, ")  # pydantic's prefix for a validator's
 
 
-def _not_an_object(request: HttpRequest, exc: ValidationError) -> bool:
-    """A JSON body that parses but is not an object ([], "text", 1, null): each field then reads as missing."""
+def _body_not_an_object(request: HttpRequest, exc: ValidationError) -> str | None:
+    """What is wrong with a body that is empty, or JSON but not an object ([], "text", 1, null): each
+    field then reads as missing, which would say "body: Field required". None: the body is an object."""
     if not any(tuple(e.get("loc") or ())[:1] == ("body",) for e in exc.errors):
-        return False
+        return None
+    if not request.body.strip():
+        return "empty; send a JSON object (Content-Type: application/json)"
     try:
-        return not isinstance(json.loads(request.body), dict)
+        return None if isinstance(json.loads(request.body), dict) else "expected a JSON object"
     except ValueError:
-        return False
+        return None
 
 
 def _bad_request(request: HttpRequest, errors: list[dict[str, str]]) -> HttpResponse:
@@ -63,8 +66,8 @@ def _bad_request(request: HttpRequest, errors: list[dict[str, str]]) -> HttpResp
 
 @api.exception_handler(ValidationError)
 def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    if _not_an_object(request, exc):
-        return _bad_request(request, [{"field": "body", "message": "expected a JSON object"}])
+    if problem := _body_not_an_object(request, exc):
+        return _bad_request(request, [{"field": "body", "message": problem}])
     return _bad_request(request, [{"field": _field(e.get("loc")), "message": _message(e)} for e in exc.errors])
 
 

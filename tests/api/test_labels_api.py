@@ -328,3 +328,19 @@ def test_a_body_that_is_not_a_json_object_is_named_as_such(body: str, rep: Any, 
     assert response.status_code == 400
     assert response.json()["errors"] == [{"field": "body", "message": "expected a JSON object"}]
     assert response.json()["field"] == "body"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/labels", "/api/leads/bulk"])
+def test_an_empty_body_is_named_as_empty_not_as_a_missing_field(path: str, admin: Any) -> None:
+    from django.test import Client
+
+    from config.tokens import token_create
+
+    key = token_create(user=admin, name="raw body")
+    response = Client().post(path, "", content_type="application/json", headers={"Authorization": f"Token {key}"})
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"field": "body", "message": "empty; send a JSON object (Content-Type: application/json)"}
+    ]
