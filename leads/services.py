@@ -36,6 +36,12 @@ from leads.selectors import ACTIVITY_TYPES_CACHE_KEY, ATTRIBUTES_CACHE_KEY, FACE
 from leads.signals import OutcomesTaken, leads_imported, outcomes_imported, outcomes_withdrawn
 
 CHUNK_ROWS = 5000
+# the COPY's types of the profile fields (the temporary table's columns)
+LOAD_TYPES = {name: "text" for name in PROFILE_FIELDS} | {
+    "employees": "int4",
+    "created_at": "timestamptz",
+    "deal_value": "float8",
+}
 UPSERT_LOCK = 0x1EAD_10AD  # the PostgreSQL advisory lock that lets one lead upsert run at a time
 MAX_AUDITED_NAME = 200  # characters of an imported file's name kept in the audit log
 FUTURE_SLACK = timedelta(days=1)  # an event dated up to this far ahead is kept (time zones, clocks a little off)
@@ -208,6 +214,9 @@ def _leads_upsert_copy(rows: Sequence[LeadRow]) -> dict[str, int]:
         )
         cursor.execute("TRUNCATE lead_load")
         with cursor.cursor.copy(f"COPY lead_load ({', '.join(columns)}, kept, dropped) FROM STDIN") as copy:
+            # The columns' types given once: psycopg then does not work out each value's (for the two
+            # arrays that was ~10 s of a 1,000,000-lead import). An empty array goes as NULL (cheaper still).
+            copy.set_types(["text", *(LOAD_TYPES[name] for name in PROFILE_FIELDS), "text", "text[]", "text[]"])
             for row in rows:
                 profile = row.profile
                 copy.write_row(
@@ -215,8 +224,8 @@ def _leads_upsert_copy(rows: Sequence[LeadRow]) -> dict[str, int]:
                         row.external_id,
                         *(profile[name] for name in PROFILE_FIELDS),
                         json.dumps(row.attributes),
-                        sorted(row.kept),
-                        list(row.dropped),
+                        sorted(row.kept) or None,
+                        list(row.dropped) or None,
                     ]
                 )
         fills = ", ".join(
@@ -229,7 +238,8 @@ def _leads_upsert_copy(rows: Sequence[LeadRow]) -> dict[str, int]:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [UPSERT_LOCK])
         stored = "CASE WHEN jsonb_typeof(old.attributes) = 'object' THEN old.attributes ELSE '{}'::jsonb END"
         cursor.execute(
-            f"UPDATE lead_load AS new SET {fills}, attributes = ({stored} - new.dropped) || new.attributes "
+            f"UPDATE lead_load AS new SET {fills}, "
+            f"attributes = ({stored} - COALESCE(new.dropped, '{{}}')) || new.attributes "
             f"FROM {table} AS old WHERE old.external_id = new.external_id"
         )
         updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in [*PROFILE_FIELDS, "attributes", "updated_at"])
