@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 
-from feedback.services import labels_import_taken, labels_import_withdraw, leases_release
+from feedback.services import labels_import, labels_import_withdraw, leases_release
 from leads.signals import OutcomesTaken
 
 
@@ -17,7 +17,7 @@ def on_outcomes_imported(
 ) -> OutcomesTaken:
     """Historical outcomes came with an import: record them as labels (dated where the import said
     when); returns how many, and how many a rep's label on the lead overrules."""
-    return labels_import_taken(outcomes=outcomes, outcome_dates=outcome_dates)
+    return labels_import(outcomes=outcomes, outcome_dates=outcome_dates)
 
 
 def on_outcomes_withdrawn(sender: Any, *, lead_ids: Collection[int], **kwargs: Any) -> int:

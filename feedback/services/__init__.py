@@ -8,7 +8,6 @@ from feedback.services.labels import (
     checked_fields,
     label_submit,
     labels_import,
-    labels_import_taken,
     labels_import_withdraw,
 )
 from feedback.services.queue import CLAIM_ATTEMPTS, lead_skip, lease_next_leads, leases_release
@@ -35,7 +34,6 @@ __all__ = [
     "label_submit",
     "label_undo",
     "labels_import",
-    "labels_import_taken",
     "labels_import_withdraw",
     "last_action_undo",
     "lead_skip",

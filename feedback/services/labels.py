@@ -226,16 +226,10 @@ def _lease_override(*, user: User, lead: Lead, lease: Lease) -> None:
     )
 
 
-def labels_import(*, outcomes: Mapping[int, str], outcome_dates: Mapping[int, datetime] | None = None) -> int:
+def labels_import(*, outcomes: Mapping[int, str], outcome_dates: Mapping[int, datetime] | None = None) -> OutcomesTaken:
     """Historical outcomes from an import, dated by ``outcome_dates`` where given (else at import;
-    importing again without a date keeps the label's date). A label a rep gave is never overwritten."""
-    return labels_import_taken(outcomes=outcomes, outcome_dates=outcome_dates).recorded
-
-
-def labels_import_taken(
-    *, outcomes: Mapping[int, str], outcome_dates: Mapping[int, datetime] | None = None
-) -> OutcomesTaken:
-    """``labels_import``, also counting the outcomes a rep's label on the same lead contradicts (the
+    importing again without a date keeps the label's date). A label a rep gave is never overwritten:
+    returns how many were recorded, and how many a rep's label on the same lead contradicts (the
     rep's label stands), from the one read of those labels."""
     dates = outcome_dates or {}
     kept = dict(

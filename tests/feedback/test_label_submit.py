@@ -96,7 +96,7 @@ def test_an_other_reason_with_a_note_is_stored(make_leads: Any, rep: Any) -> Non
 def test_imported_history_needs_no_reason_nor_note(make_leads: Any) -> None:
     make_leads(2)
     lead = Lead.objects.first()
-    assert labels_import(outcomes={lead.pk: "converted"}) == 1
+    assert labels_import(outcomes={lead.pk: "converted"}).recorded == 1
     label = Label.objects.get()
     assert (label.outcome, label.reason, label.note, label.source) == ("converted", None, "", "import")
 
@@ -116,7 +116,7 @@ def test_imported_history_never_overwrites_a_reps_label(make_leads: Any, rep: An
     make_leads(3)
     lead = Lead.objects.first()
     label_submit(user=rep, lead=lead, outcome="converted", reason_code="champion")
-    assert labels_import(outcomes={lead.pk: "not_converted"}) == 0
+    assert labels_import(outcomes={lead.pk: "not_converted"}).recorded == 0
     assert Label.objects.get().outcome == "converted"
 
 
