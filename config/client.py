@@ -12,10 +12,11 @@ from django.http import HttpRequest
 def client_address(request: HttpRequest) -> str:
     """The address the request came from. With ``PROXIES_IN_FRONT`` = N, the address the Nth proxy
     from us saw (each proxy appends its peer to X-Forwarded-For, so earlier entries are whatever the
-    client sent); without a proxy, the socket's peer: a forged X-Forwarded-For changes nothing."""
+    client sent), when the request came from a proxy (``FORWARDED_ALLOW_IPS``); otherwise, the
+    socket's peer: a forged X-Forwarded-For changes nothing."""
     peer = str(request.META.get("REMOTE_ADDR", ""))
     hops = settings.PROXIES_IN_FRONT
-    if hops:
+    if hops and _trusted_proxy(peer):
         header = str(request.META.get("HTTP_X_FORWARDED_FOR", ""))
         forwarded = [part.strip() for part in header.split(",") if part.strip()]
         if len(forwarded) >= hops:
@@ -25,6 +26,18 @@ def client_address(request: HttpRequest) -> str:
             except ValueError:
                 return peer
     return peer
+
+
+def _trusted_proxy(peer: str) -> bool:
+    """Is ``peer`` one of the proxies whose X-Forwarded-For is believed (``FORWARDED_ALLOW_IPS``)?"""
+    allowed = settings.FORWARDED_ALLOW_IPS
+    if "*" in allowed:
+        return True
+    try:
+        address = ipaddress.ip_address(peer)
+    except ValueError:
+        return False
+    return any(address in ipaddress.ip_network(network, strict=False) for network in allowed)
 
 
 def login_username(request: HttpRequest, credentials: dict[str, Any] | None = None) -> str:

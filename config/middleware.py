@@ -28,10 +28,10 @@ class DatabaseUnavailableMiddleware:
         if not isinstance(exception, (OperationalError, InterfaceError)):
             return None
         logger.warning("database unavailable: %s", exception)
-        if request.path.startswith("/api/"):
-            response: HttpResponse = JsonResponse(
-                {"detail": "The database is busy or unavailable; try again shortly."}, status=503
-            )
+        if request.path == "/healthz":  # what a monitor reads: JSON with a status, as when the database is up
+            response: HttpResponse = JsonResponse({"status": "failing", "database": "unavailable"}, status=503)
+        elif request.path.startswith("/api/"):
+            response = JsonResponse({"detail": "The database is busy or unavailable; try again shortly."}, status=503)
         else:
             response = HttpResponse("Leadloop's database is busy or unavailable; try again in a moment.", status=503)
         response["Retry-After"] = "5"

@@ -5,6 +5,7 @@ Bad values fail loudly at start-up rather than half-working later.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import math
 import os
@@ -80,12 +81,26 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", True)
+# Read once from the environment: a production deployment (DEBUG off) gets no demo users with
+# published passwords (seed_demo refuses). Test runners turn DEBUG off for every test; this stays.
+PRODUCTION = not DEBUG
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
     SECRET_KEY = "leadloop-insecure-development-key-change-me-in-production"
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
+for _host in ALLOWED_HOSTS:
+    if "://" in _host or "/" in _host:
+        raise ImproperlyConfigured(f"ALLOWED_HOSTS lists host names (leadloop.example.com), not URLs: {_host!r}")
+# The addresses people open the app at, when a proxy in front does not pass the Host header on
+# (nginx's default): the forms' CSRF check compares the browser's Origin with them.
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+for _origin in CSRF_TRUSTED_ORIGINS:
+    if not _origin.startswith(("https://", "http://")):
+        raise ImproperlyConfigured(
+            f"CSRF_TRUSTED_ORIGINS lists origins with their scheme (https://leadloop.example.com), not {_origin!r}"
+        )
 
 INSTALLED_APPS = [
     "config",  # first: its changepassword (which also revokes API tokens) stands in for Django's
@@ -247,7 +262,13 @@ CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CACHE_URL = os.environ.get("CACHE_URL", "")
 if CACHE_URL.startswith(("redis://", "rediss://")):
     CACHES: dict[str, dict[str, Any]] = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        "default": {
+            # An outage is a miss (config.cache), and a Redis that hangs is given up on after a few
+            # seconds, as the loop cache's: the pages keep nothing there they cannot compute again.
+            "BACKEND": "config.cache.TolerantRedisCache",
+            "LOCATION": CACHE_URL,
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 5},
+        }
     }
 elif CACHE_URL:
     raise ImproperlyConfigured(f"CACHE_URL must be a redis:// URL, not {CACHE_URL!r}")
@@ -288,6 +309,19 @@ else:
 # How many reverse proxies stand in front of the app (0: clients connect straight to gunicorn). Only
 # then are X-Forwarded-For (the client's address) and X-Forwarded-Proto trusted.
 PROXIES_IN_FRONT = env_int("PROXIES_IN_FRONT", 0)
+# ... and only from these peers (addresses or networks, "*" any): a client that reaches gunicorn
+# directly, past the proxy, cannot forge them. The variable gunicorn reads too (gunicorn.conf.py).
+FORWARDED_ALLOW_IPS = [
+    part.strip() for part in os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1").split(",") if part.strip()
+]
+for _part in FORWARDED_ALLOW_IPS:
+    if _part != "*":
+        try:
+            ipaddress.ip_network(_part, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"FORWARDED_ALLOW_IPS must list addresses or networks (or *), not {_part!r}"
+            ) from None
 
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
@@ -361,6 +395,7 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # a load balancer's probe comes over plain HTTP
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", ONE_YEAR)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     # Preloading puts the domain in the browsers' built-in HTTPS-only lists, hard to undo: only when

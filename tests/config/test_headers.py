@@ -133,6 +133,8 @@ UNSET_UNLESS_GIVEN = (
     "LEADLOOP_QUEUE",
     "LEADLOOP_CATCH_UP_SECONDS",
     "LEADLOOP_RESCORE_CHECK_SECONDS",
+    "CSRF_TRUSTED_ORIGINS",
+    "FORWARDED_ALLOW_IPS",
 )
 SECURITY_SETTINGS = ("SECURE_HSTS_SECONDS", "SECURE_HSTS_PRELOAD", "SECURE_PROXY_SSL_HEADER")
 
@@ -314,3 +316,39 @@ def test_an_empty_var_dir_means_the_default(tmp_path: Path) -> None:
     )
 
     assert result.stdout.strip().splitlines()[-1] == str(ROOT / "var"), result.stderr
+
+
+@pytest.mark.django_db
+def test_x_forwarded_for_is_believed_only_from_the_proxies_allowed(rep: Any, settings: Any) -> None:
+    """A client that reaches gunicorn directly, past the proxy, cannot spread its guesses over forged addresses."""
+    settings.PROXIES_IN_FRONT = 1
+    wrong = {"username": "rep1", "password": "wrong-password"}
+    for n in range(5):
+        Client(REMOTE_ADDR="192.0.2.2", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}").post("/accounts/login/", wrong)
+    direct = Client(REMOTE_ADDR="192.0.2.2", HTTP_X_FORWARDED_FOR="198.51.100.99")
+    assert direct.post("/accounts/login/", {"username": "rep1", "password": "password-123"}).status_code == 429
+
+    settings.FORWARDED_ALLOW_IPS = ["192.0.2.0/24"]
+    via_proxy = Client(REMOTE_ADDR="192.0.2.2", HTTP_X_FORWARDED_FOR="203.0.113.5")
+    assert via_proxy.post("/accounts/login/", {"username": "rep1", "password": "password-123"}).status_code == 302
+
+
+def test_proxy_and_origin_settings_that_cannot_work_stop_the_app_naming_them(tmp_path: Path) -> None:
+    names = ("ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "FORWARDED_ALLOW_IPS")
+    url_as_host = production_settings(tmp_path, names, ALLOWED_HOSTS="https://leadloop.example.com")
+    assert "ALLOWED_HOSTS lists host names" in url_as_host.get("error", ""), url_as_host
+    bare_origin = production_settings(tmp_path, names, CSRF_TRUSTED_ORIGINS="leadloop.example.com")
+    assert "CSRF_TRUSTED_ORIGINS lists origins with their scheme" in bare_origin.get("error", ""), bare_origin
+    bad_proxy = production_settings(tmp_path, names, FORWARDED_ALLOW_IPS="10.0.0.1,proxy.local")
+    assert "FORWARDED_ALLOW_IPS must list addresses or networks" in bad_proxy.get("error", ""), bad_proxy
+
+    good = production_settings(
+        tmp_path, names, CSRF_TRUSTED_ORIGINS="https://leadloop.example.com", FORWARDED_ALLOW_IPS="10.0.0.0/8"
+    )
+    assert good["CSRF_TRUSTED_ORIGINS"] == ["https://leadloop.example.com"]
+    assert good["FORWARDED_ALLOW_IPS"] == ["10.0.0.0/8"]
+
+
+def test_a_load_balancers_plain_http_probe_of_healthz_is_not_redirected(tmp_path: Path) -> None:
+    exempt = production_settings(tmp_path, ("SECURE_SSL_REDIRECT", "SECURE_REDIRECT_EXEMPT"))
+    assert exempt["SECURE_SSL_REDIRECT"] is True and exempt["SECURE_REDIRECT_EXEMPT"] == ["^healthz$"]

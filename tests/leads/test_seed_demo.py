@@ -8,6 +8,7 @@ import logging
 import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -42,7 +43,7 @@ def test_the_demo_tells_a_story_and_loads_once(defaults: None) -> None:
     counts = (Label.objects.count(), ModelVersion.objects.count())
     second = seed()
 
-    assert "rep labels" in first and "already loaded" in second
+    assert "rep labels" in first and "the database has leads already" in second
     active = ModelVersion.objects.get(status="active").version
     assert f"model versions: {ModelVersion.objects.count()} (active v{active}" in first
     assert (Label.objects.count(), ModelVersion.objects.count()) == counts
@@ -168,3 +169,17 @@ def test_the_demo_s_imports_are_audited_and_announced_as_every_import_is(default
     # The announcement's rescore: every open lead has a score when the command ends.
     open_leads = Lead.objects.filter(status=LeadStatus.OPEN)
     assert open_leads.exists() and not open_leads.filter(current__score__isnull=True).exists()
+
+
+@pytest.mark.django_db
+def test_with_debug_off_the_demo_users_are_refused_unless_asked_for(defaults: None, settings: Any) -> None:
+    from django.contrib.auth.models import User
+
+    settings.PRODUCTION = True
+
+    with pytest.raises(CommandError, match="passwords the README publishes"):
+        call_command("seed_demo", "--leads", "40", stdout=io.StringIO())
+    assert not User.objects.filter(username="alex").exists() and not Lead.objects.exists()
+
+    call_command("seed_demo", "--leads", "40", "--allow-published-passwords", stdout=io.StringIO())
+    assert User.objects.get(username="alex").check_password("leadloop-admin")

@@ -5,8 +5,9 @@ from argparse import ArgumentParser
 from contextlib import nullcontext
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from config.arguments import positive_int
@@ -37,8 +38,20 @@ class Command(BaseCommand):
             help="load the demo story even if the database has leads (the demo's leads are updated, not "
             "duplicated; its activity, labels and model versions are added)",
         )
+        parser.add_argument(
+            "--allow-published-passwords",
+            action="store_true",
+            help="run with DEBUG off too (a demo server): the demo users, an admin among them, have the "
+            "passwords the README publishes",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if settings.PRODUCTION and not options["allow_published_passwords"]:
+            raise CommandError(
+                "DEBUG is off (production): seed_demo would add users whose passwords the README publishes, "
+                "an admin among them. Create your own with create_user; on a demo server, add "
+                "--allow-published-passwords."
+            )
         # The loop runs in this process: its INFO records (each model's metrics, each rescore's timings)
         # are a worker's log, shown here only with -v 2; the summary line below says what was made.
         quiet = logs_quieter(*APPS) if options["verbosity"] < 2 else nullcontext()
@@ -58,7 +71,7 @@ class Command(BaseCommand):
                 user.save(update_fields=["password"])
             users[name] = user
         if Lead.objects.exists() and not options["force"]:
-            self.stdout.write("demo leads already loaded; users checked")
+            self.stdout.write("the database has leads already, so no demo story (--force loads it); users checked")
         else:
             # Its imports are audited and announced as any import is (the announcement asks for a rescore).
             story = tell_story(users=users, n_leads=options["leads"], now=timezone.now())
@@ -69,7 +82,10 @@ class Command(BaseCommand):
                 f"{_versions_said()}"
             )
         self.stdout.write(f"seconds={time.perf_counter() - started:.1f}")
-        self.stdout.write("demo logins: " + ", ".join(f"{n} / {p} ({r})" for n, r, p in demo_users()))
+        self.stdout.write(
+            "demo logins (as first set; a password changed since stays changed): "
+            + ", ".join(f"{n} / {p} ({r})" for n, r, p in demo_users())
+        )
 
 
 def _versions_said() -> str:

@@ -1,0 +1,58 @@
+"""The shared page cache (``CACHE_URL``, Redis): an outage there is a miss, never an error page.
+
+Everything the pages keep in it can be computed again (the lead list's filters, the markable
+fields, the grouped notes) or is a convenience (an import's problems for an hour), so a Redis
+restart must not answer 500 on the lead list or fail an import. Each failure is logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.cache.backends.redis import RedisCache
+
+logger = logging.getLogger(__name__)
+
+
+class TolerantRedisCache(RedisCache):
+    """Django's Redis cache where a failed call logs a warning and acts as a miss (a read gives the
+    default, a write or delete is skipped). ``get_or_set`` then computes the value each time."""
+
+    def _try(self, what: str, default: Any, method: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except Exception:
+            logger.warning("cache %s failed; going on without it", what, exc_info=True)
+            return default
+
+    def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:
+        return self._try("get", default, super().get, key, default, version)
+
+    def get_many(self, keys: Any, version: int | None = None) -> Any:
+        return self._try("get", {}, super().get_many, keys, version)
+
+    def has_key(self, key: Any, version: int | None = None) -> bool:
+        return bool(self._try("get", False, super().has_key, key, version))
+
+    def add(self, key: Any, value: Any, timeout: Any = ..., version: int | None = None) -> bool:
+        kwargs = {} if timeout is ... else {"timeout": timeout}
+        return bool(self._try("add", False, super().add, key, value, version=version, **kwargs))
+
+    def set(self, key: Any, value: Any, timeout: Any = ..., version: int | None = None) -> None:
+        kwargs = {} if timeout is ... else {"timeout": timeout}
+        self._try("set", None, super().set, key, value, version=version, **kwargs)
+
+    def set_many(self, data: Any, timeout: Any = ..., version: int | None = None) -> list[Any]:
+        kwargs = {} if timeout is ... else {"timeout": timeout}
+        return list(self._try("set", list(data), super().set_many, data, version=version, **kwargs))
+
+    def touch(self, key: Any, timeout: Any = ..., version: int | None = None) -> bool:
+        kwargs = {} if timeout is ... else {"timeout": timeout}
+        return bool(self._try("touch", False, super().touch, key, version=version, **kwargs))
+
+    def delete(self, key: Any, version: int | None = None) -> bool:
+        return bool(self._try("delete", False, super().delete, key, version))
+
+    def delete_many(self, keys: Any, version: int | None = None) -> None:
+        self._try("delete", None, super().delete_many, keys, version)

@@ -1,0 +1,44 @@
+"""The shared page cache (CACHE_URL, Redis) down: a miss, never an error page or a failed import."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from django.core.cache import caches
+from django.test import override_settings
+
+from config.cache import TolerantRedisCache
+from leads.services import import_leads_csv
+
+DOWN = {
+    "default": {
+        "BACKEND": "config.cache.TolerantRedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    }
+}
+
+
+def test_a_cache_that_is_down_reads_as_a_miss_and_writes_are_skipped(caplog: Any) -> None:
+    cache = TolerantRedisCache("redis://127.0.0.1:1/0", {"OPTIONS": {"socket_connect_timeout": 1}})
+
+    assert cache.get("k", "fallback") == "fallback"
+    cache.set("k", 1)
+    assert cache.add("k", 1) is False
+    assert cache.get_or_set("k", lambda: 42) == 42
+    assert cache.get_many(["a", "b"]) == {}
+    assert cache.delete("k") is False
+    cache.delete_many(["a", "b"])
+    assert "cache get failed; going on without it" in caplog.text
+
+
+@pytest.mark.django_db
+def test_the_lead_list_and_an_import_work_while_the_shared_cache_is_down(page_for: Any, admin: Any) -> None:
+    with override_settings(CACHES={**DOWN, "loop": caches.settings["loop"]}):
+        result = import_leads_csv(stream=io.BytesIO(b"external_id,company,industry\nL1,Acme,retail\n"))
+        response = page_for(admin).get("/leads/")
+
+    assert result.imported == 1
+    assert response.status_code == 200 and "Acme" in response.content.decode()

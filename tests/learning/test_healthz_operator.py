@@ -1,0 +1,57 @@
+"""/healthz as an operator's monitor and load balancer read it: the broker's state, JSON when the
+database is down."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.db import OperationalError
+from django.test import RequestFactory
+
+from config.celery import app, broker_reachable
+from config.middleware import DatabaseUnavailableMiddleware
+
+
+@pytest.fixture
+def broker_down() -> Any:
+    before = app.conf.broker_url
+    app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    yield
+    app.conf.broker_url = before
+
+
+def test_a_broker_that_answers_is_reachable() -> None:
+    assert broker_reachable() is True  # the test settings' broker (filesystem, or CI's Redis)
+
+
+def test_a_broker_that_refuses_is_unreachable_at_once(broker_down: None) -> None:
+    assert broker_reachable(timeout=2) is False
+
+
+@pytest.mark.django_db
+def test_healthz_says_degraded_while_the_broker_is_down_and_the_pages_still_serve(
+    defaults: None, client: Any, broker_down: None
+) -> None:
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert (response.json()["status"], response.json()["broker"]) == ("degraded", "unreachable")
+
+
+@pytest.mark.django_db
+def test_healthz_says_the_broker_is_ok_when_it_is(defaults: None, client: Any) -> None:
+    body = client.get("/healthz").json()
+
+    assert (body["status"], body["broker"]) == ("ok", "ok")
+
+
+def test_healthz_with_the_database_down_is_json_a_monitor_can_read() -> None:
+    request = RequestFactory().get("/healthz")
+
+    response = DatabaseUnavailableMiddleware.unavailable(request, OperationalError("connection refused"))
+
+    assert response is not None and response.status_code == 503
+    assert response["Content-Type"] == "application/json"
+    assert json.loads(response.content) == {"status": "failing", "database": "unavailable"}
