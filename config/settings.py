@@ -417,7 +417,12 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"refusal_without_traceback": {"()": "config.logs.RefusalWithoutTraceback"}},
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # One line per record on stderr, with when, how bad, where from and which process (a web process
+    # or worker among several): what journald, Docker or a log shipper keeps.
+    "formatters": {
+        "line": {"format": "%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "line"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         # Django's own console handler would print its records a second time beside the root's.

@@ -72,7 +72,9 @@ class Label(models.Model):
     seconds_to_label = models.FloatField(null=True, blank=True)
     # A rep's why added to an outcome an import gave (the outcome and its date are the import's):
     # the rep's label from then on, which no import overwrites; undo leaves it, as it never reopens a lead.
-    completes_import = models.BooleanField(default=False)
+    # db_default too: a web process of the version before this column (still running while the new one
+    # migrates) inserts labels without it.
+    completes_import = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         indexes = [

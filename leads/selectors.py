@@ -206,6 +206,11 @@ def lead_page(*, filters: LeadFilters, number: int, size: int, cap: int = COUNT_
     return LeadPage(rows=rows, number=number, size=size, has_next=True, matches=min(matches, cap), more=matches > cap)
 
 
+def leads_exist() -> bool:
+    """Does the database hold any lead yet (a new team's first visit)?"""
+    return Lead.rows.exists()
+
+
 def lead_facets() -> dict[str, list[str]]:
     """Industries and sources to filter by; a DISTINCT over every lead, so cached for a few minutes."""
     return cast(dict[str, list[str]], cache.get_or_set(FACETS_CACHE_KEY, _lead_facets, timeout=300))

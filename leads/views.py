@@ -20,6 +20,7 @@ from leads.selectors import (
     lead_get_or_404,
     lead_page,
     lead_score_history,
+    leads_exist,
 )
 from leads.services import import_activities_csv, import_finish, import_leads_csv
 from leads.sync import SyncFilters
@@ -66,6 +67,7 @@ def lead_list(request: HttpRequest) -> HttpResponse:
         "reasons": reasons(active_only=False),  # a retired reason's labels can be listed too
         "query": form.query(),
         "every_status": every_status_query(form) if filters.status == LeadStatus.OPEN else "",
+        "no_leads_yet": not leads and not leads_exist(),
         "filters": filters,
         "filter_errors": problems,
     }

@@ -131,8 +131,10 @@ class LoopState(models.Model):
         null=True, blank=True, help_text="when the pending rescore was asked for"
     )
     pending_since = models.DateTimeField(null=True, blank=True, help_text="when the oldest untrained label arrived")
-    retrain_requested = models.BooleanField(
-        default=False, help_text="what the labeled leads look like changed (their activity came in): train again"
+    retrain_requested = models.BooleanField(  # db_default: see feedback.Label.completes_import
+        default=False,
+        db_default=False,
+        help_text="what the labeled leads look like changed (their activity came in): train again",
     )
 
     def __str__(self) -> str:

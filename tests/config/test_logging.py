@@ -22,3 +22,17 @@ def test_a_refused_page_logs_one_line_without_a_traceback(rep: Any, page_for: An
 def test_django_prints_through_the_root_handler_only() -> None:
     assert logging.getLogger("django").handlers == []
     assert logging.getLogger("django").propagate
+
+
+def test_a_log_line_says_when_how_bad_where_from_and_which_process() -> None:
+    import os
+    import re
+
+    handler = logging.getLogger().handlers[0]
+    record = logging.LogRecord("leads.services", logging.WARNING, __file__, 1, "an import failed", None, None)
+
+    line = handler.format(record)
+
+    assert re.fullmatch(
+        rf"\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d,\d{{3}} WARNING leads\.services \[{os.getpid()}\] an import failed", line
+    ), line
