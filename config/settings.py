@@ -26,6 +26,16 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("LEADLOOP_VAR_DIR", "").strip() or BASE_DIR / "var")  # empty: the default
 
 
+def var_subdir(path: Path) -> None:
+    """Make a directory under ``VAR_DIR`` (the SQLite file, the filesystem broker), or stop naming the setting."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ImproperlyConfigured(
+            f"LEADLOOP_VAR_DIR ({VAR_DIR}) must be a directory Leadloop can write ({exc.strerror}: {path})"
+        ) from None
+
+
 def env_bool(name: str, default: bool) -> bool:
     raw = os.environ.get(name)
     if raw is None or raw == "":
@@ -168,7 +178,7 @@ try:
 except Exception as exc:  # dj_database_url raises several types for a bad URL
     raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from exc
 if _db["ENGINE"] == "django.db.backends.sqlite3":
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    var_subdir(VAR_DIR)
     _db["CONN_MAX_AGE"] = 0
     _db["OPTIONS"] = {
         # Web server and worker write concurrently: WAL, a generous busy timeout and
@@ -203,7 +213,7 @@ if CELERY_BROKER_URL in ("filesystem://", "memory://"):
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
     for _sub in ("queue", "processed", "control"):
-        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
+        var_subdir(_broker_dir / _sub)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
@@ -358,7 +368,10 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+try:  # WhiteNoise warns when it is missing; on PostgreSQL + Redis, var/ may well be read-only, and that is fine
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+except OSError:
+    pass
 # Serve the project's own assets straight from static/ (no collectstatic step needed).
 WHITENOISE_USE_FINDERS = True
 # No uploads are served; a prefix of its own keeps the test live server's media handler off every

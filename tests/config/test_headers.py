@@ -352,3 +352,13 @@ def test_proxy_and_origin_settings_that_cannot_work_stop_the_app_naming_them(tmp
 def test_a_load_balancers_plain_http_probe_of_healthz_is_not_redirected(tmp_path: Path) -> None:
     exempt = production_settings(tmp_path, ("SECURE_SSL_REDIRECT", "SECURE_REDIRECT_EXEMPT"))
     assert exempt["SECURE_SSL_REDIRECT"] is True and exempt["SECURE_REDIRECT_EXEMPT"] == ["^healthz$"]
+
+
+def test_a_var_dir_that_cannot_be_written_stops_the_app_naming_the_setting(tmp_path: Path) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("not a directory")
+
+    refused = production_settings(tmp_path, ("DEBUG",), LEADLOOP_VAR_DIR=str(blocked), DATABASE_URL="")
+
+    assert "LEADLOOP_VAR_DIR" in refused.get("error", "") and "must be a directory" in refused["error"], refused
+    assert "Traceback" not in refused["error"].splitlines()[-1]
