@@ -5,6 +5,7 @@ Bad values fail loudly at start-up rather than half-working later.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
 import math
@@ -368,10 +369,9 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
-try:  # WhiteNoise warns when it is missing; on PostgreSQL + Redis, var/ may well be read-only, and that is fine
+# WhiteNoise warns when it is missing; on PostgreSQL + Redis, var/ may well be read-only, and that is fine.
+with contextlib.suppress(OSError):
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-except OSError:
-    pass
 # Serve the project's own assets straight from static/ (no collectstatic step needed).
 WHITENOISE_USE_FINDERS = True
 # No uploads are served; a prefix of its own keeps the test live server's media handler off every
