@@ -96,10 +96,16 @@ DEBUG = env_bool("DEBUG", True)
 # published passwords (seed_demo refuses). Test runners turn DEBUG off for every test; this stays.
 PRODUCTION = not DEBUG
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
+MIN_SECRET_KEY = 32  # "changeme" signs sessions anyone could forge
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
     SECRET_KEY = "leadloop-insecure-development-key-change-me-in-production"
+elif not DEBUG and len(SECRET_KEY) < MIN_SECRET_KEY:
+    raise ImproperlyConfigured(
+        f"SECRET_KEY must be at least {MIN_SECRET_KEY} random characters when DEBUG is off, not {len(SECRET_KEY)} "
+        '(python -c "import secrets; print(secrets.token_urlsafe(50))")'
+    )
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 for _host in ALLOWED_HOSTS:
     if "://" in _host or "/" in _host:

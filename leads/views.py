@@ -167,7 +167,8 @@ def import_problems_csv(request: HttpRequest, token: str) -> HttpResponse:
     problems = kept_problems(token=token)
     if problems is None:
         return HttpResponse(
-            "These problems are no longer kept (an hour after the import): import the file again.\n",
+            "These problems are not kept any more (they are kept for an hour after the import, in the "
+            "cache the web processes share: CACHE_URL when there is more than one): import the file again.\n",
             status=404,
             content_type="text/plain; charset=utf-8",
         )

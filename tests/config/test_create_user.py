@@ -79,3 +79,11 @@ def test_seed_demo_run_again_records_a_demo_users_role_set_back(defaults: None) 
     call_command("seed_demo", stdout=io.StringIO(), stderr=io.StringIO())
 
     assert user_entries()[-1] == ("user.update", {"role": ["admin", "rep"]})
+
+
+def test_a_user_created_without_a_password_is_told_they_cannot_sign_in_yet(defaults: None) -> None:
+    err = io.StringIO()
+
+    call_command("create_user", "newrep", "--role", "rep", stdout=io.StringIO(), stderr=err)
+
+    assert "newrep has no password yet, so cannot sign in" in err.getvalue()

@@ -362,3 +362,10 @@ def test_a_var_dir_that_cannot_be_written_stops_the_app_naming_the_setting(tmp_p
 
     assert "LEADLOOP_VAR_DIR" in refused.get("error", "") and "must be a directory" in refused["error"], refused
     assert "Traceback" not in refused["error"].splitlines()[-1]
+
+
+def test_a_short_secret_key_stops_a_production_app_saying_how_to_make_one(tmp_path: Path) -> None:
+    refused = production_settings(tmp_path, ("DEBUG",), SECRET_KEY="changeme")
+
+    assert "SECRET_KEY must be at least 32 random characters" in refused.get("error", ""), refused
+    assert "token_urlsafe" in refused["error"]

@@ -57,6 +57,10 @@ class Command(BaseCommand):
             self.stderr.write(f"updated {name}: role changed from {held} to {role}")
         else:
             self.stderr.write(f"{'created' if created else 'updated'} {name} ({role})")
+        if created and password is None:  # said, or the new user wonders why signing in fails
+            self.stderr.write(
+                f"{name} has no password yet, so cannot sign in: give one with --password or on /settings/users/"
+            )
         if revoked:  # a new password: the tokens made under the old one no longer work
             self.stderr.write(f"password changed: {revoked} API token{'s' if revoked != 1 else ''} of {name} revoked")
         self.stdout.write(key)
