@@ -37,7 +37,7 @@ def _trusted_proxy(peer: str) -> bool:
         address = ipaddress.ip_address(peer)
     except ValueError:
         return False
-    return any(address in ipaddress.ip_network(network, strict=False) for network in allowed)
+    return any(address in ipaddress.ip_network(network) for network in allowed)
 
 
 def login_username(request: HttpRequest, credentials: dict[str, Any] | None = None) -> str:

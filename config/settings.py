@@ -334,7 +334,7 @@ FORWARDED_ALLOW_IPS = [
 for _part in FORWARDED_ALLOW_IPS:
     if _part != "*":
         try:
-            ipaddress.ip_network(_part, strict=False)
+            ipaddress.ip_network(_part)  # strictly, as gunicorn reads it: 10.0.0.0/8, not 10.0.0.1/8
         except ValueError:
             raise ImproperlyConfigured(
                 f"FORWARDED_ALLOW_IPS must list addresses or networks (or *), not {_part!r}"
