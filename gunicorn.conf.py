@@ -3,6 +3,7 @@
 Gunicorn believes X-Forwarded-Proto from 127.0.0.1 by default, so a client on the machine could pass
 plain HTTP for HTTPS. Proxy headers are believed only when PROXIES_IN_FRONT says a proxy stands in
 front (the same setting Django reads), and then only from FORWARDED_ALLOW_IPS (default: loopback).
+Gunicorn is what tells Django a request came over HTTPS (Django itself does not read the header).
 """
 
 import os

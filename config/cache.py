@@ -2,7 +2,7 @@
 
 Everything the pages keep in it can be computed again (the lead list's filters, the markable
 fields, the grouped notes) or is a convenience (an import's problems for an hour), so a Redis
-restart must not answer 500 on the lead list or fail an import. Each failure is logged.
+restart must not answer 500 on the lead list or fail an import. Each failure is logged, in one line.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ class TolerantRedisCache(RedisCache):
     def _try(self, what: str, default: Any, method: Any, *args: Any, **kwargs: Any) -> Any:
         try:
             return method(*args, **kwargs)
-        except Exception:
-            logger.warning("cache %s failed; going on without it", what, exc_info=True)
+        except Exception as exc:  # one line, no traceback: an outage fails every request the same way
+            logger.warning("cache %s failed (%s: %s); going on without it", what, type(exc).__name__, exc)
             return default
 
     def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:

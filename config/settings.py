@@ -404,10 +404,10 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# Behind a TLS-terminating proxy (PROXIES_IN_FRONT), X-Forwarded-Proto says whether the client used
-# HTTPS; without one a client could send it to pass for HTTPS, so it is not read.
-if PROXIES_IN_FRONT:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Behind a TLS-terminating proxy, X-Forwarded-Proto says whether the client used HTTPS. Gunicorn
+# reads it (gunicorn.conf.py: only with PROXIES_IN_FRONT, only from FORWARDED_ALLOW_IPS) and gives
+# Django the scheme; Django's SECURE_PROXY_SSL_HEADER is not set, since it would believe the header
+# from any peer, one that reaches gunicorn past the proxy included.
 
 ONE_YEAR = 365 * 24 * 3600
 if not DEBUG:
@@ -428,6 +428,9 @@ if not DEBUG:
     if not SECURE_HSTS_PRELOAD:
         SILENCED_SYSTEM_CHECKS = ["security.W021"]  # "preload not set": off by choice, see above
 
+# A worker's own lines (Celery sets up its logging; its level is the worker's --loglevel) in the same shape.
+CELERY_WORKER_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s"
+CELERY_WORKER_TASK_LOG_FORMAT = "%(asctime)s %(levelname)s %(task_name)s[%(task_id)s] [%(process)d] %(message)s"
 LOG_LEVEL = env_text("LOG_LEVEL", "INFO").upper()
 _LEVELS = ", ".join(logging.getLevelNamesMapping())
 if LOG_LEVEL not in logging.getLevelNamesMapping():

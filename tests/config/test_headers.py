@@ -181,7 +181,7 @@ def test_hsts_preload_is_off_unless_asked_for_and_then_needs_a_year(tmp_path: Pa
 def test_x_forwarded_proto_is_trusted_only_behind_a_configured_proxy(tmp_path: Path) -> None:
     assert production_settings(tmp_path)["SECURE_PROXY_SSL_HEADER"] is None
     behind = production_settings(tmp_path, PROXIES_IN_FRONT="1")
-    assert behind["SECURE_PROXY_SSL_HEADER"] == ["HTTP_X_FORWARDED_PROTO", "https"]
+    assert behind["SECURE_PROXY_SSL_HEADER"] is None, "gunicorn reads it, from the allowed proxies only"
 
 
 @pytest.mark.parametrize("name", ["LEADLOOP_RESCORE_CHECK_SECONDS", "LEADLOOP_CATCH_UP_SECONDS"])
@@ -369,3 +369,10 @@ def test_a_short_secret_key_stops_a_production_app_saying_how_to_make_one(tmp_pa
 
     assert "SECRET_KEY must be at least 32 random characters" in refused.get("error", ""), refused
     assert "token_urlsafe" in refused["error"]
+
+
+def test_a_workers_log_lines_have_the_web_processes_shape() -> None:
+    from config.celery import app
+
+    assert app.conf.worker_log_format == "%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s"
+    assert "%(task_name)s" in app.conf.worker_task_log_format and "%(process)d" in app.conf.worker_task_log_format
