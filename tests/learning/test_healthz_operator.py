@@ -15,9 +15,11 @@ from config.middleware import DatabaseUnavailableMiddleware
 
 
 @pytest.fixture
-def broker_down() -> Any:
+def broker_down(monkeypatch: pytest.MonkeyPatch) -> Any:
+    dead = "redis://127.0.0.1:1/0"  # nothing listens on port 1
     before = app.conf.broker_url
-    app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    monkeypatch.setenv("CELERY_BROKER_URL", dead)  # Celery reads the variable before its settings
+    app.conf.broker_url = dead
     yield
     app.conf.broker_url = before
 
