@@ -38,6 +38,7 @@ class ImportReport:
     warned: int
     problems: list[Problem]
     token: str
+    kept: bool = False  # the problems are kept for the download (not when the shared cache is down)
     duplicates: int | None = None  # activities: events already stored, skipped (None for leads)
     reopened: int = 0  # leads whose imported outcome the file withdrew (an open value)
     notices: tuple[str, ...] = ()  # about the file as a whole
@@ -101,8 +102,10 @@ def import_report(*, result: ImportResult, kind: str) -> ImportReport:
     problems += [Problem(w.row, w.field, w.message, kept) for w in warnings]
     problems.sort(key=lambda p: (p.row, p.field))
     token = secrets.token_urlsafe(16)
+    stored = False
     if problems:
         cache.set(f"import-problems:{token}", problems[:MAX_KEPT], KEEP_SECONDS)
+        stored = cache.get(f"import-problems:{token}") is not None  # a shared cache that is down keeps nothing
     return ImportReport(
         kind=kind,
         imported=result.imported,
@@ -111,6 +114,7 @@ def import_report(*, result: ImportResult, kind: str) -> ImportReport:
         warned=len(warnings),
         problems=problems,
         token=token,
+        kept=stored,
         duplicates=result.duplicates,
         reopened=result.reopened,
         notices=tuple(result.notices),

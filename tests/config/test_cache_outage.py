@@ -42,3 +42,16 @@ def test_the_lead_list_and_an_import_work_while_the_shared_cache_is_down(page_fo
 
     assert result.imported == 1
     assert response.status_code == 200 and "Acme" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_with_the_shared_cache_down_the_import_page_offers_no_download_that_would_fail(
+    page_for: Any, admin: Any
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("leads.csv", b"external_id,employees\nL1,many\n", content_type="text/csv")
+    with override_settings(CACHES={**DOWN, "loop": caches.settings["loop"]}):
+        page = page_for(admin).post("/leads/import/", {"kind": "leads", "file": upload}).content.decode()
+
+    assert "many" in page and "could not be kept for a download" in page and "import-problems" not in page
