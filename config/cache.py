@@ -8,22 +8,40 @@ restart must not answer 500 on the lead list or fail an import. Each failure is 
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 
+RESTING_SECONDS = 30.0  # after a failure the cache is not asked again for this long
+
 
 class TolerantRedisCache(RedisCache):
-    """Django's Redis cache where a failed call logs a warning and acts as a miss (a read gives the
-    default, a write or delete is skipped). ``get_or_set`` then computes the value each time."""
+    """Django's Redis cache where a failed call (Redis unreachable, or not answering within the
+    socket timeout) logs a warning and acts as a miss: a read gives the default, a write or delete is
+    skipped, ``get_or_set`` computes the value. After a failure Redis is left alone for
+    ``RESTING_SECONDS`` (each call a miss at once), so a Redis that hangs costs one timeout per
+    process and half-minute, not one per call. Other errors (a value that cannot be pickled) raise."""
+
+    _down_until = 0.0  # per process (monotonic clock)
 
     def _try(self, what: str, default: Any, method: Any, *args: Any, **kwargs: Any) -> Any:
+        if time.monotonic() < TolerantRedisCache._down_until:
+            return default
         try:
             return method(*args, **kwargs)
-        except Exception as exc:  # one line, no traceback: an outage fails every request the same way
-            logger.warning("cache %s failed (%s: %s); going on without it", what, type(exc).__name__, exc)
+        except (RedisError, OSError) as exc:  # one line, no traceback: an outage fails every call the same way
+            TolerantRedisCache._down_until = time.monotonic() + RESTING_SECONDS
+            logger.warning(
+                "cache %s failed (%s: %s); going on without it for %.0f s",
+                what,
+                type(exc).__name__,
+                exc,
+                RESTING_SECONDS,
+            )
             return default
 
     def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:

@@ -31,7 +31,7 @@ def client_address(request: HttpRequest) -> str:
 def _trusted_proxy(peer: str) -> bool:
     """Is ``peer`` one of the proxies whose X-Forwarded-For is believed (``FORWARDED_ALLOW_IPS``)?"""
     allowed = settings.FORWARDED_ALLOW_IPS
-    if "*" in allowed:
+    if "*" in allowed or peer == "":  # "": a Unix socket's peer, the proxy on this machine (gunicorn trusts it too)
         return True
     try:
         address = ipaddress.ip_address(peer)

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.test import override_settings
 
 from config.cache import TolerantRedisCache
@@ -21,7 +22,10 @@ DOWN = {
 }
 
 
-def test_a_cache_that_is_down_reads_as_a_miss_and_writes_are_skipped(caplog: Any) -> None:
+def test_a_cache_that_is_down_reads_as_a_miss_and_writes_are_skipped(
+    caplog: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(TolerantRedisCache, "_down_until", 0.0)
     cache = TolerantRedisCache("redis://127.0.0.1:1/0", {"OPTIONS": {"socket_connect_timeout": 1}})
 
     assert cache.get("k", "fallback") == "fallback"
@@ -55,3 +59,42 @@ def test_with_the_shared_cache_down_the_import_page_offers_no_download_that_woul
         page = page_for(admin).post("/leads/import/", {"kind": "leads", "file": upload}).content.decode()
 
     assert "many" in page and "could not be kept for a download" in page and "import-problems" not in page
+
+
+def test_after_a_failure_the_cache_rests_so_a_hanging_redis_costs_one_timeout_not_one_per_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import config.cache
+
+    cache = TolerantRedisCache("redis://127.0.0.1:1/0", {"OPTIONS": {"socket_connect_timeout": 1}})
+    monkeypatch.setattr(TolerantRedisCache, "_down_until", 0.0)
+    calls: list[str] = []
+    real_get = RedisCache.get
+
+    def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append("get")
+        return real_get(self, *args, **kwargs)
+
+    monkeypatch.setattr(RedisCache, "get", counted)
+
+    assert cache.get("a", "x") == "x" and cache.get("b", "y") == "y" and cache.get_or_set("c", lambda: 3) == 3
+    assert calls == ["get"], "Redis is asked once, then left alone while it rests"
+
+    monkeypatch.setattr(config.cache.time, "monotonic", lambda: TolerantRedisCache._down_until + 1)
+    cache.get("d")
+    assert calls == ["get", "get"], "and asked again once the rest is over"
+
+
+def test_an_error_that_is_no_outage_still_raises(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pickle
+
+    monkeypatch.setattr(TolerantRedisCache, "_down_until", 0.0)
+
+    def unpicklable(self: Any, *args: Any, **kwargs: Any) -> Any:
+        raise pickle.PicklingError("a lambda")
+
+    monkeypatch.setattr(RedisCache, "set", unpicklable)
+    cache = TolerantRedisCache("redis://127.0.0.1:1/0", {})
+
+    with pytest.raises(pickle.PicklingError):
+        cache.set("k", lambda: 1)

@@ -376,3 +376,15 @@ def test_a_workers_log_lines_have_the_web_processes_shape() -> None:
 
     assert app.conf.worker_log_format == "%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s"
     assert "%(task_name)s" in app.conf.worker_task_log_format and "%(process)d" in app.conf.worker_task_log_format
+
+
+def test_behind_a_unix_socket_the_proxys_x_forwarded_for_is_believed(settings: Any) -> None:
+    """gunicorn bound to a Unix socket gives an empty REMOTE_ADDR: the proxy on this machine."""
+    from django.test import RequestFactory
+
+    from config.client import client_address
+
+    settings.PROXIES_IN_FRONT = 1
+    request = RequestFactory().get("/", REMOTE_ADDR="", HTTP_X_FORWARDED_FOR="203.0.113.7")
+
+    assert client_address(request) == "203.0.113.7"

@@ -57,3 +57,27 @@ def test_healthz_with_the_database_down_is_json_a_monitor_can_read() -> None:
     assert response is not None and response.status_code == 503
     assert response["Content-Type"] == "application/json"
     assert json.loads(response.content) == {"status": "failing", "database": "unavailable"}
+
+
+def test_a_broker_that_accepts_and_never_answers_is_given_up_on_within_the_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import socket
+    import time
+
+    with socket.socket() as silent:  # the kernel completes the handshake; nobody ever answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"redis://127.0.0.1:{silent.getsockname()[1]}/0"
+        before = app.conf.broker_url
+        monkeypatch.setenv("CELERY_BROKER_URL", url)
+        app.conf.broker_url = url
+        try:
+            started = time.monotonic()
+            reachable = broker_reachable(timeout=1)
+            waited = time.monotonic() - started
+        finally:
+            app.conf.broker_url = before
+
+    assert reachable is False
+    assert waited < 4, f"a probe waited {waited:.1f} s (the transport's own 5 s socket timeout)"
