@@ -11,6 +11,7 @@ import logging
 import time
 from typing import Any
 
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache
 from redis.exceptions import RedisError
 
@@ -53,21 +54,17 @@ class TolerantRedisCache(RedisCache):
     def has_key(self, key: Any, version: int | None = None) -> bool:
         return bool(self._try("get", False, super().has_key, key, version))
 
-    def add(self, key: Any, value: Any, timeout: Any = ..., version: int | None = None) -> bool:
-        kwargs = {} if timeout is ... else {"timeout": timeout}
-        return bool(self._try("add", False, super().add, key, value, version=version, **kwargs))
+    def add(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> bool:
+        return bool(self._try("add", False, super().add, key, value, timeout, version))
 
-    def set(self, key: Any, value: Any, timeout: Any = ..., version: int | None = None) -> None:
-        kwargs = {} if timeout is ... else {"timeout": timeout}
-        self._try("set", None, super().set, key, value, version=version, **kwargs)
+    def set(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> None:
+        self._try("set", None, super().set, key, value, timeout, version)
 
-    def set_many(self, data: Any, timeout: Any = ..., version: int | None = None) -> list[Any]:
-        kwargs = {} if timeout is ... else {"timeout": timeout}
-        return list(self._try("set", list(data), super().set_many, data, version=version, **kwargs))
+    def set_many(self, data: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> list[Any]:
+        return list(self._try("set", list(data), super().set_many, data, timeout, version))
 
-    def touch(self, key: Any, timeout: Any = ..., version: int | None = None) -> bool:
-        kwargs = {} if timeout is ... else {"timeout": timeout}
-        return bool(self._try("touch", False, super().touch, key, version=version, **kwargs))
+    def touch(self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> bool:
+        return bool(self._try("touch", False, super().touch, key, timeout, version))
 
     def delete(self, key: Any, version: int | None = None) -> bool:
         return bool(self._try("delete", False, super().delete, key, version))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from functools import cache
 from typing import Any
 
 from django.conf import settings
@@ -37,7 +38,13 @@ def _trusted_proxy(peer: str) -> bool:
         address = ipaddress.ip_address(peer)
     except ValueError:
         return False
-    return any(address in ipaddress.ip_network(network) for network in allowed)
+    return any(address in network for network in _networks(tuple(allowed)))
+
+
+@cache
+def _networks(allowed: tuple[str, ...]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """The setting's networks, parsed once (axes asks for the client's address on every request)."""
+    return [ipaddress.ip_network(network) for network in allowed]
 
 
 def login_username(request: HttpRequest, credentials: dict[str, Any] | None = None) -> str:

@@ -149,9 +149,7 @@ def own_password_change(*, user: User, password: str) -> int:
         locked = User.objects.select_for_update().get(pk=user.pk)
         locked.set_password(password)
         locked.save(update_fields=["password"])
-        changes: dict[str, object] = {"password": "changed"}
-        revoked = _revoke_with_password(locked, by=locked, changes=changes)
-        audit_record(user=locked, action="user.update", target=f"user {locked.username}", changes=changes)
+        revoked = _password_changed(locked, by=locked)
     user.password = locked.password  # the caller keeps its session on the new password's hash
     return revoked
 
@@ -160,9 +158,14 @@ def password_changed_outside(user: User) -> int:
     """A password set outside Leadloop's pages and commands (Django's ``changepassword``): audited as
     the command line's, and the user's API tokens revoked as with every other password change."""
     with transaction.atomic():
-        changes: dict[str, object] = {"password": "changed"}
-        revoked = _revoke_with_password(user, by=None, changes=changes)
-        audit_record(user=None, action="user.update", target=f"user {user.username}", changes=changes)
+        return _password_changed(user, by=None)
+
+
+def _password_changed(user: User, *, by: User | None) -> int:
+    """A password change on its own: the user's API tokens revoked and the change audited."""
+    changes: dict[str, object] = {"password": "changed"}
+    revoked = _revoke_with_password(user, by=by, changes=changes)
+    audit_record(user=by, action="user.update", target=f"user {user.username}", changes=changes)
     return revoked
 
 

@@ -102,10 +102,8 @@ def import_report(*, result: ImportResult, kind: str) -> ImportReport:
     problems += [Problem(w.row, w.field, w.message, kept) for w in warnings]
     problems.sort(key=lambda p: (p.row, p.field))
     token = secrets.token_urlsafe(16)
-    stored = False
-    if problems:
-        cache.set(f"import-problems:{token}", problems[:MAX_KEPT], KEEP_SECONDS)
-        stored = cache.get(f"import-problems:{token}") is not None  # a shared cache that is down keeps nothing
+    # The key is new, so add says whether it was kept (a shared cache that is down keeps nothing).
+    stored = bool(problems) and cache.add(f"import-problems:{token}", problems[:MAX_KEPT], KEEP_SECONDS)
     return ImportReport(
         kind=kind,
         imported=result.imported,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Sequence
@@ -36,11 +35,18 @@ from leads.selectors import ACTIVITY_TYPES_CACHE_KEY, ATTRIBUTES_CACHE_KEY, FACE
 from leads.signals import OutcomesTaken, leads_imported, outcomes_imported, outcomes_withdrawn
 
 CHUNK_ROWS = 5000
-# the COPY's types of the profile fields (the temporary table's columns)
-LOAD_TYPES = {name: "text" for name in PROFILE_FIELDS} | {
+# The temporary table an import's chunk is copied into, column by type: its DDL and the COPY's types.
+_PROFILE_TYPES = {name: "text" for name in PROFILE_FIELDS} | {
     "employees": "int4",
     "created_at": "timestamptz",
     "deal_value": "float8",
+}
+LOAD_COLUMNS = {
+    "external_id": "text",
+    **{name: _PROFILE_TYPES[name] for name in PROFILE_FIELDS},
+    "attributes": "jsonb",
+    "kept": "text[]",
+    "dropped": "text[]",
 }
 UPSERT_LOCK = 0x1EAD_10AD  # the PostgreSQL advisory lock that lets one lead upsert run at a time
 MAX_AUDITED_NAME = 200  # characters of an imported file's name kept in the audit log
@@ -206,24 +212,20 @@ def _leads_upsert_copy(rows: Sequence[LeadRow]) -> dict[str, int]:
     table = Lead._meta.db_table
     columns = ["external_id", *PROFILE_FIELDS, "attributes"]
     with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS lead_load (external_id text, company text, industry text, "
-            "employees integer, title text, seniority text, department text, country text, source text, "
-            "created_at timestamptz, deal_value double precision, attributes jsonb, kept text[], dropped text[]) "
-            "ON COMMIT DELETE ROWS"
-        )
+        typed = ", ".join(f"{name} {kind}" for name, kind in LOAD_COLUMNS.items())
+        cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS lead_load ({typed}) ON COMMIT DELETE ROWS")
         cursor.execute("TRUNCATE lead_load")
-        with cursor.cursor.copy(f"COPY lead_load ({', '.join(columns)}, kept, dropped) FROM STDIN") as copy:
+        with cursor.cursor.copy(f"COPY lead_load ({', '.join(LOAD_COLUMNS)}) FROM STDIN") as copy:
             # The columns' types given once: psycopg then does not work out each value's (for the two
             # arrays that was ~10 s of a 1,000,000-lead import). An empty array goes as NULL (cheaper still).
-            copy.set_types(["text", *(LOAD_TYPES[name] for name in PROFILE_FIELDS), "text", "text[]", "text[]"])
+            copy.set_types(list(LOAD_COLUMNS.values()))
             for row in rows:
                 profile = row.profile
                 copy.write_row(
                     [
                         row.external_id,
                         *(profile[name] for name in PROFILE_FIELDS),
-                        json.dumps(row.attributes),
+                        row.attributes,  # the jsonb dumper writes it as JSON
                         sorted(row.kept) or None,
                         list(row.dropped) or None,
                     ]

@@ -9,6 +9,7 @@ from django.conf import settings as django_settings
 from django.utils import timezone
 from django.utils.timesince import timesince
 
+from config.celery import broker_reachable
 from feedback.selectors import label_outcome_counts
 from learning.core.mix import MixState, mix_summary, ranked_percents
 from learning.core.strategies import strategy_named
@@ -52,7 +53,8 @@ def loop_health() -> dict[str, Any]:
     """What monitoring reads (``/healthz``, no login): how far the loop is behind and whether it
     fails. Counts and error kinds only, never a lead's data or an error's text. ``stalled``: the loop
     is not getting on with its work (``claim_stale``: its worker stopped beating; ``no_worker``:
-    work waiting five minutes and no loop run for as long), which makes the status "degraded"."""
+    work waiting five minutes and no loop run for as long); that, or a broker that does not answer
+    (labels are saved, nothing learns from them), makes the status "degraded"."""
     state, lock = loop_state(), loop_lock()
     now = timezone.now()
     queued = max(state.labels_revision - state.trained_revision, 0)
@@ -61,8 +63,9 @@ def loop_health() -> dict[str, Any]:
     failing = lock.failing
     stalled = _stalled(state=state, lock=lock, now=now)
     beat = lock.last_beat
+    broker = broker_reachable()
     return {
-        "status": "failing" if failing else "degraded" if quarantined or stalled else "ok",
+        "status": "failing" if failing else "degraded" if quarantined or stalled or not broker else "ok",
         "loop_lag_seconds": round(max(lag, 0.0), 1),
         "queued_labels": queued,
         "rescore_pending": state.rescore_requested,
@@ -76,6 +79,7 @@ def loop_health() -> dict[str, Any]:
         "quarantined": quarantined,
         "scores_version": state.scores_version,
         "scores_updated_at": state.scores_updated_at.isoformat() if state.scores_updated_at else None,
+        "broker": "ok" if broker else "unreachable",
     }
 
 
