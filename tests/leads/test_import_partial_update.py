@@ -60,6 +60,27 @@ def test_an_invalid_value_keeps_the_stored_one_and_says_so(acme: Path) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
+def test_each_row_removes_only_the_attributes_it_names_empty(acme: Path) -> None:
+    """The load table sends the dropped names the chunk's first row has once, not per row: a row that
+    drops others, or none, must not lose what the first row drops."""
+    run_import(
+        write_csv(acme, [["B2", "EMEA", "gold"], ["C3", "APAC", "silver"]], header=["external_id", "Region", "Tier"])
+    )
+
+    run_import(
+        write_csv(
+            acme,
+            [["A1", "", "gold"], ["B2", "EMEA", ""], ["C3", "APAC", "bronze"]],
+            header=["external_id", "Region", "Tier"],
+        )
+    )
+
+    assert stored()[5] == {"Tier": "gold"}
+    assert stored("B2")[5] == {"Region": "EMEA"}
+    assert stored("C3")[5] == {"Region": "APAC", "Tier": "bronze"}
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_new_lead_in_the_same_file_comes_in_with_what_it_has(acme: Path) -> None:
     run_import(write_csv(acme, [["A1", "1"], ["B2", "2"]], header=["external_id", "deal_value"]))
 
