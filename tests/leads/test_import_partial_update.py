@@ -62,7 +62,7 @@ def test_an_invalid_value_keeps_the_stored_one_and_says_so(acme: Path) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_each_row_removes_only_the_attributes_it_names_empty(acme: Path) -> None:
     """The load table sends the dropped names the chunk's first row has once, not per row: a row that
-    drops others, or none, must not lose what the first row drops."""
+    drops other names, or none, drops only its own."""
     run_import(
         write_csv(acme, [["B2", "EMEA", "gold"], ["C3", "APAC", "silver"]], header=["external_id", "Region", "Tier"])
     )
