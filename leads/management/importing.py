@@ -13,14 +13,21 @@ from leads.csvfile import CsvFileError
 from leads.services import ImportKind, ImportResult, import_finish
 
 
+class ImportCommand(BaseCommand):
+    """An import command. Run from the command line it is a process of its own that ends with the
+    import: an import makes millions of short-lived objects, and each of the collector's full passes
+    walked all that Django and the libraries had loaded (~220,000 objects), 6 s of a 1,000,000-lead
+    import, so what is loaded by then is frozen out of those passes. Called in a process that goes on
+    (``call_command``, tests) nothing is frozen: a freeze would keep that process's garbage for good."""
+
+    def run_from_argv(self, argv: list[str]) -> None:
+        gc.freeze()
+        super().run_from_argv(argv)
+
+
 def run_import(command: BaseCommand, path: str, load: Callable[[IO[bytes]], ImportResult], *, kind: ImportKind) -> None:
     """Import ``path`` with ``load``; ``kind`` (leads or activities) names the import in the audit log,
     where its actor is the command (no user signs in to a command)."""
-    # An import makes millions of short-lived objects, and each of the collector's full passes walked
-    # all that Django and the libraries had loaded (~220,000 objects): 6 s of a 1,000,000-lead
-    # import. A command is a process that ends with its import, so what is loaded by now is frozen
-    # out of those passes (never in a long-lived worker, where it would keep such garbage for good).
-    gc.freeze()
     try:
         with open(path, "rb") as stream:
             result = load(stream)

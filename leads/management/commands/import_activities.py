@@ -3,14 +3,12 @@ from __future__ import annotations
 from argparse import ArgumentParser
 from typing import Any
 
-from django.core.management.base import BaseCommand
-
-from leads.management.importing import run_import
+from leads.management.importing import ImportCommand, run_import
 from leads.services import import_activities_csv
 from learning.selectors import known_activity_types
 
 
-class Command(BaseCommand):
+class Command(ImportCommand):
     help = "Import activity events from a CSV with columns lead, type, occurred_at."
 
     def add_arguments(self, parser: ArgumentParser) -> None:

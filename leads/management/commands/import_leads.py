@@ -3,13 +3,13 @@ from __future__ import annotations
 from argparse import ArgumentParser
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
-from leads.management.importing import run_import
+from leads.management.importing import ImportCommand, run_import
 from leads.services import import_leads_csv
 
 
-class Command(BaseCommand):
+class Command(ImportCommand):
     help = (
         "Import leads from a CSV (one per row, external_id required): a row without a usable external_id is "
         "rejected; an invalid optional value is left out with a warning (row N: field: reason)."
