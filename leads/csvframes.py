@@ -14,7 +14,15 @@ import pandas as pd
 
 from leads.csvfile import SHORT_ROW, CsvFileError, read_rows
 from leads.models import PROFILE_FIELDS
-from leads.parsing import RowError, RowInvalid, parse_activity_row, parse_lead_row
+from leads.parsing import (
+    ACTIVITY_COLUMN_ALIASES,
+    KNOWN_LEAD_COLUMNS,
+    LEAD_COLUMN_ALIASES,
+    RowError,
+    RowInvalid,
+    parse_activity_row,
+    parse_lead_row,
+)
 
 
 @dataclass
@@ -23,17 +31,23 @@ class LeadFrames:
     outcomes: pd.Series  # "converted" / "not_converted" per labeled lead
     errors: list[RowError] = field(default_factory=list)
     unlabeled: int = 0
+    renamed: dict[str, str] = field(default_factory=dict)  # {name in the file: known column}, as the import reads it
 
 
 def lead_frames_from_csv(*, stream: IO[bytes], outcome_column: str, positive: str | None = None) -> LeadFrames:
     """Leads with a known outcome. Rows are parsed as ``import_leads`` parses them; without an
     ``external_id`` column the row number stands in for it. Bad rows are reported and skipped,
-    among them rows whose outcome is neither empty nor a value it can mean."""
+    among them rows whose outcome is neither empty nor a value it can mean. The header is read as the
+    import reads it: "Deal Value" as deal_value, a CRM's "Lead ID" as external_id (``renamed``)."""
     records: list[dict[str, Any]] = []
     outcomes: dict[str, str] = {}
     errors: list[RowError] = []
     unlabeled = 0
-    for number, values in read_rows(stream, required=(outcome_column,)):
+    renamed: dict[str, str] = {}
+    rows = read_rows(
+        stream, required=(outcome_column,), known=KNOWN_LEAD_COLUMNS, aliases=LEAD_COLUMN_ALIASES, renamed=renamed
+    )
+    for number, values in rows:
         if "__error__" in values:
             errors.append(RowError(number, "row", values["__error__"]))
             continue
@@ -68,16 +82,22 @@ def lead_frames_from_csv(*, stream: IO[bytes], outcome_column: str, positive: st
         outcomes=pd.Series(outcomes, dtype=object).reindex(profiles.index),
         errors=errors,
         unlabeled=unlabeled,
+        renamed=renamed,
     )
 
 
-def activity_frame_from_csv(*, stream: IO[bytes], lead_ids: pd.Index) -> tuple[pd.DataFrame, list[RowError]]:
-    """Events as ``lead_id, type, occurred_at`` rows, parsed as ``import_activities`` parses them;
-    events of leads not in ``lead_ids`` are left out."""
+def activity_frame_from_csv(
+    *, stream: IO[bytes], lead_ids: pd.Index, renamed: dict[str, str] | None = None
+) -> tuple[pd.DataFrame, list[RowError]]:
+    """Events as ``lead_id, type, occurred_at`` rows, parsed as ``import_activities`` parses them
+    (its header names too: "Activity Date" as occurred_at, put in ``renamed``); events of leads not
+    in ``lead_ids`` are left out."""
     known = set(lead_ids)
     rows: list[tuple[str, str, Any]] = []
     errors: list[RowError] = []
-    for number, values in read_rows(stream, required=("lead", "type", "occurred_at")):
+    columns = ("lead", "type", "occurred_at")
+    lines = read_rows(stream, required=columns, known=columns, aliases=ACTIVITY_COLUMN_ALIASES, renamed=renamed)
+    for number, values in lines:
         if "__error__" in values:
             errors.append(RowError(number, "row", values["__error__"]))
             continue

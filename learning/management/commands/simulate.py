@@ -132,15 +132,18 @@ class Command(BaseCommand):
                 stream=stream, outcome_column=options["outcome_column"], positive=options["positive"]
             ),
         )
+        self._renamed(leads.renamed)
         self._report(leads.errors)
         if leads.unlabeled:
             rows = "row" if leads.unlabeled == 1 else "rows"
             self.stdout.write(f"{leads.unlabeled} {rows} without an outcome left out")
         if options["activities"]:
+            renamed: dict[str, str] = {}
             events, errors = self._read(
                 options["activities"],
-                lambda stream: activity_frame_from_csv(stream=stream, lead_ids=leads.profiles.index),
+                lambda stream: activity_frame_from_csv(stream=stream, lead_ids=leads.profiles.index, renamed=renamed),
             )
+            self._renamed(renamed)
             self._report(errors)
         else:
             events = pd.DataFrame({"lead_id": [], "type": [], "occurred_at": []})
@@ -179,6 +182,12 @@ class Command(BaseCommand):
             raise CommandError(f"cannot read {name}: {exc.strerror}") from None
         except CsvFileError as exc:
             raise CommandError(f"{name}: {exc}") from None
+
+    def _renamed(self, renamed: dict[str, str]) -> None:
+        """Say which columns were read under a known name, as the import says it."""
+        if renamed:
+            read = ", ".join(f"'{name}' as {column}" for name, column in renamed.items())
+            self.stdout.write(f"Columns read under Leadloop's names: {read}")
 
     def _report(self, errors: list[Any]) -> None:
         for error in errors[:MAX_ERRORS_SHOWN]:
