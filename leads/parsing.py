@@ -231,12 +231,24 @@ def is_open_value(raw: Any, open_values: Collection[str]) -> bool:
     return bool(text) and text in {value.strip().casefold() for value in open_values}
 
 
+def means_positive(text: str, positive: str) -> bool:
+    """Is an outcome value the one named to mean converted? The same text but for case and
+    surrounding spaces ("won" for "Won"), or the same number ("1.0" for "1": a column with an
+    empty cell comes out of pandas or R as floats)."""
+    if text == positive or text.strip().casefold() == positive.strip().casefold():
+        return True
+    try:
+        return float(text) == float(positive)
+    except ValueError:
+        return False
+
+
 def parse_outcome(raw: Any, *, column: str, positive: str | None) -> str | None:
     text = _field_text(raw, column)
     if text == "":
         return None
     if positive is not None:
-        return "converted" if text == positive else "not_converted"
+        return "converted" if means_positive(text, positive) else "not_converted"
     normalised = text.lower().replace(" ", "_").replace("-", "_")
     if normalised in OUTCOMES:
         return normalised

@@ -200,6 +200,29 @@ def test_positive_maps_that_value_to_converted_and_any_other_value_to_not_conver
 
 
 @pytest.mark.django_db
+def test_positive_matches_the_same_value_whatever_its_case_or_number_format(defaults: None, tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path,
+        [["F1", "1.0"], ["F2", "0.0"], ["F3", " 1 "], ["F4", "1e0"], ["F5", "10"], ["F6", ""]],
+        header=["external_id", "churned"],
+    )
+    run_import(path, "--outcome-column", "churned", "--positive", "1")
+    cased = write_csv(tmp_path, [["C1", "won"], ["C2", "WON "], ["C3", "Wonder"]], header=["external_id", "stage"])
+    run_import(cased, "--outcome-column", "stage", "--positive", "Won")
+
+    assert dict(Label.objects.values_list("lead__external_id", "outcome")) == {
+        "F1": "converted",  # pandas writes a 0/1 column with an empty cell as 1.0 / 0.0
+        "F2": "not_converted",
+        "F3": "converted",
+        "F4": "converted",
+        "F5": "not_converted",
+        "C1": "converted",
+        "C2": "converted",
+        "C3": "not_converted",
+    }
+
+
+@pytest.mark.django_db
 def test_positive_without_an_outcome_column_is_refused(defaults: None, tmp_path: Path) -> None:
     path = write_csv(tmp_path, [good_row("P1")])
 

@@ -169,6 +169,24 @@ def test_a_positive_value_that_never_occurs_is_a_clear_error(tmp_path: Path) -> 
         )
 
 
+def test_a_zero_one_outcome_written_as_floats_is_read_with_positive_1(tmp_path: Path) -> None:
+    leads_csv, _ = tiny_csvs(tmp_path)
+    frame = pd.read_csv(leads_csv, keep_default_na=False)
+    frame["result"] = frame["result"].map({"Won": "1.0", "Lost": "0.0", "": ""})
+    frame.to_csv(leads_csv, index=False)
+    stdout = StringIO()
+
+    call_command(
+        "simulate",
+        *("--csv", str(leads_csv), "--outcome-column", "result", "--positive", "1"),
+        *("--rounds", "1", "--seeds", "1", "--json", str(tmp_path / "out.json")),
+        stdout=stdout,
+    )
+
+    converted = int((frame["result"] == "1.0").sum())
+    assert f"with an outcome, {converted} converted" in stdout.getvalue() and converted > 5
+
+
 def test_outcomes_it_cannot_read_are_reported_by_row_and_column_not_counted_as_unlabeled(tmp_path: Path) -> None:
     from io import StringIO
 
