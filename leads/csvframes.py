@@ -7,6 +7,8 @@ have stored. No database access.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -32,18 +34,23 @@ class LeadFrames:
     errors: list[RowError] = field(default_factory=list)
     unlabeled: int = 0
     renamed: dict[str, str] = field(default_factory=dict)  # {name in the file: known column}, as the import reads it
+    lost_values: Counter[str] = field(default_factory=Counter)  # with ``positive``: the values read as not converted
 
 
-def lead_frames_from_csv(*, stream: IO[bytes], outcome_column: str, positive: str | None = None) -> LeadFrames:
+def lead_frames_from_csv(
+    *, stream: IO[bytes], outcome_column: str, positive: str | None = None, open_values: Collection[str] = ()
+) -> LeadFrames:
     """Leads with a known outcome. Rows are parsed as ``import_leads`` parses them; without an
     ``external_id`` column the row number stands in for it. Bad rows are reported and skipped,
-    among them rows whose outcome is neither empty nor a value it can mean. The header is read as the
-    import reads it: "Deal Value" as deal_value, a CRM's "Lead ID" as external_id (``renamed``)."""
+    among them rows whose outcome is neither empty nor a value it can mean; an outcome in
+    ``open_values`` is an open lead, as in the import. The header is read as the import reads it:
+    "Deal Value" as deal_value, a CRM's "Lead ID" as external_id (``renamed``)."""
     records: list[dict[str, Any]] = []
     outcomes: dict[str, str] = {}
     errors: list[RowError] = []
     unlabeled = 0
     renamed: dict[str, str] = {}
+    lost_values: Counter[str] = Counter()
     rows = read_rows(
         stream, required=(outcome_column,), known=KNOWN_LEAD_COLUMNS, aliases=LEAD_COLUMN_ALIASES, renamed=renamed
     )
@@ -55,7 +62,7 @@ def lead_frames_from_csv(*, stream: IO[bytes], outcome_column: str, positive: st
         if not str(values.get("external_id") or "").strip():
             values = {**values, "external_id": f"row-{number}"}
         try:
-            row = parse_lead_row(values, outcome_column=outcome_column, positive=positive)
+            row = parse_lead_row(values, outcome_column=outcome_column, positive=positive, open_values=open_values)
         except RowInvalid as exc:
             errors.append(RowError(number, exc.field, exc.message))
             continue
@@ -69,6 +76,8 @@ def lead_frames_from_csv(*, stream: IO[bytes], outcome_column: str, positive: st
             else:
                 unlabeled += 1
             continue
+        if positive is not None and row.outcome == "not_converted":
+            lost_values[str(values.get(outcome_column, "")).strip()[:40]] += 1
         record = {"external_id": row.external_id, **row.profile}
         for key, value in row.attributes.items():
             record.setdefault(key, value)
@@ -83,6 +92,7 @@ def lead_frames_from_csv(*, stream: IO[bytes], outcome_column: str, positive: st
         errors=errors,
         unlabeled=unlabeled,
         renamed=renamed,
+        lost_values=lost_values,
     )
 
 

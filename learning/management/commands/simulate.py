@@ -4,6 +4,7 @@ import json
 import math
 import os
 from argparse import ArgumentParser, ArgumentTypeError
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -90,6 +91,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--positive", help="the value meaning converted; any other non-empty value is not_converted"
         )
+        parser.add_argument(
+            "--open-value",
+            action="append",
+            default=[],
+            metavar="VALUE",
+            help="a value of the outcome column meaning the lead is still open (e.g. Open; repeat for more): "
+            "left out, as an open lead is",
+        )
         parser.add_argument("--activities", help="activity events: columns lead, type, occurred_at")
         parser.add_argument("--as-of", help="date the behaviour features are computed at (default: the latest event)")
         parser.add_argument("--initial", type=positive_int, default=20, help="random labels to start from")
@@ -129,10 +138,15 @@ class Command(BaseCommand):
         leads = self._read(
             options["csv"],
             lambda stream: lead_frames_from_csv(
-                stream=stream, outcome_column=options["outcome_column"], positive=options["positive"]
+                stream=stream,
+                outcome_column=options["outcome_column"],
+                positive=options["positive"],
+                open_values=options["open_value"],
             ),
         )
         self._renamed(leads.renamed)
+        if len(leads.lost_values) > 1:  # a CRM's status column has more than won and lost: say what counts as lost
+            self.stdout.write(self._lost(options["outcome_column"], options["positive"], leads.lost_values))
         self._report(leads.errors)
         if leads.unlabeled:
             rows = "row" if leads.unlabeled == 1 else "rows"
@@ -188,6 +202,15 @@ class Command(BaseCommand):
         if renamed:
             read = ", ".join(f"'{name}' as {column}" for name, column in renamed.items())
             self.stdout.write(f"Columns read under Leadloop's names: {read}")
+
+    @staticmethod
+    def _lost(column: str, positive: str, values: Counter[str]) -> str:
+        counted = ", ".join(f"{value!r} ({n:,} row{'s' if n != 1 else ''})" for value, n in values.most_common(6))
+        more = f" and {len(values) - 6} more" if len(values) > 6 else ""
+        return (
+            f"{column}: besides {positive!r} (converted), {len(values)} values were read as not converted: "
+            f"{counted}{more}; if one means the lead is still open, name it with --open-value VALUE"
+        )
 
     def _report(self, errors: list[Any]) -> None:
         for error in errors[:MAX_ERRORS_SHOWN]:

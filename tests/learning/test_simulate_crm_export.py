@@ -84,3 +84,41 @@ def test_simulate_takes_a_crm_export_and_says_how_it_read_it(tmp_path: Path) -> 
     assert "'Activity Type' as type, 'Activity Date' as occurred_at" in printed
     assert "60 leads with an outcome, 20 converted; 30 activities" in printed
     assert set(json.loads(out.read_text())["curves"]) >= {"random"}
+
+
+def status_csv(tmp_path: Path) -> Path:
+    """A CRM's status column: won, lost, and leads still open."""
+    path = tmp_path / "status.csv"
+    stages = ["Won", "Lost", "Lost", "Open", "Lost "]
+    rows = "".join(f"L{i},{'software' if i % 3 else 'retail'},{i % 7},{stages[i % 5]}\n" for i in range(100))
+    path.write_text("Lead ID,Industry,Seats,Status\n" + rows)
+    return path
+
+
+def simulate_status(path: Path, *extra: str) -> str:
+    stdout = StringIO()
+    call_command(
+        "simulate",
+        *("--csv", str(path), "--outcome-column", "Status", "--positive", "Won", "--initial", "10"),
+        *("--batch", "5", "--rounds", "1", "--seeds", "1", "--json", str(path.with_suffix(".json")), *extra),
+        stdout=stdout,
+    )
+    return stdout.getvalue()
+
+
+def test_simulate_says_which_values_it_read_as_lost(tmp_path: Path) -> None:
+    printed = simulate_status(status_csv(tmp_path))
+
+    assert (
+        "Status: besides 'Won' (converted), 2 values were read as not converted: 'Lost' (60 rows), 'Open' (20 rows); "
+        "if one means the lead is still open, name it with --open-value VALUE"
+    ) in printed
+    assert "100 leads with an outcome, 20 converted" in printed
+
+
+def test_an_open_value_leaves_those_leads_out_as_the_import_keeps_them_open(tmp_path: Path) -> None:
+    printed = simulate_status(status_csv(tmp_path), "--open-value", "open")
+
+    assert "20 rows without an outcome left out" in printed
+    assert "80 leads with an outcome, 20 converted" in printed
+    assert "besides 'Won'" not in printed  # only one value is read as lost now
