@@ -35,6 +35,9 @@ class LeadFrames:
     unlabeled: int = 0
     renamed: dict[str, str] = field(default_factory=dict)  # {name in the file: known column}, as the import reads it
     lost_values: Counter[str] = field(default_factory=Counter)  # with ``positive``: the values read as not converted
+    # Values the import would leave out of a lead it keeps (a bad deal value, columns over the limit):
+    # per field, how many rows and the first of them.
+    left_out: dict[str, tuple[int, RowError]] = field(default_factory=dict)
 
 
 def lead_frames_from_csv(
@@ -51,6 +54,7 @@ def lead_frames_from_csv(
     unlabeled = 0
     renamed: dict[str, str] = {}
     lost_values: Counter[str] = Counter()
+    left_out: dict[str, tuple[int, RowError]] = {}
     rows = read_rows(
         stream, required=(outcome_column,), known=KNOWN_LEAD_COLUMNS, aliases=LEAD_COLUMN_ALIASES, renamed=renamed
     )
@@ -78,6 +82,9 @@ def lead_frames_from_csv(
             continue
         if positive is not None and row.outcome == "not_converted":
             lost_values[str(values.get(outcome_column, "")).strip()[:40]] += 1
+        for name, message in row.warnings:
+            count, first = left_out.get(name, (0, RowError(number, name, message)))
+            left_out[name] = (count + 1, first)
         record = {"external_id": row.external_id, **row.profile}
         for key, value in row.attributes.items():
             record.setdefault(key, value)
@@ -93,6 +100,7 @@ def lead_frames_from_csv(
         unlabeled=unlabeled,
         renamed=renamed,
         lost_values=lost_values,
+        left_out=left_out,
     )
 
 

@@ -122,3 +122,32 @@ def test_an_open_value_leaves_those_leads_out_as_the_import_keeps_them_open(tmp_
     assert "20 rows without an outcome left out" in printed
     assert "80 leads with an outcome, 20 converted" in printed
     assert "besides 'Won'" not in printed  # only one value is read as lost now
+
+
+def test_values_the_import_would_leave_out_are_said_once_per_field(tmp_path: Path) -> None:
+    path = tmp_path / "wide.csv"
+    header = ["deal_value", *(f"c{j}" for j in range(104)), "result"]
+    rows = [
+        [
+            ("lots" if i % 10 == 0 else str(100 * i)),
+            *(str((i * j) % 7) for j in range(104)),
+            ("Won" if i % 3 else "Lost"),
+        ]
+        for i in range(60)
+    ]
+    path.write_text("\n".join(",".join(row) for row in [header, *rows]) + "\n")
+    stderr = StringIO()
+
+    call_command(
+        "simulate",
+        *("--csv", str(path), "--outcome-column", "result", "--positive", "Won", "--initial", "10", "--batch", "5"),
+        *("--rounds", "1", "--seeds", "1", "--json", str(tmp_path / "out.json")),
+        stdout=StringIO(),
+        stderr=stderr,
+    )
+
+    said = stderr.getvalue().splitlines()
+    assert len([line for line in said if line.startswith("deal_value: left out of 6 rows, the lead kept")]) == 1
+    assert "(the first: row 2: deal_value: expected a number" in stderr.getvalue()
+    assert len([line for line in said if line.startswith("attributes: left out of 60 rows")]) == 1
+    assert "more than 100 custom columns; 4 left out" in stderr.getvalue()

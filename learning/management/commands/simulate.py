@@ -148,6 +148,9 @@ class Command(BaseCommand):
         if len(leads.lost_values) > 1:  # a CRM's status column has more than won and lost: say what counts as lost
             self.stdout.write(self._lost(options["outcome_column"], options["positive"], leads.lost_values))
         self._report(leads.errors)
+        for count, first in leads.left_out.values():  # as the import warns, once per field
+            rows = "row" if count == 1 else "rows"
+            self.stderr.write(f"{first.field}: left out of {count:,} {rows}, the lead kept (the first: {first})")
         if leads.unlabeled:
             rows = "row" if leads.unlabeled == 1 else "rows"
             self.stdout.write(f"{leads.unlabeled} {rows} without an outcome left out")
