@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 from django.utils.dateparse import parse_date, parse_datetime
@@ -237,10 +237,18 @@ def means_positive(text: str, positive: str) -> bool:
     empty cell comes out of pandas or R as floats)."""
     if text == positive or text.strip().casefold() == positive.strip().casefold():
         return True
+    number = _number_or_none(positive)
+    return number is not None and _number_or_none(text) == number
+
+
+@lru_cache(maxsize=64)
+def _number_or_none(text: str) -> float | None:
+    """``text`` as a number, or None (cached: an import asks about the same few outcome values on every row)."""
     try:
-        return float(text) == float(positive)
+        number = float(text)
     except ValueError:
-        return False
+        return None
+    return None if math.isnan(number) else number
 
 
 def parse_outcome(raw: Any, *, column: str, positive: str | None) -> str | None:
