@@ -130,7 +130,7 @@ class ImportForm(forms.Form):
         label="Value that means converted",
         max_length=100,
         required=False,
-        help_text="leads only: when the outcome column holds other words (won / lost, yes / no)",
+        help_text="leads only: when the outcome column holds other words (won / lost, yes / no, 1 / 0); case aside",
     )
     open_values = forms.CharField(
         label="Values that mean still open",
