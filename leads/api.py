@@ -16,7 +16,7 @@ from config.roles import ADMINS, MANAGERS, READERS, signed_in_user
 from feedback.selectors import lead_label
 from leads.export import leads_csv_response
 from leads.models import Lead, LeadStatus
-from leads.parsing import missing_columns, offset_problem, storable_text_problem
+from leads.parsing import missing_columns, offset_problem, open_value_problem, storable_text_problem
 from leads.selectors import LeadFilters, lead_get
 from leads.services import ImportResult, import_activities, import_finish, import_leads
 from leads.sync import SyncCursor, SyncFilters, lead_sync_page, sync_more
@@ -152,6 +152,8 @@ class BulkIn(Schema):
         for name in ("positive", "outcome_date_column", "open_values"):
             if getattr(self, name) not in (None, []) and self.outcome_column is None:
                 raise HttpError(400, f"{name}: needs outcome_column")
+        if problem := open_value_problem(self.positive, self.open_values):
+            raise HttpError(400, f"open_values: {problem}")
         for name in ("outcome_column", "outcome_date_column"):
             column = getattr(self, name)
             if column is not None and (missing := missing_columns(rows=self.items, columns=[column])):

@@ -55,6 +55,7 @@ def lead_frames_from_csv(
     renamed: dict[str, str] = {}
     lost_values: Counter[str] = Counter()
     left_out: dict[str, tuple[int, RowError]] = {}
+    first_seen: dict[str, int] = {}
     rows = read_rows(
         stream, required=(outcome_column,), known=KNOWN_LEAD_COLUMNS, aliases=LEAD_COLUMN_ALIASES, renamed=renamed
     )
@@ -70,9 +71,16 @@ def lead_frames_from_csv(
         except RowInvalid as exc:
             errors.append(RowError(number, exc.field, exc.message))
             continue
-        if row.external_id in outcomes:
-            errors.append(RowError(number, "external_id", f"{row.external_id!r} appears twice"))
+        if row.external_id in first_seen:  # as the import: the first row of an id is the lead, open or not
+            errors.append(
+                RowError(
+                    number,
+                    "external_id",
+                    f"{row.external_id!r} already appears on row {first_seen[row.external_id]} (the first is kept)",
+                )
+            )
             continue
+        first_seen[row.external_id] = number
         if row.outcome is None:
             problem = next((message for name, message in row.warnings if name == outcome_column), None)
             if problem:  # a value the outcome column cannot mean: say so, rather than count it as unlabeled

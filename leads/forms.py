@@ -6,6 +6,7 @@ from django import forms
 
 from config.forms import field_words
 from leads.models import LeadStatus
+from leads.parsing import open_value_problem
 from leads.selectors import SORTS, LeadFilters
 
 FILTER_DEFAULTS = {"status": "open", "sort": "score"}  # what the list shows for a field left empty or invalid
@@ -144,4 +145,7 @@ class ImportForm(forms.Form):
     )
 
     def clean_open_values(self) -> list[str]:
-        return [value.strip() for value in self.cleaned_data["open_values"].split(",") if value.strip()]
+        values = [value.strip() for value in self.cleaned_data["open_values"].split(",") if value.strip()]
+        if problem := open_value_problem(self.cleaned_data.get("positive") or None, values):
+            raise forms.ValidationError(problem)
+        return values

@@ -241,14 +241,25 @@ def means_positive(text: str, positive: str) -> bool:
     return number is not None and _number_or_none(text) == number
 
 
+_PLAIN_NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*", re.ASCII)
+
+
 @lru_cache(maxsize=64)
 def _number_or_none(text: str) -> float | None:
-    """``text`` as a number, or None (cached: an import asks about the same few outcome values on every row)."""
-    try:
-        number = float(text)
-    except ValueError:
+    """``text`` as a plain decimal number ("1", "1.0", "1e0"), or None: not "Infinity", "1_0" or
+    other digits than 0-9, which Python's float() also reads. Cached: an import asks about the same
+    few outcome values on every row (a long text is never a number, and is not kept)."""
+    if len(text) > 40 or not _PLAIN_NUMBER.fullmatch(text):
         return None
-    return None if math.isnan(number) else number
+    return float(text)
+
+
+def open_value_problem(positive: str | None, open_values: Collection[str]) -> str | None:
+    """An open value that is also the converted one (an import would read no lead as converted)."""
+    if positive is None:
+        return None
+    both = next((value for value in open_values if means_positive(value, positive)), None)
+    return None if both is None else f"{both!r} cannot mean both converted ({positive!r}) and still open"
 
 
 def parse_outcome(raw: Any, *, column: str, positive: str | None) -> str | None:
@@ -300,8 +311,10 @@ def parse_lead_row(
     kept: set[str] = set()
 
     def given(name: str, parse: Callable[[], Any], default: Any = None) -> Any:
-        """A profile field's value; one the row has no key for, or an invalid one, is kept as stored."""
-        if name not in values:
+        """A profile field's value; one the row has no key for, or an invalid one, is kept as stored.
+        The outcome's columns are never a field (a "source" column named as the outcome would teach
+        the model the outcome itself)."""
+        if name not in values or name in (outcome_column, outcome_date_column):
             kept.add(name)
             return default
         try:

@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from config.arguments import positive_int
 from leads.csvframes import CsvFileError, activity_frame_from_csv, lead_frames_from_csv
-from leads.parsing import RowInvalid, parse_when
+from leads.parsing import RowInvalid, open_value_problem, parse_when
 from learning.core.backtest import BacktestError, BacktestResult, feature_frame, run_backtest
 from learning.core.strategies import DEFAULT_EXPLORATION, DEFAULT_STRATEGY, STRATEGIES
 
@@ -125,6 +125,8 @@ class Command(BaseCommand):
             strategies = [strategy]
         else:
             raise CommandError(f"unknown --strategy {strategy!r}; choose one of {', '.join(STRATEGIES)} or all")
+        if problem := open_value_problem(options["positive"], options["open_value"]):
+            raise CommandError(f"--open-value: {problem}")
         path = Path(options["json"])
         if problem := _unwritable(path):
             raise CommandError(f"cannot write --json {path}: {problem}")
