@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+from collections import Counter
 from collections.abc import Collection, Iterator, Mapping
 from typing import IO
 
@@ -96,7 +97,12 @@ def _known_names(
     already or two of its columns would take it. Then, for a known column the file still lacks, a
     name ``aliases`` lists for it (a CRM's "Lead ID" for external_id), if exactly one column has
     such a name. A name in ``keep`` (a column the caller asked for by name) stays as it is. Also
-    returns ``{name: known name}`` for the names read by an alias."""
+    returns ``{name: known name}`` for the names read by an alias. First of all, a column asked for
+    by name (``keep``) that the file has but for case, spaces or hyphens ("Stage" for stage) is read
+    under the name asked for, if exactly one column has it."""
+    wanted = {_key(name): name for name in keep if name not in header}
+    counts = Counter(_key(name) for name in header)
+    header = [wanted[key] if (key := _key(name)) in wanted and counts[key] == 1 else name for name in header]
     canonical = {name.casefold(): name for name in known}
 
     def read_as(names: list[str], lookup: Mapping[str, str]) -> list[str]:
@@ -146,13 +152,14 @@ def read_rows(
         raise CsvFileError(f"the header row cannot be read: {exc}") from None
     if lines.ended:
         raise CsvFileError("the header row cannot be read: " + _UNCLOSED.format(line=1))
-    header, by_alias = _known_names([name.strip() for name in header], known, aliases or {}, keep=required)
+    as_given = [name.strip() for name in header]
+    header, by_alias = _known_names(as_given, known, aliases or {}, keep=required)
     if renamed is not None:
         renamed.update(by_alias)
     missing = [name for name in required if name not in header]
     if missing:
         raise CsvFileError(
-            f"missing required column(s): {', '.join(missing)}; the header has: {', '.join(header)[:300]}"
+            f"missing required column(s): {', '.join(missing)}; the header has: {', '.join(as_given)[:300]}"
             + _could_be(missing, header, aliases or {})
         )
     duplicated = sorted({name for name in header if name and header.count(name) > 1})

@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 
 from feedback.models import Label
-from leads.csvframes import lead_frames_from_csv
+from leads.csvframes import CsvFileError, lead_frames_from_csv
 from leads.models import Lead
 from leads.parsing import means_positive
 
@@ -105,3 +105,24 @@ def test_the_upload_page_and_the_api_refuse_it_too(admin: Any, page_for: Any, ap
     assert "&#x27;WON&#x27; cannot mean both converted (&#x27;Won&#x27;) and still open" in page
     assert api.status_code == 400 and api.json()["detail"].startswith("open_values: 'won' cannot mean both converted")
     assert not Lead.objects.exists()
+
+
+def test_the_outcome_column_is_found_whatever_its_case_and_before_any_alias() -> None:
+    rows = "external_id,Stage,Amount\nA1,Won,5\nA2,Lost,6\n"
+
+    by_stage = lead_frames_from_csv(stream=io.BytesIO(rows.encode()), outcome_column="stage", positive="Won")
+    by_amount = lead_frames_from_csv(stream=io.BytesIO(rows.encode()), outcome_column="amount", positive="5")
+
+    assert by_stage.outcomes.to_dict() == {"A1": "converted", "A2": "not_converted"}
+    assert by_stage.renamed == {"Amount": "deal_value"}
+    assert by_amount.outcomes.to_dict() == {"A1": "converted", "A2": "not_converted"}  # not read as deal_value
+    assert by_amount.renamed == {}
+
+
+def test_a_missing_outcome_column_is_said_with_the_files_own_header() -> None:
+    rows = "external_id,Stage,Amount\nA1,Won,5\n"
+
+    with pytest.raises(
+        CsvFileError, match=r"missing required column\(s\): result; the header has: external_id, Stage, Amount$"
+    ):
+        lead_frames_from_csv(stream=io.BytesIO(rows.encode()), outcome_column="result")
