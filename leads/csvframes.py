@@ -7,7 +7,6 @@ have stored. No database access.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -20,6 +19,7 @@ from leads.parsing import (
     ACTIVITY_COLUMN_ALIASES,
     KNOWN_LEAD_COLUMNS,
     LEAD_COLUMN_ALIASES,
+    LostWords,
     RowError,
     RowInvalid,
     parse_activity_row,
@@ -34,7 +34,7 @@ class LeadFrames:
     errors: list[RowError] = field(default_factory=list)
     unlabeled: int = 0
     renamed: dict[str, str] = field(default_factory=dict)  # {name in the file: known column}, as the import reads it
-    lost_values: Counter[str] = field(default_factory=Counter)  # with ``positive``: the values read as not converted
+    lost_values: LostWords = field(default_factory=LostWords)  # with ``positive``: the values read as not converted
     # Values the import would leave out of a lead it keeps (a bad deal value, columns over the limit):
     # per field, how many rows and the first of them.
     left_out: dict[str, tuple[int, RowError]] = field(default_factory=dict)
@@ -53,7 +53,7 @@ def lead_frames_from_csv(
     errors: list[RowError] = []
     unlabeled = 0
     renamed: dict[str, str] = {}
-    lost_values: Counter[str] = Counter()
+    lost_values = LostWords()
     left_out: dict[str, tuple[int, RowError]] = {}
     first_seen: dict[str, int] = {}
     rows = read_rows(
@@ -89,7 +89,7 @@ def lead_frames_from_csv(
                 unlabeled += 1
             continue
         if positive is not None and row.outcome == "not_converted":
-            lost_values[str(values.get(outcome_column, "")).strip()[:40]] += 1
+            lost_values.add(values.get(outcome_column))
         for name, message in row.warnings:
             count, first = left_out.get(name, (0, RowError(number, name, message)))
             left_out[name] = (count + 1, first)

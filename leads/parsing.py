@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -252,6 +253,28 @@ def _number_or_none(text: str) -> float | None:
     if len(text) > 40 or not _PLAIN_NUMBER.fullmatch(text):
         return None
     return float(text)
+
+
+class LostWords:
+    """The values of an outcome column read as lost (with a converted value named), counted as an
+    open value would match them: case and surrounding spaces aside ("Lost" and "lost " are one),
+    each shown as first seen."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+        self.shown: dict[str, str] = {}
+
+    def add(self, raw: Any) -> None:
+        text = str(raw if raw is not None else "").strip()[:40]
+        key = text.casefold()
+        self.shown.setdefault(key, text)
+        self.counts[key] += 1
+
+    def __len__(self) -> int:
+        return len(self.counts)
+
+    def most_common(self, n: int) -> list[tuple[str, int]]:
+        return [(self.shown[key], count) for key, count in self.counts.most_common(n)]
 
 
 def open_value_problem(positive: str | None, open_values: Collection[str]) -> str | None:

@@ -26,6 +26,7 @@ from leads.parsing import (
     NOT_A_DATE,
     ActivityRow,
     LeadRow,
+    LostWords,
     RowError,
     RowInvalid,
     parse_activity_row,
@@ -105,7 +106,7 @@ def _validated_leads(
 ) -> Iterator[LeadRow]:
     first_seen: dict[str, int] = {}
     latest = timezone.now() + FUTURE_SLACK
-    lost_words: Counter[str] = Counter()  # with ``positive``: the values read as not converted
+    lost_words = LostWords()  # with ``positive``: the values read as not converted
     for number, values in rows:
         if "__error__" in values:
             result.reject(RowError(number, "row", values["__error__"]))
@@ -136,7 +137,7 @@ def _validated_leads(
         first_seen[row.external_id] = number
         result.warnings += [RowError(number, name, message) for name, message in row.warnings]
         if positive is not None and outcome_column is not None and row.outcome == "not_converted":
-            lost_words[str(values.get(outcome_column, "")).strip()[:40]] += 1
+            lost_words.add(values.get(outcome_column))
         yield row
     if len(lost_words) > 1:  # a CRM's status column has more than won and lost: say what became a loss
         result.notices.append(f"{outcome_column}: {_lost_words_notice(positive, lost_words)}")
@@ -158,7 +159,7 @@ def _note_dates(result: ImportResult) -> None:
             )
 
 
-def _lost_words_notice(positive: str | None, words: Counter[str]) -> str:
+def _lost_words_notice(positive: str | None, words: LostWords) -> str:
     counted = ", ".join(f"{word!r} ({n:,} row{'s' if n != 1 else ''})" for word, n in words.most_common(6))
     more = f" and {len(words) - 6} more" if len(words) > 6 else ""
     return (

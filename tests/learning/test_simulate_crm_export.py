@@ -89,7 +89,7 @@ def test_simulate_takes_a_crm_export_and_says_how_it_read_it(tmp_path: Path) -> 
 def status_csv(tmp_path: Path) -> Path:
     """A CRM's status column: won, lost, and leads still open."""
     path = tmp_path / "status.csv"
-    stages = ["Won", "Lost", "Lost", "Open", "Lost "]
+    stages = ["Won", "Lost", "lost", "Open", "LOST "]  # one lost value, as an open value would match it
     rows = "".join(f"L{i},{'software' if i % 3 else 'retail'},{i % 7},{stages[i % 5]}\n" for i in range(100))
     path.write_text("Lead ID,Industry,Seats,Status\n" + rows)
     return path

@@ -4,7 +4,6 @@ import json
 import math
 import os
 from argparse import ArgumentParser, ArgumentTypeError
-from collections import Counter
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from config.arguments import positive_int
 from leads.csvframes import CsvFileError, activity_frame_from_csv, lead_frames_from_csv
-from leads.parsing import RowInvalid, open_value_problem, parse_when
+from leads.parsing import LostWords, RowInvalid, open_value_problem, parse_when
 from learning.core.backtest import BacktestError, BacktestResult, feature_frame, run_backtest
 from learning.core.strategies import DEFAULT_EXPLORATION, DEFAULT_STRATEGY, STRATEGIES
 
@@ -209,7 +208,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Columns read under Leadloop's names: {read}")
 
     @staticmethod
-    def _lost(column: str, positive: str, values: Counter[str]) -> str:
+    def _lost(column: str, positive: str, values: LostWords) -> str:
         counted = ", ".join(f"{value!r} ({n:,} row{'s' if n != 1 else ''})" for value, n in values.most_common(6))
         more = f" and {len(values) - 6} more" if len(values) > 6 else ""
         return (
