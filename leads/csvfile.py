@@ -118,6 +118,11 @@ def _known_names(
     return renamed, {old: new for old, new in zip(header, renamed, strict=True) if old != new}
 
 
+def renamed_words(renamed: Mapping[str, str]) -> str:
+    """``read_rows``' ``renamed`` in words: "'Lead ID' as external_id, 'Amount' as deal_value"."""
+    return ", ".join(f"'{name}' as {column}" for name, column in renamed.items())
+
+
 def read_rows(
     stream: IO[bytes],
     *,

@@ -273,8 +273,11 @@ class LostWords:
     def __len__(self) -> int:
         return len(self.counts)
 
-    def most_common(self, n: int) -> list[tuple[str, int]]:
-        return [(self.shown[key], count) for key, count in self.counts.most_common(n)]
+    def listed(self, shown: int = 6) -> str:
+        """The most common ones with their rows: "'Lost' (800 rows), 'Open' (1 row) and 2 more"."""
+        top = self.counts.most_common(shown)
+        counted = ", ".join(f"{self.shown[key]!r} ({n:,} row{'s' if n != 1 else ''})" for key, n in top)
+        return counted + (f" and {len(self) - shown} more" if len(self) > shown else "")
 
 
 def open_value_problem(positive: str | None, open_values: Collection[str]) -> str | None:

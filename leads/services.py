@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from config.audit import audit_record
 from config.dbstats import analyze_if_stale
-from leads.csvfile import SHORT_ROW, read_rows
+from leads.csvfile import SHORT_ROW, read_rows, renamed_words
 from leads.models import BLOCK_SIZE, PROFILE_FIELDS, Activity, Lead, LeadBlock, ScoreEvent
 from leads.parsing import (
     ACTIVITY_COLUMN_ALIASES,
@@ -160,10 +160,8 @@ def _note_dates(result: ImportResult) -> None:
 
 
 def _lost_words_notice(positive: str | None, words: LostWords) -> str:
-    counted = ", ".join(f"{word!r} ({n:,} row{'s' if n != 1 else ''})" for word, n in words.most_common(6))
-    more = f" and {len(words) - 6} more" if len(words) > 6 else ""
     return (
-        f"besides {positive!r} (converted), {len(words)} values were imported as not converted: {counted}{more}. "
+        f"besides {positive!r} (converted), {len(words)} values were imported as not converted: {words.listed()}. "
         "If one means the lead is still open, name it as an open value (--open-value on the command line, "
         "'Values that mean still open' on the upload page, open_values in the API) and import the file again: "
         "those leads are reopened and their imported outcome withdrawn."
@@ -342,9 +340,10 @@ def import_leads_csv(
 def _note_renamed(result: ImportResult, renamed: dict[str, str]) -> None:
     """Say which columns were read under a known name the file does not use ("Lead ID" as external_id)."""
     if renamed:
-        read = ", ".join(f"'{name}' as {column}" for name, column in renamed.items())
         result.notices.insert(
-            0, f"Columns read under Leadloop's names: {read} (to keep one as a custom attribute, rename it)."
+            0,
+            f"Columns read under Leadloop's names: {renamed_words(renamed)} "
+            "(to keep one as a custom attribute, rename it).",
         )
 
 

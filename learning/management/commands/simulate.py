@@ -12,6 +12,7 @@ import pandas as pd
 from django.core.management.base import BaseCommand, CommandError
 
 from config.arguments import positive_int
+from leads.csvfile import renamed_words
 from leads.csvframes import CsvFileError, activity_frame_from_csv, lead_frames_from_csv
 from leads.parsing import LostWords, RowInvalid, open_value_problem, parse_when
 from learning.core.backtest import BacktestError, BacktestResult, feature_frame, run_backtest
@@ -204,16 +205,13 @@ class Command(BaseCommand):
     def _renamed(self, renamed: dict[str, str]) -> None:
         """Say which columns were read under a known name, as the import says it."""
         if renamed:
-            read = ", ".join(f"'{name}' as {column}" for name, column in renamed.items())
-            self.stdout.write(f"Columns read under Leadloop's names: {read}")
+            self.stdout.write(f"Columns read under Leadloop's names: {renamed_words(renamed)}")
 
     @staticmethod
     def _lost(column: str, positive: str, values: LostWords) -> str:
-        counted = ", ".join(f"{value!r} ({n:,} row{'s' if n != 1 else ''})" for value, n in values.most_common(6))
-        more = f" and {len(values) - 6} more" if len(values) > 6 else ""
         return (
             f"{column}: besides {positive!r} (converted), {len(values)} values were read as not converted: "
-            f"{counted}{more}; if one means the lead is still open, name it with --open-value VALUE"
+            f"{values.listed()}; if one means the lead is still open, name it with --open-value VALUE"
         )
 
     def _report(self, errors: list[Any]) -> None:
