@@ -7,6 +7,7 @@ have stored. No database access.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -19,6 +20,7 @@ from leads.parsing import (
     ACTIVITY_COLUMN_ALIASES,
     KNOWN_LEAD_COLUMNS,
     LEAD_COLUMN_ALIASES,
+    LEAD_COLUMN_FALLBACKS,
     LostWords,
     RowError,
     RowInvalid,
@@ -38,6 +40,16 @@ class LeadFrames:
     # Values the import would leave out of a lead it keeps (a bad deal value, columns over the limit):
     # per field, how many rows and the first of them.
     left_out: dict[str, tuple[int, RowError]] = field(default_factory=dict)
+    # Without ``positive``: the outcome values that are neither converted nor not_converted, and how often.
+    unreadable: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass
+class Unmatched:
+    """Activity rows whose lead is not among the leads read, and the first such lead."""
+
+    rows: int = 0
+    first: str | None = None
 
 
 def lead_frames_from_csv(
@@ -55,9 +67,15 @@ def lead_frames_from_csv(
     renamed: dict[str, str] = {}
     lost_values = LostWords()
     left_out: dict[str, tuple[int, RowError]] = {}
+    unreadable: Counter[str] = Counter()
     first_seen: dict[str, int] = {}
     rows = read_rows(
-        stream, required=(outcome_column,), known=KNOWN_LEAD_COLUMNS, aliases=LEAD_COLUMN_ALIASES, renamed=renamed
+        stream,
+        required=(outcome_column,),
+        known=KNOWN_LEAD_COLUMNS,
+        aliases=LEAD_COLUMN_ALIASES,
+        fallbacks=LEAD_COLUMN_FALLBACKS,
+        renamed=renamed,
     )
     for number, values in rows:
         if "__error__" in values:
@@ -85,6 +103,8 @@ def lead_frames_from_csv(
             problem = next((message for name, message in row.warnings if name == outcome_column), None)
             if problem:  # a value the outcome column cannot mean: say so, rather than count it as unlabeled
                 errors.append(RowError(number, outcome_column, problem))
+                if positive is None:
+                    unreadable[str(values.get(outcome_column, "")).strip()] += 1
             else:
                 unlabeled += 1
             continue
@@ -109,15 +129,20 @@ def lead_frames_from_csv(
         renamed=renamed,
         lost_values=lost_values,
         left_out=left_out,
+        unreadable=unreadable,
     )
 
 
 def activity_frame_from_csv(
-    *, stream: IO[bytes], lead_ids: pd.Index, renamed: dict[str, str] | None = None
+    *,
+    stream: IO[bytes],
+    lead_ids: pd.Index,
+    renamed: dict[str, str] | None = None,
+    unmatched: Unmatched | None = None,
 ) -> tuple[pd.DataFrame, list[RowError]]:
     """Events as ``lead_id, type, occurred_at`` rows, parsed as ``import_activities`` parses them
     (its header names too: "Activity Date" as occurred_at, put in ``renamed``); events of leads not
-    in ``lead_ids`` are left out."""
+    in ``lead_ids`` are left out, and counted in ``unmatched``."""
     known = set(lead_ids)
     rows: list[tuple[str, str, Any]] = []
     errors: list[RowError] = []
@@ -134,7 +159,10 @@ def activity_frame_from_csv(
             continue
         if row.lead in known:
             rows.append((row.lead, row.type, row.occurred_at))
+        elif unmatched is not None:
+            unmatched.rows += 1
+            unmatched.first = unmatched.first or row.lead
     return pd.DataFrame.from_records(rows, columns=["lead_id", "type", "occurred_at"]), errors
 
 
-__all__ = ["CsvFileError", "LeadFrames", "activity_frame_from_csv", "lead_frames_from_csv"]
+__all__ = ["CsvFileError", "LeadFrames", "Unmatched", "activity_frame_from_csv", "lead_frames_from_csv"]

@@ -39,6 +39,9 @@ LEAD_COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "created_at": ("Created", "Created Date", "Create Date", "Date Created", "Created On"),
     "deal_value": ("Amount", "Deal Amount", "Opportunity Amount"),
 }
+# Row labels written by R ("rownames", as Rdatasets' files have it) and by pandas ("Unnamed: 0", an index saved
+# without a name and read back): the row's id, for a file with no other id column.
+LEAD_COLUMN_FALLBACKS: dict[str, tuple[str, ...]] = {"external_id": ("rownames", "Unnamed: 0")}
 ACTIVITY_COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "lead": ("Lead ID", "Lead External ID", "external_id", "Record ID"),
     "type": ("Activity Type", "Event Type", "Event", "Activity"),
@@ -130,17 +133,31 @@ def _text(value: Any) -> str:
     return text.strip()
 
 
-def _field_text(value: Any, name: str, expected: str = "expected text") -> str:
+# What spreadsheets, R and pandas write in a cell that has no value (pandas' read_csv defaults, and the "?"
+# of the UCI files): read as an empty cell, so "NA" is no category, no outcome and no obstacle to a number.
+MISSING_WORDS = frozenset(
+    {"NA", "na", "Na", "N/A", "n/a", "N/a", "#N/A", "#NA", "NaN", "nan", "NAN", "-NaN", "-nan"}
+    | {"NULL", "null", "Null", "<NA>", "?"}
+)
+
+
+def is_missing_word(text: str) -> bool:
+    return len(text) <= 4 and text in MISSING_WORDS
+
+
+def _field_text(value: Any, name: str, expected: str = "expected text", *, missing_words: bool = True) -> str:
+    """A cell's text, stripped; one of the ``MISSING_WORDS`` is read as empty unless ``missing_words`` is off."""
     try:
-        return _text(value)
+        text = _text(value)
     except TypeError:
         raise RowInvalid(name, expected) from None
     except ValueError as exc:
         raise RowInvalid(name, str(exc)) from None
+    return "" if missing_words and is_missing_word(text) else text
 
 
 def parse_number(raw: Any, *, name: str, minimum: float, maximum: float) -> float | None:
-    if raw is None or (isinstance(raw, str) and raw.strip() == ""):
+    if raw is None or (isinstance(raw, str) and (raw.strip() == "" or is_missing_word(raw.strip()))):
         return None
     if isinstance(raw, bool):
         raise RowInvalid(name, "expected a number, got true/false")
@@ -197,7 +214,7 @@ NOT_A_DATE = "expected a date (YYYY-MM-DD) or datetime"
 
 def parse_when(raw: Any, *, name: str) -> datetime | None:
     """A date or a datetime; a naive value is taken as UTC."""
-    if raw is None or (isinstance(raw, str) and raw.strip() == ""):
+    if raw is None or (isinstance(raw, str) and (raw.strip() == "" or is_missing_word(raw.strip()))):
         return None
     if not isinstance(raw, str):
         raise RowInvalid(name, f"expected a date or datetime, got {type(raw).__name__}")
@@ -319,7 +336,7 @@ def parse_lead_row(
     importer reads its header."""
     warnings: list[tuple[str, str]] = []
     values = _stripped_keys(values, warnings)
-    external_id = _field_text(values.get("external_id"), "external_id")
+    external_id = _field_text(values.get("external_id"), "external_id", missing_words=False)
     if not external_id:
         raise RowInvalid("external_id", "is required")
     if len(external_id) > 100:
@@ -365,7 +382,8 @@ def parse_lead_row(
 
     attributes: dict[str, str] = {}
     dropped: list[str] = []
-    left_out = 0
+    columns = 0  # custom columns so far, empty or not: the first MAX_ATTRIBUTES of the header are read, in every row
+    left_out: list[str] = []
     for key, raw in values.items():
         if key is not None and key in (outcome_column, outcome_date_column):
             dropped.append(str(key))  # never a feature: one an earlier import stored is removed
@@ -377,6 +395,9 @@ def parse_lead_row(
             continue
         if problem := storable_text_problem(name):
             warnings.append(("attributes", f"the column name {name[:40]!r} {problem}"))
+            continue
+        if (columns := columns + 1) > MAX_ATTRIBUTES:
+            left_out.append(name)
             continue
         try:
             text = _attribute_text(name, raw)
@@ -394,12 +415,15 @@ def parse_lead_row(
                 )
         elif not text:
             dropped.append(name)
-        elif len(attributes) < MAX_ATTRIBUTES:
-            attributes[name] = text
         else:
-            left_out += 1
+            attributes[name] = text
     if left_out:
-        warnings.append(("attributes", f"more than {MAX_ATTRIBUTES} custom columns; {left_out} left out"))
+        warnings.append(
+            (
+                "attributes",
+                f"more than {MAX_ATTRIBUTES} custom columns; {len(left_out)} left out, from {left_out[0][:40]!r} on",
+            )
+        )
 
     outcome = outcome_at = None
     still_open = False
@@ -486,7 +510,7 @@ def normalise_activity_type(raw: str) -> str:
 
 def parse_activity_row(values: dict[str, Any], *, latest: datetime | None = None) -> ActivityRow:
     """Validate one event; with ``latest``, an event after it (a date in the future) is invalid."""
-    lead = _field_text(values.get("lead"), "lead")
+    lead = _field_text(values.get("lead"), "lead", missing_words=False)
     if not lead:
         raise RowInvalid("lead", "is required")
     kind = normalise_activity_type(_field_text(values.get("type"), "type"))

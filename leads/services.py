@@ -23,6 +23,7 @@ from leads.parsing import (
     ACTIVITY_COLUMN_ALIASES,
     KNOWN_LEAD_COLUMNS,
     LEAD_COLUMN_ALIASES,
+    LEAD_COLUMN_FALLBACKS,
     NOT_A_DATE,
     ActivityRow,
     LeadRow,
@@ -323,7 +324,14 @@ def import_leads_csv(
 ) -> ImportResult:
     required = tuple(name for name in ("external_id", outcome_column, outcome_date_column) if name)
     renamed: dict[str, str] = {}
-    rows = read_rows(stream, required=required, known=KNOWN_LEAD_COLUMNS, aliases=LEAD_COLUMN_ALIASES, renamed=renamed)
+    rows = read_rows(
+        stream,
+        required=required,
+        known=KNOWN_LEAD_COLUMNS,
+        aliases=LEAD_COLUMN_ALIASES,
+        fallbacks=LEAD_COLUMN_FALLBACKS,
+        renamed=renamed,
+    )
     result = import_leads(
         # A column read under a known name ("Amount") is no custom attribute any more: one an earlier
         # import stored under that name is removed (an empty value under the old name drops it).

@@ -23,6 +23,9 @@ AS_OF_COLUMN = "_as_of_days"
 TEXT_PROFILE = ["industry", "title", "seniority", "department", "country", "source"]
 NUMERIC_PROFILE = ["employees", "deal_value"]
 IGNORED = {"company", "external_id", "id", "lead_id", "status"}
+# A row label R or pandas wrote beside the id (Rdatasets' "rownames", pandas' "Unnamed: 0"): it numbers the file's
+# rows, so it says nothing about a lead, and in a file sorted by outcome it would tell the outcome.
+ROW_LABEL = re.compile(r"^(rownames|Unnamed: \d+)$")
 BEHAVIOUR_PREFIXES = ("count__", "recent30__", "act_")
 MISSING_WORD = "(missing)"
 
@@ -116,7 +119,9 @@ def build_frame(
     profiles: pd.DataFrame, events: pd.DataFrame, *, as_of: datetime, activity_types: list[str] | None = None
 ) -> pd.DataFrame:
     """One row per lead (``profiles``' index): profile, custom attributes and behaviour features."""
-    frame = profiles.drop(columns=[c for c in profiles.columns if c in IGNORED], errors="ignore")
+    frame = profiles.drop(
+        columns=[c for c in profiles.columns if c in IGNORED or ROW_LABEL.match(str(c))], errors="ignore"
+    )
     now = as_of_days(as_of)
     if "created_days" in frame.columns:
         frame = frame.assign(lead_age_days=now - frame["created_days"].astype(float)).drop(columns="created_days")
@@ -136,7 +141,9 @@ def activity_types_of(columns: list[str]) -> list[str]:
     return [c.removeprefix("count__") for c in columns if c.startswith("count__")]
 
 
-_NUMBERISH = re.compile(r"^\s*[-+]?[\d,]*\.?\d+([eE][-+]?\d+)?\s*%?\s*$")
+# A number as people write one: thousands commas, a percent sign, a currency sign before or after ("$12,000").
+_NUMBERISH = re.compile(r"^\s*[-+]?\s*[$€£¥]?\s*[-+]?[\d,]*\.?\d+([eE][-+]?\d+)?\s*[%$€£¥]?\s*$")
+_NOT_IN_A_NUMBER = re.compile(r"[,$€£¥\s]")
 
 
 @dataclass
@@ -202,7 +209,9 @@ class DistinctText:
     # What FrameEncoder makes of each value; the last entry is for a missing value (code -1).
     @cached_property
     def numbers(self) -> np.ndarray:
-        parsed = pd.to_numeric(self.values.astype(str).str.replace(",", "").str.rstrip("%"), errors="coerce")
+        parsed = pd.to_numeric(
+            self.values.astype(str).str.replace(_NOT_IN_A_NUMBER, "", regex=True).str.rstrip("%"), errors="coerce"
+        )
         return np.append(parsed.to_numpy(dtype=float), np.nan)
 
     @cached_property
