@@ -3,7 +3,10 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
+import shlex
 from argparse import ArgumentParser, ArgumentTypeError
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -13,12 +16,19 @@ from django.core.management.base import BaseCommand, CommandError
 
 from config.arguments import positive_int
 from leads.csvfile import renamed_words
-from leads.csvframes import CsvFileError, activity_frame_from_csv, lead_frames_from_csv
+from leads.csvframes import CsvFileError, Unmatched, activity_frame_from_csv, lead_frames_from_csv
 from leads.parsing import LostWords, RowInvalid, open_value_problem, parse_when
-from learning.core.backtest import BacktestError, BacktestResult, feature_frame, run_backtest
+from learning.core.backtest import MIN_PER_OUTCOME, BacktestError, BacktestResult, feature_frame, run_backtest
+from learning.core.features import ColumnPlan, infer_plan, is_behaviour
 from learning.core.strategies import DEFAULT_EXPLORATION, DEFAULT_STRATEGY, STRATEGIES
 
 MAX_ERRORS_SHOWN = 20
+MAX_LEFT_OUT_SHOWN = 10
+MAX_VALUES_SHOWN = 5
+FEW_PER_OUTCOME = 30  # fewer leads of one outcome than this: the curves are mostly seed-to-seed noise
+# Values that usually mean "won" in a CRM's export: the one suggested for --positive when present
+YES_WORDS = {"1", "1.0", "true", "t", "yes", "y", "won", "closed won"}
+GENERATED_ID = re.compile(r"row-\d+")  # the id lead_frames_from_csv gives a row without external_id
 
 
 def _share(text: str) -> float:
@@ -51,6 +61,63 @@ def _why_unwritable(path: Path) -> str | None:
     if not folder.is_dir():
         return f"{folder} is not a directory"
     return None if os.access(folder, os.W_OK | os.X_OK) else f"permission denied in {folder}"
+
+
+def _counted(count: int, one: str, many: str) -> str:
+    return f"{count:,} {one if count == 1 else many}"
+
+
+def features_line(plan: ColumnPlan, *, with_activities: bool) -> str:
+    """The columns the model is given and the ones left out, with why; behaviour columns only counted."""
+    numeric = [name for name in plan.numeric if not is_behaviour(name)]
+    from_activities = sum(is_behaviour(name) for name in plan.columns)
+    used = len(numeric) + len(plan.dates) + len(plan.categorical)
+    line = (
+        f"Features: {_counted(used, 'column', 'columns')} ({_counted(len(numeric), 'number', 'numbers')}, "
+        f"{_counted(len(plan.dates), 'date', 'dates')}, {_counted(len(plan.categorical), 'category', 'categories')})"
+    )
+    if with_activities:
+        line += f" and {from_activities:,} from activities"
+    # An empty custom column never reaches the frame (a lead has no attribute without a value): an empty
+    # column here is one of Leadloop's fields the file does not fill, not worth a word.
+    left_out = [f"{name} ({why})" for name, why in plan.dropped.items() if not is_behaviour(name) and why != "empty"]
+    if left_out:
+        more = len(left_out) - MAX_LEFT_OUT_SHOWN
+        line += "; left out: " + ", ".join(left_out[:MAX_LEFT_OUT_SHOWN]) + (f" and {more} more" if more > 0 else "")
+    return line
+
+
+def name_positive(column: str, values: Counter[str]) -> str:
+    """What the outcome column holds instead of converted / not_converted, and which option reads it."""
+    seen = [value for value, _ in values.most_common()]
+    listed = ", ".join(repr(value) for value in seen[:MAX_VALUES_SHOWN]) + (
+        ", ..." if len(seen) > MAX_VALUES_SHOWN else ""
+    )
+    example = next((value for value in seen if value.strip().casefold() in YES_WORDS), seen[-1])
+    return (
+        f"{column} holds {listed} ({_counted(len(seen), 'distinct value', 'distinct values')}), "
+        f"not converted / not_converted: name the value that means converted with --positive VALUE "
+        f"(e.g. --positive {shlex.quote(example)})"
+    )
+
+
+def few_of_one_outcome(*, converted: int, leads: int) -> str | None:
+    """A warning when one outcome has so few leads (but enough to run) that the curves are noise."""
+    smaller, word = min((converted, "converted"), (leads - converted, "not converted"))
+    if not MIN_PER_OUTCOME <= smaller < FEW_PER_OUTCOME:
+        return None
+    return (
+        f"only {smaller} leads {word} (of {leads:,}): each seed's first sample is topped up until it has both "
+        f"outcomes, and curves on so few {word} leads vary widely from seed to seed; treat the differences as noise"
+    )
+
+
+def no_lead_matched(activity_lead: str, lead_ids: pd.Index) -> str:
+    generated = all(GENERATED_ID.fullmatch(str(lead)) for lead in lead_ids[:100])
+    return (
+        f"none of the activities' leads is in --csv: the activities name leads such as {activity_lead!r}, "
+        f"the leads file's ids are like {lead_ids[0]!r}" + (" (it has no external_id column)" if generated else "")
+    )
 
 
 def result_table(result: BacktestResult) -> str:
@@ -150,6 +217,8 @@ class Command(BaseCommand):
         if len(leads.lost_values) > 1:  # a CRM's status column has more than won and lost: say what counts as lost
             self.stdout.write(self._lost(options["outcome_column"], options["positive"], leads.lost_values))
         self._report(leads.errors)
+        if options["positive"] is None and leads.outcomes.empty and leads.unreadable:
+            self.stderr.write(name_positive(options["outcome_column"], leads.unreadable))
         for count, first in leads.left_out.values():  # as the import warns, once per field
             rows = "row" if count == 1 else "rows"
             self.stderr.write(f"{first.field}: left out of {count:,} {rows}, the lead kept (the first: {first})")
@@ -158,17 +227,25 @@ class Command(BaseCommand):
             self.stdout.write(f"{leads.unlabeled} {rows} without an outcome left out")
         if options["activities"]:
             renamed: dict[str, str] = {}
+            unmatched = Unmatched()
             events, errors = self._read(
                 options["activities"],
-                lambda stream: activity_frame_from_csv(stream=stream, lead_ids=leads.profiles.index, renamed=renamed),
+                lambda stream: activity_frame_from_csv(
+                    stream=stream, lead_ids=leads.profiles.index, renamed=renamed, unmatched=unmatched
+                ),
             )
             self._renamed(renamed)
             self._report(errors)
+            self._warn_on_events(unmatched, events, leads.profiles.index, as_of)
         else:
             events = pd.DataFrame({"lead_id": [], "type": [], "occurred_at": []})
         y = (leads.outcomes == "converted").to_numpy(dtype=int)
         self.stdout.write(f"{len(y)} leads with an outcome, {int(y.sum())} converted; {len(events)} activities")
+        if warning := few_of_one_outcome(converted=int(y.sum()), leads=len(y)):
+            self.stderr.write(warning)
         frame = feature_frame(leads.profiles, events, as_of=as_of)
+        if len(frame):
+            self.stdout.write(features_line(infer_plan(frame), with_activities=not events.empty))
         try:
             result = run_backtest(
                 frame,
@@ -201,6 +278,21 @@ class Command(BaseCommand):
             raise CommandError(f"cannot read {name}: {exc.strerror}") from None
         except CsvFileError as exc:
             raise CommandError(f"{name}: {exc}") from None
+
+    def _warn_on_events(
+        self, unmatched: Unmatched, events: pd.DataFrame, lead_ids: pd.Index, as_of: datetime | None
+    ) -> None:
+        """Say when the activities give the behaviour features nothing: no event's lead is in the leads
+        file, or every event is after --as-of."""
+        if events.empty and len(lead_ids) and unmatched.first is not None:
+            self.stderr.write(no_lead_matched(unmatched.first, lead_ids))
+        elif as_of is not None and not events.empty:
+            first = pd.to_datetime(events["occurred_at"], utc=True).min()
+            if first > pd.Timestamp(as_of):
+                self.stderr.write(
+                    f"all {len(events):,} activities are after --as-of {as_of:%Y-%m-%d} (the first on "
+                    f"{first:%Y-%m-%d}): the behaviour features see none of them"
+                )
 
     def _renamed(self, renamed: dict[str, str]) -> None:
         """Say which columns were read under a known name, as the import says it."""
