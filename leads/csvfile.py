@@ -90,19 +90,13 @@ def _could_be(missing: list[str], header: list[str], aliases: Mapping[str, Colle
 
 
 def _known_names(
-    header: list[str],
-    known: Collection[str],
-    aliases: Mapping[str, Collection[str]],
-    *,
-    keep: Collection[str] = (),
-    fallbacks: Mapping[str, Collection[str]] | None = None,
+    header: list[str], known: Collection[str], aliases: Mapping[str, Collection[str]], *, keep: Collection[str] = ()
 ) -> tuple[list[str], dict[str, str]]:
     """The header with each name that is a ``known`` column but for case, spaces or hyphens (a CRM's
     "Company", "Deal Value", "External ID") under the known name, unless the file has that name
     already or two of its columns would take it. Then, for a known column the file still lacks, a
     name ``aliases`` lists for it (a CRM's "Lead ID" for external_id), if exactly one column has
-    such a name; and last, for a known column still lacking, a name ``fallbacks`` lists (R's "rownames"
-    for external_id). A name in ``keep`` (a column the caller asked for by name) stays as it is. Also
+    such a name. A name in ``keep`` (a column the caller asked for by name) stays as it is. Also
     returns ``{name: known name}`` for the names read by an alias. First of all, a column asked for
     by name (``keep``) that the file has but for case, spaces or hyphens ("Stage" for stage) is read
     under the name asked for, if exactly one column has it."""
@@ -119,10 +113,8 @@ def _known_names(
         ]
 
     header = read_as(header, canonical)
-    renamed = header
-    for tier in (aliases, fallbacks or {}):
-        by_alias = {_key(alias): name for name, names in tier.items() for alias in names if name not in renamed}
-        renamed = read_as(renamed, by_alias)
+    by_alias = {_key(alias): name for name, names in aliases.items() for alias in names if name not in header}
+    renamed = read_as(header, by_alias)
     return renamed, {old: new for old, new in zip(header, renamed, strict=True) if old != new}
 
 
@@ -137,12 +129,11 @@ def read_rows(
     required: tuple[str, ...],
     known: Collection[str] = (),
     aliases: Mapping[str, Collection[str]] | None = None,
-    fallbacks: Mapping[str, Collection[str]] | None = None,
     renamed: dict[str, str] | None = None,
 ) -> Iterator[tuple[int, dict[str, str]]]:
     """Yield ``(row_number, values)``; row 1 is the header, so data starts at row 2. A header name
     that is one of the ``known`` columns but for case, spaces or hyphens is read as that column, and
-    so is a name ``aliases`` (then ``fallbacks``) lists for a known column the file lacks; those are put in ``renamed``
+    so is a name ``aliases`` lists for a known column the file lacks; those are put in ``renamed``
     (``{name in the file: column}``) once the header is read, for the importer to say."""
     raw = stream.read()
     text = _utf16(raw)
@@ -167,7 +158,7 @@ def read_rows(
     if lines.ended:
         raise CsvFileError("the header row cannot be read: " + _UNCLOSED.format(line=1))
     as_given = [name.strip() for name in header]
-    header, by_alias = _known_names(as_given, known, aliases or {}, keep=required, fallbacks=fallbacks)
+    header, by_alias = _known_names(as_given, known, aliases or {}, keep=required)
     if renamed is not None:
         renamed.update(by_alias)
     missing = [name for name in required if name not in header]

@@ -20,7 +20,6 @@ from leads.parsing import (
     ACTIVITY_COLUMN_ALIASES,
     KNOWN_LEAD_COLUMNS,
     LEAD_COLUMN_ALIASES,
-    LEAD_COLUMN_FALLBACKS,
     LostWords,
     RowError,
     RowInvalid,
@@ -74,7 +73,6 @@ def lead_frames_from_csv(
         required=(outcome_column,),
         known=KNOWN_LEAD_COLUMNS,
         aliases=LEAD_COLUMN_ALIASES,
-        fallbacks=LEAD_COLUMN_FALLBACKS,
         renamed=renamed,
     )
     for number, values in rows:
@@ -85,7 +83,9 @@ def lead_frames_from_csv(
         if not str(values.get("external_id") or "").strip():
             values = {**values, "external_id": f"row-{number}"}
         try:
-            row = parse_lead_row(values, outcome_column=outcome_column, positive=positive, open_values=open_values)
+            row = parse_lead_row(
+                values, outcome_column=outcome_column, positive=positive, open_values=open_values, missing_words=True
+            )
         except RowInvalid as exc:
             errors.append(RowError(number, exc.field, exc.message))
             continue

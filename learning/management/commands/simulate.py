@@ -89,7 +89,7 @@ def features_line(plan: ColumnPlan, *, with_activities: bool) -> str:
 
 def name_positive(column: str, values: Counter[str]) -> str:
     """What the outcome column holds instead of converted / not_converted, and which option reads it."""
-    seen = [value for value, _ in values.most_common()]
+    seen = [value if len(value) <= 40 else value[:40] + "…" for value, _ in values.most_common()]
     listed = ", ".join(repr(value) for value in seen[:MAX_VALUES_SHOWN]) + (
         ", ..." if len(seen) > MAX_VALUES_SHOWN else ""
     )
