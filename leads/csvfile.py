@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from collections import Counter
 from collections.abc import Collection, Iterator, Mapping
 from typing import IO
@@ -71,6 +72,11 @@ class _Lines:
             raise
 
 
+# A number with a decimal comma, as a spreadsheet set to a European locale writes it in a file it delimits with
+# semicolons ("1.234,5", "0,75"): read with a decimal point. Only a value with a comma is read so ("1.234" stays).
+_DECIMAL_COMMA = re.compile(r"^\s*[-+]?(\d{1,3}(\.\d{3})+|\d+),\d+\s*$")
+AS_WRITTEN = ("external_id", "lead")  # ids are text, whatever they look like
+
 SHORT_ROW = "__short__"  # a row with fewer fields than the header: its warning, under this key
 
 
@@ -118,6 +124,16 @@ def _known_names(
     return renamed, {old: new for old, new in zip(header, renamed, strict=True) if old != new}
 
 
+def _with_decimal_points(header: list[str], values: list[str]) -> list[str]:
+    """A semicolon-delimited row's numbers with a decimal comma ("1.234,5") written with a point ("1234.5")."""
+    return [
+        value.strip().replace(".", "").replace(",", ".")
+        if "," in value and name not in AS_WRITTEN and _DECIMAL_COMMA.match(value)
+        else value
+        for name, value in zip(header, values, strict=False)
+    ]
+
+
 def renamed_words(renamed: Mapping[str, str]) -> str:
     """``read_rows``' ``renamed`` in words: "'Lead ID' as external_id, 'Amount' as deal_value"."""
     return ", ".join(f"'{name}' as {column}" for name, column in renamed.items())
@@ -131,7 +147,9 @@ def read_rows(
     aliases: Mapping[str, Collection[str]] | None = None,
     renamed: dict[str, str] | None = None,
 ) -> Iterator[tuple[int, dict[str, str]]]:
-    """Yield ``(row_number, values)``; row 1 is the header, so data starts at row 2. A header name
+    """Yield ``(row_number, values)``; row 1 is the header, so data starts at row 2. In a file delimited
+    by semicolons, a number with a decimal comma ("1.234,5") is read with a decimal point ("1234.5"),
+    but in an id. A header name
     that is one of the ``known`` columns but for case, spaces or hyphens is read as that column, and
     so is a name ``aliases`` lists for a known column the file lacks; those are put in ``renamed``
     (``{name in the file: column}``) once the header is read, for the importer to say."""
@@ -190,6 +208,8 @@ def read_rows(
         if len(values) > len(header):
             yield row_number, {"__error__": f"{len(values)} fields, the header has {len(header)}"}
             continue
+        if delimiter == ";":
+            values = _with_decimal_points(header, values)
         row = dict(zip(header, values, strict=False))
         if len(values) < len(header):  # a line cut short: what is there comes in, and the importer says so
             row[SHORT_ROW] = (

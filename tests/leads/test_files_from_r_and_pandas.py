@@ -121,3 +121,21 @@ def test_empty_cells_past_the_100th_custom_column_are_no_warning() -> None:
 
     assert len(row.attributes) == MAX_ATTRIBUTES
     assert row.warnings == []
+
+
+def test_a_semicolon_file_reads_decimal_commas_as_a_european_spreadsheet_writes_them() -> None:
+    text = "external_id;won;ratio;budget;note;deal_value\n1,5;1;0,596;1.234,5;a, b;12.000,50\n2;0;0.713;1.234;x;7\n"
+
+    read = lead_frames_from_csv(stream=io.BytesIO(text.encode()), outcome_column="won", positive="1")
+
+    first, second = read.profiles.loc["1,5"], read.profiles.loc["2"]  # an id is as written
+    assert (first["ratio"], first["budget"], first["note"], first["deal_value"]) == ("0.596", "1234.5", "a, b", 12000.5)
+    assert (second["ratio"], second["budget"]) == ("0.713", "1.234")  # no comma: as written
+
+
+def test_a_comma_file_keeps_its_commas_as_thousands() -> None:
+    read = lead_frames_from_csv(
+        stream=io.BytesIO(b'external_id,won,budget\nA,1,"1,234"\nB,0,7\n'), outcome_column="won", positive="1"
+    )
+
+    assert read.profiles.loc["A", "budget"] == "1,234"  # the model reads it as 1234
