@@ -191,3 +191,19 @@ def test_thirty_of_each_outcome_is_no_warning(tmp_path: Path) -> None:
     _, stderr = simulate(path, tmp_path, "--positive", "Won")
 
     assert stderr == ""
+
+
+def test_columns_never_a_feature_by_their_name_are_said_too(tmp_path: Path) -> None:
+    n = 60
+    path = leads_csv(
+        tmp_path,
+        won_lost(n, 20),
+        seats=[str(i % 37) for i in range(n)],
+        rownames=[str(i + 1) for i in range(n)],
+        status=["active", "paused"] * (n // 2),
+        company=[""] * n,  # a field the file leaves empty is no news
+    )
+
+    stdout, _ = simulate(path, tmp_path, "--positive", "Won")
+
+    assert "left out: rownames (a row label), status (never a feature by its name)\n" in stdout

@@ -7,6 +7,7 @@ import re
 import shlex
 from argparse import ArgumentParser, ArgumentTypeError
 from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from leads.csvfile import renamed_words
 from leads.csvframes import CsvFileError, Unmatched, activity_frame_from_csv, lead_frames_from_csv
 from leads.parsing import LostWords, RowInvalid, open_value_problem, parse_when
 from learning.core.backtest import MIN_PER_OUTCOME, BacktestError, BacktestResult, feature_frame, run_backtest
-from learning.core.features import ColumnPlan, infer_plan, is_behaviour
+from learning.core.features import IGNORED, ROW_LABEL, ColumnPlan, infer_plan, is_behaviour
 from learning.core.strategies import DEFAULT_EXPLORATION, DEFAULT_STRATEGY, STRATEGIES
 
 MAX_ERRORS_SHOWN = 20
@@ -67,7 +68,18 @@ def _counted(count: int, one: str, many: str) -> str:
     return f"{count:,} {one if count == 1 else many}"
 
 
-def features_line(plan: ColumnPlan, *, with_activities: bool) -> str:
+def named_out(profiles: pd.DataFrame) -> list[str]:
+    """The file's columns with a value that are never a feature by their name: a row label, an id, a company's
+    name, a column called status (in production, the lead's own status)."""
+    return [
+        f"{name} (a row label)" if ROW_LABEL.match(str(name)) else f"{name} (never a feature by its name)"
+        for name in profiles.columns
+        if (name in IGNORED or ROW_LABEL.match(str(name)))
+        and profiles[name].fillna("").astype(str).str.strip().ne("").any()
+    ]
+
+
+def features_line(plan: ColumnPlan, *, with_activities: bool, by_name: Sequence[str] = ()) -> str:
     """The columns the model is given and the ones left out, with why; behaviour columns only counted."""
     numeric = [name for name in plan.numeric if not is_behaviour(name)]
     from_activities = sum(is_behaviour(name) for name in plan.columns)
@@ -81,6 +93,7 @@ def features_line(plan: ColumnPlan, *, with_activities: bool) -> str:
     # An empty custom column never reaches the frame (a lead has no attribute without a value): an empty
     # column here is one of Leadloop's fields the file does not fill, not worth a word.
     left_out = [f"{name} ({why})" for name, why in plan.dropped.items() if not is_behaviour(name) and why != "empty"]
+    left_out += list(by_name)
     if left_out:
         more = len(left_out) - MAX_LEFT_OUT_SHOWN
         line += "; left out: " + ", ".join(left_out[:MAX_LEFT_OUT_SHOWN]) + (f" and {more} more" if more > 0 else "")
@@ -245,7 +258,8 @@ class Command(BaseCommand):
             self.stderr.write(warning)
         frame = feature_frame(leads.profiles, events, as_of=as_of)
         if len(frame):
-            self.stdout.write(features_line(infer_plan(frame), with_activities=not events.empty))
+            plan = infer_plan(frame)
+            self.stdout.write(features_line(plan, with_activities=not events.empty, by_name=named_out(leads.profiles)))
         try:
             result = run_backtest(
                 frame,
