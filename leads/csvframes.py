@@ -7,6 +7,7 @@ have stored. No database access.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -26,6 +27,14 @@ from leads.parsing import (
     parse_activity_row,
     parse_lead_row,
 )
+
+ROW_ID = "row-{}"  # a row's id in a file without external_id: its row number
+_ROW_ID = re.compile(r"row-\d+")
+
+
+def is_row_id(lead_id: str) -> bool:
+    """Is this the id a row without external_id was given (``ROW_ID``)?"""
+    return _ROW_ID.fullmatch(lead_id) is not None
 
 
 @dataclass
@@ -81,7 +90,7 @@ def lead_frames_from_csv(
             continue
         values.pop(SHORT_ROW, None)  # a backtest reads what the row has
         if not str(values.get("external_id") or "").strip():
-            values = {**values, "external_id": f"row-{number}"}
+            values = {**values, "external_id": ROW_ID.format(number)}
         try:
             row = parse_lead_row(
                 values, outcome_column=outcome_column, positive=positive, open_values=open_values, missing_words=True
@@ -165,4 +174,12 @@ def activity_frame_from_csv(
     return pd.DataFrame.from_records(rows, columns=["lead_id", "type", "occurred_at"]), errors
 
 
-__all__ = ["CsvFileError", "LeadFrames", "Unmatched", "activity_frame_from_csv", "lead_frames_from_csv"]
+__all__ = [
+    "ROW_ID",
+    "CsvFileError",
+    "LeadFrames",
+    "Unmatched",
+    "activity_frame_from_csv",
+    "is_row_id",
+    "lead_frames_from_csv",
+]

@@ -117,13 +117,19 @@ def behaviour_features(
     return pd.DataFrame(columns, index=lead_ids)
 
 
+def never_a_feature(name: str) -> str | None:
+    """Why a lead column is never a feature by its name (a row label; an id, a company's name, the lead's own
+    status, which would tell the outcome), or None."""
+    if ROW_LABEL.match(name):
+        return "a row label"
+    return "never a feature by its name" if name in IGNORED else None
+
+
 def build_frame(
     profiles: pd.DataFrame, events: pd.DataFrame, *, as_of: datetime, activity_types: list[str] | None = None
 ) -> pd.DataFrame:
     """One row per lead (``profiles``' index): profile, custom attributes and behaviour features."""
-    frame = profiles.drop(
-        columns=[c for c in profiles.columns if c in IGNORED or ROW_LABEL.match(str(c))], errors="ignore"
-    )
+    frame = profiles.drop(columns=[c for c in profiles.columns if never_a_feature(str(c))], errors="ignore")
     now = as_of_days(as_of)
     if "created_days" in frame.columns:
         frame = frame.assign(lead_age_days=now - frame["created_days"].astype(float)).drop(columns="created_days")

@@ -3,7 +3,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 import shlex
 from argparse import ArgumentParser, ArgumentTypeError
 from collections import Counter
@@ -17,10 +16,10 @@ from django.core.management.base import BaseCommand, CommandError
 
 from config.arguments import positive_int
 from leads.csvfile import renamed_words
-from leads.csvframes import CsvFileError, Unmatched, activity_frame_from_csv, lead_frames_from_csv
+from leads.csvframes import CsvFileError, Unmatched, activity_frame_from_csv, is_row_id, lead_frames_from_csv
 from leads.parsing import LostWords, RowInvalid, open_value_problem, parse_when
 from learning.core.backtest import MIN_PER_OUTCOME, BacktestError, BacktestResult, feature_frame, run_backtest
-from learning.core.features import IGNORED, ROW_LABEL, ColumnPlan, infer_plan, is_behaviour
+from learning.core.features import ColumnPlan, infer_plan, is_behaviour, never_a_feature
 from learning.core.strategies import DEFAULT_EXPLORATION, DEFAULT_STRATEGY, STRATEGIES
 
 MAX_ERRORS_SHOWN = 20
@@ -29,7 +28,6 @@ MAX_VALUES_SHOWN = 5
 FEW_PER_OUTCOME = 30  # fewer leads of one outcome than this: the curves are mostly seed-to-seed noise
 # Values that usually mean "won" in a CRM's export: the one suggested for --positive when present
 YES_WORDS = {"1", "1.0", "true", "t", "yes", "y", "won", "closed won"}
-GENERATED_ID = re.compile(r"row-\d+")  # the id lead_frames_from_csv gives a row without external_id
 
 
 def _share(text: str) -> float:
@@ -72,10 +70,9 @@ def named_out(profiles: pd.DataFrame) -> list[str]:
     """The file's columns with a value that are never a feature by their name: a row label, an id, a company's
     name, a column called status (in production, the lead's own status)."""
     return [
-        f"{name} (a row label)" if ROW_LABEL.match(str(name)) else f"{name} (never a feature by its name)"
+        f"{name} ({why})"
         for name in profiles.columns
-        if (name in IGNORED or ROW_LABEL.match(str(name)))
-        and profiles[name].fillna("").astype(str).str.strip().ne("").any()
+        if (why := never_a_feature(str(name))) and profiles[name].fillna("").astype(str).str.strip().ne("").any()
     ]
 
 
@@ -126,7 +123,7 @@ def few_of_one_outcome(*, converted: int, leads: int) -> str | None:
 
 
 def no_lead_matched(activity_lead: str, lead_ids: pd.Index) -> str:
-    generated = all(GENERATED_ID.fullmatch(str(lead)) for lead in lead_ids[:100])
+    generated = all(is_row_id(str(lead)) for lead in lead_ids[:100])
     return (
         f"none of the activities' leads is in --csv: the activities name leads such as {activity_lead!r}, "
         f"the leads file's ids are like {lead_ids[0]!r}" + (" (it has no external_id column)" if generated else "")
