@@ -132,7 +132,11 @@ class LabelIdsField(forms.Field):
 
 
 class ReasonAddForm(forms.Form):
-    code = forms.SlugField(max_length=50)
+    code = forms.SlugField(
+        max_length=50,
+        help_text="how the API and CSV files name it: letters, digits, _ or - (e.g. no_budget)",
+        error_messages={"invalid": "use only letters, digits, _ or - (e.g. no_budget), no spaces"},
+    )
     label = forms.CharField(max_length=100)
     outcome = forms.ChoiceField(choices=Outcome.choices)
     # A candidate reason's labels to file under it (ids, comma-separated, in one field: a group may hold

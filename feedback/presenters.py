@@ -51,6 +51,19 @@ def rate_words(rate: Rate, what: str) -> str:
     return f"{percent(rate.value)} {what}"
 
 
+def share_words(share: Rate) -> str:
+    """'55% weighted share' or, on fewer than MIN_LABELS labels of the outcome, 'few labels (4)':
+    two lost deals of four are no figure to read as 50%."""
+    if share.n < MIN_LABELS:
+        return f"few labels ({share.n:,})"
+    return f"{percent(share.value)} weighted share"
+
+
+def skip_words(skips: int, labels: int) -> str:
+    """'12% (3 of 25)': the skips out of every lead the rep answered or skipped."""
+    return f"{100 * skips / (skips + labels):.0f}% ({skips:,} of {skips + labels:,})" if skips + labels else "—"
+
+
 def drill_url(query: str) -> str:
     return f"{reverse('reason_drilldown')}?{query}"
 
@@ -61,7 +74,9 @@ def reason_bars(rows: list[ReasonTotal], colors: dict[str, str]) -> SafeString:
         Bar(
             label=row.reason_label,
             value=row.n,
-            text=f"{row.n:,} · {percent(row.share.value)}",
+            text=f"{row.n:,} · {percent(row.share.value)}"
+            if row.share.n >= MIN_LABELS
+            else f"{row.n:,} of {row.share.n:,}: few",
             color=colors.get(row.reason, NEUTRAL),
             href=drill_url(row.query),
             group=outcome_names.get(row.outcome, row.outcome),
@@ -84,7 +99,7 @@ def mix_chart(buckets: list[MixBucket], colors: dict[str, str], *, title: str, w
                     share=cell.share.value or 0.0,
                     color=colors.get(cell.reason, NEUTRAL),
                     href=drill_url(cell.query),
-                    text=f"{cell.n:,} label{'s' if cell.n != 1 else ''} · {percent(cell.share.value)} weighted share",
+                    text=f"{cell.n:,} label{'s' if cell.n != 1 else ''} · {share_words(cell.share)}",
                 )
                 for cell in bucket.cells
             ],
@@ -190,10 +205,7 @@ def team_charts(team: dict[str, Any]) -> dict[str, SafeString]:
             width=460,
         ),
         "skips": bar_chart(
-            [
-                Bar(rep["rep"], rep["skip_rate"], f"{100 * rep['skip_rate']:.0f}% ({rep['skips']:,})", SERIES[1])
-                for rep in per_rep
-            ],
+            [Bar(rep["rep"], rep["skip_rate"], skip_words(rep["skips"], rep["labels"]), SERIES[1]) for rep in per_rep],
             title="Skip rate",
             max_value=1.0,
             width=460,

@@ -58,6 +58,7 @@ from leads.models import Lead
 from leads.selectors import lead_activities, lead_get_or_404
 from learning.scoring import explain_leads
 from learning.selectors import loop_settings, model_quality, queue_mix_summary
+from learning.views import settings_context
 from learning.why import known_lead_fields, why_bought
 
 
@@ -320,11 +321,20 @@ def _to_reasons(*, failed: bool) -> HttpResponse:
     return redirect(reverse("settings") if failed else f"{reverse('settings')}#reasons")
 
 
+def _reason_refused(request: HttpRequest, form: ReasonAddForm) -> HttpResponse:
+    """The settings page again, the add-reason form kept as typed with its errors beside it (the
+    form posts to ``#reasons``, so the browser shows it, not the top of the page)."""
+    return render(request, "learning/settings.html", settings_context(reason_form=form), status=400)
+
+
 @require_POST
 @role_required(ADMINS)
 def reason_add_view(request: HttpRequest) -> HttpResponse:
     form = ReasonAddForm(request.POST)
+    from_notes = "file_labels" in request.POST  # a candidate's row, not the taxonomy's own form
     if not form.is_valid():
+        if not from_notes:
+            return _reason_refused(request, form)
         messages.error(request, form_errors(form))
         return _to_reasons(failed=True)
     try:
@@ -336,6 +346,11 @@ def reason_add_view(request: HttpRequest) -> HttpResponse:
             label_ids=form.filed(),
         )
     except LabelError as exc:
+        if not from_notes:
+            form.add_error(
+                exc.field if exc.field in form.fields else None, exc.message if exc.field in form.fields else str(exc)
+            )
+            return _reason_refused(request, form)
         messages.error(request, str(exc))
         return _to_reasons(failed=True)
     also = f"; {filed} label{pluralize(filed)} filed under it" if filed else ""

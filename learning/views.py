@@ -67,7 +67,7 @@ def _is_fetch(request: HttpRequest) -> bool:
     return request.headers.get("X-Requested-With") == "fetch"
 
 
-def _settings_context(**overrides: Any) -> dict[str, Any]:
+def settings_context(**overrides: Any) -> dict[str, Any]:
     current = loop_settings()
     actions = next_actions()
     choices = field_choices()
@@ -109,13 +109,13 @@ def _settings_context(**overrides: Any) -> dict[str, Any]:
 def settings_page(request: HttpRequest) -> HttpResponse:
     """Loop settings; "Preview" shows a threshold's effect without saving (the page works without JS)."""
     if request.method == "GET":
-        return render(request, "learning/settings.html", _settings_context())
+        return render(request, "learning/settings.html", settings_context())
     form = LoopSettingsForm(request.POST, instance=loop_settings())
     money = CurrencyForm(request.POST)
     if not form.is_valid() or not money.is_valid():
         problems = "; ".join(words for words in (form_errors_in_words(form), form_errors_in_words(money)) if words)
         problems = f"{'No preview' if 'preview' in request.POST else 'Not saved'}: {problems}."
-        context = _settings_context(form=form, currency_form=money, problems=problems)
+        context = settings_context(form=form, currency_form=money, problems=problems)
         return render(request, "learning/settings.html", context, status=400)
     if "preview" in request.POST:
         data = form.cleaned_data
@@ -125,7 +125,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
             expected_value_threshold=data["expected_value_threshold"],
         )
         return render(
-            request, "learning/settings.html", _settings_context(form=form, currency_form=money, preview=preview)
+            request, "learning/settings.html", settings_context(form=form, currency_form=money, preview=preview)
         )
     diff = loop_settings_update(user=signed_in_user(request), changes=form.cleaned_data)
     code = money.cleaned_data["currency"]
@@ -197,7 +197,7 @@ def rule_preview(request: HttpRequest) -> HttpResponse:
     if _is_fetch(request):
         return render(request, "learning/_rules_preview.html", {"rules_preview": preview})
     rule_form = PointRuleForm(initial={k: v for k, v in data.items() if v not in (None, "")})
-    return render(request, "learning/settings.html", _settings_context(rule_form=rule_form, rules_preview=preview))
+    return render(request, "learning/settings.html", settings_context(rule_form=rule_form, rules_preview=preview))
 
 
 @require_POST
@@ -254,7 +254,7 @@ def model_resume_view(request: HttpRequest) -> HttpResponse:
 def action_save(request: HttpRequest) -> HttpResponse:
     form = NextActionForm(request.POST)
     if not form.is_valid():
-        return render(request, "learning/settings.html", _settings_context(action_form=form), status=400)
+        return render(request, "learning/settings.html", settings_context(action_form=form), status=400)
     next_action_save(user=signed_in_user(request), **form.cleaned_data)
     messages.success(request, f"Action {form.cleaned_data['code']} saved.")
     return redirect("settings")

@@ -187,7 +187,7 @@ def _import_complete(
     if outcome != label.outcome:
         raise LabelError(
             "outcome",
-            f"{lead.external_id} was imported as {label.outcome}: give the why of that outcome "
+            f"{lead.external_id} was imported as {label.get_outcome_display().lower()}: give the why of that outcome "
             "(change the outcome in the CRM, and import it again)",
             status=409,
         )

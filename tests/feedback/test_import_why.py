@@ -53,7 +53,7 @@ def test_the_same_outcome_with_a_reason_completes_the_imported_label(lost: Lead,
 
 
 def test_another_outcome_is_refused_and_the_import_stands(lost: Lead, rep: Any) -> None:
-    with pytest.raises(LabelError, match="was imported as not_converted: give the why of that outcome") as refused:
+    with pytest.raises(LabelError, match="was imported as not converted: give the why of that outcome") as refused:
         label_submit(user=rep, lead=lost, outcome="converted", reason_code="champion")
 
     assert refused.value.status == 409
@@ -76,6 +76,7 @@ def test_the_lead_page_offers_the_why_of_the_imported_outcome(lost: Lead, rep: A
     client = page_for(rep)
     page = client.get("/leads/CRM-1/").content.decode()
     assert "Add the why" in page and 'value="not_converted" required checked' in page
+    assert 'value="converted"' not in page, "the form offers only the outcome the import recorded"
 
     client.post("/leads/CRM-1/label/", {"lead": "CRM-1", "outcome": "not_converted", "reason": "competitor"})
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Any
 
 import pytest
@@ -15,6 +17,15 @@ from feedback.services import LabelError, reason_add, reason_rename, reason_set_
 
 def flashed(response: Any) -> list[str]:
     return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+def refused_beside_the_form(response: Any) -> list[str]:
+    """The errors the settings page shows beside the add-reason form it renders again (400)."""
+    assert response.status_code == 400
+    lists = re.findall(r'<ul class="errorlist[^"]*"[^>]*>(.*?)</ul>', response.content.decode(), flags=re.S)
+    return [
+        html.unescape(re.sub(r"<[^>]+>", "", item)) for block in lists for item in re.findall(r"<li>(.*?)</li>", block)
+    ]
 
 
 @pytest.mark.django_db
@@ -38,8 +49,8 @@ def test_it_refuses_to_add_a_reason_with_a_label_its_outcome_already_has(admin: 
     )
 
     assert not Reason.objects.filter(code="rival").exists()
-    assert flashed(response) == [
-        "label: 'Chose a competitor' is already the label of reason competitor (not converted); pick another wording"
+    assert refused_beside_the_form(response) == [
+        "'Chose a competitor' is already the label of reason competitor (not converted); pick another wording"
     ]
     labels = [r.label for r in reasons_by_outcome()["not_converted"]]
     assert len(labels) == len(set(labels))
@@ -104,7 +115,23 @@ def test_a_reason_a_rep_cannot_read_at_a_glance_is_refused(admin: Any, page_for:
     response = page_for(admin).post("/settings/reasons/", {"code": "long", "label": label, "outcome": "not_converted"})
 
     assert not Reason.objects.filter(code="long").exists()
-    assert any(words in message for message in flashed(response))
+    assert any(words in message for message in refused_beside_the_form(response))
     with pytest.raises(LabelError, match=words):
         reason_rename(user=admin, reason=Reason.objects.get(code="no_budget"), label=label)
     assert Reason.objects.get(code="no_budget").label == "No budget"
+
+
+@pytest.mark.django_db
+def test_a_refused_new_reason_comes_back_as_typed_beside_its_form(admin: Any, page_for: Any) -> None:
+    """The admin sees why at the form, with what they typed, not a blank form at the page's top."""
+    response = page_for(admin).post(
+        "/settings/reasons/", {"code": "Bad Code!", "label": "Legal said no", "outcome": "not_converted"}
+    )
+
+    assert refused_beside_the_form(response) == ["use only letters, digits, _ or - (e.g. no_budget), no spaces"]
+    page = response.content.decode()
+    assert 'action="/settings/reasons/#reasons"' in page, "the browser lands on the form, not the page's top"
+    assert 'value="Bad Code!"' in page and 'value="Legal said no"' in page
+    assert '<option value="not_converted" selected>' in page
+    assert not Reason.objects.filter(label="Legal said no").exists()
+    assert not AuditLog.objects.exists()

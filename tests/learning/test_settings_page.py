@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -267,8 +268,10 @@ def test_adding_a_reason_puts_it_on_the_label_form(admin: Any, page_for: Any) ->
 
 @pytest.mark.django_db
 def test_adding_a_taken_reason_code_changes_nothing(admin: Any, page_for: Any) -> None:
-    page_for(admin).post("/settings/reasons/", {"code": "champion", "label": "Dup", "outcome": "converted"})
+    response = page_for(admin).post("/settings/reasons/", {"code": "champion", "label": "Dup", "outcome": "converted"})
 
+    assert response.status_code == 400
+    assert "&#x27;champion&#x27; is taken; rename or restore that reason instead" in response.content.decode()
     assert Reason.objects.get(code="champion").label == "Strong internal champion"
     assert not AuditLog.objects.exists()
 
@@ -440,3 +443,19 @@ def test_a_point_rule_keeps_its_points_within_bounds(points: str, admin: Any, pa
 
     assert "must be between -10,000 and 10,000 points" in response.content.decode()
     assert PointRule.objects.count() == before
+
+
+@pytest.mark.django_db
+def test_each_model_version_says_at_which_hot_threshold_its_precision_was_measured(admin: Any, page_for: Any) -> None:
+    """Two versions measured at 50% and 60% are not comparable on precision and recall: the table says so."""
+    ModelVersion.objects.create(
+        version=1, labels=10, estimator="x", artifact=b"", status="retired", metrics={"roc_auc": 0.7, "threshold": 0.5}
+    )
+    ModelVersion.objects.create(
+        version=2, labels=10, estimator="x", artifact=b"", status="active", metrics={"roc_auc": 0.7, "threshold": 0.6}
+    )
+    page = page_for(admin).get("/settings/").content.decode()
+    models = page[page.index('id="models"') :]
+    assert ">Hot at</th>" in models
+    assert re.search(r"<td>v2</td>.*?<td class=\"num\">60%</td>", models, flags=re.S)
+    assert re.search(r"<td>v1</td>.*?<td class=\"num\">50%</td>", models, flags=re.S)
