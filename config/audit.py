@@ -62,8 +62,8 @@ def audit_page(*, kind: AuditKind, number: str | None, size: int = AUDIT_PAGE_SI
 
 def value_words(value: Any) -> str:
     """An audited value as people read it: a list as its items ("seniority, industry"), a rule
-    ({"field", "op", "value"}) as "score >= 0.5", a flag as yes/no, a whole number with thousands
-    separators, nothing as "—"."""
+    ({"field", "op", "value"}) as "employees >= 50" (a score's in percent, as pages show it: "score >=
+    50%"), a flag as yes/no, a whole number with thousands separators, nothing as "—"."""
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
@@ -73,6 +73,8 @@ def value_words(value: Any) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(value_words(item) for item in value) if value else "none"
     if isinstance(value, dict):
+        if value.get("field") == "score" and value.get("op") in (">=", ">", "<=", "<"):
+            return f"score {value['op']} {_percent_words(value.get('value'))}"
         return " ".join(value_words(item) for item in value.values())
     return str(value)
 

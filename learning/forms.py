@@ -190,7 +190,7 @@ class NextActionForm(forms.Form):
     rules = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 36}),
-        help_text="one per line: industry in software, logistics · employees >= 50 · score >= 0.3 · country = Germany",
+        help_text="one per line: industry in software, logistics · employees >= 50 · score >= 30% · country = Germany",
     )
     active = forms.BooleanField(required=False, initial=True)
 

@@ -25,8 +25,10 @@ class Rule:
         return {"field": self.field, "op": self.op, "value": self.value}
 
     def __str__(self) -> str:
-        """As an admin writes it: ``employees >= 51``, not ``51.0``."""
-        if isinstance(self.value, list):
+        """As an admin writes it: ``employees >= 51``, not ``51.0``; a score as the app shows it, ``score >= 30%``."""
+        if self.field == "score" and self.op in NUMERIC and isinstance(self.value, int | float):
+            value = score_percent(float(self.value))
+        elif isinstance(self.value, list):
             value = ", ".join(map(str, self.value))
         elif isinstance(self.value, float):
             value = str(int(self.value)) if self.value.is_integer() else str(self.value)
@@ -35,8 +37,33 @@ class Rule:
         return f"{self.field} {self.op} {value}"
 
 
+def score_percent(fraction: float) -> str:
+    """0.3 → '30%', 0.125 → '12.5%': a score as every page shows it."""
+    return f"{round(100 * fraction, 6):g}%"
+
+
+def _score_limit(text: str, op: str, raw: str, number: float) -> float:
+    """A score is shown in percent everywhere, so a rule takes ``30%``; a fraction (``0.3``) is read as
+    rules were written before. A bare number above 1 is refused: ``score >= 30`` would never hold."""
+    if raw.endswith("%"):
+        number = _percent_number(raw[:-1])
+        if not 0 <= number <= 100:
+            raise RuleSyntaxError(f"{text!r}: a score is from 0% to 100%, not {raw}")
+        return number / 100
+    if not 0 <= number <= 1:
+        raise RuleSyntaxError(f"{text!r}: a score is from 0% to 100%: write it as score {op} {raw}%")
+    return number
+
+
+def _percent_number(raw: str) -> float:
+    try:
+        return float(raw.strip())
+    except ValueError:
+        return math.nan
+
+
 def parse_rule(line: str) -> Rule:
-    """``industry in software, logistics`` · ``employees >= 50`` · ``score >= 0.3`` · ``country = Germany``."""
+    """``industry in software, logistics`` · ``employees >= 50`` · ``score >= 30%`` · ``country = Germany``."""
     text = line.strip()
     for op in sorted(OPERATORS, key=len, reverse=True):
         token = f" {op} " if op[0].isalpha() else op
@@ -48,13 +75,11 @@ def parse_rule(line: str) -> Rule:
             if op in ("in", "not in"):
                 return Rule(field, op, [item.strip() for item in raw.split(",") if item.strip()])
             if op in NUMERIC:
-                try:
-                    number = float(raw)
-                except ValueError:
-                    number = math.nan
+                is_score_percent = field == "score" and raw.endswith("%")
+                number = _percent_number(raw[:-1] if is_score_percent else raw)
                 if not math.isfinite(number):  # "nan", "inf", "1e999": no lead's field compares with them
                     raise RuleSyntaxError(f"{text!r}: {op} needs a number, not {raw!r}")
-                return Rule(field, op, number)
+                return Rule(field, op, _score_limit(text, op, raw, number) if field == "score" else number)
             return Rule(field, op, raw)
     raise RuleSyntaxError(f"{text!r}: write it as 'field operator value', operator one of {', '.join(OPERATORS)}")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -145,7 +146,9 @@ def test_the_openapi_document_describes_next_actions(rep: Any, api_for: Any) -> 
     ("line", "shown"),
     [
         ("employees >= 51", "employees >= 51"),
-        ("score >= 0.3", "score >= 0.3"),
+        ("score >= 0.3", "score >= 30%"),
+        ("score >= 30%", "score >= 30%"),
+        ("score < 12.5 %", "score < 12.5%"),
         ("deal_value > 1234567", "deal_value > 1234567"),
         ("industry in software,  logistics", "industry in software, logistics"),
         ("country = Germany", "country = Germany"),
@@ -153,3 +156,18 @@ def test_the_openapi_document_describes_next_actions(rep: Any, api_for: Any) -> 
 )
 def test_a_rule_reads_back_as_it_was_written(line: str, shown: str) -> None:
     assert str(parse_rule(line)) == shown
+
+
+@pytest.mark.parametrize(
+    ("line", "why"),
+    [
+        ("score >= 30", "a score is from 0% to 100%: write it as score >= 30%"),
+        ("score < 120%", "a score is from 0% to 100%, not 120%"),
+        ("score >= -5%", "a score is from 0% to 100%, not -5%"),
+    ],
+)
+def test_a_score_rule_is_in_percent_as_every_page_shows_a_score(line: str, why: str) -> None:
+    """``score >= 30`` never holds for a score of 0-1: refused with the way to write it, not stored."""
+    assert parse_rule("score >= 30%").value == pytest.approx(0.3)
+    with pytest.raises(RuleSyntaxError, match=re.escape(why)):
+        parse_rule(line)
