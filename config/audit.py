@@ -83,6 +83,41 @@ def _percent_words(value: Any) -> str:
     return f"{value * 100:g}%" if isinstance(value, int | float) and not isinstance(value, bool) else value_words(value)
 
 
+# Each audited action as the log's "What" column says it; the code stays in the database, the API and
+# exports, and a code not listed here reads as itself.
+ACTION_WORDS = {
+    "action.delete": "next best action deleted",
+    "action.save": "next best action saved",
+    "import.leads": "leads imported",
+    "import.activities": "activities imported",
+    "label.lease_override": "label over another rep's lease",
+    "label.undo": "label undone",
+    "model.pin": "model version pinned",
+    "model.promote": "model version promoted",
+    "model.resume": "automatic promotion resumed",
+    "model.rollback": "model version rolled back to",
+    "reason.add": "reason added",
+    "reason.fields": "reason's fields changed",
+    "reason.file_labels": "labels filed under a reason",
+    "reason.rename": "reason renamed",
+    "reason.restore": "reason restored",
+    "reason.retire": "reason retired",
+    "rule.delete": "cold-start rule deleted",
+    "rule.save": "cold-start rule saved",
+    "settings.update": "settings changed",
+    "token.create": "API token created",
+    "token.revoke": "API token revoked",
+    "user.create": "user added",
+    "user.update": "user changed",
+    "webhook.update": "webhook changed",
+}
+
+
+def action_words(action: str) -> str:
+    """``user.update`` → "user changed": an audited action as the log reads it."""
+    return ACTION_WORDS.get(action, action)
+
+
 # Settings stored as shares and typed and shown as percentages everywhere else.
 SHARE_KEYS = frozenset({"hot_threshold", "exploration"})
 

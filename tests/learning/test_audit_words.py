@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from config.audit import audit_record, change_words
+from config.audit import ACTION_WORDS, audit_record, change_words
 
 
 @pytest.mark.parametrize(
@@ -42,3 +44,28 @@ def test_the_audit_log_prints_a_list_as_its_items(admin: Any, page_for: Any) -> 
 
     assert "fields: seniority → —" in page
     assert "[&#x27;seniority&#x27;]" not in page
+
+
+def test_every_audited_action_reads_in_words_on_the_log() -> None:
+    """Each action code the code records ("user.update", f"import.{kind}") has words on the log."""
+    root = Path(__file__).resolve().parents[2]
+    pattern = re.compile(r'"([a-z_]+\.[a-z_]+)"')
+    codes = {
+        code
+        for app in ("config", "leads", "feedback", "learning")
+        for path in (root / app).rglob("*.py")
+        if "migrations" not in path.parts and path.name != "audit.py"
+        for line in path.read_text().splitlines()
+        if "action" in line
+        for code in pattern.findall(line)
+    }
+    assert "user.update" in codes and "reason.retire" in codes  # the scan finds them
+    assert codes - set(ACTION_WORDS) == set()
+    assert {"import.leads", "import.activities"} <= set(ACTION_WORDS)  # recorded as f"import.{kind}"
+
+
+@pytest.mark.django_db
+def test_the_log_says_what_happened_in_words(admin: Any, page_for: Any) -> None:
+    audit_record(user=admin, action="label.undo", target="label of lead L1", changes={})
+    page = page_for(admin).get("/settings/audit/").content.decode()
+    assert '<td title="label.undo">label undone</td>' in page
