@@ -229,6 +229,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_broker_dir / "control"),
         "polling_interval": 0.2,
     }
+    # kombu's filesystem transport, writing each message whole before a worker can take it.
+    CELERY_BROKER_TRANSPORT = "config.fsbroker:Transport"
 elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     CELERY_BROKER_TRANSPORT_OPTIONS = REDIS_BROKER_TRANSPORT_OPTIONS
 elif not CELERY_BROKER_URL.startswith(("amqp://", "memory://")):

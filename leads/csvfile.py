@@ -139,6 +139,19 @@ def renamed_words(renamed: Mapping[str, str]) -> str:
     return ", ".join(f"'{name}' as {column}" for name, column in renamed.items())
 
 
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\r\x0c")
+
+
+def _looks_binary(start: bytes) -> bool:
+    """A spreadsheet, archive or image saved as .csv: a NUL byte in its first line, or control bytes
+    beyond a stray few (more than 16, and more than one in fifty). A text file's stray NUL in a cell is
+    that cell's problem, said with its row and field."""
+    if b"\x00" not in start:
+        return False
+    controls = len(start) - len(start.translate(None, _CONTROL_BYTES))
+    return b"\x00" in start.split(b"\n", 1)[0] or controls > max(16, len(start) // 50)
+
+
 def read_rows(
     stream: IO[bytes],
     *,
@@ -155,7 +168,7 @@ def read_rows(
     (``{name in the file: column}``) once the header is read, for the importer to say."""
     raw = stream.read()
     text = _utf16(raw)
-    if text is None and b"\x00" in raw[:4096]:
+    if text is None and _looks_binary(raw[:4096]):
         raise CsvFileError("the file looks binary, not CSV (it contains NUL bytes)")
     if text is None:
         text = _decode(raw)

@@ -160,7 +160,10 @@ def parse_number(raw: Any, *, name: str, minimum: float, maximum: float) -> floa
     if isinstance(raw, bool):
         raise RowInvalid(name, "expected a number, got true/false")
     if isinstance(raw, (int, float)):
-        value = float(raw)
+        try:
+            value = float(raw)
+        except OverflowError:  # a JSON integer of 400 digits: no float holds it
+            raise RowInvalid(name, "expected a finite number") from None
     elif isinstance(raw, str):
         cleaned = raw.strip().replace(",", "").replace("$", "").replace("€", "").replace("£", "")
         try:

@@ -33,6 +33,27 @@ def test_it_upserts_leads_and_reports_bad_items(admin: Any, api_for: Any) -> Non
 
 
 @pytest.mark.django_db
+def test_a_json_integer_no_float_holds_is_a_warning_naming_it_and_the_other_items_are_saved(
+    admin: Any, api_for: Any
+) -> None:
+    """A 400-digit deal value once answered 500 and lost the whole batch."""
+    items = [
+        {"external_id": "OK-1", "company": "fine"},
+        {"external_id": "BIG-1", "deal_value": int("9" * 400), "employees": 10**309},
+    ]
+
+    response = api_for(admin).post("/api/leads/bulk", {"items": items})
+
+    assert response.status_code == 200
+    assert response.json()["warnings"] == [
+        {"item": 2, "field": "employees", "message": "expected a finite number"},
+        {"item": 2, "field": "deal_value", "message": "expected a finite number"},
+    ]
+    assert Lead.objects.filter(external_id__in=["OK-1", "BIG-1"]).count() == 2
+    assert Lead.objects.get(external_id="BIG-1").deal_value is None
+
+
+@pytest.mark.django_db
 def test_sending_the_same_leads_again_updates_them_and_duplicates_nothing(admin: Any, api_for: Any) -> None:
     client = api_for(admin)
     client.post(

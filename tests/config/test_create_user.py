@@ -7,7 +7,8 @@ import io
 from typing import Any
 
 import pytest
-from django.core.management import call_command
+from django.contrib.auth.models import User
+from django.core.management import CommandError, call_command
 
 from config.models import AuditLog
 
@@ -87,3 +88,12 @@ def test_a_user_created_without_a_password_is_told_they_cannot_sign_in_yet(defau
     call_command("create_user", "newrep", "--role", "rep", stdout=io.StringIO(), stderr=err)
 
     assert "newrep has no password yet, so cannot sign in" in err.getvalue()
+
+
+@pytest.mark.parametrize("name", ["fz bad name", "<img src=x onerror=1>", "a/b", "fz\x01ctl", "fz\u202ertl"])
+def test_a_name_the_users_page_refuses_is_refused_and_nothing_is_made(defaults: None, name: str) -> None:
+    with pytest.raises(CommandError, match="Enter a valid username"):
+        create_user(name, "--role", "rep")
+
+    assert not User.objects.filter(username=name).exists()
+    assert not AuditLog.objects.exists()

@@ -162,3 +162,29 @@ def test_the_upload_page_answers_400_to_a_file_it_cannot_read(admin: Any, page_f
 
     assert response.status_code == 400
     assert b"binary" in response.content
+
+
+@pytest.mark.django_db
+def test_a_stray_nul_in_a_cell_is_that_rows_problem_not_the_files() -> None:
+    """One NUL in one cell once refused the whole file as binary, naming no row."""
+    text = b'external_id,company\nN1,Good One\nN2,Bad\x00Co\nN\x003,Three\nN4,"quoted\x00x"\n'
+
+    result = import_leads_csv(stream=io.BytesIO(text))
+
+    assert (result.imported, result.rejected) == (3, 1)
+    assert [(e.row, e.field, e.message) for e in result.errors] == [(4, "external_id", "contains a NUL character")]
+    assert [(w.row, w.field) for w in result.warnings] == [(3, "company"), (5, "company")]
+    assert dict(Lead.objects.values_list("external_id", "company")) == {"N1": "Good One", "N2": "", "N4": ""}
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        b"external_id\x00,company\nA,B\n",
+        b"PK\x03\x04" + bytes(40) + b"xl/workbook.xml",
+        b"\x89PNG\r\n\x1a\n" + bytes(30),
+    ],
+)
+def test_a_file_that_is_no_text_is_refused_as_binary(start: bytes) -> None:
+    with pytest.raises(CsvFileError, match="the file looks binary"):
+        import_leads_csv(stream=io.BytesIO(start))

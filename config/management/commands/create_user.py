@@ -35,6 +35,11 @@ class Command(BaseCommand):
         name = options["name"].strip()
         if not name or len(name) > 150:
             raise CommandError("NAME must be 1 to 150 characters")
+        if not User.objects.filter(username=name).exists():  # a new name, checked as the users page checks it
+            try:
+                User.username_validator(name)
+            except ValidationError as exc:
+                raise CommandError(f"NAME {name!r}: {' '.join(exc.messages)}") from None
         password = options["password"]
         if password is not None:
             try:  # the site's validators, as the users page applies them
