@@ -73,3 +73,9 @@ def responses(ok: dict[int, Any], *errors: int) -> dict[int, Any]:
     """An operation's responses for its OpenAPI description: its successes, the errors it can give
     besides those of every endpoint (400 bad input, 404, 409, 413), each with the Error body."""
     return {**ok, **dict.fromkeys(sorted({*errors, *EVERY_ENDPOINT_ERRORS}), Error)}
+
+
+def refuse_unknown_parameters(request: HttpRequest, schema: type[Schema]) -> None:
+    """A mistyped query parameter (``min_scor``, ``limt``) is a 400 naming it, not a silent default."""
+    if unknown := sorted(set(request.GET) - set(schema.model_fields)):
+        raise HttpError(400, f"{unknown[0]}: not a parameter of this endpoint (see /api/openapi.json)")

@@ -7,7 +7,7 @@ from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import ConfigDict, Field
 
-from config.apiauth import responses, token_auth
+from config.apiauth import refuse_unknown_parameters, responses, token_auth
 from config.roles import LABELERS, READERS, signed_in_user
 from feedback.models import LabelSource
 from feedback.selectors import reasons
@@ -53,6 +53,7 @@ QUEUE_LINKS = {
 )
 def queue(request: HttpRequest, params: Query[QueueParams]) -> dict[str, Any]:
     """The caller's next leads, most informative first; each is leased to the caller."""
+    refuse_unknown_parameters(request, QueueParams)  # a mistyped "limt" would lease ten leads
     return {
         "leads": leads_out(
             lease_next_leads(

@@ -11,12 +11,12 @@ from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 from pydantic import ConfigDict, Field, field_validator
 
-from config.apiauth import responses, token_auth
+from config.apiauth import refuse_unknown_parameters, responses, token_auth
 from config.roles import ADMINS, MANAGERS, READERS, signed_in_user
 from feedback.selectors import lead_label
 from leads.export import leads_csv_response
 from leads.models import Lead, LeadStatus
-from leads.parsing import missing_columns, offset_problem, open_value_problem, storable_text_problem
+from leads.parsing import missing_columns, offset_problem, open_value_problem, positive_problem, storable_text_problem
 from leads.selectors import LeadFilters, lead_get
 from leads.services import ImportResult, import_activities, import_finish, import_leads
 from leads.sync import SyncCursor, SyncFilters, lead_sync_page, sync_more
@@ -152,6 +152,8 @@ class BulkIn(Schema):
         for name in ("positive", "outcome_date_column", "open_values"):
             if getattr(self, name) not in (None, []) and self.outcome_column is None:
                 raise HttpError(400, f"{name}: needs outcome_column")
+        if problem := positive_problem(self.positive):
+            raise HttpError(400, f"positive: {problem}")
         if problem := open_value_problem(self.positive, self.open_values):
             raise HttpError(400, f"open_values: {problem}")
         for name in ("outcome_column", "outcome_date_column"):
@@ -319,7 +321,7 @@ def leads_list(request: HttpRequest, params: Query[LeadPageParams]) -> dict[str,
     ends after about total/limit pages whatever changes meanwhile and returns each matching lead at
     least once. For the next sync pass `updated_since` = this one's `sync_started_at` (minus a few
     seconds): it catches what changed or arrived since."""
-    _refuse_unknown_parameters(request, LeadPageParams)
+    refuse_unknown_parameters(request, LeadPageParams)
     filters = params.filters()
     try:
         after = SyncCursor.decode(params.cursor) if params.cursor else None
@@ -342,14 +344,8 @@ def leads_list(request: HttpRequest, params: Query[LeadPageParams]) -> dict[str,
 def leads_csv(request: HttpRequest, params: Query[LeadListParams]) -> HttpResponseBase:
     """Every matching lead with its scores as CSV (streamed; cells that a spreadsheet would run as a
     formula are prefixed with a quote)."""
-    _refuse_unknown_parameters(request, LeadListParams)
+    refuse_unknown_parameters(request, LeadListParams)
     return leads_csv_response(filters=params.filters())
-
-
-def _refuse_unknown_parameters(request: HttpRequest, schema: type[Schema]) -> None:
-    """A mistyped filter (``min_scor``) is a 400 naming it, not a page of every lead."""
-    if unknown := sorted(set(request.GET) - set(schema.model_fields)):
-        raise HttpError(400, f"{unknown[0]}: not a parameter of this endpoint (see /api/openapi.json)")
 
 
 # Registered last: "/leads/bulk" must match before the catch-all path of a lead.

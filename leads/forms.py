@@ -144,6 +144,21 @@ class ImportForm(forms.Form):
         max_length=100, required=False, help_text="leads only: a column of when each outcome happened"
     )
 
+    def clean(self) -> dict[str, Any]:
+        """An option that cannot apply is refused, naming it, as the command and the API refuse it:
+        ignored, it would import the file other than the admin asked."""
+        data = super().clean() or {}
+        options = ("outcome_column", "positive", "open_values", "outcome_date_column")
+        if data.get("kind") == "activities":
+            for name in options:
+                if data.get(name):
+                    self.add_error(name, "is for leads only: an activities file has no outcomes")
+        elif not data.get("outcome_column"):
+            for name in options[1:]:
+                if data.get(name):
+                    self.add_error(name, "needs the outcome column")
+        return data
+
     def clean_open_values(self) -> list[str]:
         values = [value.strip() for value in self.cleaned_data["open_values"].split(",") if value.strip()]
         if problem := open_value_problem(self.cleaned_data.get("positive") or None, values):

@@ -298,6 +298,13 @@ class LostWords:
         return counted + (f" and {len(self) - shown} more" if len(self) > shown else "")
 
 
+def positive_problem(positive: str | None) -> str | None:
+    """A converted value that is empty: every outcome in the column would be a lost deal."""
+    if positive is not None and positive.strip() == "":
+        return "is empty: name the value that means converted (e.g. won), or leave the option out"
+    return None
+
+
 def open_value_problem(positive: str | None, open_values: Collection[str]) -> str | None:
     """An open value that is also the converted one (an import would read no lead as converted)."""
     if positive is None:

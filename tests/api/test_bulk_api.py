@@ -228,6 +228,18 @@ def test_an_option_of_the_outcome_column_without_one_answers_400(
 
 
 @pytest.mark.django_db
+def test_an_empty_converted_value_answers_400_naming_it(admin: Any, api_for: Any) -> None:
+    """``"positive": ""`` once read every outcome as a lost deal."""
+    body = {"items": [{"external_id": "E1", "stage": "Won"}], "outcome_column": "stage", "positive": " "}
+
+    response = api_for(admin).post("/api/leads/bulk", body)
+
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("positive: is empty: name the value that means converted")
+    assert not Lead.objects.exists()
+
+
+@pytest.mark.django_db
 def test_a_key_with_spaces_around_reads_as_the_field_it_names_as_a_csv_header_does(admin: Any, api_for: Any) -> None:
     items = [{"external_id ": "SP1", " company": "Acme", "won ": "converted"}]
 

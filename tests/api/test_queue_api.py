@@ -148,3 +148,15 @@ def test_it_answers_405_to_a_post(rep: Any, api_for: Any, make_leads: Any) -> No
     make_leads(2)
 
     assert api_for(rep).post("/api/queue", {"limit": 1}).status_code == 405
+
+
+@pytest.mark.django_db
+def test_a_mistyped_parameter_is_a_400_naming_it_and_leases_nothing(
+    rep: Any, api_for: Any, scored_leads: list[str]
+) -> None:
+    """``limt=2`` once leased the default ten leads to the caller."""
+    response = api_for(rep).get("/api/queue", limt=2)
+
+    assert response.status_code == 400
+    assert "limt: not a parameter of this endpoint" in response.json()["detail"]
+    assert not Lease.objects.exists()

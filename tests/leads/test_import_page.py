@@ -243,3 +243,26 @@ def test_an_excel_unicode_text_file_imports_on_the_page(admin: Any, page_for: An
 
     assert response.status_code == 200
     assert "Imported 1 lead" in response.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("form", "said"),
+    [
+        ({"kind": "leads", "positive": "Won"}, ("positive", "needs the outcome column")),
+        ({"kind": "leads", "open_values": "Open"}, ("open_values", "needs the outcome column")),
+        ({"kind": "activities", "outcome_column": "stage"}, ("outcome_column", "is for leads only")),
+    ],
+)
+def test_an_option_that_cannot_apply_is_refused_naming_it_and_nothing_is_imported(
+    admin: Any, page_for: Any, form: dict[str, str], said: tuple[str, str]
+) -> None:
+    """Ignored, ``positive`` without an outcome column imported the file unlabeled, as asked by nobody."""
+    from leads.models import Lead
+
+    response = page_for(admin).post("/leads/import/", {**form, "file": upload(ROWS)})
+
+    field, words = said
+    assert response.status_code == 400
+    assert re.search(rf'<ul class="errorlist" id="id_{field}_error"><li>{words}', response.content.decode())
+    assert not Lead.objects.exists()

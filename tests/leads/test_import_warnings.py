@@ -146,6 +146,16 @@ def test_the_outcome_date_column_needs_the_outcome_column(defaults: None, tmp_pa
 
 
 @pytest.mark.django_db
+def test_an_empty_converted_value_is_refused_before_a_row_is_read(defaults: None, tmp_path: Path) -> None:
+    """``--positive ""`` once imported every outcome as a lost deal, with only a notice."""
+    path = write_csv(tmp_path, [["D1", "Acme", "", "", "", "", "Won", ""]], header=HEADER)
+
+    with pytest.raises(Exception, match="--positive is empty: name the value that means converted"):
+        run_import(path, "--outcome-column", "outcome", "--positive", "")
+    assert not Lead.objects.exists()
+
+
+@pytest.mark.django_db
 def test_the_bulk_api_keeps_the_lead_reports_warnings_and_dates_labels(admin: Any, api_for: Any) -> None:
     items = [
         {"external_id": "A1", "deal_value": -137255.0, "stage": "won", "closed": "2025-02-03"},

@@ -361,6 +361,15 @@ def test_an_unwritable_json_path_is_refused_before_the_backtest_runs(tmp_path: P
     assert printed == ""  # nothing was read, nothing replayed
 
 
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="a Linux /proc to write into")
+def test_a_json_path_in_a_folder_that_takes_no_file_is_refused_before_the_backtest_even_as_root(tmp_path: Path) -> None:
+    """Root's os.access says yes to /proc; the file the command would write says no."""
+    message, printed = simulate_refused(tmp_path, "--json", "/proc/leadloop-out.json")
+
+    assert message.startswith("cannot write --json /proc/leadloop-out.json: ")
+    assert printed == ""
+
+
 def test_a_json_path_in_folders_still_to_make_is_accepted(tmp_path: Path) -> None:
     leads_csv, _ = tiny_csvs(tmp_path)
     target = tmp_path / "new" / "deeper" / "out.json"

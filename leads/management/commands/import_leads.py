@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management.base import CommandError
 
 from leads.management.importing import ImportCommand, run_import
-from leads.parsing import open_value_problem
+from leads.parsing import open_value_problem, positive_problem
 from leads.services import import_leads_csv
 
 
@@ -43,6 +43,8 @@ class Command(ImportCommand):
             raise CommandError("--open-value needs --outcome-column")
         if options["outcome_date_column"] and not options["outcome_column"]:
             raise CommandError("--outcome-date-column needs --outcome-column")
+        if problem := positive_problem(options["positive"]):
+            raise CommandError(f"--positive {problem}")
         if problem := open_value_problem(options["positive"], options["open_value"]):
             raise CommandError(f"--open-value: {problem}")
         run_import(

@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 from config.arguments import positive_int
 from leads.csvfile import renamed_words
 from leads.csvframes import CsvFileError, Unmatched, activity_frame_from_csv, is_row_id, lead_frames_from_csv
-from leads.parsing import LostWords, RowInvalid, open_value_problem, parse_when
+from leads.parsing import LostWords, RowInvalid, open_value_problem, parse_when, positive_problem
 from learning.core.backtest import MIN_PER_OUTCOME, BacktestError, BacktestResult, feature_frame, run_backtest
 from learning.core.features import ColumnPlan, infer_plan, is_behaviour, never_a_feature
 from learning.core.strategies import DEFAULT_EXPLORATION, DEFAULT_STRATEGY, STRATEGIES
@@ -53,7 +53,14 @@ def _why_unwritable(path: Path) -> str | None:
     if path.is_dir():
         return "it is a directory"
     if path.exists():
-        return None if os.access(path, os.W_OK) else "permission denied"
+        if not os.access(path, os.W_OK):
+            return "permission denied"
+        with path.open("a"):  # as root os.access says yes to anything: opening says what writing will
+            return None
+    if path.parent.is_dir():  # made and removed: /sys and /proc refuse a new file even to root
+        path.open("x").close()
+        path.unlink()
+        return None
     folder = path.parent
     while not folder.exists():  # the folders the command would create: the first existing one decides
         folder = folder.parent
@@ -202,6 +209,8 @@ class Command(BaseCommand):
             strategies = [strategy]
         else:
             raise CommandError(f"unknown --strategy {strategy!r}; choose one of {', '.join(STRATEGIES)} or all")
+        if problem := positive_problem(options["positive"]):
+            raise CommandError(f"--positive {problem}")
         if problem := open_value_problem(options["positive"], options["open_value"]):
             raise CommandError(f"--open-value: {problem}")
         path = Path(options["json"])
