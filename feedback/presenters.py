@@ -193,7 +193,7 @@ def team_charts(team: dict[str, Any]) -> dict[str, SafeString]:
     stacks = [(rep, SERIES[i % len(SERIES)], team["grid"][rep]) for i, rep in enumerate(reps)]
     per_rep = team["per_rep"]
     return {
-        "per_day": column_chart([f"{d:%d %b}" for d in team["days"]], stacks, title="Labels per rep per day"),
+        "per_day": column_chart([f"{d.day} {d:%b}" for d in team["days"]], stacks, title="Labels per rep per day"),
         "per_day_legend": legend([(rep, color) for rep, color, _ in stacks]),
         "seconds": bar_chart(
             [

@@ -63,6 +63,14 @@ class PercentField(forms.FloatField):
         return percent / 100
 
 
+class AmountField(forms.FloatField):
+    def prepare_value(self, value: Any) -> Any:
+        """50.0 is shown as 50, as it is typed (12.5 stays 12.5)."""
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        return super().prepare_value(value)
+
+
 def amount_field(*, label: str, low: float | None = None, **kwargs: object) -> forms.FloatField:
     """An amount of money (in the site's currency), with the same wording in every form."""
     messages = {
@@ -74,7 +82,7 @@ def amount_field(*, label: str, low: float | None = None, **kwargs: object) -> f
     high = float(MAX_AMOUNT)
     low = -high if low is None else low
     messages["min_value"] = messages["min_value"] if low == 0 else f"must be at least {low:,.0f}"
-    return forms.FloatField(
+    return AmountField(
         label=label,
         min_value=low,
         max_value=high,

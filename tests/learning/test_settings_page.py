@@ -459,3 +459,13 @@ def test_each_model_version_says_at_which_hot_threshold_its_precision_was_measur
     assert ">Hot at</th>" in models
     assert re.search(r"<td>v2</td>.*?<td class=\"num\">60%</td>", models, flags=re.S)
     assert re.search(r"<td>v1</td>.*?<td class=\"num\">50%</td>", models, flags=re.S)
+
+
+@pytest.mark.django_db
+def test_an_amount_reads_as_it_is_typed(admin: Any, page_for: Any) -> None:
+    """50, not 50.0: amounts are typed in whole units of the currency, mostly."""
+    LoopSettings.objects.update(cost_per_lead=50.0, expected_value_threshold=12.5)
+    page = page_for(admin).get("/settings/").content.decode()
+
+    assert re.search(r'<input[^>]*name="cost_per_lead"[^>]*value="50"[ >]', page)
+    assert re.search(r'<input[^>]*name="expected_value_threshold"[^>]*value="12.5"[ >]', page)
