@@ -71,12 +71,29 @@ def value_words(value: Any) -> str:
     if isinstance(value, int):
         return f"{value:,}"  # a count as the rest of the app writes it: 14,276
     if isinstance(value, list | tuple):
+        if value and all(isinstance(item, dict) and set(item) == {"field", "op", "value"} for item in value):
+            return " and ".join(
+                _rule_words(item) for item in value
+            )  # an action's rules, as the settings page reads them
         return ", ".join(value_words(item) for item in value) if value else "none"
     if isinstance(value, dict):
-        if value.get("field") == "score" and value.get("op") in (">=", ">", "<=", "<"):
-            return f"score {value['op']} {_percent_words(value.get('value'))}"
+        if set(value) == {"field", "op", "value"}:
+            return _rule_words(value)
         return " ".join(value_words(item) for item in value.values())
     return str(value)
+
+
+def _rule_words(rule: dict[str, Any]) -> str:
+    """A next best action's rule as the settings page writes it: ``employees >= 51`` (not 51.0), a
+    score in percent (``score >= 30%``), a list as its items."""
+    value = rule["value"]
+    if rule["field"] == "score" and rule["op"] in (">=", ">", "<=", "<"):
+        words = _percent_words(value)
+    elif isinstance(value, float) and value.is_integer():
+        words = f"{int(value)}"
+    else:
+        words = value_words(value)
+    return f"{rule['field']} {rule['op']} {words}"
 
 
 def _percent_words(value: Any) -> str:

@@ -11,6 +11,7 @@ there by hand) is logged and dropped, never the end of the worker.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import uuid
@@ -32,11 +33,14 @@ class Channel(filesystem.Channel):
         """Put a message on ``queue``, named as kombu names it, visible only once written."""
         name = f"{round(monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"
         final = os.path.join(self.data_folder_out, name)
+        body = str_to_bytes(dumps(payload))  # type: ignore[no-untyped-call]  # before a file exists
         try:
             with open(final + PARTIAL, "wb") as partial:
-                partial.write(str_to_bytes(dumps(payload)))  # type: ignore[no-untyped-call]
+                partial.write(body)
             os.replace(final + PARTIAL, final)
         except OSError as exc:
+            with contextlib.suppress(OSError):  # a disk full mid-write leaves nothing behind
+                os.unlink(final + PARTIAL)
             raise ChannelError(f"Cannot add file {final!r} to directory") from exc
 
     def _get(self, queue: Any, timeout: Any = None) -> Any:

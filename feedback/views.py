@@ -331,7 +331,7 @@ def _reason_refused(request: HttpRequest, form: ReasonAddForm) -> HttpResponse:
 @role_required(ADMINS)
 def reason_add_view(request: HttpRequest) -> HttpResponse:
     form = ReasonAddForm(request.POST)
-    from_notes = "file_labels" in request.POST  # a candidate's row, not the taxonomy's own form
+    from_notes = request.POST.get("from") == "notes"  # a candidate's row, not the taxonomy's own form
     if not form.is_valid():
         if not from_notes:
             return _reason_refused(request, form)

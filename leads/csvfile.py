@@ -140,16 +140,20 @@ def renamed_words(renamed: Mapping[str, str]) -> str:
 
 
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\r\x0c")
+# How a spreadsheet, archive, image or PDF begins: zip (xlsx, ods), gzip, PNG, PDF, OLE (xls).
+_NOT_TEXT = (b"PK\x03\x04", b"\x1f\x8b", b"\x89PNG", b"%PDF", b"\xd0\xcf\x11\xe0")
 
 
 def _looks_binary(start: bytes) -> bool:
-    """A spreadsheet, archive or image saved as .csv: a NUL byte in its first line, or control bytes
-    beyond a stray few (more than 16, and more than one in fifty). A text file's stray NUL in a cell is
-    that cell's problem, said with its row and field."""
+    """A spreadsheet, archive or image saved as .csv: one of their signatures, a NUL byte in the first
+    line, or control bytes beyond a stray few (more than 16, and more than one in fifty). A text file's
+    stray NUL in a cell is that cell's problem, said with its row and field."""
+    if start.startswith(_NOT_TEXT):
+        return True
     if b"\x00" not in start:
         return False
     controls = len(start) - len(start.translate(None, _CONTROL_BYTES))
-    return b"\x00" in start.split(b"\n", 1)[0] or controls > max(16, len(start) // 50)
+    return b"\x00" in start.splitlines()[0] or controls > max(16, len(start) // 50)
 
 
 def read_rows(

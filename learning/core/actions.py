@@ -50,8 +50,8 @@ def _score_limit(text: str, op: str, raw: str, number: float) -> float:
         if not 0 <= number <= 100:
             raise RuleSyntaxError(f"{text!r}: a score is from 0% to 100%, not {raw}")
         return number / 100
-    if not 0 <= number <= 1:
-        raise RuleSyntaxError(f"{text!r}: a score is from 0% to 100%: write it as score {op} {raw}%")
+    if not 0 <= number < 1:  # a bare 1 reads two ways: 100%, or 1% to one used to the pages
+        raise RuleSyntaxError(f"{text!r}: a score is from 0% to 100%: write it in percent (score {op} {raw}%)")
     return number
 
 
@@ -72,6 +72,8 @@ def parse_rule(line: str) -> Rule:
             field, raw = field.strip(), raw.strip()
             if not field or not raw or " " in field:
                 break
+            if field == "score" and op not in NUMERIC:  # compared as text, "30%" would never hold
+                raise RuleSyntaxError(f"{text!r}: compare a score with >=, >, <= or <, e.g. score >= 30%")
             if op in ("in", "not in"):
                 return Rule(field, op, [item.strip() for item in raw.split(",") if item.strip()])
             if op in NUMERIC:

@@ -97,3 +97,11 @@ def test_a_name_the_users_page_refuses_is_refused_and_nothing_is_made(defaults: 
 
     assert not User.objects.filter(username=name).exists()
     assert not AuditLog.objects.exists()
+
+
+def test_a_name_that_differs_from_a_user_only_in_case_is_refused(defaults: None) -> None:
+    create_user("dana", "--role", "rep")
+
+    with pytest.raises(CommandError, match="'dana' exists; a name is unique whatever its case"):
+        create_user("Dana", "--role", "admin")
+    assert list(User.objects.filter(username__iexact="dana").values_list("username", flat=True)) == ["dana"]

@@ -9,6 +9,7 @@ from queue import Empty
 
 import pytest
 from kombu import Connection
+from kombu.exceptions import ChannelError
 
 from config.fsbroker import PARTIAL, Channel
 
@@ -50,4 +51,16 @@ def test_an_unreadable_message_is_dropped_with_a_log_line_and_the_next_one_read(
         assert channel._get("leadloop") == {"body": "after"}
 
     assert len([r for r in caplog.records if "could not be read" in r.getMessage()]) == 3
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_message_that_cannot_be_written_leaves_no_partial_file(
+    channel: Channel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full(*args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("config.fsbroker.os.replace", full)
+    with pytest.raises(ChannelError):
+        channel._put("leadloop", {"body": "lost"})
     assert list(tmp_path.iterdir()) == []

@@ -96,3 +96,13 @@ def test_the_queues_undo_never_names_a_completed_import(lost: Lead, rep: Any) ->
     label_submit(user=rep, lead=lost, outcome="not_converted", reason_code="no_budget")
 
     assert undoable_action(user=rep, window=timedelta(minutes=30)) is None
+
+
+def test_without_javascript_the_form_shows_only_the_imported_outcomes_reasons(
+    lost: Lead, rep: Any, page_for: Any
+) -> None:
+    page = page_for(rep).get("/leads/CRM-1/").content.decode()
+    form = page[page.index("Add the why") :]
+
+    assert 'data-outcome="not_converted"' in form and 'data-outcome="converted"' not in form
+    assert "Pick the outcome first" not in form

@@ -135,3 +135,19 @@ def test_a_refused_new_reason_comes_back_as_typed_beside_its_form(admin: Any, pa
     assert '<option value="not_converted" selected>' in page
     assert not Reason.objects.filter(label="Legal said no").exists()
     assert not AuditLog.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_refused_candidate_reason_goes_back_to_the_top_with_its_message_even_unfiled(
+    admin: Any, page_for: Any
+) -> None:
+    """A candidate's row (its 'file the labels' box unticked) is not the taxonomy's form: its refusal
+    is the message at the top, not errors beside a form it never filled."""
+    body = {"from": "notes", "code": "legal_review", "outcome": "not_converted", "label": "No budget"}
+
+    response = page_for(admin).post("/settings/reasons/", body)
+
+    assert response.status_code == 302
+    assert flashed(response) == [
+        "label: 'No budget' is already the label of reason no_budget (not converted); pick another wording"
+    ]

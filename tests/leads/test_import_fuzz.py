@@ -165,9 +165,11 @@ def test_the_upload_page_answers_400_to_a_file_it_cannot_read(admin: Any, page_f
 
 
 @pytest.mark.django_db
-def test_a_stray_nul_in_a_cell_is_that_rows_problem_not_the_files() -> None:
-    """One NUL in one cell once refused the whole file as binary, naming no row."""
+@pytest.mark.parametrize("newline", [b"\n", b"\r\n", b"\r"])
+def test_a_stray_nul_in_a_cell_is_that_rows_problem_not_the_files(newline: bytes) -> None:
+    """One NUL in one cell once refused the whole file as binary, naming no row (whatever ends a line)."""
     text = b'external_id,company\nN1,Good One\nN2,Bad\x00Co\nN\x003,Three\nN4,"quoted\x00x"\n'
+    text = text.replace(b"\n", newline)
 
     result = import_leads_csv(stream=io.BytesIO(text))
 
@@ -182,6 +184,8 @@ def test_a_stray_nul_in_a_cell_is_that_rows_problem_not_the_files() -> None:
     [
         b"external_id\x00,company\nA,B\n",
         b"PK\x03\x04" + bytes(40) + b"xl/workbook.xml",
+        b"PK\x03\x04\n\x00\x00\x00external_id,company\nA,B\n",  # a stored zip entry: few NULs
+        b"\x1f\x8b\x08\x00" + b"x" * 40,
         b"\x89PNG\r\n\x1a\n" + bytes(30),
     ],
 )

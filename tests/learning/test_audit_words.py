@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from config.audit import ACTION_WORDS, audit_record, change_words
+from learning.core.actions import parse_rule
 
 
 @pytest.mark.parametrize(
@@ -20,7 +21,11 @@ from config.audit import ACTION_WORDS, audit_record, change_words
         ([True, False], "yes → no"),
         (["", "Asked about pricing"], "— → Asked about pricing"),
         ([None, [{"field": "score", "op": ">=", "value": 0.5}]], "— → score >= 50%"),
-        ([None, [{"field": "employees", "op": ">=", "value": 50}]], "— → employees >= 50"),
+        (
+            [[parse_rule("score >= 25%").as_dict(), parse_rule("employees >= 51").as_dict()], None],
+            "score >= 25% and employees >= 51 → —",
+        ),
+        ([None, [parse_rule("industry in software, retail").as_dict()]], "— → industry in software, retail"),
         ({"rows": 12}, "12"),
         ({"imported": 14276}, "14,276"),
         ([50, 1000], "50 → 1,000"),

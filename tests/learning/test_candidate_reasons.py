@@ -171,7 +171,9 @@ def test_the_taxonomy_page_offers_them_and_one_click_adds_one_audited(
     assert f'name="code" value="{group.code}"' in page
     assert group.notes[0].replace("'", "&#x27;") in page
 
-    client.post("/settings/reasons/", {"code": group.code, "label": group.label, "outcome": group.outcome})
+    client.post(
+        "/settings/reasons/", {"from": "notes", "code": group.code, "label": group.label, "outcome": group.outcome}
+    )
 
     added = Reason.objects.get(code=group.code)
     assert (added.label, added.outcome, added.active) == (group.label, "not_converted", True)
@@ -201,6 +203,7 @@ def test_adding_a_candidate_files_its_labels_under_it_and_only_those_still_unexp
     response = client.post(
         "/settings/reasons/",
         {
+            "from": "notes",
             "code": group.code,
             "label": "Security review",
             "outcome": group.outcome,
@@ -225,7 +228,8 @@ def test_a_candidate_added_without_filing_leaves_its_labels_as_they_were(
     group = candidate_reasons()[0]
 
     page_for(admin).post(
-        "/settings/reasons/", {"code": group.code, "label": "Security review", "outcome": group.outcome}
+        "/settings/reasons/",
+        {"from": "notes", "code": group.code, "label": "Security review", "outcome": group.outcome},
     )
 
     assert not Label.objects.filter(reason__code=group.code).exists()
@@ -237,7 +241,13 @@ def test_a_candidate_added_without_filing_leaves_its_labels_as_they_were(
 def test_label_ids_that_are_not_label_ids_are_refused_by_name_and_nothing_is_added(
     ids: str, admin: Any, page_for: Any
 ) -> None:
-    body = {"code": "security", "label": "Security review", "outcome": "not_converted", "file_labels": ids}
+    body = {
+        "from": "notes",
+        "code": "security",
+        "label": "Security review",
+        "outcome": "not_converted",
+        "file_labels": ids,
+    }
 
     response = page_for(admin).post("/settings/reasons/", body, follow=True)
 
@@ -264,6 +274,7 @@ def test_an_admin_unticks_a_note_that_does_not_belong_and_only_the_ticked_are_fi
     page_for(admin).post(
         "/settings/reasons/",
         {
+            "from": "notes",
             "code": group.code,
             "label": "Security review",
             "outcome": group.outcome,
@@ -286,6 +297,7 @@ def test_a_group_of_more_notes_than_a_request_may_have_fields_is_still_filed(
         for lead in Lead.objects.bulk_create([Lead(external_id=f"BIG{i:04d}", company=f"Big {i}") for i in range(1200)])
     ]
     body = {
+        "from": "notes",
         "code": "in_house",
         "label": "In-house spreadsheet",
         "outcome": "not_converted",

@@ -161,7 +161,10 @@ def test_a_rule_reads_back_as_it_was_written(line: str, shown: str) -> None:
 @pytest.mark.parametrize(
     ("line", "why"),
     [
-        ("score >= 30", "a score is from 0% to 100%: write it as score >= 30%"),
+        ("score >= 30", "a score is from 0% to 100%: write it in percent (score >= 30%)"),
+        ("score < 1", "write it in percent (score < 1%)"),
+        ("score = 30%", "compare a score with >=, >, <= or <"),
+        ("score in 0.3, 0.4", "compare a score with >=, >, <= or <"),
         ("score < 120%", "a score is from 0% to 100%, not 120%"),
         ("score >= -5%", "a score is from 0% to 100%, not -5%"),
     ],

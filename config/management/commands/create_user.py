@@ -40,6 +40,8 @@ class Command(BaseCommand):
                 User.username_validator(name)
             except ValidationError as exc:
                 raise CommandError(f"NAME {name!r}: {' '.join(exc.messages)}") from None
+            if twin := User.objects.filter(username__iexact=name).first():
+                raise CommandError(f"NAME {name!r}: {twin.username!r} exists; a name is unique whatever its case")
         password = options["password"]
         if password is not None:
             try:  # the site's validators, as the users page applies them

@@ -41,8 +41,9 @@ def _share(text: str) -> float:
 
 
 def _unwritable(path: Path) -> str | None:
-    """Why ``path`` cannot be written (without writing it), or None: checked before a backtest of
-    minutes, so a typo in --json does not cost its result."""
+    """Why ``path`` cannot be written, or None: checked before a backtest of minutes, so a typo in
+    --json does not cost its result. A regular file is opened to append (nothing written) and a new
+    one made and removed, since as root os.access says yes even to /proc and /sys."""
     try:
         return _why_unwritable(path)
     except OSError as exc:  # a folder on the way that cannot be read
@@ -55,9 +56,11 @@ def _why_unwritable(path: Path) -> str | None:
     if path.exists():
         if not os.access(path, os.W_OK):
             return "permission denied"
-        with path.open("a"):  # as root os.access says yes to anything: opening says what writing will
-            return None
-    if path.parent.is_dir():  # made and removed: /sys and /proc refuse a new file even to root
+        if path.is_file():  # not a pipe, whose reader an open would end
+            with path.open("a"):  # opening says what writing will
+                return None
+        return None
+    if path.parent.is_dir() and not path.is_symlink():  # made and removed: /proc refuses even root
         path.open("x").close()
         path.unlink()
         return None
