@@ -92,7 +92,7 @@ class UserAddForm(forms.Form):
     def clean_username(self) -> str:
         name: str = self.cleaned_data["username"].strip()
         if User.objects.filter(username__iexact=name).exists():
-            raise forms.ValidationError(f"{name!r} is taken: change that user below instead")
+            raise forms.ValidationError(f"{name!r} is taken: change that user in the list instead")
         return name
 
     def clean(self) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from urllib.parse import parse_qsl, urlencode
 from django import forms
 
 from config.forms import field_words
+from feedback.models import Reason
 from leads.models import LeadStatus
 from leads.parsing import open_value_problem
 from leads.selectors import SORTS, LeadFilters
@@ -55,6 +56,12 @@ class LeadFilterForm(forms.Form):
         required=False,
         label="Sort",
     )
+
+    def clean_reason(self) -> str:
+        code: str = self.cleaned_data["reason"]
+        if code and not Reason.objects.filter(code=code).exists():  # a typo would list no lead, silently
+            raise forms.ValidationError("no reason has that code (GET /api/reasons lists them)")
+        return code
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -369,3 +369,17 @@ def test_a_search_for_a_lead_just_labeled_points_to_every_status(scored: list[st
     assert link is not None
     assert listed(page_for(rep).get("/leads/?" + link.group(1).replace("&amp;", "&"))) == [lead.external_id]
     assert "No open leads" not in page_for(rep).get("/leads/", {"q": "nobody", "status": "all"}).content.decode()
+
+
+@pytest.mark.django_db
+def test_a_reason_code_that_is_no_reason_is_a_problem_named_not_an_empty_list(
+    scored: list[str], rep: Any, page_for: Any
+) -> None:
+    """``reason=nope`` once listed no lead, with no word why, and switched the status to All."""
+    response = page_for(rep).get("/leads/", {"reason": "nope"})
+
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert "Some filters were left out: Label reason (“nope”): no reason has that code" in body
+    assert selected(body, "status") == "open"
+    assert page_for(rep).get("/leads/", {"reason": "no_budget"}).status_code == 200

@@ -469,3 +469,15 @@ def test_an_amount_reads_as_it_is_typed(admin: Any, page_for: Any) -> None:
 
     assert re.search(r'<input[^>]*name="cost_per_lead"[^>]*value="50"[ >]', page)
     assert re.search(r'<input[^>]*name="expected_value_threshold"[^>]*value="12.5"[ >]', page)
+
+
+@pytest.mark.django_db
+def test_a_refused_action_lands_on_its_form_not_the_pages_top(admin: Any, page_for: Any) -> None:
+    body = {"code": "bad", "label": "Bad", "value": "100", "rules": "score >= 30", "active": "on"}
+
+    response = page_for(admin).post("/settings/actions/", body)
+
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert 'action="/settings/actions/#actions"' in page
+    assert "write it in percent (score &gt;= 30%)" in page
