@@ -60,7 +60,7 @@ class LeadFilterForm(forms.Form):
     def clean_reason(self) -> str:
         code: str = self.cleaned_data["reason"]
         if code and not Reason.objects.filter(code=code).exists():  # a typo would list no lead, silently
-            raise forms.ValidationError("no reason has that code (GET /api/reasons lists them)")
+            raise forms.ValidationError("no reason has that code (the list below names them)")
         return code
 
     def clean(self) -> dict[str, Any]:
@@ -163,7 +163,8 @@ class ImportForm(forms.Form):
         elif not data.get("outcome_column"):
             for name in options[1:]:
                 if data.get(name):
-                    self.add_error(name, "needs the outcome column")
+                    label = self.fields[name].label or name
+                    self.add_error(name, f"“{label}” needs an outcome column: name it above, or clear this")
         return data
 
     def clean_open_values(self) -> list[str]:

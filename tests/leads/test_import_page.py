@@ -249,8 +249,8 @@ def test_an_excel_unicode_text_file_imports_on_the_page(admin: Any, page_for: An
 @pytest.mark.parametrize(
     ("form", "said"),
     [
-        ({"kind": "leads", "positive": "Won"}, ("positive", "needs the outcome column")),
-        ({"kind": "leads", "open_values": "Open"}, ("open_values", "needs the outcome column")),
+        ({"kind": "leads", "positive": "Won"}, ("positive", "“Value that means converted” needs an outcome column")),
+        ({"kind": "leads", "open_values": "Open"}, ("open_values", "“Values that mean still open” needs an outcome")),
         ({"kind": "activities", "outcome_column": "stage"}, ("outcome_column", "is for leads only")),
     ],
 )
