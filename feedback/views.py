@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from itertools import groupby
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -304,15 +304,29 @@ def reason_drilldown(request: HttpRequest) -> HttpResponse:
     segment = next((name for name in SEGMENT_NAMES if getattr(filters, name)), "")
     if segment and segment != "industry":
         back["segment"] = segment
+    came_from = _dashboards_view(request)
     context = {
         "labels": labels,
         "total": total,
         "chips": filters.words(reason_names()),
         "form": form,
         "fallback": fallback,
-        "back": urlencode(back),
+        "back": came_from if came_from is not None else urlencode(back),
     }
     return render(request, "feedback/drilldown.html", context)
+
+
+DASHBOARD_VIEW = ("period", "start", "end", "outcome", "segment", "history")
+
+
+def _dashboards_view(request: HttpRequest) -> str | None:
+    """The dashboards' view the manager drilled from (its period, outcome and segment), read off the
+    Referer of this site's dashboards page: a week's bar or the headline's reason says nothing of the
+    view they sit in. None when the page was not opened from there (the figure's filters then rebuild it)."""
+    came = urlsplit(request.headers.get("Referer", ""))
+    if came.netloc != request.get_host() or came.path != reverse("dashboards"):
+        return None
+    return urlencode([(key, value) for key, value in parse_qsl(came.query) if key in DASHBOARD_VIEW])
 
 
 def _to_reasons(*, failed: bool) -> HttpResponse:

@@ -262,3 +262,18 @@ def test_dashboard_tables_stay_in_their_column_and_never_split_a_word(
     shots = os.environ.get("LEADLOOP_SHOTS")
     if shots:  # for a person's look: LEADLOOP_SHOTS=/tmp/shots
         page.locator("#quality").screenshot(path=f"{shots}/quality-{width}.png")
+
+
+def test_back_from_the_headlines_reason_is_the_view_it_was_opened_from(login: Any, site: str, team: None) -> None:
+    """The headline's reason carries no segment; the browser's Referer brings the way back to 'by source'."""
+    page = login("morgan", Role.MANAGER)
+    page.goto(f"{site}/dashboards/?period=quarter&outcome=not_converted&segment=source")
+
+    with page.expect_navigation():
+        page.locator("#answer p.answer a").first.click()
+    back = page.locator("a", has_text="← Dashboards, same period")
+    assert back.get_attribute("href") == "/dashboards/?period=quarter&outcome=not_converted&segment=source"
+
+    with page.expect_navigation():
+        back.click()
+    assert "by reason and source" in page.locator("#answer h2").inner_text()

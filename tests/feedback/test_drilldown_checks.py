@@ -118,3 +118,29 @@ def test_a_retired_reasons_chip_says_it_is_retired(team: Any, manager: Any, page
     text = drill(page_for, manager, {"reason": "no_budget", "start": "2026-10-01", "end": "2026-12-01"})
 
     assert "No budget (retired)" in text
+
+
+@pytest.mark.django_db
+def test_the_way_back_from_a_weeks_bar_is_the_view_it_was_drilled_from(team: Any, manager: Any, page_for: Any) -> None:
+    """A week's bar of 'the last 30 days by source' drills into that week; back is the 30 days by source."""
+    view = "/dashboards/?period=30d&outcome=not_converted&segment=source&history=1"
+    response = page_for(manager).get(
+        "/dashboards/reasons/",
+        {"outcome": "not_converted", "start": "2026-11-09", "end": "2026-11-16"},
+        HTTP_REFERER=f"http://testserver{view}&junk=%3Cscript%3E",
+    )
+
+    text = html.unescape(response.content.decode())
+    back = re.search(r'<a href="/dashboards/\?([^"]*)">← Dashboards, same period</a>', text)
+    assert back is not None and back.group(1) == "period=30d&outcome=not_converted&segment=source&history=1"
+
+
+@pytest.mark.django_db
+def test_a_referer_from_elsewhere_is_not_the_way_back(team: Any, manager: Any, page_for: Any) -> None:
+    response = page_for(manager).get(
+        "/dashboards/reasons/",
+        {"outcome": "converted", "start": "2026-10-01", "end": "2026-11-01"},
+        HTTP_REFERER="http://evil.example/dashboards/?segment=rep",
+    )
+
+    assert '<a href="/dashboards/?period=custom&amp;start=2026-10-01' in response.content.decode()
