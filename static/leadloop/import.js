@@ -53,8 +53,15 @@
       var main = document.querySelector("main");
       if (fresh && main) {
         main.replaceWith(fresh);
-        var report = document.getElementById("import-report") || document.getElementById("import-error");
-        if (report) report.scrollIntoView({ block: "start" });
+        // Focus follows the answer (the report, the file's error, or a refused option's message), so a
+        // keyboard or screen-reader user is where the page changed, and Tab goes on from there.
+        var report = document.getElementById("import-report") || document.getElementById("import-error") ||
+          document.querySelector("main ul.errorlist");
+        if (report) {
+          if (!report.hasAttribute("tabindex")) report.setAttribute("tabindex", "-1");
+          report.focus({ preventScroll: true });
+          report.scrollIntoView({ block: "start" });
+        }
       }
     });
     xhr.send(new FormData(form));

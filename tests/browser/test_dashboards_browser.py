@@ -134,6 +134,7 @@ def test_a_large_upload_shows_progress_then_the_report_in_place(login: Any, site
     report = page.locator("#import-report").inner_text()
     assert "Imported 20,000 leads" in report
     assert "1 row was rejected" in report
+    assert page.evaluate("document.activeElement.id") == "import-report"  # focus is where the page changed
     assert page.url.endswith("/leads/import/")
     assert Lead.objects.count() == 20_000
 
