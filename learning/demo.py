@@ -104,7 +104,7 @@ def _lost_reason(lead: dict[str, str], days_ago: float, rng: np.random.Generator
     if lead["industry"] == "retail":
         weights["no_budget"] += 20  # a strong pattern: about 4 in 5 retail losses, on any day the demo is loaded
     if lead["employees"] in ("1-10", "11-50"):  # small firms: the size fields "No budget" speaks to
-        weights["no_budget"] += 4
+        weights["no_budget"] += 8  # clear on any day the demo is loaded, at 500 leads too
     if lead["industry"] == "education":
         weights["bad_timing"] += 3
     if lead["industry"] == "manufacturing" and days_ago <= COMPETITOR_DAYS:
