@@ -323,8 +323,14 @@ def _dashboards_view(request: HttpRequest) -> str | None:
     """The dashboards' view the manager drilled from (its period, outcome and segment), read off the
     Referer of this site's dashboards page: a week's bar or the headline's reason says nothing of the
     view they sit in. None when the page was not opened from there (the figure's filters then rebuild it)."""
-    came = urlsplit(request.headers.get("Referer", ""))
-    if came.netloc != request.get_host() or came.path != reverse("dashboards"):
+    try:
+        came = urlsplit(request.headers.get("Referer", ""))
+    except ValueError:  # "http://[x/": no browser sends it, but a client may
+        return None
+    # The path alone: a browser sends a Referer only from this site (Django's default policy,
+    # same-origin), and behind a proxy the host it saw may not be the one Django sees; only the
+    # dashboards' own keys are kept, for a link to the dashboards, so a forged one changes nothing.
+    if came.path != reverse("dashboards"):
         return None
     return urlencode([(key, value) for key, value in parse_qsl(came.query) if key in DASHBOARD_VIEW])
 

@@ -163,8 +163,7 @@ class ImportForm(forms.Form):
         elif not data.get("outcome_column"):
             for name in options[1:]:
                 if data.get(name):
-                    label = self.fields[name].label or name
-                    self.add_error(name, f"“{label}” needs an outcome column: name it above, or clear this")
+                    self.add_error(name, f"“{self[name].label}” needs an outcome column: name it above, or clear this")
         return data
 
     def clean_open_values(self) -> list[str]:

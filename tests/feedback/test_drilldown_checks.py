@@ -136,11 +136,27 @@ def test_the_way_back_from_a_weeks_bar_is_the_view_it_was_drilled_from(team: Any
 
 
 @pytest.mark.django_db
-def test_a_referer_from_elsewhere_is_not_the_way_back(team: Any, manager: Any, page_for: Any) -> None:
+@pytest.mark.parametrize("referer", ["http://testserver/leads/?segment=rep", "http://[x/dashboards/?segment=rep", ""])
+def test_a_referer_that_is_not_the_dashboards_is_not_the_way_back(
+    team: Any, manager: Any, page_for: Any, referer: str
+) -> None:
     response = page_for(manager).get(
         "/dashboards/reasons/",
         {"outcome": "converted", "start": "2026-10-01", "end": "2026-11-01"},
-        HTTP_REFERER="http://evil.example/dashboards/?segment=rep",
+        HTTP_REFERER=referer,
     )
 
+    assert response.status_code == 200  # a malformed one too ("http://[x/" once answered 500)
     assert '<a href="/dashboards/?period=custom&amp;start=2026-10-01' in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_behind_a_proxy_the_dashboards_host_may_differ_from_djangos(team: Any, manager: Any, page_for: Any) -> None:
+    """A proxy may pass its upstream's address as Host: the way back still follows the path."""
+    response = page_for(manager).get(
+        "/dashboards/reasons/",
+        {"outcome": "converted", "start": "2026-10-01", "end": "2026-11-01"},
+        HTTP_REFERER="https://leadloop.example.com/dashboards/?period=month&segment=rep",
+    )
+
+    assert '<a href="/dashboards/?period=month&amp;segment=rep">' in response.content.decode()

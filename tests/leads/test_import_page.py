@@ -251,6 +251,7 @@ def test_an_excel_unicode_text_file_imports_on_the_page(admin: Any, page_for: An
     [
         ({"kind": "leads", "positive": "Won"}, ("positive", "“Value that means converted” needs an outcome column")),
         ({"kind": "leads", "open_values": "Open"}, ("open_values", "“Values that mean still open” needs an outcome")),
+        ({"kind": "leads", "outcome_date_column": "closed"}, ("outcome_date_column", "“Outcome date column” needs")),
         ({"kind": "activities", "outcome_column": "stage"}, ("outcome_column", "is for leads only")),
     ],
 )
