@@ -71,16 +71,19 @@ def value_words(value: Any) -> str:
     if isinstance(value, int):
         return f"{value:,}"  # a count as the rest of the app writes it: 14,276
     if isinstance(value, list | tuple):
-        if value and all(isinstance(item, dict) and set(item) == {"field", "op", "value"} for item in value):
-            return " and ".join(
-                _rule_words(item) for item in value
-            )  # an action's rules, as the settings page reads them
+        if value and all(_is_rule(item) for item in value):  # an action's rules, as the settings page reads them
+            return " and ".join(_rule_words(item) for item in value)
         return ", ".join(value_words(item) for item in value) if value else "none"
     if isinstance(value, dict):
-        if set(value) == {"field", "op", "value"}:
+        if _is_rule(value):
             return _rule_words(value)
         return " ".join(value_words(item) for item in value.values())
     return str(value)
+
+
+def _is_rule(value: Any) -> bool:
+    """A next best action's rule as stored: ``{"field", "op", "value"}``."""
+    return isinstance(value, dict) and set(value) == {"field", "op", "value"}
 
 
 def _rule_words(rule: dict[str, Any]) -> str:

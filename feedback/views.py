@@ -367,9 +367,8 @@ def reason_add_view(request: HttpRequest) -> HttpResponse:
         )
     except LabelError as exc:
         if not from_notes:
-            form.add_error(
-                exc.field if exc.field in form.fields else None, exc.message if exc.field in form.fields else str(exc)
-            )
+            on_field = exc.field in form.fields  # else the whole form's, with the field it names
+            form.add_error(exc.field if on_field else None, exc.message if on_field else str(exc))
             return _reason_refused(request, form)
         messages.error(request, str(exc))
         return _to_reasons(failed=True)

@@ -5,7 +5,7 @@ from urllib.parse import parse_qsl, urlencode
 from django import forms
 
 from config.forms import field_words
-from feedback.models import Reason
+from feedback.selectors import reasons
 from leads.models import LeadStatus
 from leads.parsing import open_value_problem
 from leads.selectors import SORTS, LeadFilters
@@ -59,7 +59,7 @@ class LeadFilterForm(forms.Form):
 
     def clean_reason(self) -> str:
         code: str = self.cleaned_data["reason"]
-        if code and not Reason.objects.filter(code=code).exists():  # a typo would list no lead, silently
+        if code and not reasons(active_only=False).filter(code=code).exists():  # a typo would list no lead, silently
             raise forms.ValidationError("no reason has that code (the list below names them)")
         return code
 
