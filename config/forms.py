@@ -178,3 +178,19 @@ class UserChangeForm(forms.Form):
             "active": data["active"] if "active" in self.changed_data else None,
             "password": data.get("password") or None,
         }
+
+
+class TokenForm(forms.Form):
+    """A new API token for a user, named after what will use it."""
+
+    name = forms.CharField(
+        max_length=100,
+        label="Token name",
+        help_text="what will use it (an integration, a script): the name picks the token to revoke later",
+    )
+
+    def clean_name(self) -> str:
+        name: str = self.cleaned_data["name"]
+        if not name.isprintable():
+            raise forms.ValidationError("letters, digits, spaces and punctuation only (no tabs or line breaks)")
+        return name

@@ -75,15 +75,26 @@ def token_user(*, key: str) -> User | None:
     return token.user
 
 
+def live_tokens(*, user: User) -> list[ApiToken]:
+    """The user's tokens that still work (if the user may sign in), oldest first."""
+    return list(ApiToken.objects.filter(user=user, revoked_at__isnull=True).order_by("created_at", "id"))
+
+
+def token_of(*, user: User, pk: int) -> ApiToken | None:
+    """One of the user's tokens, live or revoked (None: not theirs, or no such token)."""
+    return ApiToken.objects.filter(user=user, pk=pk).first()
+
+
 def token_revoke(
     *,
     user: User,
     name: str | None = None,
     prefix: str | None = None,
+    pk: int | None = None,
     by: User | AnonymousUser | None = None,
 ) -> int:
-    """Revoke the user's live tokens (all, or those with ``name`` / key ``prefix``); each one audited.
-    Returns how many were revoked."""
+    """Revoke the user's live tokens (all, or those with ``name`` / key ``prefix`` / id ``pk``); each one
+    audited. Returns how many were revoked."""
     now = timezone.now()
     with transaction.atomic():
         tokens = ApiToken.objects.select_for_update().filter(user=user, revoked_at__isnull=True)
@@ -91,6 +102,8 @@ def token_revoke(
             tokens = tokens.filter(name=name)
         if prefix is not None:
             tokens = tokens.filter(prefix=prefix[:PREFIX_LENGTH])
+        if pk is not None:
+            tokens = tokens.filter(pk=pk)
         revoked = list(tokens)
         ApiToken.objects.filter(pk__in=[t.pk for t in revoked]).update(revoked_at=now)
         for token in revoked:

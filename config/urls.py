@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from config.api import api
-from config.views import home, own_password, user_edit, users_page
+from config.views import home, own_password, user_edit, user_token_create, user_token_revoke, users_page
 
 handler500 = "config.views.server_error"
 
@@ -14,6 +14,8 @@ urlpatterns = [
     path("api/", api.urls),
     path("settings/users/", users_page, name="users"),
     path("settings/users/<int:user_id>/", user_edit, name="user_edit"),
+    path("settings/users/<int:user_id>/tokens/", user_token_create, name="user_token_create"),
+    path("settings/users/<int:user_id>/tokens/<int:token_id>/revoke/", user_token_revoke, name="user_token_revoke"),
     path("", include("feedback.urls")),
     path("", include("leads.urls")),
     path("", include("learning.urls")),

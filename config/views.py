@@ -8,12 +8,15 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template import loader
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import requires_csrf_token
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
-from config.forms import OwnPasswordForm, UserAddForm, UserChangeForm
+from config.forms import OwnPasswordForm, TokenForm, UserAddForm, UserChangeForm
 from config.roles import ADMINS, Role, role_of, role_required, signed_in_user
-from config.users import UserError, own_password_change, user_change, user_fingerprint, user_rows, user_save
+from config.tokens import TokenNameTaken, free_token_name, live_tokens, token_create, token_of, token_revoke
+from config.users import UserError, UserRow, own_password_change, user_change, user_fingerprint, user_rows, user_save
 
 
 @login_required
@@ -58,7 +61,7 @@ def saved_words(changed: list[str], *, role: str, active: bool) -> str:
         "role": f"role now {role}",
         "active": "may sign in again" if active else "may no longer sign in; their leased leads are back in the queue",
         "password": "password changed",
-        "tokens": "their API tokens revoked (make new ones with create_user)",
+        "tokens": "their API tokens revoked (make new ones on their page)",
     }
     return ", ".join(words[name] for name in changed) or "nothing changed"
 
@@ -81,39 +84,109 @@ def users_page(request: HttpRequest) -> HttpResponse:
     return render(request, "config/users.html", {"form": form, "rows": user_rows()}, status=status)
 
 
+def _user_row(user_id: int) -> UserRow:
+    row = next(iter(user_rows(pk=user_id)), None)
+    if row is None:
+        raise Http404("No such user.")
+    return row
+
+
+def _change_form(request: HttpRequest, row: UserRow, data: Any = None) -> UserChangeForm:
+    """The form that changes ``row``'s user, as the page opens it (``data``: as posted)."""
+    user = row.user
+    initial = {"role": row.role.value if row.role else "", "active": user.is_active, "seen": user_fingerprint(user)}
+    return UserChangeForm(data, initial=initial, editor=signed_in_user(request), user=user, request=request)
+
+
+def _user_page(
+    request: HttpRequest,
+    row: UserRow,
+    *,
+    form: UserChangeForm | None = None,
+    token_form: TokenForm | None = None,
+    new_token: tuple[str, str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """One user's page: the change form, their live API tokens and the form for a new one
+    (``new_token``: the name and key just made, shown this once)."""
+    user = row.user
+    context = {
+        "form": form or _change_form(request, row),
+        "row": row,
+        "tokens": live_tokens(user=user),
+        "token_form": token_form or TokenForm(initial={"name": free_token_name(user=user)}),
+        "new_token": new_token,
+    }
+    return render(request, "config/user_edit.html", context, status=status)
+
+
 @require_http_methods(["GET", "POST"])
 @role_required(ADMINS)
 def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
     """One user's role, whether they may sign in, and a new password (your own: with your current one)."""
-    row = next(iter(user_rows(pk=user_id)), None)
-    if row is None:
-        raise Http404("No such user.")
+    row = _user_row(user_id)
     user, editor = row.user, signed_in_user(request)
-    initial = {"role": row.role.value if row.role else "", "active": user.is_active, "seen": user_fingerprint(user)}
-    form = UserChangeForm(request.POST or None, initial=initial, editor=editor, user=user, request=request)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            wanted = form.changes()
+    if request.method != "POST":
+        return _user_page(request, row)
+    form = _change_form(request, row, request.POST)
+    if form.is_valid():
+        wanted = form.changes()
+        try:
+            changed = user_change(user=user, by=editor, seen=form.cleaned_data["seen"], **wanted)
+        except UserError as exc:
+            if exc.field == "seen":  # a stale page: show the user as they are now, to change again
+                messages.error(request, f"{exc.message}, in another tab or by another admin: here it is as it is now.")
+                return redirect("user_edit", user_id=user.pk)
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            if user.pk == editor.pk and "password" in changed:
+                user.refresh_from_db()
+                update_session_auth_hash(request, user)  # a new password of your own keeps you signed in
+            role = wanted["role"] or row.role
+            done = saved_words(changed, role=role.value if role else "none", active=bool(wanted["active"]))
+            messages.success(request, f"{user.username}: {done}.")
+            return redirect("users")
+    return _user_page(request, row, form=form, status=400)
+
+
+@never_cache  # the page shows the new key: no cache keeps it
+@require_POST
+@role_required(ADMINS)
+def user_token_create(request: HttpRequest, user_id: int) -> HttpResponse:
+    """A new API token for the user, its key shown on the page this once (only its hash is kept)."""
+    row = _user_row(user_id)
+    user = row.user
+    form = TokenForm(request.POST)
+    if form.is_valid():
+        name = form.cleaned_data["name"]
+        if not user.is_active:
+            form.add_error(
+                "name", f"{user.username} may not sign in, so a token would not work: tick May sign in first"
+            )
+        else:
             try:
-                changed = user_change(user=user, by=editor, seen=form.cleaned_data["seen"], **wanted)
-            except UserError as exc:
-                if exc.field == "seen":  # a stale page: show the user as they are now, to change again
-                    messages.error(
-                        request, f"{exc.message}, in another tab or by another admin: here it is as it is now."
-                    )
-                    return redirect("user_edit", user_id=user.pk)
-                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+                key = token_create(user=user, name=name, by=signed_in_user(request))
+            except TokenNameTaken as exc:
+                form.add_error("name", f"{exc.taken}: choose another name, or revoke that token first")
             else:
-                if user.pk == editor.pk and "password" in changed:
-                    user.refresh_from_db()
-                    update_session_auth_hash(request, user)  # a new password of your own keeps you signed in
-                role = wanted["role"] or row.role
-                done = saved_words(changed, role=role.value if role else "none", active=bool(wanted["active"]))
-                messages.success(request, f"{user.username}: {done}.")
-                return redirect("users")
-        status = 400
-    return render(request, "config/user_edit.html", {"form": form, "row": row}, status=status)
+                return _user_page(request, _user_row(user_id), new_token=(name, key))
+    return _user_page(request, row, token_form=form, status=400)
+
+
+@require_POST
+@role_required(ADMINS)
+def user_token_revoke(request: HttpRequest, user_id: int, token_id: int) -> HttpResponse:
+    """Revoke one of the user's API tokens: calls with it are answered 401 from now on."""
+    row = _user_row(user_id)
+    token = token_of(user=row.user, pk=token_id)
+    if token is None:
+        raise Http404("No such token.")
+    what = f"{row.user.username}'s token {token.name!r} ({token.prefix}…)"
+    if token_revoke(user=row.user, pk=token.pk, by=signed_in_user(request)):
+        messages.success(request, f"Revoked {what}: calls made with it are refused from now on.")
+    else:
+        messages.info(request, f"{what} was already revoked.")
+    return redirect(reverse("user_edit", args=[row.user.pk]) + "#tokens")
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

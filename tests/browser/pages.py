@@ -14,7 +14,7 @@ from leads.models import Lead
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
-# (role, username, paths): {open} is an open lead, {closed} a labeled one.
+# (role, username, paths): {open} is an open lead, {closed} a labeled one, {labeler} the rep's user id.
 PAGES: list[tuple[Role | None, str, list[str]]] = [
     (None, "", ["/accounts/login/"]),
     (
@@ -47,6 +47,7 @@ PAGES: list[tuple[Role | None, str, list[str]]] = [
             "/settings/",
             "/settings/webhook/",
             "/settings/users/",
+            "/settings/users/{labeler}/",
             "/settings/audit/",
             "/settings/audit/?kind=imports",
             "/leads/import/",
@@ -57,7 +58,7 @@ PAGES: list[tuple[Role | None, str, list[str]]] = [
 
 def fill_the_app(make_leads: Any, labeler: Any) -> dict[str, str]:
     """Leads with history and activity, a trained model, a few rep labels with notes; returns the
-    ids that fill the {open} and {closed} placeholders."""
+    ids that fill the {open}, {closed} and {labeler} placeholders."""
     ids = make_leads(40, labeled=0.5)
     Lead.objects.filter(external_id__in=ids[:5]).update(attributes={"crm_stage": "demo booked"})
     open_leads = list(Lead.objects.filter(external_id__in=ids, status="open").order_by("external_id"))
@@ -67,7 +68,7 @@ def fill_the_app(make_leads: Any, labeler: Any) -> dict[str, str]:
     ]:
         label_submit(user=labeler, lead=lead, outcome=outcome, reason_code=reason, note="Asked about pricing")
     assert Reason.objects.filter(code__in=["champion", "no_budget"]).count() == 2
-    return {"open": open_leads[0].external_id, "closed": open_leads[-1].external_id}
+    return {"open": open_leads[0].external_id, "closed": open_leads[-1].external_id, "labeler": str(labeler.pk)}
 
 
 def login(page: Any, site: str, username: str, password: str) -> None:

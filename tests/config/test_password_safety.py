@@ -35,7 +35,7 @@ def test_a_new_password_revokes_the_users_api_tokens_and_says_so(page_for: Any, 
     assert response.status_code == 302
     assert ApiClient(key).get("/api/reasons").status_code == 401
     page = client.get(USERS).content.decode()
-    assert "victim: password changed, their API tokens revoked (make new ones with create_user)" in page
+    assert "victim: password changed, their API tokens revoked (make new ones on their page)" in page
 
 
 @pytest.mark.parametrize("password", ["password", "12345678", "qwertyuiop"])
