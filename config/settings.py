@@ -433,6 +433,10 @@ if not DEBUG:
 # A worker's own lines (Celery sets up its logging; its level is the worker's --loglevel) in the same shape.
 CELERY_WORKER_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s"
 CELERY_WORKER_TASK_LOG_FORMAT = "%(asctime)s %(levelname)s %(task_name)s[%(task_id)s] [%(process)d] %(message)s"
+# What a process writes to stderr itself (a traceback Celery prints besides logging it) stays as written:
+# Celery's redirect logs every write() as its own WARNING record, a traceback as ~1,600 one-piece lines
+# (celery/celery#9721).
+CELERY_WORKER_REDIRECT_STDOUTS = False
 LOG_LEVEL = env_text("LOG_LEVEL", "INFO").upper()
 _LEVELS = ", ".join(logging.getLevelNamesMapping())
 if LOG_LEVEL not in logging.getLevelNamesMapping():

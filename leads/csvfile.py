@@ -141,19 +141,28 @@ def renamed_words(renamed: Mapping[str, str]) -> str:
 
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\r\x0c")
 # How a spreadsheet, archive, image or PDF begins: zip (xlsx, ods), gzip, PNG, PDF, OLE (xls).
-_NOT_TEXT = (b"PK\x03\x04", b"\x1f\x8b", b"\x89PNG", b"%PDF", b"\xd0\xcf\x11\xe0")
+_NOT_TEXT = {
+    b"PK\x03\x04": "a ZIP archive or an Excel .xlsx file",
+    b"\x1f\x8b": "a gzip archive",
+    b"\x89PNG": "a PNG image",
+    b"%PDF": "a PDF",
+    b"\xd0\xcf\x11\xe0": "an old Excel .xls file",
+}
 
 
-def _looks_binary(start: bytes) -> bool:
-    """A spreadsheet, archive or image saved as .csv: one of their signatures, a NUL byte in the first
-    line, or control bytes beyond a stray few (more than 16, and more than one in fifty). A text file's
-    stray NUL in a cell is that cell's problem, said with its row and field."""
-    if start.startswith(_NOT_TEXT):
-        return True
+def _binary_kind(start: bytes) -> str | None:
+    """What a spreadsheet, archive or image saved as .csv is, by its signature, a NUL byte in the first
+    line, or control bytes beyond a stray few (more than 16, and more than one in fifty); None for text.
+    A text file's stray NUL in a cell is that cell's problem, said with its row and field."""
+    for signature, kind in _NOT_TEXT.items():
+        if start.startswith(signature):
+            return f"it starts as {kind} does"
     if b"\x00" not in start:
-        return False
+        return None
     controls = len(start) - len(start.translate(None, _CONTROL_BYTES))
-    return b"\x00" in start.splitlines()[0] or controls > max(16, len(start) // 50)
+    if b"\x00" in start.splitlines()[0] or controls > max(16, len(start) // 50):
+        return "it contains NUL bytes"
+    return None
 
 
 def read_rows(
@@ -172,8 +181,8 @@ def read_rows(
     (``{name in the file: column}``) once the header is read, for the importer to say."""
     raw = stream.read()
     text = _utf16(raw)
-    if text is None and _looks_binary(raw[:4096]):
-        raise CsvFileError("the file looks binary, not CSV (it contains NUL bytes)")
+    if text is None and (kind := _binary_kind(raw[:4096])):
+        raise CsvFileError(f"the file looks binary, not CSV ({kind}): save it as CSV and upload that")
     if text is None:
         text = _decode(raw)
     if not text.strip():

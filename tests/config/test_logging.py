@@ -36,3 +36,29 @@ def test_a_log_line_says_when_how_bad_where_from_and_which_process() -> None:
     assert re.fullmatch(
         rf"\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d,\d{{3}} WARNING leads\.services \[{os.getpid()}\] an import failed", line
     ), line
+
+
+def test_beat_that_cannot_start_writes_its_traceback_whole(tmp_path: Any) -> None:
+    """Celery's stderr redirect would log every write() as its own WARNING line (a traceback as ~1,600
+    one-piece records, celery/celery#9721); off, the traceback reads as Python wrote it."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "LEADLOOP_VAR_DIR": str(tmp_path), "DATABASE_URL": "", "CELERY_BROKER_URL": ""}
+    env = {name: value for name, value in env.items() if value}
+    run = subprocess.run(
+        [sys.executable, "-m", "celery", "-A", "config", "beat", "--schedule", str(tmp_path / "missing" / "schedule")],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert run.returncode != 0
+    assert "FileNotFoundError" in run.stderr
+    assert "celery.redirected" not in run.stderr
+    assert "\nTraceback (most recent call last):\n" in run.stderr

@@ -180,15 +180,17 @@ def test_a_stray_nul_in_a_cell_is_that_rows_problem_not_the_files(newline: bytes
 
 
 @pytest.mark.parametrize(
-    "start",
+    ("start", "why"),
     [
-        b"external_id\x00,company\nA,B\n",
-        b"PK\x03\x04" + bytes(40) + b"xl/workbook.xml",
-        b"PK\x03\x04\n\x00\x00\x00external_id,company\nA,B\n",  # a stored zip entry: few NULs
-        b"\x1f\x8b\x08\x00" + b"x" * 40,
-        b"\x89PNG\r\n\x1a\n" + bytes(30),
+        (b"external_id\x00,company\nA,B\n", "it contains NUL bytes"),
+        (b"PK\x03\x04" + bytes(40) + b"xl/workbook.xml", "it starts as a ZIP archive or an Excel .xlsx file does"),
+        (b"PK\x03\x04\n\x00\x00\x00external_id,company\nA,B\n", "ZIP"),  # a stored zip entry: few NULs
+        (b"\x1f\x8b\x08\x00" + b"x" * 40, "gzip"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(30), "PNG"),
+        (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", "it starts as a PDF does"),  # no NUL: said by its signature
     ],
 )
-def test_a_file_that_is_no_text_is_refused_as_binary(start: bytes) -> None:
-    with pytest.raises(CsvFileError, match="the file looks binary"):
+def test_a_file_that_is_no_text_is_refused_as_binary_saying_why(start: bytes, why: str) -> None:
+    with pytest.raises(CsvFileError, match="the file looks binary, not CSV") as refused:
         import_leads_csv(stream=io.BytesIO(start))
+    assert why in str(refused.value)
