@@ -75,7 +75,8 @@ def responses(ok: dict[int, Any], *errors: int) -> dict[int, Any]:
     return {**ok, **dict.fromkeys(sorted({*errors, *EVERY_ENDPOINT_ERRORS}), Error)}
 
 
-def refuse_unknown_parameters(request: HttpRequest, schema: type[Schema]) -> None:
-    """A mistyped query parameter (``min_scor``, ``limt``) is a 400 naming it, not a silent default."""
-    if unknown := sorted(set(request.GET) - set(schema.model_fields)):
+def refuse_unknown_parameters(request: HttpRequest, schema: type[Schema] | None = None) -> None:
+    """A mistyped query parameter (``min_scor``, ``limt``) is a 400 naming it, not a silent default;
+    ``schema`` lists the endpoint's parameters (None: it takes none)."""
+    if unknown := sorted(set(request.GET) - set(schema.model_fields if schema is not None else ())):
         raise HttpError(400, f"{unknown[0]}: not a parameter of this endpoint (see /api/openapi.json)")

@@ -6,6 +6,7 @@ from http import HTTPStatus
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.urls import Resolver404, resolve
 
 logger = logging.getLogger(__name__)
 
@@ -57,10 +58,25 @@ class ApiErrorsAsJsonMiddleware:
             return self.as_json(request, response)
         return response
 
+    @staticmethod
+    def _without_slash(path: str) -> str:
+        """ " (did you mean …?)" when ``path`` ends with a slash the same path without it would not have."""
+        bare = path.rstrip("/")
+        if bare == path or not bare.startswith("/api/"):
+            return ""
+        try:
+            resolve(bare)
+        except Resolver404:
+            return ""
+        return f" (did you mean {bare}, without the trailing slash?)"
+
     def as_json(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         status = response.status_code
+        hint = self._without_slash(request.path) if status in (404, 405) else ""
         if status == 404:
-            detail = f"no API endpoint at {request.path}; see /api/openapi.json"
+            detail = f"no API endpoint at {request.path}{hint}; see /api/openapi.json"
+        elif status == 405 and hint:  # "/api/leads/bulk/" is a lead's GET path: its Allow would mislead
+            detail = f"{request.method} is not allowed at {request.path}{hint}"
         elif status == 405:
             detail = f"{request.method} is not allowed here; use {response.get('Allow', 'another method')}"
         else:

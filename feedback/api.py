@@ -108,6 +108,7 @@ class LabelCreated(Schema):
 )
 def labels_create(request: HttpRequest, payload: LabelIn) -> Status[dict[str, object]]:
     """Record an outcome and its reason. 201 when stored; 200 when the same label was already stored."""
+    refuse_unknown_parameters(request)
     lead = lead_to_label(external_id=payload.lead)
     if lead is None:
         raise HttpError(404, f"no lead with external_id {payload.lead!r}")
@@ -146,6 +147,7 @@ class ReasonOut(Schema):
 
 @router.get("/reasons", response=responses({200: list[ReasonOut]}), auth=token_auth(READERS))
 def reasons_list(request: HttpRequest) -> list[dict[str, Any]]:
+    refuse_unknown_parameters(request)
     known = set(known_lead_fields())
     return [
         {"code": r.code, "label": r.label, "outcome": r.outcome, "fields": [f for f in r.fields if f in known]}

@@ -197,6 +197,7 @@ def leads_bulk(request: HttpRequest, payload: BulkIn) -> dict[str, Any]:
     Only an item without a usable external_id is left out (an error naming the item, 1-based, and
     field); an invalid optional value is dropped and reported as a warning, and the lead saved.
     An `outcome_column` or `outcome_date_column` that no item has is refused (400)."""
+    refuse_unknown_parameters(request)
     payload.check_columns()
     result = import_leads(
         rows=enumerate(payload.items, start=1),
@@ -215,6 +216,7 @@ def activities_bulk(request: HttpRequest, payload: ActivitiesBulkIn) -> dict[str
     """Insert up to 10,000 events (`lead`, `type`, `occurred_at`); an event already stored is skipped
     and counted in `duplicates` (`imported` counts the new ones), one dated more than a day ahead is
     left out as an error."""
+    refuse_unknown_parameters(request)
     result = import_activities(rows=enumerate(payload.items, start=1), known_types=known_activity_types())
     import_finish(result=result, kind="activities", by=signed_in_user(request), source="API", file_name="API")
     return _bulk_out(result)
@@ -351,6 +353,7 @@ def leads_csv(request: HttpRequest, params: Query[LeadListParams]) -> HttpRespon
 # Registered last: "/leads/bulk" must match before the catch-all path of a lead.
 @router.get("/leads/{path:external_id}", response=responses({200: LeadOut}, 400, 404), auth=token_auth(READERS))
 def lead_detail(request: HttpRequest, external_id: str) -> dict[str, Any]:
+    refuse_unknown_parameters(request)
     lead = lead_get(external_id=external_id)
     if lead is None:
         raise HttpError(404, f"no lead with external_id {external_id!r}")

@@ -238,9 +238,10 @@ def parse_when(raw: Any, *, name: str) -> datetime | None:
     return parsed
 
 
-# How to say which value of an outcome column means converted, on the command line and the upload page.
+# How to say which value of an outcome column means converted: the command line, the upload page, the API.
 NAME_POSITIVE = (
-    "or name the value that means converted: --positive VALUE, on the upload page 'Value that means converted'"
+    "or name the value that means converted: --positive VALUE, on the upload page 'Value that means converted', "
+    "'positive' in the API"
 )
 
 

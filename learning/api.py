@@ -6,7 +6,7 @@ from typing import Any, Literal
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from config.apiauth import responses, token_auth
+from config.apiauth import refuse_unknown_parameters, responses, token_auth
 from config.roles import READERS
 from learning.models import ModelStatus
 from learning.selectors import model_versions
@@ -28,4 +28,5 @@ class ModelOut(Schema):
 @router.get("/models", response=responses({200: list[ModelOut]}), auth=token_auth(READERS))
 def models_list(request: HttpRequest) -> list[Any]:
     """Model versions, newest first, with held-out metrics."""
+    refuse_unknown_parameters(request)
     return model_versions()

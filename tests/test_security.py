@@ -129,6 +129,22 @@ def test_every_api_route_answers_401_without_a_token_and_403_to_another_role(
     assert call(api_for(user)) == 403, "the role is checked before the body is read"
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("method", "url", "operation"),
+    [op for op in API_OPERATIONS if op[0] == "GET"],
+    ids=[f"{m} {u}" for m, u, _ in API_OPERATIONS if m == "GET"],
+)
+def test_every_api_read_refuses_a_parameter_it_does_not_take(
+    method: str, url: str, operation: Any, defaults: None, api_for: Any
+) -> None:
+    role = next(role for auth in operation.auth_callbacks for role in auth.roles)
+    response = api_for(make_user("caller", role)).get(url, zz_mistyped="1")
+
+    assert response.status_code == 400, f"{url} ignored a parameter it does not take"
+    assert response.json()["detail"].startswith("zz_mistyped: not a parameter of this endpoint")
+
+
 def test_the_only_routes_outside_the_operations_are_the_schema_and_docs() -> None:
     names = {p.name for p in api.urls[0]}
     operations = {op.view_func.__name__ for _, _, op in api_operations()}

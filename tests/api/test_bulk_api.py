@@ -91,6 +91,17 @@ def test_an_outcome_column_with_positive_creates_labels(admin: Any, api_for: Any
 
 
 @pytest.mark.django_db
+def test_an_outcome_value_without_positive_is_a_warning_naming_the_apis_option(admin: Any, api_for: Any) -> None:
+    items = [{"external_id": "W1", "stage": "won"}]
+
+    body = api_for(admin).post("/api/leads/bulk", {"items": items, "outcome_column": "stage"}).json()
+
+    assert body["imported"] == 1 and body["labels"] == 0
+    (warning,) = body["warnings"]
+    assert "got 'won'" in warning["message"] and "'positive' in the API" in warning["message"]
+
+
+@pytest.mark.django_db
 def test_it_rejects_items_with_the_same_external_id_and_wrong_types(admin: Any, api_for: Any) -> None:
     items = [
         {"external_id": "B1"},
@@ -188,6 +199,25 @@ def test_it_answers_401_without_a_valid_token(path: str, key: str | None, defaul
 @pytest.mark.parametrize("path", ["/api/leads/bulk", "/api/activities/bulk"])
 def test_it_answers_405_to_a_get(path: str, admin: Any, api_for: Any) -> None:
     assert api_for(admin).get(path).status_code == 405
+
+
+@pytest.mark.django_db
+def test_a_trailing_slash_is_told_the_path_without_it(admin: Any, api_for: Any) -> None:
+    client = api_for(admin)
+
+    post = client.post("/api/leads/bulk/", {"items": []})  # a lead's path ("bulk/"), which takes GET only
+    queue = client.get("/api/queue/")
+
+    assert post.status_code == 405
+    assert post.json()["detail"] == (
+        "POST is not allowed at /api/leads/bulk/ (did you mean /api/leads/bulk, without the trailing slash?)"
+    )
+    assert queue.status_code == 404
+    assert "(did you mean /api/queue, without the trailing slash?)" in queue.json()["detail"]
+    assert (
+        client.get("/api/nothing-here/").json()["detail"]
+        == "no API endpoint at /api/nothing-here/; see /api/openapi.json"
+    )
 
 
 @pytest.mark.django_db

@@ -122,3 +122,30 @@ def test_a_mistyped_filter_is_a_400_naming_it(path: str, manager: Any, api_for: 
 
     assert (response.status_code, response.json()["field"]) == (400, "min_scor")
     assert api_for(manager).get(path, min_score="0.9").status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/leads/bulk", {"items": [{"external_id": "QP-1", "company": "Acme"}]}),
+        ("/api/activities/bulk", {"items": [{"lead": "L-0", "type": "email", "occurred_at": "2026-01-05T10:00:00Z"}]}),
+        ("/api/labels", {"lead": "L-0", "outcome": "converted", "reason": "champion"}),
+    ],
+)
+def test_a_write_refuses_a_query_parameter_and_saves_nothing(
+    path: str, body: dict[str, Any], admin: Any, api_for: Any, make_leads: Any
+) -> None:
+    lead = make_leads(1)[0]
+    body = {key: (lead if value == "L-0" else value) for key, value in body.items()}
+    body["items"] = [{k: (lead if v == "L-0" else v) for k, v in item.items()} for item in body.get("items", [])]
+    if not body["items"]:
+        del body["items"]
+    leads_before, events_before = Lead.objects.count(), Lead.objects.get(external_id=lead).activities.count()
+
+    response = api_for(admin).post(f"{path}?dry_run=1", body)
+
+    assert response.status_code == 400
+    assert response.json()["field"] == "dry_run"
+    assert Lead.objects.count() == leads_before and not Label.objects.exists()
+    assert Lead.objects.get(external_id=lead).activities.count() == events_before
