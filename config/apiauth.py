@@ -22,7 +22,10 @@ class TokenAuth(APIKeyHeader):
     """
 
     param_name = "Authorization"
-    openapi_description = "Send `Authorization: Token <key>`; `manage.py create_user` prints a key."
+    openapi_description = (
+        "Send `Authorization: Token <key>`; an admin makes a key on the user's page (/settings/users/), "
+        "or `manage.py create_user` prints one."
+    )
 
     def __init__(self, roles: tuple[Role, ...] = ()) -> None:
         super().__init__()
@@ -66,12 +69,12 @@ class Error(Schema):
 
 
 # What any endpoint may answer: no or a bad token, another role's endpoint, the database down.
-EVERY_ENDPOINT_ERRORS = (401, 403, 503)
+EVERY_ENDPOINT_ERRORS = (400, 401, 403, 503)  # 400: a query parameter the endpoint does not take, at least
 
 
 def responses(ok: dict[int, Any], *errors: int) -> dict[int, Any]:
-    """An operation's responses for its OpenAPI description: its successes, the errors it can give
-    besides those of every endpoint (400 bad input, 404, 409, 413), each with the Error body."""
+    """An operation's responses for its OpenAPI description: its successes and the errors it can give
+    besides those every endpoint can (``EVERY_ENDPOINT_ERRORS``), e.g. 404, 409, 413; each with the Error body."""
     return {**ok, **dict.fromkeys(sorted({*errors, *EVERY_ENDPOINT_ERRORS}), Error)}
 
 

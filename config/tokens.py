@@ -27,6 +27,13 @@ class TokenNameTaken(ValueError):
         super().__init__(f"{self.taken}: choose another name, or revoke that token first")
 
 
+class TokenUserInactive(ValueError):
+    """The user may not sign in, so a token would not work (and would come back to life with them)."""
+
+    def __init__(self, *, user: User) -> None:
+        super().__init__(f"{user.get_username()} may not sign in, so a token would not work")
+
+
 def _live_token_named(*, user: User, name: str) -> bool:
     return ApiToken.objects.filter(user=user, name=name, revoked_at__isnull=True).exists()
 
@@ -39,9 +46,16 @@ def free_token_name(*, user: User, base: str = "default") -> str:
 
 def token_create(*, user: User, name: str = "default", by: User | AnonymousUser | None = None) -> str:
     """Create a token and return its key; only the hash is kept. Audited (``by`` did it).
-    A live token's name is unique per user: another one of that name raises ``TokenNameTaken``."""
+    A live token's name is unique per user: another one of that name raises ``TokenNameTaken``.
+    A user who may not sign in gets none (``TokenUserInactive``): checked with the user's row locked,
+    as taking away their sign-in locks it to revoke their tokens, so no token made meanwhile
+    survives to work again when they are let back in. ``User.DoesNotExist``: deleted meanwhile."""
     key = secrets.token_hex(20)
     with transaction.atomic():
+        if not User.objects.select_for_update().filter(pk=user.pk, is_active=True).exists():
+            if not User.objects.filter(pk=user.pk).exists():
+                raise User.DoesNotExist(f"no user {user.get_username()!r}")
+            raise TokenUserInactive(user=user)
         try:
             with transaction.atomic():  # the constraint decides, also between two creations at once
                 token = ApiToken.objects.create(user=user, name=name, key_hash=_hash(key), prefix=key[:PREFIX_LENGTH])

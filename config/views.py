@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template import loader
@@ -15,7 +16,15 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from config.forms import OwnPasswordForm, TokenForm, UserAddForm, UserChangeForm
 from config.roles import ADMINS, Role, role_of, role_required, signed_in_user
-from config.tokens import TokenNameTaken, free_token_name, live_tokens, token_create, token_of, token_revoke
+from config.tokens import (
+    TokenNameTaken,
+    TokenUserInactive,
+    free_token_name,
+    live_tokens,
+    token_create,
+    token_of,
+    token_revoke,
+)
 from config.users import UserError, UserRow, own_password_change, user_change, user_fingerprint, user_rows, user_save
 
 
@@ -158,18 +167,16 @@ def user_token_create(request: HttpRequest, user_id: int) -> HttpResponse:
     user = row.user
     form = TokenForm(request.POST)
     if form.is_valid():
-        name = form.cleaned_data["name"]
-        if not user.is_active:
-            form.add_error(
-                "name", f"{user.username} may not sign in, so a token would not work: tick May sign in first"
-            )
+        try:
+            key = token_create(user=user, name=form.cleaned_data["name"], by=signed_in_user(request))
+        except User.DoesNotExist:
+            raise Http404("No such user.") from None
+        except TokenUserInactive as exc:
+            form.add_error("name", f"{exc}: tick May sign in first")
+        except TokenNameTaken as exc:
+            form.add_error("name", str(exc))
         else:
-            try:
-                key = token_create(user=user, name=name, by=signed_in_user(request))
-            except TokenNameTaken as exc:
-                form.add_error("name", f"{exc.taken}: choose another name, or revoke that token first")
-            else:
-                return _user_page(request, _user_row(user_id), new_token=(name, key))
+            return _user_page(request, _user_row(user_id), new_token=(form.cleaned_data["name"], key))
     return _user_page(request, row, token_form=form, status=400)
 
 

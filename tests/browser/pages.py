@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from config.roles import Role
+from config.tokens import token_create
 from feedback.models import Reason
 from feedback.services import label_submit
 from leads.models import Lead
@@ -68,6 +69,7 @@ def fill_the_app(make_leads: Any, labeler: Any) -> dict[str, str]:
     ]:
         label_submit(user=labeler, lead=lead, outcome=outcome, reason_code=reason, note="Asked about pricing")
     assert Reason.objects.filter(code__in=["champion", "no_budget"]).count() == 2
+    token_create(user=labeler, name="crm-sync")  # the user's page lists it
     return {"open": open_leads[0].external_id, "closed": open_leads[-1].external_id, "labeler": str(labeler.pk)}
 
 

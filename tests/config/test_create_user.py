@@ -105,3 +105,18 @@ def test_a_name_that_differs_from_a_user_only_in_case_is_refused(defaults: None)
     with pytest.raises(CommandError, match="'dana' exists; a name is unique whatever its case"):
         create_user("Dana", "--role", "admin")
     assert list(User.objects.filter(username__iexact="dana").values_list("username", flat=True)) == ["dana"]
+
+
+def test_a_user_who_may_not_sign_in_gets_no_token_and_nothing_changes(defaults: None) -> None:
+    from config.models import ApiToken
+
+    create_user("dana", "--role", "rep", "--token-name", "t1")
+    User.objects.filter(username="dana").update(is_active=False)
+    entries = AuditLog.objects.count()
+
+    with pytest.raises(CommandError, match="dana may not sign in, so a token would not work: let them sign in again"):
+        create_user("dana", "--role", "manager", "--token-name", "t2")
+
+    assert not ApiToken.objects.filter(name="t2").exists()
+    assert AuditLog.objects.count() == entries  # the role change rolled back with the refusal
+    assert not User.objects.get(username="dana").groups.filter(name="manager").exists()

@@ -3,6 +3,7 @@ when it was made and last used, and revokes one; every step audited, every refus
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -36,13 +37,17 @@ def test_an_admin_makes_a_token_that_works_and_its_key_is_shown_once(page_for: A
 
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
-    key = shown_key(response.content.decode())
+    page = response.content.decode()
+    key = shown_key(page)
+    # The page answers at .../tokens/: each of its forms posts where it belongs, not back here.
+    assert f'action="/settings/users/{rep.pk}/"' in page and f'action="/settings/users/{rep.pk}/tokens/"' in page
     assert ApiClient(key).get("/api/queue?limit=1").status_code == 200  # acts as the rep
     token = ApiToken.objects.get(user=rep, revoked_at__isnull=True)
     assert (token.name, token.prefix) == ("salesforce", key[:8])
     assert token.key_hash != key  # only the hash is kept
     entry = AuditLog.objects.get(action="token.create")
     assert (entry.user, entry.target) == (admin, f"token {key[:8]}… (salesforce) of rep1")
+    assert key not in json.dumps(entry.changes) and key not in str(response.cookies)  # the page alone shows it
 
     again = client.get(f"/settings/users/{rep.pk}/").content.decode()
     assert key not in again  # never shown again
@@ -99,6 +104,33 @@ def test_no_token_for_a_user_who_may_not_sign_in(page_for: Any, admin: Any, rep:
     page = page_for(admin).get(f"/settings/users/{rep.pk}/").content.decode()
     assert "may not sign in, so a token would not work" in page  # said instead of the form
     assert f'action="/settings/users/{rep.pk}/tokens/"' not in page
+
+
+def test_a_token_asked_for_while_the_user_loses_sign_in_is_refused_not_revived_later(admin: Any, rep: Any) -> None:
+    """The page was opened while the rep could sign in; another admin takes it away before the token is
+    made. The token is refused (the user's row is locked and read again), so letting the rep back in
+    later brings no token back with them."""
+    from config.tokens import TokenUserInactive
+    from config.users import user_change, user_fingerprint
+
+    stale = User.objects.get(pk=rep.pk)  # as the page read it
+    user_change(user=rep, by=admin, seen=user_fingerprint(rep), role=None, active=False, password=None)
+
+    with pytest.raises(TokenUserInactive, match="rep1 may not sign in"):
+        token_create(user=stale, name="raced")
+    assert not ApiToken.objects.filter(user=rep).exists()
+    now = User.objects.get(pk=rep.pk)
+    user_change(user=now, by=admin, seen=user_fingerprint(now), role=None, active=True, password=None)
+    assert not ApiToken.objects.filter(user=rep, revoked_at__isnull=True).exists()  # nothing to revive
+
+
+def test_a_token_for_a_user_deleted_meanwhile_is_a_404(page_for: Any, admin: Any, rep: Any) -> None:
+    client = page_for(admin)
+    assert client.post("/settings/users/999999/tokens/", {"name": "x"}).status_code == 404
+    stale = User.objects.get(pk=rep.pk)
+    User.objects.filter(pk=rep.pk).delete()
+    with pytest.raises(User.DoesNotExist):
+        token_create(user=stale, name="late")
 
 
 def test_an_admin_revokes_one_token_and_the_others_keep_working(page_for: Any, admin: Any, rep: Any) -> None:

@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from config.roles import Role
-from config.tokens import TokenNameTaken, free_token_name, token_create
+from config.tokens import TokenNameTaken, TokenUserInactive, free_token_name, token_create
 from config.users import user_save
 
 
@@ -54,6 +54,10 @@ class Command(BaseCommand):
             token_name = given[:100] if given is not None else free_token_name(user=user)
             try:
                 key = token_create(user=user, name=token_name)
+            except TokenUserInactive as exc:
+                raise CommandError(
+                    f"{exc}: let them sign in again on /settings/users/ first; nothing changed"
+                ) from None
             except TokenNameTaken as exc:
                 raise CommandError(
                     f"{exc.taken}: pass another --token-name, or revoke that token first "
