@@ -52,9 +52,10 @@ def token_create(*, user: User, name: str = "default", by: User | AnonymousUser 
     survives to work again when they are let back in. ``User.DoesNotExist``: deleted meanwhile."""
     key = secrets.token_hex(20)
     with transaction.atomic():
-        if not User.objects.select_for_update().filter(pk=user.pk, is_active=True).exists():
-            if not User.objects.filter(pk=user.pk).exists():
-                raise User.DoesNotExist(f"no user {user.get_username()!r}")
+        active = User.objects.select_for_update().filter(pk=user.pk).values_list("is_active", flat=True).first()
+        if active is None:
+            raise User.DoesNotExist(f"no user {user.get_username()!r}")
+        if not active:
             raise TokenUserInactive(user=user)
         try:
             with transaction.atomic():  # the constraint decides, also between two creations at once

@@ -176,7 +176,9 @@ def user_token_create(request: HttpRequest, user_id: int) -> HttpResponse:
         except TokenNameTaken as exc:
             form.add_error("name", str(exc))
         else:
-            return _user_page(request, _user_row(user_id), new_token=(form.cleaned_data["name"], key))
+            return _user_page(
+                request, row, new_token=(form.cleaned_data["name"], key)
+            )  # the page reads the tokens anew
     return _user_page(request, row, token_form=form, status=400)
 
 
