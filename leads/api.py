@@ -356,5 +356,11 @@ def lead_detail(request: HttpRequest, external_id: str) -> dict[str, Any]:
     refuse_unknown_parameters(request)
     lead = lead_get(external_id=external_id)
     if lead is None:
-        raise HttpError(404, f"no lead with external_id {external_id!r}")
+        bare = external_id.rstrip("/")  # an id may hold a slash, so "L1/" is looked up as written first
+        hint = (
+            f" (did you mean /api/leads/{bare}, without the trailing slash?)"
+            if bare != external_id and bare and lead_get(external_id=bare) is not None
+            else ""
+        )
+        raise HttpError(404, f"no lead with external_id {external_id!r}{hint}")
     return lead_out(lead)

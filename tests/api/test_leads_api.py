@@ -114,6 +114,20 @@ def test_it_answers_404_for_an_unknown_lead(rep: Any, api_for: Any, make_leads: 
 
 
 @pytest.mark.django_db
+def test_a_trailing_slash_is_told_the_lead_without_it(rep: Any, api_for: Any, make_leads: Any) -> None:
+    ids = make_leads(1)
+    client = api_for(rep)
+
+    response = client.get(f"/api/leads/{ids[0]}/")
+
+    assert response.status_code == 404
+    assert response.json()["detail"] == (
+        f"no lead with external_id '{ids[0]}/' (did you mean /api/leads/{ids[0]}, without the trailing slash?)"
+    )
+    assert "did you mean" not in client.get("/api/leads/NOPE-1/").json()["detail"]  # no such lead either way
+
+
+@pytest.mark.django_db
 def test_it_answers_401_without_a_token(api_for: Any, make_leads: Any) -> None:
     ids = make_leads(1)
 
