@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.cache import cache
 
+from config.rates import Z_95
 from feedback.models import Reason
 from feedback.selectors import reasons, unexplained_notes
 from leads.models import PROFILE_FIELDS
@@ -91,9 +92,10 @@ def shown(value: float, places: int = SHOWN_PLACES) -> float:
 
 
 def _verdict(gain: float, error: float | None) -> str:
-    """How a difference reads: within one standard error it is a tie, whichever way it leans.
-    Without a standard error (a version trained before they were recorded) by its sign alone."""
-    if error is not None and (gain != 0 or error != 0) and abs(gain) <= error:
+    """How a difference reads: within 1.96 standard errors (its 95% interval holds 0) it is a tie,
+    whichever way it leans, as the dashboards' "clearly ahead" reads two reasons' shares. Without a
+    standard error (a version trained before they were recorded) by its sign alone."""
+    if error is not None and (gain != 0 or error != 0) and abs(gain) <= Z_95 * error:
         return "no clear difference"
     return "better" if gain > 0 else "worse" if gain < 0 else "same"
 

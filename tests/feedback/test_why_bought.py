@@ -88,11 +88,11 @@ def test_each_difference_shows_its_standard_error_and_a_difference_within_it_is_
 
     assert "Gain from the reasons ± s.e." in shown
     assert "ROC AUC 0.810 0.770 +0.040 ± 0.012 better" in shown
-    assert "precision 0.700 0.694 +0.006 ± 0.008 no clear difference" in shown  # within one s.e.: a tie
+    assert "precision 0.700 0.694 +0.006 ± 0.008 no clear difference" in shown  # within 1.96 s.e.: a tie
     assert "recall 0.600 0.603 -0.003 ± 0.004 no clear difference" in shown
     assert "accuracy 0.750 0.750 0.000 ± 0.000 same" in shown
     assert "Brier score (lower is better) 0.180 0.200 +0.020 ± 0.005 better" in shown
-    assert "A difference within one standard error reads “no clear difference”" in shown
+    assert "A difference within 1.96 standard errors (its 95% interval holds 0) reads “no clear difference”" in shown
     assert "no clear difference</td>" in html and 'class="num">+0.006' in html  # a tie is neither green nor red
 
 
@@ -108,18 +108,19 @@ def test_a_version_trained_before_the_standard_errors_shows_no_interval(manager:
 
 
 @pytest.mark.django_db
-def test_a_difference_as_large_as_its_standard_error_is_a_tie_and_one_larger_is_not(defaults: None) -> None:
-    without = {"roc_auc": 0.796, "precision": 0.5, "brier": 0.2}
-    errors = {"roc_auc": 0.0041, "precision": 0.0, "brier": 0.00449}
+def test_a_difference_within_its_95_percent_interval_is_a_tie_and_one_beyond_it_is_not(defaults: None) -> None:
+    without = {"roc_auc": 0.796, "precision": 0.5, "recall": 0.6, "brier": 0.2}
+    errors = {"roc_auc": 0.0041, "precision": 0.0, "recall": 0.004, "brier": 0.00449}
     bought = why_bought(
-        {"roc_auc": 0.8, "precision": 0.5, "brier": 0.195, "without_reasons": without}
+        {"roc_auc": 0.8, "precision": 0.5, "recall": 0.607, "brier": 0.191, "without_reasons": without}
         | {"reasons_difference_se": errors}
     )
 
     verdicts = {row["key"]: (row["gain"], row["se"], row["verdict"]) for row in bought["metrics"]}
-    assert verdicts["roc_auc"] == (0.004, 0.004, "no clear difference")
+    assert verdicts["roc_auc"] == (0.004, 0.004, "no clear difference")  # one s.e.
+    assert verdicts["recall"] == (0.007, 0.004, "no clear difference")  # 1.75 s.e. (it read "better" before)
     assert verdicts["precision"] == (0.0, 0.0, "same")
-    assert verdicts["brier"] == (0.005, 0.004, "better")
+    assert verdicts["brier"] == (0.009, 0.004, "better")  # 2.25 s.e.
 
 
 @pytest.mark.django_db
