@@ -55,3 +55,13 @@ def test_the_learning_curves_scale_reads_in_tenths(versions: None, manager: Any,
     chart = html.split("Learning curve: held-out metrics")[-1].split("</svg>")[0]  # the chart's own label is last
     ticks = re.findall(r'text-anchor="end"[^>]*>([\d.]+)</text>', chart)
     assert ticks == ["0.5", "0.6", "0.7", "0.8", "0.9", "1.0"]  # not 0.62 and 0.88
+
+
+@pytest.mark.django_db
+def test_the_dashboards_learning_curve_says_why_a_later_version_can_read_lower(
+    versions: None, manager: Any, page_for: Any
+) -> None:
+    html = page_for(manager).get("/dashboards/").content.decode()
+
+    note = html.split('id="curve-note">')[1].split("</p>")[0]
+    assert "a later version, measured on more and harder labels (or a new threshold), can read lower" in note
