@@ -113,12 +113,12 @@ def cell_share(rate: Rate) -> SafeString:
 
 @register.filter
 def few_mark(count: int, what: str) -> SafeString:
-    """A row's count of ``what`` (lost or won) deals, marked 'few lost' when the shares in the row
-    stand on fewer than MIN_LABELS of them."""
+    """A row's count of ``what`` (lost or won) deals, marked 'few lost' when they are fewer than
+    MIN_LABELS: the row's cells then show counts, no share."""
     if count >= MIN_LABELS or count == 0:
         return format_html("{}", f"{count:,}")
     return format_html(
-        '{} <abbr class="few" title="{} {} deals, fewer than {}: the shares in this row are a hint, not a figure">'
+        '{} <abbr class="few" title="{} {} deals, fewer than {}: too few for shares, so its cells show counts only">'
         "few {}</abbr>",
         f"{count:,}",
         f"{count:,}",

@@ -299,7 +299,7 @@ def test_a_thin_rows_two_few_label_notes_say_which_count_each_is(
     row_words = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row))
 
     assert re.search(r"retail 11 few lost few labels \(16 lost or won\) ", row_words)
-    assert 'title="11 lost deals, fewer than 30: the shares in this row are a hint, not a figure"' in row
+    assert 'title="11 lost deals, fewer than 30: too few for shares, so its cells show counts only"' in row
     assert "few labels (16 lost or won)" in text.split('id="reasons"')[1]  # the chart's note and its table
     assert "11 · few labels (16 lost or won)" in text
     assert "“few labels (N lost or won)”, N counting every label of the row" in text
