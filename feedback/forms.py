@@ -69,6 +69,20 @@ class DashboardForm(forms.Form):
     )
     segment = forms.ChoiceField(choices=list(SEGMENT_NAMES.items()), required=False, initial="industry", label="by")
 
+    HISTORY_VALUES = ("", "1", "on", "true", "0", "false")  # what a checkbox or a link sends
+
+    def clean_history(self) -> bool:
+        if str(self.data.get("history", "")).lower() not in self.HISTORY_VALUES:
+            raise forms.ValidationError("use history=1 to include imported history")
+        return bool(self.cleaned_data.get("history"))
+
+    def show_as_used(self, **used: str) -> None:
+        """A refused value is shown as the one the page used in its place (a bad period as the default
+        period, a bad history as left out), so the form says what the page shows and Show keeps it."""
+        for name, value in used.items():
+            if name in self.errors:
+                self.data[name] = value
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("period") == "custom":

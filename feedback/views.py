@@ -228,6 +228,7 @@ def dashboards(request: HttpRequest) -> HttpResponse:
     outcome = data.get("outcome") or Outcome.NOT_CONVERTED
     segment = data.get("segment") or "industry"
     filters = LabelFilters(start=period.start, end=period.end, history=bool(data.get("history")))
+    form.show_as_used(period=period.key, outcome=outcome, segment=segment, history="")
     what = "lost" if outcome == Outcome.NOT_CONVERTED else "won"
     segment_name = SEGMENT_NAMES[segment].lower()
     colors = presenters.reason_colors()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
@@ -500,3 +501,26 @@ def test_a_week_the_period_cuts_is_named_by_its_days_in_the_period(defaults: Non
 
     assert week.label == "20–25 Oct"  # Tue-Sun of the week of 19 Oct: the period starts on Tuesday
     assert full.label == "week of 19 Oct"
+
+
+@pytest.mark.django_db
+def test_refused_choices_are_named_and_the_form_shows_what_the_page_used_instead(manager: Any, page_for: Any) -> None:
+    html = (
+        page_for(manager)
+        .get("/dashboards/", {"period": "yesterday", "outcome": "maybe", "segment": "zodiac", "history": "lots"})
+        .content.decode()
+    )
+
+    for name in ("period", "outcome", "segment", "history"):
+        assert re.search(rf"{name}: [^<]*", html), name  # each refused field is named
+    assert '<option value="30d" selected>' in html  # the last 30 days, which the page shows
+    assert '<option value="not_converted" selected>' in html and '<option value="industry" selected>' in html
+    assert not re.search(r'<input type="checkbox" name="history"[^>]*checked', html)  # history left out, as shown
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", ["1", "on", "true"])
+def test_history_is_included_by_what_a_checkbox_or_a_link_sends(value: str, manager: Any, page_for: Any) -> None:
+    html = page_for(manager).get("/dashboards/", {"history": value}).content.decode()
+
+    assert re.search(r'<input type="checkbox" name="history"[^>]*checked', html)
