@@ -3,7 +3,7 @@ from typing import Any
 
 from django import forms
 
-from feedback.dashboards.filters import NO_VALUE, SCORE_BANDS, SEGMENT_NAMES
+from feedback.dashboards.filters import NO_VALUE, SCORE_BANDS, SEGMENT_NAMES, labels_have
 from feedback.models import Outcome, Reason
 from feedback.periods import DEFAULT_PERIOD, PERIOD_CHOICES
 
@@ -121,6 +121,11 @@ class DrilldownForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        for name in ("industry", "source", "country", "rep"):
+            value = data.get(name)
+            if value and value != NO_VALUE and not labels_have(name, value):
+                whose = "no label was given by" if name == "rep" else f"no labeled lead has {name}"
+                self.add_error(name, f"{whose} {value!r}")
         start, end = data.get("start"), data.get("end")
         if start and end and end <= start:
             self.add_error("end", "the range ends before it starts")

@@ -29,6 +29,14 @@ SEGMENTS = {
     "rep": "user__username",
     "band": "band",
 }
+
+
+def labels_have(segment: str, value: str) -> bool:
+    """Whether any label (its lead, or its rep for ``rep``) has this value of a segment: a drill-down
+    on a value none has is a mistyped link, not an empty figure."""
+    return Label.objects.filter(**{SEGMENTS[segment]: value}).exists()
+
+
 SEGMENT_NAMES = {"industry": "Industry", "source": "Source", "country": "Country", "rep": "Rep", "band": "Score band"}
 GRAINS = {"day": TruncDate, "week": TruncWeek, "month": TruncMonth}
 OUTCOME_WORDS: dict[str, str] = {Outcome.CONVERTED: "won", Outcome.NOT_CONVERTED: "lost"}

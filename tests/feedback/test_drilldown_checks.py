@@ -62,9 +62,15 @@ def test_an_unknown_outcome_is_reported_and_left_out(team: Any, manager: Any, pa
     [
         ({"reason": "nope"}, "reason: unknown reason 'nope' — showing every reason instead."),
         ({"band": "50-70"}, "band: Select a valid choice. 50-70 is not one of the available choices —"),
+        (
+            {"industry": "atlantis"},
+            "industry: no labeled lead has industry 'atlantis' — showing every industry instead.",
+        ),
+        ({"source": "carrier pigeon"}, "source: no labeled lead has source 'carrier pigeon' — showing every source"),
+        ({"rep": "nobody"}, "rep: no label was given by 'nobody' — showing every rep instead."),
     ],
 )
-def test_an_unknown_reason_or_score_band_is_reported(
+def test_an_unknown_reason_score_band_segment_value_or_rep_is_reported(
     team: Any, manager: Any, page_for: Any, query: dict[str, str], error: str
 ) -> None:
     assert errors_of(drill(page_for, manager, query)).startswith(error)
@@ -98,7 +104,7 @@ def test_the_way_back_from_a_custom_range_keeps_its_dates(team: Any, manager: An
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("cell", "segment"),
-    [({"rep": "rep1"}, "&segment=rep"), ({"source": "webinar"}, "&segment=source"), ({"industry": "retail"}, "")],
+    [({"rep": "rep1"}, "&segment=rep"), ({"source": "referral"}, "&segment=source"), ({"industry": "retail"}, "")],
 )
 def test_the_way_back_from_a_cell_keeps_the_matrix_it_came_from(
     team: Any, manager: Any, page_for: Any, cell: dict[str, str], segment: str
