@@ -47,6 +47,13 @@ def reasons_by_outcome() -> dict[str, list[Reason]]:
     return grouped
 
 
+def reason_keys(outcome: str) -> dict[str, str]:
+    """The number key a rep presses for each active reason of ``outcome``, by reason code: 1-9, then
+    0 for the tenth (the label forms' order); a reason past the tenth has none."""
+    ordered = reasons_by_outcome().get(outcome, [])
+    return {reason.code: str((i + 1) % 10) for i, reason in enumerate(ordered[:10])}
+
+
 def labels_today(*, user: User) -> int:
     """Labels the user gave since midnight in the site's time zone (undone ones are gone)."""
     start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)

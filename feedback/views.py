@@ -39,6 +39,7 @@ from feedback.selectors import (
     QUEUE_COUNT_CAP,
     labels_today,
     queue_remaining,
+    reason_keys,
     reasons_by_outcome,
     undoable_action,
 )
@@ -348,6 +349,17 @@ def _reason_refused(request: HttpRequest, form: ReasonAddForm) -> HttpResponse:
     return render(request, "learning/settings.html", settings_context(reason_form=form), status=400)
 
 
+def _keys_moved(added: Reason) -> str:
+    """What a new reason does to the reps' number keys: its own, and the outcome's reasons after it
+    (its "Other"), whose key a rep's habit would now press for the new one."""
+    keys = reason_keys(added.outcome)
+    if added.code not in keys:
+        return " Reps pick it with the mouse (only the first ten reasons have a number key)."
+    later = [r for r in reasons_by_outcome()[added.outcome] if r.position > added.position and r.code in keys]
+    moved = ", ".join(f"{r.label!r} to {keys[r.code]}" for r in later)
+    return f" Reps press {keys[added.code]} for it" + (f"; {moved} moved: tell your reps." if moved else ".")
+
+
 @require_POST
 @role_required(ADMINS)
 def reason_add_view(request: HttpRequest) -> HttpResponse:
@@ -374,7 +386,7 @@ def reason_add_view(request: HttpRequest) -> HttpResponse:
         messages.error(request, str(exc))
         return _to_reasons(failed=True)
     also = f"; {filed} label{pluralize(filed)} filed under it" if filed else ""
-    messages.success(request, f"Reason {reason.label!r} added{also}.")
+    messages.success(request, f"Reason {reason.label!r} added{also}.{_keys_moved(reason)}")
     return _to_reasons(failed=False)
 
 

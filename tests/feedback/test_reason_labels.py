@@ -11,8 +11,9 @@ from django.contrib.messages import get_messages
 
 from config.models import AuditLog
 from feedback.models import Reason
-from feedback.selectors import reasons_by_outcome
+from feedback.selectors import reason_keys, reasons_by_outcome
 from feedback.services import LabelError, reason_add, reason_rename, reason_set_active
+from feedback.taxonomy import OTHER_POSITION
 
 
 def flashed(response: Any) -> list[str]:
@@ -151,3 +152,25 @@ def test_a_refused_candidate_reason_goes_back_to_the_top_with_its_message_even_u
     assert flashed(response) == [
         "label: 'No budget' is already the label of reason no_budget (not converted); pick another wording"
     ]
+
+
+@pytest.mark.django_db
+def test_adding_a_reason_tells_the_admin_the_keys_it_moves(admin: Any, page_for: Any) -> None:
+    before = reason_keys("not_converted")
+    other = Reason.objects.get(outcome="not_converted", position=OTHER_POSITION)
+
+    response = page_for(admin).post(
+        "/settings/reasons/",
+        {"code": "in_house", "label": "Built it in-house", "outcome": "not_converted"},
+        follow=True,
+    )
+
+    after = reason_keys("not_converted")
+    assert after["in_house"] == before[other.code] and after[other.code] != before[other.code]
+    assert {code: key for code, key in after.items() if code not in ("in_house", other.code)} == {
+        code: key for code, key in before.items() if code != other.code
+    }  # the others keep theirs
+    shown = html.unescape(response.content.decode())
+    assert (
+        f"Reps press {after['in_house']} for it; '{other.label}' to {after[other.code]} moved: tell your reps." in shown
+    )
