@@ -449,6 +449,7 @@ def test_a_manager_sees_how_the_queue_draws_its_picks(manager: Any, page_for: An
     text = page_for(manager).get("/dashboards/").content.decode()
 
     assert '<div id="queue-mix">' in text and "How the next pick is drawn: random" in text
+    assert "In plain words: <em>random</em> picks any open lead alike" in text  # what each strategy does
     assert page_for(manager).get("/settings/").status_code == 403  # the settings stay the admins'
 
 
