@@ -30,7 +30,9 @@ def _number(value: object) -> str:
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return str(value)
-    return f"{number:,.0f}" if abs(number) >= 100 or number == int(number) else f"{number:.1f}"
+    if abs(number) >= 100 or number == int(number):
+        return f"{number:,.0f}"
+    return f"{number:.1f}".removesuffix(".0")  # 66.96 reads 67, not 67.0
 
 
 def _count(value: object, one: str, many: str) -> str:

@@ -65,6 +65,12 @@ def test_a_count_of_one_reads_in_the_singular(column: str, one: str, three: str)
     assert (describe(Factor(column, 1.0, 0.4)), describe(Factor(column, 3, 0.4))) == (one, three)
 
 
+def test_a_number_that_rounds_to_a_whole_one_reads_without_a_trailing_zero() -> None:
+    assert describe(Factor("act_days_since_last", 66.96, 0.4)) == "▲ last activity 67 days ago"  # not 67.0
+    assert describe(Factor("lead_age_days", 0.97, 0.4)) == "▲ lead created 1 day ago"  # and agrees in the singular
+    assert describe(Factor("act_days_since_last", 2.5, 0.4)) == "▲ last activity 2.5 days ago"
+
+
 def test_the_fields_of_the_lines_follow_the_field_vocabulary() -> None:
     lines = [describe(Factor(c, 2.0, 1.0)) for c in ["recent30__pricing_visit", "act_last_30d", "deal_value"]]
 
