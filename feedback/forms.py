@@ -2,6 +2,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 
 from feedback.dashboards.filters import NO_VALUE, SCORE_BANDS, SEGMENT_NAMES, labels_have
 from feedback.models import Outcome, Reason
@@ -93,6 +94,8 @@ class DashboardForm(forms.Form):
                 self.add_error("end", "the range ends before it starts")
             elif (end - start).days >= MAX_RANGE_DAYS:
                 self.add_error("end", "a custom range spans at most ten years")
+            elif start > timezone.localdate() + timedelta(days=1):  # no outcome is dated later than that
+                self.add_error("start", "the range starts after today: no label can fall in it yet")
         return data
 
 

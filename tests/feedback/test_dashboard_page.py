@@ -312,6 +312,7 @@ def test_a_thin_rows_two_few_label_notes_say_which_count_each_is(
         ("2026-01-01", "9999-12-31", "end: a day from 1970 to 2100"),  # was a 500: the day after it overflowed
         ("0001-01-01", "2026-12-01", "start: a day from 1970 to 2100"),  # was 42 s and 118 MB of weekly bars
         ("2000-01-01", "2026-12-01", "end: a custom range spans at most ten years"),
+        ("2090-01-01", "2090-01-31", "start: the range starts after today: no label can fall in it yet"),
     ],
 )
 def test_a_range_no_team_has_labels_for_is_refused_quickly(
