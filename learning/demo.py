@@ -4,7 +4,9 @@ reasons and notes that follow patterns a manager can find, and models trained as
 The patterns (what the dashboards should let a manager discover):
 - retail and small firms lose mostly on budget; education on timing; outbound leads go silent;
 - in the last 30 days manufacturing started losing to a competitor ("Quotient");
-- webinar leads are won on urgency, referrals through a champion, software on product fit.
+- webinar leads are won on urgency, referrals through a champion, software on product fit;
+- one lost deal in ten fits no reason ("Other"): its notes tell of purchasing moved to head office
+  or a failed security review, which the taxonomy offers as candidate reasons.
 
 Each period's labels are drawn the way the queue draws them (the default strategy's distribution
 with its random floor, ``learning.core.strategies.select_batch``), and carry what the queue stores
@@ -77,7 +79,17 @@ LOST_NOTES = {
         "Ghosted after the first call.",
         "",
     ],
+    # Two themes no reason fits yet, for the taxonomy's candidate reasons (grouped from the notes).
+    "other_not_converted": [
+        "Purchasing moved to head office; the branch cannot buy software on its own now.",
+        "Head office purchasing took over all software buying for the branches.",
+        "Branch buying stopped: head office purchasing now signs every software order.",
+        "Failed their security review: they need a SOC 2 report first.",
+        "Security review blocked it until we have a SOC 2 report.",
+        "Their security review wants SOC 2 and single sign-on before any pilot.",
+    ],
 }
+OTHER_SHARE = 0.1  # lost deals whose rep found no reason that fits ("Other", with a note)
 WON_NOTES = {
     "budget_approved": ["Budget signed off by the VP this quarter.", "Had money left in this year's budget.", ""],
     "urgent_pain": [
@@ -100,7 +112,9 @@ class Story:
 
 
 def _lost_reason(lead: dict[str, str], days_ago: float, rng: np.random.Generator) -> str:
-    weights = {code: 1.0 for code in LOST_NOTES}
+    if rng.random() < OTHER_SHARE:
+        return "other_not_converted"
+    weights = {code: 1.0 for code in LOST_NOTES if code != "other_not_converted"}
     if lead["industry"] == "retail":
         weights["no_budget"] += 20  # a strong pattern: about 4 in 5 retail losses, on any day the demo is loaded
     if lead["employees"] in ("1-10", "11-50"):  # small firms: the size fields "No budget" speaks to

@@ -21,6 +21,7 @@ from leads.demo import INDUSTRIES
 from leads.models import Activity, Lead, LeadStatus
 from learning.core.mix import MixState
 from learning.models import ModelVersion, QueueMix
+from learning.why import candidate_reasons
 
 
 def seed() -> str:
@@ -88,6 +89,23 @@ def test_the_demo_tells_a_story_and_loads_once(defaults: None) -> None:
     assert ModelVersion.objects.filter(status="active").count() == 1
     # The queue drew with the mix learned so far, and the training runs paid it, as in production.
     assert MixState.from_json(QueueMix.objects.get().state).rounds >= 1
+
+
+@pytest.mark.django_db
+def test_the_demos_other_notes_are_offered_as_candidate_reasons(defaults: None) -> None:
+    call_command("seed_demo", stdout=io.StringIO())  # the size make run loads
+
+    others = Label.objects.filter(source="rep", reason__code="other_not_converted")
+    groups = candidate_reasons()
+
+    assert others.count() >= 20 and not others.filter(note="").exists()  # "Other" says why
+    assert groups, "the notes group into at least one candidate reason"
+    for group in groups:  # each candidate is one of the two themes, not a blend
+        kinds = {
+            "head office" if "head office" in n.lower() else "soc 2" if "soc 2" in n.lower() else "?"
+            for n in group.member_notes
+        }
+        assert len(kinds) == 1 and "?" not in kinds, group.member_notes
 
 
 @pytest.mark.django_db(transaction=True)
