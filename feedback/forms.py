@@ -1,5 +1,6 @@
+from collections.abc import MutableMapping
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
@@ -80,9 +81,10 @@ class DashboardForm(forms.Form):
     def show_as_used(self, **used: str) -> None:
         """A refused value is shown as the one the page used in its place (a bad period as the default
         period, a bad history as left out), so the form says what the page shows and Show keeps it."""
+        data = cast(MutableMapping[str, Any], self.data)  # the view binds a mutable copy of its query
         for name, value in used.items():
             if name in self.errors:
-                self.data[name] = value
+                data[name] = value
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
