@@ -356,8 +356,8 @@ def _keys_moved(added: Reason) -> str:
     if added.code not in keys:
         return " Reps pick it with the mouse (only the first ten reasons have a number key)."
     later = [r for r in reasons_by_outcome()[added.outcome] if r.position > added.position and r.code in keys]
-    moved = ", ".join(f"{r.label!r} to {keys[r.code]}" for r in later)
-    return f" Reps press {keys[added.code]} for it" + (f"; {moved} moved: tell your reps." if moved else ".")
+    moved = ", ".join(f"{r.label!r} moves to {keys[r.code]}" for r in later)
+    return f" Reps press {keys[added.code]} for it" + (f"; {moved}: tell your reps." if moved else ".")
 
 
 @require_POST

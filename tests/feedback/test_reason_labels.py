@@ -172,5 +172,5 @@ def test_adding_a_reason_tells_the_admin_the_keys_it_moves(admin: Any, page_for:
     }  # the others keep theirs
     shown = html.unescape(response.content.decode())
     assert (
-        f"Reps press {after['in_house']} for it; '{other.label}' to {after[other.code]} moved: tell your reps." in shown
+        f"Reps press {after['in_house']} for it; '{other.label}' moves to {after[other.code]}: tell your reps." in shown
     )
