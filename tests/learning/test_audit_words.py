@@ -51,6 +51,16 @@ def test_the_audit_log_prints_a_list_as_its_items(admin: Any, page_for: Any) -> 
     assert "[&#x27;seniority&#x27;]" not in page
 
 
+@pytest.mark.django_db
+def test_a_reasons_fields_read_in_the_words_the_settings_page_names_them(admin: Any, page_for: Any) -> None:
+    changes = {"fields": [["recency", "lead_age"], ["recency", "activity:call"]]}
+    audit_record(user=admin, action="reason.fields", target="reason unresponsive", changes=changes)
+
+    page = page_for(admin).get("/settings/audit/").content.decode()
+
+    assert "fields: recent activity, lead age → recent activity, call activity" in page
+
+
 def test_every_audited_action_reads_in_words_on_the_log() -> None:
     """Each action code the code records ("user.update", f"import.{kind}") has words on the log."""
     root = Path(__file__).resolve().parents[2]
