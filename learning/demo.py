@@ -17,6 +17,7 @@ of that day.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -89,6 +90,7 @@ LOST_NOTES = {
         "Their security review wants SOC 2 and single sign-on before any pilot.",
     ],
 }
+OWN_DRAWS = 4  # the seed of each lead's own draws (outcome, reason, note), with its external id
 OTHER_SHARE = 0.1  # lost deals whose rep found no reason that fits ("Other", with a note)
 WON_NOTES = {
     "budget_approved": ["Budget signed off by the VP this quarter.", "Had money left in this year's budget.", ""],
@@ -253,8 +255,11 @@ def _label(
     rep = _pick(reps, rng)
     if row["industry"] == "manufacturing" and days_ago <= COMPETITOR_DAYS:
         p *= 0.5  # the new competitor takes half the deals manufacturing used to win
-    won = bool(rng.random() < p)
-    reason = _won_reason(row, rng) if won else _lost_reason(row, days_ago, rng)
+    # The lead's own draws for what happened and why: the shared stream's draws depend on the day
+    # the demo is loaded (a weekend moves a date with an extra draw), and the story must not.
+    own = np.random.default_rng([OWN_DRAWS, zlib.crc32(row["external_id"].encode())])
+    won = bool(own.random() < p)
+    reason = _won_reason(row, own) if won else _lost_reason(row, days_ago, own)
     notes = (WON_NOTES if won else LOST_NOTES)[reason]
     return PastLabel(
         lead_id=lead_id,
@@ -262,7 +267,7 @@ def _label(
         reason_code=reason,
         user=users[rep],
         labeled_at=when,
-        note=notes[int(rng.integers(len(notes)))],
+        note=notes[int(own.integers(len(notes)))],
         score_seen=round(score, 4),
         model_version_seen=version,
         propensity=propensity,

@@ -10,6 +10,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Max, Min
@@ -20,6 +21,7 @@ from feedback.models import Label
 from leads.demo import INDUSTRIES
 from leads.models import Activity, Lead, LeadStatus
 from learning.core.mix import MixState
+from learning.demo import REPS, _label
 from learning.models import ModelVersion, QueueMix
 from learning.why import candidate_reasons
 
@@ -200,3 +202,19 @@ def test_with_debug_off_the_demo_users_are_refused_unless_asked_for(defaults: No
 
     call_command("seed_demo", "--leads", "40", "--allow-published-passwords", stdout=io.StringIO())
     assert User.objects.get(username="alex").check_password("leadloop-admin")
+
+
+def test_what_happened_to_a_lead_and_why_does_not_depend_on_the_day_the_demo_is_loaded() -> None:
+    """The shared stream's draws depend on the load day (a weekend date takes an extra draw); a lead's
+    outcome, reason and note come from its own draws, so the demo's story holds whatever the day."""
+    users: dict[str, Any] = {name: object() for name in REPS}
+    now = datetime(2026, 12, 8, 0, 54, tzinfo=UTC)
+    begin, end = now - timedelta(days=60), now - timedelta(days=45)  # before the competitor's 30 days
+    answers = set()
+    for stream in range(5):
+        for industry in ("retail", "software"):
+            row = {"external_id": f"L{industry}", "industry": industry, "employees": "201-500"}
+            row |= {"source": "outbound", "seniority": "director"}
+            label = _label((row, 0.3), 1, 0.3, None, 0.01, begin, end, now, users, np.random.default_rng(stream))
+            answers.add((industry, label.outcome, label.reason_code, label.note))
+    assert len(answers) == 2  # one answer per lead, whichever stream dated it
