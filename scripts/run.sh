@@ -7,6 +7,11 @@ cd "$(dirname "$0")/.."
 port="${1:-8000}"
 bin=.venv/bin
 grace="${LEADLOOP_STOP_GRACE:-5}"  # seconds a busy worker gets to finish before a cold stop
+if ! [[ "$grace" =~ ^[0-9]+$ ]] || (( 10#$grace < 1 )); then
+  echo "LEADLOOP_STOP_GRACE must be a whole number of seconds, 1 or more (got '$grace')" >&2
+  exit 2
+fi
+grace=$((10#$grace))
 
 # Two worker processes (a rescore's blocks are shared between them), below the web server's CPU
 # priority so reps' pages stay quick while the model learns. In a process group of its own, so a

@@ -112,3 +112,17 @@ def test_run_stops_the_web_server_and_the_worker_and_leaves_nothing_behind(tmp_p
         for group in (script.pid, workers):
             if group and group_members(group):
                 os.killpg(group, signal.SIGKILL)
+
+
+@pytest.mark.parametrize("grace", ["2.5", "0", "soon", "-3"])
+def test_a_stop_grace_that_is_not_a_whole_number_of_seconds_stops_the_script_before_it_starts(grace: str) -> None:
+    done = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "run.sh"), str(free_port())],
+        env={**os.environ, "LEADLOOP_STOP_GRACE": grace},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+    assert done.returncode == 2
+    assert f"LEADLOOP_STOP_GRACE must be a whole number of seconds, 1 or more (got '{grace}')" in done.stderr
