@@ -55,13 +55,24 @@ class NoteGroup:
     def label(self) -> str:
         """A suggested reason label: the two heaviest terms, within the length a reason may have
         (60 characters, 30 a word: a URL in the notes does not make a label the form refuses)."""
-        words = " ".join(word[:30] for word in " / ".join(self.terms[:2]).split())
-        return words[:60].strip().capitalize()
+        terms = [_as_written(term, self.member_notes or self.notes) for term in self.terms[:2]]
+        words = " ".join(word[:30] for word in " / ".join(terms).split())[:60].strip()
+        return words[:1].upper() + words[1:]
 
     @property
     def code(self) -> str:
         """A suggested reason code (a slug of the label)."""
         return re.sub(r"[^a-z0-9]+", "_", " ".join(self.terms[:2]).lower()).strip("_")[:50] or "note_group"
+
+
+def _as_written(term: str, notes: Sequence[str]) -> str:
+    """``term`` (lowercased by the vectoriser) as the notes write it when they keep capitals inside
+    it ("soc 2" → "SOC 2", as most notes have it); else lowercase, so a word that opens a sentence
+    ("Stalled") does not carry its capital into a label."""
+    pattern = re.compile(r"\s+".join(re.escape(word) for word in term.split()), re.IGNORECASE)
+    found = Counter(match.group(0) for note in notes for match in pattern.finditer(note))
+    written = found.most_common(1)[0][0] if found else term
+    return written if written[1:] != written[1:].lower() else term
 
 
 def note_groups(

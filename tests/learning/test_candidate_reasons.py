@@ -97,6 +97,17 @@ def test_notes_that_all_share_one_theme_make_one_group() -> None:
     assert groups[0].label == "Security questionnaire / stalled"
 
 
+def test_a_suggested_label_keeps_the_capitals_the_notes_write_inside_a_term() -> None:
+    tails = ["first", "again", "for weeks", "per the CTO", "still", "since March"]
+    notes = [f"Missing SOC 2 report {tail}" for tail in tails * 2][:11]
+
+    groups = note_groups(notes, ["not_converted"] * len(notes))
+
+    assert groups[0].terms[:2] == ["missing soc", "2 report"]
+    assert groups[0].label == "Missing SOC / 2 report"  # not "Missing soc / 2 report"
+    assert groups[0].code == "missing_soc_2_report"
+
+
 def test_a_hyphenated_word_stays_whole_in_the_group_terms() -> None:
     notes = [f"decided to build in-house {tail}" for tail in ("", "again", "per the CTO", "this year", "")] * 2
     notes += [f"went with a competitor {tail}" for tail in ("", "again", "cheaper", "this year", "")] * 2
