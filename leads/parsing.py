@@ -165,7 +165,9 @@ def parse_number(raw: Any, *, name: str, minimum: float, maximum: float) -> floa
         except OverflowError:  # a JSON integer of 400 digits: no float holds it
             raise RowInvalid(name, "expected a finite number") from None
     elif isinstance(raw, str):
-        cleaned = raw.strip().replace(",", "").replace("$", "").replace("€", "").replace("£", "")
+        cleaned = raw.strip().replace(",", "")
+        for symbol, _ in _CURRENCY_SYMBOLS:
+            cleaned = cleaned.replace(symbol, "")
         try:
             value = float(cleaned)
         except ValueError:
@@ -179,6 +181,30 @@ def parse_number(raw: Any, *, name: str, minimum: float, maximum: float) -> floa
     if value > maximum:
         raise RowInvalid(name, f"must be at most {maximum:g}, got {value:g}")
     return value
+
+
+# Currency marks an amount may carry, longest first ("CA$" before "$"), and the codes they stand for.
+_CURRENCY_SYMBOLS = (("CA$", "CAD"), ("A$", "AUD"), ("€", "EUR"), ("£", "GBP"), ("¥", "JPY"), ("$", "USD"))
+_CURRENCY_CODE = re.compile(r"\b(USD|EUR|GBP|CHF|JPY|CAD|AUD|SEK|NOK|DKK|PLN|INR|BRL|MXN|CNY|HKD|SGD|NZD|ZAR)\b", re.I)
+_DOLLARS = frozenset({"USD", "CAD", "AUD", "NZD", "SGD", "HKD", "MXN"})  # whose amounts a bare "$" may mark
+
+
+def parse_amount(raw: Any, *, name: str, maximum: float, currency: str | None = None) -> float | None:
+    """A money amount; with ``currency`` (the team's ISO code), one marked as another currency
+    ("€154,496" for a team in USD) is refused naming it, never read as the team's money. A bare "$"
+    is any dollar's."""
+    if currency and isinstance(raw, str):
+        text = raw.strip()
+        marked = next((code for symbol, code in _CURRENCY_SYMBOLS if symbol in text), None)
+        if match := _CURRENCY_CODE.search(text):
+            marked = match.group(1).upper()
+        elif marked == "USD" and "$" in text and currency in _DOLLARS:
+            marked = currency
+        if marked and marked != currency.upper():
+            problem = f"{text[:40]!r} is in {marked}, not the team's currency ({currency}): convert it first"
+            raise RowInvalid(name, problem)
+        raw = _CURRENCY_CODE.sub("", text)
+    return parse_number(raw, name=name, minimum=0, maximum=maximum)
 
 
 def parse_employees(raw: Any) -> int | None:
@@ -338,13 +364,15 @@ def parse_lead_row(
     latest: datetime | None = None,
     open_values: Collection[str] = (),
     missing_words: bool = False,
+    currency: str | None = None,
 ) -> LeadRow:
     """Validate one lead; unknown keys become attributes (features). Only a missing or invalid
     ``external_id`` raises RowInvalid: any other invalid value is left out and listed in
     ``warnings``, and the lead comes in without it. With ``latest``, an outcome dated after it
     (in the future) keeps its outcome but not its date. Keys are read stripped of spaces, as the CSV
     importer reads its header. ``missing_words`` (a CSV file's row): a cell reading one of the
-    ``MISSING_WORDS`` is an empty one, but for the id and the country."""
+    ``MISSING_WORDS`` is an empty one, but for the id and the country. ``currency`` (the team's):
+    a deal value marked as another currency is left out with a warning."""
     warnings: list[tuple[str, str]] = []
     values = _stripped_keys(values, warnings)
     external_id = _field_text(values.get("external_id"), "external_id")
@@ -389,7 +417,7 @@ def parse_lead_row(
     profile["employees"] = given("employees", lambda: parse_employees(cell("employees")))
     profile["deal_value"] = given(
         "deal_value",
-        lambda: parse_number(cell("deal_value"), name="deal_value", minimum=0, maximum=MAX_DEAL_VALUE),
+        lambda: parse_amount(cell("deal_value"), name="deal_value", maximum=MAX_DEAL_VALUE, currency=currency),
     )
     profile["created_at"] = given(
         "created_at",

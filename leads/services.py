@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from config.audit import audit_record
 from config.dbstats import analyze_if_stale
+from config.site import currency
 from leads.csvfile import SHORT_ROW, read_rows, renamed_words
 from leads.models import BLOCK_SIZE, PROFILE_FIELDS, Activity, Lead, LeadBlock, ScoreEvent
 from leads.parsing import (
@@ -107,6 +108,7 @@ def _validated_leads(
 ) -> Iterator[LeadRow]:
     first_seen: dict[str, int] = {}
     latest = timezone.now() + FUTURE_SLACK
+    team_currency = ""  # read at the first row: an amount marked as another currency is not the team's money
     lost_words = LostWords()  # with ``positive``: the values read as not converted
     for number, values in rows:
         if "__error__" in values:
@@ -114,6 +116,7 @@ def _validated_leads(
             continue
         if short := values.pop(SHORT_ROW, None):
             result.warnings.append(RowError(number, "row", short))
+        team_currency = team_currency or currency()
         try:
             row = parse_lead_row(
                 values,
@@ -123,6 +126,7 @@ def _validated_leads(
                 latest=latest,
                 open_values=open_values,
                 missing_words=missing_words,
+                currency=team_currency,
             )
         except RowInvalid as exc:
             result.reject(RowError(number, exc.field, exc.message))

@@ -15,6 +15,7 @@ from django.core.management import CommandError, call_command
 from django.urls import get_resolver, resolve
 
 from config.api import api
+from config.site import currency_set
 from feedback.models import Label, LabelSource
 from feedback.services import label_submit
 from leads import parsing
@@ -348,7 +349,8 @@ def test_it_imports_a_semicolon_delimited_file(defaults: None, tmp_path: Path) -
 
 
 @pytest.mark.django_db
-def test_it_imports_a_cp1252_encoded_file(defaults: None, tmp_path: Path) -> None:
+def test_it_imports_a_cp1252_encoded_file(defaults: None, admin: Any, tmp_path: Path) -> None:
+    currency_set(user=admin, code="EUR")  # a team in euros: "€900" is its money
     path = tmp_path / "windows.csv"
     path.write_bytes("external_id,company,country,deal_value\nW1,Société Générale,Österreich,€900\n".encode("cp1252"))
 

@@ -213,3 +213,20 @@ def test_a_row_cut_short_comes_in_with_a_warning_saying_so(defaults: None, tmp_p
     assert "row 3: row: 2 fields, the header has 4: the missing ones are not read" in out + err
     short = Lead.objects.get(external_id="S2")
     assert (short.company, short.industry) == ("Beta", "") and "__short__" not in short.attributes
+
+
+@pytest.mark.django_db
+def test_a_deal_value_in_another_currency_is_left_out_naming_it_and_the_teams_is_read(
+    defaults: None, tmp_path: Path
+) -> None:
+    amounts = ["$171,638", "€154,496", "123156.00", "USD 2000", "900 EUR", "CA$500"]
+    rows = [[f"M{i}", amount] for i, amount in enumerate(amounts, start=1)]
+    path = write_csv(tmp_path, rows, header=["external_id", "deal_value"])
+
+    out, err = run_import(path)
+
+    assert last_line(out) == "imported=6 labels=0 rejected=0 warnings=3"
+    values = dict(Lead.objects.values_list("external_id", "deal_value"))
+    assert values == {"M1": 171638, "M2": None, "M3": 123156, "M4": 2000, "M5": None, "M6": None}
+    assert "row 3: deal_value: '€154,496' is in EUR, not the team's currency (USD): convert it first" in err
+    assert "row 6: deal_value: '900 EUR' is in EUR" in err and "row 7: deal_value: 'CA$500' is in CAD" in err
