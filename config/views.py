@@ -175,10 +175,8 @@ def user_token_create(request: HttpRequest, user_id: int) -> HttpResponse:
             form.add_error("name", f"{exc}: tick May sign in first")
         except TokenNameTaken as exc:
             form.add_error("name", str(exc))
-        else:
-            return _user_page(
-                request, row, new_token=(form.cleaned_data["name"], key)
-            )  # the page reads the tokens anew
+        else:  # the page reads the tokens anew
+            return _user_page(request, row, new_token=(form.cleaned_data["name"], key))
     return _user_page(request, row, token_form=form, status=400)
 
 

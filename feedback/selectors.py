@@ -47,10 +47,11 @@ def reasons_by_outcome() -> dict[str, list[Reason]]:
     return grouped
 
 
-def reason_keys(outcome: str) -> dict[str, str]:
+def reason_keys(outcome: str, *, ordered: Sequence[Reason] | None = None) -> dict[str, str]:
     """The number key a rep presses for each active reason of ``outcome``, by reason code: 1-9, then
-    0 for the tenth (the label forms' order); a reason past the tenth has none."""
-    ordered = reasons_by_outcome().get(outcome, [])
+    0 for the tenth (the label forms' order); a reason past the tenth has none. ``ordered``: the
+    outcome's reasons, already read (``reasons_by_outcome``)."""
+    ordered = reasons_by_outcome().get(outcome, []) if ordered is None else ordered
     return {reason.code: str((i + 1) % 10) for i, reason in enumerate(ordered[:10])}
 
 

@@ -352,10 +352,11 @@ def _reason_refused(request: HttpRequest, form: ReasonAddForm) -> HttpResponse:
 def _keys_moved(added: Reason) -> str:
     """What a new reason does to the reps' number keys: its own, and the outcome's reasons after it
     (its "Other"), whose key a rep's habit would now press for the new one."""
-    keys = reason_keys(added.outcome)
+    ordered = reasons_by_outcome()[added.outcome]
+    keys = reason_keys(added.outcome, ordered=ordered)
     if added.code not in keys:
         return " Reps pick it with the mouse (only the first ten reasons have a number key)."
-    later = [r for r in reasons_by_outcome()[added.outcome] if r.position > added.position and r.code in keys]
+    later = [r for r in ordered if r.position > added.position and r.code in keys]
     moved = ", ".join(f"{r.label!r} moves to {keys[r.code]}" for r in later)
     return f" Reps press {keys[added.code]} for it" + (f"; {moved}: tell your reps." if moved else ".")
 

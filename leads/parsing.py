@@ -13,6 +13,7 @@ from typing import Any
 
 from django.utils.dateparse import parse_date, parse_datetime
 
+from config.site import CURRENCIES
 from leads.models import PROFILE_FIELDS
 
 PROFILE_TEXT_FIELDS: dict[str, int] = {
@@ -183,10 +184,12 @@ def parse_number(raw: Any, *, name: str, minimum: float, maximum: float) -> floa
     return value
 
 
-# Currency marks an amount may carry, longest first ("CA$" before "$"), and the codes they stand for.
-_CURRENCY_SYMBOLS = (("CA$", "CAD"), ("A$", "AUD"), ("€", "EUR"), ("£", "GBP"), ("¥", "JPY"), ("$", "USD"))
-_CURRENCY_CODE = re.compile(r"\b(USD|EUR|GBP|CHF|JPY|CAD|AUD|SEK|NOK|DKK|PLN|INR|BRL|MXN|CNY|HKD|SGD|NZD|ZAR)\b", re.I)
-_DOLLARS = frozenset({"USD", "CAD", "AUD", "NZD", "SGD", "HKD", "MXN"})  # whose amounts a bare "$" may mark
+# The marks an amount may carry for the currencies an admin can pick (``config.site.CURRENCIES``):
+# symbols longest first ("CA$" before "$"), and the ISO codes.
+_CURRENCY_SYMBOLS = tuple(
+    sorted(((mark, code) for code, mark in CURRENCIES.items() if not mark.strip().isalpha()), key=lambda m: -len(m[0]))
+)
+_CURRENCY_CODE = re.compile(rf"\b({'|'.join(CURRENCIES)})\b", re.I)
 
 
 def parse_amount(raw: Any, *, name: str, maximum: float, currency: str | None = None) -> float | None:
@@ -198,9 +201,9 @@ def parse_amount(raw: Any, *, name: str, maximum: float, currency: str | None = 
         marked = next((code for symbol, code in _CURRENCY_SYMBOLS if symbol in text), None)
         if match := _CURRENCY_CODE.search(text):
             marked = match.group(1).upper()
-        elif marked == "USD" and "$" in text and currency in _DOLLARS:
+        elif marked == "USD" and "$" in CURRENCIES.get(currency, ""):  # a bare "$": the team's dollar
             marked = currency
-        if marked and marked != currency.upper():
+        if marked and marked != currency:
             problem = f"{text[:40]!r} is in {marked}, not the team's currency ({currency}): convert it first"
             raise RowInvalid(name, problem)
         raw = _CURRENCY_CODE.sub("", text)
